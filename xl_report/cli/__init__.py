@@ -1,0 +1,8 @@
+"""The typer CLI: ``xl-report``. Each command is a few lines over the library API.
+
+Commands live in one small module per area (``cli/cmd_*.py``), each registering on :data:`app`.
+"""
+from __future__ import annotations
+
+from .app import app, main  # noqa: F401
+from . import cmd_template  # noqa: F401  (registers commands)

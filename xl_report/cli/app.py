@@ -1,0 +1,78 @@
+"""The typer application and the error convention shared by every command.
+
+Exit codes: 0 success, 1 the check found errors (or a unit failed), 2 unusable input.
+A user mistake prints one Chinese line naming the file on stderr — never a traceback.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Callable
+
+import typer
+from rich.console import Console
+
+from .. import __version__
+from ..errors import EXIT_INPUT, XlReportError
+
+app = typer.Typer(
+    name="xl-report",
+    help="政府信息公开工作年度报告工具：从台账填报表二、表三、表四，校验勾稽关系，定稿，上报。\n\n"
+    "格式依据：国办公开办函〔2021〕30号。每个命令加 --help 查看用法。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def guarded(fn: Callable) -> Callable:
+    """Turn XlReportError into a Chinese message + exit code, Ctrl-C into a short note."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except XlReportError as e:
+            err.print(f"[bold red]错误：[/]{_escape(str(e))}")
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("已中断，未完成的文件没有写出。")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"xl-report {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="显示版本号", callback=version_callback, is_eager=True),
+) -> None:
+    """政府信息公开工作年度报告工具。"""
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit as e:
+        raise
+    except Exception:  # a bug, not a user mistake: keep the traceback for the bug report
+        print("xl-report 内部错误，请把下面的信息发给维护人员：", file=sys.stderr)
+        raise
+
+
+__all__ = ["app", "main", "guarded", "out", "err", "EXIT_INPUT"]

@@ -1,0 +1,23 @@
+"""xl-report template: write the blank template workbook."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..template import TEMPLATE_FILE, write_template
+from .app import app, guarded, out
+
+
+@app.command("template", help="生成空白的年报填报工作簿（含台账、表二、表三、表四、正文）。")
+@guarded
+def template_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出文件", dir_okay=False)] = Path(TEMPLATE_FILE),
+) -> None:
+    if output.suffix.lower() != ".xlsx":
+        from ..errors import InputError
+
+        raise InputError.at("输出文件名必须以 .xlsx 结尾", file=str(output))
+    write_template(output)
+    out.print(f"已生成模板：{output}")

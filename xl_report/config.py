@@ -1,0 +1,53 @@
+"""xl-report.toml: found via --config, else in the current folder. Read-only (tomllib).
+
+Each area reads its own table: [smtp] and [upward] (mail), [freeze] (password_env), [calendar]
+(extra_holidays / extra_workdays for years chinesecalendar does not know yet), [deadlines], [server].
+Secrets never live in this file: a literal password is refused.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from .errors import InputError
+
+CONFIG_NAME = "xl-report.toml"
+
+
+def find_config(explicit: Path | str | None = None) -> Path | None:
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise InputError.at("找不到配置文件", file=str(path))
+        return path
+    here = Path.cwd() / CONFIG_NAME
+    return here if here.is_file() else None
+
+
+def load_config(explicit: Path | str | None = None) -> dict:
+    path = find_config(explicit)
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise InputError.at(f"配置文件格式错误（{e}）", file=str(path)) from None
+    for section in ("smtp", "freeze", "server"):
+        table = data.get(section) or {}
+        for key in ("password", "token"):
+            if key in table:
+                raise InputError.at(
+                    f"配置文件的 [{section}] 中不能直接写 {key}，请改为在环境变量中设置，"
+                    f"并在配置中用 {key}_env 写出环境变量的名字", file=str(path))
+    data["_path"] = str(path)
+    return data
+
+
+def secret_from_env(env_name: str | None) -> str | None:
+    """A secret from the environment (never logged)."""
+    if not env_name:
+        return None
+    value = os.environ.get(env_name)
+    return value or None

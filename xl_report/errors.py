@@ -1,0 +1,76 @@
+"""Errors a user can cause, with Chinese messages that name the file, sheet, row and column.
+
+The CLI turns these into one line on stderr and exit code 2; they never show a traceback.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # the check found errors / a unit failed
+EXIT_INPUT = 2  # unusable input
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located as precisely as we can."""
+
+    reason: str
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None  # Excel row number (1-based)
+    column: str | None = None  # column header (or letter when there is no header)
+    value: object = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(f"文件“{Path(self.file).name}”")
+        if self.sheet:
+            where.append(f"工作表“{self.sheet}”")
+        if self.row is not None:
+            where.append(f"第{self.row}行")
+        if self.column:
+            where.append(f"“{self.column}”列")
+        head = "，".join(where)
+        val = "" if self.value in (None, "") else f"（值：{_short(self.value)}）"
+        return f"{head}：{self.reason}{val}" if head else f"{self.reason}{val}"
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class XlReportError(Exception):
+    """Base class: an expected failure with a message meant for the clerk."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems or [])
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        lines = [self.message] + [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class InputError(XlReportError):
+    """The input cannot be used (exit 2)."""
+
+    @classmethod
+    def at(cls, reason: str, **where) -> "InputError":
+        p = Problem(reason, **where)
+        return cls(str(p), [])
+
+
+class TallyErrors(InputError):
+    """Every bad row of a tally, reported at once (exit 2, nothing written)."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        super().__init__(f"台账“{Path(file).name}”有 {len(problems)} 处错误，未写入任何文件：", problems)

@@ -1,0 +1,104 @@
+"""Atomic, deterministic file output: never a half-written file, never a lost user workbook."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from .errors import InputError
+
+# Zip entries get this timestamp so that identical content gives identical bytes.
+FIXED_ZIP_TIME = (2021, 9, 26, 0, 0, 0)  # the date 国办公开办函〔2021〕30号 was signed
+
+
+@contextmanager
+def atomic_path(target: Path | str):
+    """Yield a temp path next to ``target``; rename it over ``target`` only if the block succeeds."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with _suppress():
+            os.unlink(tmp)
+        raise
+
+
+@contextmanager
+def _suppress():
+    try:
+        yield
+    except OSError:
+        pass
+
+
+def write_bytes_atomic(target: Path | str, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def normalise_zip(data: bytes) -> bytes:
+    """Rewrite a zip with fixed entry times and a fixed modified stamp: byte-stable output."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    stamp = datetime(*FIXED_ZIP_TIME).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            new = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
+            new.compress_type = zipfile.ZIP_DEFLATED
+            new.external_attr = 0o600 << 16
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", body)
+            dst.writestr(new, body)
+    return out.getvalue()
+
+
+def save_workbook(wb, target: Path | str, *, deterministic: bool = False) -> None:
+    """Save an openpyxl workbook atomically (temp file + rename)."""
+    buf = io.BytesIO()
+    if deterministic:
+        fixed = datetime(*FIXED_ZIP_TIME)
+        wb.properties.created = fixed
+        wb.properties.modified = fixed
+        wb.properties.lastModifiedBy = None
+    wb.save(buf)
+    data = buf.getvalue()
+    if deterministic:
+        data = normalise_zip(data)
+    write_bytes_atomic(target, data)
+
+
+def backup_path(path: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return path.with_name(f"{path.stem}.备份-{stamp}{path.suffix}")
+
+
+def output_path(input_path: Path, suffix: str, output: Path | None) -> Path:
+    """Default output ``<input><suffix>.xlsx``; writing over the input first keeps a backup copy."""
+    out = output or input_path.with_name(f"{input_path.stem}{suffix}{input_path.suffix or '.xlsx'}")
+    if out.exists() and input_path.exists() and out.resolve() == input_path.resolve():
+        bak = backup_path(input_path)
+        shutil.copy2(input_path, bak)
+    return out
+
+
+def ensure_readable(path: Path | str) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise InputError.at("文件不存在", file=str(path))
+    if path.is_dir():
+        raise InputError.at("这是一个文件夹，不是Excel文件", file=str(path))
+    return path

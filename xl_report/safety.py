@@ -1,0 +1,65 @@
+"""Treat every workbook as hostile: size, zip-bomb and path checks before any parser sees it.
+
+XML entity attacks are handled by defusedxml, which openpyxl uses automatically when installed
+(it is a dependency); calamine's Rust XML reader does not expand entities.
+"""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from .errors import InputError
+from .fileio import ensure_readable
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
+MAX_RATIO = 200  # per entry, for entries above RATIO_FLOOR bytes
+RATIO_FLOOR = 1024 * 1024
+MAX_ENTRIES = 10_000
+
+
+def check_xlsx(path: Path | str) -> Path:
+    """Raise InputError unless ``path`` looks like a sane .xlsx/.xlsm zip package."""
+    path = ensure_readable(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError.at(f"文件过大（{size // 1024 // 1024} MB），超过 {MAX_FILE_BYTES // 1024 // 1024} MB 上限",
+                            file=str(path))
+    if not zipfile.is_zipfile(path):
+        raise InputError.at("不是有效的 Excel 工作簿（.xlsx）文件；如为 .xls 或 WPS 格式，请另存为 .xlsx", file=str(path))
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError) as e:
+        raise InputError.at(f"文件已损坏，无法打开（{e}）", file=str(path)) from None
+    if len(infos) > MAX_ENTRIES:
+        raise InputError.at("文件内部结构异常（部件过多），拒绝打开", file=str(path))
+    total = 0
+    names = set()
+    for info in infos:
+        names.add(info.filename)
+        if info.filename.startswith("/") or ".." in info.filename.split("/"):
+            raise InputError.at("文件内部含有非法路径，拒绝打开", file=str(path))
+        total += info.file_size
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise InputError.at("文件压缩比异常（疑似“压缩炸弹”），拒绝打开", file=str(path))
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise InputError.at("文件解压后过大（疑似“压缩炸弹”），拒绝打开", file=str(path))
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
+        raise InputError.at("不是有效的 Excel 工作簿（缺少工作簿结构）", file=str(path))
+    return path
+
+
+def load_workbook_safely(path: Path | str, **kwargs):
+    """openpyxl.load_workbook behind :func:`check_xlsx`, with parser errors turned into InputError."""
+    import openpyxl
+
+    path = check_xlsx(path)
+    keep_vba = kwargs.pop("keep_vba", path.suffix.lower() in (".xlsm", ".xlam"))
+    try:
+        return openpyxl.load_workbook(path, keep_vba=keep_vba, **kwargs)
+    except InputError:
+        raise
+    except Exception as e:  # openpyxl raises many types for malformed packages
+        raise InputError.at(f"无法读取工作簿（{type(e).__name__}: {e}）", file=str(path)) from None
+
