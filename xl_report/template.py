@@ -419,6 +419,12 @@ def _sheet_tally(wb: Workbook, sheet: TallySheet) -> None:
             c.comment = Comment(column.note + ("（必填）" if column.required else ""), "xl_report", width=220,
                                 height=80)
     ws.freeze_panes = "A2"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}1"
 
 
