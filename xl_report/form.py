@@ -184,6 +184,8 @@ T3_RESULT_GROUPS: tuple[T3Group, ...] = (
     ),
 )
 T3_TOTAL_LABEL = "（七）总计"
+# Short row names for messages (新收 12 + 上年结转 3 ≠ 办理结果总计 13 + 结转下年度 1).
+T3_ROW_SHORT = {"new": "新收", "carried_in": "上年结转", "total": "办理结果总计", "carried_out": "结转下年度"}
 
 
 def strip_item_number(label: str) -> str:

@@ -1,0 +1,76 @@
+"""Arithmetic identities A01–A04, driven only by ``form.IDENTITIES`` and recomputed in Python.
+
+A total cell's value in a file is never trusted as a formula result: workbook.read_report already
+recomputes formulas, and here every identity is summed again from its parts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import form
+from ..findings import Finding
+from ..report import ReportData
+from .common import cell_finding, fmt, total
+
+
+def _term_label(code: str, name: str) -> str:
+    cell = form.CELL_BY_NAME[name]
+    if code == "A01":
+        return form.T3_ROW_SHORT[cell.row_key]
+    if code == "A03":
+        if cell.row_key == "total":
+            return form.T3_TOTAL_LABEL
+        return next(r.result for r in form.T3_RESULT_ROWS if r.key == cell.row_key).replace("-", "·")
+    return cell.col_label  # A02: applicant column, A04: outcome
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    ident: form.Identity
+    lhs: tuple[tuple[str, str], ...]  # (name, short label)
+    rhs: tuple[tuple[str, str], ...]
+    main: str  # the cell a finding points at
+
+
+# Built once at import: the rules run over hundreds of workbooks per batch.
+PREPARED: tuple[_Prepared, ...] = tuple(
+    _Prepared(i, tuple((n, _term_label(i.code, n)) for n in i.lhs), tuple((n, _term_label(i.code, n)) for n in i.rhs),
+              i.total or i.lhs[0])
+    for i in form.IDENTITIES
+)
+_SUM_NAMES = {"A02": "六类申请人之和", "A03": "各项办理结果之和", "A04": "四项结果之和"}
+
+
+def _side(terms: tuple[tuple[str, str], ...], values: dict[str, float | int], code: str) -> tuple[float | int, str]:
+    s = total(values[n] for n, _ in terms)
+    if len(terms) <= 2:
+        return s, " + ".join(f"{lab} {fmt(values[n])}" for n, lab in terms)
+    shown = [f"{lab} {fmt(values[n])}" for n, lab in terms if values[n]]
+    if not shown:
+        return s, f"{_SUM_NAMES[code]} 0"
+    return s, f"{' + '.join(shown)} = {fmt(s)}（{_SUM_NAMES[code]}）" if len(shown) > 1 else f"{shown[0]}（{_SUM_NAMES[code]}）"
+
+
+def check(report: ReportData) -> list[Finding]:
+    out: list[Finding] = []
+    missing = set(report.missing)
+    raw = report.values
+    for p in PREPARED:
+        names = p.ident.names
+        values: dict[str, float | int] = {}
+        usable = True
+        for n in names:
+            v = raw.get(n)
+            if n in missing or isinstance(v, (str, bool)):
+                usable = False  # F03/F05/F06 already report the cell; a sum over it means nothing
+                break
+            values[n] = 0 if v is None else v
+        if not usable:
+            continue
+        left, left_text = _side(p.lhs, values, p.ident.code)
+        right, right_text = _side(p.rhs, values, p.ident.code)
+        if abs(left - right) > 1e-9:
+            diff = fmt(total([left, -right]))
+            out.append(cell_finding(p.ident.code, f"{p.ident.where}：{left_text} ≠ {right_text}（相差 {diff}）",
+                                    report, p.main, names))
+    return out

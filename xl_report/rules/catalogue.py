@@ -1,0 +1,53 @@
+"""The finding catalogue: every code the cross-check can emit, its severity and a short title.
+
+Codes are stable (clerks, batch summaries and the Excel add-in refer to them). F/A/X/T/D follow the
+check list of form-2021.md §4.2; R codes are the tally (台账) rules of this toolkit.
+docs/findings.md mirrors this table (a test keeps them in step).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..findings import Severity
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: Severity
+    title: str  # Chinese, shown to the clerk
+    title_en: str
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("F02", "error", "缺少表二或表二的单元格", "table 2 or one of its named cells missing"),
+    Rule("F03", "error", "缺少表三或表三的单元格", "table 3 or one of its named cells missing"),
+    Rule("F04", "error", "缺少表四或表四的单元格", "table 4 or one of its named cells missing"),
+    Rule("F05", "error", "数字格为空或填了“/”“-”“无”等，应填 0", "numeric cell blank or a dash/placeholder"),
+    Rule("F06", "error", "数字格不是非负整数（收费金额可为小数），或格内写了文字说明",
+         "not a non-negative integer (fee may be decimal), or text in a numeric cell"),
+    Rule("F07", "warning", "正文中的年份与报告年度不一致", "year in the text differs from the report year"),
+    Rule("F11", "warning", "没有规章制定权的单位，规章一行不为 0", "规章 non-zero for a unit without rule-making power"),
+    Rule("F12", "error", "单位名称或报告年度未填写", "unit name or report year missing"),
+    Rule("F13", "warning", "单位类型未填写或无法识别", "unit level missing or unknown"),
+    Rule("A01", "error", "表三 勾稽关系：第一项加第二项之和等于第三项加第四项之和", "table 3: new + carried in = total + carried out"),
+    Rule("A02", "error", "表三 总计列等于六类申请人之和", "table 3: total column = sum of six applicant columns"),
+    Rule("A03", "error", "表三 （七）总计等于各项办理结果之和", "table 3: (7) total = sum of the 21 result rows"),
+    Rule("A04", "error", "表四 总计等于结果维持、结果纠正、其他结果、尚未审结之和", "table 4: total = sum of four outcomes"),
+    Rule("A05", "warning", "行政事业性收费金额像是按“元”填写的（应为万元）", "fee amount looks like 元 entered as 万元"),
+    Rule("X01", "error", "上年结转与上一年度报告的结转下年度不一致", "carried in ≠ last year's carried out"),
+    Rule("X02", "warning", "现行有效件数与上年现行有效件数加制发减废止不一致", "in-force stock identity broken"),
+    Rule("X03", "warning", "所有数字与上一年度完全相同", "every number identical to last year"),
+    Rule("X04", "warning", "所给上一年度报告的年度不是上一年", "previous report is not of the year before"),
+    Rule("T01", "warning", "正文中的数字与表格不一致", "number in the text differs from the tables"),
+    Rule("T02", "error", "正文称未收到申请或未发生复议诉讼，但表格不为 0", "text says none while the table is non-zero"),
+    Rule("T03", "warning", "正文称全部办结，但有结转下年度的申请", "text says all concluded while some are carried over"),
+    Rule("D01", "error", "年报发布日期晚于法定期限", "report published after the legal deadline"),
+    Rule("R01", "warning", "答复超过法定期限", "reply later than the legal deadline"),
+    Rule("R02", "warning", "补正告知超过 7 个工作日", "request for correction later than 7 working days"),
+    Rule("R03", "warning", "年底仍未办结且已超过答复期限", "still open at 31 Dec and past the deadline"),
+    Rule("R04", "error", "台账编号重复", "duplicate request number in the tally"),
+    Rule("R05", "warning", "该年度的节假日安排未知，期限未能核对", "holiday schedule of a year unknown: deadlines not checked"),
+    Rule("R06", "error", "台账数据有错误", "tally row error"),
+)
+RULE_BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
