@@ -7,9 +7,19 @@ schema headers of :mod:`xl_report.tally_schema` (absent optional columns added, 
 """
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
 
 import pandas as pd
+from defusedxml import ElementTree
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+from . import normalise as nz
+from .errors import InputError, Problem, TallyErrors
+from .safety import check_xlsx
+from .tally_schema import TALLY_SHEETS, Column, TallySheet
 
 
 @dataclass
@@ -29,3 +39,281 @@ class Tally:
     @property
     def present(self) -> tuple[str, ...]:
         return tuple(k for k in ("requests", "documents", "decisions", "fees", "cases") if self.sheet(k) is not None)
+
+
+MAX_ROWS = 200_000  # data rows per sheet; a larger tally is certainly a mistake (or hostile)
+HEADER_SCAN_ROWS = 30  # the header row is searched among the first rows (title rows may sit above)
+ROW_COLUMN = "_row"
+_TOTAL_WORDS = {"合计", "总计", "小计", "共计", "合计数"}
+
+# one converter per column kind; 'choice' columns get the converter of their own value list
+_KIND_CONVERTERS: dict[str, Callable[[object], nz.Converted]] = {
+    "text": nz.to_text, "date": nz.to_date, "int": nz.to_int, "number": nz.to_amount, "yesno": nz.to_yesno,
+}
+_CHOICE_CONVERTERS: dict[tuple[str, str], Callable[[object], nz.Converted]] = {
+    ("依申请公开台账", "申请人类型"): nz.to_applicant,
+    ("依申请公开台账", "办理结果"): nz.to_result,
+    ("文件台账", "类别"): nz.to_doc_category,
+    ("执法决定台账", "类别"): nz.to_decision_category,
+    ("复议诉讼台账", "类别"): nz.to_case_category,
+    ("复议诉讼台账", "结果"): nz.to_case_result,
+}
+_ID_COLUMNS = {("依申请公开台账", "编号"), ("复议诉讼台账", "案件编号")}
+
+
+def _converter(sheet: TallySheet, column: Column) -> Callable[[object], nz.Converted]:
+    if (sheet.name, column.header) in _ID_COLUMNS:
+        return nz.to_id
+    if column.kind == "choice":
+        return _CHOICE_CONVERTERS[(sheet.name, column.header)]
+    return _KIND_CONVERTERS[column.kind]
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+def read_tally(path: Path | str) -> Tally:
+    """Read, normalise and validate the tally sheets of ``path``; TallyErrors lists every bad row."""
+    path = check_xlsx(path)
+    try:
+        book = pd.ExcelFile(path, engine="calamine")
+    except Exception as e:  # calamine raises its own error types for malformed parts
+        raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
+    with book:
+        frames = {}
+        for sheet in TALLY_SHEETS:
+            if sheet.name in book.sheet_names:
+                frames[sheet.name] = _read_sheet(book, sheet.name, path)
+        if not frames:
+            names = "、".join(s.name for s in TALLY_SHEETS)
+            raise InputError.at(f"工作簿中没有任何台账工作表（应为：{names}）", file=str(path))
+        unit, year = _read_meta(book, path)
+    return tally_from_frames(frames, source=str(path), unit=unit, year=year)
+
+
+def tally_from_frames(frames: Mapping[str, pd.DataFrame | Sequence[Sequence[object]]], *, source: str | None = None,
+                      unit: str | None = None, year: int | None = None) -> Tally:
+    """Build a Tally from raw sheet grids (sheet name → rows as read, row 0 = Excel row 1).
+
+    This is the reader minus the file: tests and in-memory callers (the Excel button) use it directly.
+    """
+    problems: list[Problem] = []
+    tally = Tally(source=source, unit=unit, year=year)
+    for sheet in TALLY_SHEETS:
+        if sheet.name not in frames:
+            continue
+        raw = frames[sheet.name]
+        rows = raw.values.tolist() if isinstance(raw, pd.DataFrame) else [list(r) for r in raw]
+        df = _parse_sheet(sheet, rows, problems, source)
+        setattr(tally, sheet.key, df)
+    if problems:
+        order = {s.name: i for i, s in enumerate(TALLY_SHEETS)}
+        problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0))  # stable: per row, checks in order
+        raise TallyErrors(source or "台账", problems)
+    return tally
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def _read_sheet(book: pd.ExcelFile, name: str, path: Path) -> pd.DataFrame:
+    # dtype=object keeps Excel dates as datetimes and ids as typed; na_filter=False keeps 'NA' as text
+    raw = book.parse(name, header=None, dtype=object, na_filter=False, nrows=MAX_ROWS + HEADER_SCAN_ROWS + 1)
+    if len(raw) > MAX_ROWS + HEADER_SCAN_ROWS:
+        raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
+                            file=str(path), sheet=name)
+    return raw
+
+
+def _read_meta(book: pd.ExcelFile, path: Path) -> tuple[str | None, int | None]:
+    """meta_unit / meta_year through the workbook's defined names (cheap: workbook.xml + one small sheet)."""
+    refs = defined_cell_names(path, ("meta_unit", "meta_year"))
+    if not refs:
+        return None, None
+    values: dict[str, object] = {}
+    grids: dict[str, list[list[object]]] = {}
+    for name, (sheet, coord) in refs.items():
+        if sheet not in book.sheet_names:
+            continue
+        if sheet not in grids:
+            grids[sheet] = book.parse(sheet, header=None, dtype=object, na_filter=False, nrows=200).values.tolist()
+        col_letter, row = coordinate_from_string(coord)
+        col = column_index_from_string(col_letter)
+        grid = grids[sheet]
+        if row <= len(grid) and col <= len(grid[row - 1]):
+            values[name] = nz.clean_cell(grid[row - 1][col - 1])
+    unit = values.get("meta_unit")
+    return (str(unit) if unit is not None else None), nz.parse_year(values.get("meta_year"))
+
+
+def defined_cell_names(path: Path | str, wanted: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Single-cell defined names from xl/workbook.xml without loading the workbook: name → (sheet, 'B5')."""
+    from .workbook import _REF  # the one parser of defined-name references
+
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = next((n for n in z.namelist() if n.lower() == "xl/workbook.xml"), None)
+            if part is None:
+                return {}
+            root = ElementTree.fromstring(z.read(part))
+    except Exception:  # no names is not an error here: the caller falls back to --year
+        return {}
+    out = {}
+    for dn in root.iter(f"{ns}definedName"):
+        name = dn.get("name")
+        if name in wanted and dn.get("localSheetId") is None:
+            m = _REF.match((dn.text or "").strip())
+            if m and not m.group(5):
+                out[name] = ((m.group(1) or "").replace("''", "'") or m.group(2), f"{m.group(3)}{m.group(4)}")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing one sheet
+# --------------------------------------------------------------------------------------------
+
+
+def _find_header(sheet: TallySheet, rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
+    """(row index, header → column index) of the first row holding every required header."""
+    wanted = {nz.header_key(h): h for h in sheet.headers}
+    required = {c.header for c in sheet.columns if c.required}
+    best: tuple[int, dict[str, int]] | None = None
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        found: dict[str, int] = {}
+        for j, v in enumerate(row):
+            if isinstance(v, str) and v.strip():
+                h = wanted.get(nz.header_key(v))
+                if h and h not in found:
+                    found[h] = j
+        if required <= found.keys():
+            return i, found
+        if found and (best is None or len(found) > len(best[1])):
+            best = (i, found)
+    return best
+
+
+def _is_total_row(row: list[object]) -> bool:
+    return any(isinstance(v, str) and nz.key(v) in _TOTAL_WORDS for v in row)
+
+
+def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Problem],
+                 source: str | None) -> pd.DataFrame:
+    columns = list(sheet.headers) + [ROW_COLUMN]
+    where = {"file": source, "sheet": sheet.name}
+    found = _find_header(sheet, rows)
+    if found is None:
+        if any(nz.clean_cell(v) is not None for row in rows for v in row):
+            problems.append(Problem(f"找不到表头行（第一行应为：{'、'.join(sheet.headers)}）", **where))
+        return pd.DataFrame(columns=columns, dtype=object)  # a truly empty sheet is an empty tally
+    header_idx, col_of = found
+    missing = [c.header for c in sheet.columns if c.required and c.header not in col_of]
+    if missing:
+        problems.append(Problem(f"表头缺少必填列：{'、'.join(missing)}", row=header_idx + 1, **where))
+        return pd.DataFrame(columns=columns, dtype=object)
+    if len(rows) - header_idx - 1 > MAX_ROWS:
+        raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限", **where)
+
+    specs = [(c, col_of.get(c.header), _converter(sheet, c), {}) for c in sheet.columns]
+    records: list[list[object]] = []
+    for i in range(header_idx + 1, len(rows)):
+        row = rows[i]
+        raw = [nz.clean_cell(row[j]) if j is not None and j < len(row) else None for _, j, _, _ in specs]
+        if all(v is None for v in raw) or _is_total_row(row):
+            continue  # blank rows and 合计 rows are tolerated
+        excel_row = i + 1
+        record: list[object] = []
+        for (column, _, convert, memo), v in zip(specs, raw):
+            if v is None:
+                if column.required:
+                    problems.append(Problem("必填项为空", row=excel_row, column=column.header, **where))
+                record.append(None)
+                continue
+            try:
+                value, reason = memo[v]
+            except KeyError:
+                value, reason = memo[v] = convert(v)
+            except TypeError:  # unhashable: never from a reader, but keep the contract total
+                value, reason = convert(v)
+            if reason:
+                problems.append(Problem(reason, row=excel_row, column=column.header, value=v, **where))
+            record.append(value)
+        record.append(excel_row)
+        records.append(record)
+    df = pd.DataFrame(records, columns=columns, dtype=object)
+    _ROW_CHECKS[sheet.key](df, problems, where)
+    return df
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-column checks (on converted values; a value already reported bad is None here)
+# --------------------------------------------------------------------------------------------
+
+
+def _check_order(df: pd.DataFrame, problems: list[Problem], where: dict, first: str, later: str,
+                 reason: str) -> None:
+    for a, b, r in zip(df[first], df[later], df[ROW_COLUMN]):
+        if a is not None and b is not None and b < a:
+            problems.append(Problem(reason, row=r, column=later, value=b.isoformat(), **where))
+
+
+def _check_unique(df: pd.DataFrame, problems: list[Problem], where: dict, column: str) -> None:
+    seen: dict[object, int] = {}
+    for v, r in zip(df[column], df[ROW_COLUMN]):
+        if v is None:
+            continue
+        if v in seen:
+            problems.append(Problem(f"编号重复（与第{seen[v]}行相同）", row=r, column=column, value=v, **where))
+        else:
+            seen[v] = r
+
+
+def _check_outcome(df: pd.DataFrame, problems: list[Problem], where: dict, done: str, outcome: str,
+                   raw_missing: set[int]) -> None:
+    """A concluded row needs its outcome; an outcome needs its conclusion date."""
+    for d, res, r in zip(df[done], df[outcome], df[ROW_COLUMN]):
+        if r in raw_missing:
+            continue
+        if d is not None and res is None:
+            problems.append(Problem(f"已填写{done}，但没有填写{outcome}", row=r, column=outcome, **where))
+        elif d is None and res is not None:
+            problems.append(Problem(f"填写了{outcome}，但{done}为空（尚未办结的请不要填写{outcome}）", row=r,
+                                    column=done, value=res, **where))
+
+
+def _rows_with_problem(problems: list[Problem], where: dict, columns: tuple[str, ...]) -> set[int]:
+    """Rows whose cell in ``columns`` was already reported: no second message for the same cell."""
+    return {p.row for p in problems if p.sheet == where["sheet"] and p.column in columns and p.row is not None}
+
+
+def _check_requests(df: pd.DataFrame, problems: list[Problem], where: dict) -> None:
+    unreadable = _rows_with_problem(problems, where, ("办结日期", "办理结果"))
+    _check_unique(df, problems, where, "编号")
+    _check_order(df, problems, where, "收到日期", "办结日期", "办结日期早于收到日期")
+    _check_order(df, problems, where, "收到日期", "补正告知日期", "补正告知日期早于收到日期")
+    _check_order(df, problems, where, "补正告知日期", "补正收到日期", "补正收到日期早于补正告知日期")
+    _check_order(df, problems, where, "补正收到日期", "办结日期", "办结日期早于补正收到日期")
+    _check_outcome(df, problems, where, "办结日期", "办理结果", unreadable)
+
+
+def _check_documents(df: pd.DataFrame, problems: list[Problem], where: dict) -> None:
+    _check_order(df, problems, where, "印发日期", "废止日期", "废止日期早于印发日期")
+
+
+def _check_cases(df: pd.DataFrame, problems: list[Problem], where: dict) -> None:
+    unreadable = _rows_with_problem(problems, where, ("结案日期", "结果"))
+    _check_unique(df, problems, where, "案件编号")
+    _check_order(df, problems, where, "收到日期", "结案日期", "结案日期早于收到日期")
+    _check_outcome(df, problems, where, "结案日期", "结果", unreadable)
+
+
+def _no_checks(df: pd.DataFrame, problems: list[Problem], where: dict) -> None:
+    """Single-column rules (required, numbers ≥ 0, dates) already ran while converting."""
+
+
+_ROW_CHECKS = {"requests": _check_requests, "documents": _check_documents, "decisions": _no_checks,
+               "fees": _no_checks, "cases": _check_cases}
