@@ -37,7 +37,6 @@ from .errors import EXIT_FINDINGS, InputError, Problem, XlReportError
 from .fileio import output_path, save_workbook
 from .findings import Finding
 from .fingerprint import Change, canonical_values, diff, fingerprint, fingerprint_of, short
-from .report import ReportData
 from .safety import check_xlsx
 from .signing import keygen  # noqa: F401  (the agreed API is xl_report.freeze.keygen)
 from .tally_schema import PERSONAL_COLUMNS
@@ -45,7 +44,7 @@ from .workbook import cell_value, open_workbook, read_report, resolve_names, set
 
 __all__ = [
     "FreezeResult", "VerifyResult", "FreezeRefused", "freeze_file", "freeze_book", "verify_file", "verify_book",
-    "read_freeze_info", "fingerprint", "canonical_values", "keygen", "freeze_password", "FROZEN_SUFFIX",
+    "read_freeze_info", "freeze_properties", "fingerprint", "canonical_values", "keygen", "freeze_password", "FROZEN_SUFFIX",
 ]
 
 FROZEN_SUFFIX = "-定稿"
@@ -150,16 +149,26 @@ def _chunks(text: str, limit: int = PROP_CHUNK) -> list[str]:
     return out
 
 
-def _put_text(props, base: str, text: str) -> None:
+def _text_props(base: str, text: str) -> dict[str, object]:
     parts = _chunks(text)
-    props.append(IntProperty(name=f"{base}_parts", value=len(parts)))
-    for i, part in enumerate(parts, start=1):
-        props.append(StringProperty(name=f"{base}_{i}", value=part))
+    out: dict[str, object] = {f"{base}_parts": len(parts)}
+    out.update({f"{base}_{i}": part for i, part in enumerate(parts, start=1)})
+    return out
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
 
 
 def _get_text(props: dict, base: str) -> str | None:
-    n = props.get(f"{base}_parts")
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0 or n > 10_000:
+    n = _int(props.get(f"{base}_parts"))
+    if n is None or n > 10_000:
         return None
     parts = [props.get(f"{base}_{i}") for i in range(1, n + 1)]
     if any(not isinstance(p, str) for p in parts):
@@ -196,8 +205,8 @@ def read_freeze_info(wb: Workbook) -> dict | None:
         "frozen_at": props.get(P_FROZEN_AT),
         "version": props.get(P_VERSION),
         "reason": _get_text(props, P_REASON),
-        "forced_errors": props.get(P_FORCED_ERRORS),
-        "personal_removed": props.get(P_PERSONAL),
+        "forced_errors": _int(props.get(P_FORCED_ERRORS)),
+        "personal_removed": _int(props.get(P_PERSONAL)),
         "signature": props.get(P_SIGNATURE),
         "signer": _get_text(props, P_SIGNER),
         "key_id": props.get(P_KEY_ID),
@@ -316,7 +325,14 @@ def freeze_book(wb: Workbook, *, password: str | None = None, sign_key: Path | s
 
     _stamp_all(wb, names, fp, now, reason, len(errors) if force else 0)
     _protect(wb, password)
-    _record(wb, values, fp, frozen_at, reason, len(errors) if force else 0, removed, report, key)
+    signature = key_hash = None
+    if key is not None:
+        from .signing import key_id, sign
+
+        signature, key_hash = sign(key, fp), key_id(key.public_key())
+    _record(wb, freeze_properties(values, fp, frozen_at, reason=reason, forced_errors=len(errors) if force else 0,
+                                  personal_removed=removed, signature=signature, key_id=key_hash,
+                                  signer=report.unit))
     return FreezeResult(None, fp, list(findings), forced=bool(force and errors), signed=key is not None,
                         personal_removed=removed, frozen_at=frozen_at)
 
@@ -438,27 +454,38 @@ def _protect(wb: Workbook, password: str | None) -> None:
     wb.properties.contentStatus = FINAL_STATUS
 
 
-def _record(wb: Workbook, values: dict, fp: str, frozen_at: str, reason: str | None, forced_errors: int,
-            removed: int, report: ReportData, key) -> None:
+def freeze_properties(values: dict, fp: str, frozen_at: str, *, reason: str | None = None,
+                      forced_errors: int = 0, personal_removed: int = 0, signature: str | None = None,
+                      key_id: str | None = None, signer: str | None = None) -> dict[str, object]:
+    """The custom document properties of a frozen workbook, in order (bool / int / str values).
+
+    Also for writers that build the package themselves (the fast stamp path): the reader accepts
+    integers written as text.
+    """
     from .fingerprint import canonical_json
 
-    _clear_props(wb)
-    props = wb.custom_doc_props
-    props.append(BoolProperty(name=MARK_AS_FINAL, value=True))
-    props.append(StringProperty(name=P_FINGERPRINT, value=fp))
-    props.append(StringProperty(name=P_FROZEN_AT, value=frozen_at))
-    props.append(StringProperty(name=P_VERSION, value=f"xl-report {__version__}"))
-    props.append(IntProperty(name=P_PERSONAL, value=removed))
-    _put_text(props, P_VALUES, canonical_json(values))
+    props: dict[str, object] = {MARK_AS_FINAL: True, P_FINGERPRINT: fp, P_FROZEN_AT: frozen_at,
+                                P_VERSION: f"xl-report {__version__}", P_PERSONAL: personal_removed}
+    props.update(_text_props(P_VALUES, canonical_json(values)))
     if reason:
-        _put_text(props, P_REASON, reason)
-        props.append(IntProperty(name=P_FORCED_ERRORS, value=forced_errors))
-    if key is not None:
-        from .signing import key_id, sign
+        props.update(_text_props(P_REASON, reason))
+        props[P_FORCED_ERRORS] = forced_errors
+    if signature:
+        props[P_SIGNATURE] = signature
+        props[P_KEY_ID] = key_id or ""
+        props.update(_text_props(P_SIGNER, signer or ""))
+    return props
 
-        props.append(StringProperty(name=P_SIGNATURE, value=sign(key, fp)))
-        props.append(StringProperty(name=P_KEY_ID, value=key_id(key.public_key())))
-        _put_text(props, P_SIGNER, report.unit or "")
+
+def _record(wb: Workbook, props: dict[str, object]) -> None:
+    _clear_props(wb)
+    for name, value in props.items():
+        if isinstance(value, bool):
+            wb.custom_doc_props.append(BoolProperty(name=name, value=value))
+        elif isinstance(value, int):
+            wb.custom_doc_props.append(IntProperty(name=name, value=value))
+        elif value != "":  # an empty lpwstr reads back as None: leave it out
+            wb.custom_doc_props.append(StringProperty(name=name, value=str(value)))
 
 
 # --------------------------------------------------------------------------------------------
