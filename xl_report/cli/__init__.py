@@ -7,3 +7,4 @@ from __future__ import annotations
 from .app import app, main  # noqa: F401
 from . import cmd_template  # noqa: F401  (registers commands)
 from . import cmd_freeze  # noqa: F401
+from . import cmd_render  # noqa: F401
