@@ -1,0 +1,105 @@
+"""What the mailer needs to know about one workbook: bytes, fingerprint, frozen or draft, unit, year.
+
+A frozen workbook is identified by its freeze fingerprint (``xl_report.freeze.verify_file``); a draft by
+the SHA-256 of its bytes. The bytes attached are exactly the bytes that were verified.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, XlReportError
+from ..safety import check_xlsx
+from . import headers
+
+MIME_TYPES = {
+    ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".xlsm": ("application", "vnd.ms-excel.sheet.macroEnabled.12"),
+}
+
+
+@dataclass(frozen=True)
+class Workbook:
+    path: Path
+    name: str  # attachment file name (the file's own, Chinese, name)
+    data: bytes
+    fingerprint: str
+    frozen: bool  # frozen and verified
+    unit: str | None
+    year: int | None
+    refusal: str | None  # why this is a draft (None when frozen and verified)
+
+    @property
+    def mime(self) -> tuple[str, str]:
+        return MIME_TYPES[self.path.suffix.lower()]
+
+    @property
+    def label(self) -> str:
+        return f"{self.unit or '（未填单位名称）'}{self.year or ''}"
+
+
+def sha256_fingerprint(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _verifier():
+    try:
+        from ..freeze import verify_file
+    except ImportError:  # the freeze module is optional for drafts (and arrives separately)
+        return None
+    return verify_file
+
+
+def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
+    """Read and verify one workbook (InputError when it cannot be mailed at all)."""
+    path = Path(path)
+    if path.suffix.lower() not in MIME_TYPES:
+        raise InputError.at("只能上报 .xlsx 或 .xlsm 工作簿", file=str(path))
+    check_xlsx(path)
+    name = headers.header_text(path.name, "文件名", file=str(path))
+    data = path.read_bytes()
+    verify = _verifier()
+    frozen, fingerprint, unit, year, refusal = False, None, None, None, None
+    if verify is None:
+        refusal = "无法核验定稿状态（定稿模块不可用）"
+    else:
+        result = verify(path, keys_dir=keys_dir)
+        unit, year = result.unit, result.year
+        if result.frozen and result.ok:
+            frozen, fingerprint = True, result.fingerprint
+        elif result.frozen:
+            detail = "；".join(str(m) for m in (result.messages or [])) or "内容与定稿指纹不一致"
+            refusal = f"定稿核验未通过（{detail}）"
+        else:
+            refusal = "尚未定稿"
+    if path.read_bytes() != data:
+        raise InputError.at("文件在上报过程中被修改，请稍后重试", file=str(path))
+    if unit is None or year is None:
+        unit, year = _meta(path, unit, year)
+    if unit is not None:
+        unit = headers.header_text(unit, "单位名称", file=str(path))
+    return Workbook(path, name, data, fingerprint or sha256_fingerprint(data), frozen, unit, year, refusal)
+
+
+def _meta(path: Path, unit, year):
+    from ..workbook import read_report_file
+
+    report = read_report_file(path)
+    return unit or report.unit, year or report.year
+
+
+def check_summary(path: Path) -> str:
+    """One Chinese line from the cross-check (when the rules module is available)."""
+    try:
+        from ..findings import count
+        from ..rules import check_workbook
+    except ImportError:
+        return "未校验"
+    try:
+        errors, warnings = count(check_workbook(path))
+    except XlReportError as e:
+        return f"无法校验（{e.message}）"
+    if not errors and not warnings:
+        return "校验通过"
+    return f"校验发现 {errors} 个错误、{warnings} 个提示"

@@ -1,0 +1,233 @@
+"""send_files: the one entry point (CLI ``xl-report send``, the Excel 上报 button, batch).
+
+Plan (read the sent-log, decide per file: send / skip / refuse), then deliver over SMTP or write
+``.eml`` files into the outbox (the embedded default with no [smtp], and ``--dry-run``).
+"""
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ..config import load_config
+from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
+from . import headers
+from .compose import Note, build, short, write_eml
+from .facts import Workbook, inspect
+from .sentlog import SentLog
+from .settings import MailSettings, mail_settings
+from .transport import DeliveryError, SmtpSender
+
+
+@dataclass
+class Outcome:
+    path: Path
+    message: str  # Chinese, one line, for the clerk
+    message_id: str | None = None
+    recipients: tuple[str, ...] = ()
+    fingerprint: str | None = None
+    changed: bool = False  # a new version of a report sent before
+
+
+@dataclass
+class SendReport:
+    mode: str  # "smtp" | "outbox"
+    sent: list[Outcome] = field(default_factory=list)
+    skipped: list[Outcome] = field(default_factory=list)  # already sent with this fingerprint
+    failed: list[Outcome] = field(default_factory=list)  # refused drafts, bad files, delivery failures
+    outbox_files: list[Path] = field(default_factory=list)
+    queued: list[Outcome] = field(default_factory=list)  # written to the outbox
+    notes: list[str] = field(default_factory=list)
+    outbox: Path | None = None
+    sent_log: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_FINDINGS
+
+
+@dataclass
+class _Job:
+    books: list[Workbook]
+    recipients: tuple[str, ...]  # mailboxes from settings.to / cc still to receive these books
+    notes: list[Note]
+    message_id: str | None = None
+    previous: dict[str, dict] = field(default_factory=dict)  # fingerprint -> earlier version's record
+
+
+def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool = False,
+               allow_draft: bool = False, bundle: bool = False, outbox=None, sent_log=None, *,
+               keys_dir=None, retries: int = 3, backoff: float = 1.0) -> SendReport:
+    """Mail each workbook upward once (or all in one message with ``bundle``); see the module docs.
+
+    ``config`` is a ``load_config`` dict, a path to xl-report.toml, or None (look in the current folder).
+    """
+    if not isinstance(config, dict):
+        config = load_config(config)
+    settings = mail_settings(config, to=list(to) if to else None, outbox=outbox, sent_log=sent_log)
+    mode = "outbox" if dry_run or settings.smtp is None else "smtp"
+    report = SendReport(mode, outbox=settings.outbox if mode == "outbox" else None,
+                        sent_log=settings.sent_log if mode == "smtp" else None)
+    if mode == "smtp" and not settings.recipients:
+        raise InputError.at("没有收件人：请在配置 [upward] to 中填写上级单位的邮箱，或用 --to 指定")
+    if mode == "smtp" and not settings.sender:
+        raise InputError.at("没有发件人：请在配置 [smtp] from 中填写本单位的邮箱")
+    files = _unique(paths)
+    if not files:
+        raise InputError.at("没有指定要上报的工作簿")
+    books = _inspect_all(files, allow_draft, keys_dir, report)
+    log = SentLog(settings.sent_log)
+    with log.locked() if mode == "smtp" else nullcontext(log):
+        jobs = _plan(books, settings, log, resend=resend, bundle=bundle, report=report)
+        if mode == "outbox":
+            _write_outbox(jobs, settings, bundle, report)
+        elif jobs:
+            _deliver(jobs, settings, log, bundle, report, retries=retries, backoff=backoff, resend=resend)
+    return report
+
+
+def _unique(paths) -> list[Path]:
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    seen, out = set(), []
+    for p in paths:
+        key = Path(p).resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(Path(p))
+    return out
+
+
+def _inspect_all(files: list[Path], allow_draft: bool, keys_dir, report: SendReport) -> list[Workbook]:
+    books = []
+    for path in files:
+        try:
+            book = inspect(path, keys_dir)
+        except InputError as e:
+            report.failed.append(Outcome(path, f"未发送：{e}"))
+            continue
+        if book.refusal and not allow_draft:
+            report.failed.append(Outcome(path, f"未发送：“{book.name}”{book.refusal}，不能上报。请先定稿"
+                                               f"（xl-report freeze），或加 --allow-draft 作为草稿发送",
+                                         fingerprint=book.fingerprint))
+            continue
+        books.append(book)
+    return books
+
+
+def _key(mailbox: str) -> str:
+    return headers.addr_spec(mailbox).lower()
+
+
+def _plan(books: list[Workbook], settings: MailSettings, log: SentLog, *, resend: bool, bundle: bool,
+          report: SendReport) -> list[_Job]:
+    jobs: list[_Job] = []
+    for book in books:
+        delivered = set() if resend else log.delivered(book.fingerprint)
+        needed = tuple(a for a in settings.recipients if _key(a) not in delivered)
+        if settings.recipients and not needed:
+            first = log.sent_records(book.fingerprint)[0]
+            report.skipped.append(Outcome(
+                book.path, f"未重复发送：“{book.name}”（指纹 {short(book.fingerprint)}）已于{_when(first)}发送给 "
+                           f"{'、'.join(sorted(delivered))}；如确需再次发送，请加 --resend",
+                message_id=first.get("message_id"), recipients=tuple(sorted(delivered)),
+                fingerprint=book.fingerprint))
+            continue
+        job = _Job([book], needed, [Note(draft=not book.frozen)])
+        pending = None if resend else log.unresolved(book.fingerprint)
+        if pending:
+            job.message_id = pending.get("message_id")
+            report.notes.append(f"“{book.name}”上次发送时在服务器确认前中断，无法确定对方是否已收到；本次用同一邮件编号"
+                                f"（{job.message_id}）重新发送，对方邮件系统可据此识别重复")
+        previous = log.previous_version(str(book.path.resolve()), book.unit, book.year, book.fingerprint)
+        if previous:
+            what = "草稿" if previous.get("kind") == "draft" else "版本"
+            job.notes.append(Note(replaces=f"{_when(previous)}发送的{what}（指纹 {short(previous['fingerprint'])}）"))
+            job.previous[book.fingerprint] = previous
+        jobs.append(job)
+    if bundle and len(jobs) > 1:
+        wanted = {_key(a) for j in jobs for a in j.recipients}
+        ids = {j.message_id for j in jobs}
+        jobs = [_Job([b for j in jobs for b in j.books], tuple(a for a in settings.recipients if _key(a) in wanted),
+                     [n for j in jobs for n in j.notes], ids.pop() if len(ids) == 1 else None,
+                     {k: v for j in jobs for k, v in j.previous.items()})]
+    return jobs
+
+
+def _when(record: dict) -> str:
+    try:
+        t = datetime.fromisoformat(record["time"])
+    except (KeyError, ValueError):
+        return "此前"
+    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}"
+
+
+def _write_outbox(jobs: list[_Job], settings: MailSettings, bundle: bool, report: SendReport) -> None:
+    for job in jobs:
+        msg = build(settings, job.books, job.recipients, bundle=bundle, notes=job.notes, message_id=job.message_id)
+        eml = write_eml(settings.outbox, msg, job.books, bundle=bundle)
+        report.outbox_files.append(eml)
+        for book in job.books:
+            report.queued.append(Outcome(book.path, f"已写入待发邮件：“{book.name}” → {eml}",
+                                         message_id=msg["Message-ID"], recipients=job.recipients,
+                                         fingerprint=book.fingerprint, changed=book.fingerprint in job.previous))
+
+
+def _deliver(jobs: list[_Job], settings: MailSettings, log: SentLog, bundle: bool, report: SendReport, *,
+             retries: int, backoff: float, resend: bool) -> None:
+    sender = SmtpSender(settings.smtp, retries=retries, backoff=backoff)
+    envelope_from = headers.addr_spec(settings.sender)
+    try:
+        for i, job in enumerate(jobs):
+            msg = build(settings, job.books, job.recipients, bundle=bundle, notes=job.notes,
+                        message_id=job.message_id)
+            mid = msg["Message-ID"]
+            rcpt = [headers.addr_spec(a) for a in job.recipients]
+            common = {"message_id": mid, "host": settings.smtp.host, "bundle": bundle and len(job.books) > 1}
+            log.append({"event": "pending", **common, "files": [str(b.path.resolve()) for b in job.books],
+                        "fingerprints": [b.fingerprint for b in job.books], "recipients": rcpt})
+            try:
+                refused = sender.send(envelope_from, rcpt, msg.as_bytes())
+            except DeliveryError as e:
+                if not e.ambiguous:
+                    log.append({"event": "failed", **common, "reason": e.reason,
+                                "fingerprints": [b.fingerprint for b in job.books]})
+                for book in job.books:
+                    report.failed.append(Outcome(book.path, f"未发送：“{book.name}”：{e.reason}",
+                                                 fingerprint=book.fingerprint))
+                if e.fatal or e.connecting:
+                    for rest in jobs[i + 1:]:
+                        for book in rest.books:
+                            report.failed.append(Outcome(book.path, f"未发送：“{book.name}”：因上述错误中止，"
+                                                                    f"未尝试发送", fingerprint=book.fingerprint))
+                    break
+                continue
+            accepted = [r for r in rcpt if r not in refused]
+            for book in job.books:
+                previous = job.previous.get(book.fingerprint)
+                log.append({"event": "sent", **common, "file": str(book.path.resolve()), "name": book.name,
+                            "fingerprint": book.fingerprint, "kind": "frozen" if book.frozen else "draft",
+                            "unit": book.unit, "year": book.year, "recipients": accepted,
+                            "to": [a for a in settings.to if _key(a) in accepted],
+                            "cc": [a for a in settings.cc if _key(a) in accepted],
+                            "subject": str(msg["Subject"]), "resend": resend,
+                            "replaces": previous["fingerprint"] if previous else None})
+                what = "已发送更正版" if previous else ("已发送草稿" if not book.frozen else "已发送")
+                extra = f"（替代{_when(previous)}发送的指纹 {short(previous['fingerprint'])}）" if previous else ""
+                report.sent.append(Outcome(book.path, f"{what}：“{book.name}” → {'、'.join(accepted)}{extra}"
+                                                      f"（邮件编号 {mid}）", message_id=mid,
+                                           recipients=tuple(accepted), fingerprint=book.fingerprint,
+                                           changed=previous is not None))
+                if refused:
+                    detail = "；".join(f"{a}（{c} {m.decode('utf-8', 'replace') if isinstance(m, bytes) else m}）"
+                                      for a, (c, m) in refused.items())
+                    report.failed.append(Outcome(book.path, f"部分收件人未收到“{book.name}”：{detail}；"
+                                                            f"重新运行只会发给这些收件人",
+                                                 fingerprint=book.fingerprint))
+    finally:
+        sender.close()
