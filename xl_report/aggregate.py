@@ -98,7 +98,7 @@ def _absent_note(sheet: TallySheet) -> str:
 def _later_note(sheet: TallySheet, count: int, end: date, what: str) -> str | None:
     if not count:
         return None
-    return f"“{sheet.name}”中有 {count} {what}的日期晚于 {end.year} 年，未计入 {end.year} 年度。"
+    return f"“{sheet.name}”中有 {count} 件{what}的收到日期晚于 {end.year} 年，未计入 {end.year} 年度。"
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def _requests(df, start: date, end: date, out: dict) -> str | None:
             out[form.t3(form.RESULT_VALUES[result], col)] += 1
         else:
             out[form.t3("carried_out", col)] += 1
-    return _later_note(REQUESTS, later, end, "件申请收到")
+    return _later_note(REQUESTS, later, end, "申请")
 
 
 def _documents(df, start: date, end: date, out: dict) -> None:
@@ -156,12 +156,13 @@ def _cases(df, start: date, end: date, out: dict) -> str | None:
             out[form.t4(group, _CASE_OUTCOME[result])] += 1
         elif closed is None or closed > end:
             out[form.t4(group, "pending")] += 1
-    return _later_note(CASES, later, end, "件案件收到")
+    return _later_note(CASES, later, end, "案件")
 
 
-def summary(report: ReportData) -> dict[str, int | float]:
-    """The headline numbers (新收, 上年结转, 办结, 结转下年度, 复议, 诉讼 …) of the cells present in ``report``."""
-    return {label: report.values[name] for label, name in form.PLACEHOLDERS.items() if name in report.values}
+def summary(report: ReportData, tables: tuple[str, ...] = form.TABLES) -> dict[str, int | float]:
+    """The headline numbers (新收, 上年结转, 办结, 结转下年度, 复议, 诉讼 …) of ``tables``."""
+    return {label: report.num0(name) for label, name in form.PLACEHOLDERS.items()
+            if form.CELL_BY_NAME[name].table in tables}
 
 
 __all__ = ["AggregateResult", "aggregate", "summary"]
