@@ -8,3 +8,4 @@ from .app import app, main  # noqa: F401
 from . import cmd_template  # noqa: F401  (registers commands)
 from . import cmd_freeze  # noqa: F401
 from . import cmd_render  # noqa: F401
+from . import cmd_fill  # noqa: F401
