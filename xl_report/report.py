@@ -45,8 +45,13 @@ class ReportData:
 
     def with_totals(self) -> "ReportData":
         """Fill every computed (总计) cell from its parts, as the template formulas do."""
-        for name, parts in form.COMPUTED_FROM.items():
-            self.values[name] = _clean(sum(self.num0(p) for p in parts))
+        def total(name: str) -> float | int:
+            # recurse: （七）总计·总计 sums row totals that are themselves computed
+            parts = form.COMPUTED_FROM.get(name)
+            return self.num0(name) if parts is None else _clean(sum(total(p) for p in parts))
+
+        for name in form.COMPUTED_FROM:
+            self.values[name] = total(name)
         return self
 
     def location(self, name: str) -> tuple[str | None, str | None]:
