@@ -163,7 +163,9 @@ def read_report(wb: Workbook, source: str | None = None) -> ReportData:
     return data
 
 
-def read_narrative(wb: Workbook, names: dict[str, tuple[str, str]] | None = None) -> dict[str, list[str]]:
+def read_narrative(wb: Workbook, names: dict[str, tuple[str, str]] | None = None, *,
+                   cells: bool = False) -> dict[str, list]:
+    """Section -> paragraphs; with ``cells=True`` each paragraph is (A1, text) (for located findings)."""
     names = names if names is not None else resolve_names(wb)
     out: dict[str, list[str]] = {}
     for key, name in form.NARRATIVE_NAMES.items():
@@ -175,7 +177,8 @@ def read_narrative(wb: Workbook, names: dict[str, tuple[str, str]] | None = None
         for row in ws[coord] if ":" in coord else ((ws[coord],),):
             for c in row:
                 if c.value is not None and str(c.value).strip():
-                    paras.append(str(c.value).strip())
+                    text = str(c.value).strip()
+                    paras.append((c.coordinate, text) if cells else text)
         out[key] = paras
     return out
 
