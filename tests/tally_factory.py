@@ -118,6 +118,20 @@ def put(cell, value: object) -> None:
         cell.value = value
 
 
+def grid(key: str, rows: Sequence[Row]) -> list[list[object]]:
+    """A raw sheet grid as the reader sees it: the header row, then the rows (missing keys blank)."""
+    headers = SHEET_KEYS[key].headers
+    return [list(headers)] + [[row.get(h) for h in headers] for row in rows]
+
+
+def tally_from_rows(*, unit: str | None = None, year: int | None = None, **sheets: Sequence[Row] | None):
+    """A Tally in memory, through the real normaliser and validator (no file): sheets by key."""
+    from xl_report.tally import tally_from_frames
+
+    frames = {SHEET_KEYS[k].name: grid(k, rows) for k, rows in sheets.items() if rows is not None}
+    return tally_from_frames(frames, source="内存台账.xlsx", unit=unit, year=year)
+
+
 def request(no: str | int, received, kind: str = "自然人", done=None, result: str | None = None, **more) -> dict:
     """One 依申请公开台账 row."""
     return {"编号": str(no), "收到日期": received, "申请人类型": kind, "办结日期": done, "办理结果": result, **more}
@@ -139,4 +153,4 @@ def case(no: str, kind: str, received, result: str | None = None, closed=None) -
     return {"案件编号": no, "类别": kind, "收到日期": received, "结果": result, "结案日期": closed}
 
 
-__all__ = ["make_tally_workbook", "write_rows", "request", "document", "decision", "fee", "case", "form"]
+__all__ = ["make_tally_workbook", "write_rows", "grid", "tally_from_rows", "request", "document", "decision", "fee", "case", "form"]

@@ -122,7 +122,7 @@ def tally_from_frames(frames: Mapping[str, pd.DataFrame | Sequence[Sequence[obje
 
 def _read_sheet(book: pd.ExcelFile, name: str, path: Path) -> pd.DataFrame:
     # dtype=object keeps Excel dates as datetimes and ids as typed; na_filter=False keeps 'NA' as text
-    raw = book.parse(name, header=None, dtype=object, na_filter=False, nrows=MAX_ROWS + HEADER_SCAN_ROWS + 1)
+    raw = pd.read_excel(book, sheet_name=name, header=None, dtype=object, na_filter=False, nrows=MAX_ROWS + HEADER_SCAN_ROWS + 1)
     if len(raw) > MAX_ROWS + HEADER_SCAN_ROWS:
         raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
                             file=str(path), sheet=name)
@@ -140,7 +140,7 @@ def _read_meta(book: pd.ExcelFile, path: Path) -> tuple[str | None, int | None]:
         if sheet not in book.sheet_names:
             continue
         if sheet not in grids:
-            grids[sheet] = book.parse(sheet, header=None, dtype=object, na_filter=False, nrows=200).values.tolist()
+            grids[sheet] = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object, na_filter=False, nrows=200).values.tolist()
         col_letter, row = coordinate_from_string(coord)
         col = column_index_from_string(col_letter)
         grid = grids[sheet]
