@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .app import app, main  # noqa: F401
 from . import cmd_template  # noqa: F401  (registers commands)
+from . import cmd_check  # noqa: F401
 from . import cmd_freeze  # noqa: F401
-from . import cmd_render  # noqa: F401
 from . import cmd_fill  # noqa: F401
+from . import cmd_render  # noqa: F401

@@ -1,0 +1,79 @@
+"""xl-report check: cross-check a report workbook; print findings, or write them into the workbook."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..config import load_config
+from ..errors import EXIT_FINDINGS, EXIT_OK
+from ..fileio import backup_path, ensure_readable, save_workbook
+from ..findings import SEVERITY_LABELS, Finding, count
+from ..rules import check_workbook, write_findings_sheet
+from ..rules.sheet import location_text, summary_line
+from ..workbook import open_workbook
+from .app import app, err, guarded, out
+
+_STYLE = {"error": "bold red", "warning": "yellow"}
+
+
+def _print_human(findings: list[Finding], path: Path) -> None:
+    errors, warnings = count(findings)
+    out.print(f"校验 {escape(path.name)}：错误 {errors} 个，提示 {warnings} 个")
+    for severity in ("error", "warning"):
+        group = [f for f in findings if f.severity == severity]
+        if not group:
+            continue
+        table = Table(title=f"{SEVERITY_LABELS[severity]}（{len(group)}）", title_style=_STYLE[severity],
+                      title_justify="left", show_lines=False, expand=False)
+        table.add_column("代码", no_wrap=True)
+        table.add_column("说明", overflow="fold")
+        table.add_column("位置", no_wrap=True)
+        for f in group:
+            table.add_row(f.code, escape(f.message), escape(location_text(f)))
+        out.print(table)
+    if not findings:
+        out.print(summary_line(findings))
+
+
+def _write(path: Path, findings: list[Finding]) -> Path:
+    """Write 校验结果 into the user's workbook: backup first, then an atomic save."""
+    wb = open_workbook(path)
+    try:
+        write_findings_sheet(wb, findings)
+        backup = backup_path(path)
+        shutil.copy2(path, backup)
+        save_workbook(wb, path)
+    finally:
+        wb.close()
+    return backup
+
+
+@app.command("check", help="校验年报工作簿：表内勾稽关系、与上年衔接、正文与表格一致、台账答复期限。"
+                           "退出码：0 无错误（可有提示），1 有错误，2 文件无法使用。")
+@guarded
+def check_cmd(
+    workbook: Annotated[Path, typer.Argument(help="年报工作簿（.xlsx）", dir_okay=False)],
+    previous: Annotated[Path | None, typer.Option("--previous", "-p", help="上一年度的年报工作簿，用于核对上年结转",
+                                                   dir_okay=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出校验结果")] = False,
+    write: Annotated[bool, typer.Option("--write", help="把“校验结果”工作表写入工作簿并标出有问题的单元格（先保留备份）")] = False,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml", dir_okay=False)] = None,
+) -> None:
+    path = ensure_readable(workbook)
+    findings = check_workbook(path, previous=previous, config=load_config(config))
+    if as_json:
+        typer.echo(json.dumps([f.to_json() for f in findings], ensure_ascii=False, indent=2))
+    else:
+        _print_human(findings, path)
+    if write:
+        backup = _write(path, findings)
+        note = f"已写入“校验结果”工作表：{escape(str(path))}（原文件备份：{escape(backup.name)}）"
+        (err if as_json else out).print(note)  # keep stdout pure JSON
+    errors, _ = count(findings)
+    raise typer.Exit(EXIT_FINDINGS if errors else EXIT_OK)
