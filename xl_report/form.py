@@ -103,6 +103,21 @@ T2_BLOCKS: tuple[T2Block, ...] = (
         kind="amount",
     ),
 )
+# Older wording of a 2021 label still common in published reports (accepted on import).
+T2_LABEL_SYNONYMS: dict[str, tuple[str, ...]] = {"行政规范性文件": ("规范性文件",)}
+# Labels of the superseded 2019 试行 表二 (国办公开办函〔2019〕60号): any of them marks a 2019-format report.
+T2_2019_SIGNATURE: tuple[str, ...] = (
+    "本年新制作数量",
+    "本年新公开数量",
+    "对外公开总数量",
+    "上一年项目数量",
+    "本年增/减",
+    "其他对外管理服务事项",
+    "第二十条第（九）项",
+    "政府集中采购",
+    "采购项目数量",
+    "采购总金额",
+)
 
 # --------------------------------------------------------------------------------------------
 # 表三 收到和处理政府信息公开申请情况
