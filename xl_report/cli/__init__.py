@@ -10,3 +10,5 @@ from . import cmd_check  # noqa: F401
 from . import cmd_freeze  # noqa: F401
 from . import cmd_fill  # noqa: F401
 from . import cmd_render  # noqa: F401
+from . import cmd_import  # noqa: F401
+from . import cmd_excel  # noqa: F401

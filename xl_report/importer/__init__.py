@@ -58,9 +58,9 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
     if year is None:
         year = document.read_period_year(tokens[: max(first, 1)] or tokens)
     if unit is None:
-        problems.append(Finding("F07", "warning", "未找到报告标题“<单位><年>年政府信息公开工作年度报告”，单位名称未导入"))
+        problems.append(Finding("F12", "error", "未找到报告标题“<单位><年>年政府信息公开工作年度报告”，单位名称未导入"))
     if year is None:
-        problems.append(Finding("F07", "warning", "未能从标题或统计期限中读出报告年度"))
+        problems.append(Finding("F12", "error", "未能从标题或统计期限中读出报告年度"))
     contact = document.read_contact(tokens[:first]) or document.read_contact(tokens)
     published, date_line = document.read_published(tokens, layout.headings["other"].index
                                                    if "other" in layout.headings else len(tokens))
