@@ -1,0 +1,50 @@
+"""xl-report serve / xl-report addin: the Excel buttons (server mode and the add-in build)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..addin import ADDIN_FILE
+from ..errors import InputError
+from .app import app, guarded, out
+
+
+@app.command("serve", help="启动按钮服务器：本机没有 Python 的经办人员，Excel 按钮把工作簿发到这里处理。"
+                           "必须用 --token 或环境变量 XL_REPORT_TOKEN 设置令牌。")
+@guarded
+def serve_cmd(
+    host: Annotated[str, typer.Option("--host", help="监听地址（对局域网开放用 0.0.0.0）")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
+    token: Annotated[Optional[str], typer.Option("--token", help="共享令牌（建议改用环境变量 XL_REPORT_TOKEN）")] = None,
+    max_mb: Annotated[int, typer.Option("--max-mb", help="单个请求的大小上限（MB）")] = 32,
+) -> None:
+    from ..server import TOKEN_ENV, create_app
+
+    token = token or os.environ.get(TOKEN_ENV)
+    if not token or not token.strip():
+        raise InputError.at(f"没有设置令牌：请用 --token 或环境变量 {TOKEN_ENV} 设置一个足够长的随机字符串，"
+                            "并把它告诉各单位（写入 xl_report.conf 的 AUTH）")
+    if max_mb < 1:
+        raise InputError.at("--max-mb 至少为 1")
+    import uvicorn
+
+    application = create_app(token, max_bytes=max_mb * 1024 * 1024)
+    out.print(f"按钮服务器已启动：http://{host}:{port}/xl-report/ （Ctrl+C 停止）")
+    uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@app.command("addin", help="生成 Excel 加载项（功能区“政务公开年报”选项卡：填报、校验、定稿、上报、帮助），"
+                           "可同时生成带按钮的 .xlsm 模板。")
+@guarded
+def addin_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="加载项文件（.xlam）", dir_okay=False)] = Path(ADDIN_FILE),
+    xlsm: Annotated[Optional[Path], typer.Option("--xlsm", help="同时生成带按钮的模板（.xlsm）",
+                                                 dir_okay=False)] = None,
+) -> None:
+    from ..addin import write_addin
+
+    for path in write_addin(output, xlsm):
+        out.print(f"已生成：{path}")

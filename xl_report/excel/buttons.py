@@ -1,0 +1,211 @@
+"""The four buttons as functions of a live xlwings Book, for every engine.
+
+Each button: read the whole book (snapshot) -> run the file-based library function on a temporary
+copy (the same code the CLI runs) -> diff -> write. Nothing is written before everything has been
+computed, so an error leaves the book untouched and shows one message box instead.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from openpyxl import load_workbook
+
+from .. import form
+from ..config import load_config
+from ..errors import XlReportError
+from ..fileio import save_workbook
+from . import writeback
+from .snapshot import BookSnapshot, read_book, to_workbook
+
+log = logging.getLogger(__name__)
+
+TITLE = "政务公开年报"
+MSGBOX_LIMIT = 900  # MsgBox shows at most 1024 characters
+# VBA Subs shipped in macros/XlReport.bas, called back through runMacro (they take the workbook first).
+PROTECT_SUB = "XlReport_Protect"
+SET_PROP_SUB = "XlReport_SetProp"
+
+
+@dataclass
+class Outcome:
+    """What a button computed: the workbook after the library call, and what to tell the clerk."""
+
+    after: Path
+    message: str
+    recolor: set[tuple[str, str]] = field(default_factory=set)
+    macros: list[tuple[str, tuple]] = field(default_factory=list)  # (Sub, args after the workbook)
+
+
+def _config() -> dict:
+    return load_config(os.environ.get("XL_REPORT_CONFIG") or None)
+
+
+def _safe_stem(name: str) -> str:
+    stem = Path(name.replace("\\", "/")).stem
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", stem)[:80] or "年报"
+
+
+def _refuse_frozen(snap: BookSnapshot, what: str) -> None:
+    if snap.frozen:
+        raise XlReportError(f"这个工作簿已经定稿，不能再{what}。如需修改，请在定稿前保存的工作簿上修改后重新定稿。")
+
+
+# --------------------------------------------------------------------------------------------
+# The library calls (file in -> file out), one per button
+# --------------------------------------------------------------------------------------------
+
+
+def _fill(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
+    from ..fill import fill_workbook
+
+    _refuse_frozen(snap, "填报")
+    result = fill_workbook(src, work / "after.xlsx")
+    s = result.summary or {}
+    facts = "，".join(f"{k} {v}" for k, v in s.items())
+    notes = "\n".join(result.notes or [])
+    tables = "、".join(result.tables or ())
+    message = f"已根据台账填写{tables or '报表'}。" + (f"\n{facts}。" if facts else "") + \
+              (f"\n{notes}" if notes else "") + "\n请点击“校验”检查勾稽关系。"
+    return Outcome(Path(result.output), message)
+
+
+def _check(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
+    from ..findings import count
+    from ..rules import check_workbook, write_findings_sheet
+    from ..safety import load_workbook_safely
+    from ..workbook import resolve_names
+
+    _refuse_frozen(snap, "校验后改写")
+    findings = list(check_workbook(src, config=_config()))
+    wb = load_workbook_safely(src)
+    write_findings_sheet(wb, findings)
+    out = work / "after.xlsx"
+    save_workbook(wb, out)
+    errors, warnings = count(findings)
+    # old highlights may sit in the live book: resend every report cell's fill
+    recolor = {names for names in resolve_names(wb).values()}
+    recolor = {(sheet, coord.split(":")[0]) for sheet, coord in recolor if ":" not in coord}
+    if not findings:
+        message = "校验通过：没有发现问题。可以点击“定稿”。"
+    else:
+        message = (f"校验发现错误 {errors} 处、提示 {warnings} 处，详见“{form.SHEET_FINDINGS}”工作表"
+                   "（有问题的单元格已标出颜色）。")
+    return Outcome(out, message, recolor=recolor)
+
+
+def _freeze_password() -> str:
+    from ..freeze import freeze_password
+
+    return freeze_password(None, _config()) or ""
+
+
+def _freeze(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
+    from ..freeze import freeze_file
+    from ..fingerprint import short
+
+    _refuse_frozen(snap, "定稿")
+    password = _freeze_password()
+    result = freeze_file(src, work / "after.xlsx", password=password or None, keep_personal=True,
+                         config=_config())
+    # what openpyxl stores but a live book can only get through VBA: document properties, protection
+    wb = load_workbook(result.output)
+    macros = [(SET_PROP_SUB, (p.name, _prop_kind(p.value), _prop_text(p.value))) for p in wb.custom_doc_props]
+    wb.close()
+    macros.append((PROTECT_SUB, (password,)))
+    message = (f"已定稿，指纹 {short(result.fingerprint)}。所有工作表已保护。\n"
+               "请立即保存工作簿（Ctrl+S），然后点击“上报”。")
+    return Outcome(Path(result.output), message, macros=macros)
+
+
+def _prop_kind(value: object) -> str:
+    return "b" if isinstance(value, bool) else "i" if isinstance(value, int) else "s"
+
+
+def _prop_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return "" if value is None else str(value)
+
+
+def _send(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
+    from ..freeze import freeze_file
+    from ..mail import send_files
+
+    if not snap.frozen:
+        raise XlReportError("请先点击“定稿”，保存工作簿后再上报。")
+    deliverable = work / f"{_safe_stem(snap.name)}-定稿.xlsx"
+    result = freeze_file(src, deliverable, password=_freeze_password() or None, config=_config())
+    if result.fingerprint != str(snap.value("meta_fingerprint")).strip():
+        raise XlReportError("定稿后表中的数字被改动过（指纹不一致），不能上报。请在定稿前的工作簿上修改后重新定稿。")
+    report = send_files([deliverable], _config())
+    lines = [o.message for o in report.sent + report.queued + report.skipped + report.failed] + list(report.notes)
+    if not report.ok:
+        raise XlReportError("上报失败：\n" + "\n".join(lines))
+    return Outcome(src, "上报完成。\n" + "\n".join(lines))
+
+
+BUTTONS: dict[str, Callable[[BookSnapshot, Path, Path], Outcome]] = {
+    "fill": _fill, "check": _check, "freeze": _freeze, "send": _send,
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Running a button on a live Book
+# --------------------------------------------------------------------------------------------
+
+
+def _short_message(text: str) -> str:
+    return text if len(text) <= MSGBOX_LIMIT else text[: MSGBOX_LIMIT - 30] + "\n……（内容较多，其余从略）"
+
+
+def alert(book, message: str, error: bool = False) -> None:
+    book.app.alert(_short_message(message), title=TITLE, buttons="ok", mode="critical" if error else "info")
+
+
+def macro_name(book, host: str | None, sub: str) -> str:
+    """Qualified macro name for Application.Run. ``host``: the workbook holding our VBA — "book" for
+    the report workbook itself (.xlsm), else the add-in's file name (default xl_report.xlam)."""
+    owner = book.name if host in (None, "", "book") else host
+    return "'" + owner.replace("'", "''") + "'!" + sub
+
+
+def run_macro(book, host: str | None, sub: str, *args) -> None:
+    name = macro_name(book, host, sub)
+    if book.app.engine.name == "remote":
+        book.app.macro(name)(*args)  # the VBA client passes the workbook as the first argument
+    else:
+        book.app.macro(name)(book.api, *args)
+
+
+def plan(book, button: str) -> tuple[writeback.Plan, Outcome]:
+    """Read ``book`` and compute the button's writes (nothing is written). Raises XlReportError."""
+    snap = read_book(book)
+    before_wb = to_workbook(snap)
+    with tempfile.TemporaryDirectory(prefix="xl_report_") as tmp:
+        work = Path(tmp)
+        src = work / f"{_safe_stem(snap.name)}.xlsx"
+        save_workbook(before_wb, src)
+        outcome = BUTTONS[button](snap, src, work)
+        before, after = load_workbook(src), load_workbook(outcome.after)
+        return writeback.diff(before, after, recolor=outcome.recolor), outcome
+
+
+def run(book, button: str, host: str | None = None) -> None:
+    """Press ``button`` on ``book``: compute everything, then write; on a user error only a message box."""
+    if button not in BUTTONS:
+        raise ValueError(button)
+    try:
+        todo, outcome = plan(book, button)
+    except XlReportError as e:
+        alert(book, str(e), error=True)
+        return
+    writeback.apply(book, todo)
+    for sub, args in outcome.macros:
+        run_macro(book, host, sub, *args)
+    alert(book, outcome.message)
