@@ -412,3 +412,20 @@ def test_docx_converts_to_pdf_with_title_and_numbers(tmp_path):
     assert form.T3_NOTE[1:10] in text
     for name in (form.t3("total", "total"), form.t4("suit_after", "total"), "t2_fees_amount"):
         assert expected_text(data, name) in text
+
+
+# --------------------------------------------------------------------------------------------
+# Round trip with the importer (issue 9: render → import gives the same 200 values)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".html", ".docx"])
+def test_render_then_import_gives_the_same_report(tmp_path, suffix):
+    from xl_report.importer import import_report
+
+    for seed in range(3):
+        data = random_report(seed)
+        back = import_report(render(data, tmp_path / f"r{seed}{suffix}").path).report
+        assert (back.unit, back.year) == (data.unit, data.year)
+        assert {n: back.values.get(n) for n in form.CELL_NAMES} == {n: data.values[n] for n in form.CELL_NAMES}
+        assert back.narrative["problems"] == data.narrative["problems"]
