@@ -45,10 +45,14 @@ class ReportData:
 
     def with_totals(self) -> "ReportData":
         """Fill every computed (总计) cell from its parts, as the template formulas do."""
+        done: dict[str, float | int] = {}
+
         def total(name: str) -> float | int:
             # recurse: （七）总计·总计 sums row totals that are themselves computed
-            parts = form.COMPUTED_FROM.get(name)
-            return self.num0(name) if parts is None else _clean(sum(total(p) for p in parts))
+            if name not in done:
+                parts = form.COMPUTED_FROM.get(name)
+                done[name] = self.num0(name) if parts is None else _clean(sum(total(p) for p in parts))
+            return done[name]
 
         for name in form.COMPUTED_FROM:
             self.values[name] = total(name)

@@ -33,6 +33,7 @@ from openpyxl.utils.datetime import to_excel
 from . import form
 from .fileio import FIXED_ZIP_TIME
 from .report import ReportData
+from .tally_schema import TALLY_SHEETS
 from .workbook import _REF
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -137,7 +138,8 @@ class FrozenInfo:
     password_hash: str | None = None  # legacy sheet-protection hash (hex), when a password is set
 
 
-def freeze_info(view: ReportData, *, password: str | None = None, now: datetime | None = None) -> FrozenInfo:
+def freeze_info(view: ReportData, *, password: str | None = None, now: datetime | None = None,
+                personal_removed: int = 0) -> FrozenInfo:
     """Fingerprint and custom properties exactly as :func:`xl_report.freeze.freeze_book` records them.
 
     ``view`` must be what a reader sees in the stamped output (:meth:`Stamper.view`).
@@ -150,7 +152,7 @@ def freeze_info(view: ReportData, *, password: str | None = None, now: datetime 
     values = canonical_values(view)
     fp = fingerprint_of(values)
     now = now or datetime.now().astimezone()
-    props = freeze_properties(values, fp, now.isoformat(timespec="seconds"))
+    props = freeze_properties(values, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed)
     line = f"定稿：{now:%Y-%m-%d %H:%M}　指纹 {short(fp)}（可用 xl-report verify 核验，改动任何数字都会被发现）"
     return FrozenInfo(fp, f"{now:%Y-%m-%d %H:%M:%S}", custom_xml(props), line,
                       hash_password(password) if password else None)
@@ -411,6 +413,7 @@ class Stamper:
         # parts that never change are compressed once (at the best level: it is paid once)
         self.plain = {n: _entry(n, self.raw[n], 9) for n in self.order if n not in self.trees}
         self._frozen_cache: dict[str | None, dict[str, _Entry]] = {}
+        self._col_styles: dict[str, dict[int, str]] = {}
 
     # ---- template XML navigation
     def _cell(self, part: str, coord: str):
@@ -479,13 +482,18 @@ class Stamper:
                 paras = paras[: rows - 1] + ["\n".join(paras[rows - 1:])]
             narrative[key] = [p.strip() for p in paras if p.strip()]
         year = report.year if isinstance(report.year, int) and not isinstance(report.year, bool) else None
-        return ReportData(unit=_text(report.unit), year=year, contact=_text(report.contact),
+        view = ReportData(unit=_text(report.unit), year=year, contact=_text(report.contact),
                           level=_text(report.level), published=report.published, values=values,
                           narrative=narrative, source=report.source)
+        view._stamp_view = True  # stamp() need not normalise it again
+        return view
 
-    def stamp(self, report: ReportData, frozen: FrozenInfo | None = None) -> bytes:
-        """The filled workbook as bytes. ``frozen`` (see :func:`freeze_info`) makes it a 定稿 file."""
-        view = self.view(report)
+    def stamp(self, report: ReportData, frozen: FrozenInfo | None = None, tally=None,
+              drop_personal: bool = False) -> bytes:
+        """The filled workbook as bytes. ``frozen`` (see :func:`freeze_info`) makes it a 定稿 file;
+        ``tally`` (a :class:`xl_report.tally.Tally`) is copied into the tally sheets, without the
+        personal columns when ``drop_personal``. ``report`` may already be a :meth:`view`."""
+        view = report if getattr(report, "_stamp_view", False) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
         for name in form.CELL_NAMES:
             self.slots[name][0].set(view.values[name], keep_formula)
@@ -517,6 +525,17 @@ class Stamper:
         finally:
             for el in added:
                 el.getparent().remove(el)
+        if tally is not None:
+            for sheet in TALLY_SHEETS:
+                part = self.parts.get(sheet.name)
+                df = tally.sheet(sheet.key)
+                if part is None or df is None or part in changed:
+                    continue
+                data = self.raw[part] if frozen is None else protect_sheet_xml(self.raw[part], pw)
+                rows = tally_rows_xml(sheet, df, self._column_styles(part), drop_personal)
+                data = _DIMENSION.sub(f'<dimension ref="A1:{_col_letter(len(sheet.headers))}{len(df) + 1}"/>'.encode(),
+                                      _append_rows(data, rows), count=1)
+                changed[part] = _entry(part, data, self.level)
         order = self.order
         if frozen is not None:
             changed.update(self._frozen_parts(pw))
@@ -524,6 +543,16 @@ class Stamper:
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]
         return write_zip([changed.get(n) or self.plain[n] for n in order])
+
+    def _column_styles(self, part: str) -> dict[int, str]:
+        """Column -> style index of the template's <col> (dates carry their number format there)."""
+        if part not in self._col_styles:
+            styles = {}
+            for m in re.finditer(rb'<col [^>]*?style="(\d+)"[^>]*?min="(\d+)" max="(\d+)"', self.raw[part]):
+                for col in range(int(m.group(2)), int(m.group(3)) + 1):
+                    styles[col] = m.group(1).decode()
+            self._col_styles[part] = styles
+        return self._col_styles[part]
 
     def _add_stamp_lines(self, line: str) -> list:
         """Add the visible 定稿 line below each table; returns the elements to remove afterwards."""
@@ -571,6 +600,56 @@ class Stamper:
             parts["_rels/.rels"] = _entry("_rels/.rels", rels, self.level)
             self._frozen_cache[password_hash] = parts
         return self._frozen_cache[password_hash]
+
+
+def tally_rows_xml(sheet, df, col_styles: dict[int, str], drop_personal: bool = False) -> bytes:
+    """The rows of one tally sheet (a DataFrame with the schema headers) as ``<row>`` XML, from row 2."""
+    out = []
+    headers = list(sheet.headers)
+    skip = {c.header for c in sheet.columns if c.personal} if drop_personal else set()
+    columns = [df[h].tolist() for h in headers]  # plain lists: pandas row iteration is slow
+    for r, record in enumerate(zip(*columns), start=2):
+        cells = []
+        for j, (header, v) in enumerate(zip(headers, record), start=1):
+            if v is None or header in skip or (isinstance(v, float) and v != v):
+                continue
+            ref = f"{_col_letter(j)}{r}"
+            if isinstance(v, bool):
+                v = "是" if v else "否"
+            if isinstance(v, (datetime, date)):
+                style = col_styles.get(j)
+                cells.append(f'<c r="{ref}"{f" s={chr(34)}{style}{chr(34)}" if style else ""}><v>{_number(to_excel(v))}</v></c>')
+            elif isinstance(v, (int, float)):
+                cells.append(f'<c r="{ref}"><v>{_number(v)}</v></c>')
+            else:
+                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{xml_escape(clean_text(str(v)))}'
+                             "</t></is></c>")
+        if cells:
+            out.append(f'<row r="{r}">{"".join(cells)}</row>')
+    return "".join(out).encode("utf-8")
+
+
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+
+
+def personal_count(tally) -> int:
+    """How many personal values a frozen copy leaves out (freeze records the number)."""
+    n = 0
+    for sheet in TALLY_SHEETS:
+        df = tally.sheet(sheet.key) if tally is not None else None
+        if df is not None:
+            for c in sheet.columns:
+                if c.personal:
+                    n += int(df[c.header].notna().sum())
+    return n
+
+
+def _append_rows(sheet_xml: bytes, rows: bytes) -> bytes:
+    if not rows:
+        return sheet_xml
+    if b"<sheetData/>" in sheet_xml:
+        return sheet_xml.replace(b"<sheetData/>", b"<sheetData>" + rows + b"</sheetData>", 1)
+    return sheet_xml.replace(b"</sheetData>", rows + b"</sheetData>", 1)
 
 
 def _extend_print_area(wbx: bytes, local_id: int, row: int, last_col: int) -> bytes:

@@ -1,0 +1,640 @@
+"""County batch: read → aggregate → check → (freeze) → write, for every unit's tally workbook in a folder.
+
+Worker processes each parse the template once (:class:`xl_report.stamp.Stamper`) and stamp every
+unit's values into it. A unit whose file is broken, hostile or wrong fails with a Chinese reason;
+the others carry on. Every output is written atomically; a per-unit record (``OUTDIR/.xl-report/``)
+remembers the input's content hash, so a rerun skips unchanged units and an interrupted run
+completes the rest. The summary workbook, the 全县合计 roll-up and findings.json are written by
+:mod:`xl_report.summary` at the end.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+import unicodedata
+from datetime import date, datetime
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from . import __version__, form
+from .errors import EXIT_FINDINGS, EXIT_OK, InputError, XlReportError
+from .fileio import write_bytes_atomic
+from .findings import Finding, count
+from .freeze import FROZEN_SUFFIX
+from .report import ReportData
+
+STATUS_OK = "成功"
+STATUS_ERRORS = "有错误"
+STATUS_FAILED = "失败"
+STATUS_MISSING = "未提交"
+STATE_DIR = ".xl-report"  # inside OUTDIR: one record per input file, plus the run's name claims
+INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls is picked up so that it fails with a clear reason
+RECORD_VERSION = 1
+# headline columns of the summary: label -> the cells it adds up
+HEADLINES: dict[str, tuple[str, ...]] = {
+    "新收": (form.PLACEHOLDERS["新收"],),
+    "上年结转": (form.PLACEHOLDERS["上年结转"],),
+    "办结": (form.PLACEHOLDERS["办结"],),
+    "结转下年度": (form.PLACEHOLDERS["结转下年度"],),
+    "复议": (form.PLACEHOLDERS["行政复议"],),
+    "诉讼": (form.PLACEHOLDERS["直接起诉"], form.PLACEHOLDERS["复议后起诉"]),
+}
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class UnitResult:
+    """One row of the summary; also the JSON record kept in OUTDIR/.xl-report/units/."""
+
+    source: str  # input file name inside DIR ("" for a unit that did not submit)
+    unit: str
+    status: str
+    file: str | None = None  # output file name inside OUTDIR
+    reason: str | None = None  # why the unit failed (Chinese)
+    errors: int = 0
+    warnings: int = 0
+    headline: dict[str, float | int] = field(default_factory=dict)
+    fingerprint: str | None = None
+    findings: list[dict] = field(default_factory=list)
+    values: dict[str, object] = field(default_factory=dict)  # the 200 cells, for the roll-up
+    notes: list[str] = field(default_factory=list)
+    year: int | None = None
+    key: str = ""  # what the result depends on (input hash + options): equal key, same result
+    output_hash: str | None = None
+    skipped: bool = False  # reused from the previous run (not stored)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d.pop("skipped")
+        d["v"] = RECORD_VERSION
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "UnitResult":
+        d = dict(d)
+        d.pop("v", None)
+        return cls(**d)
+
+    @property
+    def has_report(self) -> bool:
+        return self.status in (STATUS_OK, STATUS_ERRORS)
+
+
+@dataclass
+class BatchResult:
+    outdir: Path
+    units: list[UnitResult]
+    rollup: ReportData | None = None
+    rollup_findings: list[Finding] = field(default_factory=list)
+    summary_path: Path | None = None
+    findings_path: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def processed(self) -> int:
+        return sum(1 for u in self.units if u.source and not u.skipped)
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for u in self.units if u.skipped)
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in (STATUS_OK, STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING)}
+        for u in self.units:
+            out[u.status] += 1
+        return out
+
+    @property
+    def exit_code(self) -> int:
+        bad = any(u.status in (STATUS_FAILED, STATUS_ERRORS) for u in self.units)
+        return EXIT_FINDINGS if bad else EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# Names
+# --------------------------------------------------------------------------------------------
+
+
+def unit_file_name(unit: str | None, fallback: str = "未命名单位") -> str:
+    """A unit name usable as a file name everywhere: no separators, traversal, control or format
+    characters (e.g. right-to-left overrides), no Windows device names; at most 80 characters."""
+    text = unicodedata.normalize("NFC", unit or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
+    text = re.sub(r'[/\\:*?"<>|]', "_", text)
+    text = re.sub(r"\s+", " ", text).strip(" ._")
+    text = text[:80].strip(" ._")
+    if not text:
+        text = fallback
+    if text.split(".")[0].strip().upper() in _RESERVED:
+        text = "_" + text
+    return text
+
+
+def display_name(unit: str | None) -> str | None:
+    """The unit name as shown in the summary: control characters gone, spaces collapsed."""
+    if unit is None:
+        return None
+    text = "".join(ch for ch in unicodedata.normalize("NFC", str(unit)) if unicodedata.category(ch) not in ("Cc", "Cf"))
+    text = re.sub(r"\s+", " ", text).strip()
+    return text[:200] or None
+
+
+def _match_key(unit: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", unit)).casefold()
+
+
+# --------------------------------------------------------------------------------------------
+# Expected units (--units) and last year's results (--previous)
+# --------------------------------------------------------------------------------------------
+
+
+def read_unit_list(path: Path | str) -> list[str]:
+    """Expected unit names from a TOML file (``units = [...]`` or ``[[units]] name = ...``) or an
+    .xlsx whose first sheet lists them in the column headed 单位名称 (else the first column)."""
+    import tomllib
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError.at("找不到单位名单文件", file=str(path))
+    names: list[str] = []
+    if path.suffix.lower() == ".toml":
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise InputError.at(f"单位名单格式错误（{e}）", file=str(path)) from None
+        for item in data.get("units", []):
+            name = item.get("name") if isinstance(item, dict) else item
+            if isinstance(name, str):
+                names.append(name)
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        from python_calamine import CalamineWorkbook
+
+        from .safety import check_xlsx
+
+        check_xlsx(path)
+        try:
+            rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+        except Exception as e:  # noqa: BLE001 - calamine raises its own types
+            raise InputError.at(f"无法读取单位名单（{e}）", file=str(path)) from None
+        label = form.META_BY_NAME["meta_unit"].label
+        col = 0
+        if rows and label in [str(v).strip() for v in rows[0]]:
+            col = [str(v).strip() for v in rows[0]].index(label)
+            rows = rows[1:]
+        names = [str(r[col]) for r in rows if col < len(r) and str(r[col]).strip()]
+    else:
+        raise InputError.at("单位名单应为 .xlsx 或 .toml 文件", file=str(path))
+    out, seen = [], set()
+    for n in names:
+        shown = display_name(n)
+        if shown and _match_key(shown) not in seen:
+            seen.add(_match_key(shown))
+            out.append(shown)
+    if not out:
+        raise InputError.at("单位名单中没有任何单位名称", file=str(path))
+    return out
+
+
+def load_previous(prevdir: Path | str) -> dict[str, dict]:
+    """Last year's reports by unit: match key -> ReportData fields (unit, year, values).
+
+    Uses last year's batch records when the output file they describe is unchanged, else reads the
+    output workbook itself.
+    """
+    prevdir = Path(prevdir)
+    if not prevdir.is_dir():
+        raise InputError.at("找不到上一年度的输出文件夹", file=str(prevdir))
+    out: dict[str, dict] = {}
+    known: set[str] = set()
+    for rec in _records(prevdir):
+        if not rec.has_report or not rec.file:
+            continue
+        path = prevdir / rec.file
+        known.add(rec.file)
+        if path.is_file() and _sha256(path.read_bytes()) == rec.output_hash:
+            out[_match_key(rec.unit)] = {"unit": rec.unit, "year": rec.year, "values": rec.values}
+    from .workbook import read_report_file
+
+    for path in sorted(prevdir.glob("*.xlsx")):
+        if path.name in known and _match_key(path.stem.removesuffix(FROZEN_SUFFIX)) in out or \
+                path.name.startswith(("~$", ".")):
+            continue
+        try:
+            rep = read_report_file(path)
+        except XlReportError:
+            continue
+        if rep.unit and not rep.missing:
+            out.setdefault(_match_key(rep.unit), {"unit": rep.unit, "year": rep.year, "values": rep.values})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# State: per-input records and per-run name claims
+# --------------------------------------------------------------------------------------------
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _state(outdir: Path) -> Path:
+    return outdir / STATE_DIR
+
+
+def _record_path(outdir: Path, source: str) -> Path:
+    return _state(outdir) / "units" / (hashlib.sha1(source.encode("utf-8")).hexdigest() + ".json")
+
+
+def _records(outdir: Path) -> Iterable[UnitResult]:
+    folder = _state(outdir) / "units"
+    if not folder.is_dir():
+        return
+    for p in sorted(folder.glob("*.json")):
+        try:
+            yield UnitResult.from_json(json.loads(p.read_text(encoding="utf-8")))
+        except (ValueError, TypeError, OSError):
+            continue  # a damaged record only costs a redo
+
+
+def _load_record(outdir: Path, source: str) -> UnitResult | None:
+    try:
+        return UnitResult.from_json(json.loads(_record_path(outdir, source).read_text(encoding="utf-8")))
+    except (ValueError, TypeError, OSError):
+        return None
+
+
+def _save_record(outdir: Path, result: UnitResult) -> None:
+    data = json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":"), default=str)
+    write_bytes_atomic(_record_path(outdir, result.source), data.encode("utf-8"))
+
+
+def _claim(outdir: Path, name: str, source: str) -> str | None:
+    """Reserve an output name for this run; returns the other input holding it, if any."""
+    path = _state(outdir) / "claims" / _sha256(name.casefold().encode("utf-8"))
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        holder = path.read_text(encoding="utf-8")
+        return None if holder == source else holder
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(source)
+    return None
+
+
+def _reusable(outdir: Path, rec: UnitResult | None, key: str) -> bool:
+    if rec is None or rec.key != key:
+        return False
+    if rec.file is None:
+        return rec.status == STATUS_FAILED
+    path = outdir / rec.file
+    return path.is_file() and _sha256(path.read_bytes()) == rec.output_hash
+
+
+# --------------------------------------------------------------------------------------------
+# One unit (runs in a worker process)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Options:
+    outdir: str
+    year: int | None = None
+    freeze: bool = False
+    password: str | None = None
+    config: dict | None = None
+    now: str | None = None  # ISO time of the run: every unit frozen in one run shares it
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(previous: dict[str, dict] | None) -> None:
+    from .stamp import Stamper
+
+    _WORKER["stamper"] = Stamper()
+    _WORKER["previous"] = previous or {}
+
+
+def _process_many(jobs: list[tuple[str, str, str]], opts: Options) -> list[UnitResult]:
+    return [_process(path, source, key, opts) for path, source, key in jobs]
+
+
+def _process(path: str, source: str, key: str, opts: Options) -> UnitResult:
+    outdir = Path(opts.outdir)
+    fallback = display_name(Path(source).stem) or source
+    try:
+        result = _run_unit(Path(path), source, opts)
+    except XlReportError as e:
+        result = UnitResult(source, fallback, STATUS_FAILED, reason=str(e).replace(path, source))
+    except Exception as e:  # noqa: BLE001 - a bug must not stop the county: report it on the unit
+        result = UnitResult(source, fallback, STATUS_FAILED, reason=f"内部错误（{type(e).__name__}: {e}），请把该文件发给维护人员")
+        result.key = ""  # never reuse: the next version may handle it
+        return result
+    result.key = key
+    if result.status == STATUS_FAILED:
+        _save_record(outdir, result)
+    return result
+
+
+def _run_unit(path: Path, source: str, opts: Options) -> UnitResult:
+    from .aggregate import aggregate
+    from .fill import report_year
+    from .rules import check
+    from .safety import check_xlsx
+    from .stamp import freeze_info, personal_count
+
+    outdir = Path(opts.outdir)
+    check_xlsx(path)
+    tally, book = read_unit(path)
+    year = report_year(opts.year, tally)
+    agg = aggregate(tally, year)
+    unit = display_name(book.get("meta_unit") or tally.unit) or display_name(path.stem) or path.name
+    values = {n: book["values"].get(n) for n in form.CELL_NAMES}
+    values.update(agg.report.values)
+    report = ReportData(unit=unit, year=year, contact=book.get("meta_contact"), level=book.get("meta_level"),
+                        published=book.get("meta_published"), values=values, narrative=book["narrative"],
+                        source=source)
+    stamper = _WORKER["stamper"]
+    view = stamper.view(report)
+    prev = _WORKER["previous"].get(_match_key(unit))
+    previous = ReportData(unit=prev["unit"], year=prev["year"], values=prev["values"]) if prev else None
+    findings = list(check(view, previous=previous, tally=tally, narrative=view.narrative, config=opts.config))
+    errors, warnings = count(findings)
+    name = unit_file_name(unit, fallback=unit_file_name(path.stem))
+    holder = _claim(outdir, name, source)
+    if holder is not None:
+        raise InputError.at(f"单位名称“{unit}”与文件“{holder}”重复，未输出；请核对两个文件的单位名称")
+    frozen = None
+    if opts.freeze and not errors:
+        now = datetime.fromisoformat(opts.now) if opts.now else None
+        frozen = freeze_info(view, password=opts.password, now=now, personal_removed=personal_count(tally))
+    file = f"{name}{FROZEN_SUFFIX}.xlsx" if frozen else f"{name}.xlsx"
+    data = stamper.stamp(view, frozen, tally=tally, drop_personal=frozen is not None)
+    write_bytes_atomic(outdir / file, data)
+    stale = outdir / (f"{name}.xlsx" if frozen else f"{name}{FROZEN_SUFFIX}.xlsx")
+    if stale.is_file():
+        stale.unlink()  # the other variant from an earlier run would contradict this one
+    return UnitResult(
+        source, unit, STATUS_ERRORS if errors else STATUS_OK, file=file, errors=errors, warnings=warnings,
+        headline=headline(view), fingerprint=frozen.fingerprint if frozen else None,
+        findings=[f.to_json() for f in findings], values={n: view.values[n] for n in form.CELL_NAMES},
+        notes=list(agg.notes), year=year, output_hash=_sha256(data))
+
+
+def headline(report: ReportData) -> dict[str, float | int]:
+    return {label: sum(report.num0(n) for n in names) for label, names in HEADLINES.items()}
+
+
+def _cell(value: object) -> object:
+    """A calamine value as pandas' calamine engine hands it to the tally reader."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+_POSITIONS: dict[str, dict[str, list[tuple[str, int, int]]]] = {}
+
+
+def _cell_positions(workbook_xml: bytes) -> dict[str, list[tuple[str, int, int]]]:
+    """Named cells -> [(sheet, row, col)]; cached per workbook.xml (units mostly share the template's)."""
+    from .stamp import named_cells, package_names, split_coord
+
+    key = _sha256(workbook_xml)
+    if key not in _POSITIONS:
+        if len(_POSITIONS) > 64:
+            _POSITIONS.clear()
+        _POSITIONS[key] = {name: [(s, *reversed(split_coord(a1))) for s, a1 in refs]
+                           for name, refs in named_cells(package_names(workbook_xml)).items()}
+    return _POSITIONS[key]
+
+
+def read_unit(path: Path):
+    """The tally and the report fields of one unit workbook, from ONE calamine pass.
+
+    Same result as :func:`xl_report.tally.read_tally` (its grids go through ``tally_from_frames``)
+    without pandas' per-sheet overhead (~6× faster); plus, through the workbook's defined names, the
+    meta fields, the typed table values and the narrative. Returns (Tally, fields).
+    """
+    import zipfile
+
+    from python_calamine import CalamineWorkbook
+
+    from .tally import HEADER_SCAN_ROWS, MAX_ROWS, read_tally, tally_from_frames
+    from .tally_schema import TALLY_SHEETS
+    from .normalise import parse_year
+    from .workbook import _date, _text
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
+        raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
+    present = set(book.sheet_names)
+    grids: dict[str, list[list[object]]] = {}
+
+    def grid(sheet: str, limit: int | None = None) -> list[list[object]]:
+        if sheet not in grids:
+            try:
+                rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)
+            except Exception as e:  # noqa: BLE001
+                raise InputError.at(f"无法读取工作表（{e}）", file=str(path), sheet=sheet) from None
+            grids[sheet] = [[_cell(v) for v in row] for row in rows]
+        return grids[sheet]
+
+    frames = {}
+    for sheet in TALLY_SHEETS:
+        if sheet.name in present:
+            rows = grid(sheet.name, MAX_ROWS + HEADER_SCAN_ROWS + 1)
+            if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
+                raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
+                                    file=str(path), sheet=sheet.name)
+            frames[sheet.name] = rows
+    if not frames:
+        read_tally(path)  # raises the tally reader's own message for a workbook without tally sheets
+    fields: dict = {"values": {}, "narrative": {}}
+    try:
+        with zipfile.ZipFile(path) as z:
+            cells = _cell_positions(z.read("xl/workbook.xml"))
+    except (KeyError, zipfile.BadZipFile, ValueError, SyntaxError):
+        cells = {}
+
+    def value(sheet: str, row: int, col: int) -> object:
+        if sheet not in present:
+            return None
+        g = grid(sheet)
+        v = g[row - 1][col - 1] if row <= len(g) and col <= len(g[row - 1]) else None
+        return (v.strip() or None) if isinstance(v, str) else v
+
+    narrative_key = {n: k for k, n in form.NARRATIVE_NAMES.items()}
+    for name, refs in cells.items():
+        if name in narrative_key:
+            fields["narrative"][narrative_key[name]] = [str(v) for v in (value(*ref) for ref in refs) if v is not None]
+        elif name in form.CELL_BY_NAME:
+            if not form.CELL_BY_NAME[name].computed:
+                fields["values"][name] = value(*refs[0])
+        else:
+            fields[name] = value(*refs[0])
+    for name in ("meta_unit", "meta_contact", "meta_level"):
+        fields[name] = _text(fields.get(name))
+    fields["meta_published"] = _date(fields.get("meta_published"))
+    tally = tally_from_frames(frames, source=str(path), unit=fields["meta_unit"],
+                              year=parse_year(fields.get("meta_year")))
+    return tally, fields
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------
+
+Progress = Callable[[UnitResult], None]
+
+
+def find_inputs(indir: Path, outdir: Path) -> list[Path]:
+    if not indir.is_dir():
+        raise InputError.at("输入文件夹不存在", file=str(indir))
+    out_resolved = outdir.resolve()
+    files = []
+    for p in sorted(indir.iterdir()):
+        if p.name.startswith(("~$", ".")) or p.suffix.lower() not in INPUT_SUFFIXES or not p.is_file():
+            continue  # Excel lock files, hidden files, anything not a workbook by name
+        if p.resolve().parent == out_resolved:
+            continue
+        files.append(p)
+    return files
+
+
+def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jobs: int | None = None,
+              freeze: bool = False, previous: Path | str | None = None, units: Path | str | None = None,
+              force: bool = False, progress: bool | Progress = True, config: dict | None = None,
+              password: str | None = None) -> BatchResult:
+    """Process every unit workbook in ``indir`` into ``outdir``; then the summary and roll-up.
+
+    ``progress``: a callback called with each finished unit (the CLI draws its bar with it).
+    """
+    from .summary import write_summary
+
+    t0 = time.perf_counter()
+    indir, outdir = Path(indir), Path(outdir)
+    if outdir.resolve() == indir.resolve():
+        raise InputError.at("输出文件夹不能与输入文件夹相同", file=str(outdir))
+    expected = read_unit_list(units) if units else None
+    prev_index = load_previous(previous) if previous else None
+    inputs = find_inputs(indir, outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    claims = _state(outdir) / "claims"
+    shutil.rmtree(claims, ignore_errors=True)
+    claims.mkdir(parents=True)
+    (_state(outdir) / "units").mkdir(parents=True, exist_ok=True)
+    if freeze and password is None:
+        from .freeze import freeze_password
+
+        password = freeze_password(None, config)
+    opts = Options(str(outdir), year, freeze, password, _plain(config),
+                   datetime.now().astimezone().isoformat(timespec="seconds"))
+    options_key = _sha256(json.dumps({
+        "version": __version__, "year": year, "freeze": freeze, "config": _plain(config),
+        "password": _sha256(password.encode()) if password else None,
+        "previous": prev_index}, sort_keys=True, ensure_ascii=False, default=str).encode())
+    notify = progress if callable(progress) else (lambda _r: None)
+
+    results: dict[str, UnitResult] = {}
+    todo: list[tuple[str, str, str]] = []
+    for p in inputs:
+        source = p.name
+        key = _sha256(p.read_bytes() + options_key.encode())
+        rec = None if force else _load_record(outdir, source)
+        if _reusable(outdir, rec, key) and (rec.file is None or _claim(
+                outdir, Path(rec.file).stem.removesuffix(FROZEN_SUFFIX), source) is None):
+            rec.skipped = True
+            results[source] = rec
+            notify(rec)
+        else:
+            todo.append((str(p), source, key))
+    _run_jobs(todo, opts, prev_index, jobs, results, notify)
+
+    ordered = [results[p.name] for p in inputs]
+    if expected is not None:
+        ordered = _with_missing(ordered, expected)
+    batch = BatchResult(outdir, ordered)
+    write_summary(batch, year=year, config=config)
+    batch.seconds = time.perf_counter() - t0
+    return batch
+
+
+def _plain(config: dict | None) -> dict | None:
+    """The picklable, hashable part of the config (tables of plain values)."""
+    if not config:
+        return None
+    return json.loads(json.dumps({k: v for k, v in config.items() if not k.startswith("_")}, default=str))
+
+
+def _run_jobs(todo: list[tuple[str, str, str]], opts: Options, prev_index: dict | None, jobs: int | None,
+              results: dict[str, UnitResult], notify: Progress) -> None:
+    if not todo:
+        return
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    outdir = Path(opts.outdir)
+
+    def finish(res: UnitResult) -> None:
+        if res.status != STATUS_FAILED:
+            _save_record(outdir, res)
+        results[res.source] = res
+        notify(res)
+
+    if jobs == 1 and len(todo) < 4:  # not worth starting a process
+        _init_worker(prev_index)
+        for job in todo:
+            finish(_process(*job, opts))
+        return
+    # chunks amortise the inter-process overhead while keeping the progress bar moving
+    size = max(1, min(16, len(todo) // (jobs * 8)))
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
+    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(prev_index,)) as pool:
+        pending = set()
+        it = iter(chunks)
+        for chunk in it:  # keep a bounded number of chunks in flight: memory stays flat in N
+            pending.add(pool.submit(_process_many, chunk, opts))
+            if len(pending) >= jobs * 4:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    for res in fut.result():
+                        finish(res)
+        for fut in pending:
+            for res in fut.result():
+                finish(res)
+
+
+def _with_missing(results: list[UnitResult], expected: list[str]) -> list[UnitResult]:
+    """Order by the expected list; add 未提交 rows; units not on the list follow, with a note."""
+    by_key: dict[str, list[UnitResult]] = {}
+    for r in results:
+        by_key.setdefault(_match_key(r.unit), []).append(r)
+    out = []
+    for name in expected:
+        got = by_key.pop(_match_key(name), None)
+        if got:
+            out.extend(got)
+        else:
+            out.append(UnitResult("", name, STATUS_MISSING, reason="未收到该单位的文件"))
+    for rest in by_key.values():
+        for r in rest:
+            if "不在单位名单中" not in " ".join(r.notes):
+                r.notes.append("该单位不在单位名单中，请核对单位名称")
+            out.append(r)
+    return out
+
+
+__all__ = ["run_batch", "BatchResult", "UnitResult", "unit_file_name", "read_unit_list", "load_previous",
+           "STATUS_OK", "STATUS_ERRORS", "STATUS_FAILED", "STATUS_MISSING"]
