@@ -315,7 +315,7 @@ def test_docx_typography_tables_and_merges(tmp_path):
     runs = list(d.element.body.iter(qn("w:r")))
     assert runs and all(r.find(qn("w:rPr")).find(qn("w:rFonts")).get(qn("w:eastAsia")) for r in runs)
     paras = d.paragraphs
-    assert paras[0].text == f"{UNIT}2024{form.REPORT_TITLE_SUFFIX}"
+    assert paras[0].text == f"{UNIT}\n2024{form.REPORT_TITLE_SUFFIX}"  # a long title breaks after the unit
     assert paras[0].runs[0]._element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
     headings = [p for p in paras if p.style.name == "Heading 1"]
     assert [p.text for p in headings] == [t for _, t in form.SECTIONS]

@@ -76,6 +76,8 @@ class Section:
 @dataclass(frozen=True)
 class ReportDocument:
     title: str
+    # where a long title may break (unit / year+suffix): GB/T 9704 wants breaks between words
+    title_lines: tuple[str, ...]
     preamble: str
     sections: tuple[Section, ...]
     warnings: tuple[str, ...] = field(default=())
@@ -299,4 +301,6 @@ def build_document(report: ReportData) -> ReportDocument:
     odd = [n for n in form.CELL_NAMES if report.values.get(n) is not None and report.number(n) is None]
     if odd:
         warnings.append(f"{len(odd)} 个表格单元格不是数字，按原文照录（如 {form.CELL_BY_NAME[odd[0]].caption}）")
-    return ReportDocument(title_of(report), preamble_of(report), tuple(sections), tuple(warnings))
+    lines = (report.unit, f"{report.year}{form.REPORT_TITLE_SUFFIX}")
+    return ReportDocument(title=title_of(report), title_lines=lines, preamble=preamble_of(report),
+                          sections=tuple(sections), warnings=tuple(warnings))

@@ -45,6 +45,7 @@ FALLBACKS = {
 }
 
 SIZE_TITLE = Pt(22)  # 二号
+TITLE_CHARS_PER_LINE = 20  # 二号 characters on the 156mm text width
 SIZE_BODY = Pt(16)  # 三号
 SIZE_PAGE_NUMBER = Pt(14)  # 四号
 SIZE_TABLE = 10.5  # 五号
@@ -298,7 +299,14 @@ def to_docx(doc_model: ReportDocument) -> bytes:
     cp.title, cp.author, cp.last_modified_by, cp.comments = doc_model.title, "", "", ""
     cp.language, cp.created, cp.modified, cp.revision = "zh-CN", fixed, fixed, 1
 
-    _run(doc.add_paragraph(style=STYLE_TITLE), doc_model.title, FONT_TITLE)
+    title = doc.add_paragraph(style=STYLE_TITLE)
+    if len(doc_model.title) <= TITLE_CHARS_PER_LINE:
+        _run(title, doc_model.title, FONT_TITLE)
+    else:  # break between the unit and the year, not inside a word
+        for i, line in enumerate(doc_model.title_lines):
+            run = _run(title, line, FONT_TITLE)
+            if i < len(doc_model.title_lines) - 1:
+                run.add_break()
     _run(doc.add_paragraph(), doc_model.preamble, FONT_BODY)
     for s in doc_model.sections:
         _run(doc.add_paragraph(style="Heading 1"), s.heading, FONT_HEAD)
