@@ -131,3 +131,53 @@ def apply_actions(src: Path | str, actions: list[dict], out: Path | str) -> Path
             raise NotImplementedError(f"replay of {func} not implemented in the test helper")
     wb.save(out)
     return Path(out)
+
+
+class LiveServer:
+    """``xl-report serve``'s app on 127.0.0.1:<free port> in a thread (real uvicorn, real HTTP)."""
+
+    def __init__(self, token: str = "test-token-0123456789", **kwargs):
+        import socket
+
+        from xl_report.server import create_app
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.token = token
+        self.app = create_app(token, **kwargs)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/xl-report"
+
+    def __enter__(self) -> "LiveServer":
+        import threading
+        import time
+
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        for _ in range(100):
+            if self.server.started:
+                break
+            time.sleep(0.05)
+        assert self.server.started, "uvicorn did not start"
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def press(self, button: str, payload: object, *, token: str | None = None, host: str | None = None,
+              content: bytes | None = None, headers: dict | None = None):
+        import httpx
+
+        hdrs = {"Authorization": f"Bearer {self.token if token is None else token}"}
+        hdrs.update(headers or {})
+        params = {"host": host} if host else None
+        if content is not None:
+            return httpx.post(f"{self.url}/{button}", content=content, headers=hdrs, params=params, timeout=60)
+        return httpx.post(f"{self.url}/{button}", json=payload, headers=hdrs, params=params, timeout=60)

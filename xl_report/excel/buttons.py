@@ -40,6 +40,7 @@ class Outcome:
     message: str
     recolor: set[tuple[str, str]] = field(default_factory=set)
     macros: list[tuple[str, tuple]] = field(default_factory=list)  # (Sub, args after the workbook)
+    activate: str | None = None  # sheet to show at the end
 
 
 def _config() -> dict:
@@ -96,7 +97,7 @@ def _check(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
     else:
         message = (f"校验发现错误 {errors} 处、提示 {warnings} 处，详见“{form.SHEET_FINDINGS}”工作表"
                    "（有问题的单元格已标出颜色）。")
-    return Outcome(out, message, recolor=recolor)
+    return Outcome(out, message, recolor=recolor, activate=form.SHEET_FINDINGS)
 
 
 def _freeze_password() -> str:
@@ -208,4 +209,6 @@ def run(book, button: str, host: str | None = None) -> None:
     writeback.apply(book, todo)
     for sub, args in outcome.macros:
         run_macro(book, host, sub, *args)
+    if outcome.activate:
+        book.sheets[outcome.activate].activate()
     alert(book, outcome.message)
