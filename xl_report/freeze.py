@@ -122,7 +122,7 @@ class FreezeRefused(XlReportError):
 
     def __init__(self, findings: list[Finding]):
         errors = [f for f in findings if f.is_error]
-        problems = [Problem(f.message, sheet=f.sheet) for f in errors]
+        problems = [Problem(f"{f.code} {f.message}", sheet=f.sheet) for f in errors]
         super().__init__(
             f"校验发现 {len(errors)} 个错误，不能定稿。请改正后重新定稿；确需定稿的，"
             "请加 --force --reason \"原因\"（原因会记录在定稿文件中）：", problems)
@@ -315,6 +315,8 @@ def freeze_book(wb: Workbook, *, password: str | None = None, sign_key: Path | s
 
         key = load_private_key(sign_key)  # fail before touching the workbook
 
+    if not errors:
+        reason = None  # nothing was overridden: a forced freeze is one that ignored errors
     _formulas_to_values(wb, names, cached, source)
     removed = 0 if keep_personal else _drop_personal(wb)
     report = read_report(wb, source=source)
@@ -323,14 +325,14 @@ def freeze_book(wb: Workbook, *, password: str | None = None, sign_key: Path | s
     now = now or datetime.now().astimezone()
     frozen_at = now.isoformat(timespec="seconds")
 
-    _stamp_all(wb, names, fp, now, reason, len(errors) if force else 0)
+    _stamp_all(wb, names, fp, now, reason, len(errors))
     _protect(wb, password)
     signature = key_hash = None
     if key is not None:
         from .signing import key_id, sign
 
         signature, key_hash = sign(key, fp), key_id(key.public_key())
-    _record(wb, freeze_properties(values, fp, frozen_at, reason=reason, forced_errors=len(errors) if force else 0,
+    _record(wb, freeze_properties(values, fp, frozen_at, reason=reason, forced_errors=len(errors),
                                   personal_removed=removed, signature=signature, key_id=key_hash,
                                   signer=report.unit))
     return FreezeResult(None, fp, list(findings), forced=bool(force and errors), signed=key is not None,
