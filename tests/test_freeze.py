@@ -325,3 +325,32 @@ def test_frozen_file_opens_in_libreoffice_with_the_same_numbers(frozen, tmp_path
         assert re.search(rf"(?<!\d){expected.values[name]}(?!\d)", text), name
     assert "1.25" in text
     assert APPLICANT not in text
+
+
+def test_freeze_book_runs_the_check_when_not_given_findings():
+    wb, wb2 = build_template(), build_template()
+    write_report(good_report(), wb, narrative=True)
+    write_report(good_report(), wb2, narrative=True)
+    sheet, coord = resolve_names(wb)["t4_review_upheld"]
+    wb[sheet][coord] = wb[sheet][coord].value + 1
+    sheet, coord = resolve_names(wb)["t4_review_total"]
+    wb[sheet][coord] = good_report().values["t4_review_total"]  # total typed over: A04 no longer holds
+    with pytest.raises(FreezeRefused) as e:
+        freeze_book(wb)
+    assert any(f.code == "A04" for f in e.value.findings)
+    assert read_freeze_info(wb) is None
+    assert freeze_book(wb2).fingerprint == fingerprint(read_report(wb2))
+
+
+def test_cli_freeze_signed_then_verify(source, tmp_path):
+    keys = tmp_path / "keys"
+    assert CliRunner().invoke(app, ["keygen", UNIT, "-d", str(keys)]).exit_code == 0
+    out = tmp_path / "signed.xlsx"
+    run = CliRunner().invoke(app, ["freeze", str(source), "-o", str(out), "--sign", str(keys / f"{UNIT}.key")])
+    assert run.exit_code == 0, run.output
+    assert "签名" in run.output and "个人信息" in run.output
+    run = CliRunner().invoke(app, ["verify", str(out), "--keys", str(keys)])
+    assert run.exit_code == 0 and "签名有效" in run.output
+    bad = CliRunner().invoke(app, ["freeze", str(source), "-o", str(tmp_path / "x.xlsx"), "--sign",
+                                   str(keys / f"{UNIT}.pub")])
+    assert bad.exit_code == 2 and "私钥" in bad.output and not (tmp_path / "x.xlsx").exists()
