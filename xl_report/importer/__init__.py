@@ -80,8 +80,10 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
 
     for section in form.NARRATIVE_SECTIONS:
         region = regions[section]
-        if section == "other" and date_line is not None:
-            region = _without_signature(tokens, region, date_line, unit)
+        if section == "other":
+            region = document.before_page_chrome(region)
+            if date_line is not None:
+                region = _without_signature(tokens, region, date_line, unit)
         report.narrative[section] = document.paragraphs(region, wrapped)
     return ImportResult(report, problems, t2.format_2019, published)
 

@@ -210,6 +210,18 @@ def paragraphs(tokens: list[Token], wrapped: bool) -> list[str]:
     return out
 
 
+_PAGE_CHROME = re.compile(r"主办单位|承办单位|版权所有|网站标识码|ICP备|技术支持|关闭窗口|打印本页|网站地图|扫一扫|分享到|"
+                          r"上一篇|下一篇|相关链接")
+
+
+def before_page_chrome(tokens: list[Token]) -> list[Token]:
+    """A web page's footer (主办单位, 版权所有, 打印本页…) is not part of the last section."""
+    for i, t in enumerate(tokens):
+        if not t.cell and _PAGE_CHROME.search(t.text):
+            return tokens[:i]
+    return tokens
+
+
 def _continues(prev: str, line: str) -> bool:
     if prev.endswith(_END) or _ENUM_START.match(line):
         return False

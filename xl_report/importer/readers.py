@@ -70,13 +70,21 @@ def text_tokens(text: str) -> list[Token]:
         if "|" in line:
             if line.startswith("|") and line.strip("| ") and _is_markdown_row(line):
                 rows += 1
-                out.extend(Token(c.strip(), True, rows) for c in line.strip()[1:].removesuffix("|").split("|"))
+                out.extend(Token(_unmark(c), True, rows) for c in line.strip()[1:].removesuffix("|").split("|"))
                 continue
             cell = line.split("|", 1)[0].strip()
-            out.append(Token(cell, True))
+            out.append(Token(_unmark(cell), True))
         elif line:
-            out.append(Token(line))
+            out.append(Token(_unmark(line)))
     return out
+
+
+_MD_MARKS = re.compile(r"^#{1,6}\s+|^\*\*(?=.*\*\*$)|(?<=.)\*\*$")
+
+
+def _unmark(text: str) -> str:
+    """Markdown heading and bold marks ('## 一、总体情况', '**信息内容**') are not part of the text."""
+    return _MD_MARKS.sub("", text.strip()).strip()
 
 
 _MD_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
@@ -225,6 +233,8 @@ def _check_zip(path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 _CHUNKS = re.compile(r"\s{2,}")
 _NUMBERS = re.compile(r"^(?:[-+]?\d+(?:\.\d+)?|[/—-])(?: (?:[-+]?\d+(?:\.\d+)?|[/—-]))+$")
+# two label columns only one space apart: "三、本年 （一）予以公开", "（三）不 1.属于国"
+_ENUM_SPLIT = re.compile(r"\s+(?=[（(][一二三四五六七八九十][）)]|\d{1,2}[.、．]\D)")
 _PAGE_NO = re.compile(r"^(?:[-—－]\s*\d+\s*[-—－]|第\s*\d+\s*页(?:\s*[/，,]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
 
 
@@ -253,7 +263,7 @@ def layout_tokens(text: str) -> list[Token]:
         chunks = [c for c in _CHUNKS.split(line) if c]
         cells: list[str] = []
         for c in chunks:
-            cells.extend(c.split(" ") if _NUMBERS.match(c) else [c])
+            cells.extend(c.split(" ") if _NUMBERS.match(c) else _ENUM_SPLIT.split(c))
         if len(cells) == 1:
             out.append(Token(cells[0]))
         else:

@@ -37,11 +37,13 @@ class _Row:
 
 
 def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, header_keys: frozenset = frozenset(),
-              default_want: int = 0) -> tuple[list[_Row], list[_Row]]:
+              default_want: int = 0, order: tuple[str, ...] = ()) -> tuple[list[_Row], list[_Row]]:
     """Walk ``tokens``: returns (rows matched to a target, unknown labels that carried values).
 
     ``want[target]`` is how many value cells the row has (0 for group captions); ``header_keys``
-    are column headers skipped before the first row label.
+    are column headers skipped before the first row label; ``order`` is the official row order,
+    which settles a label cut short by a narrow column (“1.属” before the numbers of 1.属于国家秘密)
+    when the fragment fits the row that comes next.
     """
     rows: list[_Row] = []
     unknown: list[_Row] = []
@@ -58,8 +60,9 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
                 continue  # filler cell
             if pending is None and acc:
                 m = matcher.resolve(acc)
-                if m and not in_header:
-                    pending = _start(m.target, acc_raw, want, default_want, rows)
+                target = m.target if m else _expected(rows, order, matcher.prefixes(acc))
+                if target and not in_header:
+                    pending = _start(target, acc_raw, want, default_want, rows)
                 acc, acc_raw = "", ""
             if pending is None and stray is not None:
                 pending = _Row("", stray, default_want)
@@ -113,6 +116,13 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
             continue
         i += 1
     return rows, unknown
+
+
+def _expected(rows: list[_Row], order: tuple[str, ...], candidates: set[str]) -> str | None:
+    """The row due after the last one read, if the label fragment fits it."""
+    done = [order.index(r.target) for r in rows if r.target in order]
+    nxt = (max(done) + 1) if done else 0
+    return order[nxt] if nxt < len(order) and order[nxt] in candidates else None
 
 
 def _start(target: str, raw: str, want: dict[str, int], default_want: int, rows: list[_Row]) -> _Row:
@@ -174,7 +184,7 @@ def read_t2(tokens: list[Token]) -> TableRead:
             measures[item] = block
     synonyms = [(syn, item) for block in form.T2_BLOCKS for item, label in block.items
                 for syn in form.T2_LABEL_SYNONYMS.get(label, ())]
-    rows, unknown = scan_rows(tokens, Matcher(entries, synonyms), want)
+    rows, unknown = scan_rows(tokens, Matcher(entries, synonyms), want, order=tuple(item for item, _ in entries))
     seen: set[str] = set()
     for row in rows:
         block = measures[row.target]
@@ -229,7 +239,8 @@ def read_t3(tokens: list[Token]) -> TableRead:
     out = TableRead()
     table = "表三"
     matcher, want = _t3_matcher()
-    rows, unknown = scan_rows(tokens, matcher, want, header_keys=_T3_HEADER_KEYS, default_want=len(_T3_COLS))
+    rows, unknown = scan_rows(tokens, matcher, want, header_keys=_T3_HEADER_KEYS, default_want=len(_T3_COLS),
+                              order=tuple(r.key for r in form.T3_ROWS))
     labels = {r.key: r.labels[-1] for r in form.T3_ROWS}
     groups = {g.key: g for g in form.T3_RESULT_GROUPS}
     seen: set[str] = set()
