@@ -12,3 +12,4 @@ from . import cmd_fill  # noqa: F401
 from . import cmd_render  # noqa: F401
 from . import cmd_import  # noqa: F401
 from . import cmd_excel  # noqa: F401
+from . import cmd_batch  # noqa: F401

@@ -1,0 +1,111 @@
+"""xl-report batch / demo: a whole county in one command."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from .app import app, err, guarded, out
+
+STATUS_STYLE = {"成功": "green", "有错误": "yellow", "失败": "red", "未提交": "dim"}
+
+
+@contextmanager
+def progress_reporter(total: int, label: str):
+    """A rich bar on stderr in a terminal; one plain line per unit otherwise (logs, CI)."""
+    if err.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task(label, total=total)
+            yield lambda unit: bar.advance(task)
+        return
+    done = [0]
+
+    def line(unit) -> None:
+        done[0] += 1
+        extra = "（未变化，跳过）" if unit.skipped else ""
+        err.print(f"[{done[0]}/{total}] {escape(unit.unit)}：{unit.status}{extra}", markup=False, highlight=False)
+
+    yield line
+
+
+def print_result(batch) -> None:
+    table = Table(title="各单位处理结果", show_lines=False)
+    for col in ("单位名称", "状态", "错误", "提示", "文件 / 原因"):
+        table.add_column(col)
+    for u in batch.units:
+        detail = u.file or (u.reason or "").splitlines()[0] if (u.file or u.reason) else ""
+        table.add_row(escape(u.unit), f"[{STATUS_STYLE[u.status]}]{u.status}[/]",
+                      str(u.errors) if u.source else "", str(u.warnings) if u.source else "", escape(detail or ""))
+    out.print(table)
+    counts = "，".join(f"{k} {v} 个" for k, v in batch.counts().items())
+    out.print(f"共 {len(batch.units)} 个单位：{counts}；本次处理 {batch.processed} 个，未变化跳过 {batch.skipped} 个，"
+              f"用时 {batch.seconds:.1f} 秒。")
+    if batch.rollup_findings:
+        out.print(f"[yellow]全县合计校验发现 {len(batch.rollup_findings)} 个问题，见汇总表“校验结果”工作表。[/]")
+    out.print(f"汇总表：{escape(str(batch.summary_path))}")
+    out.print(f"校验结果（机器可读）：{escape(str(batch.findings_path))}")
+
+
+@app.command("batch", help="批量处理文件夹中各单位的台账工作簿：填报、校验、（定稿），并生成汇总表和全县合计。")
+@guarded
+def batch_cmd(
+    folder: Annotated[Path, typer.Argument(help="存放各单位台账工作簿的文件夹", file_okay=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出文件夹", file_okay=False)],
+    year: Annotated[Optional[int], typer.Option("--year", help="报告年度（默认取各工作簿“说明”中的报告年度）")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="并行进程数（默认为CPU核数）")] = None,
+    freeze: Annotated[bool, typer.Option("--freeze", help="没有错误的单位直接定稿（输出“单位-定稿.xlsx”）")] = False,
+    previous: Annotated[Optional[Path], typer.Option("--previous", help="上一年度的输出文件夹，用于跨年度核对",
+                                                     file_okay=False)] = None,
+    units: Annotated[Optional[Path], typer.Option("--units", help="应报送单位名单（.xlsx 或 .toml），用于找出未报送的单位",
+                                                  dir_okay=False)] = None,
+    force: Annotated[bool, typer.Option("--force", help="全部重新处理（默认跳过内容未变化的单位）")] = False,
+    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml")] = None,
+) -> None:
+    from ..batch import find_inputs, run_batch
+    from ..config import load_config
+
+    cfg = load_config(config)
+    total = len(find_inputs(folder, output)) if folder.is_dir() else 0
+    with progress_reporter(total, "处理各单位") as notify:
+        batch = run_batch(folder, output, year=year, jobs=jobs, freeze=freeze, previous=previous, units=units,
+                          force=force, progress=notify, config=cfg)
+    print_result(batch)
+    raise typer.Exit(batch.exit_code)
+
+
+@app.command("demo", help="演示：生成一个虚构县（12个乡镇、8个部门）的台账，批量填报、校验、定稿，生成汇总表和待发邮件。")
+@guarded
+def demo_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="演示文件夹", file_okay=False)] = Path("xl-report-演示"),
+) -> None:
+    from ..demo import COUNTY, DEPARTMENTS, TOWNSHIPS, YEAR, run_demo
+
+    out.print(f"正在生成演示数据：{COUNTY}（{len(TOWNSHIPS)} 个乡镇、{len(DEPARTMENTS)} 个部门），"
+              f"{YEAR - 1}—{YEAR} 两年的台账……")
+    with progress_reporter(len(TOWNSHIPS) + len(DEPARTMENTS), f"{YEAR}年度批量处理") as notify:
+        result = run_demo(output, progress=notify)
+    print_result(result.batch)
+    root = result.root
+    out.print("")
+    out.print("[bold]演示文件在这里：[/]")
+    out.print(f"  各单位台账（输入）：{escape(str(root / '输入'))}")
+    out.print(f"  上一年度输出：      {escape(str(result.previous_dir))}")
+    out.print(f"  本年度输出（定稿）：{escape(str(result.output_dir))}")
+    out.print(f"  汇总表：            {escape(str(result.batch.summary_path))}")
+    if result.html:
+        out.print(f"  全县合计（网页）：  {escape(str(result.html))}")
+    if result.outbox:
+        out.print(f"  待发邮件（{result.mails} 封，发件箱）：{escape(str(result.outbox))}")
+    for note in result.notes:
+        out.print(f"  {escape(note)}")
+    out.print("")
+    out.print("演示中故意安排的问题：正文与表格矛盾（东风镇）、发布日期晚于期限（教育局）、"
+              "上年结转与上年报告不一致（红旗乡）、台账日期填反（市场监督管理局）、未报送（卫生健康局）。"
+              "打开汇总表的“汇总”和“校验结果”工作表查看。")
