@@ -30,7 +30,8 @@ def test_a01_message_names_the_numbers():
     f = found[0]
     assert f.message == "表三 自然人列：新收 10 + 上年结转 2 ≠ 办理结果总计 10 + 结转下年度 1（相差 1）"
     assert f.severity == "error" and f.sheet == "表三"
-    assert set(f.names) == {"t3_new_person", "t3_carried_in_person", "t3_total_person", "t3_carried_out_person"}
+    assert f.names[:4] == ("t3_new_person", "t3_carried_in_person", "t3_total_person", "t3_carried_out_person")
+    assert "t3_open_person" in f.names  # a part of the 总计 formula: a wrong part is named too
 
 
 @pytest.mark.parametrize("code, name, value", [

@@ -30,14 +30,26 @@ class _Prepared:
     lhs: tuple[tuple[str, str], ...]  # (name, short label)
     rhs: tuple[tuple[str, str], ...]
     main: str  # the cell a finding points at
+    names: tuple[str, ...]  # the identity's cells, then the parts of its 总计 cells (see _involved)
+
+
+def _involved(ident: form.Identity) -> tuple[str, ...]:
+    """In a workbook the 总计 cells are formulas over their parts, so a wrong part shows up as a broken
+    A01 on the total: list the parts (one level) too, so the finding names the cell that was changed."""
+    names = list(ident.names)
+    for n in ident.names:
+        names.extend(p for p in form.COMPUTED_FROM.get(n, ()) if p not in names)
+    return tuple(names)
 
 
 # Built once at import: the rules run over hundreds of workbooks per batch.
 PREPARED: tuple[_Prepared, ...] = tuple(
     _Prepared(i, tuple((n, _term_label(i.code, n)) for n in i.lhs), tuple((n, _term_label(i.code, n)) for n in i.rhs),
-              i.total or i.lhs[0])
+              i.total or i.lhs[0], _involved(i))
     for i in form.IDENTITIES
 )
+# (code, main cell) -> the identity's own cells: what the workbook highlights.
+DIRECT_NAMES: dict[tuple[str, str], tuple[str, ...]] = {(p.ident.code, p.main): p.ident.names for p in PREPARED}
 _SUM_NAMES = {"A02": "六类申请人之和", "A03": "各项办理结果之和", "A04": "四项结果之和"}
 
 
@@ -72,5 +84,5 @@ def check(report: ReportData) -> list[Finding]:
         if abs(left - right) > 1e-9:
             diff = fmt(total([left, -right]))
             out.append(cell_finding(p.ident.code, f"{p.ident.where}：{left_text} ≠ {right_text}（相差 {diff}）",
-                                    report, p.main, names))
+                                    report, p.main, p.names))
     return out

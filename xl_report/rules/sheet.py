@@ -15,6 +15,7 @@ from .. import form
 from ..findings import SEVERITY_LABELS, Finding, count
 from ..template import COMPUTED_FILL, F_BODY, F_HEAD, HEADER_FILL, INPUT_FILL
 from ..workbook import resolve_names, set_text
+from .arithmetic import DIRECT_NAMES
 
 HEADERS = ("序号", "级别", "代码", "说明", "位置")
 WIDTHS = (6, 6, 6, 100, 22)
@@ -73,8 +74,9 @@ def highlight_cells(findings: list[Finding], locations: dict[str, tuple[str, str
 
     for f in findings:
         add(f.sheet, f.cell, f.severity)
-        if locations and len(f.names) <= MAX_NAMES_HIGHLIGHTED:
-            for name in f.names:
+        shown = DIRECT_NAMES.get((f.code, f.name), f.names)
+        if locations and len(shown) <= MAX_NAMES_HIGHLIGHTED:
+            for name in shown:
                 add(*locations.get(name, (None, None)), f.severity)
     return [(s, a1, colour) for (s, a1), colour in plan.items()]
 
