@@ -1,0 +1,161 @@
+"""The XML stamper: values read back by openpyxl and calamine, template preserved, text stays text,
+frozen output verified by xl_report.freeze."""
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import datetime, timezone
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+
+from xl_report import form
+from xl_report.freeze import verify_file
+from xl_report.report import ReportData
+from xl_report.stamp import Stamper, freeze_info, template_bytes
+from xl_report.workbook import read_report_file, resolve_names
+
+from .tally_factory import request, tally_from_rows
+
+
+@pytest.fixture(scope="module")
+def stamper() -> Stamper:
+    return Stamper()
+
+
+def sample(seed: int = 1) -> ReportData:
+    r = ReportData(unit="某某县某某镇人民政府", year=2024, contact="0476-5326621", level="乡镇人民政府")
+    for i, name in enumerate(form.CELL_NAMES):
+        r.values[name] = (i * seed) % 9
+    r.values["t2_fees_amount"] = 1.2345
+    r.narrative = {"overview": ['=HYPERLINK("http://evil","点我")', "  第二段 ", "+1+2"], "other": ["无"]}
+    return r.with_totals()
+
+
+def write(tmp_path, data: bytes, name: str = "out.xlsx"):
+    p = tmp_path / name
+    p.write_bytes(data)
+    return p
+
+
+def test_values_read_back_by_openpyxl_and_calamine(stamper, tmp_path):
+    stamper.stamp(sample(3))  # a previous unit must not leak into the next
+    report = sample(1)
+    path = write(tmp_path, stamper.stamp(report))
+    back = read_report_file(path)
+    assert back.values == report.values
+    assert (back.unit, back.year, back.contact, back.level) == (report.unit, 2024, report.contact, report.level)
+    assert back.narrative["overview"] == ['=HYPERLINK("http://evil","点我")', "第二段", "+1+2"]
+    # calamine does not calculate: it must see every total through the cached value
+    wb = openpyxl.load_workbook(path)
+    names = resolve_names(wb)
+    cw = CalamineWorkbook.from_path(str(path))
+    grids = {s: cw.get_sheet_by_name(s).to_python(skip_empty_area=False) for s in form.TABLES}
+    for name in form.CELL_NAMES:
+        sheet, a1 = names[name]
+        c = wb[sheet][a1]
+        v = grids[sheet][c.row - 1][c.column - 1]
+        assert float(v) == float(report.values[name]), name
+        if form.CELL_BY_NAME[name].computed:
+            assert c.data_type == "f" and c.value.startswith("=SUM("), name  # Excel still recalculates
+
+
+def test_text_never_becomes_a_formula(stamper, tmp_path):
+    path = write(tmp_path, stamper.stamp(sample()))
+    wb = openpyxl.load_workbook(path)
+    sheet, coord = resolve_names(wb)["text_overview"]
+    first = wb[sheet][coord.split(":")[0]]
+    assert first.data_type == "s" and first.value.startswith("=HYPERLINK")
+    with zipfile.ZipFile(path) as z:
+        assert b"<f>HYPERLINK" not in z.read("xl/worksheets/sheet10.xml")
+
+
+def style(c) -> tuple:
+    return (c.font.name, c.font.sz, c.font.b, repr(c.border.left), repr(c.border.bottom), c.fill.fgColor.rgb,
+            c.alignment.wrap_text, c.alignment.horizontal, c.number_format, c.protection.locked)
+
+
+def test_template_preserved(stamper, tmp_path):
+    """Styles, merges, validation, names and print setup are the template's, part by part."""
+    path = write(tmp_path, stamper.stamp(sample()))
+    tpl = openpyxl.load_workbook(io.BytesIO(template_bytes()))
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == tpl.sheetnames
+    assert dict(resolve_names(wb)) == dict(resolve_names(tpl))
+    for t in tpl.worksheets:
+        ws = wb[t.title]
+        assert {str(r) for r in ws.merged_cells.ranges} == {str(r) for r in t.merged_cells.ranges}
+        assert len(ws.data_validations.dataValidation) == len(t.data_validations.dataValidation)
+        assert (ws.print_area, ws.page_setup.orientation, ws.freeze_panes) == (t.print_area, t.page_setup.orientation,
+                                                                              t.freeze_panes)
+        for row in t.iter_rows():
+            for c in row:
+                o = ws[c.coordinate]
+                assert style(o) == style(c), (t.title, c.coordinate)
+    with zipfile.ZipFile(path) as out, zipfile.ZipFile(io.BytesIO(template_bytes())) as src:
+        assert out.namelist() == src.namelist()
+        for name in ("xl/styles.xml", "xl/workbook.xml", "xl/theme/theme1.xml", "[Content_Types].xml"):
+            assert out.read(name) == src.read(name)  # byte for byte
+        assert {i.date_time for i in out.infolist()} == {(2021, 9, 26, 0, 0, 0)}
+        assert out.testzip() is None
+
+
+def test_same_report_same_bytes(stamper):
+    assert stamper.stamp(sample()) == Stamper().stamp(sample())
+
+
+def test_hostile_text_is_made_xml_safe(stamper, tmp_path):
+    r = sample()
+    r.unit = "某镇\x00\x1b[31m政府"
+    r.narrative = {"overview": ["a\x01b"]}
+    back = read_report_file(write(tmp_path, stamper.stamp(r)))
+    assert back.unit == "某镇[31m政府" and back.narrative["overview"] == ["ab"]
+
+
+def test_tally_rows_copied_and_personal_columns_dropped(stamper, tmp_path):
+    from datetime import date
+
+    tally = tally_from_rows(requests=[request(1, date(2024, 3, 1), 申请人="张三", done=date(2024, 3, 5),
+                                              result="予以公开")])
+    full = openpyxl.load_workbook(write(tmp_path, stamper.stamp(sample(), tally=tally), "a.xlsx"))
+    ws = full["依申请公开台账"]
+    assert ws["A2"].value == "1" and ws["B2"].value.date() == date(2024, 3, 1) and ws["D2"].value == "张三"
+    assert ws["B2"].number_format == "yyyy-mm-dd"
+    dropped = openpyxl.load_workbook(write(tmp_path, stamper.stamp(sample(), tally=tally, drop_personal=True), "b.xlsx"))
+    assert dropped["依申请公开台账"]["D2"].value is None and dropped["依申请公开台账"]["A2"].value == "1"
+
+
+def test_frozen_output_verifies(stamper, tmp_path):
+    view = stamper.view(sample())
+    info = freeze_info(view, password="s3cret", now=datetime(2025, 1, 20, 9, 30, tzinfo=timezone.utc))
+    path = write(tmp_path, stamper.stamp(view, info), "定稿.xlsx")
+    result = verify_file(path)
+    assert result.ok and result.frozen and result.fingerprint == info.fingerprint, result.messages
+    assert result.unit == "某某县某某镇人民政府" and result.year == 2024
+    wb = openpyxl.load_workbook(path)
+    assert all(ws.protection.sheet and ws.protection.password for ws in wb.worksheets)
+    assert wb.security.lockStructure and wb.properties.contentStatus == "Final"
+    names = resolve_names(wb)
+    sheet, a1 = names["t3_total_total"]
+    assert wb[sheet][a1].data_type == "n"  # freezing replaces formulas by their values
+    sheet, a1 = names["t3_new_person"]
+    assert wb[sheet][a1].protection.locked  # input cells locked too
+    sheet, a1 = names["meta_fingerprint"]
+    assert wb[sheet][a1].value == info.fingerprint
+    assert any("定稿：2025-01-20 09:30" in str(c.value) for row in wb["表三"].iter_rows() for c in row)
+    # the stamper is reusable after a frozen unit: the next plain output is not frozen
+    plain = openpyxl.load_workbook(write(tmp_path, stamper.stamp(sample()), "plain.xlsx"))
+    assert not plain["表三"].protection.sheet
+    assert not verify_file(tmp_path / "plain.xlsx").frozen
+
+
+def test_changed_frozen_file_is_detected(stamper, tmp_path):
+    view = stamper.view(sample())
+    path = write(tmp_path, stamper.stamp(view, freeze_info(view)), "定稿.xlsx")
+    wb = openpyxl.load_workbook(path)
+    sheet, a1 = resolve_names(wb)["t3_new_person"]
+    wb[sheet][a1] = 99
+    wb.save(path)
+    result = verify_file(path)
+    assert not result.ok and result.changed
