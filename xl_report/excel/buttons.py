@@ -41,6 +41,7 @@ class Outcome:
     recolor: set[tuple[str, str]] = field(default_factory=set)
     macros: list[tuple[str, tuple]] = field(default_factory=list)  # (Sub, args after the workbook)
     activate: str | None = None  # sheet to show at the end
+    after_wb: object = None  # ``after`` already loaded (or still in memory), to spare a reload
 
 
 def _config() -> dict:
@@ -86,8 +87,6 @@ def _check(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
     findings = list(check_workbook(src, config=_config()))
     wb = load_workbook_safely(src)
     write_findings_sheet(wb, findings)
-    out = work / "after.xlsx"
-    save_workbook(wb, out)
     errors, warnings = count(findings)
     # old highlights may sit in the live book: resend every report cell's fill
     recolor = {names for names in resolve_names(wb).values()}
@@ -97,7 +96,7 @@ def _check(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
     else:
         message = (f"校验发现错误 {errors} 处、提示 {warnings} 处，详见“{form.SHEET_FINDINGS}”工作表"
                    "（有问题的单元格已标出颜色）。")
-    return Outcome(out, message, recolor=recolor, activate=form.SHEET_FINDINGS)
+    return Outcome(src, message, recolor=recolor, activate=form.SHEET_FINDINGS, after_wb=wb)
 
 
 def _freeze_password() -> str:
@@ -117,11 +116,10 @@ def _freeze(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
     # what openpyxl stores but a live book can only get through VBA: document properties, protection
     wb = load_workbook(result.output)
     macros = [(SET_PROP_SUB, (p.name, _prop_kind(p.value), _prop_text(p.value))) for p in wb.custom_doc_props]
-    wb.close()
     macros.append((PROTECT_SUB, (password,)))
     message = (f"已定稿，指纹 {short(result.fingerprint)}。所有工作表已保护。\n"
                "请立即保存工作簿（Ctrl+S），然后点击“上报”。")
-    return Outcome(Path(result.output), message, macros=macros)
+    return Outcome(Path(result.output), message, macros=macros, after_wb=wb)
 
 
 def _prop_kind(value: object) -> str:
@@ -193,8 +191,9 @@ def plan(book, button: str) -> tuple[writeback.Plan, Outcome]:
         src = work / f"{_safe_stem(snap.name)}.xlsx"
         save_workbook(before_wb, src)
         outcome = BUTTONS[button](snap, src, work)
-        before, after = load_workbook(src), load_workbook(outcome.after)
-        return writeback.diff(before, after, recolor=outcome.recolor), outcome
+        after = outcome.after_wb if outcome.after_wb is not None else load_workbook(outcome.after)
+        # the overlay in memory is exactly what was saved to ``src``: no need to parse it again
+        return writeback.diff(before_wb, after, recolor=outcome.recolor), outcome
 
 
 def run(book, button: str, host: str | None = None) -> None:

@@ -9,11 +9,8 @@ formula's *result*, never the formula).
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
@@ -90,17 +87,11 @@ def read_book(book) -> BookSnapshot:
     return BookSnapshot(book.name, sheets, names)
 
 
-@lru_cache(maxsize=1)
-def _template_bytes() -> bytes:
+def template_workbook() -> Workbook:
+    """A fresh template (building it is faster than parsing a saved copy: openpyxl binds merges slowly)."""
     from ..template import build_template
 
-    buf = io.BytesIO()
-    build_template().save(buf)
-    return buf.getvalue()
-
-
-def template_workbook() -> Workbook:
-    return load_workbook(io.BytesIO(_template_bytes()))
+    return build_template()
 
 
 def check_structure(snapshot: BookSnapshot, template: Workbook) -> None:
