@@ -67,8 +67,13 @@ def tally(rows: list[dict], year: int = YEAR) -> Tally:
     return Tally(requests=requests_frame(rows), year=year)
 
 
-def write_workbook(path: Path, report: ReportData) -> Path:
+def write_workbook(path: Path, report: ReportData, requests: list[dict] | None = None) -> Path:
+    """The template filled with ``report`` (totals stay formulas), plus 依申请公开台账 rows."""
+    from .tally_factory import write_rows
+
     wb = build_template()
     write_report(report, wb, narrative=True)
+    if requests:
+        write_rows(wb[REQUESTS.name], REQUESTS, requests)
     save_workbook(wb, path)
     return path
