@@ -175,7 +175,8 @@ class LiveServer:
               content: bytes | None = None, headers: dict | None = None):
         import httpx
 
-        hdrs = {"Authorization": f"Bearer {self.token if token is None else token}"}
+        token = self.token if token is None else token
+        hdrs = {"Authorization": f"Bearer {token}"} if token else {}  # "": no header at all
         hdrs.update(headers or {})
         params = {"host": host} if host else None
         if content is not None:

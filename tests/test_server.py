@@ -1,0 +1,94 @@
+"""xl-report serve refuses cleanly: token, client version, size, malformed bodies (real HTTP)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import xlwings as xw
+from typer.testing import CliRunner
+
+from xl_report.cli import app
+from xl_report.server import create_app
+
+from .xlwings_payload import LiveServer, payload_from_xlsx
+
+
+@pytest.fixture(scope="module")
+def server():
+    with LiveServer(max_bytes=2 * 1024 * 1024) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def payload(template_file) -> dict:
+    return payload_from_xlsx(template_file)
+
+
+def test_token_required(server, payload):
+    for token in ("", "wrong-token", server.token + "x"):
+        r = server.press("check", payload, token=token)
+        assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+        assert "未授权" in r.text and r.headers["content-type"].startswith("text/plain")
+    r = server.press("check", payload, headers={"Authorization": f"Basic {server.token}"})
+    assert r.status_code == 401
+    with pytest.raises(ValueError):
+        create_app("")
+
+
+def test_version_mismatch(server, payload):
+    r = server.press("check", {**payload, "version": "0.30.0"})
+    assert r.status_code == 400
+    assert "0.30.0" in r.text and xw.__version__ in r.text and "不一致" in r.text
+
+
+def test_oversized(server, payload):
+    big = json.dumps({**payload, "pad": "x" * (3 * 1024 * 1024)}).encode()
+    r = server.press("check", None, content=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "过大" in r.text
+
+    def chunks():  # no Content-Length: the cap holds while streaming too
+        for i in range(0, len(big), 65536):
+            yield big[i:i + 65536]
+
+    import httpx
+
+    r = httpx.post(f"{server.url}/check", content=chunks(),
+                   headers={"Authorization": f"Bearer {server.token}"}, timeout=30)
+    assert r.status_code == 413
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[]", b'{"book": {}, "sheets": []}',
+                                  b'{"client": "VBA", "version": "0.37.8", "book": {"name": "a"}, '
+                                  b'"sheets": [{"name": "s", "values": "x"}], "names": []}'])
+def test_malformed(server, body):
+    r = server.press("fill", None, content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/plain")
+    assert "请使用县里提供的" in r.text
+
+
+def test_unknown_button_and_bad_host(server, payload):
+    assert server.press("delete", payload).status_code == 404
+    r = server.press("check", payload, host="evil'!Kill")
+    assert r.status_code == 400
+
+
+def test_internal_error_is_a_message_not_a_half_written_book(server, payload):
+    sheets = [dict(s) for s in payload["sheets"]]
+    sheets[0]["values"] = [[{"unexpected": "object"}] + sheets[0]["values"][0][1:]] + sheets[0]["values"][1:]
+    broken = {**payload, "sheets": sheets}
+    r = server.press("check", broken)
+    assert r.status_code == 200
+    acts = r.json()["actions"]
+    assert [a["func"] for a in acts] == ["alert"] and "未作任何改动" in acts[0]["args"][0]
+
+
+def test_health(server):
+    import httpx
+
+    assert httpx.get(f"{server.url}/health").json() == {"ok": True, "xlwings": xw.__version__}
+
+
+def test_serve_needs_a_token(monkeypatch):
+    monkeypatch.delenv("XL_REPORT_TOKEN", raising=False)
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 2 and "令牌" in result.output
