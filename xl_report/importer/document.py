@@ -112,7 +112,10 @@ def section_findings(layout: Layout) -> list[Finding]:
 # Title, contact, dates
 # --------------------------------------------------------------------------------------------
 _TITLE_TAIL = key(form.REPORT_TITLE_SUFFIX[1:])  # 政府信息公开工作年度报告
-_TITLE = re.compile(rf"^(?P<unit>.*?)(?P<year>(?:19|20)\d\d)年度?(?P<rest>.*?){_TITLE_TAIL}$")
+# real titles drop or move words of the tail: 政府信息公开年度报告, 政府信息公开工作报告
+_TAIL = re.compile("(?:工作)?(?:年度)?".join(re.escape(p) for p in _TITLE_TAIL.split("工作年度")))
+_TITLE = re.compile(r"^(?P<unit>.*?)(?P<year>(?:19|20)\d\d)年度?(?P<rest>.*?)$")
+_MAX_TITLE = 60  # a longer line is a sentence that mentions the title, not the title
 _PERIOD = re.compile(r"((?:19|20)\d\d)年1月1日(?:起)?(?:至|到|-)")
 _PHONE = re.compile(r"(?:电话|联系方式|热线|咨询)[^0-9]{0,8}((?:0\d{2,3}[-—－ ]?)?\d{7,8}(?:[-转]\d{1,5})?|1[3-9]\d{9})")
 _DATE = r"((?:19|20)\d\d|[〇零一二三四五六七八九]{4})\s*(?:年|[-./])\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*(?:月|[-./])\s*" \
@@ -125,10 +128,10 @@ def read_title(tokens: list[Token], limit: int) -> tuple[str | None, int | None]
     """(unit, year) from ``<单位><年>年政府信息公开工作年度报告`` before the first section."""
     for i, t in enumerate(tokens[:limit]):
         s = compact(t.text)
-        if _TITLE_TAIL not in s:
+        tail = _TAIL.search(s)
+        if not tail or tail.end() > _MAX_TITLE:
             continue
-        s = s[: s.index(_TITLE_TAIL) + len(_TITLE_TAIL)]
-        m = _TITLE.match(s)
+        m = _TITLE.match(s[: tail.start()])
         if not m:
             continue
         unit = (m.group("unit") or m.group("rest") or "").strip("《》\"“”")

@@ -63,17 +63,27 @@ def _decode(data: bytes) -> str:
 def text_tokens(text: str) -> list[Token]:
     out = []
     rows = 0
+    prev = ""
     for raw in text.splitlines():
-        line = raw.strip()
+        line, prev_line = raw.strip(), prev
+        prev = line
         if _MD_RULE.match(line):
             continue
+        if line == "|" and prev_line and "|" not in prev_line:
+            continue  # "text\n|\n" style: the bar closes the cell on the line above
         if "|" in line:
             if line.startswith("|") and line.strip("| ") and _is_markdown_row(line):
                 rows += 1
                 out.extend(Token(_unmark(c), True, rows) for c in line.strip()[1:].removesuffix("|").split("|"))
                 continue
-            cell = line.split("|", 1)[0].strip()
-            out.append(Token(_unmark(cell), True))
+            parts = [_unmark(c) for c in line.split("|")]
+            while len(parts) > 1 and not parts[-1]:
+                parts.pop()  # the filler bars closing a short row
+            if len(parts) > 1:  # "规章 | 0 | 0 | 6 |": a whole row on one line
+                rows += 1
+                out.extend(Token(c, True, rows) for c in parts)
+            else:
+                out.append(Token(parts[0], True))
         elif line:
             out.append(Token(_unmark(line)))
     return out
@@ -115,6 +125,9 @@ def html_tokens(text: str, file: str | None = None) -> list[Token]:
     for br in doc.iter("br"):
         br.tail = "\n" + (br.tail or "")
     out: list[Token] = []
+    title = doc.find(".//title")
+    if title is not None:  # some pages print the report's title only in <title>
+        _paragraphs(title.text_content(), out)
     _walk(doc, out)
     return _number_rows(out)
 
