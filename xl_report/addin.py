@@ -145,9 +145,17 @@ def xlwings_modules(standalone: bool) -> dict[str, tuple[str, str]]:
     return mods
 
 
+def _pyopenvba():
+    try:
+        import pyopenvba
+        from pyopenvba.vba import VBAModuleKind
+    except ImportError:
+        raise InputError.at("生成加载项需要 pyopenvba：请运行 pip install \"xl_report[build]\"") from None
+    return pyopenvba.ExcelFile, VBAModuleKind
+
+
 def _add_modules(path: Path, standalone: bool, macros_dir: Path | None, *, new_project: bool) -> None:
-    from pyopenvba import ExcelFile
-    from pyopenvba.vba import VBAModuleKind
+    ExcelFile, VBAModuleKind = _pyopenvba()
 
     kinds = {"standard": VBAModuleKind.standard, "class": VBAModuleKind.other}
     with ExcelFile(path) as x:
@@ -280,7 +288,7 @@ def _add_buttons(parts: dict[str, bytes], sheet_name: str, buttons: tuple[Button
 
 def build_addin_bytes(macros_dir: Path | None = None) -> bytes:
     """xl_report.xlam: ribbon tab + VBA, acting on the active workbook (reports stay plain .xlsx)."""
-    from pyopenvba import ExcelFile
+    ExcelFile, _ = _pyopenvba()
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / ADDIN_FILE
