@@ -352,3 +352,41 @@ def test_pdf_without_pdftotext(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(InputError, match="pdftotext"):
         import_report(pdf)
+
+
+# --------------------------------------------------------------------------------------------
+# Dump styles seen on real government pages
+# --------------------------------------------------------------------------------------------
+
+
+def test_text_then_bar_style(tmp_path):
+    """Each cell on its own line, closed by a line holding only '|'."""
+    lines = []
+    for line in sample_text().split("\n"):
+        if "|" in line:
+            lines += [line.split("|", 1)[0].strip(), "|"]
+        else:
+            lines.append(line)
+    res = imp(tmp_path, "\n".join(lines))
+    assert res.problems == [] and res.report.values["t2_penalty_decisions"] == 5 and len(res.report.values) == 200
+
+
+def test_whole_rows_on_one_line_and_blank_line_cells(tmp_path):
+    text = sample_text()
+    start, end = text.index("第二十条第(一)项"), text.index("三、收到和处理政府信息公开申请情况")
+    t2 = ("第二十条第(一)项 | |||\n信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |\n规章 | 0 | 0 | 0 |\n"
+          "行政规范性文件 | 4 | 0 | 32 |\n第二十条第(五)项 | |||\n信息内容 | 本年处理决定数量 | ||\n行政许可 | 0 | ||\n"
+          "第二十条第(六)项 | |||\n信息内容 | 本年处理决定数量 | ||\n行政处罚 | 9 | ||\n行政强制 | 0 | ||\n"
+          "第二十条第(八)项 | |||\n信息内容 | 本年收费金额(单位:万元) | ||\n行政事业性收费 | 0 |\n")
+    res = imp(tmp_path, text[:start] + t2 + text[end:].replace(" |", "\n"))
+    v = res.report.values
+    assert (v["t2_normative_issued"], v["t2_normative_in_force"], v["t2_penalty_decisions"]) == (4, 32, 9)
+    assert res.problems == [] and all(v[n] == 0 for n in T3 + T4)
+
+
+def test_title_quoted_in_a_sentence(tmp_path):
+    text = sample_text().replace("林西县林西镇党群服务中心2023年政府信息公开工作年度报告\n",
+                                 "按照做好2023年政府信息公开工作年度报告编制发布工作的要求，现编制形成了"
+                                 "《林西县林西镇人民政府2023年政府信息公开工作年度报告》。\n")
+    r = imp(tmp_path, text).report
+    assert (r.unit, r.year, r.level) == ("林西县林西镇人民政府", 2023, "乡镇人民政府")

@@ -22,6 +22,21 @@ def _finding_line(f: Finding) -> str:
     return f"  [{_STYLE[f.severity]}]{SEVERITY_LABELS[f.severity]}[/] {f.code} {escape(f.message)}"
 
 
+_SHOWN_BLANKS = 5  # a report full of blank cells: show a few, count the rest
+
+
+def _print_findings(findings: list[Finding]) -> None:
+    blanks = 0
+    for f in sorted(findings, key=lambda f: f.severity != "error"):
+        if f.code == "F05":
+            blanks += 1
+            if blanks > _SHOWN_BLANKS:
+                continue
+        out.print(_finding_line(f))
+    if blanks > _SHOWN_BLANKS:
+        out.print(f"  ……另有 {blanks - _SHOWN_BLANKS} 个空白单元格（F05），加 --json 可查看全部")
+
+
 @app.command("import", help="读取已发布的年报（纯文本、.html、.docx、PDF），写入年报模板工作簿："
                             "单位、年度、表二表三表四全部单元格和正文。空白、“/”“—”按空白导入（不当作 0），"
                             "读不出的表格和行逐条列出。退出码：0 已写出，2 文件无法读取。")
@@ -85,8 +100,7 @@ def audit_cmd(
             if r.error:
                 err.print(f"[bold red]{escape(r.summary())}[/]")
                 continue
-            for f in sorted(r.findings, key=lambda f: f.severity != "error"):
-                out.print(_finding_line(f))
+            _print_findings(r.findings)
             out.print(escape(r.summary()))
         if len(results) > 1:
             bad = sum(1 for r in results if r.error or r.counts[0])

@@ -70,7 +70,7 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
     t2 = tables.read_t2(regions["active"])
     t3 = tables.read_t3(regions["requests"])
     t4 = tables.read_t4(regions["appeals"])
-    if not (t2.values or t3.values or t4.values):
+    if not (t2.values or t3.values or t4.values or t2.format_2019):
         where = "、".join(f"{t}（{form.TABLE_TITLES[t]}）" for t in form.TABLES)
         raise InputError.at(f"未能读出任何表格数据：找不到{where}；请确认这是一份政府信息公开工作年度报告", file=source)
     for part in (t2, t3, t4):

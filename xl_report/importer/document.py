@@ -115,6 +115,7 @@ _TITLE_TAIL = key(form.REPORT_TITLE_SUFFIX[1:])  # 政府信息公开工作年�
 # real titles drop or move words of the tail: 政府信息公开年度报告, 政府信息公开工作报告
 _TAIL = re.compile("(?:工作)?(?:年度)?".join(re.escape(p) for p in _TITLE_TAIL.split("工作年度")))
 _TITLE = re.compile(r"^(?P<unit>.*?)(?P<year>(?:19|20)\d\d)年度?(?P<rest>.*?)$")
+_QUOTED = re.compile(r"《([^《》]+)》")
 _MAX_TITLE = 60  # a longer line is a sentence that mentions the title, not the title
 _PERIOD = re.compile(r"((?:19|20)\d\d)年1月1日(?:起)?(?:至|到|-)")
 _PHONE = re.compile(r"(?:电话|联系方式|热线|咨询)[^0-9]{0,8}((?:0\d{2,3}[-—－ ]?)?\d{7,8}(?:[-转]\d{1,5})?|1[3-9]\d{9})")
@@ -127,11 +128,14 @@ _DATE_LABELED = re.compile(rf"(?:发布日期|发布时间|成文日期|印发�
 def read_title(tokens: list[Token], limit: int) -> tuple[str | None, int | None]:
     """(unit, year) from ``<单位><年>年政府信息公开工作年度报告`` before the first section."""
     for i, t in enumerate(tokens[:limit]):
-        s = compact(t.text)
-        tail = _TAIL.search(s)
-        if not tail or tail.end() > _MAX_TITLE:
-            continue
-        m = _TITLE.match(s[: tail.start()])
+        m = None
+        for s in [compact(t.text)] + _QUOTED.findall(compact(t.text)):
+            tail = _TAIL.search(s)
+            # the title is a line (or a 《quoted》 name) that ends with the tail
+            if tail and tail.end() <= _MAX_TITLE and not key(s[tail.end():]):
+                m = _TITLE.match(s[: tail.start()])
+                if m:
+                    break
         if not m:
             continue
         unit = (m.group("unit") or m.group("rest") or "").strip("《》\"“”")
