@@ -248,6 +248,8 @@ _CHUNKS = re.compile(r"\s{2,}")
 _NUMBERS = re.compile(r"^(?:[-+]?\d+(?:\.\d+)?|[/—-])(?: (?:[-+]?\d+(?:\.\d+)?|[/—-]))+$")
 # two label columns only one space apart: "三、本年 （一）予以公开", "（三）不 1.属于国"
 _ENUM_SPLIT = re.compile(r"\s+(?=[（(][一二三四五六七八九十][）)]|\d{1,2}[.、．]\D)")
+_TRAILING_NUMBER = re.compile(r"^(.*[^\d\s.,，。；;])\s+([-+]?\d+(?:\.\d+)?)$")
+_SHORT_LABEL = 30
 _PAGE_NO = re.compile(r"^(?:[-—－]\s*\d+\s*[-—－]|第\s*\d+\s*页(?:\s*[/，,]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+)$")
 
 
@@ -274,6 +276,9 @@ def layout_tokens(text: str) -> list[Token]:
         if not line or _PAGE_NO.match(line):
             continue
         chunks = [c for c in _CHUNKS.split(line) if c]
+        tail = _TRAILING_NUMBER.match(chunks[0])
+        if tail and (len(chunks) > 1 or len(tail.group(1)) <= _SHORT_LABEL):
+            chunks[:1] = [tail.group(1), tail.group(2)]  # "行政规范性文件 564": label and first number
         cells: list[str] = []
         for c in chunks:
             cells.extend(c.split(" ") if _NUMBERS.match(c) else _ENUM_SPLIT.split(c))
