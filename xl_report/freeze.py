@@ -36,15 +36,16 @@ from .config import secret_from_env
 from .errors import EXIT_FINDINGS, InputError, Problem, XlReportError
 from .fileio import output_path, save_workbook
 from .findings import Finding
-from .fingerprint import Change, canonical_values, diff, fingerprint, fingerprint_of, short
+from .fingerprint import Change, canonical_json, canonical_values, diff, fingerprint, fingerprint_of, short
 from .safety import check_xlsx
-from .signing import keygen  # noqa: F401  (the agreed API is xl_report.freeze.keygen)
+from .signing import PUBLIC_SUFFIX, key_id, keygen, load_private_key, load_public_key, safe_unit_name, sign
+from .signing import verify_signature
 from .tally_schema import PERSONAL_COLUMNS
 from .workbook import cell_value, open_workbook, read_report, resolve_names, set_text
 
 __all__ = [
     "FreezeResult", "VerifyResult", "FreezeRefused", "freeze_file", "freeze_book", "verify_file", "verify_book",
-    "read_freeze_info", "freeze_properties", "fingerprint", "canonical_values", "keygen", "freeze_password", "FROZEN_SUFFIX",
+    "read_freeze_info", "freeze_properties", "stamp_line", "fingerprint", "canonical_values", "keygen", "freeze_password", "FROZEN_SUFFIX",
 ]
 
 FROZEN_SUFFIX = "-定稿"
@@ -197,8 +198,9 @@ def read_freeze_info(wb: Workbook) -> dict | None:
             values = json.loads(text)
         except ValueError:
             values = None
-        if not isinstance(values, dict):
-            values = None
+        if not (isinstance(values, dict) and isinstance(values.get("cells"), dict)
+                and isinstance(values.get("narrative"), dict)):
+            values = None  # not what freezing wrote: treat as missing
     return {
         "fingerprint": fp,
         "values": values,
@@ -309,11 +311,7 @@ def freeze_book(wb: Workbook, *, password: str | None = None, sign_key: Path | s
     errors = [f for f in findings if f.is_error]
     if errors and not force:
         raise FreezeRefused(findings)
-    key = None
-    if sign_key is not None:
-        from .signing import load_private_key
-
-        key = load_private_key(sign_key)  # fail before touching the workbook
+    key = load_private_key(sign_key) if sign_key is not None else None  # fail before touching the workbook
 
     if not errors:
         reason = None  # nothing was overridden: a forced freeze is one that ignored errors
@@ -329,8 +327,6 @@ def freeze_book(wb: Workbook, *, password: str | None = None, sign_key: Path | s
     _protect(wb, password)
     signature = key_hash = None
     if key is not None:
-        from .signing import key_id, sign
-
         signature, key_hash = sign(key, fp), key_id(key.public_key())
     _record(wb, freeze_properties(values, fp, frozen_at, reason=reason, forced_errors=len(errors),
                                   personal_removed=removed, signature=signature, key_id=key_hash,
@@ -344,6 +340,7 @@ def _formulas_to_values(wb: Workbook, names: dict[str, tuple[str, str]], cached:
     report_cells = {(s, c.split(":")[0]) for n, (s, c) in names.items()
                     if n in form.CELL_BY_NAME or n in form.META_BY_NAME}
     problems: list[Problem] = []
+    pending: list[tuple[object, object]] = []  # applied only when every formula has a value
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
@@ -351,7 +348,7 @@ def _formulas_to_values(wb: Workbook, names: dict[str, tuple[str, str]], cached:
                     continue
                 value = cell_value(ws, c)
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    c.value = value
+                    pending.append((c, value))
                     continue
                 formula = c.value if isinstance(c.value, str) else getattr(c.value, "text", str(c.value))
                 if (ws.title, c.coordinate) in report_cells:
@@ -362,12 +359,15 @@ def _formulas_to_values(wb: Workbook, names: dict[str, tuple[str, str]], cached:
                 if old is None:
                     problems.append(Problem(f"单元格 {c.coordinate} 的公式无法计算，文件中也没有 Excel 保存的计算结果；"
                                             "请在 Excel 中打开并保存一次，或改为数值", sheet=ws.title, value=formula))
-                elif isinstance(old, str):
-                    set_text(c, old)
                 else:
-                    c.value = old
+                    pending.append((c, old))
     if problems:
         raise XlReportError(f"有 {len(problems)} 个公式无法转换为数值，未定稿：", problems)
+    for c, value in pending:
+        if isinstance(value, str):
+            set_text(c, value)
+        else:
+            c.value = value
 
 
 def _header_row(ws, headers: tuple[str, ...]) -> tuple[int, dict[str, int]] | None:
@@ -423,10 +423,14 @@ def _stamp(ws, lines: list[str]) -> None:
         ws.print_area = f"A1:{get_column_letter(last_col)}{r + len(lines) - 1}"
 
 
+def stamp_line(fp: str, now: datetime) -> str:
+    """The visible 定稿 line below each table (also for writers that build the package themselves)."""
+    return f"定稿：{now:%Y-%m-%d %H:%M}　指纹 {short(fp)}（可用 xl-report verify 核验，改动任何数字都会被发现）"
+
+
 def _stamp_all(wb: Workbook, names: dict[str, tuple[str, str]], fp: str, now: datetime, reason: str | None,
                forced_errors: int) -> None:
-    line = f"定稿：{now:%Y-%m-%d %H:%M}　指纹 {short(fp)}（可用 xl-report verify 核验，改动任何数字都会被发现）"
-    lines = [line]
+    lines = [stamp_line(fp, now)]
     if reason:
         lines.append(f"强制定稿（校验有 {forced_errors} 个错误）原因：{reason}")
     for title in (form.SHEET_README,) + form.TABLES:
@@ -464,8 +468,6 @@ def freeze_properties(values: dict, fp: str, frozen_at: str, *, reason: str | No
     Also for writers that build the package themselves (the fast stamp path): the reader accepts
     integers written as text.
     """
-    from .fingerprint import canonical_json
-
     props: dict[str, object] = {MARK_AS_FINAL: True, P_FINGERPRINT: fp, P_FROZEN_AT: frozen_at,
                                 P_VERSION: f"xl-report {__version__}", P_PERSONAL: personal_removed}
     props.update(_text_props(P_VALUES, canonical_json(values)))
@@ -542,8 +544,6 @@ def verify_book(wb: Workbook, keys_dir: Path | str | None = None, source: str | 
 
 
 def _check_signature(info: dict, unit: str | None, keys_dir: Path, messages: list[str]) -> bool:
-    from .signing import PUBLIC_SUFFIX, load_public_key, safe_unit_name, verify_signature
-
     if not keys_dir.is_dir():
         raise InputError.at("公钥目录不存在", file=str(keys_dir))
     if not info["signature"]:
