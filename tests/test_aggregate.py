@@ -162,8 +162,10 @@ def test_year_must_be_an_int():
 # Property: random tallies — identities hold and an independent, naive count agrees
 # --------------------------------------------------------------------------------------------
 BASE = D(2021, 1, 1)
-days = st.integers(0, 4 * 366)
-maybe_days = st.one_of(st.none(), st.integers(0, 500))
+# year boundaries (31 Dec / 1 Jan) are where counting rules go wrong: draw them often
+EDGES = [(D(y, m, d) - BASE).days for y in range(2021, 2026) for m, d in ((1, 1), (12, 31)) if D(y, m, d) >= BASE]
+days = st.one_of(st.integers(0, 4 * 366), st.sampled_from(EDGES))
+maybe_days = st.one_of(st.none(), st.integers(0, 500), st.sampled_from([0, 1, 365]))
 
 request_rows = st.lists(
     st.tuples(days, maybe_days, st.sampled_from(APPLICANT_TYPES), st.sampled_from(RESULT_CHOICES)), max_size=40)

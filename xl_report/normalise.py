@@ -62,6 +62,8 @@ def header_key(text: object) -> str:
 
 def to_text(value: object) -> Converted:
     """Free text and ids: numbers typed in an id column become '12', not '12.0'."""
+    if value.__class__ is str:
+        return value, None  # already trimmed by clean_cell
     if isinstance(value, bool):
         return ("是" if value else "否"), None
     if isinstance(value, float) and value.is_integer():
