@@ -149,9 +149,8 @@ def to_date(value: object) -> Converted:
         m = _DATE.match(s) or _COMPACT_DATE.match(s)
         if not m:
             return None, DATE_HINT
-        try:
-            d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
+        d = _ymd(m)
+        if d is None:
             return None, "日期不存在（月份或日期超出范围）"
     else:
         return None, DATE_HINT
@@ -168,12 +167,14 @@ def _from_number(x: float) -> date | None:
     if 36526 <= n <= 73050:  # 2000-01-01 .. 2099-12-31 as Excel serials
         return EXCEL_EPOCH + timedelta(days=n)
     m = _COMPACT_DATE.match(str(n))
-    if m:
-        try:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            return None
-    return None
+    return _ymd(m) if m else None
+
+
+def _ymd(m: re.Match) -> date | None:
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
 
 
 def parse_year(value: object) -> int | None:
