@@ -342,8 +342,7 @@ def _process(path: str, source: str, key: str, opts: Options) -> UnitResult:
         result.key = ""  # never reuse: the next version may handle it
         return result
     result.key = key
-    if result.status == STATUS_FAILED:
-        _save_record(outdir, result)
+    _save_record(outdir, result)  # right after the output: a killed run loses at most this unit's work
     return result
 
 
@@ -533,6 +532,8 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
     prev_index = load_previous(previous) if previous else None
     inputs = find_inputs(indir, outdir)
     outdir.mkdir(parents=True, exist_ok=True)
+    for tmp in outdir.glob(".*.tmp"):  # left by an interrupted run (fileio.atomic_path)
+        tmp.unlink(missing_ok=True)
     claims = _state(outdir) / "claims"
     shutil.rmtree(claims, ignore_errors=True)
     claims.mkdir(parents=True)
@@ -585,11 +586,8 @@ def _run_jobs(todo: list[tuple[str, str, str]], opts: Options, prev_index: dict 
     if not todo:
         return
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-    outdir = Path(opts.outdir)
 
     def finish(res: UnitResult) -> None:
-        if res.status != STATUS_FAILED:
-            _save_record(outdir, res)
         results[res.source] = res
         notify(res)
 

@@ -1,0 +1,237 @@
+"""County batch: statuses of good / erroneous / broken / missing units, roll-up, skip, kill + resume."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from xl_report import form
+from xl_report.batch import (STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK, read_unit, run_batch,
+                             unit_file_name)
+from xl_report.cli import app
+from xl_report.demo import synthetic_unit, write_unit
+from xl_report.stamp import template_bytes
+from xl_report.summary import SUMMARY_FILE
+from xl_report.tally import MAX_ROWS, read_tally
+from xl_report.workbook import read_report_file
+
+YEAR = 2024
+TOWN = "乡镇人民政府"
+
+
+def unit(folder: Path, name: str, seed: int, file: str | None = None, **change) -> Path:
+    data = synthetic_unit(name, TOWN, YEAR, seed=seed)
+    for k, v in change.items():
+        setattr(data, k, v)
+    return write_unit(folder / (file or f"{seed:03d}.xlsx"), data, YEAR)
+
+
+def zip_bomb(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (8 * 1024 * 1024))
+    return path
+
+
+def huge_sheet(path: Path) -> Path:
+    """The template with a 依申请公开台账 of more rows than the tally reader accepts."""
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(2, MAX_ROWS + 100))
+    src = zipfile.ZipFile(io.BytesIO(template_bytes()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet2.xml":
+                data = data.replace(b"</sheetData>", rows.encode() + b"</sheetData>")
+            z.writestr(info.filename, data)
+    return path
+
+
+def wrong_sheets(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    wb.active.title = "工资表"
+    wb.active["A1"] = "姓名"
+    wb.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    """A mixed folder, run once through the CLI: (indir, outdir, cli result, units list)."""
+    root = tmp_path_factory.mktemp("county")
+    indir = root / "in"
+    indir.mkdir()
+    unit(indir, "某某县甲镇人民政府", 1)
+    unit(indir, "某某县乙镇人民政府", 2)
+    unit(indir, "../../某某县丙镇人民政府", 3)  # path traversal in meta_unit
+    unit(indir, "某某县丁镇人民政府", 4, narrative={"overview": ["本年度未收到政府信息公开申请。"]})  # T02 error
+    (indir / "不是工作簿.xlsx").write_bytes(b"%PDF-1.4 this is a pdf")
+    zip_bomb(indir / "炸弹.xlsx")
+    wrong_sheets(indir / "工资表.xlsx")
+    huge_sheet(indir / "超大.xlsx")
+    (indir / "~$甲镇.xlsx").write_bytes(b"lock file")  # Excel's lock file: ignored
+    units = root / "units.toml"
+    units.write_text('units = ["某某县甲镇人民政府", "某某县乙镇人民政府", "某某县戊镇人民政府"]\n', encoding="utf-8")
+    outdir = root / "out"
+    res = CliRunner().invoke(app, ["batch", str(indir), "-o", str(outdir), "--units", str(units), "--jobs", "2",
+                                   "--freeze"])
+    return indir, outdir, res
+
+
+def summary_rows(outdir: Path) -> list[tuple]:
+    ws = openpyxl.load_workbook(outdir / SUMMARY_FILE)["汇总"]
+    return [tuple(c.value for c in row) for row in ws.iter_rows(min_row=4)]
+
+
+def by_unit(outdir: Path) -> dict[str, dict]:
+    data = json.loads((outdir / "findings.json").read_text(encoding="utf-8"))
+    return {u["unit"]: u for u in data["units"]}
+
+
+def test_statuses_and_exit_code(county):
+    indir, outdir, res = county
+    assert res.exit_code == 1, res.output
+    units = by_unit(outdir)
+    assert units["某某县甲镇人民政府"]["status"] == STATUS_OK
+    assert units["某某县甲镇人民政府"]["file"] == "某某县甲镇人民政府-定稿.xlsx"
+    assert units["某某县丁镇人民政府"]["status"] == STATUS_ERRORS
+    assert units["某某县丁镇人民政府"]["file"] == "某某县丁镇人民政府.xlsx"  # not frozen: it has errors
+    assert any(f["code"] == "T02" for f in units["某某县丁镇人民政府"]["findings"])
+    assert units["某某县戊镇人民政府"]["status"] == STATUS_MISSING
+    failed = {u["source"]: u["reason"] for u in units.values() if u["status"] == STATUS_FAILED}
+    assert set(failed) == {"不是工作簿.xlsx", "炸弹.xlsx", "工资表.xlsx", "超大.xlsx"}
+    assert "不是有效的 Excel 工作簿" in failed["不是工作簿.xlsx"]
+    assert "压缩炸弹" in failed["炸弹.xlsx"]
+    assert "台账工作表" in failed["工资表.xlsx"]
+    assert "行数超过" in failed["超大.xlsx"]
+    assert all(str(indir) not in r for r in failed.values())  # reasons name the file, not our paths
+    assert not any("~$" in (u["source"] or "") for u in units.values())
+    rows = summary_rows(outdir)
+    assert [r[1] for r in rows[:3]] == ["某某县甲镇人民政府", "某某县乙镇人民政府", "某某县戊镇人民政府"]  # list order
+    assert rows[-1][1] == "全县合计"
+
+
+def test_path_traversal_in_unit_name_stays_inside(county):
+    _, outdir, _ = county
+    files = {p.name for p in outdir.iterdir()}
+    assert "某某县丙镇人民政府-定稿.xlsx" in files
+    assert not (outdir.parent / "某某县丙镇人民政府-定稿.xlsx").exists()
+    assert all(p.resolve().parent == outdir.resolve() for p in outdir.glob("*.xlsx"))
+
+
+def test_hyperlinks_and_fingerprints(county):
+    _, outdir, _ = county
+    ws = openpyxl.load_workbook(outdir / SUMMARY_FILE)["汇总"]
+    row = next(r for r in ws.iter_rows(min_row=4) if r[1].value == "某某县甲镇人民政府")
+    assert row[12].hyperlink.target == "某某县甲镇人民政府-定稿.xlsx"
+    assert row[11].value and len(row[11].value) == 12
+
+
+def test_rollup_is_the_sum_and_is_checked(county):
+    _, outdir, _ = county
+    reports = [read_report_file(outdir / u["file"]) for u in by_unit(outdir).values() if u["file"]]
+    assert len(reports) == 4
+    rollup = read_report_file(outdir / SUMMARY_FILE)
+    for name in form.CELL_NAMES:
+        expected = sum(r.num0(name) for r in reports)
+        assert rollup.values[name] == pytest.approx(expected), name
+    from xl_report.rules import check
+    from xl_report.summary import check_rollup
+
+    assert not [f for f in check_rollup(rollup) if f.is_error]
+    assert not [f for f in check(rollup, narrative={}) if f.is_error and f.name in form.CELL_BY_NAME]
+    data = json.loads((outdir / "findings.json").read_text(encoding="utf-8"))
+    assert not [f for f in data["rollup"]["findings"] if f["severity"] == "error"]
+
+
+def test_frozen_outputs_verify(county):
+    from xl_report.freeze import verify_file
+
+    _, outdir, _ = county
+    for path in outdir.glob("*-定稿.xlsx"):
+        assert verify_file(path).ok, path
+
+
+def test_unit_reader_equals_tally_reader(county):
+    indir, _, _ = county
+    path = indir / "001.xlsx"
+    a, (b, fields) = read_tally(path), read_unit(path)
+    for key in ("requests", "documents", "decisions", "fees", "cases"):
+        assert a.sheet(key).equals(b.sheet(key)), key
+    assert (a.unit, a.year) == (b.unit, b.year) == ("某某县甲镇人民政府", YEAR)
+
+
+def test_unit_file_names():
+    assert unit_file_name("../../etc/passwd") == "etc_passwd"
+    assert unit_file_name("CON") == "_CON" and unit_file_name("nul.txt") == "_nul.txt"
+    assert unit_file_name("a\u202egpj.exe") == "agpj.exe"  # right-to-left override gone
+    assert unit_file_name("..") == "未命名单位" and unit_file_name(None) == "未命名单位"
+    assert unit_file_name("某镇\n政府\t ") == "某镇政府" and unit_file_name("某镇  政府") == "某镇 政府"
+    assert len(unit_file_name("长" * 500)) == 80
+
+
+def test_rerun_skips_unchanged_and_redoes_changed(tmp_path):
+    indir = tmp_path / "in"
+    for i in range(4):
+        unit(indir, f"某某县{i}镇人民政府", i)
+    out = tmp_path / "out"
+    first = run_batch(indir, out, jobs=1, progress=False)
+    assert first.processed == 4 and first.skipped == 0
+    again = run_batch(indir, out, jobs=1, progress=False)
+    assert again.skipped == 4 and again.processed == 0
+    assert [u.status for u in again.units] == [u.status for u in first.units]
+    assert summary_rows(out) == summary_rows(out)
+    unit(indir, "某某县1镇人民政府", 99, file="001.xlsx")  # new content, same file
+    third = run_batch(indir, out, jobs=1, progress=False)
+    assert third.processed == 1 and third.skipped == 3
+    (out / "某某县2镇人民政府.xlsx").unlink()  # an output lost: redone
+    assert run_batch(indir, out, jobs=1, progress=False).processed == 1
+    assert run_batch(indir, out, jobs=1, progress=False, force=True).processed == 4
+
+
+def test_duplicate_unit_names_fail_the_second(tmp_path):
+    indir = tmp_path / "in"
+    unit(indir, "某某县甲镇人民政府", 1, file="a.xlsx")
+    unit(indir, "某某县甲镇人民政府", 2, file="b.xlsx")
+    res = run_batch(indir, tmp_path / "out", jobs=1, progress=False)
+    assert sorted(u.status for u in res.units) == sorted([STATUS_OK, STATUS_FAILED])
+    assert "重复" in next(u.reason for u in res.units if u.status == STATUS_FAILED)
+
+
+def _values(outdir: Path) -> dict:
+    return {p.name: read_report_file(p).values for p in sorted(outdir.glob("*.xlsx")) if p.name != SUMMARY_FILE}
+
+
+def test_killed_run_then_rerun_equals_uninterrupted_run(tmp_path):
+    indir = tmp_path / "in"
+    for i in range(160):
+        unit(indir, f"某某县{i:03d}单位", i)
+    killed_out, clean_out = tmp_path / "killed", tmp_path / "clean"
+    cmd = [sys.executable, "-m", "xl_report", "batch", str(indir), "-o", str(killed_out), "--freeze", "--jobs", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(killed_out.glob("*.xlsx"))) < 20 and proc.poll() is None:
+        time.sleep(0.01)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list(killed_out.glob("*.xlsx")))
+    assert 0 < done < 160 and not (killed_out / SUMMARY_FILE).exists(), done
+    # never a half-written .xlsx (a temp file may remain; the next run removes it)
+    for p in killed_out.glob("*.xlsx"):
+        assert zipfile.ZipFile(p).testzip() is None
+    resumed = run_batch(indir, killed_out, freeze=True, jobs=2, progress=False)
+    assert resumed.skipped >= done - 1 and resumed.processed <= 160 - done + 1
+    run_batch(indir, clean_out, freeze=True, jobs=2, progress=False)
+    assert not list(killed_out.glob(".*.tmp"))
+    assert _values(killed_out) == _values(clean_out)
+    assert summary_rows(killed_out) == summary_rows(clean_out)
