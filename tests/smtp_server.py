@@ -98,7 +98,7 @@ class Sink:
 def _authenticator(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USER \
         and auth_data.password.decode() == PASSWORD
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd replies 535 itself
 
 
 class SmtpServer:

@@ -13,3 +13,4 @@ from . import cmd_render  # noqa: F401
 from . import cmd_import  # noqa: F401
 from . import cmd_excel  # noqa: F401
 from . import cmd_batch  # noqa: F401
+from . import cmd_send  # noqa: F401

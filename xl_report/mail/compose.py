@@ -18,7 +18,9 @@ from pathlib import Path
 
 from ..fileio import write_bytes_atomic
 from . import headers
-from .facts import Workbook, check_summary
+from typing import Callable
+
+from .facts import Workbook
 from .settings import MailSettings, render
 
 # refold_source="none": the pre-folded Content-Type we set_raw() is emitted exactly as written.
@@ -62,8 +64,8 @@ def short(fingerprint: str) -> str:
     return fingerprint.split(":", 1)[-1][:16]
 
 
-def template_values(books: list[Workbook], now: datetime) -> dict[str, object]:
-    summaries = [check_summary(b.path) for b in books]
+def template_values(books: list[Workbook], now: datetime, summary: Callable[[Workbook], str]) -> dict[str, object]:
+    summaries = [summary(b) for b in books]
     details = "\n".join(
         f"附件：{b.name}\n  校验结果：{s}\n  {'定稿指纹' if b.frozen else '草稿（未定稿）SHA-256'}：{short(b.fingerprint)}"
         for b, s in zip(books, summaries))
@@ -81,10 +83,11 @@ def template_values(books: list[Workbook], now: datetime) -> dict[str, object]:
 
 
 def build(settings: MailSettings, books: list[Workbook], recipients: tuple[str, ...], *, bundle: bool,
-          notes: list[Note], message_id: str | None = None, now: datetime | None = None) -> EmailMessage:
+          notes: list[Note], message_id: str | None = None, now: datetime | None = None,
+          summary: Callable[[Workbook], str] = lambda b: "未校验") -> EmailMessage:
     """One message for ``books`` (one workbook, or all of them with ``bundle``), addressed to ``recipients``."""
     now = now or datetime.now().astimezone()
-    values = template_values(books, now)
+    values = template_values(books, now, summary)
     subject = render(settings.bundle_subject if bundle else settings.subject, values)
     body = render(settings.bundle_body if bundle else settings.body, values)
     prefix = ""

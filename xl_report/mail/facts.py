@@ -83,13 +83,24 @@ def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
 
 
 def _meta(path: Path, unit, year):
-    from ..workbook import read_report_file
+    """Unit and year from the 说明 sheet (read-only load: ten times faster than a full load)."""
+    from ..safety import load_workbook_safely
+    from ..workbook import _text, _year, resolve_names
 
-    report = read_report_file(path)
-    return unit or report.unit, year or report.year
+    wb = load_workbook_safely(path, read_only=True)
+    try:
+        names = resolve_names(wb)
+
+        def value(name):
+            sheet, coord = names.get(name, (None, None))
+            return wb[sheet][coord].value if sheet in wb.sheetnames else None
+
+        return unit or _text(value("meta_unit")), year or _year(value("meta_year"))
+    finally:
+        wb.close()
 
 
-def check_summary(path: Path) -> str:
+def check_summary(path: Path, config: dict | None = None) -> str:
     """One Chinese line from the cross-check (when the rules module is available)."""
     try:
         from ..findings import count
@@ -97,7 +108,7 @@ def check_summary(path: Path) -> str:
     except ImportError:
         return "未校验"
     try:
-        errors, warnings = count(check_workbook(path))
+        errors, warnings = count(check_workbook(path, config=config))
     except XlReportError as e:
         return f"无法校验（{e.message}）"
     if not errors and not warnings:

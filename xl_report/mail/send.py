@@ -14,7 +14,7 @@ from ..config import load_config
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from . import headers
 from .compose import Note, build, short, write_eml
-from .facts import Workbook, inspect
+from .facts import Workbook, check_summary, inspect
 from .sentlog import SentLog
 from .settings import MailSettings, mail_settings
 from .transport import DeliveryError, SmtpSender
@@ -62,10 +62,12 @@ class _Job:
 
 def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool = False,
                allow_draft: bool = False, bundle: bool = False, outbox=None, sent_log=None, *,
-               keys_dir=None, retries: int = 3, backoff: float = 1.0) -> SendReport:
+               keys_dir=None, retries: int = 3, backoff: float = 1.0, check: bool = True) -> SendReport:
     """Mail each workbook upward once (or all in one message with ``bundle``); see the module docs.
 
     ``config`` is a ``load_config`` dict, a path to xl-report.toml, or None (look in the current folder).
+    ``check``: run the cross-check for the {summary}/{details} placeholders (seconds per workbook).
+    ``retries``/``backoff``: transient failures are retried after backoff, 2×backoff, … seconds.
     """
     if not isinstance(config, dict):
         config = load_config(config)
@@ -84,10 +86,11 @@ def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool 
     log = SentLog(settings.sent_log)
     with log.locked() if mode == "smtp" else nullcontext(log):
         jobs = _plan(books, settings, log, resend=resend, bundle=bundle, report=report)
+        summary = (lambda b: check_summary(b.path, config)) if check else (lambda b: "未校验")
         if mode == "outbox":
-            _write_outbox(jobs, settings, bundle, report)
+            _write_outbox(jobs, settings, bundle, report, summary)
         elif jobs:
-            _deliver(jobs, settings, log, bundle, report, retries=retries, backoff=backoff, resend=resend)
+            _deliver(jobs, settings, log, bundle, report, summary, retries=retries, backoff=backoff, resend=resend)
     return report
 
 
@@ -167,9 +170,10 @@ def _when(record: dict) -> str:
     return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}"
 
 
-def _write_outbox(jobs: list[_Job], settings: MailSettings, bundle: bool, report: SendReport) -> None:
+def _write_outbox(jobs: list[_Job], settings: MailSettings, bundle: bool, report: SendReport, summary) -> None:
     for job in jobs:
-        msg = build(settings, job.books, job.recipients, bundle=bundle, notes=job.notes, message_id=job.message_id)
+        msg = build(settings, job.books, job.recipients, bundle=bundle, notes=job.notes, message_id=job.message_id,
+                    summary=summary)
         eml = write_eml(settings.outbox, msg, job.books, bundle=bundle)
         report.outbox_files.append(eml)
         for book in job.books:
@@ -178,14 +182,14 @@ def _write_outbox(jobs: list[_Job], settings: MailSettings, bundle: bool, report
                                          fingerprint=book.fingerprint, changed=book.fingerprint in job.previous))
 
 
-def _deliver(jobs: list[_Job], settings: MailSettings, log: SentLog, bundle: bool, report: SendReport, *,
+def _deliver(jobs: list[_Job], settings: MailSettings, log: SentLog, bundle: bool, report: SendReport, summary, *,
              retries: int, backoff: float, resend: bool) -> None:
     sender = SmtpSender(settings.smtp, retries=retries, backoff=backoff)
     envelope_from = headers.addr_spec(settings.sender)
     try:
         for i, job in enumerate(jobs):
             msg = build(settings, job.books, job.recipients, bundle=bundle, notes=job.notes,
-                        message_id=job.message_id)
+                        message_id=job.message_id, summary=summary)
             mid = msg["Message-ID"]
             rcpt = [headers.addr_spec(a) for a in job.recipients]
             common = {"message_id": mid, "host": settings.smtp.host, "bundle": bundle and len(job.books) > 1}

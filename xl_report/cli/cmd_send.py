@@ -1,0 +1,52 @@
+"""xl-report send: mail the frozen workbooks upward (or write them as .eml into the outbox)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..config import load_config
+from ..mail import SendReport, send_files
+from .app import _escape, app, err, guarded, out
+
+
+@app.command("send", help="上报：把定稿工作簿用邮件发给上级（每个工作簿一封，或 --bundle 合为一封）。"
+                          "收件人、邮件服务器在 xl-report.toml 的 \\[upward]、\\[smtp] 中配置；未配置 \\[smtp] 或加 "
+                          "--dry-run 时，只把邮件写成 .eml 文件放进 outbox 文件夹。已发送过的同一定稿不会重复发送。"
+                          "退出码 0 全部完成，1 有文件未发送（重新运行只发送剩下的），2 配置或输入有误。")
+@guarded
+def send_cmd(
+    files: Annotated[list[Path], typer.Argument(help="要上报的定稿工作簿（可多个）", dir_okay=False)],
+    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml（默认当前文件夹）",
+                                                   dir_okay=False)] = None,
+    to: Annotated[Optional[list[str]], typer.Option("--to", help="收件人（可多次给出；代替配置中的 to 和 cc）")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="不发送，只把邮件写成 .eml 文件放进 outbox")] = False,
+    resend: Annotated[bool, typer.Option("--resend", help="已发送过的同一定稿也再发一次")] = False,
+    allow_draft: Annotated[bool, typer.Option("--allow-draft", help="允许发送未定稿的工作簿（标题标明“草稿”）")] = False,
+    bundle: Annotated[bool, typer.Option("--bundle", help="所有工作簿合为一封邮件")] = False,
+    outbox: Annotated[Optional[Path], typer.Option("--outbox", help="待发邮件文件夹（默认配置文件旁的 outbox）",
+                                                   file_okay=False)] = None,
+) -> None:
+    report = send_files(files, load_config(config), to=to, dry_run=dry_run, resend=resend,
+                        allow_draft=allow_draft, bundle=bundle, outbox=outbox)
+    print_report(report, dry_run=dry_run)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+def print_report(report: SendReport, *, dry_run: bool) -> None:
+    for o in report.sent + report.queued + report.skipped:
+        out.print(_escape(o.message))
+    for note in report.notes:
+        out.print(f"[yellow]注意：[/]{_escape(note)}")
+    for o in report.failed:
+        err.print(f"[bold red]{_escape(o.message)}[/]")
+    if report.mode == "outbox":
+        why = "（--dry-run：未发送）" if dry_run else "（未配置 [smtp] 邮件服务器：未发送，可用邮件客户端打开 .eml 文件后发送）"
+        out.print(_escape(f"待发邮件 {len(report.outbox_files)} 封已写入：{report.outbox}{why}"))
+    else:
+        out.print(f"已发送 {len(report.sent)} 个，未重复发送 {len(report.skipped)} 个，未发送 {len(report.failed)} 个。"
+                  f"发送记录：{_escape(str(report.sent_log))}")
+    if report.failed and report.mode == "smtp":
+        out.print("处理好上述问题后重新运行同一命令，只会发送尚未发送的文件。")
