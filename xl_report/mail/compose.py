@@ -17,6 +17,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from ..fileio import write_bytes_atomic
+from ..fingerprint import short as short_fingerprint
 from . import headers
 from typing import Callable
 
@@ -61,7 +62,8 @@ def attach(msg: EmailMessage, book: Workbook) -> None:
 
 
 def short(fingerprint: str) -> str:
-    return fingerprint.split(":", 1)[-1][:16]
+    """The short form stamped on the frozen sheets (drafts: of their SHA-256)."""
+    return short_fingerprint(fingerprint.split(":", 1)[-1])
 
 
 def template_values(books: list[Workbook], now: datetime, summary: Callable[[Workbook], str]) -> dict[str, object]:
