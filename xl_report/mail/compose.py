@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from ..errors import InputError
 from ..fileio import write_bytes_atomic
 from ..fingerprint import short as short_fingerprint
 from . import headers
@@ -112,7 +113,11 @@ def build(settings: MailSettings, books: list[Workbook], recipients: tuple[str, 
         msg["Cc"] = ", ".join(cc)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id or make_msgid(domain=_domain(settings.sender))
-    msg["X-XL-Report-Fingerprint"] = headers.header_text(", ".join(b.fingerprint for b in books), "指纹")
+    for book in books:  # one per attachment, unfolded (set_raw) so that it reads back exactly
+        fp = headers.header_text(book.fingerprint, "指纹")
+        if not fp.isascii() or " " in fp:
+            raise InputError.at("定稿指纹无效", file=str(book.path), value=fp)
+        msg.set_raw("X-XL-Report-Fingerprint", fp)
     msg.set_content(headers.body_text(body))
     for book in books:
         attach(msg, book)
