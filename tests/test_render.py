@@ -222,6 +222,14 @@ def test_html_escapes_hostile_text(tmp_path):
     assert '<img src=x onerror="alert(1)">&amp; 完' in root.text_content()
     md = render(data, tmp_path / "a.md").path.read_text(encoding="utf-8")
     assert "<script" not in md and "<img" not in md
+    # .docx: XML specials and control characters (Excel lets a clerk paste them) in text and cells
+    data.narrative["problems"] = ["问题\x0b一]]>&<w:t>"]
+    data.values["t2_rules_issued"] = "<w:p/>\x07"
+    d = docx.Document(str(render(data, tmp_path / "a.docx").path))
+    assert d.paragraphs[0].text.startswith(data.unit)
+    assert any(p.text == "问题一]]>&<w:t>" for p in d.paragraphs)
+    r, c = POSITIONS["表二"]["t2_rules_issued"]
+    assert d.tables[0]._cells[r * 4 + c].text == "<w:p/>"
 
 
 def test_blank_cells_stay_blank_and_text_is_kept(tmp_path):

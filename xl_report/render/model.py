@@ -91,6 +91,14 @@ class ReportDocument:
 # --------------------------------------------------------------------------------------------
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Input text without control characters (not allowed in XML, invisible on paper)."""
+    return _CONTROL.sub("", text)
+
+
 def format_value(value: object, kind: form.Kind = "count") -> str:
     """Counts as integers; 万元 amounts with up to 4 decimals, trailing zeros trimmed; blank stays blank.
 
@@ -106,7 +114,7 @@ def format_value(value: object, kind: form.Kind = "count") -> str:
             text = f"{value:.4f}".rstrip("0").rstrip(".")
             return "0" if text in ("-0", "") else text
         return str(int(value))
-    return str(value).strip()
+    return clean(str(value)).strip()
 
 
 def cell_text(report: ReportData, name: str) -> str:
@@ -257,16 +265,16 @@ TABLE_BUILDERS = {"active": table_t2, "requests": table_t3, "appeals": table_t4}
 
 
 def title_of(report: ReportData) -> str:
-    return f"{report.unit}{report.year}{form.REPORT_TITLE_SUFFIX}"
+    return f"{clean(report.unit or '')}{report.year}{form.REPORT_TITLE_SUFFIX}"
 
 
 def preamble_of(report: ReportData) -> str:
     parts = "、".join(title.split("、", 1)[1] for _, title in form.SECTIONS)
     y = report.year
-    contact = f"（电话：{report.contact}）" if report.contact else ""
+    contact = f"（电话：{clean(report.contact)}）" if report.contact else ""
     return (f"本报告根据《{form.REGULATION_NAME}》（以下简称《条例》）和《{form.FORM_NAME}》（{form.FORM_ID}）编制。"
             f"全文包括{parts}。所列数据统计期限为{y}年1月1日至{y}年12月31日。"
-            f"如对本报告有疑问，请与{report.unit}联系{contact}。")
+            f"如对本报告有疑问，请与{clean(report.unit or '')}联系{contact}。")
 
 
 def build_document(report: ReportData) -> ReportDocument:
@@ -284,7 +292,7 @@ def build_document(report: ReportData) -> ReportDocument:
             continue
         paras = []
         for i, text in enumerate(report.narrative.get(key, []), start=1):
-            text = text.strip()
+            text = clean(text).strip()
             if text:
                 text = substitute(text, report, f"“{heading}”第{i}段", problems)
                 paras.append(Paragraph(text, subheading=is_subheading(text)))
@@ -301,6 +309,6 @@ def build_document(report: ReportData) -> ReportDocument:
     odd = [n for n in form.CELL_NAMES if report.values.get(n) is not None and report.number(n) is None]
     if odd:
         warnings.append(f"{len(odd)} 个表格单元格不是数字，按原文照录（如 {form.CELL_BY_NAME[odd[0]].caption}）")
-    lines = (report.unit, f"{report.year}{form.REPORT_TITLE_SUFFIX}")
+    lines = (clean(report.unit or ""), f"{report.year}{form.REPORT_TITLE_SUFFIX}")
     return ReportDocument(title=title_of(report), title_lines=lines, preamble=preamble_of(report),
                           sections=tuple(sections), warnings=tuple(warnings))
