@@ -209,28 +209,34 @@ def test_duplicate_unit_names_fail_the_second(tmp_path):
 
 
 def _values(outdir: Path) -> dict:
-    return {p.name: read_report_file(p).values for p in sorted(outdir.glob("*.xlsx")) if p.name != SUMMARY_FILE}
+    """Named-cell values of every unit output (calamine: fast enough for many files)."""
+    out = {}
+    for p in sorted(outdir.glob("*.xlsx")):
+        if p.name != SUMMARY_FILE:
+            fields = read_unit(p)[1]
+            out[p.name] = (fields["values"], fields["narrative"], fields["meta_unit"], fields.get("meta_fingerprint"))
+    return out
 
 
 def test_killed_run_then_rerun_equals_uninterrupted_run(tmp_path):
     indir = tmp_path / "in"
-    for i in range(160):
+    for i in range(60):
         unit(indir, f"某某县{i:03d}单位", i)
     killed_out, clean_out = tmp_path / "killed", tmp_path / "clean"
     cmd = [sys.executable, "-m", "xl_report", "batch", str(indir), "-o", str(killed_out), "--freeze", "--jobs", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(killed_out.glob("*.xlsx"))) < 20 and proc.poll() is None:
+    while time.monotonic() < deadline and len(list(killed_out.glob("*.xlsx"))) < 8 and proc.poll() is None:
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done = len(list(killed_out.glob("*.xlsx")))
-    assert 0 < done < 160 and not (killed_out / SUMMARY_FILE).exists(), done
+    assert 0 < done < 60 and not (killed_out / SUMMARY_FILE).exists(), done
     # never a half-written .xlsx (a temp file may remain; the next run removes it)
     for p in killed_out.glob("*.xlsx"):
         assert zipfile.ZipFile(p).testzip() is None
     resumed = run_batch(indir, killed_out, freeze=True, jobs=2, progress=False)
-    assert resumed.skipped >= done - 1 and resumed.processed <= 160 - done + 1
+    assert resumed.skipped >= done - 1 and resumed.processed <= 60 - done + 1
     run_batch(indir, clean_out, freeze=True, jobs=2, progress=False)
     assert not list(killed_out.glob(".*.tmp"))
     assert _values(killed_out) == _values(clean_out)
