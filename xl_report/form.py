@@ -258,6 +258,41 @@ T4_OUTCOMES: tuple[tuple[str, str], ...] = (
 )
 T4_PARTS = tuple(k for k, _ in T4_OUTCOMES if k != "total")
 
+# Header paths (outermost first), one per value column, in official order.
+T3_COLUMN_PATHS: tuple[tuple[str, ...], ...] = tuple(
+    (T3_APPLICANT_HEADER, T3_LEGAL_PERSON_HEADER, lab) if legal else (T3_APPLICANT_HEADER, lab)
+    for _, lab, legal in T3_COLUMNS
+)
+T4_COLUMN_PATHS: tuple[tuple[str, ...], ...] = tuple(
+    labels + (olab,) for _, labels in T4_GROUPS for _, olab in T4_OUTCOMES
+)
+
+
+def label_spans(paths, depth: int) -> list[tuple[int, int, int, int, str]]:
+    """Merge label paths (one per line) into spans ``(level, first, last, end_level, label)``.
+
+    Consecutive lines with an equal prefix share the cell of that prefix; the last label of a path
+    stretches to ``depth - 1`` so every line fills all levels. This is the merge structure of
+    表三's row labels and of the column headers of 表三/表四 (the same tree, transposed); the
+    template and every renderer draw from it.
+    """
+    spans = []
+    for level in range(depth):
+        i = 0
+        while i < len(paths):
+            path = paths[i]
+            if len(path) <= level:
+                i += 1
+                continue
+            end = i
+            while end + 1 < len(paths) and len(paths[end + 1]) > level and \
+                    paths[end + 1][: level + 1] == path[: level + 1]:
+                end += 1
+            end_level = depth - 1 if level == len(path) - 1 else level
+            spans.append((level, i, end, end_level, path[level]))
+            i = end + 1
+    return spans
+
 # --------------------------------------------------------------------------------------------
 # Cells
 # --------------------------------------------------------------------------------------------

@@ -91,25 +91,12 @@ def _title(ws: Worksheet, text: str, ncols: int) -> None:
     ws.row_dimensions[1].height = 30
 
 
-def _header_block(ws: Worksheet, top: int, first_col: int, paths: list[tuple[str, ...]]) -> int:
+def _header_block(ws: Worksheet, top: int, first_col: int, paths) -> int:
     """Draw merged multi-level column headers for ``paths`` (one per column). Returns rows used."""
     depth = max(len(p) for p in paths)
-    for level in range(depth):
-        col = 0
-        while col < len(paths):
-            path = paths[col]
-            if len(path) <= level:
-                col += 1
-                continue
-            end = col
-            while end + 1 < len(paths) and paths[end + 1][: level + 1] == path[: level + 1] and \
-                    len(paths[end + 1]) > level:
-                end += 1
-            last = level == len(path) - 1
-            bottom = top + depth - 1 if last else top + level
-            _put(ws, top + level, first_col + col, path[level], end_row=bottom, end_col=first_col + end,
-                 font=F_HEAD, fill=HEADER_FILL)
-            col = end + 1
+    for level, first, last, end_level, label in form.label_spans(paths, depth):
+        _put(ws, top + level, first_col + first, label, end_row=top + end_level, end_col=first_col + last,
+             font=F_HEAD, fill=HEADER_FILL)
     return depth
 
 
@@ -177,34 +164,22 @@ def _sheet_t2(wb: Workbook, slots: dict[str, Slot]) -> None:
 def _sheet_t3(wb: Workbook, slots: dict[str, Slot]) -> None:
     ws = wb.create_sheet("表三")
     label_cols = 3
-    col_paths = [
-        (form.T3_APPLICANT_HEADER, form.T3_LEGAL_PERSON_HEADER, lab) if legal else (form.T3_APPLICANT_HEADER, lab)
-        for _, lab, legal in form.T3_COLUMNS
-    ]
+    col_paths = form.T3_COLUMN_PATHS
     ncols = label_cols + len(col_paths)
     _title(ws, form.T3_TITLE, ncols)
     depth = _header_block(ws, 2, label_cols + 1, col_paths)
     _put(ws, 2, 1, form.T3_NOTE, end_row=1 + depth, end_col=label_cols, font=F_NOTE)
     first = 2 + depth
     rows = form.T3_ROWS
-    # Row labels: a label path of length n occupies label columns; the last element spans the
-    # remaining label columns; equal prefixes on consecutive rows merge vertically.
+    for level, i, end, end_level, label in form.label_spans([row.labels for row in rows], label_cols):
+        last = end_level == label_cols - 1
+        total = rows[i].key == "total" and last
+        _put(ws, first + i, level + 1, label, end_row=first + end, end_col=end_level + 1,
+             align=LEFT if last else CENTER, font=F_HEAD if total else F_BODY)
     for i, row in enumerate(rows):
-        r = first + i
-        for level, label in enumerate(row.labels):
-            if i > 0 and rows[i - 1].labels[: level + 1] == row.labels[: level + 1]:
-                continue  # merged into the cell above
-            end = i
-            while end + 1 < len(rows) and rows[end + 1].labels[: level + 1] == row.labels[: level + 1]:
-                end += 1
-            last = level == len(row.labels) - 1
-            end_col = label_cols if last else level + 1
-            align = LEFT if last else CENTER
-            font = F_HEAD if row.key == "total" and last else F_BODY
-            _put(ws, r, level + 1, label, end_row=first + end, end_col=end_col, align=align, font=font)
         for j, (col, _, _) in enumerate(form.T3_COLUMNS):
-            cell = form.CELL_BY_NAME[form.t3(row.key, col)]
-            _value_cell(ws, Slot(ws.title, r, label_cols + 1 + j), cell, slots)
+            _value_cell(ws, Slot(ws.title, first + i, label_cols + 1 + j), form.CELL_BY_NAME[form.t3(row.key, col)],
+                        slots)
     last_row = first + len(rows) - 1
     ws.column_dimensions["A"].width = 7
     ws.column_dimensions["B"].width = 9
@@ -221,7 +196,7 @@ def _sheet_t3(wb: Workbook, slots: dict[str, Slot]) -> None:
 
 def _sheet_t4(wb: Workbook, slots: dict[str, Slot]) -> None:
     ws = wb.create_sheet("表四")
-    paths = [labels + (olab,) for _, labels in form.T4_GROUPS for _, olab in form.T4_OUTCOMES]
+    paths = form.T4_COLUMN_PATHS
     ncols = len(paths)
     _title(ws, form.T4_TITLE, ncols)
     depth = _header_block(ws, 2, 1, paths)

@@ -164,45 +164,11 @@ def is_subheading(text: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def label_spans(paths: list[tuple[str, ...]], depth: int) -> list[tuple[int, int, int, int, str]]:
-    """Merge a list of label paths (one per line) into spans (level, first, last, end_level, label).
-
-    Consecutive lines with an equal prefix share the cell of that prefix; the last label of a path
-    stretches to ``depth - 1`` so every line fills all levels. Used for 表三's row labels and for
-    the column headers of 表三/表四 (the same tree, transposed).
-    """
-    spans = []
-    for level in range(depth):
-        i = 0
-        while i < len(paths):
-            path = paths[i]
-            if len(path) <= level:
-                i += 1
-                continue
-            end = i
-            while end + 1 < len(paths) and len(paths[end + 1]) > level and \
-                    paths[end + 1][: level + 1] == path[: level + 1]:
-                end += 1
-            end_level = depth - 1 if level == len(path) - 1 else level
-            spans.append((level, i, end, end_level, path[level]))
-            i = end + 1
-    return spans
-
-
-def _t3_col_paths() -> list[tuple[str, ...]]:
-    return [(form.T3_APPLICANT_HEADER, form.T3_LEGAL_PERSON_HEADER, lab) if legal else (form.T3_APPLICANT_HEADER, lab)
-            for _, lab, legal in form.T3_COLUMNS]
-
-
-def _t4_col_paths() -> list[tuple[str, ...]]:
-    return [labels + (olab,) for _, labels in form.T4_GROUPS for _, olab in form.T4_OUTCOMES]
-
-
 def _headers(paths: list[tuple[str, ...]], top: int, left: int) -> tuple[list[GridCell], int]:
     depth = max(len(p) for p in paths)
     cells = [GridCell(top + level, left + first, label, "header", rowspan=end_level - level + 1,
                       colspan=last - first + 1)
-             for level, first, last, end_level, label in label_spans(paths, depth)]
+             for level, first, last, end_level, label in form.label_spans(paths, depth)]
     return cells, depth
 
 
@@ -233,10 +199,10 @@ def table_t2(report: ReportData) -> Table:
 
 def table_t3(report: ReportData) -> Table:
     label_cols = max(len(r.labels) for r in form.T3_ROWS)
-    headers, depth = _headers(_t3_col_paths(), 0, label_cols)
+    headers, depth = _headers(form.T3_COLUMN_PATHS, 0, label_cols)
     cells = [GridCell(0, 0, form.T3_NOTE, "header", rowspan=depth, colspan=label_cols), *headers]
     row_paths = [r.labels for r in form.T3_ROWS]
-    for level, first, last, end_level, label in label_spans(row_paths, label_cols):
+    for level, first, last, end_level, label in form.label_spans(row_paths, label_cols):
         leaf = end_level == label_cols - 1 and level == len(row_paths[first]) - 1
         cells.append(GridCell(depth + first, level, label, "label", rowspan=last - first + 1,
                               colspan=end_level - level + 1, align="left" if leaf else "center"))
@@ -250,7 +216,7 @@ def table_t3(report: ReportData) -> Table:
 
 
 def table_t4(report: ReportData) -> Table:
-    headers, depth = _headers(_t4_col_paths(), 0, 0)
+    headers, depth = _headers(form.T4_COLUMN_PATHS, 0, 0)
     values = [_value(report, form.t4(g, o), depth, gi * len(form.T4_OUTCOMES) + oi)
               for gi, (g, _) in enumerate(form.T4_GROUPS) for oi, (o, _) in enumerate(form.T4_OUTCOMES)]
     ncols = len(values)
