@@ -29,7 +29,8 @@ def send_cmd(
                                                    file_okay=False)] = None,
 ) -> None:
     report = send_files(files, load_config(config), to=to, dry_run=dry_run, resend=resend,
-                        allow_draft=allow_draft, bundle=bundle, outbox=outbox)
+                        allow_draft=allow_draft, bundle=bundle, outbox=outbox,
+                        progress=lambda line: err.print(_escape(line)))
     print_report(report, dry_run=dry_run)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
@@ -42,10 +43,10 @@ def print_report(report: SendReport, *, dry_run: bool) -> None:
         out.print(f"[yellow]注意：[/]{_escape(note)}")
     for o in report.failed:
         err.print(f"[bold red]{_escape(o.message)}[/]")
-    if report.mode == "outbox":
+    if report.mode == "outbox" and report.outbox_files:
         why = "（--dry-run：未发送）" if dry_run else "（未配置 [smtp] 邮件服务器：未发送，可用邮件客户端打开 .eml 文件后发送）"
         out.print(_escape(f"待发邮件 {len(report.outbox_files)} 封已写入：{report.outbox}{why}"))
-    else:
+    elif report.mode == "smtp":
         out.print(f"已发送 {len(report.sent)} 个，未重复发送 {len(report.skipped)} 个，未发送 {len(report.failed)} 个。"
                   f"发送记录：{_escape(str(report.sent_log))}")
     if report.failed and report.mode == "smtp":

@@ -9,6 +9,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from ..config import load_config
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
@@ -62,12 +63,14 @@ class _Job:
 
 def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool = False,
                allow_draft: bool = False, bundle: bool = False, outbox=None, sent_log=None, *,
-               keys_dir=None, retries: int = 3, backoff: float = 1.0, check: bool = True) -> SendReport:
+               keys_dir=None, retries: int = 3, backoff: float = 1.0, check: bool = True,
+               progress: Callable[[str], None] | None = None) -> SendReport:
     """Mail each workbook upward once (or all in one message with ``bundle``); see the module docs.
 
     ``config`` is a ``load_config`` dict, a path to xl-report.toml, or None (look in the current folder).
     ``check``: run the cross-check for the {summary}/{details} placeholders (seconds per workbook).
     ``retries``/``backoff``: transient failures are retried after backoff, 2×backoff, … seconds.
+    ``progress``: called with a Chinese line before each retry (the CLI prints it).
     """
     if not isinstance(config, dict):
         config = load_config(config)
@@ -90,7 +93,8 @@ def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool 
         if mode == "outbox":
             _write_outbox(jobs, settings, bundle, report, summary)
         elif jobs:
-            _deliver(jobs, settings, log, bundle, report, summary, retries=retries, backoff=backoff, resend=resend)
+            _deliver(jobs, settings, log, bundle, report, summary, retries=retries, backoff=backoff, resend=resend,
+                     progress=progress)
     return report
 
 
@@ -183,8 +187,8 @@ def _write_outbox(jobs: list[_Job], settings: MailSettings, bundle: bool, report
 
 
 def _deliver(jobs: list[_Job], settings: MailSettings, log: SentLog, bundle: bool, report: SendReport, summary, *,
-             retries: int, backoff: float, resend: bool) -> None:
-    sender = SmtpSender(settings.smtp, retries=retries, backoff=backoff)
+             retries: int, backoff: float, resend: bool, progress) -> None:
+    sender = SmtpSender(settings.smtp, retries=retries, backoff=backoff, progress=progress)
     envelope_from = headers.addr_spec(settings.sender)
     try:
         for i, job in enumerate(jobs):

@@ -78,12 +78,13 @@ class SmtpSender:
     """One SMTP session reused across a batch, reopened after any failure."""
 
     def __init__(self, smtp: SmtpSettings, *, retries: int = 3, backoff: float = 1.0, max_backoff: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, progress: Callable[[str], None] | None = None):
         self.smtp = smtp
         self.retries = max(0, retries)
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.sleep = sleep
+        self.progress = progress
         self._conn: smtplib.SMTP | None = None
         self._password = smtp_password(smtp)  # fail early (InputError) when it is missing
 
@@ -120,7 +121,10 @@ class SmtpSender:
                 self.close()
                 if not err.transient or attempt == self.retries:
                     raise err from None
-                self.sleep(min(self.backoff * 2 ** attempt, self.max_backoff))
+                delay = min(self.backoff * 2 ** attempt, self.max_backoff)
+                if self.progress:
+                    self.progress(f"{err.reason}，{delay:g} 秒后重试（第 {attempt + 1} 次，共 {self.retries} 次）")
+                self.sleep(delay)
         raise AssertionError("unreachable")
 
     def close(self) -> None:
