@@ -144,3 +144,10 @@ def test_second_concurrent_run_is_refused(tmp_path):
         with pytest.raises(InputError, match="正在进行"):
             with SentLog(tmp_path / "log.jsonl").locked():
                 pass
+
+
+def test_file_name_with_line_break_is_refused(tmp_path, book):
+    evil = tmp_path / "年报\r\nBcc: evil@example.com.xlsx"
+    shutil.copy(book, evil)
+    report = send_files([evil], {}, to="a@example.gov.cn", allow_draft=True, check=False, outbox=tmp_path / "o")
+    assert not report.outbox_files and "换行或控制字符" in report.failed[0].message

@@ -55,6 +55,9 @@ def test_frozen_goes_out_draft_and_tampered_do_not(tmp_path, frozen, server):
     msg = parse(raw)
     assert not msg["Subject"].startswith("【草稿】") and msg["X-XL-Report-Fingerprint"] == fp
     assert attachments(msg)[0][2] == first.read_bytes()
+    body = msg.get_body().get_content()
+    assert "强制定稿（校验有错误未改正，原因：测试用）" in body or "定稿时校验无错误" in body
+    assert f"定稿指纹：{fp[:12]}" in body
 
 
 def test_refrozen_report_is_sent_again_as_correction(tmp_path, frozen, server):

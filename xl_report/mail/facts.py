@@ -29,6 +29,7 @@ class Workbook:
     unit: str | None
     year: int | None
     refusal: str | None  # why this is a draft (None when frozen and verified)
+    summary: str | None = None  # the check result known without re-checking (frozen files)
 
     @property
     def mime(self) -> tuple[str, str]:
@@ -60,7 +61,7 @@ def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
     name = headers.header_text(path.name, "文件名", file=str(path))
     data = path.read_bytes()
     verify = _verifier()
-    frozen, fingerprint, unit, year, refusal = False, None, None, None, None
+    frozen, fingerprint, unit, year, refusal, summary = False, None, None, None, None, None
     if verify is None:
         refusal = "无法核验定稿状态（定稿模块不可用）"
     else:
@@ -68,6 +69,7 @@ def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
         unit, year = result.unit, result.year
         if result.frozen and result.ok:
             frozen, fingerprint = True, result.fingerprint
+            summary = _frozen_summary(result)
         elif result.frozen:
             detail = "；".join(str(m) for m in (result.messages or [])) or "内容与定稿指纹不一致"
             refusal = f"定稿核验未通过（{detail}）"
@@ -79,7 +81,15 @@ def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
         unit, year = _meta(path, unit, year)
     if unit is not None:
         unit = headers.header_text(unit, "单位名称", file=str(path))
-    return Workbook(path, name, data, fingerprint or sha256_fingerprint(data), frozen, unit, year, refusal)
+    return Workbook(path, name, data, fingerprint or sha256_fingerprint(data), frozen, unit, year, refusal, summary)
+
+
+def _frozen_summary(result) -> str:
+    """Freezing refuses a workbook with errors unless forced with a recorded reason: no need to re-check."""
+    text = f"强制定稿（校验有错误未改正，原因：{result.reason}）" if result.reason else "定稿时校验无错误"
+    if result.signed:
+        text += "，单位签名有效"
+    return headers.body_text(text)
 
 
 def _meta(path: Path, unit, year):
@@ -100,8 +110,11 @@ def _meta(path: Path, unit, year):
         wb.close()
 
 
-def check_summary(path: Path, config: dict | None = None) -> str:
-    """One Chinese line from the cross-check (when the rules module is available)."""
+def check_summary(book: Workbook, config: dict | None = None) -> str:
+    """One Chinese line: from the freeze record, else from running the cross-check on the draft."""
+    if book.summary:
+        return book.summary
+    path = book.path
     try:
         from ..findings import count
         from ..rules import check_workbook

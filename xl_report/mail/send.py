@@ -68,12 +68,14 @@ def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool 
     """Mail each workbook upward once (or all in one message with ``bundle``); see the module docs.
 
     ``config`` is a ``load_config`` dict, a path to xl-report.toml, or None (look in the current folder).
-    ``check``: run the cross-check for the {summary}/{details} placeholders (seconds per workbook).
+    ``check``: run the cross-check on drafts for the {summary}/{details} placeholders (seconds per
+    workbook; a frozen workbook's summary comes from its freeze record).
     ``retries``/``backoff``: transient failures are retried after backoff, 2×backoff, … seconds.
     ``progress``: called with a Chinese line before each retry (the CLI prints it).
     """
     if not isinstance(config, dict):
         config = load_config(config)
+    to = [to] if isinstance(to, str) else to
     settings = mail_settings(config, to=list(to) if to else None, outbox=outbox, sent_log=sent_log)
     mode = "outbox" if dry_run or settings.smtp is None else "smtp"
     report = SendReport(mode, outbox=settings.outbox if mode == "outbox" else None,
@@ -89,7 +91,7 @@ def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool 
     log = SentLog(settings.sent_log)
     with log.locked() if mode == "smtp" else nullcontext(log):
         jobs = _plan(books, settings, log, resend=resend, bundle=bundle, report=report)
-        summary = (lambda b: check_summary(b.path, config)) if check else (lambda b: "未校验")
+        summary = (lambda b: check_summary(b, config)) if check else (lambda b: b.summary or "未校验")
         if mode == "outbox":
             _write_outbox(jobs, settings, bundle, report, summary)
         elif jobs:
