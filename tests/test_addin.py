@@ -2,7 +2,6 @@
 openpyxl keep_vba round trip, xlwings versions match; headless LibreOffice loads and runs them."""
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
@@ -18,7 +17,7 @@ from pyopenvba import ExcelFile
 from typer.testing import CliRunner
 
 from xl_report.addin import (ADDIN_FILE, BUTTONS, CUSTOM_UI_PART, HELP_TEXT, MACROS_DIR, RIBBON_CALLBACK, TAB_LABEL,
-                             XLSM_FILE, build_addin_bytes, build_xlsm_bytes, vba_string)
+                             XLSM_FILE, build_addin_bytes, vba_string)
 from xl_report.cli import app
 from xl_report.excel.buttons import PROTECT_SUB, SET_PROP_SUB
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from openpyxl.cell.cell import MergedCell
-from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
 from .. import form
@@ -135,7 +134,3 @@ def to_workbook(snapshot: BookSnapshot) -> Workbook:
     wb._sheets = [wb[s.name] for s in snapshot.sheets]  # the book's order
     wb.active = 0
     return wb
-
-
-def coordinate(row: int, column: int) -> str:
-    return f"{get_column_letter(column)}{row}"
