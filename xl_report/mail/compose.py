@@ -93,13 +93,14 @@ def build(settings: MailSettings, books: list[Workbook], recipients: tuple[str, 
     values = template_values(books, now, summary)
     subject = render(settings.bundle_subject if bundle else settings.subject, values)
     body = render(settings.bundle_body if bundle else settings.body, values)
-    prefix = ""
+    prefix, lead = "", ""  # what makes this send special goes first: subject prefix and the body's first lines
     if any(n.replaces for n in notes):
         prefix += "【更正】"
-        body += "".join(f"\n说明：本邮件附件为更正版，替代{n.replaces}。\n" for n in notes if n.replaces)
+        lead += "".join(f"说明：本邮件附件为更正版，替代{n.replaces}。\n" for n in notes if n.replaces)
     if any(n.draft for n in notes):
         prefix += "【草稿】"
-        body += "\n说明：附件为未定稿的草稿，仅供预审，不作为正式报送。\n"
+        lead += "说明：附件为未定稿的草稿，仅供预审，不作为正式报送。\n"
+    body = f"{lead}\n{body}" if lead else body
     msg = EmailMessage(policy=POLICY)
     msg["Subject"] = headers.header_text(prefix + subject, "邮件标题")
     if settings.sender:

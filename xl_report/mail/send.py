@@ -160,6 +160,7 @@ def _plan(books: list[Workbook], settings: MailSettings, log: SentLog, *, resend
             job.previous[book.fingerprint] = previous
         jobs.append(job)
     if bundle and len(jobs) > 1:
+        # one message for every file still owed to someone, addressed to everyone owed at least one of them
         wanted = {_key(a) for j in jobs for a in j.recipients}
         ids = {j.message_id for j in jobs}
         jobs = [_Job([b for j in jobs for b in j.books], tuple(a for a in settings.recipients if _key(a) in wanted),
