@@ -26,7 +26,7 @@ def test_import_sample_to_workbook(tmp_path):
     wb = open_workbook(out)
     names = resolve_names(wb)
     sheet, coord = names["t3_total_total"]
-    assert str(wb[sheet][coord].value).startswith("=SUM(")  # totals stay formulas in the template
+    assert wb[sheet][coord].value == 0  # the printed total itself, not a formula that would hide an error
     assert sorted(set(form.TABLES) & set(wb.sheetnames)) == sorted(form.TABLES)
 
 
@@ -70,3 +70,20 @@ def test_unreadable_exits_2_without_output(tmp_path):
 def test_wrong_suffix_and_missing_file(tmp_path):
     assert runner.invoke(app, ["import", str(SAMPLE), "-o", str(tmp_path / "x.csv")]).exit_code == 2
     assert runner.invoke(app, ["import", str(tmp_path / "none.txt")]).exit_code == 2
+
+
+def test_wrong_printed_total_survives_import_and_is_caught(tmp_path):
+    """A published 总计 that disagrees with its parts is imported as printed, so check reports it."""
+    src = tmp_path / "r.txt"
+    # 表三 row 一: 自然人 becomes 1 while the printed 总计 stays 0
+    lines = SAMPLE.read_text(encoding="utf-8").split("\n")
+    i = next(k for k, line in enumerate(lines) if line.startswith("一、本年新收政府信息公开申请数量"))
+    lines[i + 1] = "1 |"
+    src.write_text("\n".join(lines), encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    assert runner.invoke(app, ["import", str(src), "-o", str(out)]).exit_code == 0
+    data = read_report_file(out)
+    assert data.values["t3_new_person"] == 1 and data.values["t3_new_total"] == 0
+    res = runner.invoke(app, ["check", str(out), "--json"])
+    assert res.exit_code == 1
+    assert "t3_new_total" in res.output and "A02" in res.output

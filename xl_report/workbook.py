@@ -238,11 +238,12 @@ def set_text(cell, value: str | None) -> None:
 
 
 def write_report(data: ReportData, wb: Workbook, *, tables: tuple[str, ...] | None = None,
-                 meta: bool = True, narrative: bool = False) -> list[str]:
+                 meta: bool = True, narrative: bool = False, totals: str = "formula") -> list[str]:
     """Write ``data`` into ``wb`` by name. Returns the names written.
 
-    Computed (总计) cells keep — or get back — the template's SUM formula, so Excel recomputes
-    them; every other cell of the chosen ``tables`` gets its value.
+    With ``totals="formula"`` computed (总计) cells keep — or get back — the template's SUM formula,
+    so Excel recomputes them. With ``totals="values"`` they get the value in ``data`` as it is: an
+    imported published report keeps its printed totals, so the check can catch a wrong one.
     """
     names = resolve_names(wb)
     missing = [n for n in form.CELL_NAMES if n not in names]
@@ -255,7 +256,7 @@ def write_report(data: ReportData, wb: Workbook, *, tables: tuple[str, ...] | No
         c = _cell(wb, names, cell_def.name)
         if c is None:
             continue
-        if cell_def.computed and cell_def.name in form.COMPUTED_FROM:
+        if totals == "formula" and cell_def.computed and cell_def.name in form.COMPUTED_FROM:
             c.value = _sum_formula(names, cell_def.name)
         else:
             v = data.values.get(cell_def.name)

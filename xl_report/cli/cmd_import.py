@@ -59,7 +59,7 @@ def import_cmd(
     result = import_report(path)
     data = result.report
     wb = build_template()
-    write_report(data, wb, narrative=True)
+    write_report(data, wb, narrative=True, totals="values")
     backup = None
     if target.exists():
         backup = backup_path(target)
