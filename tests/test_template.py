@@ -202,3 +202,11 @@ def test_cell_names_doc_is_current():
 
     assert (ROOT / "docs" / "cell-names.md").read_text(encoding="utf-8") == cell_names_markdown(), \
         "run: python -m xl_report.names_doc > docs/cell-names.md"
+
+
+def test_computed_cells_come_after_the_totals_they_sum():
+    seen = set()
+    for name, parts in form.COMPUTED_FROM.items():
+        assert all(p in seen for p in parts if p in form.COMPUTED_FROM), name
+        seen.add(name)
+    assert len(form.COMPUTED_FROM) == sum(c.computed for c in form.CELLS)

@@ -416,13 +416,33 @@ def _build_identities() -> tuple[Identity, ...]:
 
 IDENTITIES: tuple[Identity, ...] = _build_identities()
 
-# The formula the template puts in each computed cell: name -> names it sums. (t3_total_total appears
-# as the total of both A02 and A03; the A02 row sum is used, A03 still checks it.)
-COMPUTED_FROM: dict[str, tuple[str, ...]] = {}
-for _ident in IDENTITIES:
-    if _ident.total and _ident.total not in COMPUTED_FROM:
-        COMPUTED_FROM[_ident.total] = _ident.rhs
-del _ident
+
+
+def _computed_from() -> dict[str, tuple[str, ...]]:
+    """The formula the template puts in each computed cell: name -> names it sums.
+
+    t3_total_total is the total of both an A02 row and an A03 column; the A02 row sum is used (A03
+    still checks it). Ordered so that a total comes after every computed cell it sums, which lets
+    callers fill totals in one pass.
+    """
+    sums: dict[str, tuple[str, ...]] = {}
+    for ident in IDENTITIES:
+        if ident.total and ident.total not in sums:
+            sums[ident.total] = ident.rhs
+    ordered: dict[str, tuple[str, ...]] = {}
+
+    def visit(name: str) -> None:
+        if name in sums and name not in ordered:
+            for part in sums[name]:
+                visit(part)
+            ordered[name] = sums[name]
+
+    for name in sums:
+        visit(name)
+    return ordered
+
+
+COMPUTED_FROM: dict[str, tuple[str, ...]] = _computed_from()
 
 # --------------------------------------------------------------------------------------------
 # Report metadata (说明 sheet) and narrative (正文 sheet)

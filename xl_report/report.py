@@ -44,18 +44,12 @@ class ReportData:
         return 0 if v is None else v
 
     def with_totals(self) -> "ReportData":
-        """Fill every computed (总计) cell from its parts, as the template formulas do."""
-        done: dict[str, float | int] = {}
+        """Fill every computed (总计) cell from its parts, as the template formulas do.
 
-        def total(name: str) -> float | int:
-            # recurse: （七）总计·总计 sums row totals that are themselves computed
-            if name not in done:
-                parts = form.COMPUTED_FROM.get(name)
-                done[name] = self.num0(name) if parts is None else _clean(sum(total(p) for p in parts))
-            return done[name]
-
-        for name in form.COMPUTED_FROM:
-            self.values[name] = total(name)
+        form.COMPUTED_FROM lists a total after the totals it sums, so one pass is enough.
+        """
+        for name, parts in form.COMPUTED_FROM.items():
+            self.values[name] = _clean(sum(self.num0(p) for p in parts))
         return self
 
     def location(self, name: str) -> tuple[str | None, str | None]:
