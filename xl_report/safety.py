@@ -18,15 +18,18 @@ RATIO_FLOOR = 1024 * 1024
 MAX_ENTRIES = 10_000
 
 
-def check_xlsx(path: Path | str) -> Path:
-    """Raise InputError unless ``path`` looks like a sane .xlsx/.xlsm zip package."""
+def check_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMPRESSED_BYTES) -> list[zipfile.ZipInfo]:
+    """Open a zip package defensively: size, entry count, compression ratio, paths. Returns its entries.
+
+    ``not_zip`` is the Chinese message for a file that is not a zip at all (e.g. an .xls).
+    """
     path = ensure_readable(path)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise InputError.at(f"文件过大（{size // 1024 // 1024} MB），超过 {MAX_FILE_BYTES // 1024 // 1024} MB 上限",
                             file=str(path))
     if not zipfile.is_zipfile(path):
-        raise InputError.at("不是有效的 Excel 工作簿（.xlsx）文件；如为 .xls 或 WPS 格式，请另存为 .xlsx", file=str(path))
+        raise InputError.at(not_zip, file=str(path))
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
@@ -35,16 +38,22 @@ def check_xlsx(path: Path | str) -> Path:
     if len(infos) > MAX_ENTRIES:
         raise InputError.at("文件内部结构异常（部件过多），拒绝打开", file=str(path))
     total = 0
-    names = set()
     for info in infos:
-        names.add(info.filename)
         if info.filename.startswith("/") or ".." in info.filename.split("/"):
             raise InputError.at("文件内部含有非法路径，拒绝打开", file=str(path))
         total += info.file_size
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise InputError.at("文件压缩比异常（疑似“压缩炸弹”），拒绝打开", file=str(path))
-    if total > MAX_UNCOMPRESSED_BYTES:
+    if total > max_uncompressed:
         raise InputError.at("文件解压后过大（疑似“压缩炸弹”），拒绝打开", file=str(path))
+    return infos
+
+
+def check_xlsx(path: Path | str) -> Path:
+    """Raise InputError unless ``path`` looks like a sane .xlsx/.xlsm zip package."""
+    path = ensure_readable(path)
+    infos = check_zip(path, "不是有效的 Excel 工作簿（.xlsx）文件；如为 .xls 或 WPS 格式，请另存为 .xlsx")
+    names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
         raise InputError.at("不是有效的 Excel 工作簿（缺少工作簿结构）", file=str(path))
     return path

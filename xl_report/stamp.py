@@ -34,7 +34,7 @@ from . import form
 from .fileio import FIXED_ZIP_TIME
 from .report import ReportData
 from .tally_schema import TALLY_SHEETS
-from .workbook import _REF
+from .workbook import parse_ref
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -74,14 +74,9 @@ def package_names(workbook_xml: bytes) -> dict[str, tuple[str, str]]:
     for dn in root.iter(_q("definedName")):
         if dn.get("localSheetId") is not None:
             continue
-        m = _REF.match((dn.text or "").strip())
-        if not m:
-            continue
-        sheet = (m.group(1) or "").replace("''", "'") or m.group(2)
-        coord = f"{m.group(3)}{m.group(4)}"
-        if m.group(5):
-            coord += f":{m.group(5)}{m.group(6)}"
-        out[dn.get("name")] = (sheet, coord)
+        ref = parse_ref(dn.text or "")
+        if ref:
+            out[dn.get("name")] = ref
     return out
 
 
@@ -447,9 +442,10 @@ class Stamper:
         root = etree.fromstring(self.raw["xl/workbook.xml"])
         for dn in root.iter(_q("definedName")):
             if dn.get("name") == "_xlnm.Print_Area" and dn.get("localSheetId") == str(index):
-                m = _REF.match((dn.text or "").split(",")[0].strip())
-                if m and m.group(5):
-                    return int(m.group(6)), column_index_from_string(m.group(5))
+                ref = parse_ref((dn.text or "").split(",")[0])
+                if ref and ":" in ref[1]:
+                    _, _, max_col, max_row = range_boundaries(ref[1])
+                    return max_row, max_col
         return None
 
     def _stamp_position(self, sheet: str) -> tuple[int, int, bool]:

@@ -25,15 +25,22 @@ def resolve_names(wb: Workbook) -> dict[str, tuple[str, str]]:
     """Workbook-scoped defined names -> (sheet title, 'A1' or 'B3:B22')."""
     out: dict[str, tuple[str, str]] = {}
     for name, dn in wb.defined_names.items():
-        m = _REF.match(dn.attr_text or "")
-        if not m:
-            continue
-        sheet = (m.group(1) or "").replace("''", "'") or m.group(2)
-        coord = f"{m.group(3)}{m.group(4)}"
-        if m.group(5):
-            coord += f":{m.group(5)}{m.group(6)}"
-        out[name] = (sheet, coord)
+        ref = parse_ref(dn.attr_text or "")
+        if ref:
+            out[name] = ref
     return out
+
+
+def parse_ref(text: str) -> tuple[str, str] | None:
+    """"'表三'!$D$5" -> ("表三", "D5"); a range gives "B3:B22"; anything else None."""
+    m = _REF.match(text.strip())
+    if not m:
+        return None
+    sheet = (m.group(1) or "").replace("''", "'") or m.group(2)
+    coord = f"{m.group(3)}{m.group(4)}"
+    if m.group(5):
+        coord += f":{m.group(5)}{m.group(6)}"
+    return sheet, coord
 
 
 def _cell(wb: Workbook, names: dict[str, tuple[str, str]], name: str):

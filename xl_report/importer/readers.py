@@ -9,15 +9,14 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
 from ..fileio import ensure_readable
+from ..safety import check_zip
 
 MAX_INPUT_BYTES = 32 * 1024 * 1024
-MAX_DOCX_UNCOMPRESSED = 256 * 1024 * 1024
 PDF_TIMEOUT = 60
 
 
@@ -229,16 +228,7 @@ def _wtext(p, qn) -> str:
 
 
 def _check_zip(path: Path) -> None:
-    if not zipfile.is_zipfile(path):
-        raise InputError.at("不是有效的 Word（.docx）文件；如为 .doc 或 WPS 格式，请另存为 .docx", file=str(path))
-    try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
-    except (zipfile.BadZipFile, OSError) as e:
-        raise InputError.at(f"文件已损坏，无法打开（{e}）", file=str(path)) from None
-    if sum(i.file_size for i in infos) > MAX_DOCX_UNCOMPRESSED or any(
-            i.filename.startswith("/") or ".." in i.filename.split("/") for i in infos):
-        raise InputError.at("文件内部结构异常（疑似“压缩炸弹”或非法路径），拒绝打开", file=str(path))
+    check_zip(path, "不是有效的 Word（.docx）文件；如为 .doc 或 WPS 格式，请另存为 .docx")
 
 
 # --------------------------------------------------------------------------------------------
