@@ -210,3 +210,12 @@ def test_computed_cells_come_after_the_totals_they_sum():
         assert all(p in seen for p in parts if p in form.COMPUTED_FROM), name
         seen.add(name)
     assert len(form.COMPUTED_FROM) == sum(c.computed for c in form.CELLS)
+
+
+def test_outputs_get_ordinary_permissions(tmp_path: Path):
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    path = write_template(tmp_path / "p.xlsx")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
