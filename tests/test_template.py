@@ -176,6 +176,8 @@ def test_help_is_chinese():
     res = CliRunner().invoke(app, ["--help"])
     assert res.exit_code == 0
     assert "政府信息公开" in res.output
+    assert "显示本帮助并退出" in res.output and "Show this message" not in res.output
+    assert "命令" in res.output
 
 
 @needs_soffice

@@ -15,6 +15,35 @@ from rich.console import Console
 from .. import __version__
 from ..errors import EXIT_INPUT, XlReportError
 
+def _localise_help_chrome() -> None:
+    """typer and click print their own help chrome in English; the clerk reads Chinese."""
+    from typer import _click as click  # typer 0.29 vendors its own click (private, hence the pin <0.30)
+    from typer import rich_utils
+
+    rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
+    rich_utils.OPTIONS_PANEL_TITLE = "选项"
+    rich_utils.COMMANDS_PANEL_TITLE = "命令"
+    rich_utils.ERRORS_PANEL_TITLE = "错误"
+    rich_utils.ABORTED_TEXT = "已中止。"
+    rich_utils.DEFAULT_STRING = "[默认：{}]"
+    rich_utils.REQUIRED_LONG_STRING = "[必填]"
+    rich_utils.RICH_HELP = "运行 [blue]'{command_path} {help_option}'[/] 查看用法。"
+    command_cls = getattr(getattr(click, "core", None), "Command", None)
+    if command_cls is None or not hasattr(command_cls, "get_help_option"):
+        return  # a typer without the vendored click: keep its English help text
+    get_original = command_cls.get_help_option
+
+    def get_help_option(self, ctx):
+        option = get_original(self, ctx)
+        if option is not None:
+            option.help = "显示本帮助并退出"
+        return option
+
+    command_cls.get_help_option = get_help_option
+
+
+_localise_help_chrome()
+
 app = typer.Typer(
     name="xl-report",
     help="政府信息公开工作年度报告工具：从台账填报表二、表三、表四，校验勾稽关系，定稿，上报。\n\n"
