@@ -67,7 +67,7 @@ def aggregate(tally: Tally, year: int) -> AggregateResult:
     counters = {REQUESTS.key: _requests, DOCUMENTS.key: _documents, DECISIONS.key: _decisions, FEES.key: _fees,
                 CASES.key: _cases}
     for sheet in (REQUESTS, DOCUMENTS, DECISIONS, FEES, CASES):
-        df = tally.sheet(sheet.key)
+        df = tally.columns(sheet.key)  # plain lists: loops over pandas columns are slow
         if df is None:
             notes.append(_absent_note(sheet))
             continue

@@ -137,7 +137,9 @@ class FreezeRefused(XlReportError):
 
 def _chunks(text: str, limit: int = PROP_CHUNK) -> list[str]:
     """Split ``text`` into pieces of at most ``limit`` UTF-16 units (Office counts those)."""
-    out, cur, size = [], [], 0
+    if not text or max(text) <= "\uffff":  # the usual case: one unit per character, plain slices
+        return [text[i:i + limit] for i in range(0, len(text), limit)]
+    out, cur, size = [], [], 0  # characters beyond the BMP take two units
     for ch in text:
         n = 2 if ord(ch) > 0xFFFF else 1
         if size + n > limit:

@@ -524,12 +524,13 @@ class Stamper:
         if tally is not None:
             for sheet in TALLY_SHEETS:
                 part = self.parts.get(sheet.name)
-                df = tally.sheet(sheet.key)
-                if part is None or df is None or part in changed:
+                cols = tally.columns(sheet.key)
+                if part is None or cols is None or part in changed:
                     continue
                 data = self.raw[part] if frozen is None else protect_sheet_xml(self.raw[part], pw)
-                rows = tally_rows_xml(sheet, df, self._column_styles(part), drop_personal)
-                data = _DIMENSION.sub(f'<dimension ref="A1:{_col_letter(len(sheet.headers))}{len(df) + 1}"/>'.encode(),
+                rows = tally_rows_xml(sheet, cols, self._column_styles(part), drop_personal)
+                n = len(cols[sheet.headers[0]])
+                data = _DIMENSION.sub(f'<dimension ref="A1:{_col_letter(len(sheet.headers))}{n + 1}"/>'.encode(),
                                       _append_rows(data, rows), count=1)
                 changed[part] = _entry(part, data, self.level)
         order = self.order
@@ -598,23 +599,26 @@ class Stamper:
         return self._frozen_cache[password_hash]
 
 
-def tally_rows_xml(sheet, df, col_styles: dict[int, str], drop_personal: bool = False) -> bytes:
-    """The rows of one tally sheet (a DataFrame with the schema headers) as ``<row>`` XML, from row 2."""
+def tally_rows_xml(sheet, columns: dict[str, list], col_styles: dict[int, str], drop_personal: bool = False) -> bytes:
+    """The rows of one tally sheet (:meth:`xl_report.tally.Tally.columns`: header → values) as ``<row>``
+    XML, from row 2."""
     out = []
-    headers = list(sheet.headers)
     skip = {c.header for c in sheet.columns if c.personal} if drop_personal else set()
-    columns = [df[h].tolist() for h in headers]  # plain lists: pandas row iteration is slow
-    for r, record in enumerate(zip(*columns), start=2):
+    # per column, once: letter, date style attribute, values (personal columns left out)
+    kept = [(_col_letter(j), f' s="{col_styles[j]}"' if col_styles.get(j) else "", columns[h])
+            for j, h in enumerate(sheet.headers, start=1) if h not in skip]
+    for i in range(len(columns[sheet.headers[0]])):
+        r = i + 2
         cells = []
-        for j, (header, v) in enumerate(zip(headers, record), start=1):
-            if v is None or header in skip or (isinstance(v, float) and v != v):
+        for letter, date_style, values in kept:
+            v = values[i]
+            if v is None or (isinstance(v, float) and v != v):
                 continue
-            ref = f"{_col_letter(j)}{r}"
+            ref = f"{letter}{r}"
             if isinstance(v, bool):
                 v = "是" if v else "否"
             if isinstance(v, (datetime, date)):
-                style = col_styles.get(j)
-                cells.append(f'<c r="{ref}"{f" s={chr(34)}{style}{chr(34)}" if style else ""}><v>{_number(to_excel(v))}</v></c>')
+                cells.append(f'<c r="{ref}"{date_style}><v>{_number(to_excel(v))}</v></c>')
             elif isinstance(v, (int, float)):
                 cells.append(f'<c r="{ref}"><v>{_number(v)}</v></c>')
             else:
@@ -632,11 +636,11 @@ def personal_count(tally) -> int:
     """How many personal values a frozen copy leaves out (freeze records the number)."""
     n = 0
     for sheet in TALLY_SHEETS:
-        df = tally.sheet(sheet.key) if tally is not None else None
-        if df is not None:
+        cols = tally.columns(sheet.key) if tally is not None else None
+        if cols is not None:
             for c in sheet.columns:
                 if c.personal:
-                    n += int(df[c.header].notna().sum())
+                    n += sum(1 for v in cols[c.header] if v is not None and v == v)  # notna: not None / NaN / NaT
     return n
 
 

@@ -4,16 +4,20 @@ Contract (other modules rely on it): each present sheet is a pandas DataFrame wh
 schema headers of :mod:`xl_report.tally_schema` (absent optional columns added, all missing), plus
 ``_row`` = the Excel row number. Dates are ``datetime.date`` or None, 延期 is bool, ints are int,
 金额（元） is float, choice columns hold the canonical value. A sheet that is absent is ``None``.
+
+The reader keeps each sheet as plain Python columns (:meth:`Tally.columns`: header → list, same
+values) and builds the DataFrame only when ``tally.requests`` etc. is first accessed: code that loops
+over rows (aggregate, rules, the stamper) uses the columns, so the batch never pays for pandas.
 """
 from __future__ import annotations
 
 import re
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-import pandas as pd
 from defusedxml import ElementTree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from python_calamine import CalamineError, CalamineWorkbook
@@ -23,24 +27,71 @@ from .errors import InputError, Problem, TallyErrors
 from .safety import check_xlsx
 from .tally_schema import TALLY_SHEETS, Column, TallySheet
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+Columns = dict[str, list]  # header -> values, one per row (plus ROW_COLUMN)
+
+
+class _SheetField:
+    """A tally sheet attribute: the DataFrame, built on first access from the columns the reader kept."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.key, self.slot = name, f"_frame_{name}"
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return None  # the dataclass default
+        d = obj.__dict__
+        if self.slot not in d:
+            cols = d.get("_columns", {}).get(self.key)
+            d[self.slot] = None if cols is None else _frame(cols)
+        return d[self.slot]
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.slot] = value
+        obj.__dict__.get("_columns", {}).pop(self.key, None)  # the frame is the truth from now on
+
+
+def _frame(cols: Columns) -> "pd.DataFrame":
+    import pandas as pd
+
+    return pd.DataFrame(cols, columns=list(cols), dtype=object)
+
 
 @dataclass
 class Tally:
     source: str | None = None
-    requests: pd.DataFrame | None = None  # 依申请公开台账
-    documents: pd.DataFrame | None = None  # 文件台账
-    decisions: pd.DataFrame | None = None  # 执法决定台账
-    fees: pd.DataFrame | None = None  # 收费台账
-    cases: pd.DataFrame | None = None  # 复议诉讼台账
+    requests: pd.DataFrame | None = _SheetField()  # 依申请公开台账
+    documents: pd.DataFrame | None = _SheetField()  # 文件台账
+    decisions: pd.DataFrame | None = _SheetField()  # 执法决定台账
+    fees: pd.DataFrame | None = _SheetField()  # 收费台账
+    cases: pd.DataFrame | None = _SheetField()  # 复议诉讼台账
     unit: str | None = None  # from 说明 (meta_unit) when the tally is the template
     year: int | None = None  # from 说明 (meta_year)
 
     def sheet(self, key: str) -> pd.DataFrame | None:
         return getattr(self, key)
 
+    def columns(self, key: str) -> Columns | None:
+        """The sheet as plain columns (header → list of values, plus ``_row``), None when absent.
+        Free for a tally from the reader; derived from the DataFrame otherwise (not cached: it may change)."""
+        cols = self.__dict__.get("_columns", {}).get(key)
+        if cols is not None:
+            return cols
+        df = self.sheet(key)
+        return None if df is None else {h: df[h].tolist() for h in df.columns}
+
+    def _set_columns(self, key: str, cols: Columns) -> None:
+        self.__dict__.pop(f"_frame_{key}", None)
+        self.__dict__.setdefault("_columns", {})[key] = cols
+
+    def has(self, key: str) -> bool:
+        return key in self.__dict__.get("_columns", {}) or self.sheet(key) is not None
+
     @property
     def present(self) -> tuple[str, ...]:
-        return tuple(k for k in ("requests", "documents", "decisions", "fees", "cases") if self.sheet(k) is not None)
+        return tuple(k for k in ("requests", "documents", "decisions", "fees", "cases") if self.has(k))
 
 
 MAX_ROWS = 200_000  # data rows per sheet; a larger tally is certainly a mistake (or hostile)
@@ -106,9 +157,9 @@ def tally_from_frames(frames: Mapping[str, pd.DataFrame | Sequence[Sequence[obje
         if sheet.name not in frames:
             continue
         raw = frames[sheet.name]
-        rows = raw.values.tolist() if isinstance(raw, pd.DataFrame) else [list(r) for r in raw]
-        df = _parse_sheet(sheet, rows, problems, source)
-        setattr(tally, sheet.key, df)
+        pd = sys.modules.get("pandas")  # a DataFrame can only come from a caller that imported pandas
+        rows = raw.values.tolist() if pd is not None and isinstance(raw, pd.DataFrame) else [list(r) for r in raw]
+        tally._set_columns(sheet.key, _parse_sheet(sheet, rows, problems, source))
     if problems:
         order = {s.name: i for i, s in enumerate(TALLY_SHEETS)}
         problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0))  # stable: per row, checks in order
@@ -232,20 +283,24 @@ def _convert_cell(v: object, convert) -> tuple[object, str | None, object]:
     return value, reason, raw
 
 
+def _empty(columns: list[str]) -> Columns:
+    return {c: [] for c in columns}
+
+
 def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Problem],
-                 source: str | None) -> pd.DataFrame:
+                 source: str | None) -> Columns:
     columns = list(sheet.headers) + [ROW_COLUMN]
     where = {"file": source, "sheet": sheet.name}
     found = _find_header(sheet, rows)
     if found is None:
         if any(nz.clean_cell(v) is not None for row in rows for v in row):
             problems.append(Problem(f"找不到表头行（第一行应为：{'、'.join(sheet.headers)}）", **where))
-        return pd.DataFrame(columns=columns, dtype=object)  # a truly empty sheet is an empty tally
+        return _empty(columns)  # a truly empty sheet is an empty tally
     header_idx, col_of = found
     missing = [c.header for c in sheet.columns if c.required and c.header not in col_of]
     if missing:
         problems.append(Problem(f"表头缺少必填列：{'、'.join(missing)}", row=header_idx + 1, **where))
-        return pd.DataFrame(columns=columns, dtype=object)
+        return _empty(columns)
     if len(rows) - header_idx - 1 > MAX_ROWS:
         raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限", **where)
 
@@ -272,9 +327,9 @@ def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Pro
             problems.extend(found_problems)
         record.append(excel_row)
         records.append(record)
-    df = pd.DataFrame(records, columns=columns, dtype=object)
-    _ROW_CHECKS[sheet.key](df, problems, where)
-    return df
+    cols = dict(zip(columns, map(list, zip(*records)))) if records else _empty(columns)
+    _ROW_CHECKS[sheet.key](cols, problems, where)
+    return cols
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,14 +337,14 @@ def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Pro
 # --------------------------------------------------------------------------------------------
 
 
-def _check_order(df: pd.DataFrame, problems: list[Problem], where: dict, first: str, later: str,
+def _check_order(df: Columns, problems: list[Problem], where: dict, first: str, later: str,
                  reason: str) -> None:
     for a, b, r in zip(df[first], df[later], df[ROW_COLUMN]):
         if a is not None and b is not None and b < a:
             problems.append(Problem(reason, row=r, column=later, value=b.isoformat(), **where))
 
 
-def _check_unique(df: pd.DataFrame, problems: list[Problem], where: dict, column: str) -> None:
+def _check_unique(df: Columns, problems: list[Problem], where: dict, column: str) -> None:
     seen: dict[object, int] = {}
     for v, r in zip(df[column], df[ROW_COLUMN]):
         if v is None:
@@ -300,7 +355,7 @@ def _check_unique(df: pd.DataFrame, problems: list[Problem], where: dict, column
             seen[v] = r
 
 
-def _check_outcome(df: pd.DataFrame, problems: list[Problem], where: dict, done: str, outcome: str,
+def _check_outcome(df: Columns, problems: list[Problem], where: dict, done: str, outcome: str,
                    raw_missing: set[int]) -> None:
     """A concluded row needs its outcome; an outcome needs its conclusion date."""
     for d, res, r in zip(df[done], df[outcome], df[ROW_COLUMN]):
@@ -318,7 +373,7 @@ def _rows_with_problem(problems: list[Problem], where: dict, columns: tuple[str,
     return {p.row for p in problems if p.sheet == where["sheet"] and p.column in columns and p.row is not None}
 
 
-def _check_requests(df: pd.DataFrame, problems: list[Problem], where: dict) -> None:
+def _check_requests(df: Columns, problems: list[Problem], where: dict) -> None:
     unreadable = _rows_with_problem(problems, where, ("办结日期", "办理结果"))
     _check_unique(df, problems, where, "编号")
     _check_order(df, problems, where, "收到日期", "办结日期", "办结日期早于收到日期")
@@ -328,18 +383,18 @@ def _check_requests(df: pd.DataFrame, problems: list[Problem], where: dict) -> N
     _check_outcome(df, problems, where, "办结日期", "办理结果", unreadable)
 
 
-def _check_documents(df: pd.DataFrame, problems: list[Problem], where: dict) -> None:
+def _check_documents(df: Columns, problems: list[Problem], where: dict) -> None:
     _check_order(df, problems, where, "印发日期", "废止日期", "废止日期早于印发日期")
 
 
-def _check_cases(df: pd.DataFrame, problems: list[Problem], where: dict) -> None:
+def _check_cases(df: Columns, problems: list[Problem], where: dict) -> None:
     unreadable = _rows_with_problem(problems, where, ("结案日期", "结果"))
     _check_unique(df, problems, where, "案件编号")
     _check_order(df, problems, where, "收到日期", "结案日期", "结案日期早于收到日期")
     _check_outcome(df, problems, where, "结案日期", "结果", unreadable)
 
 
-def _no_checks(df: pd.DataFrame, problems: list[Problem], where: dict) -> None:
+def _no_checks(df: Columns, problems: list[Problem], where: dict) -> None:
     """Single-column rules (required, numbers ≥ 0, dates) already ran while converting."""
 
 

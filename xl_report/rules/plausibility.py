@@ -44,8 +44,8 @@ def check_fee_unit(report: ReportData, tally=None, config: dict | None = None) -
     level = unit_level(report)
     big = level is not None and (level.can_make_rules or level.county_or_above_government)
     limit = ((config or {}).get("rules") or {}).get("fee_limit_wan") or (FEE_LIMIT_GOVERNMENT if big else FEE_LIMIT_LOCAL)
-    fees = getattr(tally, "fees", None)
-    if fees is not None and len(fees) and FEE_YUAN_HEADER in fees:
+    fees = tally.columns(FEES.key) if tally is not None else None
+    if fees is not None and fees.get(FEE_YUAN_HEADER):
         yuan = total(float(v) for v in fees[FEE_YUAN_HEADER] if v == v and v is not None)
         if yuan and abs(amount - yuan) < 0.005 and abs(amount - yuan / 10000) >= 0.005:
             return [cell_finding("A05", f"{label(FEE_NAME)}：填了 {fmt(amount)}，与{FEES.name}合计 {fmt(yuan)} 元相同；"

@@ -116,10 +116,10 @@ def check_duplicates(records: list[dict]) -> list[Finding]:
 
 def check(tally, year: int | None = None, config: dict | None = None) -> list[Finding]:
     """Tally rules over the 依申请公开台账 (skipped when the sheet is absent)."""
-    df = getattr(tally, "requests", None)
-    if df is None or len(df) == 0:
+    cols = tally.columns(REQUESTS.key)
+    records = [dict(zip(cols, row)) for row in zip(*cols.values())] if cols else []
+    if not records:
         return []
-    records = df.to_dict("records")
     out = check_duplicates(records)
     cal = calendar_from_config(config)
     year = year or getattr(tally, "year", None)
