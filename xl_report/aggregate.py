@@ -85,6 +85,11 @@ def aggregate(tally: Tally, year: int) -> AggregateResult:
     return AggregateResult(report, tables, notes)
 
 
+def cells_filled_by(sheet_keys) -> frozenset[str]:
+    """The report cells :func:`aggregate` sets when these tally sheets are present (whatever they hold)."""
+    return frozenset(n for k in sheet_keys for n in _SHEET_CELLS[k])
+
+
 def _absent_note(sheet: TallySheet) -> str:
     rows = []
     for name in _SHEET_CELLS[sheet.key]:
@@ -165,4 +170,4 @@ def summary(report: ReportData, tables: tuple[str, ...] = form.TABLES) -> dict[s
             if form.CELL_BY_NAME[name].table in tables}
 
 
-__all__ = ["AggregateResult", "aggregate", "summary"]
+__all__ = ["AggregateResult", "aggregate", "summary", "cells_filled_by"]

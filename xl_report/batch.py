@@ -18,7 +18,7 @@ import time
 import unicodedata
 from datetime import date, datetime
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields as dataclass_fields
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -75,7 +75,7 @@ class UnitResult:
     skipped: bool = False  # reused from the previous run (not stored)
 
     def to_json(self) -> dict:
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in dataclass_fields(self)}  # shallow: json.dumps copies anyway
         d.pop("skipped")
         d["v"] = RECORD_VERSION
         return d
@@ -355,7 +355,7 @@ def _run_unit(path: Path, source: str, opts: Options) -> UnitResult:
 
     outdir = Path(opts.outdir)
     check_xlsx(path)
-    tally, book = read_unit(path)
+    tally, book = read_unit(path, tally_cells=False)
     year = report_year(opts.year, tally)
     agg = aggregate(tally, year)
     unit = display_name(book.get("meta_unit") or tally.unit) or display_name(path.stem) or path.name
@@ -420,17 +420,21 @@ def _cell_positions(workbook_xml: bytes) -> dict[str, list[tuple[str, int, int]]
     return _POSITIONS[key]
 
 
-def read_unit(path: Path):
+def read_unit(path: Path, *, tally_cells: bool = True):
     """The tally and the report fields of one unit workbook, from ONE calamine pass.
 
     Same result as :func:`xl_report.tally.read_tally` (its grids go through ``tally_from_frames``)
     without pandas' per-sheet overhead (~6× faster); plus, through the workbook's defined names, the
     meta fields, the typed table values and the narrative. Returns (Tally, fields).
+    ``tally_cells=False`` leaves out of ``fields["values"]`` the table cells that the present tally
+    sheets fill (:func:`xl_report.aggregate.cells_filled_by`): the batch recomputes them, so their
+    sheets need not be read at all.
     """
     import zipfile
 
     from python_calamine import CalamineWorkbook
 
+    from .aggregate import cells_filled_by
     from .tally import HEADER_SCAN_ROWS, MAX_ROWS, read_tally, tally_from_frames
     from .tally_schema import TALLY_SHEETS
     from .normalise import parse_year
@@ -441,15 +445,14 @@ def read_unit(path: Path):
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     present = set(book.sheet_names)
-    grids: dict[str, list[list[object]]] = {}
+    grids: dict[str, list[list[object]]] = {}  # as calamine returns them: _cell converts what is used
 
     def grid(sheet: str, limit: int | None = None) -> list[list[object]]:
         if sheet not in grids:
             try:
-                rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)
+                grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)
             except Exception as e:  # noqa: BLE001
                 raise InputError.at(f"无法读取工作表（{e}）", file=str(path), sheet=sheet) from None
-            grids[sheet] = [[_cell(v) for v in row] for row in rows]
         return grids[sheet]
 
     frames = {}
@@ -459,7 +462,8 @@ def read_unit(path: Path):
             if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
                 raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
                                     file=str(path), sheet=sheet.name)
-            frames[sheet.name] = rows
+            frames[sheet.name] = [[_cell(v) for v in row] for row in rows]
+    skip = frozenset() if tally_cells else cells_filled_by(s.key for s in TALLY_SHEETS if s.name in frames)
     if not frames:
         read_tally(path)  # raises the tally reader's own message for a workbook without tally sheets
     fields: dict = {"values": {}, "narrative": {}}
@@ -473,7 +477,7 @@ def read_unit(path: Path):
         if sheet not in present:
             return None
         g = grid(sheet)
-        v = g[row - 1][col - 1] if row <= len(g) and col <= len(g[row - 1]) else None
+        v = _cell(g[row - 1][col - 1]) if row <= len(g) and col <= len(g[row - 1]) else None
         return (v.strip() or None) if isinstance(v, str) else v
 
     narrative_key = {n: k for k, n in form.NARRATIVE_NAMES.items()}
@@ -481,7 +485,7 @@ def read_unit(path: Path):
         if name in narrative_key:
             fields["narrative"][narrative_key[name]] = [str(v) for v in (value(*ref) for ref in refs) if v is not None]
         elif name in form.CELL_BY_NAME:
-            if not form.CELL_BY_NAME[name].computed:
+            if not form.CELL_BY_NAME[name].computed and name not in skip:
                 fields["values"][name] = value(*refs[0])
         else:
             fields[name] = value(*refs[0])

@@ -79,9 +79,11 @@ def check(report: ReportData) -> list[Finding]:
             values[n] = 0 if v is None else v
         if not usable:
             continue
-        left, left_text = _side(p.lhs, values, p.ident.code)
-        right, right_text = _side(p.rhs, values, p.ident.code)
-        if abs(left - right) > 1e-9:
+        left = total(values[n] for n, _ in p.lhs)
+        right = total(values[n] for n, _ in p.rhs)
+        if abs(left - right) > 1e-9:  # the texts only for a broken identity: most hold
+            _, left_text = _side(p.lhs, values, p.ident.code)
+            _, right_text = _side(p.rhs, values, p.ident.code)
             diff = fmt(total([left, -right]))
             out.append(cell_finding(p.ident.code, f"{p.ident.where}：{left_text} ≠ {right_text}（相差 {diff}）",
                                     report, p.main, p.names))
