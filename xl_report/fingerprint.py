@@ -62,7 +62,12 @@ def canonical_json(values: dict) -> str:
 
 
 def fingerprint_of(values: dict) -> str:
-    return hashlib.sha256(canonical_json(values).encode("utf-8")).hexdigest()
+    return fingerprint_of_json(canonical_json(values))
+
+
+def fingerprint_of_json(text: str) -> str:
+    """The fingerprint of an already serialised :func:`canonical_json`."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def fingerprint(report: ReportData) -> str:

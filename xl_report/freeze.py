@@ -464,7 +464,8 @@ def _protect(wb: Workbook, password: str | None) -> None:
 
 def freeze_properties(values: dict, fp: str, frozen_at: str, *, reason: str | None = None,
                       forced_errors: int = 0, personal_removed: int = 0, signature: str | None = None,
-                      key_id: str | None = None, signer: str | None = None) -> dict[str, object]:
+                      key_id: str | None = None, signer: str | None = None,
+                      canonical: str | None = None) -> dict[str, object]:
     """The custom document properties of a frozen workbook, in order (bool / int / str values).
 
     Also for writers that build the package themselves (the fast stamp path): the reader accepts
@@ -472,7 +473,7 @@ def freeze_properties(values: dict, fp: str, frozen_at: str, *, reason: str | No
     """
     props: dict[str, object] = {MARK_AS_FINAL: True, P_FINGERPRINT: fp, P_FROZEN_AT: frozen_at,
                                 P_VERSION: f"xl-report {__version__}", P_PERSONAL: personal_removed}
-    props.update(_text_props(P_VALUES, canonical_json(values)))
+    props.update(_text_props(P_VALUES, canonical if canonical is not None else canonical_json(values)))
     if reason:
         props.update(_text_props(P_REASON, reason))
         props[P_FORCED_ERRORS] = forced_errors

@@ -142,12 +142,14 @@ def freeze_info(view: ReportData, *, password: str | None = None, now: datetime 
     from openpyxl.utils.protection import hash_password
 
     from .freeze import freeze_properties
-    from .fingerprint import canonical_values, fingerprint_of, short
+    from .fingerprint import canonical_json, canonical_values, fingerprint_of_json, short
 
     values = canonical_values(view)
-    fp = fingerprint_of(values)
+    text = canonical_json(values)  # serialised once: the fingerprint and the stored values
+    fp = fingerprint_of_json(text)
     now = now or datetime.now().astimezone()
-    props = freeze_properties(values, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed)
+    props = freeze_properties(values, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed,
+                              canonical=text)
     line = f"定稿：{now:%Y-%m-%d %H:%M}　指纹 {short(fp)}（可用 xl-report verify 核验，改动任何数字都会被发现）"
     return FrozenInfo(fp, f"{now:%Y-%m-%d %H:%M:%S}", custom_xml(props), line,
                       hash_password(password) if password else None)

@@ -11,6 +11,7 @@ over rows (aggregate, rules, the stamper) uses the columns, so the batch never p
 """
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import zipfile
@@ -232,16 +233,26 @@ def defined_cell_names(path: Path | str, wanted: Sequence[str]) -> dict[str, tup
 # --------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def _header_key(text: str) -> str:
+    return nz.header_key(text)  # the same few header texts in every unit's workbook
+
+
+@functools.lru_cache(maxsize=None)
+def _header_spec(sheet: TallySheet) -> tuple[dict[str, str], frozenset[str]]:
+    """(header key → header, required headers) of a schema sheet."""
+    return {nz.header_key(h): h for h in sheet.headers}, frozenset(c.header for c in sheet.columns if c.required)
+
+
 def _find_header(sheet: TallySheet, rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
     """(row index, header → column index) of the first row holding every required header."""
-    wanted = {nz.header_key(h): h for h in sheet.headers}
-    required = {c.header for c in sheet.columns if c.required}
+    wanted, required = _header_spec(sheet)
     best: tuple[int, dict[str, int]] | None = None
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         found: dict[str, int] = {}
         for j, v in enumerate(row):
             if isinstance(v, str) and v.strip():
-                h = wanted.get(nz.header_key(v))
+                h = wanted.get(_header_key(v))
                 if h and h not in found:
                     found[h] = j
         if required <= found.keys():
@@ -258,9 +269,16 @@ def _is_total_row(row: list[object]) -> bool:
 _BLANK_CELL: tuple[object, str | None, object] = (None, None, None)  # (value, reason, raw) of an empty cell
 
 
+_MEMO: dict[object, dict[tuple[type, object], tuple[object, str | None, object]]] = {}  # per converter
+_MEMO_LIMIT = 50_000  # entries per converter; a batch sees the same categories and dates again and again
+
+
 def _convert_column(body: list[list[object]], j: int, convert) -> list[tuple[object, str | None, object]]:
-    """(value, reason, raw) per row of column ``j``; each distinct raw value is converted once."""
-    memo: dict[tuple[type, object], tuple[object, str | None, object]] = {}
+    """(value, reason, raw) per row of column ``j``; each distinct raw value is converted once per
+    process (results are immutable values, shared safely)."""
+    memo = _MEMO.setdefault(convert, {})
+    if len(memo) > _MEMO_LIMIT:
+        memo.clear()
     out = []
     for row in body:
         v = row[j] if j < len(row) else None
