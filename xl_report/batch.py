@@ -526,7 +526,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
 
     ``progress``: a callback called with each finished unit (the CLI draws its bar with it).
     """
-    from .summary import write_summary
+    from .summary import UnitDetails, write_summary
 
     t0 = time.perf_counter()
     indir, outdir = Path(indir), Path(outdir)
@@ -552,7 +552,12 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
         "version": __version__, "year": year, "freeze": freeze, "config": _plain(config),
         "password": _sha256(password.encode()) if password else None,
         "previous": prev_index}, sort_keys=True, ensure_ascii=False, default=str).encode())
-    notify = progress if callable(progress) else (lambda _r: None)
+    progress_cb = progress if callable(progress) else (lambda _r: None)
+    details = UnitDetails()  # the roll-up sum and the spooled findings: results keep only their row
+
+    def notify(res: UnitResult) -> None:
+        details.add(res)
+        progress_cb(res)
 
     results: dict[str, UnitResult] = {}
     todo: list[tuple[str, str, str]] = []
@@ -573,7 +578,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
     if expected is not None:
         ordered = _with_missing(ordered, expected)
     batch = BatchResult(outdir, ordered)
-    write_summary(batch, year=year, config=config)
+    write_summary(batch, year=year, config=config, details=details)
     batch.seconds = time.perf_counter() - t0
     return batch
 

@@ -10,6 +10,7 @@ import zipfile
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO, Callable, Iterable, Mapping
 
 from .errors import InputError
 
@@ -59,25 +60,45 @@ def write_bytes_atomic(target: Path | str, data: bytes) -> None:
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
-def normalise_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed entry times and a fixed modified stamp: byte-stable output."""
+# part name -> function of the part's bytes yielding the entries (name, pieces) written in its place
+Rewrite = Callable[[bytes], Iterable[tuple[str, Iterable[bytes]]]]
+
+
+def normalise_zip(data: bytes, rewrite: Mapping[str, Rewrite] | None = None, dest: BinaryIO | None = None) -> bytes:
+    """Rewrite a zip with fixed entry times and a fixed modified stamp: byte-stable output.
+
+    ``rewrite`` replaces parts; their pieces are streamed into the package, so a large generated sheet
+    never sits in memory whole. With ``dest`` (a binary file) the package goes there (returns b"").
+    """
     src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
+    out = dest or io.BytesIO()
     stamp = datetime(*FIXED_ZIP_TIME).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+
+    def entry(name: str) -> zipfile.ZipInfo:
+        new = zipfile.ZipInfo(name, FIXED_ZIP_TIME)
+        new.compress_type = zipfile.ZIP_DEFLATED
+        new.external_attr = 0o600 << 16
+        return new
+
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            new = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
-            new.compress_type = zipfile.ZIP_DEFLATED
-            new.external_attr = 0o600 << 16
             body = src.read(info.filename)
             if info.filename == "docProps/core.xml":
                 body = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", body)
-            dst.writestr(new, body)
-    return out.getvalue()
+            if rewrite and info.filename in rewrite:
+                for name, pieces in rewrite[info.filename](body):
+                    with dst.open(entry(name), "w") as f:
+                        for piece in pieces:
+                            f.write(piece)
+                continue
+            dst.writestr(entry(info.filename), body)
+    return b"" if dest else out.getvalue()
 
 
-def save_workbook(wb, target: Path | str, *, deterministic: bool = False) -> None:
-    """Save an openpyxl workbook atomically (temp file + rename)."""
+def save_workbook(wb, target: Path | str, *, deterministic: bool = False,
+                  rewrite: Mapping[str, Rewrite] | None = None) -> None:
+    """Save an openpyxl workbook atomically (temp file + rename). ``rewrite`` (deterministic only):
+    parts to replace while the package is written, see :func:`normalise_zip`."""
     buf = io.BytesIO()
     if deterministic:
         fixed = datetime(*FIXED_ZIP_TIME)
@@ -86,6 +107,12 @@ def save_workbook(wb, target: Path | str, *, deterministic: bool = False) -> Non
         wb.properties.lastModifiedBy = None
     wb.save(buf)
     data = buf.getvalue()
+    if rewrite:
+        if not deterministic:
+            raise ValueError("rewrite needs deterministic=True")
+        with atomic_path(target) as tmp, open(tmp, "wb") as f:
+            normalise_zip(data, rewrite, f)
+        return
     if deterministic:
         data = normalise_zip(data)
     write_bytes_atomic(target, data)
