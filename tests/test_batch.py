@@ -208,6 +208,34 @@ def test_duplicate_unit_names_fail_the_second(tmp_path):
     assert "重复" in next(u.reason for u in res.units if u.status == STATUS_FAILED)
 
 
+def test_duplicate_names_across_workers_name_the_holder(tmp_path):
+    indir = tmp_path / "in"
+    for i, file in enumerate(("a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx")):
+        unit(indir, "某某县甲镇人民政府" if i < 2 else f"某某县{i}镇人民政府", i, file=file)
+    res = run_batch(indir, tmp_path / "out", jobs=2, progress=False)
+    failed = [u for u in res.units if u.status == STATUS_FAILED]
+    assert len(failed) == 1
+    other = ({"a.xlsx", "b.xlsx"} - {failed[0].source}).pop()
+    assert f"“{other}”重复" in failed[0].reason
+
+
+def test_records_merged_and_reused(tmp_path, monkeypatch):
+    import xl_report.batch as batch_module
+
+    monkeypatch.setattr(batch_module, "RECORD_LOG_LIMIT", 1)
+    indir = tmp_path / "in"
+    for i in range(3):
+        unit(indir, f"某某县{i}镇人民政府", i)
+    out = tmp_path / "out"
+    assert run_batch(indir, out, jobs=2, progress=False).processed == 3
+    logs = list((out / ".xl-report" / "units").iterdir())
+    assert len(logs) == 1, logs  # the workers' logs merged into one
+    with open(logs[0], "ab") as f:
+        f.write(b'{"source": "000.xlsx", "unit": "torn')  # a run killed mid-write
+    again = run_batch(indir, out, jobs=2, progress=False)
+    assert again.skipped == 3 and again.processed == 0
+
+
 def _values(outdir: Path) -> dict:
     """Named-cell values of every unit output (calamine: fast enough for many files)."""
     out = {}

@@ -9,6 +9,7 @@ completes the rest. The summary workbook, the 全县合计 roll-up and findings.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -24,7 +25,7 @@ from typing import Callable, Iterable
 
 from . import __version__, form
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, XlReportError
-from .fileio import write_bytes_atomic
+from .fileio import atomic_path, write_bytes_atomic
 from .findings import Finding, count
 from .freeze import FROZEN_SUFFIX
 from .report import ReportData
@@ -252,44 +253,147 @@ def _state(outdir: Path) -> Path:
     return outdir / STATE_DIR
 
 
-def _record_path(outdir: Path, source: str) -> Path:
-    return _state(outdir) / "units" / (hashlib.sha1(source.encode("utf-8")).hexdigest() + ".json")
+# Records are JSON lines appended to one log per writing process and run (OUTDIR/.xl-report/units/
+# <time>-<pid>.jsonl): creating a file costs more than the whole record on some file systems, and a
+# batch writes one record per unit. The latest line for an input wins; a torn last line (killed
+# mid-write) is skipped, i.e. costs a redo. One <sha1>.json per input (older versions) reads as oldest.
+RECORD_LOG_LIMIT = 16  # record files kept before run_batch merges them into one
+
+_OWN_FILES: dict[tuple[str, str, int], int] = {}  # (folder, kind, pid) -> this process's open log
 
 
-def _records(outdir: Path) -> Iterable[UnitResult]:
+def _own_log(folder: Path, kind: str) -> int:
+    """This process's append-only log of ``kind`` in ``folder``, opened on first use."""
+    key = (str(folder), kind, os.getpid())
+    if key not in _OWN_FILES:
+        path = folder / f"{time.time_ns():020d}-{os.getpid()}.{kind}"
+        _OWN_FILES[key] = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o644)
+    return _OWN_FILES[key]
+
+
+def _close_own_logs() -> None:
+    for key in [k for k in _OWN_FILES if k[2] == os.getpid()]:
+        os.close(_OWN_FILES.pop(key))
+
+
+def _record_files(outdir: Path) -> list[Path]:
     folder = _state(outdir) / "units"
     if not folder.is_dir():
-        return
-    for p in sorted(folder.glob("*.json")):
+        return []
+    return sorted(folder.glob("*.json")) + sorted(folder.glob("*.jsonl"))  # oldest first
+
+
+def _record_index(outdir: Path) -> dict[str, tuple[Path, int, int]]:
+    """Input file name -> (file, offset, length) of its latest record."""
+    index: dict[str, tuple[Path, int, int]] = {}
+    for path in _record_files(outdir):
         try:
-            yield UnitResult.from_json(json.loads(p.read_text(encoding="utf-8")))
-        except (ValueError, TypeError, OSError):
-            continue  # a damaged record only costs a redo
+            data = path.read_bytes()
+        except OSError:
+            continue
+        offset = 0
+        for line in (data.split(b"\n") if path.suffix == ".jsonl" else [data]):
+            try:
+                source = json.loads(line)["source"]
+            except (ValueError, TypeError, KeyError):
+                source = None  # a damaged record only costs a redo
+            if isinstance(source, str):
+                index[source] = (path, offset, len(line))
+            offset += len(line) + 1
+    return index
 
 
-def _load_record(outdir: Path, source: str) -> UnitResult | None:
+def _read_record(where: tuple[Path, int, int] | None) -> UnitResult | None:
+    if where is None:
+        return None
+    path, offset, length = where
     try:
-        return UnitResult.from_json(json.loads(_record_path(outdir, source).read_text(encoding="utf-8")))
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return UnitResult.from_json(json.loads(f.read(length)))
     except (ValueError, TypeError, OSError):
         return None
 
 
+def _records(outdir: Path) -> Iterable[UnitResult]:
+    for where in _record_index(outdir).values():
+        rec = _read_record(where)
+        if rec is not None:
+            yield rec
+
+
 def _save_record(outdir: Path, result: UnitResult) -> None:
     data = json.dumps(result.to_json(), ensure_ascii=False, separators=(",", ":"), default=str)
-    write_bytes_atomic(_record_path(outdir, result.source), data.encode("utf-8"))
+    os.write(_own_log(_state(outdir) / "units", "jsonl"), (data + "\n").encode("utf-8"))  # one append
+
+
+def _merge_records(outdir: Path) -> None:
+    """Many record files (runs add one per process) -> one, holding the latest record of each input."""
+    files = _record_files(outdir)
+    if len(files) <= RECORD_LOG_LIMIT:
+        return
+    index = _record_index(outdir)
+    target = _state(outdir) / "units" / f"{time.time_ns():020d}-{os.getpid()}.jsonl"
+    with atomic_path(target) as tmp, open(tmp, "wb") as out:
+        for where in index.values():
+            path, offset, length = where
+            with open(path, "rb") as f:
+                f.seek(offset)
+                out.write(f.read(length) + b"\n")
+    for path in files:
+        path.unlink(missing_ok=True)
 
 
 def _claim(outdir: Path, name: str, source: str) -> str | None:
-    """Reserve an output name for this run; returns the other input holding it, if any."""
-    path = _state(outdir) / "claims" / _sha256(name.casefold().encode("utf-8"))
-    try:
+    """Reserve an output name for this run; returns the other input holding it, if any.
+
+    A claim is a hard link, named after the output name, to a token file of the claiming process
+    (atomic, and no new file per unit); the process first notes (name, token, input) in its own log,
+    which is how a later claimant finds the holder. Without hard links, a file holding the input.
+    """
+    folder = _state(outdir) / "claims"
+    key = _sha256(name.casefold().encode("utf-8"))
+    path = folder / key
+    token = folder / "procs" / f"{os.getpid()}.token"
+    for _ in range(2):
+        try:
+            if not token.exists():
+                token.parent.mkdir(exist_ok=True)
+                token.touch()
+            ino = token.stat().st_ino
+            os.write(_own_log(token.parent, "log"), (json.dumps([key, ino, source], ensure_ascii=False) + "\n").encode())
+            os.link(token, path)
+            return None
+        except FileExistsError:
+            holder = _claim_holder(folder, key, path)
+            return None if holder == source else holder
+        except OSError as e:
+            if e.errno == errno.EMLINK:  # the token has as many links as the file system allows
+                token.unlink()
+                continue
+            break
+    try:  # no hard links on this file system
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
-        holder = path.read_text(encoding="utf-8")
+        holder = _claim_holder(folder, key, path)
         return None if holder == source else holder
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(source)
     return None
+
+
+def _claim_holder(folder: Path, key: str, path: Path) -> str:
+    """The input that claimed ``key``: from the claims logs (a hard link) or the claim file itself."""
+    ino = path.stat().st_ino
+    for log in sorted((folder / "procs").glob("*.log")):
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                k, token, source = json.loads(line)
+            except (ValueError, TypeError):
+                continue
+            if k == key and token == ino:
+                return source
+    return path.read_text(encoding="utf-8")
 
 
 def _reusable(outdir: Path, rec: UnitResult | None, key: str) -> bool:
@@ -561,18 +665,24 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
 
     results: dict[str, UnitResult] = {}
     todo: list[tuple[str, str, str]] = []
-    for p in inputs:
-        source = p.name
-        key = _sha256(p.read_bytes() + options_key.encode())
-        rec = None if force else _load_record(outdir, source)
-        if _reusable(outdir, rec, key) and (rec.file is None or _claim(
-                outdir, Path(rec.file).stem.removesuffix(FROZEN_SUFFIX), source) is None):
-            rec.skipped = True
-            results[source] = rec
-            notify(rec)
-        else:
-            todo.append((str(p), source, key))
-    _run_jobs(todo, opts, prev_index, jobs, results, notify)
+    records = {} if force else _record_index(outdir)
+    _close_own_logs()  # a log left open by an earlier run in this process points into a removed folder
+    try:
+        for p in inputs:
+            source = p.name
+            key = _sha256(p.read_bytes() + options_key.encode())
+            rec = _read_record(records.get(source))
+            if _reusable(outdir, rec, key) and (rec.file is None or _claim(
+                    outdir, Path(rec.file).stem.removesuffix(FROZEN_SUFFIX), source) is None):
+                rec.skipped = True
+                results[source] = rec
+                notify(rec)
+            else:
+                todo.append((str(p), source, key))
+        _run_jobs(todo, opts, prev_index, jobs, results, notify)
+    finally:
+        _close_own_logs()
+    _merge_records(outdir)
 
     ordered = [results[p.name] for p in inputs]
     if expected is not None:
