@@ -718,7 +718,12 @@ def _run_jobs(todo: list[tuple[str, str, str]], opts: Options, prev_index: dict 
     # chunks amortise the inter-process overhead while keeping the progress bar moving
     size = max(1, min(16, len(todo) // (jobs * 8)))
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(prev_index,)) as pool:
+    import multiprocessing
+
+    # fork where there is one: workers start with the parent's modules (no re-import); the default
+    # moves to forkserver in newer Pythons
+    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(prev_index,)) as pool:
         pending = set()
         it = iter(chunks)
         for chunk in it:  # keep a bounded number of chunks in flight: memory stays flat in N

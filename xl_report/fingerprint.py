@@ -47,8 +47,9 @@ def canonical_scalar(value: object) -> object:
 
 def canonical_values(report: ReportData) -> dict:
     """Everything the fingerprint covers, as plain JSON data."""
-    cells = {name: (canonical_scalar(report.values[name]) if name in report.values else MISSING)
-             for name in form.CELL_NAMES}
+    values = report.values
+    cells = {name: ((v if (v := values[name]).__class__ is int else canonical_scalar(v)) if name in values else MISSING)
+             for name in form.CELL_NAMES}  # a plain int is its own canonical form (most cells)
     narrative = {key: [str(p) for p in report.narrative.get(key, [])] for key in form.NARRATIVE_SECTIONS}
     out = {"v": CANONICAL_VERSION, "cells": cells, "narrative": narrative}
     for key in META_KEYS:

@@ -419,6 +419,7 @@ class Stamper:
         self.plain = {n: _entry(n, self.raw[n], 9) for n in self.order if n not in self.trees}
         self._frozen_cache: dict[str | None, dict[str, _Entry]] = {}
         self._col_styles: dict[str, dict[int, str]] = {}
+        self._protected_parts: dict[tuple[str, str | None], bytes] = {}
 
     # ---- template XML navigation
     def _cell(self, part: str, coord: str):
@@ -476,7 +477,8 @@ class Stamper:
         Totals computed, texts XML-safe and stripped, every named cell present, narrative fitted to
         the template's paragraph cells (overflow joined into the last one).
         """
-        values = {name: _cell_view(report.values.get(name)) for name in form.CELL_NAMES}
+        raw = report.values
+        values = {name: v if (v := raw.get(name)).__class__ is int else _cell_view(v) for name in form.CELL_NAMES}
         values = ReportData(values=values).with_totals().values
         narrative = {}
         for key, rows in self.narrative_rows.items():
@@ -537,7 +539,7 @@ class Stamper:
                 cols = tally.columns(sheet.key)
                 if part is None or cols is None or part in changed:
                     continue
-                data = self.raw[part] if frozen is None else protect_sheet_xml(self.raw[part], pw)
+                data = self.raw[part] if frozen is None else self._protected(part, pw)
                 rows = tally_rows_xml(sheet, cols, self._column_styles(part), drop_personal)
                 n = len(cols[sheet.headers[0]])
                 data = _DIMENSION.sub(f'<dimension ref="A1:{_col_letter(len(sheet.headers))}{n + 1}"/>'.encode(),
@@ -550,6 +552,13 @@ class Stamper:
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]
         return write_zip([changed.get(n) or self.plain[n] for n in order])
+
+    def _protected(self, part: str, password_hash: str | None) -> bytes:
+        """A template part with sheet protection (the same for every unit of a run)."""
+        key = (part, password_hash)
+        if key not in self._protected_parts:
+            self._protected_parts[key] = protect_sheet_xml(self.raw[part], password_hash)
+        return self._protected_parts[key]
 
     def _column_styles(self, part: str) -> dict[int, str]:
         """Column -> style index of the template's <col> (dates carry their number format there)."""

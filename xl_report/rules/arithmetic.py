@@ -79,8 +79,8 @@ def check(report: ReportData) -> list[Finding]:
             values[n] = 0 if v is None else v
         if not usable:
             continue
-        left = total(values[n] for n, _ in p.lhs)
-        right = total(values[n] for n, _ in p.rhs)
+        left = total(map(values.__getitem__, p.ident.lhs))
+        right = total(map(values.__getitem__, p.ident.rhs))
         if abs(left - right) > 1e-9:  # the texts only for a broken identity: most hold
             _, left_text = _side(p.lhs, values, p.ident.code)
             _, right_text = _side(p.rhs, values, p.ident.code)

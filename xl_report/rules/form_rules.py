@@ -34,11 +34,14 @@ def check_missing(report: ReportData) -> list[Finding]:
 def check_cells(report: ReportData) -> list[Finding]:
     out: list[Finding] = []
     missing = set(report.missing)
+    values = report.values
     for cell in form.CELLS:
         name = cell.name
+        v = values.get(name)
+        if v.__class__ is int and v >= 0:
+            continue  # the usual case, fine for any kind
         if name in missing:
             continue
-        v = report.values.get(name)
         problem = _problem(v, cell.kind)
         if problem:
             code, text = problem
