@@ -430,8 +430,19 @@ def _init_worker(previous: dict[str, dict] | None) -> None:
     _WORKER["previous"] = previous or {}
 
 
-def _process_many(jobs: list[tuple[str, str, str]], opts: Options) -> list[UnitResult]:
-    return [_process(path, source, key, opts) for path, source, key in jobs]
+def _process_many(jobs: list[tuple[str, str, str]], opts: Options):
+    """The results without their cell values, plus the chunk's share of the roll-up: less to send
+    back, less for the main process to do."""
+    from .summary import RollupSum
+
+    share, out = RollupSum(), []
+    for path, source, key in jobs:
+        res = _process(path, source, key, opts)
+        if res.has_report:
+            share.add(res.values)
+        res.values = {}
+        out.append(res)
+    return out, share
 
 
 def _process(path: str, source: str, key: str, opts: Options) -> UnitResult:
@@ -679,7 +690,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
                 notify(rec)
             else:
                 todo.append((str(p), source, key))
-        _run_jobs(todo, opts, prev_index, jobs, results, notify)
+        _run_jobs(todo, opts, prev_index, jobs, results, notify, details.rollup.merge)
     finally:
         _close_own_logs()
     _merge_records(outdir)
@@ -701,7 +712,7 @@ def _plain(config: dict | None) -> dict | None:
 
 
 def _run_jobs(todo: list[tuple[str, str, str]], opts: Options, prev_index: dict | None, jobs: int | None,
-              results: dict[str, UnitResult], notify: Progress) -> None:
+              results: dict[str, UnitResult], notify: Progress, add_share: Callable) -> None:
     if not todo:
         return
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
@@ -709,6 +720,12 @@ def _run_jobs(todo: list[tuple[str, str, str]], opts: Options, prev_index: dict 
     def finish(res: UnitResult) -> None:
         results[res.source] = res
         notify(res)
+
+    def finish_chunk(fut) -> None:
+        done, share = fut.result()
+        add_share(share)
+        for res in done:
+            finish(res)
 
     if jobs == 1 and len(todo) < 4:  # not worth starting a process
         _init_worker(prev_index)
@@ -731,11 +748,9 @@ def _run_jobs(todo: list[tuple[str, str, str]], opts: Options, prev_index: dict 
             if len(pending) >= jobs * 4:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    for res in fut.result():
-                        finish(res)
+                    finish_chunk(fut)
         for fut in pending:
-            for res in fut.result():
-                finish(res)
+            finish_chunk(fut)
 
 
 def _with_missing(results: list[UnitResult], expected: list[str]) -> list[UnitResult]:

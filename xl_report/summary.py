@@ -69,6 +69,15 @@ class RollupSum:
                 else:
                     self.odd[name] = self.odd.get(name, 0.0) + v
 
+    def merge(self, other: "RollupSum") -> None:
+        """Add another sum (e.g. a worker's share): exact, so the grouping does not matter."""
+        for name, v in other.ints.items():
+            self.ints[name] += v
+        for name, v in other.floats.items():
+            self.floats[name] = self.floats.get(name, 0) + v
+        for name, v in other.odd.items():
+            self.odd[name] = self.odd.get(name, 0.0) + v
+
     def report(self, year: int | None) -> ReportData:
         values: dict[str, float | int] = dict(self.ints)
         for name in self.floats.keys() | self.odd.keys():
