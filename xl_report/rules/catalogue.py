@@ -20,6 +20,8 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    Rule("F01", "error", "已发布年报缺少某一部分，或六个部分的顺序、标题不符合格式（用同义标题时为提示）",
+         "published report: a section missing or out of order (a synonym title is a warning)"),
     Rule("F02", "error", "缺少表二或表二的单元格", "table 2 or one of its named cells missing"),
     Rule("F03", "error", "缺少表三或表三的单元格", "table 3 or one of its named cells missing"),
     Rule("F04", "error", "缺少表四或表四的单元格", "table 4 or one of its named cells missing"),
@@ -43,6 +45,7 @@ RULES: tuple[Rule, ...] = (
     Rule("T02", "error", "正文称未收到申请或未发生复议诉讼，但表格不为 0", "text says none while the table is non-zero"),
     Rule("T03", "warning", "正文称全部办结，但有结转下年度的申请", "text says all concluded while some are carried over"),
     Rule("D01", "error", "年报发布日期晚于法定期限", "report published after the legal deadline"),
+    Rule("D02", "warning", "已发布年报未注明发布日期，无法核对是否按期发布", "published report not dated"),
     Rule("R01", "warning", "答复超过法定期限", "reply later than the legal deadline"),
     Rule("R02", "warning", "补正告知超过 7 个工作日", "request for correction later than 7 working days"),
     Rule("R03", "warning", "年底仍未办结且已超过答复期限", "still open at 31 Dec and past the deadline"),
