@@ -9,6 +9,7 @@ completes the rest. The summary workbook, the 全县合计 roll-up and findings.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -465,12 +466,12 @@ def _run_unit(path: Path, source: str, opts: Options) -> UnitResult:
     from .aggregate import aggregate
     from .fill import report_year
     from .rules import check
-    from .safety import check_xlsx
+    from .safety import open_xlsx
     from .stamp import freeze_info, personal_count
 
     outdir = Path(opts.outdir)
-    check_xlsx(path)
-    tally, book = read_unit(path, tally_cells=False)
+    with open_xlsx(path) as package:  # checked, and its directory read once
+        tally, book = read_unit(path, tally_cells=False, package=package)
     year = report_year(opts.year, tally)
     agg = aggregate(tally, year)
     unit = display_name(book.get("meta_unit") or tally.unit) or display_name(path.stem) or path.name
@@ -535,7 +536,7 @@ def _cell_positions(workbook_xml: bytes) -> dict[str, list[tuple[str, int, int]]
     return _POSITIONS[key]
 
 
-def read_unit(path: Path, *, tally_cells: bool = True):
+def read_unit(path: Path, *, tally_cells: bool = True, package=None):
     """The tally and the report fields of one unit workbook, from ONE calamine pass.
 
     Same result as :func:`xl_report.tally.read_tally` (its grids go through ``tally_from_frames``)
@@ -543,7 +544,7 @@ def read_unit(path: Path, *, tally_cells: bool = True):
     meta fields, the typed table values and the narrative. Returns (Tally, fields).
     ``tally_cells=False`` leaves out of ``fields["values"]`` the table cells that the present tally
     sheets fill (:func:`xl_report.aggregate.cells_filled_by`): the batch recomputes them, so their
-    sheets need not be read at all.
+    sheets need not be read at all. ``package``: the file already open as a ``zipfile.ZipFile``.
     """
     import zipfile
 
@@ -583,7 +584,7 @@ def read_unit(path: Path, *, tally_cells: bool = True):
         read_tally(path)  # raises the tally reader's own message for a workbook without tally sheets
     fields: dict = {"values": {}, "narrative": {}}
     try:
-        with zipfile.ZipFile(path) as z:
+        with (contextlib.nullcontext(package) if package is not None else zipfile.ZipFile(path)) as z:
             cells = _cell_positions(z.read("xl/workbook.xml"))
     except (KeyError, zipfile.BadZipFile, ValueError, SyntaxError):
         cells = {}

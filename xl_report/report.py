@@ -48,8 +48,9 @@ class ReportData:
 
         form.COMPUTED_FROM lists a total after the totals it sums, so one pass is enough.
         """
-        for name, parts in form.COMPUTED_FROM.items():
-            self.values[name] = _clean(sum(self.num0(p) for p in parts))
+        values = self.values
+        for name, parts in form.COMPUTED_FROM.items():  # plain ints (most cells) skip num0's checks
+            values[name] = _clean(sum([v if (v := values.get(p)).__class__ is int else self.num0(p) for p in parts]))
         return self
 
     def location(self, name: str) -> tuple[str | None, str | None]:

@@ -23,6 +23,12 @@ def check_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMP
 
     ``not_zip`` is the Chinese message for a file that is not a zip at all (e.g. an .xls).
     """
+    with open_zip(path, not_zip, max_uncompressed) as z:
+        return z.infolist()
+
+
+def open_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMPRESSED_BYTES) -> zipfile.ZipFile:
+    """:func:`check_zip`, returning the package open (the caller closes it): its directory read once."""
     path = ensure_readable(path)
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
@@ -31,10 +37,18 @@ def check_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMP
     if not zipfile.is_zipfile(path):
         raise InputError.at(not_zip, file=str(path))
     try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
+        z = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise InputError.at(f"文件已损坏，无法打开（{e}）", file=str(path)) from None
+    try:
+        _check_entries(z.infolist(), path, max_uncompressed)
+    except BaseException:
+        z.close()
+        raise
+    return z
+
+
+def _check_entries(infos: list[zipfile.ZipInfo], path: Path, max_uncompressed: int) -> None:
     if len(infos) > MAX_ENTRIES:
         raise InputError.at("文件内部结构异常（部件过多），拒绝打开", file=str(path))
     total = 0
@@ -46,17 +60,23 @@ def check_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMP
             raise InputError.at("文件压缩比异常（疑似“压缩炸弹”），拒绝打开", file=str(path))
     if total > max_uncompressed:
         raise InputError.at("文件解压后过大（疑似“压缩炸弹”），拒绝打开", file=str(path))
-    return infos
 
 
 def check_xlsx(path: Path | str) -> Path:
     """Raise InputError unless ``path`` looks like a sane .xlsx/.xlsm zip package."""
+    open_xlsx(path).close()
+    return Path(path)
+
+
+def open_xlsx(path: Path | str) -> zipfile.ZipFile:
+    """:func:`check_xlsx`, returning the package open (the caller closes it)."""
     path = ensure_readable(path)
-    infos = check_zip(path, "不是有效的 Excel 工作簿（.xlsx）文件；如为 .xls 或 WPS 格式，请另存为 .xlsx")
-    names = {info.filename for info in infos}
+    z = open_zip(path, "不是有效的 Excel 工作簿（.xlsx）文件；如为 .xls 或 WPS 格式，请另存为 .xlsx")
+    names = {info.filename for info in z.infolist()}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
+        z.close()
         raise InputError.at("不是有效的 Excel 工作簿（缺少工作簿结构）", file=str(path))
-    return path
+    return z
 
 
 def load_workbook_safely(path: Path | str, **kwargs):
