@@ -275,6 +275,22 @@ def _own_log(folder: Path, kind: str) -> int:
 def _close_own_logs() -> None:
     for key in [k for k in _OWN_FILES if k[2] == os.getpid()]:
         os.close(_OWN_FILES.pop(key))
+    _TOKENS.clear()
+
+
+_TOKENS: dict[tuple[str, int], tuple[str, int]] = {}  # (claims folder, pid) -> (token file, its inode)
+
+
+def _token(folder: Path, fresh: bool = False) -> tuple[str, int]:
+    """This process's claim token in ``folder`` (a new one when ``fresh``)."""
+    key = (str(folder), os.getpid())
+    if fresh or key not in _TOKENS:
+        procs = folder / "procs"
+        procs.mkdir(exist_ok=True)
+        path = str(procs / f"{os.getpid()}-{time.time_ns()}.token")
+        open(path, "xb").close()
+        _TOKENS[key] = (path, os.stat(path).st_ino)
+    return _TOKENS[key]
 
 
 def _record_files(outdir: Path) -> list[Path]:
@@ -355,22 +371,19 @@ def _claim(outdir: Path, name: str, source: str) -> str | None:
     folder = _state(outdir) / "claims"
     key = _sha256(name.casefold().encode("utf-8"))
     path = folder / key
-    token = folder / "procs" / f"{os.getpid()}.token"
+    fresh = False
     for _ in range(2):
         try:
-            if not token.exists():
-                token.parent.mkdir(exist_ok=True)
-                token.touch()
-            ino = token.stat().st_ino
-            os.write(_own_log(token.parent, "log"), (json.dumps([key, ino, source], ensure_ascii=False) + "\n").encode())
+            token, ino = _token(folder, fresh)
+            os.write(_own_log(folder / "procs", "log"), (json.dumps([key, ino, source], ensure_ascii=False) + "\n").encode())
             os.link(token, path)
             return None
         except FileExistsError:
             holder = _claim_holder(folder, key, path)
             return None if holder == source else holder
         except OSError as e:
-            if e.errno == errno.EMLINK:  # the token has as many links as the file system allows
-                token.unlink()
+            if e.errno in (errno.EMLINK, errno.ENOENT):  # as many links as allowed / token gone: a new one
+                fresh = True
                 continue
             break
     try:  # no hard links on this file system

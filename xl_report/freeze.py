@@ -18,6 +18,7 @@ signature are what make a change detectable.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -135,9 +136,12 @@ class FreezeRefused(XlReportError):
 # --------------------------------------------------------------------------------------------
 
 
+_BEYOND_BMP = re.compile("[\U00010000-\U0010FFFF]")
+
+
 def _chunks(text: str, limit: int = PROP_CHUNK) -> list[str]:
     """Split ``text`` into pieces of at most ``limit`` UTF-16 units (Office counts those)."""
-    if not text or max(text) <= "\uffff":  # the usual case: one unit per character, plain slices
+    if not _BEYOND_BMP.search(text):  # the usual case: one unit per character, plain slices
         return [text[i:i + limit] for i in range(0, len(text), limit)]
     out, cur, size = [], [], 0  # characters beyond the BMP take two units
     for ch in text:

@@ -16,6 +16,7 @@ validation, comments, print setup, defined names) survives byte-for-byte by cons
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -233,6 +234,18 @@ class _Entry:
     size: int
     data: bytes  # raw deflate stream
 
+    @functools.cached_property
+    def local(self) -> bytes:
+        """Local header + name + data: the same wherever the entry goes (unchanged parts: built once)."""
+        return struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, _FLAGS, 8, _DOS_TIME, _DOS_DATE, self.crc,
+                           len(self.data), self.size, len(self.name), 0) + self.name + self.data
+
+    @functools.cached_property
+    def central_head(self) -> bytes:
+        """The central directory record up to its offset field."""
+        return struct.pack("<4sHHHHHHIIIHHHHHI", b"PK\x01\x02", 20, 20, _FLAGS, 8, _DOS_TIME, _DOS_DATE, self.crc,
+                           len(self.data), self.size, len(self.name), 0, 0, 0, 0, 0o600 << 16)
+
 
 def _deflate(data: bytes, level: int) -> _Entry:
     # per-unit parts (level 1) with ISA-L: the batch compresses ~60 KB per unit; parts compressed
@@ -247,30 +260,21 @@ def _entry(name: str, data: bytes, level: int) -> _Entry:
     return _Entry(name.encode("utf-8"), e.crc, e.size, e.data)
 
 
+_FLAGS = 0x800  # names are UTF-8
 _DOS_TIME = (FIXED_ZIP_TIME[3] << 11) | (FIXED_ZIP_TIME[4] << 5) | (FIXED_ZIP_TIME[5] // 2)
 _DOS_DATE = ((FIXED_ZIP_TIME[0] - 1980) << 9) | (FIXED_ZIP_TIME[1] << 5) | FIXED_ZIP_TIME[2]
 
 
 def write_zip(entries: list[_Entry]) -> bytes:
     """A plain (non-zip64) deflate zip of pre-compressed entries, fixed timestamps."""
-    out = io.BytesIO()
-    central = []
+    local, central, offset = [], [], 0
     for e in entries:
-        offset = out.tell()
-        flags = 0x800  # names are UTF-8
-        out.write(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, 8, _DOS_TIME, _DOS_DATE,
-                              e.crc, len(e.data), e.size, len(e.name), 0))
-        out.write(e.name)
-        out.write(e.data)
-        central.append(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, flags, 8, _DOS_TIME,
-                                   _DOS_DATE, e.crc, len(e.data), e.size, len(e.name), 0, 0, 0, 0,
-                                   0o600 << 16, offset) + e.name)
-    start = out.tell()
-    for c in central:
-        out.write(c)
-    size = out.tell() - start
-    out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(entries), len(entries), size, start, 0))
-    return out.getvalue()
+        central.append(e.central_head + struct.pack("<I", offset) + e.name)
+        local.append(e.local)
+        offset += len(e.local)
+    directory = b"".join(central)
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), offset, 0)
+    return b"".join(local) + directory + end
 
 
 # --------------------------------------------------------------------------------------------
@@ -573,7 +577,7 @@ class Stamper:
     def _add_stamp_lines(self, line: str) -> list:
         """Add the visible 定稿 line below each table; returns the elements to remove afterwards."""
         added = []
-        style = str(self._stamp_style_index())
+        style = str(self._stamp_style_index)
         for sheet, (row, last_col, _) in self.stamp_at.items():
             root = self.trees[self.parts[sheet]]
             sd = root.find(_q("sheetData"))
@@ -592,6 +596,7 @@ class Stamper:
                     added.append(m)
         return added
 
+    @functools.cached_property
     def _stamp_style_index(self) -> int:
         return int(re.search(rb'<cellXfs count="(\d+)"', self.raw["xl/styles.xml"]).group(1))
 
