@@ -304,10 +304,16 @@ _UNSET = object()
 _TEMPLATE = object()  # a slot holding the template's own content
 
 
+_SLOT_MARK_TEXT = "xl-report-slot-"
+_SLOT_MARK = re.compile(rb"<!--" + _SLOT_MARK_TEXT.encode() + rb"(\d+)-->")
+_NS_DECLARATION = f' xmlns="{NS}"'.encode()
+_XML_CACHE_LIMIT = 512  # serialised cells kept per slot (numbers repeat across units; text is not kept)
+
+
 class _Slot:
     """One named cell's ``<c>`` element and what the template had in it."""
 
-    __slots__ = ("el", "attrib", "children", "formula", "last")
+    __slots__ = ("el", "attrib", "children", "formula", "last", "cache")
 
     def __init__(self, el):
         self.el = el
@@ -316,6 +322,26 @@ class _Slot:
         f = el.find(_q("f"))
         self.formula = f.text if f is not None else None
         self.last = _UNSET  # what the element holds now: skip rewriting an unchanged cell
+        self.cache: dict[tuple, bytes] = {}
+
+    def xml(self, value: object, keep_formula: bool = True) -> bytes:
+        """The ``<c>`` element holding ``value`` (``_TEMPLATE``: the template's content), serialised
+        exactly as inside its sheet."""
+        key = (type(value), value, keep_formula)
+        try:
+            return self.cache[key]
+        except KeyError:
+            pass
+        if value is _TEMPLATE:
+            self.restore()
+        else:
+            self.set(value, keep_formula)
+        data = etree.tostring(self.el, encoding="UTF-8", with_tail=False).replace(_NS_DECLARATION, b"", 1)
+        if not isinstance(value, str):
+            if len(self.cache) > _XML_CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[key] = data
+        return data
 
     def restore(self) -> None:
         if self.last is _TEMPLATE:
@@ -424,6 +450,7 @@ class Stamper:
         self._frozen_cache: dict[str | None, dict[str, _Entry]] = {}
         self._col_styles: dict[str, dict[int, str]] = {}
         self._protected_parts: dict[tuple[str, str | None], bytes] = {}
+        self._segment_cache: dict[str | None, dict[str, tuple[list[bytes], list[_Slot]]]] = {}
 
     # ---- template XML navigation
     def _cell(self, part: str, coord: str):
@@ -507,36 +534,38 @@ class Stamper:
         personal columns when ``drop_personal``. ``report`` may already be a :meth:`view`."""
         view = report if getattr(report, "_stamp_view", False) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
+        cells: dict[_Slot, bytes] = {}  # each named cell's <c> element as XML; the rest is constant
         for name in form.CELL_NAMES:
-            self.slots[name][0].set(view.values[name], keep_formula)
+            slot = self.slots[name][0]
+            cells[slot] = slot.xml(view.values[name], keep_formula)
         meta = {"meta_unit": view.unit, "meta_year": view.year, "meta_contact": view.contact,
                 "meta_level": view.level, "meta_published": view.published,
                 "meta_fingerprint": frozen.fingerprint if frozen else None,
                 "meta_frozen_at": frozen.frozen_at if frozen else None}
         for name, value in meta.items():
             if name in self.slots:
-                self.slots[name][0].set(value)
+                slot = self.slots[name][0]
+                cells[slot] = slot.xml(value)
         for key, name in form.NARRATIVE_NAMES.items():
             slots = self.slots.get(name, [])
             if key not in report.narrative:
                 for s in slots:
-                    s.restore()  # the template's guidance text stays
+                    cells[s] = s.xml(_TEMPLATE)  # the template's guidance text stays
                 continue
             paras = view.narrative.get(key, [])
             for i, s in enumerate(slots):
-                s.set(paras[i] if i < len(paras) else None)
-        added = self._add_stamp_lines(frozen.stamp_line) if frozen else []
-        try:
-            changed = {}
-            pw = frozen.password_hash if frozen else None
-            for part, tree in self.trees.items():
-                data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
-                if frozen is not None:
-                    data = protect_sheet_xml(data, pw)
-                changed[part] = _entry(part, data, self.level)
-        finally:
-            for el in added:
-                el.getparent().remove(el)
+                cells[s] = s.xml(paras[i] if i < len(paras) else None)
+        changed = {}
+        pw = frozen.password_hash if frozen else None
+        for part, (segments, order) in self._segments(frozen.stamp_line if frozen else None).items():
+            pieces = [segments[0]]
+            for slot, segment in zip(order, segments[1:]):
+                pieces.append(cells[slot] if slot in cells else slot.xml(_TEMPLATE))
+                pieces.append(segment)
+            data = b"".join(pieces)
+            if frozen is not None:
+                data = protect_sheet_xml(data, pw)
+            changed[part] = _entry(part, data, self.level)
         if tally is not None:
             for sheet in TALLY_SHEETS:
                 part = self.parts.get(sheet.name)
@@ -573,6 +602,34 @@ class Stamper:
                     styles[col] = m.group(1).decode()
             self._col_styles[part] = styles
         return self._col_styles[part]
+
+    def _segments(self, line: str | None) -> dict[str, tuple[list[bytes], list["_Slot"]]]:
+        """Each stamped part serialised once, split where its named cells go: part -> (the constant
+        pieces, the slots between them). ``line``: the 定稿 line below each table, if any."""
+        if line not in self._segment_cache:
+            if len(self._segment_cache) > 4:
+                self._segment_cache.clear()
+            slots = list(dict.fromkeys(s for group in self.slots.values() for s in group))
+            added = self._add_stamp_lines(line) if line is not None else []
+            marks = []
+            try:
+                for i, slot in enumerate(slots):
+                    mark = etree.Comment(f"{_SLOT_MARK_TEXT}{i}")
+                    mark.tail = slot.el.tail
+                    slot.el.getparent().replace(slot.el, mark)
+                    marks.append((mark, slot))
+                out = {}
+                for part, tree in self.trees.items():
+                    pieces = _SLOT_MARK.split(etree.tostring(tree, xml_declaration=True, encoding="UTF-8",
+                                                             standalone=True))
+                    out[part] = (pieces[0::2], [slots[int(i)] for i in pieces[1::2]])
+            finally:
+                for mark, slot in marks:
+                    mark.getparent().replace(mark, slot.el)
+                for el in added:
+                    el.getparent().remove(el)
+            self._segment_cache[line] = out
+        return self._segment_cache[line]
 
     def _add_stamp_lines(self, line: str) -> list:
         """Add the visible 定稿 line below each table; returns the elements to remove afterwards."""
