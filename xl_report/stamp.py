@@ -305,7 +305,9 @@ _TEMPLATE = object()  # a slot holding the template's own content
 
 
 _SLOT_MARK_TEXT = "xl-report-slot-"
-_SLOT_MARK = re.compile(rb"<!--" + _SLOT_MARK_TEXT.encode() + rb"(\d+)-->")
+_LINE_MARK_TEXT = "XL-REPORT-STAMP-LINE"
+_PIECE_MARK = re.compile(rb"<!--" + _SLOT_MARK_TEXT.encode() + rb"(\d+)-->|" + _LINE_MARK_TEXT.encode() + rb"_*")
+_LINE = object()  # in a part's pieces: where the 定稿 line's text goes
 _NS_DECLARATION = f' xmlns="{NS}"'.encode()
 _XML_CACHE_LIMIT = 512  # serialised cells kept per slot (numbers repeat across units; text is not kept)
 
@@ -450,7 +452,7 @@ class Stamper:
         self._frozen_cache: dict[str | None, dict[str, _Entry]] = {}
         self._col_styles: dict[str, dict[int, str]] = {}
         self._protected_parts: dict[tuple[str, str | None], bytes] = {}
-        self._segment_cache: dict[str | None, dict[str, tuple[list[bytes], list[_Slot]]]] = {}
+        self._segment_cache: dict[bool | None, dict[str, tuple[list[bytes], list]]] = {}
 
     # ---- template XML navigation
     def _cell(self, part: str, coord: str):
@@ -557,10 +559,11 @@ class Stamper:
                 cells[s] = s.xml(paras[i] if i < len(paras) else None)
         changed = {}
         pw = frozen.password_hash if frozen else None
+        line = xml_escape(frozen.stamp_line).encode("utf-8") if frozen else b""
         for part, (segments, order) in self._segments(frozen.stamp_line if frozen else None).items():
             pieces = [segments[0]]
             for slot, segment in zip(order, segments[1:]):
-                pieces.append(cells[slot] if slot in cells else slot.xml(_TEMPLATE))
+                pieces.append(line if slot is _LINE else cells[slot] if slot in cells else slot.xml(_TEMPLATE))
                 pieces.append(segment)
             data = b"".join(pieces)
             if frozen is not None:
@@ -603,14 +606,14 @@ class Stamper:
             self._col_styles[part] = styles
         return self._col_styles[part]
 
-    def _segments(self, line: str | None) -> dict[str, tuple[list[bytes], list["_Slot"]]]:
+    def _segments(self, line: str | None) -> dict[str, tuple[list[bytes], list]]:
         """Each stamped part serialised once, split where its named cells go: part -> (the constant
-        pieces, the slots between them). ``line``: the 定稿 line below each table, if any."""
-        if line not in self._segment_cache:
-            if len(self._segment_cache) > 4:
-                self._segment_cache.clear()
+        pieces, the slots between them; ``_LINE`` where the text of the 定稿 line goes)."""
+        variant = None if line is None else len(line) < 40  # the line's row height depends on its length
+        if variant not in self._segment_cache:
             slots = list(dict.fromkeys(s for group in self.slots.values() for s in group))
-            added = self._add_stamp_lines(line) if line is not None else []
+            placeholder = None if line is None else _LINE_MARK_TEXT + ("" if variant else "_" * 40)
+            added = self._add_stamp_lines(placeholder) if placeholder else []
             marks = []
             try:
                 for i, slot in enumerate(slots):
@@ -620,16 +623,21 @@ class Stamper:
                     marks.append((mark, slot))
                 out = {}
                 for part, tree in self.trees.items():
-                    pieces = _SLOT_MARK.split(etree.tostring(tree, xml_declaration=True, encoding="UTF-8",
-                                                             standalone=True))
-                    out[part] = (pieces[0::2], [slots[int(i)] for i in pieces[1::2]])
+                    data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
+                    pieces, order, at = [], [], 0
+                    for m in _PIECE_MARK.finditer(data):
+                        pieces.append(data[at:m.start()])
+                        order.append(slots[int(m.group(1))] if m.group(1) else _LINE)
+                        at = m.end()
+                    pieces.append(data[at:])
+                    out[part] = (pieces, order)
             finally:
                 for mark, slot in marks:
                     mark.getparent().replace(mark, slot.el)
                 for el in added:
                     el.getparent().remove(el)
-            self._segment_cache[line] = out
-        return self._segment_cache[line]
+            self._segment_cache[variant] = out
+        return self._segment_cache[variant]
 
     def _add_stamp_lines(self, line: str) -> list:
         """Add the visible 定稿 line below each table; returns the elements to remove afterwards."""
