@@ -432,6 +432,12 @@ class Options:
     password: str | None = None
     config: dict | None = None
     now: str | None = None  # ISO time of the run: every unit frozen in one run shares it
+    options_key: str = ""  # what a unit's result depends on besides its input (see input_key)
+
+
+def input_key(path: Path, options_key: str) -> str:
+    """A unit's record key: its input's content and the run's options. Equal key, same result."""
+    return _sha256(path.read_bytes() + options_key.encode())
 
 
 _WORKER: dict = {}
@@ -444,7 +450,7 @@ def _init_worker(previous: dict[str, dict] | None) -> None:
     _WORKER["previous"] = previous or {}
 
 
-def _process_many(jobs: list[tuple[str, str, str]], opts: Options):
+def _process_many(jobs: list[tuple[str, str, str | None]], opts: Options):
     """The results without their cell values, plus the chunk's share of the roll-up: less to send
     back, less for the main process to do."""
     from .summary import RollupSum
@@ -459,10 +465,12 @@ def _process_many(jobs: list[tuple[str, str, str]], opts: Options):
     return out, share
 
 
-def _process(path: str, source: str, key: str, opts: Options) -> UnitResult:
+def _process(path: str, source: str, key: str | None, opts: Options) -> UnitResult:
     outdir = Path(opts.outdir)
     fallback = display_name(Path(source).stem) or source
     try:
+        if key is None:  # no earlier record, so the main process did not read the input: hash it here
+            key = input_key(Path(path), opts.options_key)
         result = _run_unit(Path(path), source, opts)
     except XlReportError as e:
         result = UnitResult(source, fallback, STATUS_FAILED, reason=str(e).replace(path, source))
@@ -675,12 +683,12 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
         from .freeze import freeze_password
 
         password = freeze_password(None, config)
-    opts = Options(str(outdir), year, freeze, password, _plain(config),
-                   datetime.now().astimezone().isoformat(timespec="seconds"))
     options_key = _sha256(json.dumps({
         "version": __version__, "year": year, "freeze": freeze, "config": _plain(config),
         "password": _sha256(password.encode()) if password else None,
         "previous": prev_index}, sort_keys=True, ensure_ascii=False, default=str).encode())
+    opts = Options(str(outdir), year, freeze, password, _plain(config),
+                   datetime.now().astimezone().isoformat(timespec="seconds"), options_key)
     progress_cb = progress if callable(progress) else (lambda _r: None)
     details = UnitDetails()  # the roll-up sum and the spooled findings: results keep only their row
 
@@ -689,13 +697,16 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
         progress_cb(res)
 
     results: dict[str, UnitResult] = {}
-    todo: list[tuple[str, str, str]] = []
+    todo: list[tuple[str, str, str | None]] = []
     records = {} if force else _record_index(outdir)
     _close_own_logs()  # a log left open by an earlier run in this process points into a removed folder
     try:
         for p in inputs:
             source = p.name
-            key = _sha256(p.read_bytes() + options_key.encode())
+            if source not in records:  # nothing to reuse: the worker hashes it, in parallel
+                todo.append((str(p), source, None))
+                continue
+            key = input_key(p, options_key)
             rec = _read_record(records.get(source))
             if _reusable(outdir, rec, key) and (rec.file is None or _claim(
                     outdir, Path(rec.file).stem.removesuffix(FROZEN_SUFFIX), source) is None):
@@ -725,7 +736,7 @@ def _plain(config: dict | None) -> dict | None:
     return json.loads(json.dumps({k: v for k, v in config.items() if not k.startswith("_")}, default=str))
 
 
-def _run_jobs(todo: list[tuple[str, str, str]], opts: Options, prev_index: dict | None, jobs: int | None,
+def _run_jobs(todo: list[tuple[str, str, str | None]], opts: Options, prev_index: dict | None, jobs: int | None,
               results: dict[str, UnitResult], notify: Progress, add_share: Callable) -> None:
     if not todo:
         return
