@@ -15,6 +15,7 @@ and a Chinese note says so.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -87,6 +88,11 @@ def aggregate(tally: Tally, year: int) -> AggregateResult:
 
 def cells_filled_by(sheet_keys) -> frozenset[str]:
     """The report cells :func:`aggregate` sets when these tally sheets are present (whatever they hold)."""
+    return _cells_filled_by(tuple(sheet_keys))
+
+
+@functools.lru_cache(maxsize=64)
+def _cells_filled_by(sheet_keys: tuple[str, ...]) -> frozenset[str]:
     return frozenset(n for k in sheet_keys for n in _SHEET_CELLS[k])
 
 
