@@ -101,6 +101,14 @@ def naive_library(files: list[Path], outdir: Path) -> float:
     return time.perf_counter() - t0
 
 
+def calibration() -> float:
+    """Milliseconds for a fixed pure-Python loop: this shared VM's speed varies during a day, and the
+    numbers above are only comparable at a similar calibration."""
+    t0 = time.perf_counter()
+    sum(i * i for i in range(1_000_000))
+    return (time.perf_counter() - t0) * 1000
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", type=int, nargs="?", default=1000)
@@ -122,11 +130,13 @@ def main() -> None:
         t0 = time.perf_counter()
         subprocess.run([sys.executable, __file__, "--generate", str(indir), str(args.n)], check=True)
         print(f"generated {args.n} unit workbooks in {time.perf_counter() - t0:.1f} s")
+        calib = [calibration()]
         runs = []
         for i in range(args.repeat):
             runs.append(ours(indir, work / f"ours{i}", args.jobs))
             shutil.rmtree(work / f"ours{i}", ignore_errors=True)
         run = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+        calib.append(calibration())
         k = min(args.naive_sample, args.n)
         files = sorted(indir.glob("*.xlsx"))[:k]
         (work / "naive").mkdir()
@@ -144,6 +154,8 @@ def main() -> None:
               f"(measured on {k}, scaled)")
         print(f"ratio   : {per_openpyxl * n / t:5.1f}x vs naive openpyxl, {per_library * n / t:5.1f}x vs library path")
         print(f"peak RSS: main {run['rss_main']:.0f} MiB, largest worker {run['rss_workers']:.0f} MiB (at N={n})")
+        print(f"machine : calibration loop {calib[0]:.0f} / {calib[1]:.0f} ms before / after our runs "
+              f"(a shared VM: compare runs at similar values)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
