@@ -701,9 +701,26 @@ def tally_rows_xml(sheet, columns: dict[str, list], col_styles: dict[int, str], 
         cells = []
         for letter, date_style, values in kept:
             v = values[i]
-            if v is None or (isinstance(v, float) and v != v):
+            if v is None:
                 continue
             ref = f"{letter}{r}"
+            cls = v.__class__  # fast paths for what the tally reader produces; the rest as below
+            if cls is str:
+                text = _TEXT_XML.get(v)
+                if text is None:
+                    text = xml_escape(clean_text(v))
+                    if len(_TEXT_XML) < _TEXT_XML_LIMIT:
+                        _TEXT_XML[v] = text
+                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+                continue
+            if cls is int:
+                cells.append(f'<c r="{ref}"><v>{v}</v></c>')
+                continue
+            if cls is date and v >= _FIRST_PLAIN_SERIAL:  # Excel's serial: days since 1899-12-30
+                cells.append(f'<c r="{ref}"{date_style}><v>{v.toordinal() - _EXCEL_EPOCH_ORDINAL}</v></c>')
+                continue
+            if isinstance(v, float) and v != v:
+                continue
             if isinstance(v, bool):
                 v = "是" if v else "否"
             if isinstance(v, (datetime, date)):
@@ -719,6 +736,10 @@ def tally_rows_xml(sheet, columns: dict[str, list], col_styles: dict[int, str], 
 
 
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+_TEXT_XML: dict[str, str] = {}  # tally text -> its XML (categories, names and dates repeat across units)
+_TEXT_XML_LIMIT = 50_000
+_EXCEL_EPOCH_ORDINAL = date(1899, 12, 30).toordinal()
+_FIRST_PLAIN_SERIAL = date(1900, 3, 1)  # before it Excel counts a 29 Feb 1900 that never was
 
 
 def personal_count(tally) -> int:
