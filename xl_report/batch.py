@@ -375,7 +375,8 @@ def _claim(outdir: Path, name: str, source: str) -> str | None:
     for _ in range(2):
         try:
             token, ino = _token(folder, fresh)
-            os.write(_own_log(folder / "procs", "log"), (json.dumps([key, ino, source], ensure_ascii=False) + "\n").encode())
+            note = json.dumps([key, ino, source], ensure_ascii=False) + "\n"
+            os.write(_own_log(folder / "procs", "log"), note.encode())
             os.link(token, path)
             return None
         except FileExistsError:
@@ -599,7 +600,7 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None):
             if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
                 raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
                                     file=str(path), sheet=sheet.name)
-            frames[sheet.name] = [[_cell(v) for v in row] for row in rows]
+            frames[sheet.name] = [[v if v.__class__ is str else _cell(v) for v in row] for row in rows]
     skip = frozenset() if tally_cells else cells_filled_by(s.key for s in TALLY_SHEETS if s.name in frames)
     if not frames:
         read_tally(path)  # raises the tally reader's own message for a workbook without tally sheets

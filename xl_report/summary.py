@@ -59,6 +59,9 @@ class RollupSum:
     def add(self, values: dict[str, object]) -> None:
         ints = self.ints
         for name, v in values.items():
+            if v.__class__ is int and name in ints:  # the usual case
+                ints[name] += v
+                continue
             if name not in ints or isinstance(v, bool):
                 continue
             if isinstance(v, int):
