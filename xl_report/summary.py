@@ -29,6 +29,7 @@ from .fileio import atomic_path, save_workbook
 from .findings import SEVERITY_LABELS, Finding, count
 from .report import ReportData
 from .stamp import clean_text, sheet_parts
+from .template import print_as_list
 from .workbook import set_text, write_report
 
 if TYPE_CHECKING:
@@ -262,6 +263,7 @@ def summary_book(batch: "BatchResult", year: int | None, details=None):
     for j in range(1, len(COLUMNS) + 1):
         ws.cell(r, j).font = BOLD
     ws.freeze_panes = "C4"
+    print_as_list(ws, "3:3")
     ws.auto_filter.ref = f"A3:{get_column_letter(len(COLUMNS))}{r - 1}"
     write_report(batch.rollup, wb, tables=form.TABLES, meta=False)
     for table in form.TABLES:
@@ -438,6 +440,7 @@ def _findings_sheet(wb, batch: "BatchResult", details):
         ws.column_dimensions[get_column_letter(j)].width = width
     r = 2 + _finding_count(batch, details)
     ws.freeze_panes = "A2"
+    print_as_list(ws, "1:1")
     if r > 2:
         ws.auto_filter.ref = f"A1:G{r - 1}"
     return ws

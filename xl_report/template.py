@@ -114,6 +114,17 @@ def _print_setup(ws: Worksheet, last_row: int, last_col: int, landscape: bool) -
     ws.sheet_view.showGridLines = False
 
 
+def print_as_list(ws: Worksheet, title_rows: str) -> None:
+    """A4 landscape, all columns on one page width, header rows repeated on every page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
 def _value_cell(ws: Worksheet, slot: Slot, cell: form.CellDef, slots: dict[str, Slot], *, end_col: int | None = None):
     c = ws.cell(slot.row, slot.col)
     if end_col:
@@ -394,12 +405,7 @@ def _sheet_tally(wb: Workbook, sheet: TallySheet) -> None:
             c.comment = Comment(column.note + ("（必填）" if column.required else ""), "xl_report", width=220,
                                 height=80)
     ws.freeze_panes = "A2"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.print_title_rows = "1:1"
+    print_as_list(ws, "1:1")
     ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}1"
 
 
