@@ -203,6 +203,19 @@ def test_rewriting_values_and_fingerprint_breaks_the_signature(frozen, tmp_path,
     assert runner.invoke(app, ["verify", str(path), "--keys", str(keys)]).exit_code == 1
 
 
+def test_a_signature_that_is_not_text_fails_without_a_traceback(frozen, tmp_path, keys):
+    from openpyxl.packaging.custom import IntProperty
+
+    def edit(wb):
+        _drop_props(wb, "xl_report_signature")
+        wb.custom_doc_props.append(IntProperty(name="xl_report_signature", value=5))
+
+    path = edited(frozen, tmp_path, edit)
+    r = verify_file(path, keys)
+    assert not r.ok and r.signed is False and any("没有签名" in m for m in r.messages)
+    assert runner.invoke(app, ["verify", str(path), "--keys", str(keys)]).exit_code == 1
+
+
 def test_signature_by_another_key_fails(tmp_path, keys):
     other = tmp_path / "other"
     keygen(UNIT, other)  # same unit name, a different key pair

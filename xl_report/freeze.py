@@ -173,6 +173,11 @@ def _int(value: object) -> int | None:
     return None
 
 
+def _str(value: object) -> str | None:
+    """A stored text property; anything else (a hostile or hand-edited file) counts as absent."""
+    return value if isinstance(value, str) else None
+
+
 def _get_text(props: dict, base: str) -> str | None:
     n = _int(props.get(f"{base}_parts"))
     if n is None or n > 10_000:
@@ -210,14 +215,14 @@ def read_freeze_info(wb: Workbook) -> dict | None:
     return {
         "fingerprint": fp,
         "values": values,
-        "frozen_at": props.get(P_FROZEN_AT),
-        "version": props.get(P_VERSION),
+        "frozen_at": _str(props.get(P_FROZEN_AT)),
+        "version": _str(props.get(P_VERSION)),
         "reason": _get_text(props, P_REASON),
         "forced_errors": _int(props.get(P_FORCED_ERRORS)),
         "personal_removed": _int(props.get(P_PERSONAL)),
-        "signature": props.get(P_SIGNATURE),
+        "signature": _str(props.get(P_SIGNATURE)),
         "signer": _get_text(props, P_SIGNER),
-        "key_id": props.get(P_KEY_ID),
+        "key_id": _str(props.get(P_KEY_ID)),
     }
 
 
