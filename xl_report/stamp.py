@@ -17,7 +17,6 @@ validation, comments, print setup, defined names) survives byte-for-byte by cons
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import re
 import struct
@@ -147,8 +146,8 @@ def freeze_info(view: ReportData, *, password: str | None = None, now: datetime 
     """
     from openpyxl.utils.protection import hash_password
 
-    from .freeze import freeze_properties
-    from .fingerprint import canonical_json, canonical_values, fingerprint_of_json, short
+    from .freeze import freeze_properties, stamp_line
+    from .fingerprint import canonical_json, canonical_values, fingerprint_of_json
 
     values = canonical_values(view)
     text = canonical_json(values)  # serialised once: the fingerprint and the stored values
@@ -156,8 +155,7 @@ def freeze_info(view: ReportData, *, password: str | None = None, now: datetime 
     now = now or datetime.now().astimezone()
     props = freeze_properties(values, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed,
                               canonical=text)
-    line = f"定稿：{now:%Y-%m-%d %H:%M}　指纹 {short(fp)}（可用 xl-report verify 核验，改动任何数字都会被发现）"
-    return FrozenInfo(fp, f"{now:%Y-%m-%d %H:%M:%S}", custom_xml(props), line,
+    return FrozenInfo(fp, f"{now:%Y-%m-%d %H:%M:%S}", custom_xml(props), stamp_line(fp, now),
                       hash_password(password) if password else None)
 
 
@@ -791,7 +789,3 @@ def _final_status(core: bytes) -> bytes:
     if b"contentStatus" in core:
         return core
     return core.replace(b"</cp:coreProperties>", b"<cp:contentStatus>Final</cp:contentStatus></cp:coreProperties>")
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
