@@ -139,6 +139,15 @@ def test_due_date_formats():
     assert due_date(2023, "01-31") == due_date(2023, "1月31日") == date(2024, 1, 31)
 
 
+@pytest.mark.parametrize("text", ["02-30", "13-01", "1月", "a-b"])
+def test_impossible_deadline_is_a_config_error(tmp_path, text):
+    p = _dated(tmp_path, "林西县林西镇党群服务中心", "2024年2月20日")
+    cfg = tmp_path / "xl-report.toml"
+    cfg.write_text(f'[deadlines]\nother = "{text}"\n', encoding="utf-8")
+    res = runner.invoke(app, ["audit", str(p), "--config", str(cfg)])
+    assert res.exit_code == 2 and "[deadlines]" in res.output and "Traceback" not in res.output
+
+
 # --------------------------------------------------------------------------------------------
 # Several reports, last year's report, unreadable input
 # --------------------------------------------------------------------------------------------

@@ -16,12 +16,12 @@ from .errors import InputError
 from .findings import Finding, count
 from .importer import ImportResult, import_report
 from .report import ReportData
+from .rules.plausibility import DUE_OTHER  # departments, 乡镇, 街道 (and any unit whose type the name does not reveal)
 
 # rule codes replaced by the importer's own, more precise findings for an imported report
 _IMPORTER_OWNS = {"F02", "F03", "F04"}
 _NOT_FOR_PUBLISHED = {"F13"}  # 单位类型 is a workbook field; a published report does not state it
 _SAME_CELL = {"F05", "F06", "F12"}  # reported by both: keep the importer's (it shows the printed text)
-DUE_DEFAULT = "01-31"  # departments, 乡镇, 街道 (and any unit whose type the name does not reveal)
 
 
 @dataclass
@@ -123,7 +123,7 @@ def date_findings(report: ReportData, config: dict | None = None) -> list[Findin
     if report.level is not None or report.year is None:
         return []
     table = (config or {}).get("deadlines") or {}
-    due = due_date(report.year, table.get("other", DUE_DEFAULT))
+    due = due_date(report.year, table.get("other", DUE_OTHER))
     if report.published <= due:
         return []
     return [Finding("D01", "error", f"发布日期 {report.published.isoformat()} 晚于部门、乡镇、街道年报的发布期限 "
@@ -132,7 +132,11 @@ def date_findings(report: ReportData, config: dict | None = None) -> list[Findin
 
 def due_date(year: int, text: str) -> date:
     """'01-31' or '1月31日' of the year after the report year."""
-    digits = [int(x) for x in str(text).replace("月", "-").replace("日", "").split("-") if x.strip()]
-    if len(digits) != 2:
-        raise InputError.at(f"配置 [deadlines] 的期限“{text}”格式不对，应写成 01-31 或 1月31日")
-    return date(year + 1, digits[0], digits[1])
+    bad = InputError.at(f"配置 [deadlines] 的期限“{text}”格式不对，应写成 01-31 或 1月31日")
+    parts = [x.strip() for x in str(text).replace("月", "-").replace("日", "").split("-") if x.strip()]
+    if len(parts) != 2 or not all(x.isdigit() for x in parts):
+        raise bad
+    try:
+        return date(year + 1, int(parts[0]), int(parts[1]))
+    except ValueError:  # 02-30, 13-01
+        raise bad from None
