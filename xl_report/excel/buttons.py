@@ -63,7 +63,7 @@ def _refuse_frozen(snap: BookSnapshot, what: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _fill(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
+def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     from ..fill import fill_workbook
 
     _refuse_frozen(snap, "填报")
@@ -77,20 +77,19 @@ def _fill(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
     return Outcome(Path(result.output), message)
 
 
-def _check(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
+def _check(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     from ..findings import count
     from ..rules import check_workbook, write_findings_sheet
     from ..safety import load_workbook_safely
     from ..workbook import resolve_names
 
     _refuse_frozen(snap, "校验后改写")
-    findings = list(check_workbook(src, config=_config()))
+    findings = list(check_workbook(src, config=config))
     wb = load_workbook_safely(src)
     write_findings_sheet(wb, findings)
     errors, warnings = count(findings)
     # old highlights may sit in the live book: resend every report cell's fill
-    recolor = {names for names in resolve_names(wb).values()}
-    recolor = {(sheet, coord.split(":")[0]) for sheet, coord in recolor if ":" not in coord}
+    recolor = {(sheet, coord) for sheet, coord in resolve_names(wb).values() if ":" not in coord}
     if not findings:
         message = "校验通过：没有发现问题。可以点击“定稿”。"
     else:
@@ -99,20 +98,20 @@ def _check(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
     return Outcome(src, message, recolor=recolor, activate=form.SHEET_FINDINGS, after_wb=wb)
 
 
-def _freeze_password() -> str:
+def _freeze_password(config: dict) -> str:
     from ..freeze import freeze_password
 
-    return freeze_password(None, _config()) or ""
+    return freeze_password(None, config) or ""
 
 
-def _freeze(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
+def _freeze(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     from ..freeze import freeze_file
     from ..fingerprint import short
 
     _refuse_frozen(snap, "定稿")
-    password = _freeze_password()
+    password = _freeze_password(config)
     result = freeze_file(src, work / "after.xlsx", password=password or None, keep_personal=True,
-                         config=_config())
+                         config=config)
     # what openpyxl stores but a live book can only get through VBA: document properties, protection
     wb = load_workbook(result.output)
     macros = [(SET_PROP_SUB, (p.name, _prop_kind(p.value), _prop_text(p.value))) for p in wb.custom_doc_props]
@@ -132,24 +131,24 @@ def _prop_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _send(snap: BookSnapshot, src: Path, work: Path) -> Outcome:
+def _send(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     from ..freeze import freeze_file
     from ..mail import send_files
 
     if not snap.frozen:
         raise XlReportError("请先点击“定稿”，保存工作簿后再上报。")
     deliverable = work / f"{_safe_stem(snap.name)}-定稿.xlsx"
-    result = freeze_file(src, deliverable, password=_freeze_password() or None, config=_config())
+    result = freeze_file(src, deliverable, password=_freeze_password(config) or None, config=config)
     if result.fingerprint != str(snap.value("meta_fingerprint")).strip():
         raise XlReportError("定稿后表中的数字被改动过（指纹不一致），不能上报。请在定稿前的工作簿上修改后重新定稿。")
-    report = send_files([deliverable], _config())
+    report = send_files([deliverable], config)
     lines = [o.message for o in report.sent + report.queued + report.skipped + report.failed] + list(report.notes)
     if not report.ok:
         raise XlReportError("上报失败：\n" + "\n".join(lines))
     return Outcome(src, "上报完成。\n" + "\n".join(lines))
 
 
-BUTTONS: dict[str, Callable[[BookSnapshot, Path, Path], Outcome]] = {
+BUTTONS: dict[str, Callable[[BookSnapshot, Path, Path, dict], Outcome]] = {
     "fill": _fill, "check": _check, "freeze": _freeze, "send": _send,
 }
 
@@ -190,7 +189,8 @@ def plan(book, button: str) -> tuple[writeback.Plan, Outcome]:
         work = Path(tmp)
         src = work / f"{_safe_stem(snap.name)}.xlsx"
         save_workbook(before_wb, src)
-        outcome = BUTTONS[button](snap, src, work)
+        config = {} if button == "fill" else _config()  # read once per press; 填报 needs none
+        outcome = BUTTONS[button](snap, src, work, config)
         after = outcome.after_wb if outcome.after_wb is not None else load_workbook(outcome.after)
         # the overlay in memory is exactly what was saved to ``src``: no need to parse it again
         return writeback.diff(before_wb, after, recolor=outcome.recolor), outcome
