@@ -72,3 +72,32 @@ def test_meta(field, value, code):
     r.locations["meta_" + field] = ("说明", "B15")
     (f,) = check(r)
     assert f.code == code and f.name == "meta_" + field and f.cell == "B15"
+
+
+def test_hostile_sum_ranges_are_read_fast_without_creating_cells():
+    """=SUM over a whole sheet must not make openpyxl create millions of cells (it took minutes);
+    nested SUMs fanning out past the budget stay an uncheckable formula (F06), never a hang."""
+    import time
+
+    from xl_report.template import build_template
+    from xl_report.workbook import read_report, resolve_names
+
+    wb = build_template()
+    names = resolve_names(wb)
+    sheet, a1 = names["t3_new_person"]
+    ws = wb[sheet]
+    ws[a1].value = "=SUM(AA1:AZ1048576)"
+    ws["AA3"].value = 7
+    sheet, fan = names["t3_carried_in_person"]
+    wb[sheet][fan].value = "=SUM(BA1:BA400)"
+    for r in range(1, 401):
+        ws.cell(r, 53).value = "=SUM(BB1:BB400)"  # BA -> 400 cells of 400 each: 160,000 > budget
+        ws.cell(r, 54).value = 1
+    before = len(ws._cells)
+    t = time.perf_counter()
+    report = read_report(wb)
+    assert time.perf_counter() - t < 2
+    assert len(ws._cells) == before
+    assert report.values["t3_new_person"] == 7
+    assert report.values["t3_carried_in_person"] == "=SUM(BA1:BA400)"
+    assert [f.code for f in check(report) if f.name == "t3_carried_in_person"] == ["F06"]

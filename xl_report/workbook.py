@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime
 from pathlib import Path
 
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -61,10 +61,15 @@ class _Unsupported(Exception):
     pass
 
 
-def evaluate(ws: Worksheet, formula: str, depth: int = 0) -> float | int:
-    """Evaluate a small SUM/+/- formula on ``ws``. Raises _Unsupported for anything else."""
+MAX_FORMULA_CELLS = 100_000  # cells one formula may look at, nested formulas included (hostile files)
+
+
+def evaluate(ws: Worksheet, formula: str, depth: int = 0, budget: list[int] | None = None) -> float | int:
+    """Evaluate a small SUM/+/- formula on ``ws``. Raises _Unsupported for anything else, and for a
+    formula that would look at more than MAX_FORMULA_CELLS cells (nested SUMs over big ranges)."""
     if depth > 5:
         raise _Unsupported(formula)
+    budget = [MAX_FORMULA_CELLS] if budget is None else budget
     text = formula[1:] if formula.startswith("=") else formula
     tokens, pos = [], 0
     while pos < len(text.rstrip()):
@@ -91,7 +96,7 @@ def evaluate(ws: Worksheet, formula: str, depth: int = 0) -> float | int:
                 raise _Unsupported(formula)
             sign = -1 if tok == "-" else 1
         else:
-            term = float(tok) if tok[0].isdigit() else _range_sum(ws, tok, depth)
+            term = float(tok) if tok[0].isdigit() else _range_sum(ws, tok, depth, budget)
             total += (sum_sign if sum_sign is not None else sign) * term
             sign = 1
     if sum_sign is not None:
@@ -99,17 +104,29 @@ def evaluate(ws: Worksheet, formula: str, depth: int = 0) -> float | int:
     return int(total) if total.is_integer() else round(total, 4)
 
 
-def _range_sum(ws: Worksheet, ref: str, depth: int) -> float:
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
+def _range_sum(ws: Worksheet, ref: str, depth: int, budget: list[int]) -> float:
     total = 0.0
-    for row in ws.iter_rows(min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col):
-        for c in row:
-            v = c.value
-            if isinstance(v, str) and v.startswith("=") and c.data_type == "f":
-                v = evaluate(ws, v, depth + 1)
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
-                total += v
+    for c in _range_cells(ws, *range_boundaries(ref), budget):
+        v = c.value
+        if isinstance(v, str) and v.startswith("=") and c.data_type == "f":
+            v = evaluate(ws, v, depth + 1, budget)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            total += v
     return total
+
+
+def _range_cells(ws: Worksheet, min_col: int, min_row: int, max_col: int, max_row: int, budget: list[int]):
+    """The cells of the range that exist, row by row. Never creates cells (ws.iter_rows would: a hostile
+    =SUM(A1:XFD1048576) took minutes and gigabytes); a big range scans the existing cells instead."""
+    cells = ws._cells  # (row, col) -> Cell
+    area = (max_col - min_col + 1) * (max_row - min_row + 1)
+    budget[0] -= min(area, len(cells))
+    if budget[0] < 0:
+        raise _Unsupported(f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}")
+    if area <= len(cells):
+        found = (cells.get((r, col)) for r in range(min_row, max_row + 1) for col in range(min_col, max_col + 1))
+        return [c for c in found if c is not None]
+    return [c for (r, col), c in sorted(cells.items()) if min_row <= r <= max_row and min_col <= col <= max_col]
 
 
 def sum_formula(coords: list[str]) -> str:
