@@ -85,3 +85,14 @@ def test_d01_publication_deadline(level, published, late):
 def test_d01_deadline_configurable():
     r = clean_report(published=date(2025, 2, 10))
     assert check(r, config={"deadlines": {"other": "02-28"}}) == []
+
+
+def test_a05_tally_sum_counts_only_the_report_year():
+    """A tally kept over several years: the 元 total compared with the cell is the report year's (as fill counts)."""
+    r = clean_report()
+    r.values["t2_fees_amount"] = 350
+    fees = pd.DataFrame({"收费项目": ["复印", "工本", "旧"], "收费日期": [date(r.year, 3, 1), date(r.year, 5, 1),
+                                                             date(r.year - 1, 5, 1)],
+                         "金额（元）": [200.0, 150.0, 90.0], "_row": [2, 3, 4]})
+    (f,) = check(r, tally=Tally(fees=fees))
+    assert f.code == "A05" and "350 元" in f.message

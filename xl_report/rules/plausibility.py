@@ -13,6 +13,7 @@ from .common import cell_finding, finding, fmt, label, total
 RULE_NAMES = tuple(f"t2_rules_{m}" for m, _ in form.T2_BLOCKS[0].measures)
 FEE_NAME = "t2_fees_amount"
 FEE_YUAN_HEADER = next(c.header for c in FEES.columns if c.kind == "number")
+FEE_DATE_HEADER = next(c.header for c in FEES.columns if c.kind == "date")
 # 万元 above which a fee is more likely 元 typed into the 万元 cell (config: [rules] fee_limit_wan).
 FEE_LIMIT_LOCAL = 1000  # 乡镇、街道、县级部门 …
 FEE_LIMIT_GOVERNMENT = 100000  # 县级以上人民政府、有规章制定权的机关
@@ -46,7 +47,9 @@ def check_fee_unit(report: ReportData, tally=None, config: dict | None = None) -
     limit = ((config or {}).get("rules") or {}).get("fee_limit_wan") or (FEE_LIMIT_GOVERNMENT if big else FEE_LIMIT_LOCAL)
     fees = tally.columns(FEES.key) if tally is not None else None
     if fees is not None and fees.get(FEE_YUAN_HEADER):
-        yuan = total(float(v) for v in fees[FEE_YUAN_HEADER] if v == v and v is not None)
+        days = fees.get(FEE_DATE_HEADER) or [None] * len(fees[FEE_YUAN_HEADER])
+        yuan = total(float(v) for v, day in zip(fees[FEE_YUAN_HEADER], days)  # the report year's fees, as fill counts
+                     if v == v and v is not None and (report.year is None or getattr(day, "year", None) == report.year))
         if yuan and abs(amount - yuan) < 0.005 and abs(amount - yuan / 10000) >= 0.005:
             return [cell_finding("A05", f"{label(FEE_NAME)}：填了 {fmt(amount)}，与{FEES.name}合计 {fmt(yuan)} 元相同；"
                                         f"单位是万元，应填 {fmt(total([yuan / 10000]))}", report, FEE_NAME)]
