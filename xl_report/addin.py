@@ -325,12 +325,12 @@ def write_addin(output: Path | str, xlsm: Path | str | None = None, macros_dir: 
     output = Path(output)
     if output.suffix.lower() != ".xlam":
         raise InputError.at("加载项文件名必须以 .xlam 结尾", file=str(output))
+    xlsm = Path(xlsm) if xlsm is not None else None
+    if xlsm is not None and xlsm.suffix.lower() != ".xlsm":  # both names checked before the slow builds
+        raise InputError.at("带按钮的模板文件名必须以 .xlsm 结尾", file=str(xlsm))
     written = [output]
     data = build_addin_bytes(macros_dir)
     if xlsm is not None:
-        xlsm = Path(xlsm)
-        if xlsm.suffix.lower() != ".xlsm":
-            raise InputError.at("带按钮的模板文件名必须以 .xlsm 结尾", file=str(xlsm))
         xlsm_data = build_xlsm_bytes(macros_dir)
         write_bytes_atomic(xlsm, xlsm_data)
         written.append(xlsm)
