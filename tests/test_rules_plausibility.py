@@ -96,3 +96,19 @@ def test_a05_tally_sum_counts_only_the_report_year():
                          "金额（元）": [200.0, 150.0, 90.0], "_row": [2, 3, 4]})
     (f,) = check(r, tally=Tally(fees=fees))
     assert f.code == "A05" and "350 元" in f.message
+
+
+@pytest.mark.parametrize("config", [{"deadlines": {"other": "02-30"}}, {"deadlines": {"other": "1月"}},
+                                    {"rules": {"fee_limit_wan": "1000"}}, {"rules": {"fee_limit_wan": -1}}])
+def test_bad_config_values_are_input_errors_not_tracebacks(config):
+    from xl_report.errors import InputError
+
+    with pytest.raises(InputError, match=r"\[(deadlines|rules)\]"):
+        check(clean_report(), config=config)
+
+
+def test_deadline_may_be_written_in_chinese():
+    r = clean_report()
+    r.published = date(r.year + 1, 2, 1)
+    assert [f.code for f in check(r, config={"deadlines": {"other": "1月31日"}})] == ["D01"]
+    assert check(r, config={"deadlines": {"other": "2月1日"}}) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from .. import form
+from ..errors import InputError
 from ..findings import Finding
 from ..report import ReportData
 from ..tally_schema import FEES
@@ -38,13 +39,21 @@ def check_rules_power(report: ReportData) -> list[Finding]:
                                 f"本单位的文件请计入行政规范性文件", report, nonzero[0], RULE_NAMES)]
 
 
+def _fee_limit(config: dict | None) -> float | None:
+    value = ((config or {}).get("rules") or {}).get("fee_limit_wan")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+        raise InputError.at(f"配置 [rules] 的 fee_limit_wan“{value}”不对，应为以万元计的数字，如 fee_limit_wan = 1000",
+                            file=(config or {}).get("_path"))
+    return value
+
+
 def check_fee_unit(report: ReportData, tally=None, config: dict | None = None) -> list[Finding]:
     amount = report.number(FEE_NAME)
     if not amount:
         return []
     level = unit_level(report)
     big = level is not None and (level.can_make_rules or level.county_or_above_government)
-    limit = ((config or {}).get("rules") or {}).get("fee_limit_wan") or (FEE_LIMIT_GOVERNMENT if big else FEE_LIMIT_LOCAL)
+    limit = _fee_limit(config) or (FEE_LIMIT_GOVERNMENT if big else FEE_LIMIT_LOCAL)
     fees = tally.columns(FEES.key) if tally is not None else None
     if fees is not None and fees.get(FEE_YUAN_HEADER):
         days = fees.get(FEE_DATE_HEADER) or [None] * len(fees[FEE_YUAN_HEADER])
@@ -74,18 +83,15 @@ def check_same_as_last_year(report: ReportData, previous: ReportData | None) -> 
                            f"（{previous.year or '?'}年）报告完全相同，是否沿用了去年的数据？")]
 
 
-def _due(year: int, text: str) -> date:
-    month, day = (int(x) for x in str(text).split("-"))
-    return date(year + 1, month, day)
-
-
 def check_published(report: ReportData, config: dict | None = None) -> list[Finding]:
     level = unit_level(report)
     if report.published is None or report.year is None or level is None:
         return []
     table = (config or {}).get("deadlines") or {}
     government = level.county_or_above_government
-    due = _due(report.year, table.get("government", DUE_GOVERNMENT) if government else table.get("other", DUE_OTHER))
+    from ..audit import due_date  # the one parser of [deadlines] texts (a bad one: Chinese message, exit 2)
+
+    due = due_date(report.year, table.get("government", DUE_GOVERNMENT) if government else table.get("other", DUE_OTHER))
     if report.published <= due:
         return []
     days = (report.published - due).days
