@@ -55,7 +55,7 @@ HELP_TEXT = """政务公开年报工具（xl_report）
 "SERVER_URL","http://县服务器地址:8000"
 "AUTH","Bearer 县里提供的令牌"
 使用 WPS 的单位请用命令行 xl-report。问题请联系县信息中心。"""
-TITLE_TEXT = "政务公开年报"
+TITLE_TEXT = TAB_LABEL  # the help box and the buttons' message boxes carry the tab's name
 
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"

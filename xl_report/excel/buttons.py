@@ -17,6 +17,7 @@ from typing import Callable
 from openpyxl import load_workbook
 
 from .. import form
+from ..addin import TITLE_TEXT as TITLE
 from ..config import load_config
 from ..errors import XlReportError
 from ..fileio import save_workbook
@@ -25,7 +26,6 @@ from .snapshot import BookSnapshot, read_book, to_workbook
 
 log = logging.getLogger(__name__)
 
-TITLE = "政务公开年报"
 MSGBOX_LIMIT = 900  # MsgBox shows at most 1024 characters
 # VBA Subs shipped in macros/XlReport.bas, called back through runMacro (they take the workbook first).
 PROTECT_SUB = "XlReport_Protect"
