@@ -208,6 +208,13 @@ def test_duplicate_unit_names_fail_the_second(tmp_path):
     assert "重复" in next(u.reason for u in res.units if u.status == STATUS_FAILED)
 
 
+def test_a_unit_named_like_the_summary_is_not_overwritten_by_it(tmp_path):
+    indir = tmp_path / "in"
+    unit(indir, "汇总", 1, file="a.xlsx")
+    res = run_batch(indir, tmp_path / "out", jobs=1, progress=False)
+    assert res.units[0].status == STATUS_FAILED and "汇总.xlsx" in res.units[0].reason
+
+
 def test_duplicate_names_across_workers_name_the_holder(tmp_path):
     indir = tmp_path / "in"
     for i, file in enumerate(("a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx")):

@@ -664,7 +664,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
 
     ``progress``: a callback called with each finished unit (the CLI draws its bar with it).
     """
-    from .summary import UnitDetails, write_summary
+    from .summary import SUMMARY_FILE, UnitDetails, write_summary
 
     t0 = time.perf_counter()
     indir, outdir = Path(indir), Path(outdir)
@@ -679,6 +679,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
     claims = _state(outdir) / "claims"
     shutil.rmtree(claims, ignore_errors=True)
     claims.mkdir(parents=True)
+    _claim(outdir, Path(SUMMARY_FILE).stem, SUMMARY_FILE)  # a unit called 汇总 must not be overwritten by it
     (_state(outdir) / "units").mkdir(parents=True, exist_ok=True)
     if freeze and password is None:
         from .freeze import freeze_password
