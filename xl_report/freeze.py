@@ -255,14 +255,11 @@ def _run_check(path: Path, config: dict | None) -> list[Finding]:
 
 
 def _check_book(wb: Workbook) -> list[Finding]:
-    """Findings for an in-memory workbook (report, narrative and the tally sheets it carries)."""
-    from . import rules
+    """Findings for an in-memory workbook: report and narrative (freeze_file's check also reads the tally)."""
+    from .rules import check
 
-    book_check = getattr(rules, "check_book", None)
-    if book_check is not None:
-        return list(book_check(wb))
     report = read_report(wb)
-    return list(rules.check(report, narrative=report.narrative))
+    return list(check(report, narrative=report.narrative))
 
 
 def freeze_file(path: Path | str, output: Path | str | None = None, password: str | None = None,
