@@ -99,3 +99,22 @@ def test_f07_text_only_mentions_other_years():
     (f,) = run("2023年，我镇政务公开工作……", "2022年工作中存在问题的改进情况")
     assert f.code == "F07" and "2022年、2023年" in f.message
     assert run("2024年，我镇……", "2023年工作中存在问题的改进情况") == []
+
+
+def test_narrative_name_on_a_single_cell_reads_and_writes():
+    """A workbook whose 正文 names point at one cell each (hand-made, older layout) is written and read alike."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    from xl_report import form
+    from xl_report.template import build_template
+    from xl_report.workbook import read_narrative, resolve_names, write_narrative
+
+    wb = build_template()
+    key, name = next(iter(form.NARRATIVE_NAMES.items()))
+    sheet, coord = resolve_names(wb)[name]
+    first = coord.split(":")[0]
+    del wb.defined_names[name]
+    wb.defined_names[name] = DefinedName(name, attr_text=f"'{sheet}'!${first[0]}${first[1:]}")
+    write_narrative(wb, {key: ["第一段。", "第二段。"]})
+    assert wb[sheet][first].value == "第一段。\n第二段。"
+    assert read_narrative(wb)[key] == ["第一段。\n第二段。"]

@@ -193,18 +193,25 @@ def read_narrative(wb: Workbook, names: dict[str, tuple[str, str]] | None = None
     names = names if names is not None else resolve_names(wb)
     out: dict[str, list[str]] = {}
     for key, name in form.NARRATIVE_NAMES.items():
-        if name not in names or names[name][0] not in wb.sheetnames:
+        found = _narrative_cells(wb, names, name)
+        if found is None:
             continue
-        sheet, coord = names[name]
-        ws = wb[sheet]
         paras = []
-        for row in ws[coord] if ":" in coord else ((ws[coord],),):
-            for c in row:
-                if c.value is not None and str(c.value).strip():
-                    text = str(c.value).strip()
-                    paras.append((c.coordinate, text) if cells else text)
+        for c in found:
+            if c.value is not None and str(c.value).strip():
+                text = str(c.value).strip()
+                paras.append((c.coordinate, text) if cells else text)
         out[key] = paras
     return out
+
+
+def _narrative_cells(wb: Workbook, names: dict[str, tuple[str, str]], name: str) -> list | None:
+    """The cells of a narrative name (one paragraph each; a single cell or a range), None when absent."""
+    if name not in names or names[name][0] not in wb.sheetnames:
+        return None
+    sheet, coord = names[name]
+    ws = wb[sheet]
+    return [c for row in ws[coord] for c in row] if ":" in coord else [ws[coord]]
 
 
 def read_report_file(path: Path | str) -> ReportData:
@@ -306,11 +313,9 @@ def write_report(data: ReportData, wb: Workbook, *, tables: tuple[str, ...] | No
 def write_narrative(wb: Workbook, narrative: dict[str, list[str]], names=None) -> None:
     names = names if names is not None else resolve_names(wb)
     for key, paras in narrative.items():
-        name = form.NARRATIVE_NAMES.get(key)
-        if not name or name not in names:
+        cells = _narrative_cells(wb, names, form.NARRATIVE_NAMES.get(key))
+        if not cells:
             continue
-        sheet, coord = names[name]
-        cells = [c for row in wb[sheet][coord] for c in row]
         if len(paras) > len(cells):  # more paragraphs than rows: join the overflow into the last cell
             paras = paras[: len(cells) - 1] + ["\n".join(paras[len(cells) - 1:])]
         for i, c in enumerate(cells):
