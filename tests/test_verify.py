@@ -272,6 +272,7 @@ def test_keygen_private_key_mode_and_safe_names(tmp_path):
     for bad in ("", "..", " / "):
         with pytest.raises(InputError):
             safe_unit_name(bad)
+    assert safe_unit_name("CON") == "_CON"  # the same file-name rule as batch outputs (no Windows device names)
     run = runner.invoke(app, ["keygen", "某某县财政局", "-d", str(tmp_path / "cli")])
     assert run.exit_code == 0 and "私钥" in run.output
     assert stat.S_IMODE(os.stat(tmp_path / "cli" / "某某县财政局.key").st_mode) == 0o600

@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 
 from . import __version__, form
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, XlReportError
-from .fileio import atomic_path, write_bytes_atomic
+from .fileio import atomic_path, unit_file_name, write_bytes_atomic
 from .findings import Finding, count
 from .freeze import FROZEN_SUFFIX
 from .report import ReportData
@@ -47,7 +47,6 @@ HEADLINES: dict[str, tuple[str, ...]] = {
     "复议": (form.PLACEHOLDERS["行政复议"],),
     "诉讼": (form.PLACEHOLDERS["直接起诉"], form.PLACEHOLDERS["复议后起诉"]),
 }
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
 
 # --------------------------------------------------------------------------------------------
@@ -126,21 +125,6 @@ class BatchResult:
 # --------------------------------------------------------------------------------------------
 # Names
 # --------------------------------------------------------------------------------------------
-
-
-def unit_file_name(unit: str | None, fallback: str = "未命名单位") -> str:
-    """A unit name usable as a file name everywhere: no separators, traversal, control or format
-    characters (e.g. right-to-left overrides), no Windows device names; at most 80 characters."""
-    text = unicodedata.normalize("NFC", unit or "")
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
-    text = re.sub(r'[/\\:*?"<>|]', "_", text)
-    text = re.sub(r"\s+", " ", text).strip(" ._")
-    text = text[:80].strip(" ._")
-    if not text:
-        text = fallback
-    if text.split(".")[0].strip().upper() in _RESERVED:
-        text = "_" + text
-    return text
 
 
 def display_name(unit: str | None) -> str | None:

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 import zipfile
 from contextlib import contextmanager
 from datetime import datetime
@@ -130,6 +131,25 @@ def output_path(input_path: Path, suffix: str, output: Path | None) -> Path:
         bak = backup_path(input_path)
         shutil.copy2(input_path, bak)
     return out
+
+
+# Windows device names: not usable as a file name, whatever the extension
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def unit_file_name(unit: str | None, fallback: str = "未命名单位") -> str:
+    """A unit name usable as a file name everywhere: no separators, traversal, control or format
+    characters (e.g. right-to-left overrides), no Windows device names; at most 80 characters."""
+    text = unicodedata.normalize("NFC", unit or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp"))
+    text = re.sub(r'[/\\:*?"<>|]', "_", text)
+    text = re.sub(r"\s+", " ", text).strip(" ._")
+    text = text[:80].strip(" ._")
+    if not text:
+        text = fallback
+    if text.split(".")[0].strip().upper() in _RESERVED:
+        text = "_" + text
+    return text
 
 
 def ensure_readable(path: Path | str) -> Path:

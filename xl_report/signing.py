@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import re
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -16,19 +15,19 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .errors import InputError
+from .fileio import unit_file_name
 
 SIGNED_PREFIX = b"xl_report freeze v1\n"
 PRIVATE_SUFFIX = ".key"
 PUBLIC_SUFFIX = ".pub"
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
 def safe_unit_name(unit: str | None) -> str:
-    """A unit name usable as a file name on Windows and Linux: no separators, no traversal."""
-    name = _UNSAFE.sub("_", (unit or "").strip()).strip(" .")
-    if not name or set(name) == {"_"}:
+    """The key files' base name: :func:`xl_report.fileio.unit_file_name`, refusing a name with nothing left."""
+    name = unit_file_name(unit, fallback="")
+    if not name:
         raise InputError.at(f"单位名称“{unit or ''}”不能用作密钥文件名，请填写单位全称")
-    return name[:120]
+    return name
 
 
 def _message(fp: str) -> bytes:
