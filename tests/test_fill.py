@@ -129,6 +129,14 @@ def test_fill_book_in_memory_keeps_hand_typed_text(tmp_path):
     assert res.report.values[T3("total", "total")] == 2
 
 
+def test_fill_book_without_the_readme_sheet_writes_the_tables(tmp_path):
+    """A clerk deleted 说明 (its names remain): the tables are still filled, the year just has no cell."""
+    wb = openpyxl.load_workbook(make_tally_workbook(tmp_path / "t.xlsx"))
+    wb.remove(wb[form.SHEET_README])
+    res = fill_book(wb, tally_from_rows(requests=REQUESTS), 2023)
+    assert res.tables == ("表三",) and res.report.values[T3("total", "total")] == 2
+
+
 # --------------------------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------------------------

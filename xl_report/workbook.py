@@ -299,8 +299,8 @@ def write_report(data: ReportData, wb: Workbook, *, tables: tuple[str, ...] | No
     if meta:
         for field, value in (("meta_unit", data.unit), ("meta_year", data.year), ("meta_contact", data.contact),
                              ("meta_level", data.level), ("meta_published", data.published)):
-            if value is not None and field in names:
-                c = _cell(wb, names, field)
+            c = _cell(wb, names, field) if value is not None and field in names else None
+            if c is not None:
                 if isinstance(value, str):
                     set_text(c, value)
                 else:
