@@ -120,8 +120,15 @@ def save_workbook(wb, target: Path | str, *, deterministic: bool = False,
 
 
 def backup_path(path: Path) -> Path:
+    """A backup name that is not taken yet: a second backup within the same second must not replace
+    the first (which may be the only copy of the original)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return path.with_name(f"{path.stem}.备份-{stamp}{path.suffix}")
+    bak = path.with_name(f"{path.stem}.备份-{stamp}{path.suffix}")
+    n = 1
+    while bak.exists():
+        n += 1
+        bak = path.with_name(f"{path.stem}.备份-{stamp}-{n}{path.suffix}")
+    return bak
 
 
 def output_path(input_path: Path, suffix: str, output: Path | None) -> Path:
