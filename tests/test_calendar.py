@@ -90,3 +90,17 @@ def test_override_can_correct_a_known_year():
 def test_bad_config_date_is_an_input_error():
     with pytest.raises(InputError, match="extra_holidays"):
         calendar_from_config({"calendar": {"extra_holidays": ["2027-13-01"]}, "_path": "xl-report.toml"})
+
+
+@pytest.mark.parametrize("table, words", [(5, "[calendar]"), ({"extra_holidays": 5}, "日期列表"),
+                                          ({"extra_workdays": ["x"]}, "“x”不是日期")])
+def test_misshapen_calendar_config_is_an_input_error(table, words):
+    with pytest.raises(InputError) as e:
+        calendar_from_config({"calendar": table, "_path": "xl-report.toml"})
+    assert words in str(e.value)
+
+
+def test_one_date_without_brackets_is_accepted():
+    day = next(d for d in (date(PACKAGE_YEARS[-1] + 1, 1, i) for i in range(1, 8)) if d.weekday() < 5)
+    cal = calendar_from_config({"calendar": {"extra_holidays": day.isoformat()}})
+    assert not cal.is_workday(day) and cal.is_workday(day + timedelta(days=7))

@@ -103,17 +103,20 @@ class WorkCalendar:
 
 
 def _dates(values, key: str, source: str | None) -> tuple[date, ...]:
+    if isinstance(values, (str, date)):
+        values = [values]  # one date written without the list brackets
+    if not isinstance(values, (list, tuple, type(None))):
+        raise InputError.at(f"[calendar] {key} 应为日期列表，如 {key} = [\"2027-01-01\"]", file=source)
     out = []
-    for v in values or ():
-        if isinstance(v, datetime):
-            v = v.date()
+    for raw in values or ():
+        v = raw.date() if isinstance(raw, datetime) else raw
         if isinstance(v, str):
             try:
                 v = date.fromisoformat(v.strip())
             except ValueError:
                 v = None
         if not isinstance(v, date):
-            raise InputError.at(f"[calendar] {key} 中的“{v}”不是日期，请写成 \"2027-01-01\" 的形式", file=source)
+            raise InputError.at(f"[calendar] {key} 中的“{raw}”不是日期，请写成 \"2027-01-01\" 的形式", file=source)
         out.append(v)
     return tuple(sorted(out))
 
@@ -128,6 +131,8 @@ def calendar_from_config(config: dict | None = None) -> WorkCalendar:
     config = config or {}
     table = config.get("calendar") or {}
     source = config.get("_path")
+    if not isinstance(table, dict):
+        raise InputError.at("配置文件中的 calendar 应为一节 [calendar]（含 extra_holidays、extra_workdays）", file=source)
     return _cached(_dates(table.get("extra_holidays"), "extra_holidays", source),
                    _dates(table.get("extra_workdays"), "extra_workdays", source))
 
