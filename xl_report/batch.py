@@ -414,7 +414,7 @@ class Options:
     outdir: str
     year: int | None = None
     freeze: bool = False
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # a secret: never in a repr or a log
     config: dict | None = None
     now: str | None = None  # ISO time of the run: every unit frozen in one run shares it
     options_key: str = ""  # what a unit's result depends on besides its input (see input_key)
