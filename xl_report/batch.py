@@ -210,12 +210,13 @@ def load_previous(prevdir: Path | str) -> dict[str, dict]:
         known.add(rec.file)
         if path.is_file() and _sha256(path.read_bytes()) == rec.output_hash:
             out[_match_key(rec.unit)] = {"unit": rec.unit, "year": rec.year, "values": rec.values}
+    from .summary import SUMMARY_FILE
     from .workbook import read_report_file
 
     for path in sorted(prevdir.glob("*.xlsx")):
         if path.name in known and _match_key(path.stem.removesuffix(FROZEN_SUFFIX)) in out or \
-                path.name.startswith(("~$", ".")):
-            continue
+                path.name.startswith(("~$", ".")) or path.name == SUMMARY_FILE:
+            continue  # the summary holds no unit's report: not worth parsing
         try:
             rep = read_report_file(path)
         except XlReportError:
