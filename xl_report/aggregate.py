@@ -32,15 +32,15 @@ AMOUNT_DECIMALS = 4
 _APPLICANT_COL = {label: key for key, label, _ in form.T3_COLUMNS if key != "total"}
 _DOC_ITEM = {label: key for key, label in form.T2_BLOCKS[0].items}
 _DECISION_ITEM = {label: key for block in form.T2_BLOCKS[1:3] for key, label in block.items}
-_FEE_CELL = f"t2_{form.T2_BLOCKS[3].items[0][0]}_{form.T2_BLOCKS[3].measures[0][0]}"
+_FEE_CELL = form.t2(form.T2_BLOCKS[3].items[0][0], form.T2_BLOCKS[3].measures[0][0])
 _CASE_GROUP = dict(zip(CASE_CATEGORIES, (g for g, _ in form.T4_GROUPS)))
 _CASE_OUTCOME = {label: key for key, label in form.T4_OUTCOMES}
 
 # which cells each tally sheet owns
 _SHEET_CELLS: dict[str, tuple[str, ...]] = {
     REQUESTS.key: tuple(c.name for c in form.CELLS if c.table == "表三"),
-    DOCUMENTS.key: tuple(f"t2_{item}_{m}" for item, _ in form.T2_BLOCKS[0].items for m, _ in form.T2_BLOCKS[0].measures),
-    DECISIONS.key: tuple(f"t2_{item}_decisions" for item in _DECISION_ITEM.values()),
+    DOCUMENTS.key: tuple(form.t2(item, m) for item, _ in form.T2_BLOCKS[0].items for m, _ in form.T2_BLOCKS[0].measures),
+    DECISIONS.key: tuple(form.t2(item, "decisions") for item in _DECISION_ITEM.values()),
     FEES.key: (_FEE_CELL,),
     CASES.key: tuple(c.name for c in form.CELLS if c.table == "表四"),
 }
@@ -138,17 +138,17 @@ def _documents(df, start: date, end: date, out: dict) -> None:
     for kind, issued, repealed in zip(df["类别"], df["印发日期"], df["废止日期"]):
         item = _DOC_ITEM[kind]
         if start <= issued <= end:
-            out[f"t2_{item}_issued"] += 1
+            out[form.t2(item, "issued")] += 1
         if repealed is not None and start <= repealed <= end:
-            out[f"t2_{item}_repealed"] += 1
+            out[form.t2(item, "repealed")] += 1
         if issued <= end and (repealed is None or repealed > end):
-            out[f"t2_{item}_in_force"] += 1
+            out[form.t2(item, "in_force")] += 1
 
 
 def _decisions(df, start: date, end: date, out: dict) -> None:
     for kind, day, count in zip(df["类别"], df["决定日期"], df["数量"]):
         if start <= day <= end:
-            out[f"t2_{_DECISION_ITEM[kind]}_decisions"] += 1 if count is None else count
+            out[form.t2(_DECISION_ITEM[kind], "decisions")] += 1 if count is None else count
 
 
 def _fees(df, start: date, end: date, out: dict) -> None:

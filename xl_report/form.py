@@ -305,7 +305,7 @@ def _build_cells() -> tuple[CellDef, ...]:
             for measure, measure_label in block.measures:
                 cells.append(
                     CellDef(
-                        f"t2_{item}_{measure}",
+                        t2(item, measure),
                         "表二",
                         item,
                         measure,
@@ -350,6 +350,10 @@ CELL_BY_NAME: dict[str, CellDef] = {c.name: c for c in CELLS}
 CELL_NAMES: tuple[str, ...] = tuple(c.name for c in CELLS)
 TABLES: tuple[str, ...] = ("表二", "表三", "表四")
 TABLE_TITLES = {"表二": T2_TITLE, "表三": T3_TITLE, "表四": T4_TITLE}
+
+
+def t2(item: str, measure: str) -> str:
+    return f"t2_{item}_{measure}"
 
 
 def t3(row: str, col: str) -> str:

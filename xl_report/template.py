@@ -161,7 +161,7 @@ def _sheet_t2(wb: Workbook, slots: dict[str, Slot]) -> None:
         for item, label in block.items:
             _put(ws, r, 1, label)
             for j, (measure, _) in enumerate(block.measures):
-                cell = form.CELL_BY_NAME[f"t2_{item}_{measure}"]
+                cell = form.CELL_BY_NAME[form.t2(item, measure)]
                 _value_cell(ws, Slot(ws.title, r, 2 + j), cell, slots, end_col=ncols if single else None)
             r += 1
     ws.column_dimensions["A"].width = 24

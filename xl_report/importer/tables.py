@@ -189,7 +189,7 @@ def read_t2(tokens: list[Token]) -> TableRead:
     for row in rows:
         block = measures[row.target]
         label = dict(block.items)[row.target]
-        cells = [f"t2_{row.target}_{m}" for m, _ in block.measures]
+        cells = [form.t2(row.target, m) for m, _ in block.measures]
         if row.target in seen:
             out.problem("F02", table, f"表二“{label}”行重复出现，只导入第一行", names=tuple(cells))
             continue
@@ -204,7 +204,7 @@ def read_t2(tokens: list[Token]) -> TableRead:
     for block in form.T2_BLOCKS:
         for item, label in block.items:
             if item not in seen:
-                cells = tuple(f"t2_{item}_{m}" for m, _ in block.measures)
+                cells = tuple(form.t2(item, m) for m, _ in block.measures)
                 out.missing.extend(cells)
                 out.problem("F02", table, f"表二缺少“{label}”行（{block.caption}），未导入", names=cells)
     return out

@@ -192,7 +192,7 @@ def table_t2(report: ReportData) -> Table:
             cells.append(GridCell(r, 0, label, "label"))
             for j, (measure, _) in enumerate(block.measures):
                 last = j == len(block.measures) - 1
-                cells.append(_value(report, f"t2_{item}_{measure}", r, 1 + j, 1 + span if last else 1))
+                cells.append(_value(report, form.t2(item, measure), r, 1 + j, 1 + span if last else 1))
             r += 1
     return Table("表二", r, ncols, tuple(cells), (1.6,) + (1.0,) * (ncols - 1))
 

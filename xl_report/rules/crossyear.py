@@ -37,7 +37,7 @@ def check_carry_over(report: ReportData, previous: ReportData) -> list[Finding]:
 def check_stock(report: ReportData, previous: ReportData) -> list[Finding]:
     out = []
     for item, item_label in _T2_ITEMS:
-        names = {m: f"t2_{item}_{m}" for m in _T2_MEASURES}
+        names = {m: form.t2(item, m) for m in _T2_MEASURES}
         now = {m: report.number(n) for m, n in names.items()}
         before = previous.number(names["in_force"])
         if before is None or None in now.values():

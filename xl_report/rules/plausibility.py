@@ -11,7 +11,7 @@ from ..report import ReportData
 from ..tally_schema import FEES
 from .common import cell_finding, finding, fmt, label, total
 
-RULE_NAMES = tuple(f"t2_rules_{m}" for m, _ in form.T2_BLOCKS[0].measures)
+RULE_NAMES = tuple(form.t2("rules", m) for m, _ in form.T2_BLOCKS[0].measures)
 FEE_NAME = "t2_fees_amount"
 FEE_YUAN_HEADER = next(c.header for c in FEES.columns if c.kind == "number")
 FEE_DATE_HEADER = next(c.header for c in FEES.columns if c.kind == "date")
