@@ -298,6 +298,18 @@ def label_spans(paths, depth: int) -> list[tuple[int, int, int, int, str]]:
 # --------------------------------------------------------------------------------------------
 
 
+def t2(item: str, measure: str) -> str:
+    return f"t2_{item}_{measure}"
+
+
+def t3(row: str, col: str) -> str:
+    return f"t3_{row}_{col}"
+
+
+def t4(group: str, outcome: str) -> str:
+    return f"t4_{group}_{outcome}"
+
+
 def _build_cells() -> tuple[CellDef, ...]:
     cells: list[CellDef] = []
     for block in T2_BLOCKS:
@@ -350,18 +362,6 @@ CELL_BY_NAME: dict[str, CellDef] = {c.name: c for c in CELLS}
 CELL_NAMES: tuple[str, ...] = tuple(c.name for c in CELLS)
 TABLES: tuple[str, ...] = ("表二", "表三", "表四")
 TABLE_TITLES = {"表二": T2_TITLE, "表三": T3_TITLE, "表四": T4_TITLE}
-
-
-def t2(item: str, measure: str) -> str:
-    return f"t2_{item}_{measure}"
-
-
-def t3(row: str, col: str) -> str:
-    return f"t3_{row}_{col}"
-
-
-def t4(group: str, outcome: str) -> str:
-    return f"t4_{group}_{outcome}"
 
 
 # --------------------------------------------------------------------------------------------
