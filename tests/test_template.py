@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -193,7 +195,6 @@ def test_tables_print_one_a4_page_each(template_file: Path, tmp_path: Path):
     assert len(pages) == 3
     for page, sheet in zip(pages, form.TABLES):
         assert norm(form.TABLE_TITLES[sheet]) in norm(page)
-    import subprocess
 
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert re.search(r"Page size:\s+(595\.\d+ x 841\.\d+|841\.\d+ x 595\.\d+) pts \(A4\)", info)
@@ -221,3 +222,21 @@ def test_outputs_get_ordinary_permissions(tmp_path: Path):
     os.umask(mask)
     path = write_template(tmp_path / "p.xlsx")
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["check"], "缺少参数"),
+    (["templat"], "没有这个命令"),
+    (["check", "--jsn", "x.xlsx"], "没有这个选项：--jsn"),
+    (["batch", ".", "-o", ".", "--jobs", "0"], "应不小于 1"),
+    (["template", "-o", "."], "是一个文件夹"),
+])
+def test_usage_errors_are_chinese(args, expected):
+    import os
+
+    env = dict(os.environ, COLUMNS="200", TERMINAL_WIDTH="200")
+    res = subprocess.run([sys.executable, "-m", "xl_report", *args], capture_output=True, text=True,
+                                       env=env, timeout=60)
+    assert res.returncode == 2
+    assert expected in res.stderr + res.stdout, res.stderr
+    assert "Traceback" not in res.stderr

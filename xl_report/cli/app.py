@@ -6,6 +6,7 @@ A user mistake prints one Chinese line naming the file on stderr — never a tra
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from typing import Callable
 
@@ -42,7 +43,50 @@ def _localise_help_chrome() -> None:
     command_cls.get_help_option = get_help_option
 
 
+_USAGE_ZH = (  # click's usage errors (typer's vendored click has no Chinese catalogue)
+    (re.compile(r"^Missing argument '(.+)'\.$"), r"缺少参数 \1。"),
+    (re.compile(r"^Missing option '(.+)'\.$"), r"缺少选项 \1。"),
+    (re.compile(r"^No such option: (\S+)(?:\s*\(Possible options: (.+)\)|\s*Did you mean (\S+)\?)?$"),
+     lambda m: f"没有这个选项：{m.group(1)}" + (f"（是否想用 {m.group(2) or m.group(3)}？）"
+                                              if (m.group(2) or m.group(3)) else "")),
+    (re.compile(r"^No such command '(.+)'\.(?: Did you mean '(.+)'\?)?$"),
+     lambda m: f"没有这个命令：{m.group(1)}" + (f"（是否想用 {m.group(2)}？）" if m.group(2) else "")),
+    (re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.+)\)$"), r"多余的参数：\1"),
+    (re.compile(r"^Input should be greater than or equal to (.+)$"), r"应不小于 \1"),
+    (re.compile(r"^Input should be less than or equal to (.+)$"), r"应不大于 \1"),
+    (re.compile(r"^(?:File|Path) '(.+)' does not exist\.$", re.I), r"文件“\1”不存在。"),
+    (re.compile(r"^(?:File|Path) '(.+)' is a directory\.$", re.I), r"“\1”是一个文件夹，这里需要文件。"),
+    (re.compile(r"^Directory '(.+)' is a file\.$", re.I), r"“\1”是一个文件，这里需要文件夹。"),
+    (re.compile(r"^'(.+)' is not a valid integer\.$"), r"“\1”不是整数。"),
+    (re.compile(r"^(.+) is not in the range (.+)\.$"), r"\1 不在允许的范围 \2 内。"),
+    (re.compile(r"^Invalid value for (.+?): (.+)$", re.S), lambda m: f"{m.group(1)} 的值无效：{translate_usage(m.group(2))}"),
+)
+
+
+def translate_usage(message: str) -> str:
+    """Chinese for the usage errors a clerk is likely to meet; anything else stays as click wrote it."""
+    for pattern, repl in _USAGE_ZH:
+        m = pattern.match(message.strip())
+        if m:
+            return repl(m) if callable(repl) else m.expand(repl)
+    return message
+
+
+def _localise_usage_errors() -> None:
+    from typer import rich_utils
+
+    original = rich_utils.rich_format_error
+
+    def rich_format_error(error) -> None:
+        text = translate_usage(error.format_message())
+        error.format_message = lambda: text
+        original(error)
+
+    rich_utils.rich_format_error = rich_format_error
+
+
 _localise_help_chrome()
+_localise_usage_errors()
 
 app = typer.Typer(
     name="xl-report",
