@@ -131,12 +131,18 @@ def backup_path(path: Path) -> Path:
     return bak
 
 
+def keep_backup(path: Path) -> Path:
+    """Copy a user's file to a fresh backup name before it is overwritten; returns the backup."""
+    bak = backup_path(path)
+    shutil.copy2(path, bak)
+    return bak
+
+
 def output_path(input_path: Path, suffix: str, output: Path | None) -> Path:
     """Default output ``<input><suffix>.xlsx``; writing over the input first keeps a backup copy."""
     out = output or input_path.with_name(f"{input_path.stem}{suffix}{input_path.suffix or '.xlsx'}")
     if out.exists() and input_path.exists() and out.resolve() == input_path.resolve():
-        bak = backup_path(input_path)
-        shutil.copy2(input_path, bak)
+        keep_backup(input_path)
     return out
 
 

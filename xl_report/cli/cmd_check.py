@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +11,7 @@ from rich.table import Table
 
 from ..config import load_config
 from ..errors import EXIT_FINDINGS, EXIT_OK
-from ..fileio import backup_path, ensure_readable, save_workbook
+from ..fileio import ensure_readable, keep_backup, save_workbook
 from ..findings import SEVERITY_LABELS, Finding, count
 from ..rules import check_workbook, write_findings_sheet
 from ..rules.sheet import location_text, summary_line
@@ -46,8 +45,7 @@ def _write(path: Path, findings: list[Finding]) -> Path:
     wb = open_workbook(path)
     try:
         write_findings_sheet(wb, findings)
-        backup = backup_path(path)
-        shutil.copy2(path, backup)
+        backup = keep_backup(path)
         save_workbook(wb, path)
     finally:
         wb.close()

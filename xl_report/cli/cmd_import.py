@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +10,7 @@ from rich.markup import escape
 
 from .. import form
 from ..errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
-from ..fileio import backup_path, ensure_readable, save_workbook
+from ..fileio import ensure_readable, keep_backup, save_workbook
 from ..findings import SEVERITY_LABELS, Finding
 from .app import app, err, guarded, out
 
@@ -62,8 +61,7 @@ def import_cmd(
     write_report(data, wb, narrative=True, totals="values")
     backup = None
     if target.exists():
-        backup = backup_path(target)
-        shutil.copy2(target, backup)
+        backup = keep_backup(target)
     save_workbook(wb, target)
     read = sum(1 for n in form.CELL_NAMES if n not in data.missing)
     out.print(f"已导入 {escape(data.unit or '（单位不明）')} {data.year or '?'}年年报：读出 {read}/{len(form.CELL_NAMES)} "
