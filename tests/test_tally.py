@@ -189,3 +189,35 @@ def test_in_memory_tally_uses_the_same_validation():
     with pytest.raises(TallyErrors):
         tally_from_rows(requests=[request("1", "nonsense", "自然人")])
     assert tally_from_rows(requests=[]).requests.empty
+
+
+@pytest.mark.parametrize("far_cell", ["XFD2000", "Z200000", "AB150001"])
+def test_a_stray_far_cell_is_refused_before_the_sheet_is_loaded(tmp_path, far_cell):
+    """One value far to the right or far down would make calamine allocate the whole rectangle (GBs)."""
+    import resource
+    import time
+
+    path = tmp_path / "wide.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = REQUESTS.name
+    ws.append(list(REQUESTS.headers))
+    for i in range(1, 2001):
+        ws.append([f"A{i}", "2024-01-02", "自然人"])
+    ws[far_cell] = "误填"
+    wb.save(path)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    with pytest.raises(InputError) as e:
+        read_tally(path)
+    assert "数据范围过大" in str(e.value) and "wide.xlsx" in str(e.value)
+    assert time.perf_counter() - t0 < 10
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB: no GB allocation
+
+
+def test_a_normal_wide_enough_sheet_is_fine(tmp_path):
+    path = make_tally_workbook(tmp_path / "ok.xlsx", requests=[request("A1", "2024-01-02")], year=2024)
+    wb = openpyxl.load_workbook(path)
+    wb[REQUESTS.name]["AD5"] = "备注"  # a note a few columns to the right is harmless
+    wb.save(path)
+    assert read_tally(path).requests is not None

@@ -5,6 +5,7 @@ XML entity attacks are handled by defusedxml, which openpyxl uses automatically 
 """
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
@@ -16,6 +17,13 @@ MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 200  # per entry, for entries above RATIO_FLOOR bytes
 RATIO_FLOOR = 1024 * 1024
 MAX_ENTRIES = 10_000
+# Rows x columns of a sheet's used rectangle. calamine allocates the whole rectangle, so one stray
+# value in column XFD of a 2,000-row tally costs ~1 GB before any row-count check could run.
+MAX_SHEET_CELLS = 4_000_000
+# <c r="B12"> (rows carry r="12": no letters, and rows are bounded by their cells anyway)
+_COL_OF_REF = re.compile(rb' r="([A-Z]{1,3})[0-9]')
+_ROW_OF_REF = re.compile(rb' r="[A-Z]{1,3}([0-9]{1,7})"')
+_FAR_REF = re.compile(rb' r="(?:[A-Z]{2,3}[0-9]|[A-Z][0-9]{6})')
 
 
 def check_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMPRESSED_BYTES) -> list[zipfile.ZipInfo]:
@@ -73,10 +81,40 @@ def open_xlsx(path: Path | str) -> zipfile.ZipFile:
     path = ensure_readable(path)
     z = open_zip(path, "不是有效的 Excel 工作簿（.xlsx）文件；如为 .xls 或 WPS 格式，请另存为 .xlsx")
     names = {info.filename for info in z.infolist()}
-    if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
+    try:
+        if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
+            raise InputError.at("不是有效的 Excel 工作簿（缺少工作簿结构）", file=str(path))
+        for name in (n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")):
+            extent = oversized_sheet(z, name)
+            if extent:
+                rows, cols = extent
+                raise InputError.at(
+                    f"有一张工作表的数据范围过大（{rows:,} 行 × {cols:,} 列），请删除远处误填的内容或多余的行列后再试",
+                    file=str(path))
+    except BaseException:
         z.close()
-        raise InputError.at("不是有效的 Excel 工作簿（缺少工作簿结构）", file=str(path))
+        raise
     return z
+
+
+def oversized_sheet(z: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
+    """(last row, last column) of a sheet part whose cells span more than MAX_SHEET_CELLS, else None.
+
+    Measured from the cells' own references, not the <dimension> element (which may lie). A sheet with
+    no reference beyond column Z or row 99,999 is within the limit whatever its exact extent, so only
+    such sheets (in practice: hostile or damaged ones) are measured.
+    """
+    data = z.read(part)  # bounded by the package checks above
+    if not _FAR_REF.search(data):
+        return None
+    rows = max(map(int, _ROW_OF_REF.findall(data)), default=0)
+    cols = 0
+    for letters in set(_COL_OF_REF.findall(data)):  # few distinct columns: loop over the set only
+        col = 0
+        for ch in letters:
+            col = col * 26 + ch - 64
+        cols = max(cols, col)
+    return (rows, cols) if rows * cols > MAX_SHEET_CELLS else None
 
 
 def load_workbook_safely(path: Path | str, **kwargs):
