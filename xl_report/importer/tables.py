@@ -189,18 +189,7 @@ def read_t2(tokens: list[Token]) -> TableRead:
     for row in rows:
         block = measures[row.target]
         label = dict(block.items)[row.target]
-        cells = [form.t2(row.target, m) for m, _ in block.measures]
-        if row.target in seen:
-            out.problem("F02", table, f"表二“{label}”行重复出现，只导入第一行", names=tuple(cells))
-            continue
-        seen.add(row.target)
-        if len(row.values) != len(cells):
-            out.missing.extend(cells)
-            out.problem("F02", table, f"表二“{label}”行有 {len(row.values)} 个数值，应为 {len(cells)} 个，未导入",
-                        names=tuple(cells))
-            continue
-        for name, raw in zip(cells, row.values):
-            _put(out, name, raw)
+        _take_row(out, "F02", table, label, row, [form.t2(row.target, m) for m, _ in block.measures], seen, "")
     for block in form.T2_BLOCKS:
         for item, label in block.items:
             if item not in seen:
@@ -256,19 +245,8 @@ def read_t3(tokens: list[Token]) -> TableRead:
                 out.problem("F03", table, f"表三“{caption}”的分项被合并为一行（{_show(row.values)}），"
                             "无法拆分到各分项，未导入", names=tuple(form.t3(k, c) for k in keys for c in _T3_COLS))
             continue
-        cells = [form.t3(row.target, c) for c in _T3_COLS]
-        label = labels[row.target]
-        if row.target in seen:
-            out.problem("F03", table, f"表三“{label}”行重复出现，只导入第一行", names=tuple(cells))
-            continue
-        seen.add(row.target)
-        if len(row.values) != len(cells):
-            out.missing.extend(cells)
-            out.problem("F03", table, f"表三“{label}”行有 {len(row.values)} 个数值（{_show(row.values)}），"
-                        f"应为 {len(cells)} 个，未导入", names=tuple(cells))
-            continue
-        for name, raw in zip(cells, row.values):
-            _put(out, name, raw)
+        _take_row(out, "F03", table, labels[row.target], row, [form.t3(row.target, c) for c in _T3_COLS], seen,
+                  f"（{_show(row.values)}）")
     for row in unknown:
         out.problem("F03", table, f"表三有无法识别的行“{row.label}”（{_show(row.values)}），未导入")
     for r in form.T3_ROWS:
@@ -278,6 +256,23 @@ def read_t3(tokens: list[Token]) -> TableRead:
             if r.key not in collapsed:
                 out.problem("F03", table, f"表三缺少“{'·'.join(r.labels)}”行，未导入", names=cells)
     return out
+
+
+def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: list[str], seen: set[str],
+              shown: str) -> None:
+    """Import one matched row into ``cells``: a repeated row or a row with the wrong number of values
+    is reported (``shown``: the printed values, for the message) and not imported."""
+    if row.target in seen:
+        out.problem(code, table, f"{table}“{label}”行重复出现，只导入第一行", names=tuple(cells))
+        return
+    seen.add(row.target)
+    if len(row.values) != len(cells):
+        out.missing.extend(cells)
+        out.problem(code, table, f"{table}“{label}”行有 {len(row.values)} 个数值{shown}，应为 {len(cells)} 个，未导入",
+                    names=tuple(cells))
+        return
+    for name, raw in zip(cells, row.values):
+        _put(out, name, raw)
 
 
 def _show(values: list[str], limit: int = 8) -> str:
