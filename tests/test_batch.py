@@ -276,3 +276,15 @@ def test_killed_run_then_rerun_equals_uninterrupted_run(tmp_path):
     assert not list(killed_out.glob(".*.tmp"))
     assert _values(killed_out) == _values(clean_out)
     assert summary_rows(killed_out) == summary_rows(clean_out)
+
+
+@pytest.mark.parametrize("n, jobs", [(0, 2), (1, 2), (7, 2), (1000, 2), (333, 3)])
+def test_chunks_cover_every_unit_once_in_order_and_shrink_at_the_end(n, jobs):
+    from xl_report.batch import _chunks
+
+    chunks = list(_chunks(list(range(n)), jobs))
+    assert [x for c in chunks for x in c] == list(range(n))
+    sizes = [len(c) for c in chunks]
+    assert all(1 <= s <= 16 for s in sizes) and sizes == sorted(sizes, reverse=True)
+    if n >= 1000:
+        assert sizes[0] == 16 and sizes[-jobs:] == [1] * jobs  # no long chunk left for one worker alone

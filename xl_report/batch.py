@@ -430,9 +430,11 @@ _WORKER: dict = {}
 
 
 def _init_worker(previous: dict[str, dict] | None) -> None:
+    from . import aggregate, fill, rules, safety  # noqa: F401 - imported once, before any fork
     from .stamp import Stamper
 
-    _WORKER["stamper"] = Stamper()
+    if "stamper" not in _WORKER:
+        _WORKER["stamper"] = Stamper()  # the template parsed once per process
     _WORKER["previous"] = previous or {}
 
 
@@ -744,18 +746,18 @@ def _run_jobs(todo: list[tuple[str, str, str | None]], opts: Options, prev_index
         for job in todo:
             finish(_process(*job, opts))
         return
-    # chunks amortise the inter-process overhead while keeping the progress bar moving
-    size = max(1, min(16, len(todo) // (jobs * 8)))
-    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
     import multiprocessing
 
-    # fork where there is one: workers start with the parent's modules (no re-import); the default
-    # moves to forkserver in newer Pythons
-    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(prev_index,)) as pool:
+    # fork where there is one: workers start with the parent's modules and its parsed template (no
+    # re-import, no per-worker parse); the default moves to forkserver in newer Pythons
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if fork:
+        _init_worker(prev_index)
+    context = multiprocessing.get_context("fork") if fork else None
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=None if fork else _init_worker,
+                             initargs=() if fork else (prev_index,)) as pool:
         pending = set()
-        it = iter(chunks)
-        for chunk in it:  # keep a bounded number of chunks in flight: memory stays flat in N
+        for chunk in _chunks(todo, jobs):  # a bounded number of chunks in flight: memory stays flat in N
             pending.add(pool.submit(_process_many, chunk, opts))
             if len(pending) >= jobs * 4:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -763,6 +765,16 @@ def _run_jobs(todo: list[tuple[str, str, str | None]], opts: Options, prev_index
                     finish_chunk(fut)
         for fut in pending:
             finish_chunk(fut)
+
+
+def _chunks(todo: list, jobs: int, largest: int = 16) -> Iterable[list]:
+    """Chunks amortise the inter-process overhead while keeping the progress bar moving; they shrink
+    towards the end so that no worker finishes a long chunk alone while the others idle."""
+    at = 0
+    while at < len(todo):
+        size = max(1, min(largest, (len(todo) - at) // (jobs * 8)))
+        yield todo[at:at + size]
+        at += size
 
 
 def _with_missing(results: list[UnitResult], expected: list[str]) -> list[UnitResult]:
