@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import io
 import json
 import os
 import re
@@ -30,6 +31,7 @@ from .fileio import atomic_path, unit_file_name, write_bytes_atomic
 from .findings import Finding, count
 from .freeze import FROZEN_SUFFIX
 from .report import ReportData
+from .safety import read_package
 
 STATUS_OK = "成功"
 STATUS_ERRORS = "有错误"
@@ -421,9 +423,18 @@ class Options:
     options_key: str = ""  # what a unit's result depends on besides its input (see input_key)
 
 
-def input_key(path: Path, options_key: str) -> str:
-    """A unit's record key: its input's content and the run's options. Equal key, same result."""
-    return _sha256(path.read_bytes() + options_key.encode())
+def input_key(path: Path, options_key: str, data: bytes | None = None) -> str:
+    """A unit's record key: its input's content and the run's options. Equal key, same result.
+    ``data``: the input's bytes when already read (else the file is hashed in blocks)."""
+    h = hashlib.sha256()
+    if data is None:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    else:
+        h.update(data)
+    h.update(options_key.encode())
+    return h.hexdigest()
 
 
 _WORKER: dict = {}
@@ -457,21 +468,22 @@ def _process(path: str, source: str, key: str | None, opts: Options) -> UnitResu
     outdir = Path(opts.outdir)
     fallback = display_name(Path(source).stem) or source
     try:
+        data = read_package(path)  # read once: hashed, checked and parsed from memory
         if key is None:  # no earlier record, so the main process did not read the input: hash it here
-            key = input_key(Path(path), opts.options_key)
-        result = _run_unit(Path(path), source, opts)
+            key = input_key(Path(path), opts.options_key, data)
+        result = _run_unit(Path(path), source, opts, data)
     except XlReportError as e:
         result = UnitResult(source, fallback, STATUS_FAILED, reason=str(e).replace(path, source))
     except Exception as e:  # noqa: BLE001 - a bug must not stop the county: report it on the unit
         result = UnitResult(source, fallback, STATUS_FAILED, reason=f"内部错误（{type(e).__name__}: {e}），请把该文件发给维护人员")
         result.key = ""  # never reuse: the next version may handle it
         return result
-    result.key = key
+    result.key = key or ""  # unreadable (e.g. too large): tried again next run, at the cost of a stat
     _save_record(outdir, result)  # right after the output: a killed run loses at most this unit's work
     return result
 
 
-def _run_unit(path: Path, source: str, opts: Options) -> UnitResult:
+def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> UnitResult:
     from .aggregate import aggregate
     from .fill import report_year
     from .rules import check
@@ -479,8 +491,8 @@ def _run_unit(path: Path, source: str, opts: Options) -> UnitResult:
     from .stamp import freeze_info, personal_count
 
     outdir = Path(opts.outdir)
-    with open_xlsx(path) as package:  # checked, and its directory read once
-        tally, book = read_unit(path, tally_cells=False, package=package)
+    with open_xlsx(path, data) as package:  # checked, and its directory read once
+        tally, book = read_unit(path, tally_cells=False, package=package, data=data)
     year = report_year(opts.year, tally)
     agg = aggregate(tally, year)
     unit = display_name(book.get("meta_unit") or tally.unit) or display_name(path.stem) or path.name
@@ -545,7 +557,7 @@ def _cell_positions(workbook_xml: bytes) -> dict[str, list[tuple[str, int, int]]
     return _POSITIONS[key]
 
 
-def read_unit(path: Path, *, tally_cells: bool = True, package=None):
+def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes | None = None):
     """The tally and the report fields of one unit workbook, from ONE calamine pass.
 
     Same result as :func:`xl_report.tally.read_tally` (its grids go through ``tally_from_frames``)
@@ -553,7 +565,8 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None):
     meta fields, the typed table values and the narrative. Returns (Tally, fields).
     ``tally_cells=False`` leaves out of ``fields["values"]`` the table cells that the present tally
     sheets fill (:func:`xl_report.aggregate.cells_filled_by`): the batch recomputes them, so their
-    sheets need not be read at all. ``package``: the file already open as a ``zipfile.ZipFile``.
+    sheets need not be read at all. ``package``: the file already open as a ``zipfile.ZipFile``;
+    ``data``: its bytes, already read.
     """
     import zipfile
 
@@ -566,7 +579,8 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None):
     from .workbook import _date, _text
 
     try:
-        book = CalamineWorkbook.from_path(str(path))
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None else \
+            CalamineWorkbook.from_path(str(path))
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     present = set(book.sheet_names)

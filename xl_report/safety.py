@@ -5,6 +5,7 @@ XML entity attacks are handled by defusedxml, which openpyxl uses automatically 
 """
 from __future__ import annotations
 
+import io
 import re
 import struct
 import zipfile
@@ -43,17 +44,32 @@ def check_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMP
         return z.infolist()
 
 
-def open_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMPRESSED_BYTES) -> zipfile.ZipFile:
-    """:func:`check_zip`, returning the package open (the caller closes it): its directory read once."""
+def read_package(path: Path | str) -> bytes:
+    """A package's bytes, size-checked before they are read: for a reader that goes over the file
+    more than once (hash, checks, parser) without reopening it."""
     path = ensure_readable(path)
-    size = path.stat().st_size
+    _check_size(path, path.stat().st_size)
+    return path.read_bytes()
+
+
+def _check_size(path: Path, size: int) -> None:
     if size > MAX_FILE_BYTES:
         raise InputError.at(f"文件过大（{size // 1024 // 1024} MB），超过 {MAX_FILE_BYTES // 1024 // 1024} MB 上限",
                             file=str(path))
-    if not zipfile.is_zipfile(path):
+
+
+def open_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMPRESSED_BYTES,
+             data: bytes | None = None) -> zipfile.ZipFile:
+    """:func:`check_zip`, returning the package open (the caller closes it): its directory read once.
+    ``data``: the file's bytes, already read (:func:`read_package`); ``path`` then only names it."""
+    path = Path(path) if data is not None else ensure_readable(path)
+    _check_size(path, len(data) if data is not None else path.stat().st_size)
+    source = io.BytesIO(data) if data is not None else path
+    if not zipfile.is_zipfile(source):
         raise InputError.at(not_zip, file=str(path))
     try:
-        z = zipfile.ZipFile(path)
+        z = zipfile.ZipFile(source)
+        z.filename = str(path)  # messages name the file, also when it was opened from its bytes
     except (zipfile.BadZipFile, OSError) as e:
         raise InputError.at(f"文件已损坏，无法打开（{e}）", file=str(path)) from None
     try:
@@ -84,10 +100,10 @@ def check_xlsx(path: Path | str) -> Path:
     return Path(path)
 
 
-def open_xlsx(path: Path | str) -> zipfile.ZipFile:
-    """:func:`check_xlsx`, returning the package open (the caller closes it)."""
-    path = ensure_readable(path)
-    z = open_zip(path, "不是有效的 Excel 工作簿（.xlsx）文件；如为 .xls 或 WPS 格式，请另存为 .xlsx")
+def open_xlsx(path: Path | str, data: bytes | None = None) -> zipfile.ZipFile:
+    """:func:`check_xlsx`, returning the package open (the caller closes it). ``data``: as for
+    :func:`open_zip`."""
+    z = open_zip(path, "不是有效的 Excel 工作簿（.xlsx）文件；如为 .xls 或 WPS 格式，请另存为 .xlsx", data=data)
     names = {info.filename for info in z.infolist()}
     try:
         if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
