@@ -288,3 +288,19 @@ def test_chunks_cover_every_unit_once_in_order_and_shrink_at_the_end(n, jobs):
     assert all(1 <= s <= 16 for s in sizes) and sizes == sorted(sizes, reverse=True)
     if n >= 1000:
         assert sizes[0] == 16 and sizes[-jobs:] == [1] * jobs  # no long chunk left for one worker alone
+
+
+def test_summary_links_survive_hash_and_percent_in_unit_names(tmp_path):
+    """A hyperlink target is a URL: '#' would cut it at a location, '%' start an escape."""
+    from urllib.parse import unquote, urlsplit
+
+    indir = tmp_path / "in"
+    indir.mkdir()
+    name = "某某县第1#片区%25办"
+    unit(indir, name, 1)
+    run_batch(indir, tmp_path / "out", year=YEAR, progress=False)
+    ws = openpyxl.load_workbook(tmp_path / "out" / SUMMARY_FILE)["汇总"]
+    target = next(r for r in ws.iter_rows(min_row=4) if r[1].value == name)[12].hyperlink.target
+    url = urlsplit(target)
+    assert not url.fragment and unquote(url.path) == f"{name}.xlsx"
+    assert (tmp_path / "out" / unquote(url.path)).is_file()

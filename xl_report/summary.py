@@ -383,11 +383,18 @@ def _splice_summary(part: str, body: bytes, total_row: int, rows: Iterable[bytes
     yield part, (p for group in pieces for p in group)
     if links:  # the sheet has no relationships of its own: openpyxl writes them right after it
         rels = part.replace("worksheets/", "worksheets/_rels/") + ".rels"
+        targets = (xml_escape(link_target(target), {'"': "&quot;"}) for _, target in links)
         xml = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-               + "".join(f'<Relationship Type="{_RNS}/hyperlink" Target="{xml_escape(target, {chr(34): "&quot;"})}" '
-                         f'TargetMode="External" Id="rId{k}"/>' for k, (_, target) in enumerate(links, start=1))
+               + "".join(f'<Relationship Type="{_RNS}/hyperlink" Target="{target}" TargetMode="External" Id="rId{k}"/>'
+                         for k, target in enumerate(targets, start=1))
                + "</Relationships>")
         yield rels, [xml.encode("utf-8")]
+
+
+def link_target(file: str) -> str:
+    """A file name as a relative hyperlink: Excel and LibreOffice read the target as a URL, where "#"
+    starts a location inside the file and "%" an escape (unit names may hold either)."""
+    return file.replace("%", "%25").replace("#", "%23")
 
 
 def _splice_rows(body: bytes, rows: Iterable[bytes]) -> Iterator[bytes]:
