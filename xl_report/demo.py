@@ -189,7 +189,6 @@ class DemoResult:
     outbox: Path | None = None
     mails: int = 0
     html: Path | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def prepare_county(root: Path, year: int = YEAR) -> tuple[Path, Path, Path]:
@@ -231,26 +230,21 @@ def run_demo(root: Path | str, *, jobs: int | None = None, progress=None, year: 
                       progress=progress if progress is not None else False)
     result = DemoResult(root, prev_out, this_out, batch, previous)
     result.html = _render_rollup(batch, this_out)
-    result.outbox, result.mails = _prepare_mail(batch, root / "发件箱", result.notes)
+    result.outbox, result.mails = _prepare_mail(batch, root / "发件箱")
     return result
 
 
-def _render_rollup(batch, outdir: Path) -> Path | None:
-    try:
-        from .render import render
-    except ImportError:
-        return None
+def _render_rollup(batch, outdir: Path) -> Path:
+    from .render import render
+
     path = outdir / "全县合计.html"
     render(batch.rollup, path)
     return path
 
 
-def _prepare_mail(batch, outbox: Path, notes: list[str]) -> tuple[Path | None, int]:
-    try:
-        from .mail import send_files
-    except ImportError:
-        notes.append("邮件模块不可用，未生成邮件。")
-        return None, 0
+def _prepare_mail(batch, outbox: Path) -> tuple[Path | None, int]:
+    from .mail import send_files
+
     frozen = [batch.outdir / u.file for u in batch.units if u.fingerprint and u.file]
     if not frozen:
         return None, 0

@@ -786,6 +786,9 @@ def _frozen_styles(styles: bytes) -> bytes:
 
 def _final_status(core: bytes) -> bytes:
     """contentStatus Final: what Excel's Mark as Final writes (freeze does the same)."""
+    from .freeze import FINAL_STATUS
+
     if b"contentStatus" in core:
         return core
-    return core.replace(b"</cp:coreProperties>", b"<cp:contentStatus>Final</cp:contentStatus></cp:coreProperties>")
+    return core.replace(b"</cp:coreProperties>",
+                        f"<cp:contentStatus>{FINAL_STATUS}</cp:contentStatus></cp:coreProperties>".encode())

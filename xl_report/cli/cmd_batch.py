@@ -103,8 +103,6 @@ def demo_cmd(
         out.print(f"  全县合计（网页）：  {escape(str(result.html))}")
     if result.outbox:
         out.print(f"  待发邮件（{result.mails} 封，发件箱）：{escape(str(result.outbox))}")
-    for note in result.notes:
-        out.print(f"  {escape(note)}")
     out.print("")
     out.print("演示中故意安排的问题：正文与表格矛盾（东风镇）、发布日期晚于期限（教育局）、"
               "上年结转与上年报告不一致（红旗乡）、台账日期填反（市场监督管理局）、未报送（卫生健康局）。"
