@@ -12,14 +12,14 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from .errors import InputError
+from .fileio import ensure_readable
+
 try:
     from isal import isal_zlib as _inflate_lib  # same stream format as zlib, ~2x faster to inflate
 except ImportError:  # a platform without its wheel
     _inflate_lib = zlib
 _INFLATE_ERRORS = (zlib.error, _inflate_lib.error)
-
-from .errors import InputError
-from .fileio import ensure_readable
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
