@@ -111,6 +111,12 @@ def test_fees_yuan_to_wanyuan_four_decimals():
     assert tiny.report.values["t2_fees_amount"] == 0  # below 1 元 precision of 万元 with 4 decimals
 
 
+def test_fees_round_half_up_like_a_hand_count():
+    # 1,550.50 元 = 0.15505 万元 → 0.1551 by hand; binary floats made it 0.155 (0.155049999…)
+    res = aggregate(tally_from_rows(fees=[fee("x", D(2023, 3, 1), 1200), fee("x", D(2023, 8, 8), "350.5")]), 2023)
+    assert res.report.values["t2_fees_amount"] == 0.1551
+
+
 CASES = [
     case("c1", "行政复议", D(2022, 11, 1), "结果维持", D(2023, 2, 1)),
     case("c2", "复议", D(2023, 3, 1), "撤销", D(2024, 1, 10)),  # pending at the end of 2023

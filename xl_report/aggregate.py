@@ -19,6 +19,7 @@ import functools
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from . import form
 from .errors import InputError
@@ -153,7 +154,9 @@ def _decisions(df, start: date, end: date, out: dict) -> None:
 
 def _fees(df, start: date, end: date, out: dict) -> None:
     yuan = math.fsum(a for day, a in zip(df["收费日期"], df["金额（元）"]) if start <= day <= end)
-    wan = round(yuan / YUAN_PER_WANYUAN, AMOUNT_DECIMALS)
+    # decimal half-up: 1550.5 元 is 0.1551 万元 as counted by hand (binary round() gives 0.155)
+    exact = Decimal(repr(yuan)) / YUAN_PER_WANYUAN
+    wan = float(exact.quantize(Decimal(1).scaleb(-AMOUNT_DECIMALS), rounding=ROUND_HALF_UP))
     out[_FEE_CELL] = int(wan) if wan.is_integer() else wan
 
 
