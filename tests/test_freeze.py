@@ -364,3 +364,21 @@ def test_cli_freeze_signed_then_verify(source, tmp_path):
     bad = CliRunner().invoke(app, ["freeze", str(source), "-o", str(tmp_path / "x.xlsx"), "--sign",
                                    str(keys / f"{UNIT}.pub")])
     assert bad.exit_code == 2 and "私钥" in bad.output and not (tmp_path / "x.xlsx").exists()
+
+
+def test_personal_columns_dropped_before_formulas_are_valued(tmp_path):
+    """A formula typed into 申请人 (no cached value: never opened in Excel) must not block the default
+    freeze, which drops that column anyway; a header typed '申请人（选填）' is still the personal column."""
+    path = write_book(tmp_path / "年报.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[REQUESTS.name]
+    col = list(REQUESTS.headers).index("申请人") + 1
+    ws.cell(1, col).value = "申请人（选填）"
+    ws.cell(2, col).value = '=HYPERLINK("http://x.example","张三丰")'
+    wb.save(path)
+    with pytest.raises(XlReportError):
+        freeze_file(path, output=tmp_path / "kept.xlsx", keep_personal=True)  # kept: still needs a value
+    result = freeze_file(path)
+    ws = openpyxl.load_workbook(result.output)[REQUESTS.name]
+    assert ws.cell(2, col).value is None and ws.cell(2, col + 1).value is None
+    assert result.personal_removed == 2 and verify_file(result.output).ok

@@ -38,6 +38,7 @@ from .errors import EXIT_FINDINGS, InputError, Problem, XlReportError
 from .fileio import output_path, save_workbook
 from .findings import Finding
 from .fingerprint import Change, canonical_json, canonical_values, diff, fingerprint, fingerprint_of, short
+from .normalise import header_key
 from .safety import check_xlsx
 from .signing import PUBLIC_SUFFIX, key_id, keygen, load_private_key, load_public_key, safe_unit_name, sign
 from .signing import verify_signature
@@ -323,8 +324,9 @@ def freeze_book(wb: Workbook, *, password: str | None = None, sign_key: Path | s
 
     if not errors:
         reason = None  # nothing was overridden: a forced freeze is one that ignored errors
-    _formulas_to_values(wb, names, cached, source)
+    # personal columns go first: a formula there (never valued by Excel) must not block the freeze
     removed = 0 if keep_personal else _drop_personal(wb)
+    _formulas_to_values(wb, names, cached, source)
     report = read_report(wb, source=source)
     values = canonical_values(report)
     fp = fingerprint_of(values)
@@ -380,8 +382,10 @@ def _formulas_to_values(wb: Workbook, names: dict[str, tuple[str, str]], cached:
 
 def _header_row(ws, headers: tuple[str, ...]) -> tuple[int, dict[str, int]] | None:
     """Row and columns of ``headers`` among the first rows (a clerk may add a title row)."""
+    keys = {header_key(h): h for h in headers}  # '申请人（选填）', '*申请人' are the same column to the reader
     for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 5)):
-        found = {str(c.value).strip(): c.column for c in row if c.value is not None and str(c.value).strip() in headers}
+        found = {keys[header_key(c.value)]: c.column for c in row
+                 if c.value is not None and header_key(c.value) in keys}
         if found:
             return row[0].row, found
     return None
