@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from xl_report.errors import InputError
-from xl_report.safety import check_xlsx, open_xlsx
+from xl_report.safety import _walk_cells, check_xlsx, open_xlsx
 
 SHEET = "xl/worksheets/sheet1.xml"
 
@@ -85,3 +85,85 @@ def test_an_unknown_compression_method_is_a_clear_error(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(InputError, match="文件已损坏或已加密"):
         check_xlsx(path)
+
+
+# A minimal package: one sheet "S" whose part and relationship target are given (calamine reads a sheet
+# from wherever workbook.xml.rels points).
+_CT = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+       '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+       '<Default Extension="xml" ContentType="application/xml"/></Types>')
+_RELS = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+         'officeDocument" Target="xl/workbook.xml"/></Relationships>')
+_WB = ('<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+       'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+       '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+_WB_RELS = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+            'worksheet" Target="{target}"/></Relationships>')
+
+
+def package(path: Path, sheet_data: str, part: str = "xl/worksheets/sheet1.xml",
+            target: str = "worksheets/sheet1.xml") -> Path:
+    sheet = ('<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f"<sheetData>{sheet_data}</sheetData></worksheet>")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", _CT)
+        z.writestr("_rels/.rels", _RELS)
+        z.writestr("xl/workbook.xml", _WB)
+        z.writestr("xl/_rels/workbook.xml.rels", _WB_RELS.format(target=target))
+        z.writestr(part, sheet)
+    return path
+
+
+def calamine_extent(path: Path) -> tuple[int, int]:
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("S")
+    return sheet.height, sheet.width
+
+
+_FAR = '<row r="1"><c r="A1"><v>1</v></c></row><row r="300"><c r="XFD300"><v>1</v></c></row>'
+# Every spelling below is legal XML that calamine reads as a 300 x 16,384 (or 1,048,000 x 5) rectangle.
+SPELLINGS = {
+    "usual": _FAR,
+    "single quotes": _FAR.replace('"', "'"),
+    "tab before r": _FAR.replace("<c r=", "<c\tr="),
+    "spaces around =": _FAR.replace("<c r=", "<c r = "),
+    "lower case": _FAR.replace("XFD300", "xfd300"),
+    "r not first": _FAR.replace('<c r="XFD300">', '<c s="0" r="XFD300">'),
+    "namespace prefix": _FAR.replace("<row", "<x:row").replace("</row", "</x:row").replace("<c", "<x:c")
+                            .replace("</c", "</x:c").replace("<v", "<x:v").replace("</v", "</x:v")
+                            .replace('<x:row r="1"', '<x:row xmlns:x="http://schemas.openxmlformats.org/'
+                                                      'spreadsheetml/2006/main" r="1"')
+                            .replace('<x:row r="300"', '<x:row xmlns:x="http://schemas.openxmlformats.org/'
+                                                        'spreadsheetml/2006/main" r="300"'),
+    "no references, wide": '<row r="1">' + "<c><v>1</v></c>" * 16384 + '</row><row r="300"><c><v>1</v></c></row>',
+    "no references, tall": '<row><c><v>1</v></c></row><row r="1048000">' + "<c><v>1</v></c>" * 5 + "</row>",
+}
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_every_spelling_of_a_far_cell_is_refused_before_calamine_allocates_it(tmp_path, spelling):
+    path = package(tmp_path / "far.xlsx", SPELLINGS[spelling])
+    rows, cols = calamine_extent(path)  # the premise: calamine really would allocate this rectangle
+    assert rows * cols > 4_000_000
+    with pytest.raises(InputError, match="数据范围过大"):
+        check_xlsx(path)
+
+
+@pytest.mark.parametrize("part, target", [("xl/evil.png", "evil.png"), ("evil.xml", "/evil.xml")])
+def test_a_sheet_outside_xl_worksheets_is_scanned_too(tmp_path, part, target):
+    path = package(tmp_path / "elsewhere.xlsx", _FAR, part=part, target=target)
+    assert calamine_extent(path) == (300, 16384)
+    with pytest.raises(InputError, match="数据范围过大"):
+        check_xlsx(path)
+
+
+def test_cells_without_references_are_placed_as_calamine_places_them(tmp_path):
+    """A small sheet in an unusual spelling is walked, not refused."""
+    data = '<row r="3"><c r="B3"><v>1</v></c><c><v>2</v></c></row><row><c s="1" r=\'A4\'><v>3</v></c></row>'
+    path = package(tmp_path / "odd.xlsx", data)
+    check_xlsx(path)
+    assert _walk_cells(f"<sheetData>{data}</sheetData>".encode()) == (4, 3)  # last cell C4 (C3 follows B3)
+    assert calamine_extent(path) == (2, 3)  # A3:C4
