@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import zipfile
 from datetime import date
@@ -169,3 +170,21 @@ def test_cli_fill_year_option(tmp_path):
     assert r.exit_code == 2 and "--year" in r.output
     r = runner.invoke(app, ["fill", str(src), "--year", "2023"])
     assert r.exit_code == 0 and "已填报 2023 年度" in r.output
+
+
+def test_cli_fill_unwritable_output_exit_2_without_traceback(tmp_path):
+    src = make_tally_workbook(tmp_path / "t.xlsx", requests=REQUESTS, year=2023)
+    # output "inside" a file: the folder cannot be made (as a read-only folder, it is the user's problem)
+    r = runner.invoke(app, ["fill", str(src), "-o", str(src / "o.xlsx")])
+    assert r.exit_code == 2 and isinstance(r.exception, SystemExit), r.output
+    assert "无法写到" in r.output and "o.xlsx" in r.output
+    if os.geteuid() == 0:
+        return  # root writes into read-only folders
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        r = runner.invoke(app, ["fill", str(src), "-o", str(ro / "o.xlsx")])
+        assert r.exit_code == 2 and isinstance(r.exception, SystemExit) and "没有写入权限" in r.output, r.output
+    finally:
+        ro.chmod(0o755)

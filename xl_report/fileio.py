@@ -1,6 +1,7 @@
 """Atomic, deterministic file output: never a half-written file, never a lost user workbook."""
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
@@ -23,17 +24,36 @@ FIXED_ZIP_TIME = (2021, 9, 26, 0, 0, 0)  # the date 国办公开办函〔2021〕
 def atomic_path(target: Path | str):
     """Yield a temp path next to ``target``; rename it over ``target`` only if the block succeeds."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent)
+    except OSError as e:
+        raise _write_error(target, e) from None
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get ordinary permissions
-        os.replace(tmp, target)
+        try:
+            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get ordinary permissions
+            os.replace(tmp, target)
+        except OSError as e:
+            raise _write_error(target, e) from None
     except BaseException:
         with _suppress():
             os.unlink(tmp)
         raise
+
+
+def _write_error(target: Path, e: OSError) -> InputError:
+    """A read-only folder, a file held open by Excel, a full disk: a user's problem, not a traceback."""
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.EBUSY, errno.ETXTBSY):
+        why = "没有写入权限（文件夹只读，或文件正被 Excel、WPS 等程序打开），请关闭文件或换一个文件夹"
+    elif e.errno == errno.ENOSPC:
+        why = "磁盘空间不足"
+    elif e.errno in (errno.EEXIST, errno.ENOTDIR):
+        why = "所在位置不是文件夹"
+    else:
+        why = f"无法写入（{e.strerror or e}）"
+    return InputError.at(f"无法写到“{target.parent}”：{why}", file=str(target))
 
 
 def _read_umask() -> int:
@@ -134,7 +154,10 @@ def backup_path(path: Path) -> Path:
 def keep_backup(path: Path) -> Path:
     """Copy a user's file to a fresh backup name before it is overwritten; returns the backup."""
     bak = backup_path(path)
-    shutil.copy2(path, bak)
+    try:
+        shutil.copy2(path, bak)
+    except OSError as e:
+        raise _write_error(bak, e) from None
     return bak
 
 
