@@ -221,3 +221,18 @@ def test_a_normal_wide_enough_sheet_is_fine(tmp_path):
     wb[REQUESTS.name]["AD5"] = "备注"  # a note a few columns to the right is harmless
     wb.save(path)
     assert read_tally(path).requests is not None
+
+
+def test_misnamed_tally_sheet_is_an_error_not_an_absent_sheet(tmp_path):
+    """'依申请公开台帐' (older spelling) or a trailing space: read as absent, 表三 would silently keep the
+    template's zeros, so the reader names the sheet and asks for the official name."""
+    path = make_tally_workbook(tmp_path / "t.xlsx", requests=[request("A1", "2024-01-02", "自然人")],
+                               fees=[fee("x", D(2024, 1, 1), 10)], year=2024)
+    wb = openpyxl.load_workbook(path)
+    wb[REQUESTS.name].title = "依申请公开台帐"
+    wb[FEES.name].title = f"{FEES.name} "
+    wb.save(path)
+    with pytest.raises(TallyErrors) as e:
+        read_tally(path)
+    assert [(p.sheet, REQUESTS.name in p.reason or FEES.name in p.reason) for p in e.value.problems] == [
+        ("依申请公开台帐", True), (f"{FEES.name} ", True)]

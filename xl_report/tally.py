@@ -133,6 +133,7 @@ def read_tally(path: Path | str) -> Tally:
     path = check_xlsx(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
+        _refuse_misnamed(book.sheet_names, path)
         frames = {}
         for sheet in TALLY_SHEETS:
             if sheet.name in book.sheet_names:
@@ -144,6 +145,22 @@ def read_tally(path: Path | str) -> Tally:
     except CalamineError as e:  # a malformed part inside a well-formed zip
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     return tally_from_frames(frames, source=str(path), unit=unit, year=year)
+
+
+def _sheet_key(name: str) -> str:
+    return nz.key(name).replace("帐", "账")  # 台帐 is the older spelling of 台账
+
+
+def _refuse_misnamed(names: Sequence[str], path: Path) -> None:
+    """'依申请公开台帐' or '收费台账 ' is meant as a tally sheet: read as absent, its table would silently
+    keep the template's zeros (and freeze would keep its personal columns), so the clerk must rename it."""
+    wanted = {_sheet_key(s.name): s.name for s in TALLY_SHEETS}
+    problems = [Problem(f"工作表名应为“{wanted[_sheet_key(n)]}”，请改名后重试（名称不符的台账不会被统计）",
+                        file=str(path), sheet=n)
+                for n in names if n not in wanted.values() and _sheet_key(n) in wanted
+                and wanted[_sheet_key(n)] not in names]
+    if problems:
+        raise TallyErrors(str(path), problems)
 
 
 def tally_from_frames(frames: Mapping[str, pd.DataFrame | Sequence[Sequence[object]]], *, source: str | None = None,
