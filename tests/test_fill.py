@@ -188,3 +188,14 @@ def test_cli_fill_unwritable_output_exit_2_without_traceback(tmp_path):
         assert r.exit_code == 2 and isinstance(r.exception, SystemExit) and "没有写入权限" in r.output, r.output
     finally:
         ro.chmod(0o755)
+
+
+def test_frozen_workbook_is_not_filled_again(tmp_path):
+    from xl_report.freeze import freeze_file
+
+    src = make_tally_workbook(tmp_path / "t.xlsx", requests=REQUESTS, year=2023, unit="某某镇人民政府")
+    filled = fill_workbook(src).output
+    frozen = freeze_file(filled, force=True, reason="测试").output
+    r = runner.invoke(app, ["fill", str(frozen), "-o", str(tmp_path / "again.xlsx")])
+    assert r.exit_code == 2 and "已经定稿" in r.output, r.output
+    assert not (tmp_path / "again.xlsx").exists()

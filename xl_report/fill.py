@@ -56,6 +56,11 @@ def is_report_book(wb: Workbook) -> bool:
 
 def fill_book(wb: Workbook, tally: Tally, year: int | None = None) -> FillResult:
     """Write the tables of ``tally`` into the open report workbook ``wb`` (cells of absent sheets kept)."""
+    from .freeze import read_freeze_info  # lazy: freeze pulls the signing library
+
+    if read_freeze_info(wb) is not None:  # refilled, it would still carry the 定稿 stamp and protection
+        raise InputError.at("这个工作簿已经定稿，不能再填报；如需修改，请在定稿前的工作簿上填报后重新定稿",
+                            file=tally.source)
     year = report_year(year, tally)
     result = aggregate(tally, year)
     existing = read_report(wb, source=tally.source)
