@@ -199,3 +199,13 @@ def test_frozen_workbook_is_not_filled_again(tmp_path):
     r = runner.invoke(app, ["fill", str(frozen), "-o", str(tmp_path / "again.xlsx")])
     assert r.exit_code == 2 and "已经定稿" in r.output, r.output
     assert not (tmp_path / "again.xlsx").exists()
+
+
+def test_fill_again_keeps_the_edited_output(tmp_path):
+    """正文 typed into the 已填报 workbook survives a second fill (after a tally fix) as a backup."""
+    src = make_tally_workbook(tmp_path / "t.xlsx", requests=REQUESTS, year=2023)
+    first = fill_workbook(src).output
+    edited = first.read_bytes() + b""  # any earlier output counts as the user's
+    fill_workbook(src)
+    backups = list(tmp_path.glob("t-已填报.备份-*.xlsx"))
+    assert len(backups) == 1 and backups[0].read_bytes() == edited

@@ -382,3 +382,16 @@ def test_personal_columns_dropped_before_formulas_are_valued(tmp_path):
     ws = openpyxl.load_workbook(result.output)[REQUESTS.name]
     assert ws.cell(2, col).value is None and ws.cell(2, col + 1).value is None
     assert result.personal_removed == 2 and verify_file(result.output).ok
+
+
+def test_refused_freeze_leaves_no_backup_and_a_second_freeze_keeps_one(tmp_path):
+    bad = good_report()
+    bad.values["t3_new_person"] += 1  # 勾稽 broken
+    path = write_book(tmp_path / "年报.xlsx", bad)
+    earlier = path.with_name("年报-定稿.xlsx")
+    earlier.write_bytes(b"an earlier frozen copy")
+    with pytest.raises(FreezeRefused):
+        freeze_file(path)
+    assert not list(tmp_path.glob("*备份*")) and earlier.read_bytes() == b"an earlier frozen copy"
+    freeze_file(path, force=True, reason="测试")
+    assert [p.read_bytes() for p in tmp_path.glob("年报-定稿.备份-*.xlsx")] == [b"an earlier frozen copy"]

@@ -437,3 +437,13 @@ def test_render_then_import_gives_the_same_report(tmp_path, suffix):
         assert (back.unit, back.year) == (data.unit, data.year)
         assert {n: back.values.get(n) for n in form.CELL_NAMES} == {n: data.values[n] for n in form.CELL_NAMES}
         assert back.narrative["problems"] == data.narrative["problems"]
+
+
+def test_cli_render_again_keeps_the_hand_edited_document(filled_workbook, tmp_path):
+    path, _ = filled_workbook
+    out = tmp_path / "报告.md"
+    out.write_text("领导改过的稿子", encoding="utf-8")
+    res = CliRunner().invoke(app, ["render", str(path), "-o", str(out)])
+    assert res.exit_code == 0 and "已备份" in res.output, res.output
+    backups = list(tmp_path.glob("报告.备份-*.md"))
+    assert len(backups) == 1 and backups[0].read_text(encoding="utf-8") == "领导改过的稿子"

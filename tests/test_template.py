@@ -240,3 +240,12 @@ def test_usage_errors_are_chinese(args, expected):
     assert res.returncode == 2
     assert expected in res.stderr + res.stdout, res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_cli_template_again_keeps_the_typed_workbook(tmp_path: Path):
+    out = tmp_path / "年报模板.xlsx"
+    out.write_bytes(b"a tally typed for half a year")
+    res = CliRunner().invoke(app, ["template", "-o", str(out)])
+    assert res.exit_code == 0 and "已备份" in res.output, res.output
+    backups = list(tmp_path.glob("年报模板.备份-*.xlsx"))
+    assert len(backups) == 1 and backups[0].read_bytes() == b"a tally typed for half a year"

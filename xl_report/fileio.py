@@ -161,11 +161,19 @@ def keep_backup(path: Path) -> Path:
     return bak
 
 
-def output_path(input_path: Path, suffix: str, output: Path | None) -> Path:
-    """Default output ``<input><suffix>.xlsx``; writing over the input first keeps a backup copy."""
+def backup_existing(path: Path) -> Path | None:
+    """Back up ``path`` if it exists: an earlier output may have been edited by hand since (正文 typed
+    into the 已填报 workbook, a clerk's tally in 年报模板.xlsx, a polished .docx)."""
+    return keep_backup(path) if path.is_file() else None
+
+
+def output_path(input_path: Path, suffix: str, output: Path | None, *, backup: bool = True) -> Path:
+    """Default output ``<input><suffix>.xlsx``; writing over any existing file (the input or an earlier
+    output) first keeps a backup copy (``backup=False``: the caller calls :func:`backup_existing` once it
+    is sure to write, so a refused run leaves no stray backup)."""
     out = output or input_path.with_name(f"{input_path.stem}{suffix}{input_path.suffix or '.xlsx'}")
-    if out.exists() and input_path.exists() and out.resolve() == input_path.resolve():
-        keep_backup(input_path)
+    if backup:
+        backup_existing(out)
     return out
 
 

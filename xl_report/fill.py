@@ -18,7 +18,7 @@ from openpyxl.workbook.workbook import Workbook
 from . import form
 from .aggregate import aggregate, summary
 from .errors import InputError
-from .fileio import output_path as default_output, save_workbook
+from .fileio import backup_existing, output_path as default_output, save_workbook
 from .report import ReportData
 from .safety import check_xlsx
 from .tally import Tally, read_tally
@@ -86,7 +86,7 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
         copy_tally(wb, tally)
         notes.append(FRESH_NOTE)
     macros = wb.vba_archive is not None
-    target = default_output(src, FILLED_SUFFIX, out)
+    target = default_output(src, FILLED_SUFFIX, out, backup=False)
     if target.suffix.lower() == ".xlsm" and not macros:
         target = target.with_suffix(".xlsx") if out is None else target
         if target.suffix.lower() == ".xlsm":
@@ -94,6 +94,7 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
     elif target.suffix.lower() == ".xlsx" and macros:
         raise InputError.at("输入文件含宏（.xlsm），输出文件名也请以 .xlsm 结尾", file=str(target))
     result = fill_book(wb, tally, year)
+    backup_existing(target)
     save_workbook(wb, target)
     result.output = target
     result.notes = notes + result.notes

@@ -35,7 +35,7 @@ from openpyxl.workbook.workbook import Workbook
 from . import __version__, form
 from .config import secret_from_env
 from .errors import EXIT_FINDINGS, InputError, Problem, XlReportError
-from .fileio import output_path, save_workbook
+from .fileio import backup_existing, output_path, save_workbook
 from .findings import Finding
 from .fingerprint import Change, canonical_json, canonical_values, diff, fingerprint, fingerprint_of, short
 from .normalise import header_key
@@ -271,7 +271,7 @@ def freeze_file(path: Path | str, output: Path | str | None = None, password: st
     reason = _check_reason(force, reason)
     if output and Path(output).exists() and Path(output).resolve() == path.resolve():
         raise InputError.at("定稿文件不能覆盖原工作簿，请用 -o 指定另一个文件名", file=str(output))
-    out = output_path(path, FROZEN_SUFFIX, Path(output) if output else None)
+    out = output_path(path, FROZEN_SUFFIX, Path(output) if output else None, backup=False)
     if out.suffix.lower() != path.suffix.lower():
         raise InputError.at(f"定稿文件的扩展名应与原工作簿相同（{path.suffix}）", file=str(out))
     findings = _run_check(path, config)
@@ -280,6 +280,7 @@ def freeze_file(path: Path | str, output: Path | str | None = None, password: st
         result = freeze_book(wb, password=freeze_password(password, config), sign_key=sign_key, force=force,
                              reason=reason, keep_personal=keep_personal, findings=findings,
                              cached=_cache_reader(path), source=str(path))
+        backup_existing(out)
         save_workbook(wb, out)
     finally:
         wb.close()

@@ -6,6 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from ..fileio import backup_existing
 from ..render import SUFFIXES, check_suffix, render
 from ..workbook import read_report_file
 from .app import _escape, app, guarded, out
@@ -22,7 +23,11 @@ def render_cmd(
 ) -> None:
     output = output or workbook.with_suffix(".docx")
     check_suffix(output)  # before reading: a wrong name fails fast
-    result = render(read_report_file(workbook), output)
+    report = read_report_file(workbook)
+    backup = backup_existing(output)  # the last .docx may have been polished by hand
+    result = render(report, output)
     out.print(f"已生成年报：{_escape(str(result.path))}")
+    if backup:
+        out.print(f"原有同名文件已备份为 {_escape(backup.name)}")
     for note in result.warnings:
         out.print(f"[yellow]提示：[/]{_escape(note)}")

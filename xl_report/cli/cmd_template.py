@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..fileio import backup_existing
 from ..template import TEMPLATE_FILE, write_template
 from .app import app, guarded, out
 
@@ -19,5 +20,8 @@ def template_cmd(
         from ..errors import InputError
 
         raise InputError.at("输出文件名必须以 .xlsx 结尾", file=str(output))
+    backup = backup_existing(output)  # running `template` again must not wipe a tally typed into it
     write_template(output)
     out.print(f"已生成模板：{output}")
+    if backup:
+        out.print(f"原有同名文件已备份为 {backup.name}")
