@@ -160,3 +160,14 @@ def test_unknown_calendar_year_and_config_override(tmp_path):
     cfg.write_text(f'[calendar]\nextra_holidays = ["{y}-01-01"]\n', encoding="utf-8")
     result = run(book, "--json", "--config", cfg)
     assert [f["code"] for f in findings(result)] == ["R01"]
+
+
+def test_write_refuses_a_frozen_workbook(clean_file, tmp_path):
+    from xl_report.freeze import freeze_file, verify_file
+
+    frozen = freeze_file(clean_file, output=tmp_path / "定稿.xlsx").output
+    before = frozen.read_bytes()
+    res = runner.invoke(app, ["check", str(frozen), "--write"])
+    assert res.exit_code == 2 and "定稿文件" in res.output and "Traceback" not in res.output, res.output
+    assert frozen.read_bytes() == before and not list(tmp_path.glob("*备份*"))
+    assert verify_file(frozen).ok

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..config import load_config
-from ..errors import EXIT_FINDINGS, EXIT_OK
+from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..fileio import ensure_readable, keep_backup, save_workbook
 from ..findings import SEVERITY_LABELS, Finding, count
 from ..rules import check_workbook, write_findings_sheet
@@ -42,8 +42,13 @@ def _print_human(findings: list[Finding], path: Path) -> None:
 
 def _write(path: Path, findings: list[Finding]) -> Path:
     """Write 校验结果 into the user's workbook: backup first, then an atomic save."""
+    from ..freeze import read_freeze_info  # lazy: freeze pulls the signing library
+
     wb = open_workbook(path)
     try:
+        if read_freeze_info(wb) is not None:  # a frozen deliverable must not gain a sheet and highlights
+            raise InputError.at("这是定稿文件，不能写入“校验结果”（会改动定稿文件）；校验结果已在上面列出",
+                                file=str(path))
         write_findings_sheet(wb, findings)
         backup = keep_backup(path)
         save_workbook(wb, path)
