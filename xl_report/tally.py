@@ -133,7 +133,7 @@ def read_tally(path: Path | str) -> Tally:
     path = check_xlsx(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
-        _refuse_misnamed(book.sheet_names, path)
+        refuse_misnamed_sheets(book.sheet_names, path)
         frames = {}
         for sheet in TALLY_SHEETS:
             if sheet.name in book.sheet_names:
@@ -151,7 +151,7 @@ def _sheet_key(name: str) -> str:
     return nz.key(name).replace("帐", "账")  # 台帐 is the older spelling of 台账
 
 
-def _refuse_misnamed(names: Sequence[str], path: Path) -> None:
+def refuse_misnamed_sheets(names: Sequence[str], path: Path) -> None:
     """'依申请公开台帐' or '收费台账 ' is meant as a tally sheet: read as absent, its table would silently
     keep the template's zeros (and freeze would keep its personal columns), so the clerk must rename it."""
     wanted = {_sheet_key(s.name): s.name for s in TALLY_SHEETS}
