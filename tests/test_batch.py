@@ -304,3 +304,32 @@ def test_summary_links_survive_hash_and_percent_in_unit_names(tmp_path):
     url = urlsplit(target)
     assert not url.fragment and unquote(url.path) == f"{name}.xlsx"
     assert (tmp_path / "out" / unquote(url.path)).is_file()
+
+
+def test_workers_end_when_the_batch_process_is_killed(tmp_path):
+    """SIGKILL on the batch process alone (not its group): its workers must not live on, waiting
+    for work forever and holding the console's pipe open (a CI step or a log reader would hang)."""
+    import threading
+
+    indir = tmp_path / "in"
+    for i in range(200):
+        unit(indir, f"某某县{i:03d}单位", i)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "xl_report", "batch", str(indir), "-o", str(out), "--jobs", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(list(out.glob("*.xlsx"))) < 10 and proc.poll() is None:
+            time.sleep(0.01)
+        assert proc.poll() is None, "the batch finished before it could be killed"
+        proc.kill()
+        proc.wait()
+        reader = threading.Thread(target=proc.stderr.read, daemon=True)
+        reader.start()
+        reader.join(15)
+        assert not reader.is_alive(), "worker processes outlived the killed batch, holding its stderr open"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -449,6 +449,21 @@ def _init_worker(previous: dict[str, dict] | None) -> None:
     _WORKER["previous"] = previous or {}
 
 
+def _start_worker(parent: int, previous: dict[str, dict] | None, init: bool) -> None:
+    """Pool initializer. A batch killed outright (SIGKILL, a closed terminal) cannot tell its pool's
+    workers, which would wait for work forever holding the console's pipe: they watch their parent."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="xl-report-parent-watch", daemon=True).start()
+    if init:
+        _init_worker(previous)
+
+
 def _process_many(jobs: list[tuple[str, str, str | None]], opts: Options):
     """The results without their cell values, plus the chunk's share of the roll-up: less to send
     back, less for the main process to do."""
@@ -768,8 +783,8 @@ def _run_jobs(todo: list[tuple[str, str, str | None]], opts: Options, prev_index
     if fork:
         _init_worker(prev_index)
     context = multiprocessing.get_context("fork") if fork else None
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=None if fork else _init_worker,
-                             initargs=() if fork else (prev_index,)) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
+                             initargs=(os.getpid(), None if fork else prev_index, not fork)) as pool:
         pending = set()
         for chunk in _chunks(todo, jobs):  # a bounded number of chunks in flight: memory stays flat in N
             pending.add(pool.submit(_process_many, chunk, opts))
