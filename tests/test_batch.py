@@ -333,3 +333,26 @@ def test_workers_end_when_the_batch_process_is_killed(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def test_duplicate_names_the_first_file_wins_whatever_ran_first(tmp_path):
+    """b.xlsx processed alone first (its record is then reused and claims the name before a.xlsx
+    runs): a.xlsx still keeps the name, exactly as in a clean run of both; and a duplicate failure is
+    decided again when the other file goes away."""
+    indir, out, clean = tmp_path / "in", tmp_path / "out", tmp_path / "clean"
+    unit(indir, "某某县甲镇人民政府", 2, file="b.xlsx")
+    unit(indir, "某某县乙镇人民政府", 3, file="c.xlsx")
+    run_batch(indir, out, jobs=1, progress=False)
+    unit(indir, "某某县甲镇人民政府", 1, file="a.xlsx")
+    res = run_batch(indir, out, jobs=2, progress=False)
+    status = {u.source: u for u in res.units}
+    assert status["a.xlsx"].status == STATUS_OK and status["b.xlsx"].status == STATUS_FAILED
+    assert "“a.xlsx”重复" in status["b.xlsx"].reason
+    run_batch(indir, clean, jobs=2, progress=False)
+    assert _values(out) == _values(clean)
+    assert summary_rows(out) == summary_rows(clean)
+    assert json.loads((out / "findings.json").read_text("utf-8"))["rollup"] == \
+        json.loads((clean / "findings.json").read_text("utf-8"))["rollup"]
+    (indir / "a.xlsx").unlink()
+    again = {u.source: u for u in run_batch(indir, out, jobs=2, progress=False).units}
+    assert again["b.xlsx"].status == STATUS_OK and not again["b.xlsx"].skipped

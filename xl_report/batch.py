@@ -76,6 +76,7 @@ class UnitResult:
     key: str = ""  # what the result depends on (input hash + options): equal key, same result
     output_hash: str | None = None
     skipped: bool = False  # reused from the previous run (not stored)
+    duplicate_of: str | None = None  # the input holding this unit's name (a failure that depends on it)
 
     def to_json(self) -> dict:
         d = {f.name: getattr(self, f.name) for f in dataclass_fields(self)}  # shallow: json.dumps copies anyway
@@ -493,7 +494,9 @@ def _process(path: str, source: str, key: str | None, opts: Options) -> UnitResu
         result = UnitResult(source, fallback, STATUS_FAILED, reason=f"内部错误（{type(e).__name__}: {e}），请把该文件发给维护人员")
         result.key = ""  # never reuse: the next version may handle it
         return result
-    result.key = key or ""  # unreadable (e.g. too large): tried again next run, at the cost of a stat
+    # unreadable (e.g. too large): tried again next run, at the cost of a stat; a duplicate name
+    # depends on another input: decided again every run
+    result.key = "" if result.duplicate_of else key or ""
     _save_record(outdir, result)  # right after the output: a killed run loses at most this unit's work
     return result
 
@@ -525,7 +528,8 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> UnitResult
     name = unit_file_name(unit, fallback=unit_file_name(path.stem))
     holder = _claim(outdir, name, source)
     if holder is not None:
-        raise InputError.at(f"单位名称“{unit}”与文件“{holder}”重复，未输出；请核对两个文件的单位名称")
+        return UnitResult(source, display_name(path.stem) or source, STATUS_FAILED, duplicate_of=holder,
+                          reason=f"单位名称“{unit}”与文件“{holder}”重复，未输出；请核对两个文件的单位名称")
     frozen = None
     if opts.freeze and not errors:
         now = datetime.fromisoformat(opts.now) if opts.now else None
@@ -734,6 +738,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
             else:
                 todo.append((str(p), source, key))
         _run_jobs(todo, opts, prev_index, jobs, results, notify, details.rollup.merge)
+        _settle_duplicates(inputs, opts, prev_index, results, details)
     finally:
         _close_own_logs()
     _merge_records(outdir)
@@ -794,6 +799,30 @@ def _run_jobs(todo: list[tuple[str, str, str | None]], opts: Options, prev_index
                     finish_chunk(fut)
         for fut in pending:
             finish_chunk(fut)
+
+
+def _settle_duplicates(inputs: list[Path], opts: Options, prev_index: dict | None,
+                       results: dict[str, UnitResult], details) -> None:
+    """Two inputs naming one unit: the input whose file name sorts first keeps the output, whichever
+    worker claimed the name first (else a rerun or a resumed run could pick the other one)."""
+    order = {p.name: i for i, p in enumerate(inputs)}
+    outdir = Path(opts.outdir)
+    for source in sorted((s for s, r in results.items() if r.duplicate_of in order), key=order.__getitem__):
+        lost = results[source]
+        holder = results.get(lost.duplicate_of or "")
+        if holder is None or order[source] > order[holder.source] or not holder.has_report or not holder.file:
+            continue
+        rec = _read_record(_record_index(outdir).get(holder.source))
+        details.remove(holder, rec.values if rec else {})
+        name = Path(holder.file).stem.removesuffix(FROZEN_SUFFIX)
+        claims = _state(outdir) / "claims"
+        (claims / _sha256(name.casefold().encode("utf-8"))).unlink(missing_ok=True)
+        _token(claims, fresh=True)  # this process may have noted the name for the holder: a new identity
+        _init_worker(prev_index)
+        for redo in (source, holder.source):  # the first takes the name, the holder now clashes with it
+            res = _process(str(inputs[order[redo]]), redo, None, opts)
+            results[redo] = res
+            details.add(res)
 
 
 def _chunks(todo: list, jobs: int, largest: int = 16) -> Iterable[list]:

@@ -73,6 +73,10 @@ class RollupSum:
                 else:
                     self.odd[name] = self.odd.get(name, 0.0) + v
 
+    def subtract(self, values: dict[str, object]) -> None:
+        """Take back what :meth:`add` added for ``values`` (exact, like the sum)."""
+        self.add({n: -v for n, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+
     def merge(self, other: "RollupSum") -> None:
         """Add another sum (e.g. a worker's share): exact, so the grouping does not matter."""
         for name, v in other.ints.items():
@@ -118,6 +122,12 @@ class UnitDetails:
             self._spool.write(data)
             self._where[u.source] = (offset, len(data), len(u.findings))
         u.values, u.findings = {}, []
+
+    def remove(self, u, values: dict[str, object]) -> None:
+        """Take back a unit counted by :meth:`add` (``values``: its cells, which add emptied)."""
+        if u.has_report:
+            self.rollup.subtract(values)
+        self._where.pop(u.source, None)
 
     def findings(self, u) -> list[dict]:
         if u.findings or u.source not in self._where:
