@@ -167,3 +167,15 @@ def test_cells_without_references_are_placed_as_calamine_places_them(tmp_path):
     check_xlsx(path)
     assert _walk_cells(f"<sheetData>{data}</sheetData>".encode()) == (4, 3)  # last cell C4 (C3 follows B3)
     assert calamine_extent(path) == (2, 3)  # A3:C4
+
+
+def test_an_excel_lock_file_is_named_for_what_it_is(tmp_path):
+    from typer.testing import CliRunner
+
+    from xl_report.cli import app
+
+    lock = tmp_path / "~$年报.xlsx"
+    lock.write_bytes(b"\x0cAdministrator" + bytes(150))  # what Excel leaves while 年报.xlsx is open
+    res = CliRunner().invoke(app, ["check", str(lock)])
+    assert res.exit_code == 2 and "临时文件" in res.output and "“年报.xlsx”" in res.output
+    assert "Traceback" not in res.output

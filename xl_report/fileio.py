@@ -202,4 +202,7 @@ def ensure_readable(path: Path | str) -> Path:
         raise InputError.at("文件不存在", file=str(path))
     if path.is_dir():
         raise InputError.at("这是一个文件夹，不是Excel文件", file=str(path))
+    if path.name.startswith("~$"):  # Excel and WPS leave it beside a workbook while it is open
+        raise InputError.at(f"这是 Excel/WPS 打开工作簿时生成的临时文件，不是工作簿；请选择原文件“{path.name[2:]}”",
+                            file=str(path))
     return path
