@@ -356,3 +356,13 @@ def test_duplicate_names_the_first_file_wins_whatever_ran_first(tmp_path):
     (indir / "a.xlsx").unlink()
     again = {u.source: u for u in run_batch(indir, out, jobs=2, progress=False).units}
     assert again["b.xlsx"].status == STATUS_OK and not again["b.xlsx"].skipped
+
+
+def test_an_input_file_named_like_the_summary_is_not_overwritten_by_it(tmp_path):
+    indir, out = tmp_path / "in", tmp_path / "out"
+    unit(indir, "汇总", 1, file=SUMMARY_FILE)
+    unit(indir, "某某县乙镇人民政府", 2, file="b.xlsx")
+    res = run_batch(indir, out, jobs=1, progress=False)
+    assert res.units[1].source == SUMMARY_FILE
+    assert res.units[1].status == STATUS_FAILED and "“汇总.xlsx”重复" in res.units[1].reason
+    assert res.units[1].file is None and [r[1] for r in summary_rows(out)][:2] == ["某某县乙镇人民政府", "汇总"]

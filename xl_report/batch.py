@@ -529,7 +529,7 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> UnitResult
     holder = _claim(outdir, name, source)
     if holder is not None:
         return UnitResult(source, display_name(path.stem) or source, STATUS_FAILED, duplicate_of=holder,
-                          reason=f"单位名称“{unit}”与文件“{holder}”重复，未输出；请核对两个文件的单位名称")
+                          reason=f"单位名称“{unit}”与文件“{holder.lstrip('/')}”重复，未输出；请核对两个文件的单位名称")
     frozen = None
     if opts.freeze and not errors:
         now = datetime.fromisoformat(opts.now) if opts.now else None
@@ -699,7 +699,9 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
     claims = _state(outdir) / "claims"
     shutil.rmtree(claims, ignore_errors=True)
     claims.mkdir(parents=True)
-    _claim(outdir, Path(SUMMARY_FILE).stem, SUMMARY_FILE)  # a unit called 汇总 must not be overwritten by it
+    # a unit called 汇总 must not be overwritten by the summary; "/" keeps the claim apart from an
+    # input file that is itself named 汇总.xlsx (no file name holds a "/")
+    _claim(outdir, Path(SUMMARY_FILE).stem, "/" + SUMMARY_FILE)
     (_state(outdir) / "units").mkdir(parents=True, exist_ok=True)
     if freeze and password is None:
         from .freeze import freeze_password
