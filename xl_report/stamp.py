@@ -32,7 +32,8 @@ try:
     from isal import isal_zlib as _fast_zlib
 except ImportError:  # a platform without its wheel: same output format, slower
     _fast_zlib = zlib
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
+from openpyxl.utils.cell import (column_index_from_string, coordinate_from_string, get_column_letter,
+                                 range_boundaries)
 from openpyxl.utils.datetime import to_excel
 
 from . import form
@@ -111,15 +112,9 @@ def named_cells(names: dict[str, tuple[str, str]]) -> dict[str, list[tuple[str, 
             continue
         sheet, ref = names[name]
         min_col, min_row, max_col, max_row = range_boundaries(ref)
-        out[name] = [(sheet, f"{_col_letter(c)}{r}") for r in range(min_row, max_row + 1)
+        out[name] = [(sheet, f"{get_column_letter(c)}{r}") for r in range(min_row, max_row + 1)
                      for c in range(min_col, max_col + 1)]
     return out
-
-
-def _col_letter(col: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(col)
 
 
 # --------------------------------------------------------------------------------------------
@@ -576,7 +571,7 @@ class Stamper:
                 data = self.raw[part] if frozen is None else self._protected(part, pw)
                 rows = tally_rows_xml(sheet, cols, self._column_styles(part), drop_personal)
                 n = len(cols[sheet.headers[0]])
-                data = _DIMENSION.sub(f'<dimension ref="A1:{_col_letter(len(sheet.headers))}{n + 1}"/>'.encode(),
+                data = _DIMENSION.sub(f'<dimension ref="A1:{get_column_letter(len(sheet.headers))}{n + 1}"/>'.encode(),
                                       _append_rows(data, rows), count=1)
                 changed[part] = _entry(part, data, self.level)
         order = self.order
@@ -654,7 +649,7 @@ class Stamper:
                     merges = etree.Element(_q("mergeCells"))
                     sd.addnext(merges)
                     added.append(merges)
-                m = etree.SubElement(merges, _q("mergeCell"), ref=f"A{row}:{_col_letter(last_col)}{row}")
+                m = etree.SubElement(merges, _q("mergeCell"), ref=f"A{row}:{get_column_letter(last_col)}{row}")
                 if merges not in added:
                     added.append(m)
         return added
@@ -692,7 +687,7 @@ def tally_rows_xml(sheet, columns: dict[str, list], col_styles: dict[int, str], 
     out = []
     skip = {c.header for c in sheet.columns if c.personal} if drop_personal else set()
     # per column, once: letter, date style attribute, values (personal columns left out)
-    kept = [(_col_letter(j), f' s="{col_styles[j]}"' if col_styles.get(j) else "", columns[h])
+    kept = [(get_column_letter(j), f' s="{col_styles[j]}"' if col_styles.get(j) else "", columns[h])
             for j, h in enumerate(sheet.headers, start=1) if h not in skip]
     for i in range(len(columns[sheet.headers[0]])):
         r = i + 2
