@@ -19,6 +19,8 @@ def test_demo_end_to_end(tmp_path):
     res = subprocess.run([exe, "demo", "-o", str(root)], capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     assert "汇总表" in res.stdout and "发件箱" in res.stdout and "Traceback" not in res.stderr
+    progress = [line for line in res.stderr.splitlines() if line.startswith("[")]
+    assert progress and progress[-1].startswith(f"[{len(progress)}/{len(progress)}]"), progress[-1:]  # bar ends full
     out = root / "输出" / "2024年"
     units = {u["unit"]: u for u in json.loads((out / "findings.json").read_text(encoding="utf-8"))["units"]}
     assert len(units) == 20

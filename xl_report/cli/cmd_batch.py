@@ -85,11 +85,12 @@ def batch_cmd(
 def demo_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="演示文件夹", file_okay=False)] = Path("xl-report-演示"),
 ) -> None:
-    from ..demo import COUNTY, DEPARTMENTS, TOWNSHIPS, YEAR, run_demo
+    from ..demo import COUNTY, DEPARTMENTS, NOT_SUBMITTED, TOWNSHIPS, YEAR, run_demo
 
     out.print(f"正在生成演示数据：{COUNTY}（{len(TOWNSHIPS)} 个乡镇、{len(DEPARTMENTS)} 个部门），"
               f"{YEAR - 1}—{YEAR} 两年的台账……")
-    with progress_reporter(len(TOWNSHIPS) + len(DEPARTMENTS), f"{YEAR}年度批量处理") as notify:
+    submitted = sum(1 for short in TOWNSHIPS + DEPARTMENTS if short != NOT_SUBMITTED)  # files the bar counts
+    with progress_reporter(submitted, f"{YEAR}年度批量处理") as notify:
         result = run_demo(output, progress=notify)
     print_result(result.batch)
     root = result.root
