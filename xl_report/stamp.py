@@ -570,9 +570,8 @@ class Stamper:
                     continue
                 data = self.raw[part] if frozen is None else self._protected(part, pw)
                 rows = tally_rows_xml(sheet, cols, self._column_styles(part), drop_personal)
-                n = len(cols[sheet.headers[0]])
-                data = _DIMENSION.sub(f'<dimension ref="A1:{get_column_letter(len(sheet.headers))}{n + 1}"/>'.encode(),
-                                      _append_rows(data, rows), count=1)
+                extent = f"A1:{get_column_letter(len(sheet.headers))}{len(cols[sheet.headers[0]]) + 1}"
+                data = _DIMENSION.sub(f'<dimension ref="{extent}"/>'.encode(), _append_rows(data, rows), count=1)
                 changed[part] = _entry(part, data, self.level)
         order = self.order
         if frozen is not None:
