@@ -366,3 +366,17 @@ def test_an_input_file_named_like_the_summary_is_not_overwritten_by_it(tmp_path)
     assert res.units[1].source == SUMMARY_FILE
     assert res.units[1].status == STATUS_FAILED and "“汇总.xlsx”重复" in res.units[1].reason
     assert res.units[1].file is None and [r[1] for r in summary_rows(out)][:2] == ["某某县乙镇人民政府", "汇总"]
+
+
+def test_previous_folder_without_any_report_is_refused(tmp_path):
+    """--previous given last year's tally folder (inputs, not outputs): exit 2 and say so, rather
+    than a run whose cross-year checks silently never happen."""
+    prev_in = tmp_path / "2023台账"
+    prev_in.mkdir()
+    (prev_in / "甲镇.xlsx").write_bytes(template_bytes())  # a tally workbook: its tables never filled
+    indir = tmp_path / "in"
+    unit(indir, "某某县甲镇人民政府", 1)
+    res = CliRunner().invoke(app, ["batch", str(indir), "-o", str(tmp_path / "out"), "--previous", str(prev_in)])
+    assert res.exit_code == 2, res.output
+    assert "没有任何单位的年报" in res.output and "2023台账" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "out").exists()

@@ -226,6 +226,9 @@ def load_previous(prevdir: Path | str) -> dict[str, dict]:
             continue
         if rep.unit and not rep.missing:
             out.setdefault(_match_key(rep.unit), {"unit": rep.unit, "year": rep.year, "values": rep.values})
+    if not out:  # e.g. last year's tally folder given: silently no cross-year check at all
+        raise InputError.at("该文件夹中没有任何单位的年报；--previous 应指向上一年度 xl-report batch 的输出文件夹",
+                            file=str(prevdir))
     return out
 
 
