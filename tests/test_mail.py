@@ -60,6 +60,15 @@ def test_bad_config_is_refused(tmp_path, smtp, upward, match):
         mail_settings(write_config(tmp_path, smtp=smtp, upward=upward))
 
 
+def test_ca_file_that_is_not_a_certificate_is_a_config_mistake(tmp_path):
+    # found in acceptance: it surfaced at connect time as "加密连接失败…请检查 security 与端口", exit 1
+    (tmp_path / "单位内部CA.pem").write_text("这不是证书\n", encoding="utf-8")
+    config = write_config(tmp_path, smtp={"host": "smtp.example.gov.cn", "ca_file": "单位内部CA.pem"})
+    with pytest.raises(InputError, match="不是有效的 PEM 证书") as e:
+        mail_settings(config)
+    assert "单位内部CA.pem" in str(e.value)
+
+
 def test_encoded_words_stay_short_and_decode():
     name = "某某县某某镇人民政府2024年政府信息公开工作年度报告（定稿）mixed ASCII 文本.xlsx"
     words = encoded_words(name)

@@ -5,6 +5,7 @@ keyring when the optional ``keyring`` package is installed) at connect time.
 """
 from __future__ import annotations
 
+import ssl
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +146,11 @@ def _smtp(table: dict, base: Path, cfg_file: str | None) -> SmtpSettings:
         ca_file = _path(table["ca_file"], base, "[smtp] ca_file")
         if not ca_file.is_file():
             raise InputError.at("找不到 [smtp] ca_file 指定的证书文件", file=str(ca_file))
+        try:  # load it now: a bad file is a config mistake, not a TLS failure at send time
+            ssl.create_default_context(cafile=str(ca_file))
+        except (ssl.SSLError, ValueError, OSError, UnicodeDecodeError):
+            raise InputError.at("[smtp] ca_file 指定的文件不是有效的 PEM 证书（应为 -----BEGIN CERTIFICATE----- "
+                                "开头的文本文件）", file=str(ca_file)) from None
     timeout = table.get("timeout", 30)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise InputError.at("配置 [smtp] timeout 应为正数（秒）", file=cfg_file, value=timeout)
