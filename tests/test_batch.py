@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from xl_report import form
-from xl_report.batch import (STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK, read_unit, run_batch,
-                             unit_file_name)
+from xl_report.batch import (STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK, read_unit, read_unit_list,
+                             run_batch, unit_file_name)
 from xl_report.cli import app
 from xl_report.demo import synthetic_unit, write_unit
 from xl_report.stamp import template_bytes
@@ -380,3 +380,16 @@ def test_previous_folder_without_any_report_is_refused(tmp_path):
     assert res.exit_code == 2, res.output
     assert "没有任何单位的年报" in res.output and "2023台账" in res.output and "Traceback" not in res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_unit_list_with_a_title_row_above_the_header(tmp_path):
+    """The list as a clerk makes it: a merged title row, then 序号 | 单位名称 | 联系人."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["某某县2024年度应报送年报单位名单"])
+    ws.merge_cells("A1:C1")
+    ws.append(["序号", "单位名称", "联系人"])
+    for i, name in enumerate(["某某县甲镇人民政府", "某某县乙镇人民政府 "]):
+        ws.append([i + 1, name, "张三"])
+    wb.save(tmp_path / "名单.xlsx")
+    assert read_unit_list(tmp_path / "名单.xlsx") == ["某某县甲镇人民政府", "某某县乙镇人民政府"]

@@ -40,6 +40,7 @@ STATUS_MISSING = "未提交"
 STATE_DIR = ".xl-report"  # inside OUTDIR: one record per input file, plus the run's name claims
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls is picked up so that it fails with a clear reason
 RECORD_VERSION = 1
+UNIT_LIST_HEADER_ROWS = 10  # rows of a --units workbook searched for the 单位名称 header
 # headline columns of the summary: label -> the cells it adds up
 HEADLINES: dict[str, tuple[str, ...]] = {
     "新收": (form.PLACEHOLDERS["新收"],),
@@ -178,10 +179,14 @@ def read_unit_list(path: Path | str) -> list[str]:
             raise InputError.at(f"无法读取单位名单（{e}）", file=str(path)) from None
         label = form.META_BY_NAME["meta_unit"].label
         col = 0
-        if rows and label in [str(v).strip() for v in rows[0]]:
-            col = [str(v).strip() for v in rows[0]].index(label)
-            rows = rows[1:]
-        names = [str(r[col]) for r in rows if col < len(r) and str(r[col]).strip()]
+        for at, row in enumerate(rows[:UNIT_LIST_HEADER_ROWS]):  # a title row may sit above the header
+            heads = [str(v).strip() for v in row]
+            if label in heads:
+                col, rows = heads.index(label), rows[at + 1:]
+                break
+        # a number is never a unit name (a 序号 column when there is no header)
+        names = [str(r[col]) for r in rows if col < len(r) and not isinstance(r[col], (int, float))
+                 and str(r[col]).strip()]
     else:
         raise InputError.at("单位名单应为 .xlsx 或 .toml 文件", file=str(path))
     out, seen = [], set()
