@@ -393,3 +393,17 @@ def test_unit_list_with_a_title_row_above_the_header(tmp_path):
         ws.append([i + 1, name, "张三"])
     wb.save(tmp_path / "名单.xlsx")
     assert read_unit_list(tmp_path / "名单.xlsx") == ["某某县甲镇人民政府", "某某县乙镇人民政府"]
+
+
+def test_a_users_file_in_the_output_folder_is_backed_up_not_overwritten(tmp_path):
+    indir, out = tmp_path / "in", tmp_path / "out"
+    unit(indir, "某某县甲镇人民政府", 1)
+    out.mkdir()
+    (out / "某某县甲镇人民政府.xlsx").write_bytes(b"the clerk's own workbook")
+    res = run_batch(indir, out, jobs=1, progress=False)
+    backups = list(out.glob("某某县甲镇人民政府.备份-*.xlsx"))
+    assert len(backups) == 1 and backups[0].read_bytes() == b"the clerk's own workbook"
+    assert backups[0].name in " ".join(res.units[0].notes)
+    assert read_report_file(out / "某某县甲镇人民政府.xlsx").unit == "某某县甲镇人民政府"
+    run_batch(indir, out, jobs=1, progress=False, force=True)  # our own output: replaced, no new backup
+    assert len(list(out.glob("*.备份-*"))) == 1

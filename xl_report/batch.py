@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 
 from . import __version__, form
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, XlReportError
-from .fileio import atomic_path, unit_file_name, write_bytes_atomic
+from .fileio import atomic_path, keep_backup, unit_file_name, write_bytes_atomic
 from .findings import Finding, count
 from .freeze import FROZEN_SUFFIX
 from .report import ReportData
@@ -296,8 +296,9 @@ def _record_files(outdir: Path) -> list[Path]:
     return sorted(folder.glob("*.json")) + sorted(folder.glob("*.jsonl"))  # oldest first
 
 
-def _record_index(outdir: Path) -> dict[str, tuple[Path, int, int]]:
-    """Input file name -> (file, offset, length) of its latest record."""
+def _record_index(outdir: Path, outputs: set[str] | None = None) -> dict[str, tuple[Path, int, int]]:
+    """Input file name -> (file, offset, length) of its latest record. ``outputs``: collects the output
+    file name of every record."""
     index: dict[str, tuple[Path, int, int]] = {}
     for path in _record_files(outdir):
         try:
@@ -307,8 +308,11 @@ def _record_index(outdir: Path) -> dict[str, tuple[Path, int, int]]:
         offset = 0
         for line in (data.split(b"\n") if path.suffix == ".jsonl" else [data]):
             try:
-                source = json.loads(line)["source"]
-            except (ValueError, TypeError, KeyError):
+                record = json.loads(line)
+                source = record["source"]
+                if outputs is not None and isinstance(record.get("file"), str):
+                    outputs.add(record["file"])
+            except (ValueError, TypeError, KeyError, AttributeError):
                 source = None  # a damaged record only costs a redo
             if isinstance(source, str):
                 index[source] = (path, offset, len(line))
@@ -430,6 +434,7 @@ class Options:
     config: dict | None = None
     now: str | None = None  # ISO time of the run: every unit frozen in one run shares it
     options_key: str = ""  # what a unit's result depends on besides its input (see input_key)
+    foreign: frozenset[str] = frozenset()  # files in OUTDIR that no run wrote: backed up before replaced
 
 
 def input_key(path: Path, options_key: str, data: bytes | None = None) -> str:
@@ -544,15 +549,18 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> UnitResult
         frozen = freeze_info(view, password=opts.password, now=now, personal_removed=personal_count(tally))
     file = f"{name}{FROZEN_SUFFIX}.xlsx" if frozen else f"{name}.xlsx"
     data = stamper.stamp(view, frozen, tally=tally, drop_personal=frozen is not None)
+    notes = list(agg.notes)
+    if file in opts.foreign and (outdir / file).is_file():
+        notes.append(f"输出文件夹中原有的同名文件已备份为“{keep_backup(outdir / file).name}”")
     write_bytes_atomic(outdir / file, data)
-    stale = outdir / (f"{name}.xlsx" if frozen else f"{name}{FROZEN_SUFFIX}.xlsx")
-    if stale.is_file():
-        stale.unlink()  # the other variant from an earlier run would contradict this one
+    stale = f"{name}.xlsx" if frozen else f"{name}{FROZEN_SUFFIX}.xlsx"
+    if stale not in opts.foreign and (outdir / stale).is_file():
+        (outdir / stale).unlink()  # the other variant from an earlier run would contradict this one
     return UnitResult(
         source, unit, STATUS_ERRORS if errors else STATUS_OK, file=file, errors=errors, warnings=warnings,
         headline=headline(view), fingerprint=frozen.fingerprint if frozen else None,
         findings=[f.to_json() for f in findings], values={n: view.values[n] for n in form.CELL_NAMES},
-        notes=list(agg.notes), year=year, output_hash=_sha256(data))
+        notes=notes, year=year, output_hash=_sha256(data))
 
 
 def headline(report: ReportData) -> dict[str, float | int]:
@@ -719,8 +727,16 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
         "version": __version__, "year": year, "freeze": freeze, "config": _plain(config),
         "password": _sha256(password.encode()) if password else None,
         "previous": prev_index}, sort_keys=True, ensure_ascii=False, default=str).encode())
+    # a workbook of the user's in OUTDIR (not written by a run: no record names it) is backed up
+    # before an output of the same name replaces it
+    existing = {p.name for p in outdir.glob("*.xlsx")} - {SUMMARY_FILE}
+    recorded: set[str] = set()
+    records = _record_index(outdir, recorded) if existing or not force else {}
+    if force:
+        records = {}
     opts = Options(str(outdir), year, freeze, password, _plain(config),
-                   datetime.now().astimezone().isoformat(timespec="seconds"), options_key)
+                   datetime.now().astimezone().isoformat(timespec="seconds"), options_key,
+                   frozenset(existing - recorded))
     progress_cb = progress if callable(progress) else (lambda _r: None)
     details = UnitDetails()  # the roll-up sum and the spooled findings: results keep only their row
 
@@ -730,7 +746,6 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
 
     results: dict[str, UnitResult] = {}
     todo: list[tuple[str, str, str | None]] = []
-    records = {} if force else _record_index(outdir)
     _close_own_logs()  # a log left open by an earlier run in this process points into a removed folder
     try:
         for p in inputs:
