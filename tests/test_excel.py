@@ -225,3 +225,29 @@ def test_entry_points_call_book_caller(monkeypatch):
     x.fill(host="book"), x.check(), x.freeze(), x.send()
     assert seen == [("BOOK", "fill", "book"), ("BOOK", "check", None), ("BOOK", "freeze", None),
                     ("BOOK", "send", None)]
+
+
+def _alert(server, button: str, payload: dict) -> str:
+    acts = server.press(button, payload).json()["actions"]
+    assert [a["func"] for a in acts] == ["alert"], acts
+    return acts[0]["args"][0]
+
+
+def test_renamed_table_sheet_is_named_as_renamed(server, tally_book):
+    # found in acceptance: a clerk renaming 表三 to 表3 was told rows/columns had been inserted
+    payload = payload_from_xlsx(tally_book)
+    for sheet in payload["sheets"]:
+        if sheet["name"] == "表三":
+            sheet["name"] = "表3"
+    message = _alert(server, "fill", payload)
+    assert "“表3”" in message and "表三" in message and "改名" in message
+    assert "插入或删除" not in message
+
+
+def test_freeze_refusal_in_excel_gives_no_command_line_advice(server, tmp_path):
+    # found in acceptance: the 定稿 message box told the clerk to add --force --reason
+    src = make_tally_workbook(tmp_path / "手填.xlsx", unit="某镇人民政府", year=YEAR,
+                              values={"t3_new_person": 3})
+    message = _alert(server, "freeze", payload_from_xlsx(src))
+    assert "不能定稿" in message and "A01" in message and "校验" in message
+    assert "--" not in message

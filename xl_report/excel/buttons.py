@@ -105,13 +105,18 @@ def _freeze_password(config: dict) -> str:
 
 
 def _freeze(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from ..freeze import freeze_file
+    from ..freeze import FreezeRefused, freeze_file
     from ..fingerprint import short
 
     _refuse_frozen(snap, "定稿")
     password = _freeze_password(config)
-    result = freeze_file(src, work / "after.xlsx", password=password or None, keep_personal=True,
-                         config=config)
+    try:
+        result = freeze_file(src, work / "after.xlsx", password=password or None, keep_personal=True,
+                             config=config)
+    except FreezeRefused as e:  # its message advises the command line's --force, which no button offers
+        errors = sum(f.is_error for f in e.findings)
+        raise XlReportError(f"校验发现 {errors} 个错误，不能定稿。请点击“校验”查看“{form.SHEET_FINDINGS}”工作表，"
+                            "改正后重新定稿：", e.problems) from None
     # what openpyxl stores but a live book can only get through VBA: document properties, protection
     wb = load_workbook(result.output)
     macros = [(SET_PROP_SUB, (p.name, _prop_kind(p.value), _prop_text(p.value))) for p in wb.custom_doc_props]

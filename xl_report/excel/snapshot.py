@@ -107,6 +107,9 @@ def check_structure(snapshot: BookSnapshot, template: Workbook) -> None:
     for n in wanted:
         if n in expected and snapshot.names[n] != (expected[n][0], expected[n][1]):
             sheet, coord = snapshot.names[n]
+            if sheet != expected[n][0] and snapshot.sheet(expected[n][0]) is None:
+                raise InputError.at(f"工作表“{expected[n][0]}”被改名为“{sheet}”，请把工作表名改回“{expected[n][0]}”"
+                                    "后再点击按钮", file=snapshot.name)
             raise InputError.at(f"单元格名称 {n} 在“{sheet}”{coord}，而模板中在“{expected[n][0]}”{expected[n][1]}："
                                 "表格结构被改动（插入或删除了行列），请用新模板重新填写", file=snapshot.name)
 
