@@ -407,3 +407,15 @@ def test_a_users_file_in_the_output_folder_is_backed_up_not_overwritten(tmp_path
     assert read_report_file(out / "某某县甲镇人民政府.xlsx").unit == "某某县甲镇人民政府"
     run_batch(indir, out, jobs=1, progress=False, force=True)  # our own output: replaced, no new backup
     assert len(list(out.glob("*.备份-*"))) == 1
+
+
+def test_a_users_summary_in_a_fresh_output_folder_is_backed_up(tmp_path):
+    indir, out = tmp_path / "in", tmp_path / "out"
+    unit(indir, "某某县甲镇人民政府", 1)
+    out.mkdir()
+    (out / SUMMARY_FILE).write_bytes(b"last year's summary, made by hand")
+    run_batch(indir, out, jobs=1, progress=False)
+    (backup,) = out.glob("汇总.备份-*.xlsx")
+    assert backup.read_bytes() == b"last year's summary, made by hand"
+    run_batch(indir, out, jobs=1, progress=False, force=True)  # ours from now on: no new backup
+    assert len(list(out.glob("*.备份-*"))) == 1

@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 
 from . import __version__, form
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, XlReportError
-from .fileio import atomic_path, keep_backup, unit_file_name, write_bytes_atomic
+from .fileio import atomic_path, backup_existing, keep_backup, unit_file_name, write_bytes_atomic
 from .findings import Finding, count
 from .freeze import FROZEN_SUFFIX
 from .report import ReportData
@@ -700,7 +700,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
 
     ``progress``: a callback called with each finished unit (the CLI draws its bar with it).
     """
-    from .summary import SUMMARY_FILE, UnitDetails, write_summary
+    from .summary import FINDINGS_FILE, SUMMARY_FILE, UnitDetails, write_summary
 
     t0 = time.perf_counter()
     indir, outdir = Path(indir), Path(outdir)
@@ -710,6 +710,9 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
     prev_index = load_previous(previous) if previous else None
     inputs = find_inputs(indir, outdir)
     outdir.mkdir(parents=True, exist_ok=True)
+    if not _state(outdir).is_dir():  # no run wrote here yet: a 汇总.xlsx / findings.json is the user's
+        for own in (SUMMARY_FILE, FINDINGS_FILE):
+            backup_existing(outdir / own)
     for tmp in outdir.glob(".*.tmp"):  # left by an interrupted run (fileio.atomic_path)
         tmp.unlink(missing_ok=True)
     claims = _state(outdir) / "claims"
