@@ -419,3 +419,12 @@ def test_a_users_summary_in_a_fresh_output_folder_is_backed_up(tmp_path):
     assert backup.read_bytes() == b"last year's summary, made by hand"
     run_batch(indir, out, jobs=1, progress=False, force=True)  # ours from now on: no new backup
     assert len(list(out.glob("*.备份-*"))) == 1
+
+
+@pytest.mark.parametrize("year", ["99999", "24", "0"])
+def test_implausible_year_is_refused_before_any_unit(tmp_path, year):
+    indir = tmp_path / "in"
+    unit(indir, "某某县甲镇人民政府", 1)
+    res = CliRunner().invoke(app, ["batch", str(indir), "-o", str(tmp_path / "out"), "--year", year])
+    assert res.exit_code == 2 and "报告年度" in res.output and "内部错误" not in res.output, res.output
+    assert not (tmp_path / "out").exists()

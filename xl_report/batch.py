@@ -706,6 +706,11 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
     indir, outdir = Path(indir), Path(outdir)
     if outdir.resolve() == indir.resolve():
         raise InputError.at("输出文件夹不能与输入文件夹相同", file=str(outdir))
+    if year is not None:
+        from .normalise import MAX_YEAR, MIN_YEAR
+
+        if not MIN_YEAR <= year <= MAX_YEAR:  # a typo: else every unit fails with an internal error
+            raise InputError.at(f"报告年度 {year} 不合理（应在 {MIN_YEAR}–{MAX_YEAR} 之间），请检查 --year")
     expected = read_unit_list(units) if units else None
     prev_index = load_previous(previous) if previous else None
     inputs = find_inputs(indir, outdir)
