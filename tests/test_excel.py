@@ -251,3 +251,30 @@ def test_freeze_refusal_in_excel_gives_no_command_line_advice(server, tmp_path):
     message = _alert(server, "freeze", payload_from_xlsx(src))
     assert "不能定稿" in message and "A01" in message and "校验" in message
     assert "--" not in message
+
+
+def test_send_leaves_the_config_sheet_and_its_token_out_of_the_mail(server, filled, tmp_path, monkeypatch):
+    # found in acceptance: docs/excel-buttons.md allows an xl_report.conf sheet holding AUTH "Bearer <token>";
+    # 上报 mailed it upward inside the deliverable
+    import email
+    import email.policy
+    import io
+
+    live_filled, _, _ = filled
+    frozen = tmp_path / "frozen.xlsx"
+    _press(server, "freeze", live_filled, frozen)
+    payload = payload_from_xlsx(frozen)
+    secret = "Bearer county-secret-token-123"
+    payload["sheets"].append({"name": "xl_report.conf", "pictures": [], "tables": [],
+                              "values": [["SERVER_URL", "http://10.1.2.3:8000"], ["AUTH", secret]]})
+    outbox = tmp_path / "outbox"
+    cfg = tmp_path / "xl-report.toml"
+    cfg.write_text(f'[upward]\nto = ["shangji@example.gov.cn"]\noutbox = "{outbox.as_posix()}"\n', encoding="utf-8")
+    monkeypatch.setenv("XL_REPORT_CONFIG", str(cfg))
+    assert "上报完成" in _alert(server, "send", payload)
+    [eml] = outbox.glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    [part] = msg.iter_attachments()
+    sent = load_workbook(io.BytesIO(part.get_content()))
+    assert "xl_report.conf" not in sent.sheetnames and "表三" in sent.sheetnames
+    assert not any(secret in str(c.value) for ws in sent.worksheets for row in ws.iter_rows() for c in row)

@@ -17,7 +17,7 @@ from typing import Callable
 from openpyxl import load_workbook
 
 from .. import form
-from ..addin import TITLE_TEXT as TITLE
+from ..addin import PROJECT_NAME, TITLE_TEXT as TITLE
 from ..config import load_config
 from ..errors import XlReportError
 from ..fileio import save_workbook
@@ -30,6 +30,8 @@ MSGBOX_LIMIT = 900  # MsgBox shows at most 1024 characters
 # VBA Subs shipped in macros/XlReport.bas, called back through runMacro (they take the workbook first).
 PROTECT_SUB = "XlReport_Protect"
 SET_PROP_SUB = "XlReport_SetProp"
+# xlwings reads its settings (SERVER_URL, AUTH "Bearer <token>", LICENSE_KEY) from a sheet of this name
+CONFIG_SHEETS = (f"{PROJECT_NAME}.conf", "xlwings.conf")
 
 
 @dataclass
@@ -143,7 +145,8 @@ def _send(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     if not snap.frozen:
         raise XlReportError("请先点击“定稿”，保存工作簿后再上报。")
     deliverable = work / f"{_safe_stem(snap.name)}-定稿.xlsx"
-    result = freeze_file(src, deliverable, password=_freeze_password(config) or None, config=config)
+    result = freeze_file(_without_config_sheets(snap, src, work), deliverable,
+                         password=_freeze_password(config) or None, config=config)
     if result.fingerprint != str(snap.value("meta_fingerprint")).strip():
         raise XlReportError("定稿后表中的数字被改动过（指纹不一致），不能上报。请在定稿前的工作簿上修改后重新定稿。")
     report = send_files([deliverable], config)
@@ -151,6 +154,21 @@ def _send(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     if not report.ok:
         raise XlReportError("上报失败：\n" + "\n".join(lines))
     return Outcome(src, "上报完成。\n" + "\n".join(lines))
+
+
+def _without_config_sheets(snap: BookSnapshot, src: Path, work: Path) -> Path:
+    """``src`` without xlwings' config sheets: they may hold the county token (AUTH) and must not be mailed."""
+    found = [name for name in CONFIG_SHEETS if snap.sheet(name) is not None]
+    if not found:
+        return src
+    from ..safety import load_workbook_safely
+
+    wb = load_workbook_safely(src)
+    for name in found:
+        wb.remove(wb[name])
+    clean = work / f"{src.stem}-无配置.xlsx"
+    save_workbook(wb, clean)
+    return clean
 
 
 BUTTONS: dict[str, Callable[[BookSnapshot, Path, Path, dict], Outcome]] = {
