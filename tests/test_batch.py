@@ -20,6 +20,7 @@ from xl_report.batch import (STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATU
                              run_batch, unit_file_name)
 from xl_report.cli import app
 from xl_report.demo import synthetic_unit, write_unit
+from xl_report.errors import InputError
 from xl_report.stamp import template_bytes
 from xl_report.summary import SUMMARY_FILE
 from xl_report.tally import MAX_ROWS, read_tally
@@ -428,3 +429,16 @@ def test_implausible_year_is_refused_before_any_unit(tmp_path, year):
     res = CliRunner().invoke(app, ["batch", str(indir), "-o", str(tmp_path / "out"), "--year", year])
     assert res.exit_code == 2 and "报告年度" in res.output and "内部错误" not in res.output, res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_unit_list_toml_as_notepad_saves_it(tmp_path):
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes('\ufeffunits = ["某某县甲镇人民政府", "某某县乙镇人民政府"]\n'.encode("utf-8"))
+    assert read_unit_list(bom) == ["某某县甲镇人民政府", "某某县乙镇人民政府"]
+    one = tmp_path / "one.toml"
+    one.write_text('units = "某某县甲镇人民政府"\n', encoding="utf-8")
+    assert read_unit_list(one) == ["某某县甲镇人民政府"]  # not one unit per character
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes('units = ["某某县甲镇人民政府"]\n'.encode("gbk"))
+    with pytest.raises(InputError, match="UTF-8"):
+        read_unit_list(gbk)

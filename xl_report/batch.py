@@ -160,10 +160,13 @@ def read_unit_list(path: Path | str) -> list[str]:
     names: list[str] = []
     if path.suffix.lower() == ".toml":
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad may add a BOM
+        except UnicodeDecodeError:
+            raise InputError.at("单位名单不是 UTF-8 编码，请用记事本“另存为”并选择 UTF-8 编码", file=str(path)) from None
+        except tomllib.TOMLDecodeError as e:
             raise InputError.at(f"单位名单格式错误（{e}）", file=str(path)) from None
-        for item in data.get("units", []):
+        listed = data.get("units", [])
+        for item in [listed] if isinstance(listed, str) else listed:  # units = "某单位": one unit
             name = item.get("name") if isinstance(item, dict) else item
             if isinstance(name, str):
                 names.append(name)
