@@ -160,3 +160,19 @@ def test_file_name_with_line_break_is_refused(tmp_path, book):
     shutil.copy(book, evil)
     report = send_files([evil], {}, to="a@example.gov.cn", allow_draft=True, check=False, outbox=tmp_path / "o")
     assert not report.outbox_files and "换行或控制字符" in report.failed[0].message
+
+
+def test_workbook_with_an_xlwings_config_sheet_is_not_mailed(tmp_path, book):
+    # found in acceptance: docs/excel-buttons.md lets a clerk keep SERVER_URL / AUTH "Bearer <token>" in a
+    # sheet named xl_report.conf; sending that workbook mailed the county token upward
+    from openpyxl import load_workbook
+
+    wb = load_workbook(book)
+    ws = wb.create_sheet("xl_report.conf")
+    ws.append(["AUTH", "Bearer county-secret-token-123"])
+    with_conf = tmp_path / "带配置.xlsx"
+    wb.save(with_conf)
+    outbox = tmp_path / "o"
+    report = send_files([with_conf], {}, to="a@example.gov.cn", allow_draft=True, check=False, outbox=outbox)
+    assert not report.outbox_files and not outbox.exists()
+    assert "xl_report.conf" in report.failed[0].message and "令牌" in report.failed[0].message

@@ -25,6 +25,8 @@ MACROS_DIR = Path(__file__).resolve().parent.parent / "macros"
 ADDIN_FILE = "xl_report.xlam"
 XLSM_FILE = "年报模板.xlsm"
 PROJECT_NAME = "xl_report"  # xlwings config: sheet xl_report.conf, %USERPROFILE%\.xl_report\xl_report.conf
+# Sheets xlwings reads settings from (SERVER_URL, AUTH "Bearer <token>", LICENSE_KEY): never mailed upward.
+CONFIG_SHEETS = (f"{PROJECT_NAME}.conf", "xlwings.conf")
 TAB_LABEL = "政务公开年报"
 
 

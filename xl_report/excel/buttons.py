@@ -17,7 +17,7 @@ from typing import Callable
 from openpyxl import load_workbook
 
 from .. import form
-from ..addin import PROJECT_NAME, TITLE_TEXT as TITLE
+from ..addin import CONFIG_SHEETS, TITLE_TEXT as TITLE
 from ..config import load_config
 from ..errors import XlReportError
 from ..fileio import save_workbook
@@ -30,8 +30,6 @@ MSGBOX_LIMIT = 900  # MsgBox shows at most 1024 characters
 # VBA Subs shipped in macros/XlReport.bas, called back through runMacro (they take the workbook first).
 PROTECT_SUB = "XlReport_Protect"
 SET_PROP_SUB = "XlReport_SetProp"
-# xlwings reads its settings (SERVER_URL, AUTH "Bearer <token>", LICENSE_KEY) from a sheet of this name
-CONFIG_SHEETS = (f"{PROJECT_NAME}.conf", "xlwings.conf")
 
 
 @dataclass

@@ -6,6 +6,7 @@ the SHA-256 of its bytes. The bytes attached are exactly the bytes that were ver
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
     if path.suffix.lower() not in MIME_TYPES:
         raise InputError.at("只能上报 .xlsx 或 .xlsm 工作簿", file=str(path))
     check_xlsx(path)
+    _refuse_config_sheets(path)
     name = headers.header_text(path.name, "文件名", file=str(path))
     data = path.read_bytes()
     verify = _verifier()
@@ -82,6 +84,19 @@ def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
     if unit is not None:
         unit = headers.header_text(unit, "单位名称", file=str(path))
     return Workbook(path, name, data, fingerprint or sha256_fingerprint(data), frozen, unit, year, refusal, summary)
+
+
+def _refuse_config_sheets(path: Path) -> None:
+    """xlwings' config sheet may hold the county server's token: such a workbook is never attached."""
+    from ..addin import CONFIG_SHEETS
+
+    with zipfile.ZipFile(path) as z:
+        workbook_xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    found = [name for name in CONFIG_SHEETS if f'name="{name}"' in workbook_xml]
+    if found:
+        raise InputError.at(f"工作簿中有“{found[0]}”工作表，其中可能写有县服务器的令牌（AUTH），不能上报。"
+                            "请删除该工作表后再上报，或在 Excel 中用“上报”按钮（会自动去掉该工作表）",
+                            file=str(path))
 
 
 def _frozen_summary(result) -> str:
