@@ -257,3 +257,27 @@ def test_subject_template_with_placeholders(tmp_path, servers, books):
     msg = parse(server.sink.messages[0])
     assert msg["Subject"] == f"【草稿】{UNITS[0]}报送2024年度年报（{books[0].name}）"
     assert f"{UNITS[0]}的年报见附件" in msg.get_body().get_content()
+
+
+def test_two_copies_of_one_report_in_one_run_are_sent_once(tmp_path, servers, books):
+    # found in acceptance: 乙乡.xlsx and "乙乡 (1).xlsx" (a second download) both went out in the same run
+    import shutil
+
+    server = servers("plain")
+    copy = tmp_path / "副本 (1).xlsx"
+    shutil.copy(books[0], copy)
+    report = send_files([books[0], copy], plain_config(tmp_path, server), allow_draft=True, check=False, **FAST)
+    assert len(server.sink.deliveries) == 1
+    assert [o.path for o in report.sent] == [books[0]] and [o.path for o in report.skipped] == [copy]
+    assert books[0].name in report.skipped[0].message and report.ok
+
+
+def test_a_mailbox_in_both_to_and_cc_gets_one_copy(tmp_path, servers, books):
+    # found in acceptance: to = xian@…, cc = XIAN@… → RCPT TO twice for the same mailbox
+    server = servers("plain")
+    config = plain_config(tmp_path, server, cc=["XIAN@example.gov.cn", "shi@example.gov.cn"])
+    report = send_files(books[:1], config, allow_draft=True, check=False, **FAST)
+    assert report.ok
+    (d,) = server.sink.deliveries
+    assert d.rcpt_tos == ["xian@example.gov.cn", "shi@example.gov.cn"]
+    assert "XIAN" not in (parse(d.content)["Cc"] or "")

@@ -136,7 +136,14 @@ def _key(mailbox: str) -> str:
 def _plan(books: list[Workbook], settings: MailSettings, log: SentLog, *, resend: bool, bundle: bool,
           report: SendReport) -> list[_Job]:
     jobs: list[_Job] = []
+    first_copy: dict[str, Workbook] = {}  # fingerprint -> the file that carries it in this run
     for book in books:
+        if book.fingerprint in first_copy:  # a second copy of the same report (e.g. "年报 (1).xlsx")
+            report.skipped.append(Outcome(
+                book.path, f"未重复发送：“{book.name}”与“{first_copy[book.fingerprint].name}”内容相同"
+                           f"（指纹 {short(book.fingerprint)}），只发送一次", fingerprint=book.fingerprint))
+            continue
+        first_copy[book.fingerprint] = book
         delivered = set() if resend else log.delivered(book.fingerprint)
         needed = tuple(a for a in settings.recipients if _key(a) not in delivered)
         if settings.recipients and not needed:

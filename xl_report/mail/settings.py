@@ -173,6 +173,8 @@ def mail_settings(config: dict, *, to: list[str] | None = None, outbox: Path | s
     else:
         recipients = headers.address_list(up.get("to"), "配置 [upward] to（收件人）")
         cc = headers.address_list(up.get("cc"), "配置 [upward] cc（抄送）")
+        in_to = {headers.addr_spec(a).lower() for a in recipients}
+        cc = [a for a in cc if headers.addr_spec(a).lower() not in in_to]  # one copy per mailbox
     return MailSettings(
         smtp=smtp, sender=sender, to=tuple(recipients), cc=tuple(cc),
         subject=check_template(up.get("subject", DEFAULT_SUBJECT), "[upward] subject", single_line=True),
