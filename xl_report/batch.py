@@ -152,19 +152,14 @@ def _match_key(unit: str) -> str:
 def read_unit_list(path: Path | str) -> list[str]:
     """Expected unit names from a TOML file (``units = [...]`` or ``[[units]] name = ...``) or an
     .xlsx whose first sheet lists them in the column headed 单位名称 (else the first column)."""
-    import tomllib
+    from .config import read_toml
 
     path = Path(path)
     if not path.is_file():
         raise InputError.at("找不到单位名单文件", file=str(path))
     names: list[str] = []
     if path.suffix.lower() == ".toml":
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad may add a BOM
-        except UnicodeDecodeError:
-            raise InputError.at("单位名单不是 UTF-8 编码，请用记事本“另存为”并选择 UTF-8 编码", file=str(path)) from None
-        except tomllib.TOMLDecodeError as e:
-            raise InputError.at(f"单位名单格式错误（{e}）", file=str(path)) from None
+        data = read_toml(path, "单位名单")
         listed = data.get("units", [])
         for item in [listed] if isinstance(listed, str) else listed:  # units = "某单位": one unit
             name = item.get("name") if isinstance(item, dict) else item

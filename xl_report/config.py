@@ -25,15 +25,22 @@ def find_config(explicit: Path | str | None = None) -> Path | None:
     return here if here.is_file() else None
 
 
+def read_toml(path: Path, what: str = "配置文件") -> dict:
+    """A TOML file as clerks save it: Notepad may add a byte-order mark; another encoding or a syntax
+    error is a Chinese message naming ``what``."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError.at(f"{what}不是 UTF-8 编码，请用记事本“另存为”并选择 UTF-8 编码", file=str(path)) from None
+    except tomllib.TOMLDecodeError as e:
+        raise InputError.at(f"{what}格式错误（{e}）", file=str(path)) from None
+
+
 def load_config(explicit: Path | str | None = None) -> dict:
     path = find_config(explicit)
     if path is None:
         return {}
-    try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise InputError.at(f"配置文件格式错误（{e}）", file=str(path)) from None
+    data = read_toml(path)
     for section in ("smtp", "freeze", "server"):
         table = data.get(section) or {}
         for key in ("password", "token"):
