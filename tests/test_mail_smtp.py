@@ -281,3 +281,55 @@ def test_a_mailbox_in_both_to_and_cc_gets_one_copy(tmp_path, servers, books):
     (d,) = server.sink.deliveries
     assert d.rcpt_tos == ["xian@example.gov.cn", "shi@example.gov.cn"]
     assert "XIAN" not in (parse(d.content)["Cc"] or "")
+
+
+def test_ctrl_c_against_a_hung_server_stops_at_once(tmp_path, books):
+    # found in acceptance: Ctrl-C while the server did not answer sat another [smtp] timeout (30 s) in QUIT
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from .smtp_server import free_port
+
+    port = free_port()
+    listener = socket.create_server(("127.0.0.1", port))
+    held = []
+
+    def greet_then_hang():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.sendall(b"220 hung.example ESMTP\r\n")
+            held.append(conn)
+
+    threading.Thread(target=greet_then_hang, daemon=True).start()
+    write_config(tmp_path, smtp={"host": "127.0.0.1", "port": port, "security": "none", "from": FROM},
+                 upward={"to": [TO]})
+    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "sys.argv = ['xl-report', 'send', '--allow-draft', sys.argv[1]]; "
+            "from xl_report.cli import main; main()")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(books[0])], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):  # until the client has connected and waits for the EHLO reply
+            if held:
+                break
+            time.sleep(0.05)
+        assert held, "the client never connected"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, stderr = proc.communicate(timeout=20)
+        assert time.monotonic() - started < 5
+        assert proc.returncode == 130 and "已中断" in stderr and "Traceback" not in stderr
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        listener.close()
+        for conn in held:
+            conn.close()

@@ -247,5 +247,7 @@ def _deliver(jobs: list[_Job], settings: MailSettings, log: SentLog, bundle: boo
                     report.failed.append(Outcome(book.path, f"部分收件人未收到“{book.name}”：{detail}；"
                                                             f"重新运行只会发给这些收件人",
                                                  fingerprint=book.fingerprint))
-    finally:
-        sender.close()
+    except BaseException:  # Ctrl-C or a bug: leave at once, without waiting for the server to answer QUIT
+        sender.abort()
+        raise
+    sender.close()

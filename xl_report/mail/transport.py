@@ -118,7 +118,7 @@ class SmtpSender:
                 return self._conn.sendmail(from_addr, recipients, data)
             except (smtplib.SMTPException, OSError) as e:
                 err = classify(e, connecting=connecting)
-                self.close()
+                self.abort()  # the session is unusable: a polite QUIT could wait another timeout
                 if not err.transient or attempt == self.retries:
                     raise err from None
                 delay = min(self.backoff * 2 ** attempt, self.max_backoff)
@@ -126,6 +126,12 @@ class SmtpSender:
                     self.progress(f"{err.reason}，{delay:g} 秒后重试（第 {attempt + 1} 次，共 {self.retries} 次）")
                 self.sleep(delay)
         raise AssertionError("unreachable")
+
+    def abort(self) -> None:
+        """Drop the connection without QUIT (after a failure or Ctrl-C: the server may not answer)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            _quietly_close(conn)
 
     def close(self) -> None:
         if self._conn is not None:
