@@ -230,6 +230,7 @@ def test_outputs_get_ordinary_permissions(tmp_path: Path):
     (["check", "--jsn", "x.xlsx"], "没有这个选项：--jsn"),
     (["batch", ".", "-o", ".", "--jobs", "0"], "应不小于 1"),
     (["template", "-o", "."], "是一个文件夹"),
+    (["batch", ".", "-o", __file__], "是一个文件，这里需要文件夹"),
 ])
 def test_usage_errors_are_chinese(args, expected):
     import os
