@@ -92,3 +92,14 @@ def test_serve_needs_a_token(monkeypatch):
     monkeypatch.delenv("XL_REPORT_TOKEN", raising=False)
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 2 and "令牌" in result.output
+
+
+def test_serve_on_a_port_in_use_says_so_in_chinese():
+    # found in acceptance: uvicorn's English bind error after "按钮服务器已启动", exit 3
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--token", "t0ken-for-test", "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert f"端口 {port} 已被占用" in result.output and "已启动" not in result.output

@@ -29,11 +29,23 @@ def serve_cmd(
                             "并把它告诉各单位（写入 xl_report.conf 的 AUTH）")
     if max_mb < 1:
         raise InputError.at("--max-mb 至少为 1")
+    _check_port_free(host, port)
     import uvicorn
 
     application = create_app(token, max_bytes=max_mb * 1024 * 1024)
     out.print(f"按钮服务器已启动：http://{host}:{port}/xl-report/ （Ctrl+C 停止）")
     uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """A clear Chinese refusal before uvicorn's English one (and before announcing a start)."""
+    import socket
+
+    try:
+        socket.create_server((host, port)).close()
+    except OSError as e:
+        raise InputError.at(f"端口 {port} 已被占用或地址 {host} 不可用（{e.strerror or e}）：可能已有一个按钮服务器在运行，"
+                            "或用 --port 换一个端口") from None
 
 
 @app.command("addin", help="生成 Excel 加载项（功能区“政务公开年报”选项卡：填报、校验、定稿、上报、帮助），"
