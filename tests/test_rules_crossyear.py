@@ -34,3 +34,17 @@ def test_x04_previous_is_not_last_year():
     p = previous_report()
     p.year = 2022
     assert [f.code for f in check(clean_report(), p)] == ["X04"]
+
+
+def test_a_wrong_year_previous_gives_x04_alone_from_the_whole_check():
+    """Carry-over and stock compared with another year's report would be noise on top of X04."""
+    from xl_report.rules import check as check_all
+
+    p = previous_report()
+    p.year = 2022
+    p.values["t3_carried_out_person"] = 4  # would be X01 against the right year
+    p.values["t2_normative_in_force"] = 9  # would be X02
+    codes = [f.code for f in check_all(clean_report(), p, narrative={})]
+    assert "X04" in codes and not {"X01", "X02", "X03"} & set(codes)
+    p.year = 2023
+    assert {"X01", "X02"} <= {f.code for f in check_all(clean_report(), p, narrative={})}

@@ -28,6 +28,10 @@ def check(report: ReportData, previous: ReportData | None = None, tally=None,
     defaults to ``report.narrative``. ``config``: the xl-report.toml dict ([calendar], [rules], [deadlines])."""
     out = form_rules.check(report)
     out += arithmetic.check(report)
+    wrong_year = crossyear.check_year(report, previous) if previous is not None else []
+    if wrong_year:  # X04: the carry-over links against another year's report would only be noise
+        out += wrong_year
+        previous = None
     out += plausibility.check(report, previous, tally, config)
     out += crossyear.check(report, previous)
     out += narrative_rules.check(report, narrative)
