@@ -442,3 +442,49 @@ def test_unit_list_toml_as_notepad_saves_it(tmp_path):
     gbk.write_bytes('units = ["某某县甲镇人民政府"]\n'.encode("gbk"))
     with pytest.raises(InputError, match="UTF-8"):
         read_unit_list(gbk)
+
+
+def test_a_second_batch_into_the_same_output_folder_is_refused(tmp_path):
+    from xl_report.batch import _exclusive
+    from xl_report.errors import InputError
+
+    indir = tmp_path / "in"
+    indir.mkdir()
+    unit(indir, "某某县甲镇人民政府", 1)
+    out = tmp_path / "out"
+    with _exclusive(out):  # a batch already running there
+        with pytest.raises(InputError, match="另一个批量处理正在写入"):
+            run_batch(indir, out, year=YEAR, progress=False)
+    assert run_batch(indir, out, year=YEAR, progress=False).units[0].status == STATUS_OK  # released
+
+
+def test_outputs_of_removed_inputs_are_moved_aside_not_sent(tmp_path):
+    from xl_report.batch import RETIRED_DIR
+
+    indir, out = tmp_path / "in", tmp_path / "out"
+    indir.mkdir()
+    keep = unit(indir, "某某县甲镇人民政府", 1)
+    gone = unit(indir, "某某县乙镇人民政府", 2)
+    edited = unit(indir, "某某县丙镇人民政府", 3)
+    run_batch(indir, out, year=YEAR, freeze=True, progress=False)
+    (out / "某某县丙镇人民政府-定稿.xlsx").write_bytes(b"changed by hand since")  # the user's now: stays
+    gone.unlink()
+    edited.unlink()
+    res = run_batch(indir, out, year=YEAR, freeze=True, progress=False)
+    assert res.retired == ["某某县乙镇人民政府-定稿.xlsx"]
+    assert (out / RETIRED_DIR / "某某县乙镇人民政府-定稿.xlsx").is_file()
+    assert not (out / "某某县乙镇人民政府-定稿.xlsx").exists()
+    assert (out / "某某县丙镇人民政府-定稿.xlsx").read_bytes() == b"changed by hand since"
+    assert (out / "某某县甲镇人民政府-定稿.xlsx").is_file() and keep.is_file()
+    assert run_batch(indir, out, year=YEAR, freeze=True, progress=False).retired == []  # once
+
+
+def test_a_renamed_input_keeps_its_unit_output(tmp_path):
+    """Same unit, new file name: the output is this run's, not a stale one."""
+    indir, out = tmp_path / "in", tmp_path / "out"
+    indir.mkdir()
+    path = unit(indir, "某某县甲镇人民政府", 1)
+    run_batch(indir, out, year=YEAR, freeze=True, progress=False)
+    path.rename(indir / "甲镇.xlsx")
+    res = run_batch(indir, out, year=YEAR, freeze=True, progress=False)
+    assert res.retired == [] and (out / "某某县甲镇人民政府-定稿.xlsx").is_file()

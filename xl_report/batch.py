@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 
 from . import __version__, form
 from .errors import EXIT_FINDINGS, EXIT_OK, InputError, XlReportError
-from .fileio import atomic_path, backup_existing, keep_backup, unit_file_name, write_bytes_atomic
+from .fileio import atomic_path, backup_existing, backup_path, keep_backup, unit_file_name, write_bytes_atomic
 from .findings import Finding, count
 from .freeze import FROZEN_SUFFIX
 from .report import ReportData
@@ -105,6 +105,7 @@ class BatchResult:
     summary_path: Path | None = None
     findings_path: Path | None = None
     seconds: float = 0.0
+    retired: list[str] = field(default_factory=list)  # outputs of inputs no longer in DIR, moved aside
 
     @property
     def processed(self) -> int:
@@ -713,74 +714,124 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
     prev_index = load_previous(previous) if previous else None
     inputs = find_inputs(indir, outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    if not _state(outdir).is_dir():  # no run wrote here yet: a 汇总.xlsx / findings.json is the user's
-        for own in (SUMMARY_FILE, FINDINGS_FILE):
-            backup_existing(outdir / own)
-    for tmp in outdir.glob(".*.tmp"):  # left by an interrupted run (fileio.atomic_path)
-        tmp.unlink(missing_ok=True)
-    claims = _state(outdir) / "claims"
-    shutil.rmtree(claims, ignore_errors=True)
-    claims.mkdir(parents=True)
-    # a unit called 汇总 must not be overwritten by the summary; "/" keeps the claim apart from an
-    # input file that is itself named 汇总.xlsx (no file name holds a "/")
-    _claim(outdir, Path(SUMMARY_FILE).stem, "/" + SUMMARY_FILE)
-    (_state(outdir) / "units").mkdir(parents=True, exist_ok=True)
-    if freeze and password is None:
-        from .freeze import freeze_password
+    first_run = not _state(outdir).is_dir()
+    with _exclusive(outdir):
+        if first_run:  # no run wrote here yet: a 汇总.xlsx / findings.json is the user's
+            for own in (SUMMARY_FILE, FINDINGS_FILE):
+                backup_existing(outdir / own)
+        for tmp in outdir.glob(".*.tmp"):  # left by an interrupted run (fileio.atomic_path)
+            tmp.unlink(missing_ok=True)
+        claims = _state(outdir) / "claims"
+        shutil.rmtree(claims, ignore_errors=True)
+        claims.mkdir(parents=True)
+        # a unit called 汇总 must not be overwritten by the summary; "/" keeps the claim apart from an
+        # input file that is itself named 汇总.xlsx (no file name holds a "/")
+        _claim(outdir, Path(SUMMARY_FILE).stem, "/" + SUMMARY_FILE)
+        (_state(outdir) / "units").mkdir(parents=True, exist_ok=True)
+        if freeze and password is None:
+            from .freeze import freeze_password
 
-        password = freeze_password(None, config)
-    options_key = _sha256(json.dumps({
-        "version": __version__, "year": year, "freeze": freeze, "config": _plain(config),
-        "password": _sha256(password.encode()) if password else None,
-        "previous": prev_index}, sort_keys=True, ensure_ascii=False, default=str).encode())
-    # a workbook of the user's in OUTDIR (not written by a run: no record names it) is backed up
-    # before an output of the same name replaces it
-    existing = {p.name for p in outdir.glob("*.xlsx")} - {SUMMARY_FILE}
-    recorded: set[str] = set()
-    records = _record_index(outdir, recorded) if existing or not force else {}
-    if force:
-        records = {}
-    opts = Options(str(outdir), year, freeze, password, _plain(config),
-                   datetime.now().astimezone().isoformat(timespec="seconds"), options_key,
-                   frozenset(existing - recorded))
-    progress_cb = progress if callable(progress) else (lambda _r: None)
-    details = UnitDetails()  # the roll-up sum and the spooled findings: results keep only their row
+            password = freeze_password(None, config)
+        options_key = _sha256(json.dumps({
+            "version": __version__, "year": year, "freeze": freeze, "config": _plain(config),
+            "password": _sha256(password.encode()) if password else None,
+            "previous": prev_index}, sort_keys=True, ensure_ascii=False, default=str).encode())
+        # a workbook of the user's in OUTDIR (not written by a run: no record names it) is backed up
+        # before an output of the same name replaces it
+        existing = {p.name for p in outdir.glob("*.xlsx")} - {SUMMARY_FILE}
+        recorded: set[str] = set()
+        index = _record_index(outdir, recorded)
+        records = {} if force else index
+        opts = Options(str(outdir), year, freeze, password, _plain(config),
+                       datetime.now().astimezone().isoformat(timespec="seconds"), options_key,
+                       frozenset(existing - recorded))
+        progress_cb = progress if callable(progress) else (lambda _r: None)
+        details = UnitDetails()  # the roll-up sum and the spooled findings: results keep only their row
 
-    def notify(res: UnitResult) -> None:
-        details.add(res)
-        progress_cb(res)
+        def notify(res: UnitResult) -> None:
+            details.add(res)
+            progress_cb(res)
 
-    results: dict[str, UnitResult] = {}
-    todo: list[tuple[str, str, str | None]] = []
-    _close_own_logs()  # a log left open by an earlier run in this process points into a removed folder
-    try:
-        for p in inputs:
-            source = p.name
-            if source not in records:  # nothing to reuse: the worker hashes it, in parallel
-                todo.append((str(p), source, None))
-                continue
-            key = input_key(p, options_key)
-            rec = _read_record(records.get(source))
-            if _reusable(outdir, rec, key) and (rec.file is None or _claim(
-                    outdir, Path(rec.file).stem.removesuffix(FROZEN_SUFFIX), source) is None):
-                rec.skipped = True
-                results[source] = rec
-                notify(rec)
+        results: dict[str, UnitResult] = {}
+        todo: list[tuple[str, str, str | None]] = []
+        _close_own_logs()  # a log left open by an earlier run in this process points into a removed folder
+        try:
+            for p in inputs:
+                source = p.name
+                if source not in records:  # nothing to reuse: the worker hashes it, in parallel
+                    todo.append((str(p), source, None))
+                    continue
+                key = input_key(p, options_key)
+                rec = _read_record(records.get(source))
+                if _reusable(outdir, rec, key) and (rec.file is None or _claim(
+                        outdir, Path(rec.file).stem.removesuffix(FROZEN_SUFFIX), source) is None):
+                    rec.skipped = True
+                    results[source] = rec
+                    notify(rec)
+                else:
+                    todo.append((str(p), source, key))
+            _run_jobs(todo, opts, prev_index, jobs, results, notify, details.rollup.merge)
+            _settle_duplicates(inputs, opts, prev_index, results, details)
+        finally:
+            _close_own_logs()
+        _merge_records(outdir)
+
+        ordered = [results[p.name] for p in inputs]
+        if expected is not None:
+            ordered = _with_missing(ordered, expected)
+        batch = BatchResult(outdir, ordered)
+        gone = {source: where for source, where in index.items() if source not in results}
+        batch.retired = _retire_stale(outdir, gone, {u.file for u in ordered if u.file})
+        write_summary(batch, year=year, config=config, details=details)
+        batch.seconds = time.perf_counter() - t0
+        return batch
+
+
+@contextlib.contextmanager
+def _exclusive(outdir: Path):
+    """One batch at a time per output folder: two would claim names and merge records under each
+    other. An OS file lock, so a killed run never leaves the folder locked."""
+    path = _state(outdir) / "lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as f:
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                f.seek(0)
+                msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
             else:
-                todo.append((str(p), source, key))
-        _run_jobs(todo, opts, prev_index, jobs, results, notify, details.rollup.merge)
-        _settle_duplicates(inputs, opts, prev_index, results, details)
-    finally:
-        _close_own_logs()
-    _merge_records(outdir)
+                import fcntl
 
-    ordered = [results[p.name] for p in inputs]
-    if expected is not None:
-        ordered = _with_missing(ordered, expected)
-    batch = BatchResult(outdir, ordered)
-    write_summary(batch, year=year, config=config, details=details)
-    batch.seconds = time.perf_counter() - t0
-    return batch
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError.at("另一个批量处理正在写入这个输出文件夹，请等它结束后再运行（或换一个输出文件夹）",
+                                file=str(outdir)) from None
+        yield  # released when the file closes, also when the process dies
+
+
+RETIRED_DIR = "已撤下"  # inside OUTDIR: outputs whose input has left DIR
+
+
+def _retire_stale(outdir: Path, gone: dict[str, tuple[Path, int, int]], current: set[str]) -> list[str]:
+    """Move aside the outputs of inputs no longer in DIR (``gone``: their records): left in OUTDIR, a
+    removed or replaced unit's old (even frozen) workbook would be sent upward with the rest. Only
+    files exactly as a run wrote them, and none that this run wrote; a file the user changed stays."""
+    retired = []
+    for where in gone.values():
+        rec = _read_record(where)
+        if rec is None or not rec.file or rec.file in current or not (outdir / rec.file).is_file():
+            continue
+        path = outdir / rec.file
+        if _sha256(path.read_bytes()) != rec.output_hash:
+            continue
+        target = outdir / RETIRED_DIR / rec.file
+        target.parent.mkdir(exist_ok=True)
+        if target.exists():
+            target = backup_path(target)
+        os.replace(path, target)
+        retired.append(rec.file)
+    return sorted(retired)
 
 
 def _plain(config: dict | None) -> dict | None:

@@ -36,6 +36,8 @@ def progress_reporter(total: int, label: str):
 
 
 def print_result(batch) -> None:
+    from ..batch import RETIRED_DIR
+
     table = Table(title="各单位处理结果", show_lines=False)
     for col in ("单位名称", "状态", "错误", "提示", "文件 / 原因"):
         table.add_column(col)
@@ -49,6 +51,10 @@ def print_result(batch) -> None:
               f"用时 {batch.seconds:.1f} 秒。")
     if batch.rollup_findings:
         out.print(f"[yellow]全县合计校验发现 {len(batch.rollup_findings)} 个问题，见汇总表“校验结果”工作表。[/]")
+    if batch.retired:
+        shown = "、".join(batch.retired[:10]) + ("等" if len(batch.retired) > 10 else "")
+        out.print(f"[yellow]{len(batch.retired)} 个输出文件的台账已不在输入文件夹中，已移到输出文件夹下的"
+                  f"“{RETIRED_DIR}”文件夹（不会再随汇总上报）：{escape(shown)}[/]")
     out.print(f"汇总表：{escape(str(batch.summary_path))}")
     out.print(f"校验结果（机器可读）：{escape(str(batch.findings_path))}")
 
