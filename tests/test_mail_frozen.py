@@ -101,3 +101,16 @@ def test_cli_refuses_literal_password(tmp_path, frozen):
                                              encoding="utf-8")
     result = CliRunner().invoke(app, ["send", str(first), "--config", str(tmp_path / "xl-report.toml")])
     assert result.exit_code == 2 and "不能直接写 password" in result.output and "123456" not in result.output
+
+
+def test_a_line_break_typed_into_the_unit_name_reads_as_a_space_from_freeze_to_mail(tmp_path, template_file, server):
+    """Alt+Enter in 单位名称: the name is one line in the fingerprint, verify and the mail subject."""
+    from xl_report.freeze import verify_file
+
+    draft = tmp_path / "草稿.xlsx"
+    draft.write_bytes(workbook_bytes(template_file, "某某县\n甲镇人民政府"))
+    frozen = freeze_file(draft, force=True, reason="测试用").output
+    assert verify_file(frozen).ok and verify_file(frozen).unit == "某某县 甲镇人民政府"
+    report = send_files([frozen], config_for(tmp_path, server), check=False)
+    (raw,) = server.sink.messages
+    assert report.sent and "某某县 甲镇人民政府" in parse(raw)["Subject"]
