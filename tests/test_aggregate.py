@@ -259,3 +259,10 @@ def test_property_file_round_trip_agrees(tmp_path, req_rows, c_rows, year):
     path = make_tally_workbook(tmp_path / "t.xlsx", requests=reqs, cases=cases, base_template=False)
     from_file = aggregate(read_tally(path), year).report.values
     assert from_file == aggregate(tally_from_rows(requests=reqs, cases=cases), year).report.values
+
+
+def test_a_year_other_than_the_workbooks_own_is_noted():
+    rows = [request("1", date(2024, 3, 1))]
+    assert not any("请核对年度" in n for n in aggregate(tally_from_rows(year=2024, requests=rows), 2024).notes)
+    (note,) = [n for n in aggregate(tally_from_rows(year=2024, requests=rows), 2031).notes if "请核对年度" in n]
+    assert "按 2031 年度统计" in note and "报告年度是 2024 年" in note

@@ -65,6 +65,9 @@ def aggregate(tally: Tally, year: int) -> AggregateResult:
         raise InputError.at(f"报告年度应为四位数字（值：{year}）")
     values: dict[str, int | float] = {}
     notes: list[str] = []
+    if tally.year is not None and tally.year != year:  # e.g. a --year typo: every count would be of that year
+        notes.append(f"按 {year} 年度统计，但“{form.SHEET_README}”中的{form.META_BY_NAME['meta_year'].label}是 "
+                     f"{tally.year} 年，请核对年度。")
     start, end = date(year, 1, 1), date(year, 12, 31)
     counters = {REQUESTS.key: _requests, DOCUMENTS.key: _documents, DECISIONS.key: _decisions, FEES.key: _fees,
                 CASES.key: _cases}
