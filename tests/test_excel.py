@@ -79,6 +79,7 @@ def test_fill_over_http_equals_cli(filled, tally_book):
     # a handful of grouped writes, then one message
     assert actions[-1]["func"] == "alert" and actions[-1]["args"][3] == "info"
     assert "填写" in actions[-1]["args"][0]
+    assert "万元" in actions[-1]["args"][0] and "本年新收申请 3 件" in actions[-1]["args"][0]  # as the CLI says it
     assert sum(a["func"] == "setValues" for a in actions) < 30
     # the tally the clerk typed is not rewritten
     wb = load_workbook(live)

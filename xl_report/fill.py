@@ -49,6 +49,21 @@ def report_year(year: int | None, tally: Tally) -> int:
                         "或在命令中加 --year 2024 这样的参数", file=tally.source)
 
 
+def summary_lines(s: dict[str, int | float]) -> list[str]:
+    """The headline numbers of a fill (:attr:`FillResult.summary`) as the clerk reads them, with units."""
+    lines = []
+    if "新收" in s:
+        lines.append(f"本年新收申请 {s['新收']} 件，上年结转 {s['上年结转']} 件，本年办结 {s['办结']} 件"
+                     f"（予以公开 {s['予以公开']} 件，部分公开 {s['部分公开']} 件），结转下年度 {s['结转下年度']} 件")
+    if "行政许可" in s:
+        lines.append(f"行政许可 {s['行政许可']} 件，行政处罚 {s['行政处罚']} 件，行政强制 {s['行政强制']} 件，"
+                     f"行政事业性收费 {s['收费金额']} 万元")
+    if "行政复议" in s:
+        lines.append(f"行政复议 {s['行政复议']} 件，行政诉讼 {s['直接起诉'] + s['复议后起诉']} 件"
+                     f"（未经复议直接起诉 {s['直接起诉']} 件，复议后起诉 {s['复议后起诉']} 件）")
+    return lines
+
+
 def is_report_book(wb: Workbook) -> bool:
     names = resolve_names(wb)
     return all(n in names and names[n][0] in wb.sheetnames for n in form.CELL_NAMES)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..fill import FILLED_SUFFIX, FillResult, fill_workbook
+from ..fill import FILLED_SUFFIX, fill_workbook, summary_lines
 from .app import app, guarded, out
 
 
@@ -26,22 +26,7 @@ def fill_cmd(
 ) -> None:
     result = fill_workbook(input, output, year)
     out.print(f"已填报 {result.report.year} 年度（{'、'.join(result.tables) or '无'}）：{escape(str(result.output))}")
-    for line in summary_lines(result):
+    for line in summary_lines(result.summary):
         out.print(f"  {escape(line)}")
     for note in result.notes:
         out.print(f"[yellow]注意：[/]{escape(note)}")
-
-
-def summary_lines(result: FillResult) -> list[str]:
-    s = result.summary
-    lines = []
-    if "新收" in s:
-        lines.append(f"本年新收申请 {s['新收']} 件，上年结转 {s['上年结转']} 件，本年办结 {s['办结']} 件"
-                     f"（予以公开 {s['予以公开']} 件，部分公开 {s['部分公开']} 件），结转下年度 {s['结转下年度']} 件")
-    if "行政许可" in s:
-        lines.append(f"行政许可 {s['行政许可']} 件，行政处罚 {s['行政处罚']} 件，行政强制 {s['行政强制']} 件，"
-                     f"行政事业性收费 {s['收费金额']} 万元")
-    if "行政复议" in s:
-        lines.append(f"行政复议 {s['行政复议']} 件，行政诉讼 {s['直接起诉'] + s['复议后起诉']} 件"
-                     f"（未经复议直接起诉 {s['直接起诉']} 件，复议后起诉 {s['复议后起诉']} 件）")
-    return lines

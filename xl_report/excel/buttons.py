@@ -64,12 +64,11 @@ def _refuse_frozen(snap: BookSnapshot, what: str) -> None:
 
 
 def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from ..fill import fill_workbook
+    from ..fill import fill_workbook, summary_lines
 
     _refuse_frozen(snap, "填报")
     result = fill_workbook(src, work / "after.xlsx")
-    s = result.summary or {}
-    facts = "，".join(f"{k} {v}" for k, v in s.items())
+    facts = "；\n".join(summary_lines(result.summary or {}))
     notes = "\n".join(result.notes or [])
     tables = "、".join(result.tables or ())
     message = f"已根据台账填写{tables or '报表'}。" + (f"\n{facts}。" if facts else "") + \
