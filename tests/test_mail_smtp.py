@@ -240,13 +240,17 @@ def test_to_override_and_injection(tmp_path, servers, books):
     assert len(server.sink.deliveries) == 1
 
 
-def test_unit_name_with_line_break_is_refused(tmp_path, servers, template_file):
+def test_unit_name_with_line_break_cannot_inject_a_header(tmp_path, servers, template_file):
+    """The reader makes a line break in 单位名称 a space (workbook._text), so the name is one line of the
+    subject; the mail layer still refuses a raw CR/LF from elsewhere (test_mail: file names)."""
     server = servers("plain")
     path = tmp_path / "坏单位.xlsx"
     path.write_bytes(workbook_bytes(template_file, "甲镇\r\nBcc: evil@example.com"))
-    report = send_files([path], plain_config(tmp_path, server), allow_draft=True, check=False)
-    assert not report.sent and "换行或控制字符" in report.failed[0].message
-    assert server.sink.deliveries == []
+    send_files([path], plain_config(tmp_path, server), allow_draft=True, check=False)
+    (delivery,) = server.sink.deliveries
+    msg = parse(delivery.content)
+    assert msg["Bcc"] is None and "evil@example.com" not in " ".join(delivery.rcpt_tos)
+    assert "甲镇 Bcc: evil@example.com" in msg["Subject"]
 
 
 def test_subject_template_with_placeholders(tmp_path, servers, books):
