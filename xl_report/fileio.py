@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import errno
 import io
+import itertools
 import os
 import re
 import shutil
-import tempfile
 import unicodedata
 import zipfile
 from contextlib import contextmanager
@@ -24,16 +24,49 @@ FIXED_ZIP_TIME = (2021, 9, 26, 0, 0, 0)  # the date 国办公开办函〔2021〕
 def atomic_path(target: Path | str):
     """Yield a temp path next to ``target``; rename it over ``target`` only if the block succeeds."""
     target = Path(target)
+    fd, tmp = _create_temp(target)
+    os.close(fd)
+    with _replacing(tmp, target):
+        yield tmp
+
+
+def write_bytes_atomic(target: Path | str, data: bytes) -> None:
+    """:func:`atomic_path` for bytes in hand: one open of the temp file (the batch writes one per unit)."""
+    target = Path(target)
+    fd, tmp = _create_temp(target)
+    with _replacing(tmp, target), open(fd, "wb") as f:
+        try:
+            f.write(data)
+        except OSError as e:  # a full disk, a quota
+            raise _write_error(target, e) from None
+
+
+_TEMP_NUMBERS = itertools.count()
+# created as a user's file would be (the umask applies); never through a planted link
+_TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _create_temp(target: Path) -> tuple[int, Path]:
+    """A new hidden temp file beside ``target`` (``.<stem>.<pid>-<n><suffix>.tmp``, which an
+    interrupted batch clears): (open fd, path)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent)
+        while True:
+            tmp = target.with_name(f".{target.stem}.{os.getpid()}-{next(_TEMP_NUMBERS)}{target.suffix}.tmp")
+            try:
+                return os.open(tmp, _TEMP_FLAGS, 0o666), tmp
+            except FileExistsError:  # left by a killed process that had this pid
+                continue
     except OSError as e:
         raise _write_error(target, e) from None
-    os.close(fd)
+
+
+@contextmanager
+def _replacing(tmp: Path, target: Path):
+    """Rename ``tmp`` over ``target`` if the block succeeds, else remove it."""
     try:
-        yield Path(tmp)
+        yield
         try:
-            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get ordinary permissions
             os.replace(tmp, target)
         except OSError as e:
             raise _write_error(target, e) from None
@@ -56,26 +89,12 @@ def _write_error(target: Path, e: OSError) -> InputError:
     return InputError.at(f"无法写到“{target.parent}”：{why}", file=str(target))
 
 
-def _read_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()  # read once at import: os.umask is process-wide and not thread-safe
-
-
 @contextmanager
 def _suppress():
     try:
         yield
     except OSError:
         pass
-
-
-def write_bytes_atomic(target: Path | str, data: bytes) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
 
 
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
