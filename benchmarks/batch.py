@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -101,6 +102,13 @@ def naive_library(files: list[Path], outdir: Path) -> float:
     return time.perf_counter() - t0
 
 
+def _settle() -> None:
+    """Write back the generator's (and the last run's) files before a timed run: the kernel flushing
+    tens of MB of someone else's dirty pages would be timed as ours."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def calibration() -> float:
     """Milliseconds for a fixed pure-Python loop: this shared VM's speed varies during a day, and the
     numbers above are only comparable at a similar calibration."""
@@ -133,6 +141,7 @@ def main() -> None:
         calib = [calibration()]
         runs = []
         for i in range(args.repeat):
+            _settle()
             runs.append(ours(indir, work / f"ours{i}", args.jobs))
             shutil.rmtree(work / f"ours{i}", ignore_errors=True)
         run = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
