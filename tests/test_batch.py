@@ -488,3 +488,12 @@ def test_a_renamed_input_keeps_its_unit_output(tmp_path):
     path.rename(indir / "甲镇.xlsx")
     res = run_batch(indir, out, year=YEAR, freeze=True, progress=False)
     assert res.retired == [] and (out / "某某县甲镇人民政府-定稿.xlsx").is_file()
+
+
+def test_the_results_table_shows_what_is_wrong_not_the_heading():
+    from xl_report.cli.cmd_batch import _first_reason
+
+    reason = ("台账“甲.xlsx”有 2 处错误，未写入任何文件：\n  - 文件“甲.xlsx”，工作表“依申请公开台账”，第2行，“办结日期”列："
+              "办结日期早于收到日期（值：2023-09-03）\n  - 文件“甲.xlsx”，工作表“文件台账”，第3行：必填项为空")
+    assert _first_reason(reason) == "工作表“依申请公开台账”，第2行，“办结日期”列：办结日期早于收到日期（值：2023-09-03）（另有 1 处）"
+    assert _first_reason("文件过大（70 MB）") == "文件过大（70 MB）" and _first_reason(None) == ""

@@ -1,6 +1,7 @@
 """xl-report batch / demo: a whole county in one command."""
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -35,14 +36,24 @@ def progress_reporter(total: int, label: str):
     yield line
 
 
+def _first_reason(reason: str | None) -> str:
+    """The line of a failure that says what is wrong: a tally's "有 N 处错误：" heading is followed by
+    the problems themselves, the first of which fits the table."""
+    lines = [line.strip(" -") for line in (reason or "").splitlines() if line.strip(" -")]
+    if len(lines) > 1 and lines[0].endswith("："):
+        first = re.sub(r"^文件“[^”]*”，", "", lines[1])  # the row already names the unit
+        return first + (f"（另有 {len(lines) - 2} 处）" if len(lines) > 2 else "")
+    return lines[0] if lines else ""
+
+
 def print_result(batch) -> None:
     from ..batch import RETIRED_DIR
 
     table = Table(title="各单位处理结果", show_lines=False)
     for col in ("单位名称", "状态", "错误", "提示", "文件 / 原因"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for u in batch.units:
-        detail = u.file or (u.reason or "").splitlines()[0] if (u.file or u.reason) else ""
+        detail = u.file or _first_reason(u.reason)
         table.add_row(escape(u.unit), f"[{STATUS_STYLE[u.status]}]{u.status}[/]",
                       str(u.errors) if u.source else "", str(u.warnings) if u.source else "", escape(detail or ""))
     out.print(table)
