@@ -165,7 +165,7 @@ def test_cells_without_references_are_placed_as_calamine_places_them(tmp_path):
     data = '<row r="3"><c r="B3"><v>1</v></c><c><v>2</v></c></row><row><c s="1" r=\'A4\'><v>3</v></c></row>'
     path = package(tmp_path / "odd.xlsx", data)
     check_xlsx(path)
-    assert _walk_cells(f"<sheetData>{data}</sheetData>".encode()) == (4, 3)  # last cell C4 (C3 follows B3)
+    assert _walk_cells(f"<sheetData>{data}</sheetData>".encode()) == (4, 3, 3)  # last cell C4 (C3 follows B3)
     assert calamine_extent(path) == (2, 3)  # A3:C4
 
 
@@ -179,3 +179,16 @@ def test_an_excel_lock_file_is_named_for_what_it_is(tmp_path):
     res = CliRunner().invoke(app, ["check", str(lock)])
     assert res.exit_code == 2 and "临时文件" in res.output and "“年报.xlsx”" in res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("cell", ['<c r="A{i}"><v>1</v></c>', "<c><v>1</v></c>"])
+def test_too_many_cells_for_openpyxl_are_refused_whatever_their_spelling(tmp_path, cell, monkeypatch):
+    """A small file of very many cells would cost openpyxl (fill, check, freeze, verify) GBs."""
+    from xl_report import safety
+
+    monkeypatch.setattr(safety, "MAX_CELLS", 5_000)  # the same check at a size a test can build quickly
+    rows = "".join(f'<row r="{i}">{cell.format(i=i)}</row>' for i in range(1, 5_002))
+    with pytest.raises(InputError, match="单元格过多"):
+        check_xlsx(package(tmp_path / "many.xlsx", rows))
+    check_xlsx(package(tmp_path / "enough.xlsx", "".join(f'<row r="{i}">{cell.format(i=i)}</row>'
+                                                           for i in range(1, 4_000))))

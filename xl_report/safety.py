@@ -29,6 +29,10 @@ MAX_ENTRIES = 10_000
 # Rows x columns of a sheet's used rectangle. calamine allocates the whole rectangle, so one stray
 # value in column XFD of a 2,000-row tally costs ~1 GB before any row-count check could run.
 MAX_SHEET_CELLS = 4_000_000
+# Cells actually written, all sheets together. openpyxl (fill, check, freeze, verify) keeps an object
+# per cell (~200 bytes): a 5 MB file of 10 million small cells would cost GBs. A county department's
+# year of tallies is ~100,000 cells; the tally reader's own limit (200,000 rows) stays reachable.
+MAX_CELLS = 2_000_000
 # Cell tags as every writer spells them: <c r="B12" ...> (calamine also takes lower-case references).
 _CELL_REF = re.compile(rb' r="([A-Za-z]+)([0-9]+)"')
 _FAR_REF = re.compile(rb' r="(?:[A-Za-z]{2}|[A-Za-z][0-9]{6})')  # beyond column Z or row 99,999
@@ -115,58 +119,63 @@ def open_xlsx(path: Path | str, data: bytes | None = None) -> zipfile.ZipFile:
             raise InputError.at("不是有效的 Excel 工作簿（缺少工作簿结构）", file=str(path))
         # every part: calamine reads a sheet from wherever the workbook's relationships point
         # (xl/evil.png will do), so a scan of xl/worksheets/ alone could be walked around
-        for name in (i.filename for i in z.infolist() if not i.is_dir()):
-            extent = oversized_sheet(z, name)
-            if extent:
-                rows, cols = extent
+        cells = 0
+        for info in z.infolist():
+            if info.is_dir():
+                continue
+            rows, cols, n = measure_sheet(_member(z, info))
+            if rows * cols > MAX_SHEET_CELLS:
                 raise InputError.at(
                     f"有一张工作表的数据范围过大（{rows:,} 行 × {cols:,} 列），请删除远处误填的内容或多余的行列后再试",
                     file=str(path))
+            cells += n
+            if cells > MAX_CELLS:
+                raise InputError.at(f"工作簿的单元格过多（超过 {MAX_CELLS:,} 个），请删除无关的数据后再试", file=str(path))
     except BaseException:
         z.close()
         raise
     return z
 
 
-def oversized_sheet(z: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
-    """(last row, last column) of a part whose cells span more than MAX_SHEET_CELLS, else None.
+def measure_sheet(data: bytes) -> tuple[int, int, int]:
+    """(last row, last column, cells) of a part's cells; (0, 0, n) when they all lie within column Z
+    and row 99,999 (then the rectangle is within the limit whatever its exact extent).
 
     Measured from the cells' own positions, not the <dimension> element (which may lie). In the usual
-    spelling every cell carries its reference, and a part with none beyond column Z or row 99,999 is
-    within the limit whatever its exact extent; any other spelling is walked as calamine reads it.
+    spelling every cell carries its reference; any other spelling is walked as calamine reads it.
     """
-    data = _member(z, z.getinfo(part))
     if b"sheetData" not in data:  # calamine takes cells from <sheetData> only
-        return None
+        return 0, 0, 0
     if _ODD_CELL.search(data) or _PREFIXED_CELL.search(data):
-        rows, cols = _walk_cells(data)
-    elif not _FAR_REF.search(data):
-        return None
-    else:
-        refs = _CELL_REF.findall(data)
-        rows = max((int(digits) for _, digits in refs), default=0)
-        cols = max((_column(letters) for letters in {letters for letters, _ in refs}), default=0)
-    return (rows, cols) if rows * cols > MAX_SHEET_CELLS else None
+        return _walk_cells(data)
+    cells = data.count(b'<c r="')
+    if not _FAR_REF.search(data):
+        return 0, 0, cells
+    refs = _CELL_REF.findall(data)
+    rows = max((int(digits) for _, digits in refs), default=0)
+    cols = max((_column(letters) for letters in {letters for letters, _ in refs}), default=0)
+    return rows, cols, cells
 
 
-def _walk_cells(data: bytes) -> tuple[int, int]:
-    """(last row, last column) of the cells, placed as calamine places them: a cell without a
+def _walk_cells(data: bytes) -> tuple[int, int, int]:
+    """(last row, last column, cells), the cells placed as calamine places them: a cell without a
     reference follows the previous one in its row, a row without a number follows the previous row.
     Cells without a value count too (calamine skips them): the bound errs on the safe side."""
-    row = col = last_row = last_col = tags = 0
+    row = col = last_row = last_col = cells = tags = 0
     for m in _TAG.finditer(data):
         tags += 1
-        if tags > MAX_SHEET_CELLS:  # more cells than the limit whatever their places: stop counting
-            return tags, 1
+        if tags > 2 * MAX_CELLS:  # rows and cells beyond any real tally: refused as too many, unwalked
+            return 0, 0, tags
         ref = _R_ATTR.search(m.group(2))
         letters, digits = ref.groups() if ref else (b"", b"")
         if m.group(1) == b"row":
             row, col = (int(digits) if digits else row + 1), 0
             continue
+        cells += 1
         row = int(digits) if digits else row
         col = _column(letters) if letters else col + 1
         last_row, last_col = max(last_row, row), max(last_col, col)
-    return last_row, last_col
+    return last_row, last_col, cells
 
 
 def _column(letters: bytes) -> int:
