@@ -1,4 +1,5 @@
-"""Treat every workbook as hostile: size, zip-bomb and path checks before any parser sees it.
+"""Treat every workbook as hostile: size, zip-bomb, path and sheet-extent checks before any parser
+sees it (a far cell makes calamine allocate its whole rectangle; very many cells cost openpyxl GBs).
 
 XML entity attacks are handled by defusedxml, which openpyxl uses automatically when installed
 (it is a dependency); calamine's Rust XML reader does not expand entities.
@@ -184,9 +185,10 @@ def _column(letters: bytes) -> int:
         col = col * 26 + ch - 64
     return col
 
+
 def _member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """A part's bytes, inflated straight from the package (``z.read`` without its per-part machinery:
-    the batch scans ~10 sheets per unit). Its size is bounded by the entry checks above; a part
+    the batch scans every part of every unit). Its size is bounded by the entry checks above; a part
     that inflates to more than its declared size is refused, as zipfile would."""
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
         try:
