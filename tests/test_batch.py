@@ -497,3 +497,14 @@ def test_the_results_table_shows_what_is_wrong_not_the_heading():
               "办结日期早于收到日期（值：2023-09-03）\n  - 文件“甲.xlsx”，工作表“文件台账”，第3行：必填项为空")
     assert _first_reason(reason) == "工作表“依申请公开台账”，第2行，“办结日期”列：办结日期早于收到日期（值：2023-09-03）（另有 1 处）"
     assert _first_reason("文件过大（70 MB）") == "文件过大（70 MB）" and _first_reason(None) == ""
+
+
+def test_a_misnamed_tally_sheet_fails_the_unit_instead_of_counting_zero(tmp_path):
+    indir = tmp_path / "in"
+    indir.mkdir()
+    path = unit(indir, "某某县甲镇人民政府", 1)
+    wb = openpyxl.load_workbook(path)
+    wb["依申请公开台账"].title = "依申请公开台帐"  # the older spelling
+    wb.save(path)
+    (res,) = run_batch(indir, tmp_path / "out", year=YEAR, progress=False).units
+    assert res.status == STATUS_FAILED and "依申请公开台账" in res.reason and "改名" in res.reason

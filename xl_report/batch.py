@@ -607,7 +607,7 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
     from python_calamine import CalamineWorkbook
 
     from .aggregate import cells_filled_by
-    from .tally import HEADER_SCAN_ROWS, MAX_ROWS, read_tally, tally_from_frames
+    from .tally import HEADER_SCAN_ROWS, MAX_ROWS, read_tally, refuse_misnamed_sheets, tally_from_frames
     from .tally_schema import TALLY_SHEETS
     from .normalise import parse_year
     from .workbook import _date, _text
@@ -617,6 +617,7 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
             CalamineWorkbook.from_path(str(path))
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
+    refuse_misnamed_sheets(book.sheet_names, path)  # '依申请公开台帐' read as absent would leave 表三 at zero
     present = set(book.sheet_names)
     grids: dict[str, list[list[object]]] = {}  # as calamine returns them: _cell converts what is used
 
