@@ -249,10 +249,10 @@ def _check_reason(force: bool, reason: str | None) -> str | None:
     return reason if force else None
 
 
-def _run_check(path: Path, config: dict | None) -> list[Finding]:
-    from .rules import check_workbook  # lazy: rules is a heavier module and optional for verify
+def _run_check(wb: Workbook, path: Path, config: dict | None) -> list[Finding]:
+    from .rules import check_book  # lazy: rules is a heavier module and optional for verify
 
-    return list(check_workbook(path, config=config))
+    return list(check_book(wb, path, config=config))
 
 
 def _check_book(wb: Workbook) -> list[Finding]:
@@ -274,9 +274,9 @@ def freeze_file(path: Path | str, output: Path | str | None = None, password: st
     out = output_path(path, FROZEN_SUFFIX, Path(output) if output else None, backup=False)
     if out.suffix.lower() != path.suffix.lower():
         raise InputError.at(f"定稿文件的扩展名应与原工作簿相同（{path.suffix}）", file=str(out))
-    findings = _run_check(path, config)
     wb = open_workbook(path)
     try:
+        findings = _run_check(wb, path, config)  # on the same load: freezing changes the book only after
         result = freeze_book(wb, password=freeze_password(password, config), sign_key=sign_key, force=force,
                              reason=reason, keep_personal=keep_personal, findings=findings,
                              cached=_cache_reader(path), source=str(path))

@@ -13,7 +13,7 @@ from ..config import load_config
 from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
 from ..fileio import ensure_readable, keep_backup, save_workbook
 from ..findings import SEVERITY_LABELS, Finding, count
-from ..rules import check_workbook, write_findings_sheet
+from ..rules import check_book, write_findings_sheet
 from ..rules.sheet import location_text, summary_line
 from ..workbook import open_workbook
 from .app import app, err, guarded, out
@@ -40,20 +40,16 @@ def _print_human(findings: list[Finding], path: Path) -> None:
         out.print(summary_line(findings))
 
 
-def _write(path: Path, findings: list[Finding]) -> Path:
-    """Write 校验结果 into the user's workbook: backup first, then an atomic save."""
+def _write(wb, path: Path, findings: list[Finding]) -> Path:
+    """Write 校验结果 into the user's workbook (``path``, open as ``wb``): backup first, then an atomic save."""
     from ..freeze import read_freeze_info  # lazy: freeze pulls the signing library
 
-    wb = open_workbook(path)
-    try:
-        if read_freeze_info(wb) is not None:  # a frozen deliverable must not gain a sheet and highlights
-            raise InputError.at("这是定稿文件，不能写入“校验结果”（会改动定稿文件）；校验结果已在上面列出",
-                                file=str(path))
-        write_findings_sheet(wb, findings)
-        backup = keep_backup(path)
-        save_workbook(wb, path)
-    finally:
-        wb.close()
+    if read_freeze_info(wb) is not None:  # a frozen deliverable must not gain a sheet and highlights
+        raise InputError.at("这是定稿文件，不能写入“校验结果”（会改动定稿文件）；校验结果已在上面列出",
+                            file=str(path))
+    write_findings_sheet(wb, findings)
+    backup = keep_backup(path)
+    save_workbook(wb, path)
     return backup
 
 
@@ -69,14 +65,18 @@ def check_cmd(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml", dir_okay=False)] = None,
 ) -> None:
     path = ensure_readable(workbook)
-    findings = check_workbook(path, previous=previous, config=load_config(config))
-    if as_json:
-        typer.echo(json.dumps([f.to_json() for f in findings], ensure_ascii=False, indent=2))
-    else:
-        _print_human(findings, path)
-    if write:
-        backup = _write(path, findings)
-        note = f"已写入“校验结果”工作表：{escape(str(path))}（原文件备份：{escape(backup.name)}）"
-        (err if as_json else out).print(note)  # keep stdout pure JSON
+    wb = open_workbook(path)  # loaded once: checked, then (--write) written into
+    try:
+        findings = check_book(wb, path, previous=previous, config=load_config(config))
+        if as_json:
+            typer.echo(json.dumps([f.to_json() for f in findings], ensure_ascii=False, indent=2))
+        else:
+            _print_human(findings, path)
+        if write:
+            backup = _write(wb, path, findings)
+            note = f"已写入“校验结果”工作表：{escape(str(path))}（原文件备份：{escape(backup.name)}）"
+            (err if as_json else out).print(note)  # keep stdout pure JSON
+    finally:
+        wb.close()
     errors, _ = count(findings)
     raise typer.Exit(EXIT_FINDINGS if errors else EXIT_OK)

@@ -78,13 +78,13 @@ def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
 
 def _check(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     from ..findings import count
-    from ..rules import check_workbook, write_findings_sheet
+    from ..rules import check_book, write_findings_sheet
     from ..safety import load_workbook_safely
     from ..workbook import resolve_names
 
     _refuse_frozen(snap, "校验后改写")
-    findings = list(check_workbook(src, config=config))
-    wb = load_workbook_safely(src)
+    wb = load_workbook_safely(src)  # loaded once: checked, then written into
+    findings = list(check_book(wb, src, config=config))
     write_findings_sheet(wb, findings)
     errors, warnings = count(findings)
     # old highlights may sit in the live book: resend every report cell's fill

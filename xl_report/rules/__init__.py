@@ -46,14 +46,23 @@ def check_workbook(path: Path | str, previous: Path | str | ReportData | None = 
     path = ensure_readable(path)
     wb = open_workbook(path)
     try:
-        report = read_report(wb, source=str(path))
-        if len(report.missing) == len(form.CELL_NAMES):
-            raise InputError.at("不是年报工作簿：找不到表二、表三、表四的单元格名称（请用 xl-report template 生成的模板）",
-                                file=str(path))
-        narrative = read_narrative(wb, resolve_names(wb), cells=True)
-        has_tally = any(s.name in wb.sheetnames for s in TALLY_SHEETS)
+        return check_book(wb, path, previous, config)
     finally:
         wb.close()
+
+
+def check_book(wb, path: Path | str, previous: Path | str | ReportData | None = None,
+               config: dict | None = None) -> list[Finding]:
+    """:func:`check_workbook` over ``path`` already open as ``wb`` (not changed): for a caller that goes
+    on with the same book (write 校验结果, freeze) instead of loading it twice. The tally is read from
+    ``path`` (calamine, fast)."""
+    path = Path(path)
+    report = read_report(wb, source=str(path))
+    if len(report.missing) == len(form.CELL_NAMES):
+        raise InputError.at("不是年报工作簿：找不到表二、表三、表四的单元格名称（请用 xl-report template 生成的模板）",
+                            file=str(path))
+    narrative = read_narrative(wb, resolve_names(wb), cells=True)
+    has_tally = any(s.name in wb.sheetnames for s in TALLY_SHEETS)
     last = _previous(previous)
     tally, tally_findings = _tally(path) if has_tally else (None, [])
     return tally_findings + check(report, last, tally, narrative, config)
@@ -92,5 +101,5 @@ def _problem_finding(p: Problem) -> Finding:
     return finding(code, text, sheet=p.sheet, cell=cell, row=p.row)
 
 
-__all__ = ["check", "check_workbook", "write_findings_sheet", "clear_findings", "findings_sheet_rows",
+__all__ = ["check", "check_book", "check_workbook", "write_findings_sheet", "clear_findings", "findings_sheet_rows",
            "highlight_cells", "restore_plan", "RULES", "RULE_BY_CODE"]
