@@ -28,17 +28,38 @@ needs_soffice = pytest.mark.skipif(not soffice_available(), reason="LibreOffice 
 
 def to_pdf(src: Path, outdir: Path) -> Path:
     """Convert with headless LibreOffice, with a private profile so parallel runs don't collide."""
+    return _soffice_convert(src, outdir, "pdf", outdir / "lo-profile")
+
+
+# LibreOffice keeps an .xlsx's cached formula results unless told to recalculate on load
+_RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse">
+<value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def recalculated_by_libreoffice(src: Path, outdir: Path) -> Path:
+    """``src`` opened in LibreOffice, every formula recalculated by it, saved as .xlsx in ``outdir``:
+    an independent spreadsheet engine's values for our formulas."""
+    profile = outdir / "lo-profile-recalc"
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_ALWAYS, encoding="utf-8")
+    return _soffice_convert(src, outdir, "xlsx:Calc MS Excel 2007 XML", profile)
+
+
+def _soffice_convert(src: Path, outdir: Path, to: str, profile: Path) -> Path:
     env = dict(os.environ)
     fonts = ROOT / "tests" / "fonts.conf"
     if fonts.exists():
         env["FONTCONFIG_FILE"] = str(fonts)
-    profile = outdir / "lo-profile"
     subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", to,
          "--outdir", str(outdir), str(src)],
         check=True, capture_output=True, timeout=180, env=env,
     )
-    return outdir / (src.stem + ".pdf")
+    return outdir / (src.stem + "." + to.split(":")[0])
 
 
 def pdf_pages(pdf: Path) -> list[str]:

@@ -26,6 +26,8 @@ from xl_report.summary import SUMMARY_FILE
 from xl_report.tally import MAX_ROWS, read_tally
 from xl_report.workbook import read_report_file
 
+from .conftest import needs_soffice, recalculated_by_libreoffice
+
 YEAR = 2024
 TOWN = "乡镇人民政府"
 
@@ -508,3 +510,30 @@ def test_a_misnamed_tally_sheet_fails_the_unit_instead_of_counting_zero(tmp_path
     wb.save(path)
     (res,) = run_batch(indir, tmp_path / "out", year=YEAR, progress=False).units
     assert res.status == STATUS_FAILED and "依申请公开台账" in res.reason and "改名" in res.reason
+
+
+@needs_soffice
+def test_libreoffice_recalculating_a_stamped_output_gets_our_numbers(tmp_path):
+    """The batch writes 总计 cells as SUM formulas with the values it computed cached beside them:
+    LibreOffice, made to recalculate every formula on load, must arrive at the same 200 numbers."""
+    import zipfile as zf
+
+    indir = tmp_path / "in"
+    indir.mkdir()
+    unit(indir, "某某县甲镇人民政府", 7)
+    (res,) = run_batch(indir, tmp_path / "out", year=YEAR, progress=False).units  # not frozen: formulas kept
+    ours = tmp_path / "out" / res.file
+    with zf.ZipFile(ours) as z:
+        assert sum(z.read(n).count(b"<f>SUM(") for n in z.namelist() if n.startswith("xl/worksheets/")) == len(
+            form.COMPUTED_FROM)  # every 总计 is a formula
+    theirs = recalculated_by_libreoffice(ours, tmp_path / "lo")
+    a, b = cached_values(ours), cached_values(theirs)  # what each engine stored, not re-evaluated here
+    assert [n for n in form.CELL_NAMES if (a[n] or 0) != (b[n] or 0)] == []
+    assert a["t3_total_total"] > 0
+
+
+def cached_values(path: Path) -> dict[str, object]:
+    from xl_report.workbook import resolve_names
+
+    wb = openpyxl.load_workbook(path, data_only=True)
+    return {n: wb[sheet][coord].value for n, (sheet, coord) in resolve_names(wb).items() if n in form.CELL_BY_NAME}
