@@ -537,3 +537,30 @@ def cached_values(path: Path) -> dict[str, object]:
 
     wb = openpyxl.load_workbook(path, data_only=True)
     return {n: wb[sheet][coord].value for n, (sheet, coord) in resolve_names(wb).items() if n in form.CELL_BY_NAME}
+
+
+def test_the_batch_runs_where_there_is_no_fork(tmp_path):
+    """Windows starts workers by spawning (fresh interpreters that import and parse the template
+    themselves): the same outputs as the forked run."""
+    indir = tmp_path / "in"
+    indir.mkdir()
+    for i in range(5):
+        unit(indir, f"某某县第{i}镇人民政府", 20 + i)
+    forked = run_batch(indir, tmp_path / "forked", year=YEAR, jobs=2, freeze=True, progress=False)
+    script = ("import multiprocessing, sys\n"
+              "from pathlib import Path\n"
+              "if __name__ == '__main__':\n"
+              "    multiprocessing.set_start_method('spawn')\n"
+              "    multiprocessing.get_all_start_methods = lambda: ['spawn', 'forkserver']  # as on Windows\n"
+              "    from xl_report.batch import run_batch\n"
+              f"    r = run_batch(Path(sys.argv[1]), Path(sys.argv[2]), year={YEAR}, jobs=2, freeze=True,\n"
+              "                  progress=False)\n"
+              "    print(sorted(u.status for u in r.units))\n")
+    (tmp_path / "spawned.py").write_text(script, encoding="utf-8")
+    res = subprocess.run([sys.executable, str(tmp_path / "spawned.py"), str(indir), str(tmp_path / "spawned")],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == str(sorted(u.status for u in forked.units))
+    for u in forked.units:  # frozen at another moment: compare what the reports say, not the bytes
+        assert read_report_file(tmp_path / "spawned" / u.file).values == read_report_file(
+            tmp_path / "forked" / u.file).values
