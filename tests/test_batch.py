@@ -564,3 +564,16 @@ def test_the_batch_runs_where_there_is_no_fork(tmp_path):
     for u in forked.units:  # frozen at another moment: compare what the reports say, not the bytes
         assert read_report_file(tmp_path / "spawned" / u.file).values == read_report_file(
             tmp_path / "forked" / u.file).values
+
+
+def test_workbooks_in_subfolders_are_pointed_out(tmp_path):
+    """Filed by township / department in subfolders, they would silently show as 未提交."""
+    indir = tmp_path / "in"
+    (indir / "乡镇").mkdir(parents=True)
+    unit(indir, "某某县甲镇人民政府", 1)
+    unit(indir / "乡镇", "某某县乙镇人民政府", 2)
+    (indir / "空文件夹").mkdir()
+    for _ in range(2):  # the second time OUTDIR (inside DIR) holds workbooks too: not listed
+        res = CliRunner().invoke(app, ["batch", str(indir), "-o", str(indir / "输出")])
+        assert res.exit_code == 0, res.output
+        assert "子文件夹（乡镇）" in res.output.replace("\n", ""), res.output

@@ -692,6 +692,19 @@ def find_inputs(indir: Path, outdir: Path) -> list[Path]:
     return files
 
 
+def folders_with_workbooks(indir: Path, outdir: Path) -> list[str]:
+    """Subfolders of ``indir`` (not OUTDIR) that hold workbooks: the batch reads ``indir`` itself only,
+    so units filed by township / department in subfolders would silently show as 未提交."""
+    out_resolved = outdir.resolve()
+    found = []
+    for d in sorted(p for p in indir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if d.resolve() == out_resolved:
+            continue
+        if any(f.suffix.lower() in INPUT_SUFFIXES and not f.name.startswith("~$") for f in d.rglob("*")):
+            found.append(d.name)
+    return found
+
+
 def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jobs: int | None = None,
               freeze: bool = False, previous: Path | str | None = None, units: Path | str | None = None,
               force: bool = False, progress: bool | Progress = True, config: dict | None = None,

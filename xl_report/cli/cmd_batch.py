@@ -85,11 +85,15 @@ def batch_cmd(
     force: Annotated[bool, typer.Option("--force", help="全部重新处理（默认跳过内容未变化的单位）")] = False,
     config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml")] = None,
 ) -> None:
-    from ..batch import find_inputs, run_batch
+    from ..batch import find_inputs, folders_with_workbooks, run_batch
     from ..config import load_config
 
     cfg = load_config(config)
     total = len(find_inputs(folder, output)) if folder.is_dir() else 0
+    nested = folders_with_workbooks(folder, output) if folder.is_dir() else []
+    if nested:
+        err.print(f"[yellow]注意：只处理“{escape(str(folder))}”中的工作簿，其中的子文件夹（{escape('、'.join(nested))}）"
+                  "里的工作簿不会被处理；请把各单位的工作簿直接放在该文件夹中。[/]")
     with progress_reporter(total, "处理各单位") as notify:
         batch = run_batch(folder, output, year=year, jobs=jobs, freeze=freeze, previous=previous, units=units,
                           force=force, progress=notify, config=cfg)
