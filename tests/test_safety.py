@@ -1,6 +1,7 @@
 """The package checks every reader goes through (xl_report.safety), on hand-made hostile packages."""
 from __future__ import annotations
 
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -192,3 +193,69 @@ def test_too_many_cells_for_openpyxl_are_refused_whatever_their_spelling(tmp_pat
         check_xlsx(package(tmp_path / "many.xlsx", rows))
     check_xlsx(package(tmp_path / "enough.xlsx", "".join(f'<row r="{i}">{cell.format(i=i)}</row>'
                                                            for i in range(1, 4_000))))
+
+
+def with_part(template_file: Path, path: Path, part: str, edit) -> Path:
+    """A copy of the template with one part rewritten by ``edit(bytes) -> bytes``."""
+    with zipfile.ZipFile(template_file) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info.filename, edit(data) if info.filename == part else data)
+    return path
+
+
+_LOL = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(f'<!ENTITY lol{i} "{(f"&lol{i - 1};" if i > 1 else "&lol;") * 10}">' for i in range(1, 10))
+        + "]>")
+_XXE = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+
+
+@pytest.mark.parametrize("dtd, part, encoding", [
+    (_LOL, "xl/styles.xml", "utf-8"),  # openpyxl refused it, calamine read the workbook as if sound
+    (_LOL, "docProps/core.xml", "utf-8"),  # both readers went on silently
+    (_XXE, "xl/workbook.xml", "utf-8"),  # openpyxl dropped the names: "不知道报告年度", not the cause
+    (_XXE, "xl/worksheets/sheet1.xml", "utf-16-le"),
+])
+def test_an_entity_declaration_in_any_part_is_refused_for_every_reader(template_file, tmp_path, dtd, part, encoding):
+    from typer.testing import CliRunner
+
+    from xl_report.cli import app
+
+    def edit(data: bytes) -> bytes:
+        body = data.split(b"?>", 1)[1] if data.startswith(b"<?xml") else data
+        return (dtd + body.decode("utf-8")).encode(encoding)
+
+    path = with_part(template_file, tmp_path / "evil.xlsx", part, edit)
+    with pytest.raises(InputError, match="实体声明") as e:
+        check_xlsx(path)
+    assert part in str(e.value)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    path.rename(folder / "evil.xlsx")
+    res = CliRunner().invoke(app, ["batch", str(folder), "-o", str(tmp_path / "out"), "-j", "1"])
+    assert res.exit_code == 1 and "实体声明" in res.output.replace("\n", "").replace("│", "").replace(" ", "")
+
+
+def test_thousands_of_defined_names_are_refused(template_file, tmp_path):
+    """200,000 names in a 600 KB file cost openpyxl ~10 s and 300 MB on every open."""
+    junk = b"".join(b'<definedName name="junk%d">S!$A$1</definedName>' % i for i in range(10_001))
+    path = with_part(template_file, tmp_path / "names.xlsx", "xl/workbook.xml",
+                     lambda d: d.replace(b"<definedNames>", b"<definedNames>" + junk))
+    with pytest.raises(InputError, match="名称.*过多"):
+        check_xlsx(path)
+
+
+def test_a_report_name_over_a_huge_range_is_not_walked(template_file, tmp_path):
+    """'表三'!$A$1:$XFD$1048576 as a cell name made fill take 8 GB and batch 24 GB (17 billion cells)."""
+    from xl_report.stamp import named_cells, package_names
+    from xl_report.workbook import read_report_file
+
+    huge = "'表三'!$A$1:$XFD$1048576".encode()
+    def edit(data: bytes) -> bytes:
+        return re.sub(rb'(<definedName name="t3_new_person"[^>]*>)[^<]+', lambda m: m.group(1) + huge, data)
+
+    path = with_part(template_file, tmp_path / "huge.xlsx", "xl/workbook.xml", edit)
+    assert "t3_new_person" in read_report_file(path).missing
+    with zipfile.ZipFile(path) as z:
+        cells = named_cells(package_names(z.read("xl/workbook.xml")))
+    assert "t3_new_person" not in cells and len(cells["text_overview"]) == 20  # ordinary ranges still read

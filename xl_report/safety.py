@@ -34,6 +34,15 @@ MAX_SHEET_CELLS = 4_000_000
 # per cell (~200 bytes): a 5 MB file of 10 million small cells would cost GBs. A county department's
 # year of tallies is ~100,000 cells; the tally reader's own limit (200,000 rows) stays reachable.
 MAX_CELLS = 2_000_000
+# Defined names: the template has ~210. Each costs openpyxl an object and a parse, so 200,000 of them
+# (a 600 KB file) cost ~10 s and 300 MB per open.
+MAX_DEFINED_NAMES = 10_000
+# Cells one defined name may cover: the template's largest (a narrative range) has 20. A name over a
+# huge rectangle ('表三'!$A$1:$XFD$1048576) would make every reader enumerate 17 billion cells.
+MAX_NAME_CELLS = 1_000
+# Office never writes a DTD into a package part; one there can only be an entity attack (billion
+# laughs, external entity). Some parsers reject it, some silently drop the part's content: refuse it.
+_DTD_MARKS = tuple("<!DOCTYPE".encode(enc) for enc in ("ascii", "utf-16-le", "utf-16-be"))
 # Cell tags as every writer spells them: <c r="B12" ...> (calamine also takes lower-case references).
 _CELL_REF = re.compile(rb' r="([A-Za-z]+)([0-9]+)"')
 _FAR_REF = re.compile(rb' r="(?:[A-Za-z]{2}|[A-Za-z][0-9]{6})')  # beyond column Z or row 99,999
@@ -124,7 +133,12 @@ def open_xlsx(path: Path | str, data: bytes | None = None) -> zipfile.ZipFile:
         for info in z.infolist():
             if info.is_dir():
                 continue
-            rows, cols, n = measure_sheet(_member(z, info))
+            data = _member(z, info)
+            if any(mark in data for mark in _DTD_MARKS):
+                raise InputError.at(f"文件内部含有 XML 实体声明（{info.filename}），疑似恶意文件，拒绝打开", file=str(path))
+            if data.count(b"<definedName ") > MAX_DEFINED_NAMES:
+                raise InputError.at(f"工作簿的名称（定义的名称）过多（超过 {MAX_DEFINED_NAMES:,} 个），拒绝打开", file=str(path))
+            rows, cols, n = measure_sheet(data)
             if rows * cols > MAX_SHEET_CELLS:
                 raise InputError.at(
                     f"有一张工作表的数据范围过大（{rows:,} 行 × {cols:,} 列），请删除远处误填的内容或多余的行列后再试",

@@ -16,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from . import form
 from .errors import InputError
 from .report import ReportData
-from .safety import load_workbook_safely
+from .safety import MAX_NAME_CELLS, load_workbook_safely
 
 _REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
 
@@ -32,7 +32,8 @@ def resolve_names(wb: Workbook) -> dict[str, tuple[str, str]]:
 
 
 def parse_ref(text: str) -> tuple[str, str] | None:
-    """"'表三'!$D$5" -> ("表三", "D5"); a range gives "B3:B22"; anything else None."""
+    """"'表三'!$D$5" -> ("表三", "D5"); a range gives "B3:B22"; anything else None (also a range
+    over more than MAX_NAME_CELLS cells: no report name covers one, and every reader would walk it)."""
     m = _REF.match(text.strip())
     if not m:
         return None
@@ -40,6 +41,9 @@ def parse_ref(text: str) -> tuple[str, str] | None:
     coord = f"{m.group(3)}{m.group(4)}"
     if m.group(5):
         coord += f":{m.group(5)}{m.group(6)}"
+        min_col, min_row, max_col, max_row = range_boundaries(coord)
+        if (abs(max_col - min_col) + 1) * (abs(max_row - min_row) + 1) > MAX_NAME_CELLS:
+            return None
     return sheet, coord
 
 
