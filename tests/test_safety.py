@@ -259,3 +259,16 @@ def test_a_report_name_over_a_huge_range_is_not_walked(template_file, tmp_path):
     with zipfile.ZipFile(path) as z:
         cells = named_cells(package_names(z.read("xl/workbook.xml")))
     assert "t3_new_person" not in cells and len(cells["text_overview"]) == 20  # ordinary ranges still read
+
+
+def test_a_part_whose_local_name_disagrees_with_the_directory_is_refused(tmp_path):
+    """zipfile (openpyxl: fill, check) refused it while the batch (calamine) read it as sound."""
+    path = workbook(tmp_path / "names.xlsx")
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        start = z.getinfo(SHEET).header_offset + 30
+    data[start:start + len(SHEET)] = SHEET.replace("sheet1", "sheetX").encode()
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="文件已损坏") as e:
+        check_xlsx(path)
+    assert "names.xlsx" in str(e.value)

@@ -215,6 +215,9 @@ def _member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     if len(head) < 30 or head[:4] != b"PK\x03\x04":
         raise InputError.at("文件已损坏，无法打开（部件头部错误）", file=str(z.filename))
     name_len, extra_len = struct.unpack("<HH", head[26:30])
+    name = fp.read(name_len).decode("utf-8" if struct.unpack("<H", head[6:8])[0] & 0x800 else "cp437", "replace")
+    if name != info.orig_filename:  # as zipfile (openpyxl) refuses it; calamine would read it
+        raise InputError.at("文件已损坏，无法打开（部件名称前后不一致）", file=str(z.filename))
     fp.seek(info.header_offset + 30 + name_len + extra_len)
     raw = fp.read(info.compress_size)
     if info.compress_type == zipfile.ZIP_STORED:
