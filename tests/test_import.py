@@ -291,6 +291,18 @@ def test_unsupported_and_damaged_files(tmp_path):
         import_report(p)
 
 
+def test_a_text_of_millions_of_lines_is_refused_quickly(tmp_path):
+    """7 million one-number lines (28 MB) kept the section search busy for minutes at 1.4 GB."""
+    import time
+
+    p = tmp_path / "many.txt"
+    p.write_text(SAMPLE.read_text(encoding="utf-8") + "1 |\n" * 60_000, encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(InputError, match="内容过多") as e:
+        import_report(p)
+    assert "many.txt" in str(e.value) and time.monotonic() - started < 10
+
+
 def test_gb18030_text(tmp_path):
     p = tmp_path / "gbk.txt"
     p.write_bytes(sample_text().encode("gb18030"))

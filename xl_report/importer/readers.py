@@ -18,6 +18,9 @@ from ..safety import check_zip
 
 MAX_INPUT_BYTES = 32 * 1024 * 1024
 PDF_TIMEOUT = 60
+# Paragraphs + table cells: a real report has a few hundred (the Linxi sample: 310). The section search
+# rescans every token per heading, so millions of them (a 28 MB text of one-number lines) ran for minutes.
+MAX_TOKENS = 50_000
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,13 @@ class Token:
 
 def read_tokens(path: Path) -> list[Token]:
     """Tokens of ``path`` by its suffix (.txt/.text/.md and unknown: text dump)."""
+    tokens = _read_tokens(path)
+    if len(tokens) > MAX_TOKENS:
+        raise InputError.at(f"文件内容过多（{len(tokens):,} 段文字或表格单元格），不像是一份年度报告", file=str(path))
+    return tokens
+
+
+def _read_tokens(path: Path) -> list[Token]:
     path = ensure_readable(path)
     size = path.stat().st_size
     if size > MAX_INPUT_BYTES:
