@@ -103,3 +103,24 @@ def test_serve_on_a_port_in_use_says_so_in_chinese():
         result = CliRunner().invoke(app, ["serve", "--token", "t0ken-for-test", "--port", str(port)])
     assert result.exit_code == 2, result.output
     assert f"端口 {port} 已被占用" in result.output and "已启动" not in result.output
+
+
+@pytest.mark.parametrize("body", [b'{"book": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # RecursionError
+                                  b'{"book": {}, "sheets": [{"name": "s", "values": [[' + b"9" * 5000 + b"]]}]}"])
+def test_json_the_parser_chokes_on_is_a_400_not_a_500(server, body):
+    r = server.press("fill", None, content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "不是有效的 JSON" in r.text
+
+
+def test_a_huge_sheet_rectangle_in_a_small_body_is_refused(server, payload):
+    """One 2,000-wide row above 20,000 empty rows: 60 KB of JSON that took > 60 s and 3 GB to rebuild."""
+    sheets = [dict(s) for s in payload["sheets"]]
+    sheets[1]["values"] = sheets[1]["values"][:1] + [[0] * 2000] + [[] for _ in range(20_000)]
+    r = server.press("check", {**payload, "sheets": sheets})
+    assert r.status_code == 413 and "数据范围过大" in r.text
+
+
+def test_a_sheet_name_excel_cannot_have_is_refused(server, payload):
+    evil = {**payload, "sheets": payload["sheets"] + [{**payload["sheets"][1], "name": "../../etc/passwd"}]}
+    r = server.press("check", evil)
+    assert r.status_code == 400 and "请使用县里提供的" in r.text

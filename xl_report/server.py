@@ -21,6 +21,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 TOKEN_ENV = "XL_REPORT_TOKEN"
 MAX_BYTES = 32 * 1024 * 1024  # a 5000-row tally with Chinese text (sent as \uXXXX) is ~10 MB
+# Rows x widest row, all sheets together: the book is rebuilt cell by cell in openpyxl (~200 bytes and
+# some microseconds each). A 5000-row tally is ~55,000; one 2000-wide row over 20,000 empty rows (60 KB
+# of JSON) took > 60 s and 3 GB.
+MAX_CELLS = 500_000
+_BAD_SHEET_NAME = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet name
 PREFIX = "/xl-report"
 _HOST = re.compile(r"^(book|[^'!\\/:*?\"<>|\x00-\x1f]{1,120}\.(xlam|xlsm))$", re.I)
 
@@ -60,7 +65,7 @@ async def _body(request: Request, max_bytes: int) -> dict:
             raise too_big
     try:
         payload = json.loads(bytes(data).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # bad UTF-8 or JSON, a 100,000-digit number, [[[[... nested deep
         raise Refusal(400, "请求内容不是有效的 JSON：请使用县里提供的 xl_report 加载项或带按钮的模板。") from None
     _check_shape(payload)
     return payload
@@ -73,10 +78,16 @@ def _check_shape(payload: object) -> None:
     sheets, names = payload.get("sheets"), payload.get("names", [])
     if not isinstance(sheets, list) or not sheets or not isinstance(names, list):
         raise bad
+    cells = 0
     for s in sheets:
         if not isinstance(s, dict) or not isinstance(s.get("name"), str) or not isinstance(s.get("values"), list) \
-                or not all(isinstance(r, list) for r in s["values"]):
+                or not all(isinstance(r, list) for r in s["values"]) \
+                or not 0 < len(s["name"]) <= 31 or _BAD_SHEET_NAME.search(s["name"]):
             raise bad
+        cells += len(s["values"]) * max(map(len, s["values"]), default=0)
+    if cells > MAX_CELLS:
+        raise Refusal(413, f"工作簿数据范围过大（超过 {MAX_CELLS:,} 个单元格）。请删除台账中多余的空行、远处误填的内容"
+                           "和无关工作表后重试，或在本机用命令行 xl-report 处理。")
     for n in names:
         if not isinstance(n, dict) or not isinstance(n.get("name"), str) or not isinstance(n.get("address"), str) \
                 or not isinstance(n.get("sheet_index"), int) or not 0 <= n["sheet_index"] < len(sheets):
