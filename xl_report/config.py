@@ -43,11 +43,16 @@ def load_config(explicit: Path | str | None = None) -> dict:
     data = read_toml(path)
     for section in ("smtp", "freeze", "server"):
         table = data.get(section) or {}
+        if not isinstance(table, dict):  # "freeze = 5": every reader below would fail on it
+            raise InputError.at(f"配置文件中的 {section} 应为一节 [{section}]", file=str(path))
         for key in ("password", "token"):
             if key in table:
                 raise InputError.at(
                     f"配置文件的 [{section}] 中不能直接写 {key}，请改为在环境变量中设置，"
                     f"并在配置中用 {key}_env 写出环境变量的名字", file=str(path))
+            env = table.get(f"{key}_env")
+            if env is not None and not (isinstance(env, str) and env.strip()):
+                raise InputError.at(f"配置文件的 [{section}] {key}_env 应为环境变量的名字（值：{env}）", file=str(path))
     data["_path"] = str(path)
     return data
 
