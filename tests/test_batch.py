@@ -577,3 +577,15 @@ def test_workbooks_in_subfolders_are_pointed_out(tmp_path):
         res = CliRunner().invoke(app, ["batch", str(indir), "-o", str(indir / "输出")])
         assert res.exit_code == 0, res.output
         assert "子文件夹（乡镇）" in res.output.replace("\n", ""), res.output
+
+
+@pytest.mark.parametrize("text, words", [
+    ("units = 5\n", "名称列表"),
+    ("units = {name = 1}\n", "名称列表"),
+    ("units = [" + ", ".join(f'"单位{i}"' for i in range(10_001)) + "]\n", "名称过多"),
+])
+def test_a_misshapen_unit_list_is_a_chinese_message(tmp_path, text, words):
+    path = tmp_path / "单位名单.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=words):
+        read_unit_list(path)

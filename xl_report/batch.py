@@ -41,6 +41,7 @@ STATE_DIR = ".xl-report"  # inside OUTDIR: one record per input file, plus the r
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls is picked up so that it fails with a clear reason
 RECORD_VERSION = 1
 UNIT_LIST_HEADER_ROWS = 10  # rows of a --units workbook searched for the 单位名称 header
+MAX_UNITS = 10_000  # names in a --units list: a county has dozens; millions would only exhaust memory
 # headline columns of the summary: label -> the cells it adds up
 HEADLINES: dict[str, tuple[str, ...]] = {
     "新收": (form.PLACEHOLDERS["新收"],),
@@ -162,7 +163,11 @@ def read_unit_list(path: Path | str) -> list[str]:
     if path.suffix.lower() == ".toml":
         data = read_toml(path, "单位名单")
         listed = data.get("units", [])
-        for item in [listed] if isinstance(listed, str) else listed:  # units = "某单位": one unit
+        if isinstance(listed, str):  # units = "某单位": one unit
+            listed = [listed]
+        if not isinstance(listed, list):
+            raise InputError.at('单位名单应写成 units = ["某某镇人民政府", "某某局"] 这样的名称列表', file=str(path))
+        for item in listed:
             name = item.get("name") if isinstance(item, dict) else item
             if isinstance(name, str):
                 names.append(name)
@@ -188,6 +193,9 @@ def read_unit_list(path: Path | str) -> list[str]:
                  and str(r[col]).strip()]
     else:
         raise InputError.at("单位名单应为 .xlsx 或 .toml 文件", file=str(path))
+    if len(names) > MAX_UNITS:
+        raise InputError.at(f"单位名单中的名称过多（{len(names):,} 个，上限 {MAX_UNITS:,} 个），请检查是否选错了文件",
+                            file=str(path))
     out, seen = [], set()
     for n in names:
         shown = display_name(n)
