@@ -589,3 +589,26 @@ def test_a_misshapen_unit_list_is_a_chinese_message(tmp_path, text, words):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=words):
         read_unit_list(path)
+
+
+def test_killed_between_record_and_output_the_rerun_backs_nothing_up(tmp_path, monkeypatch):
+    """The record is written before the output: an output without a record would be taken for the
+    user's own file and backed up (a kill landing there made `.备份-` copies appear at random)."""
+    from xl_report import batch
+
+    indir = tmp_path / "in"
+    indir.mkdir()
+    unit(indir, "某某县甲镇人民政府", 1)
+    out = tmp_path / "out"
+    real_save = batch._save_record
+
+    def killed(*args):  # the process dies as it records the unit
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "_save_record", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(indir, out, year=YEAR, jobs=1, progress=False)
+    monkeypatch.setattr(batch, "_save_record", real_save)
+    (res,) = run_batch(indir, out, year=YEAR, jobs=1, progress=False).units
+    assert res.status == STATUS_OK and not res.notes
+    assert sorted(p.name for p in out.glob("*.xlsx")) == ["某某县甲镇人民政府.xlsx", SUMMARY_FILE]

@@ -507,9 +507,9 @@ def _process(path: str, source: str, key: str | None, opts: Options) -> UnitResu
         data = read_package(path)  # read once: hashed, checked and parsed from memory
         if key is None:  # no earlier record, so the main process did not read the input: hash it here
             key = input_key(Path(path), opts.options_key, data)
-        result = _run_unit(Path(path), source, opts, data)
+        result, output = _run_unit(Path(path), source, opts, data)
     except XlReportError as e:
-        result = UnitResult(source, fallback, STATUS_FAILED, reason=str(e).replace(path, source))
+        result, output = UnitResult(source, fallback, STATUS_FAILED, reason=str(e).replace(path, source)), None
     except Exception as e:  # noqa: BLE001 - a bug must not stop the county: report it on the unit
         result = UnitResult(source, fallback, STATUS_FAILED, reason=f"内部错误（{type(e).__name__}: {e}），请把该文件发给维护人员")
         result.key = ""  # never reuse: the next version may handle it
@@ -517,11 +517,34 @@ def _process(path: str, source: str, key: str | None, opts: Options) -> UnitResu
     # unreadable (e.g. too large): tried again next run, at the cost of a stat; a duplicate name
     # depends on another input: decided again every run
     result.key = "" if result.duplicate_of else key or ""
-    _save_record(outdir, result)  # right after the output: a killed run loses at most this unit's work
+    # the record first, then the output: killed in between, the next run finds a record whose output
+    # is missing (redone), never an output without a record (taken for the user's own file)
+    _save_record(outdir, result)
+    if output is not None:
+        try:
+            _write_output(outdir, result, output, opts)
+        except XlReportError as e:  # a full disk, a read-only folder
+            result = UnitResult(source, result.unit, STATUS_FAILED, reason=str(e))
+            _save_record(outdir, result)
     return result
 
 
-def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> UnitResult:
+def _write_output(outdir: Path, result: UnitResult, data: bytes, opts: Options) -> None:
+    """Write a unit's workbook: a user's own file of that name is backed up first; the other variant
+    (frozen / not frozen) from an earlier run goes, as it would contradict this one."""
+    file = result.file
+    if file in opts.foreign and (outdir / file).is_file():
+        result.notes.append(f"输出文件夹中原有的同名文件已备份为“{keep_backup(outdir / file).name}”")
+    write_bytes_atomic(outdir / file, data)
+    frozen = result.fingerprint is not None
+    name = file.removesuffix(".xlsx").removesuffix(FROZEN_SUFFIX) if frozen else file.removesuffix(".xlsx")
+    stale = f"{name}.xlsx" if frozen else f"{name}{FROZEN_SUFFIX}.xlsx"
+    if stale not in opts.foreign and (outdir / stale).is_file():
+        (outdir / stale).unlink()
+
+
+def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[UnitResult, bytes | None]:
+    """One unit read, filled, checked (and frozen): its result and the output workbook to write."""
     from .aggregate import aggregate
     from .fill import report_year
     from .rules import check
@@ -549,25 +572,18 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> UnitResult
     holder = _claim(outdir, name, source)
     if holder is not None:
         return UnitResult(source, display_name(path.stem) or source, STATUS_FAILED, duplicate_of=holder,
-                          reason=f"单位名称“{unit}”与文件“{holder.lstrip('/')}”重复，未输出；请核对两个文件的单位名称")
+                          reason=f"单位名称“{unit}”与文件“{holder.lstrip('/')}”重复，未输出；请核对两个文件的单位名称"), None
     frozen = None
     if opts.freeze and not errors:
         now = datetime.fromisoformat(opts.now) if opts.now else None
         frozen = freeze_info(view, password=opts.password, now=now, personal_removed=personal_count(tally))
     file = f"{name}{FROZEN_SUFFIX}.xlsx" if frozen else f"{name}.xlsx"
     data = stamper.stamp(view, frozen, tally=tally, drop_personal=frozen is not None)
-    notes = list(agg.notes)
-    if file in opts.foreign and (outdir / file).is_file():
-        notes.append(f"输出文件夹中原有的同名文件已备份为“{keep_backup(outdir / file).name}”")
-    write_bytes_atomic(outdir / file, data)
-    stale = f"{name}.xlsx" if frozen else f"{name}{FROZEN_SUFFIX}.xlsx"
-    if stale not in opts.foreign and (outdir / stale).is_file():
-        (outdir / stale).unlink()  # the other variant from an earlier run would contradict this one
     return UnitResult(
         source, unit, STATUS_ERRORS if errors else STATUS_OK, file=file, errors=errors, warnings=warnings,
         headline=headline(view), fingerprint=frozen.fingerprint if frozen else None,
         findings=[f.to_json() for f in findings], values={n: view.values[n] for n in form.CELL_NAMES},
-        notes=notes, year=year, output_hash=_sha256(data))
+        notes=list(agg.notes), year=year, output_hash=_sha256(data)), data
 
 
 def headline(report: ReportData) -> dict[str, float | int]:
