@@ -215,6 +215,8 @@ _XXE = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
     (_LOL, "docProps/core.xml", "utf-8"),  # both readers went on silently
     (_XXE, "xl/workbook.xml", "utf-8"),  # openpyxl dropped the names: "不知道报告年度", not the cause
     (_XXE, "xl/worksheets/sheet1.xml", "utf-16-le"),
+    (_XXE, "xl/worksheets/sheet1.xml", "utf-16"),  # with a byte-order mark
+    (_XXE, "xl/worksheets/sheet2.xml", "utf-16-be"),
 ])
 def test_an_entity_declaration_in_any_part_is_refused_for_every_reader(template_file, tmp_path, dtd, part, encoding):
     from typer.testing import CliRunner
