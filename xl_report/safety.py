@@ -134,12 +134,12 @@ def open_xlsx(path: Path | str, data: bytes | None = None) -> zipfile.ZipFile:
         for info in z.infolist():
             if info.is_dir():
                 continue
-            data = _member(z, info)
-            if _has_dtd(data):
+            part = _member(z, info)
+            if _has_dtd(part):
                 raise InputError.at(f"文件内部含有 XML 实体声明（{info.filename}），疑似恶意文件，拒绝打开", file=str(path))
-            if data.count(b"<definedName ") > MAX_DEFINED_NAMES:
+            if part.count(b"<definedName ") > MAX_DEFINED_NAMES:
                 raise InputError.at(f"工作簿的名称（定义的名称）过多（超过 {MAX_DEFINED_NAMES:,} 个），拒绝打开", file=str(path))
-            rows, cols, n = measure_sheet(data)
+            rows, cols, n = measure_sheet(part)
             if rows * cols > MAX_SHEET_CELLS:
                 raise InputError.at(
                     f"有一张工作表的数据范围过大（{rows:,} 行 × {cols:,} 列），请删除远处误填的内容或多余的行列后再试",
