@@ -31,15 +31,28 @@ def workbook(path: Path, far_cell: str | None = None, compression: int = zipfile
     return path
 
 
-def patch_sizes(path: Path, part: str, size: int) -> None:
-    """Make the package declare ``size`` as the part's uncompressed size (local and central headers)."""
+def patch_headers(path: Path, part: str, local: int | None, central: int | None, fmt: str, value: int) -> None:
+    """Overwrite one field of the part's local header and/or central directory entry (offsets within
+    each), as a hand-crafted hostile package would."""
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as z:
         info = z.getinfo(part)
-    struct.pack_into("<I", data, info.header_offset + 22, size)
-    central = data.rindex(part.encode()) - 46  # its central directory entry (the name's last occurrence)
-    assert data[central:central + 4] == b"PK\x01\x02"
-    struct.pack_into("<I", data, central + 24, size)
+    if local is not None:
+        struct.pack_into(fmt, data, info.header_offset + local, value)
+    if central is not None:
+        entry = data.rindex(part.encode()) - 46  # its central directory entry (the name's last occurrence)
+        assert data[entry:entry + 4] == b"PK\x01\x02"
+        struct.pack_into(fmt, data, entry + central, value)
+    path.write_bytes(bytes(data))
+
+
+def overwrite_local(path: Path, part: str, offset: int, new: bytes) -> None:
+    """Overwrite bytes at ``offset`` from the start of the part's local header (30: its name; 30 + the
+    name's length: its data)."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        start = z.getinfo(part).header_offset + offset
+    data[start:start + len(new)] = new
     path.write_bytes(bytes(data))
 
 
@@ -56,7 +69,7 @@ def test_a_far_cell_is_found_whether_the_sheet_is_compressed_or_stored(tmp_path,
 def test_a_part_larger_than_it_declares_is_refused(tmp_path):
     """The inflated size is capped at the declared one: a lying directory cannot smuggle in a bomb."""
     path = workbook(tmp_path / "liar.xlsx")
-    patch_sizes(path, SHEET, 100)
+    patch_headers(path, SHEET, 22, 24, "<I", 100)  # the uncompressed size
     with pytest.raises(InputError, match="压缩炸弹") as e:
         check_xlsx(path)
     assert "liar.xlsx" in str(e.value)
@@ -64,12 +77,7 @@ def test_a_part_larger_than_it_declares_is_refused(tmp_path):
 
 def test_a_damaged_sheet_stream_is_a_clear_error(tmp_path):
     path = workbook(tmp_path / "damaged.xlsx")
-    data = bytearray(path.read_bytes())
-    with zipfile.ZipFile(path) as z:
-        info = z.getinfo(SHEET)
-    start = info.header_offset + 30 + len(SHEET)
-    data[start:start + 40] = b"\xff" * 40  # garbage where the deflate stream starts
-    path.write_bytes(bytes(data))
+    overwrite_local(path, SHEET, 30 + len(SHEET), b"\xff" * 40)  # garbage where the deflate stream starts
     with pytest.raises(InputError, match="文件已损坏") as e:
         check_xlsx(path)
     assert "damaged.xlsx" in str(e.value)
@@ -77,13 +85,7 @@ def test_a_damaged_sheet_stream_is_a_clear_error(tmp_path):
 
 def test_an_unknown_compression_method_is_a_clear_error(tmp_path):
     path = workbook(tmp_path / "method.xlsx")
-    data = bytearray(path.read_bytes())
-    with zipfile.ZipFile(path) as z:
-        info = z.getinfo(SHEET)
-    struct.pack_into("<H", data, info.header_offset + 8, 99)  # local header: method 99 (AES, unsupported)
-    central = data.rindex(SHEET.encode()) - 46
-    struct.pack_into("<H", data, central + 10, 99)
-    path.write_bytes(bytes(data))
+    patch_headers(path, SHEET, 8, 10, "<H", 99)  # compression method 99 (AES, unsupported)
     with pytest.raises(InputError, match="文件已损坏或已加密"):
         check_xlsx(path)
 
@@ -266,11 +268,7 @@ def test_a_report_name_over_a_huge_range_is_not_walked(template_file, tmp_path):
 def test_a_part_whose_local_name_disagrees_with_the_directory_is_refused(tmp_path):
     """zipfile (openpyxl: fill, check) refused it while the batch (calamine) read it as sound."""
     path = workbook(tmp_path / "names.xlsx")
-    data = bytearray(path.read_bytes())
-    with zipfile.ZipFile(path) as z:
-        start = z.getinfo(SHEET).header_offset + 30
-    data[start:start + len(SHEET)] = SHEET.replace("sheet1", "sheetX").encode()
-    path.write_bytes(bytes(data))
+    overwrite_local(path, SHEET, 30, SHEET.replace("sheet1", "sheetX").encode())
     with pytest.raises(InputError, match="文件已损坏") as e:
         check_xlsx(path)
     assert "names.xlsx" in str(e.value)
