@@ -708,8 +708,8 @@ def find_inputs(indir: Path, outdir: Path) -> list[Path]:
     out_resolved = outdir.resolve()
     files = []
     for p in sorted(indir.iterdir()):
-        if p.name.startswith(("~$", ".")) or p.suffix.lower() not in INPUT_SUFFIXES or not p.is_file():
-            continue  # Excel lock files, hidden files, anything not a workbook by name
+        if not _workbook_name(p) or not p.is_file():
+            continue
         if p.resolve().parent == out_resolved:
             continue
         files.append(p)
@@ -724,9 +724,14 @@ def folders_with_workbooks(indir: Path, outdir: Path) -> list[str]:
     for d in sorted(p for p in indir.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if d.resolve() == out_resolved:
             continue
-        if any(f.suffix.lower() in INPUT_SUFFIXES and not f.name.startswith("~$") for f in d.rglob("*")):
+        if any(_workbook_name(f) for f in d.rglob("*")):
             found.append(d.name)
     return found
+
+
+def _workbook_name(path: Path) -> bool:
+    """A unit's workbook by its name: not an Excel lock file, not hidden, a workbook suffix."""
+    return not path.name.startswith(("~$", ".")) and path.suffix.lower() in INPUT_SUFFIXES
 
 
 def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jobs: int | None = None,
