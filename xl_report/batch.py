@@ -221,9 +221,8 @@ def load_previous(prevdir: Path | str) -> dict[str, dict]:
     for rec in _records(prevdir):
         if not rec.has_report or not rec.file:
             continue
-        path = prevdir / rec.file
         known.add(rec.file)
-        if path.is_file() and _sha256(path.read_bytes()) == rec.output_hash:
+        if _output_intact(prevdir, rec):
             out[_match_key(rec.unit)] = {"unit": rec.unit, "year": rec.year, "values": rec.values}
     from .summary import SUMMARY_FILE
     from .workbook import read_report_file
@@ -423,6 +422,11 @@ def _reusable(outdir: Path, rec: UnitResult | None, key: str) -> bool:
         return False
     if rec.file is None:
         return rec.status == STATUS_FAILED
+    return _output_intact(outdir, rec)
+
+
+def _output_intact(outdir: Path, rec: UnitResult) -> bool:
+    """The record's output is in ``outdir`` exactly as the run wrote it (not changed, not replaced)."""
     path = outdir / rec.file
     return path.is_file() and _sha256(path.read_bytes()) == rec.output_hash
 
@@ -863,16 +867,13 @@ def _retire_stale(outdir: Path, gone: dict[str, tuple[Path, int, int]], current:
     retired = []
     for where in gone.values():
         rec = _read_record(where)
-        if rec is None or not rec.file or rec.file in current or not (outdir / rec.file).is_file():
-            continue
-        path = outdir / rec.file
-        if _sha256(path.read_bytes()) != rec.output_hash:
+        if rec is None or not rec.file or rec.file in current or not _output_intact(outdir, rec):
             continue
         target = outdir / RETIRED_DIR / rec.file
         target.parent.mkdir(exist_ok=True)
         if target.exists():
             target = backup_path(target)
-        os.replace(path, target)
+        os.replace(outdir / rec.file, target)
         retired.append(rec.file)
     return sorted(retired)
 
