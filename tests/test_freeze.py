@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from xl_report import form
 from xl_report.cli import app
 from xl_report.errors import XlReportError
-from xl_report.fileio import output_path, save_workbook
+from xl_report.fileio import backup_existing, save_workbook
 from xl_report.fingerprint import fingerprint, short
 from xl_report.freeze import (FreezeRefused, PASSWORD_ENV, freeze_book, freeze_file, read_freeze_info,
                               verify_book, verify_file)
@@ -240,9 +240,9 @@ def test_refreezing_a_frozen_file_is_refused(frozen, tmp_path):
 def test_backups_within_one_second_never_replace_each_other(tmp_path):
     book = tmp_path / "book.xlsx"
     book.write_bytes(b"original")
-    output_path(book, "", book)  # writing over the input: a backup first
+    backup_existing(book)  # writing over it: a backup first
     book.write_bytes(b"changed")
-    output_path(book, "", book)
+    backup_existing(book)
     backups = sorted(tmp_path.glob("book.备份-*.xlsx"))
     assert sorted(p.read_bytes() for p in backups) == [b"changed", b"original"]
 

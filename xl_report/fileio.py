@@ -186,14 +186,10 @@ def backup_existing(path: Path) -> Path | None:
     return keep_backup(path) if path.is_file() else None
 
 
-def output_path(input_path: Path, suffix: str, output: Path | None, *, backup: bool = True) -> Path:
-    """Default output ``<input><suffix>.xlsx``; writing over any existing file (the input or an earlier
-    output) first keeps a backup copy (``backup=False``: the caller calls :func:`backup_existing` once it
-    is sure to write, so a refused run leaves no stray backup)."""
-    out = output or input_path.with_name(f"{input_path.stem}{suffix}{input_path.suffix or '.xlsx'}")
-    if backup:
-        backup_existing(out)
-    return out
+def output_path(input_path: Path, suffix: str, output: Path | None) -> Path:
+    """``output``, else ``<input><suffix>.xlsx`` beside the input. The caller calls :func:`backup_existing`
+    once it is sure to write, so a refused run leaves no stray backup."""
+    return output or input_path.with_name(f"{input_path.stem}{suffix}{input_path.suffix or '.xlsx'}")
 
 
 # Windows device names: not usable as a file name, whatever the extension

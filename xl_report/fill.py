@@ -101,7 +101,7 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
         copy_tally(wb, tally)
         notes.append(FRESH_NOTE)
     macros = wb.vba_archive is not None
-    target = default_output(src, FILLED_SUFFIX, out, backup=False)
+    target = default_output(src, FILLED_SUFFIX, out)
     if target.suffix.lower() == ".xlsm" and not macros:
         target = target.with_suffix(".xlsx") if out is None else target
         if target.suffix.lower() == ".xlsm":

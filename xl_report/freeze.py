@@ -271,7 +271,7 @@ def freeze_file(path: Path | str, output: Path | str | None = None, password: st
     reason = _check_reason(force, reason)
     if output and Path(output).exists() and Path(output).resolve() == path.resolve():
         raise InputError.at("定稿文件不能覆盖原工作簿，请用 -o 指定另一个文件名", file=str(output))
-    out = output_path(path, FROZEN_SUFFIX, Path(output) if output else None, backup=False)
+    out = output_path(path, FROZEN_SUFFIX, Path(output) if output else None)
     if out.suffix.lower() != path.suffix.lower():
         raise InputError.at(f"定稿文件的扩展名应与原工作簿相同（{path.suffix}）", file=str(out))
     wb = open_workbook(path)
