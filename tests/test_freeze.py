@@ -5,7 +5,7 @@ import hashlib
 import re
 import shutil
 import zipfile
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import openpyxl
@@ -19,7 +19,9 @@ from xl_report.errors import XlReportError
 from xl_report.fileio import backup_existing, save_workbook
 from xl_report.fingerprint import fingerprint, short
 from xl_report.freeze import (FreezeRefused, PASSWORD_ENV, freeze_book, freeze_file, read_freeze_info,
-                              verify_book, verify_file)
+                              verify_book, verify_file, workbook_bytes)
+from xl_report.reader_diff import named_value
+from xl_report.reader_view import fingerprint_v2
 from xl_report.report import ReportData
 from xl_report.tally_schema import PERSONAL_COLUMNS, REQUESTS
 from xl_report.template import build_template
@@ -102,11 +104,12 @@ def test_writes_a_new_file_and_keeps_the_input(source, frozen):
     assert cell(wb, "t3_total_total").value.startswith("=SUM")  # ... and still has its formulas
 
 
-def test_fingerprint_is_over_the_content_not_the_bytes(source, frozen):
-    # the unfrozen workbook (formulas computed in Python) says exactly what the frozen one says
-    assert frozen.fingerprint == fingerprint(read_report_file(source))
-    assert frozen.fingerprint == fingerprint(read_report_file(frozen.output))
+def test_fingerprint_is_over_what_a_reader_sees_not_the_moment(source, frozen, tmp_path):
+    # v2: the frozen file as displayed, read from its own XML; the 定稿 line's time is not part of it
+    assert frozen.fingerprint == fingerprint_v2(frozen.output.read_bytes())
     assert re.fullmatch(r"[0-9a-f]{64}", frozen.fingerprint)
+    later = freeze_book(open_workbook(source), findings=[], now=datetime(2031, 5, 6, 7, 8, tzinfo=timezone.utc))
+    assert later.fingerprint == frozen.fingerprint and later.frozen_at != frozen.frozen_at
 
 
 def test_every_formula_became_its_value(frozen):
@@ -162,7 +165,7 @@ def test_visible_stamp_below_each_table_and_meta_cells(frozen):
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", cell(wb, "meta_frozen_at").value)
     info = read_freeze_info(wb)
     assert info["fingerprint"] == frozen.fingerprint and info["version"].startswith("xl-report ")
-    assert info["values"]["cells"]["t2_licensing_decisions"] == 173
+    assert info["scheme"] == 2 and named_value(info["view"], "t2_licensing_decisions") == 173
 
 
 def _column(ws, header: str) -> list:
@@ -182,7 +185,7 @@ def test_personal_columns_dropped_by_default(frozen, source, tmp_path):
     kept = freeze_file(source, output=tmp_path / "kept.xlsx", keep_personal=True)
     ws = openpyxl.load_workbook(kept.output)[REQUESTS.name]
     assert _column(ws, "申请人") == [APPLICANT] and _column(ws, "申请内容") == [REQUEST_TEXT]
-    assert kept.fingerprint == frozen.fingerprint
+    assert kept.fingerprint != frozen.fingerprint  # the tally a reader sees is part of the fingerprint (v2)
 
 
 def test_freeze_then_verify_and_openpyxl_round_trip(frozen, tmp_path):
@@ -315,7 +318,7 @@ def test_freeze_book_in_memory(tmp_path):
     wb = build_template()
     write_report(good_report(), wb, narrative=True)
     result = freeze_book(wb, findings=[])
-    assert result.output is None and result.fingerprint == fingerprint(read_report(wb))
+    assert result.output is None and result.fingerprint == fingerprint_v2(workbook_bytes(wb))
     assert verify_book(wb).ok
     path = tmp_path / "批量.xlsx"
     save_workbook(wb, path)
@@ -349,7 +352,8 @@ def test_freeze_book_runs_the_check_when_not_given_findings():
         freeze_book(wb)
     assert any(f.code == "A04" for f in e.value.findings)
     assert read_freeze_info(wb) is None
-    assert freeze_book(wb2).fingerprint == fingerprint(read_report(wb2))
+    result = freeze_book(wb2)
+    assert result.fingerprint == fingerprint_v2(workbook_bytes(wb2)) and verify_book(wb2).ok
 
 
 def test_cli_freeze_signed_then_verify(source, tmp_path):

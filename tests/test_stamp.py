@@ -13,7 +13,7 @@ from python_calamine import CalamineWorkbook
 from xl_report import form
 from xl_report.freeze import verify_file
 from xl_report.report import ReportData
-from xl_report.stamp import Stamper, freeze_info, template_bytes
+from xl_report.stamp import Stamper, template_bytes
 from xl_report.workbook import read_report_file, resolve_names
 
 from .tally_factory import request, tally_from_rows
@@ -128,8 +128,8 @@ def test_tally_rows_copied_and_personal_columns_dropped(stamper, tmp_path):
 
 def test_frozen_output_verifies(stamper, tmp_path):
     view = stamper.view(sample())
-    info = freeze_info(view, password="s3cret", now=datetime(2025, 1, 20, 9, 30, tzinfo=timezone.utc))
-    path = write(tmp_path, stamper.stamp(view, info), "定稿.xlsx")
+    data, info = stamper.stamp_frozen(view, password="s3cret", now=datetime(2025, 1, 20, 9, 30, tzinfo=timezone.utc))
+    path = write(tmp_path, data, "定稿.xlsx")
     result = verify_file(path)
     assert result.ok and result.frozen and result.fingerprint == info.fingerprint, result.messages
     assert result.unit == "某某县某某镇人民政府" and result.year == 2024
@@ -152,7 +152,7 @@ def test_frozen_output_verifies(stamper, tmp_path):
 
 def test_changed_frozen_file_is_detected(stamper, tmp_path):
     view = stamper.view(sample())
-    path = write(tmp_path, stamper.stamp(view, freeze_info(view)), "定稿.xlsx")
+    path = write(tmp_path, stamper.stamp_frozen(view)[0], "定稿.xlsx")
     wb = openpyxl.load_workbook(path)
     sheet, a1 = resolve_names(wb)["t3_new_person"]
     wb[sheet][a1] = 99

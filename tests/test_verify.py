@@ -14,13 +14,14 @@ from xl_report import form
 from xl_report.cli import app
 from xl_report.errors import InputError
 from xl_report.fileio import save_workbook
-from xl_report.fingerprint import canonical_values, diff, fingerprint
-from xl_report.freeze import (P_FINGERPRINT, P_VALUES, PROP_CHUNK, _chunks, freeze_book, read_freeze_info,
-                              verify_file)
+from xl_report.fingerprint import canonical_json, canonical_values, diff, fingerprint
+from xl_report.freeze import (P_FINGERPRINT, P_VIEW, PROP_CHUNK, _chunks, _record, _text_props, encode_view,
+                              freeze_book, read_freeze_info, verify_file)
 from xl_report.report import ReportData
 from xl_report.signing import keygen, safe_unit_name
 from xl_report.workbook import open_workbook, resolve_names
 
+from .tamper import forge
 from .test_freeze import UNIT, good_report, write_book
 
 runner = CliRunner()
@@ -85,7 +86,7 @@ def test_changing_one_named_cell_is_found_and_named(frozen, tmp_path, name):
     message = str(r.changed[0])
     assert message.startswith(form.CELL_BY_NAME[name].table)
     assert form.CELL_BY_NAME[name].row_label in message and form.CELL_BY_NAME[name].col_label in message
-    assert f"原值 {old} 现值 {old + 1}" in message
+    assert f"显示 {old + 1}，定稿时为 {old}" in message
     if name == SAMPLE[0]:
         run = runner.invoke(app, ["verify", str(path)])
         assert run.exit_code == 1 and form.CELL_BY_NAME[name].row_label in run.output
@@ -96,7 +97,8 @@ def test_blank_is_not_zero_and_text_is_not_a_number(frozen, tmp_path):
                                                 set_name(wb, "t2_penalty_decisions", "29")))
     r = verify_file(path)
     assert {c.key for c in r.changed} == {"t4_review_other", "t2_penalty_decisions"}
-    assert any("（空）" in str(c) for c in r.changed)
+    assert any("已清空，定稿时为 0" in str(c) for c in r.changed)
+    assert any("显示 “29”（文本），定稿时为 29" in str(c) for c in r.changed)
 
 
 def test_every_one_of_the_200_names_changes_the_fingerprint():
@@ -161,7 +163,7 @@ def _drop_props(wb, prefix: str) -> None:
 
 
 def test_removing_the_stored_values_fails(frozen, tmp_path):
-    r = verify_file(edited(frozen, tmp_path, lambda wb: _drop_props(wb, P_VALUES)))
+    r = verify_file(edited(frozen, tmp_path, lambda wb: _drop_props(wb, P_VIEW)))
     assert not r.ok and r.frozen and r.exit_code == 1
     assert any("缺失或损坏" in m for m in r.messages)
 
@@ -170,33 +172,20 @@ def test_tampering_with_the_stored_values_fails(frozen, tmp_path):
     def edit(wb):  # change the stored copy so it matches an edited cell: the fingerprint still disagrees
         set_name(wb, "t3_new_person", 99)
         info = read_freeze_info(wb)
-        info["values"]["cells"]["t3_new_person"] = 99
-        _drop_props(wb, P_VALUES)
-        from xl_report.fingerprint import canonical_json
-        from xl_report.freeze import _text_props, _record
-
+        table = next(s for s in info["view"]["sheets"] if s["name"] == "表三")
+        table["cells"]["D5"] = 99
+        _drop_props(wb, P_VIEW)
         props = {p.name: p.value for p in wb.custom_doc_props}
-        props.update(_text_props(P_VALUES, canonical_json(info["values"])))
+        props.update(_text_props(P_VIEW, encode_view(canonical_json(info["view"]))))
         _record(wb, props)
 
     r = verify_file(edited(frozen, tmp_path, edit))
-    assert not r.ok and any("保存的数据被改动" in m for m in r.messages)
+    assert not r.ok and any("记录被改动" in m for m in r.messages)
 
 
 def test_rewriting_values_and_fingerprint_breaks_the_signature(frozen, tmp_path, keys):
     """Someone who recomputes everything still cannot sign without the unit's private key."""
-    def edit(wb):
-        set_name(wb, "t3_new_person", 99)
-        from xl_report.freeze import freeze_properties, _record
-        from xl_report.workbook import read_report
-
-        values = canonical_values(read_report(wb))
-        info = read_freeze_info(wb)
-        props = freeze_properties(values, fingerprint(read_report(wb)), info["frozen_at"],
-                                  signature=info["signature"], key_id=info["key_id"], signer=info["signer"])
-        _record(wb, props)
-
-    path = edited(frozen, tmp_path, edit)
+    path = forge(edited(frozen, tmp_path, lambda wb: set_name(wb, "t3_new_person", 99)))
     assert verify_file(path).ok  # consistent with itself ...
     r = verify_file(path, keys)
     assert not r.ok and r.signed is False and any("签名无效" in m for m in r.messages)
@@ -296,7 +285,7 @@ def test_long_narrative_is_chunked_within_office_limits(tmp_path):
     for p in wb.custom_doc_props:
         if isinstance(p.value, str):
             assert len(p.value.encode("utf-16-le")) // 2 <= PROP_CHUNK, p.name
-    assert read_freeze_info(wb)["values"]["narrative"]["other"] == report.narrative["other"]
+    assert report.narrative["other"][0] in canonical_json(read_freeze_info(wb)["view"])
     assert verify_file(path).ok
     assert all(len(c.encode("utf-16-le")) // 2 <= PROP_CHUNK for c in _chunks("𠀀" * 1000))
     assert "".join(_chunks("𠀀a" * 500)) == "𠀀a" * 500

@@ -553,7 +553,7 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
     from .fill import report_year
     from .rules import check
     from .safety import open_xlsx
-    from .stamp import freeze_info, personal_count
+    from .stamp import personal_count
 
     outdir = Path(opts.outdir)
     with open_xlsx(path, data) as package:  # checked, and its directory read once
@@ -580,9 +580,11 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
     frozen = None
     if opts.freeze and not errors:
         now = datetime.fromisoformat(opts.now) if opts.now else None
-        frozen = freeze_info(view, password=opts.password, now=now, personal_removed=personal_count(tally))
+        data, frozen = stamper.stamp_frozen(view, tally, password=opts.password, now=now,
+                                            personal_removed=personal_count(tally))
+    else:
+        data = stamper.stamp(view, None, tally=tally)
     file = f"{name}{FROZEN_SUFFIX}.xlsx" if frozen else f"{name}.xlsx"
-    data = stamper.stamp(view, frozen, tally=tally, drop_personal=frozen is not None)
     return UnitResult(
         source, unit, STATUS_ERRORS if errors else STATUS_OK, file=file, errors=errors, warnings=warnings,
         headline=headline(view), fingerprint=frozen.fingerprint if frozen else None,

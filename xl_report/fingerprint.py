@@ -94,9 +94,10 @@ class Change:
     label: str  # Chinese description of the place
     old: object
     new: object
+    text: str | None = None  # the whole message, when a reader-view difference names it in its own words
 
     def __str__(self) -> str:
-        return f"{self.label} 原值 {show(self.old)} 现值 {show(self.new)}"
+        return self.text or f"{self.label} 原值 {show(self.old)} 现值 {show(self.new)}"
 
     def to_json(self) -> dict:
         return {"key": self.key, "label": self.label, "old": self.old, "new": self.new, "message": str(self)}

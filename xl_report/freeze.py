@@ -2,10 +2,12 @@
 
 Freezing writes a NEW workbook in which every formula is replaced by its value, every cell is
 locked, every sheet and the workbook structure are protected, the file is marked final, and a
-visible 定稿 line (date, short fingerprint) sits below each table. The fingerprint (see
-:mod:`xl_report.fingerprint`), the canonical values themselves, the time, the tool version, a force
-reason and an optional Ed25519 signature are stored in custom document properties, which survive
-openpyxl round trips (custom XML parts do not).
+visible 定稿 line (date, short fingerprint) sits below each table. The fingerprint is v2: what a
+reader of the saved file sees, read from its own XML (:mod:`xl_report.reader_view`). It, the
+canonical view itself (compressed, to name what changed), the time, the tool version, a force
+reason and an optional Ed25519 signature (over fingerprint and time) are stored in custom document
+properties, which survive openpyxl round trips (custom XML parts do not). Files frozen with the
+older scheme (v1: the report's values only, :mod:`xl_report.fingerprint`) are still verified.
 
 Formulas: the 200 report cells and the 说明 fields must be computable in Python (the template's
 SUM totals are): what the fingerprint covers never comes from a cached value that may be stale.
@@ -17,8 +19,11 @@ signature are what make a change detectable.
 """
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,10 +43,13 @@ from .errors import EXIT_FINDINGS, InputError, Problem, XlReportError
 from .fileio import backup_existing, output_path, save_workbook
 from .findings import Finding
 from .fingerprint import Change, canonical_json, canonical_values, diff, fingerprint, fingerprint_of, short
+from .fingerprint import fingerprint_of_json
 from .normalise import header_key
-from .safety import check_xlsx
-from .signing import PUBLIC_SUFFIX, key_id, keygen, load_private_key, load_public_key, safe_unit_name, sign
-from .signing import verify_signature
+from .reader_diff import diff_views, named_value, token_values
+from .reader_view import ReaderView, read_view, volatile_problems
+from .safety import check_xlsx, read_package
+from .signing import PUBLIC_SUFFIX, key_id, key_unit, keygen, load_private_key, load_public_key, safe_unit_name
+from .signing import sign, verify_signature
 from .tally_schema import PERSONAL_COLUMNS
 from .workbook import cell_value, open_workbook, read_report, resolve_names, set_text
 
@@ -65,6 +73,14 @@ P_PERSONAL = "xl_report_personal_removed"
 P_SIGNATURE = "xl_report_signature"
 P_SIGNER = "xl_report_signer"  # chunked
 P_KEY_ID = "xl_report_signer_key"
+P_SCHEME = "xl_report_scheme"  # 2: reader-view fingerprint; absent: v1
+P_VIEW = "xl_report_view"  # chunked: base64 of the zlib-compressed canonical view
+SCHEME = 2
+MAX_VIEW_BYTES = 256 * 1024 * 1024  # a stored view inflates to at most this (a hostile property is a bomb)
+# The 定稿 line is written with this fingerprint first: the fingerprint covers the file without it.
+PLACEHOLDER_FP = "0" * 64
+V1_NOTE = ("此文件使用旧版定稿指纹（v1）：只核对表二、表三、表四的数字、单位、年度、联系电话、单位类型和正文段落；"
+           "不核对数字格式、字体颜色、隐藏的行列和工作表、名称位置、批注、公式、发布日期和台账")
 PROP_PREFIX = "xl_report_"
 # Office's custom-property dialog takes at most 255 characters (UTF-16 units) per value: chunk.
 PROP_CHUNK = 255
@@ -195,16 +211,42 @@ def _clear_props(wb: Workbook) -> None:
 
 
 def read_freeze_info(wb: Workbook) -> dict | None:
-    """What freezing stored in ``wb``, or None when the workbook was never frozen.
+    """What freezing stored in ``wb``, or None when the workbook was never frozen."""
+    return freeze_info_from_props({p.name: p.value for p in wb.custom_doc_props})
 
-    ``values`` is the canonical dict, or None when it is missing or not valid JSON.
+
+def encode_view(canonical_text: str) -> str:
+    return base64.b64encode(zlib.compress(canonical_text.encode("utf-8"), 9)).decode("ascii")
+
+
+def decode_view(text: str | None) -> dict | None:
+    """The stored canonical view, or None when missing, damaged or not what freezing wrote."""
+    if not text:
+        return None
+    try:
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(base64.b64decode(text, validate=True), MAX_VIEW_BYTES)
+        if inflater.unconsumed_tail:
+            return None
+        view = json.loads(raw.decode("utf-8"))
+    except (ValueError, zlib.error, UnicodeDecodeError, RecursionError):
+        return None
+    if not (isinstance(view, dict) and isinstance(view.get("sheets"), list) and isinstance(view.get("names"), list)):
+        return None
+    return view
+
+
+def freeze_info_from_props(props: dict) -> dict | None:
+    """What freezing stored in these custom properties, or None when the workbook was never frozen.
+
+    ``scheme`` is 2 (reader view, ``view`` the canonical dict) or 1 (``values`` the v1 canonical
+    dict); either is None when missing or not valid.
     """
-    props = {p.name: p.value for p in wb.custom_doc_props}
     fp = props.get(P_FINGERPRINT)
     if not isinstance(fp, str) or not fp:
         return None
     values = None
-    text = _get_text(props, P_VALUES)
+    text = _get_text(props, P_VALUES) if P_SCHEME not in props else None
     if text is not None:
         try:
             values = json.loads(text)
@@ -213,8 +255,11 @@ def read_freeze_info(wb: Workbook) -> dict | None:
         if not (isinstance(values, dict) and isinstance(values.get("cells"), dict)
                 and isinstance(values.get("narrative"), dict)):
             values = None  # not what freezing wrote: treat as missing
+    scheme = _int(props.get(P_SCHEME)) or 1
     return {
         "fingerprint": fp,
+        "scheme": scheme,
+        "view": decode_view(_get_text(props, P_VIEW)) if scheme >= 2 else None,
         "values": values,
         "frozen_at": _str(props.get(P_FROZEN_AT)),
         "version": _str(props.get(P_VERSION)),
@@ -322,6 +367,8 @@ def freeze_book(wb: Workbook, *, password: str | None = None, sign_key: Path | s
     if errors and not force:
         raise FreezeRefused(findings)
     key = load_private_key(sign_key) if sign_key is not None else None  # fail before touching the workbook
+    if key is not None:
+        _check_key_unit(sign_key, read_report(wb, source=source).unit, source)
 
     if not errors:
         reason = None  # nothing was overridden: a forced freeze is one that ignored errors
@@ -329,21 +376,46 @@ def freeze_book(wb: Workbook, *, password: str | None = None, sign_key: Path | s
     removed = 0 if keep_personal else _drop_personal(wb)
     _formulas_to_values(wb, names, cached, source)
     report = read_report(wb, source=source)
-    values = canonical_values(report)
-    fp = fingerprint_of(values)
     now = now or datetime.now().astimezone()
     frozen_at = now.isoformat(timespec="seconds")
 
-    _stamp_all(wb, names, fp, now, reason, len(errors))
+    # stamped with a placeholder first: the fingerprint is of the saved file without the 定稿 line's
+    # time and fingerprint (reader_view leaves them out), so the final text can follow it
+    volatile = _stamp_all(wb, names, PLACEHOLDER_FP, now, reason, len(errors))
     _protect(wb, password)
+    _clear_props(wb)
+    view = read_view(workbook_bytes(wb), source)
+    text = canonical_json(view.canonical)
+    fp = fingerprint_of_json(text)
+    for cell, line in volatile:
+        set_text(cell, line.replace(PLACEHOLDER_FP, fp).replace(short(PLACEHOLDER_FP), short(fp)))
     signature = key_hash = None
     if key is not None:
-        signature, key_hash = sign(key, fp), key_id(key.public_key())
-    _record(wb, freeze_properties(values, fp, frozen_at, reason=reason, forced_errors=len(errors),
+        signature, key_hash = sign(key, fp, frozen_at), key_id(key.public_key())
+    _record(wb, freeze_properties(text, fp, frozen_at, reason=reason, forced_errors=len(errors),
                                   personal_removed=removed, signature=signature, key_id=key_hash,
                                   signer=report.unit))
     return FreezeResult(None, fp, list(findings), forced=bool(force and errors), signed=key is not None,
                         personal_removed=removed, frozen_at=frozen_at)
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    """The package openpyxl would save (what a reader of the file will open)."""
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _check_key_unit(sign_key: Path | str, unit: str | None, source: str | None) -> None:
+    """A unit signs its own report only: the key file is named after its unit (keygen)."""
+    owner = key_unit(sign_key)
+    try:
+        mine = safe_unit_name(unit)
+    except InputError:
+        mine = None
+    if owner != mine:
+        raise InputError.at(f"签名私钥“{Path(sign_key).name}”属于单位“{owner}”，与年报的单位名称“{unit or ''}”不一致，"
+                            "未定稿；请使用本单位用 xl-report keygen 生成的私钥", file=source)
 
 
 def _formulas_to_values(wb: Workbook, names: dict[str, tuple[str, str]], cached: CachedValue | None,
@@ -421,7 +493,8 @@ def _table_extent(ws) -> tuple[int, int]:
     return ws.max_row, ws.max_column
 
 
-def _stamp(ws, lines: list[str]) -> None:
+def _stamp(ws, lines: list[str]):
+    """Write ``lines`` two rows below the table; returns the first line's cell."""
     last_row, last_col = _table_extent(ws)
     r = last_row + 2
     for i, text in enumerate(lines):
@@ -434,6 +507,7 @@ def _stamp(ws, lines: list[str]) -> None:
         ws.row_dimensions[r + i].height = 18 if len(text) < 40 else 32
     if ws.print_area:
         ws.print_area = f"A1:{get_column_letter(last_col)}{r + len(lines) - 1}"
+    return ws.cell(r, 1)
 
 
 def stamp_line(fp: str, now: datetime) -> str:
@@ -442,17 +516,22 @@ def stamp_line(fp: str, now: datetime) -> str:
 
 
 def _stamp_all(wb: Workbook, names: dict[str, tuple[str, str]], fp: str, now: datetime, reason: str | None,
-               forced_errors: int) -> None:
+               forced_errors: int) -> list[tuple[object, str]]:
+    """Write the 定稿 lines and the meta cells; returns the cells that show ``fp`` with their text."""
     lines = [stamp_line(fp, now)]
     if reason:
         lines.append(f"强制定稿（校验有 {forced_errors} 个错误）原因：{reason}")
+    shown = []
     for title in (form.SHEET_README,) + form.TABLES:
         if title in wb.sheetnames:
-            _stamp(wb[title], lines)
+            shown.append((_stamp(wb[title], lines), lines[0]))
     for name, text in (("meta_fingerprint", fp), ("meta_frozen_at", f"{now:%Y-%m-%d %H:%M:%S}")):
         if name in names and names[name][0] in wb.sheetnames:
             sheet, coord = names[name]
-            set_text(wb[sheet][coord.split(":")[0]], text)
+            set_text(cell := wb[sheet][coord.split(":")[0]], text)
+            if name == "meta_fingerprint":
+                shown.append((cell, text))
+    return shown
 
 
 def _protect(wb: Workbook, password: str | None) -> None:
@@ -473,18 +552,18 @@ def _protect(wb: Workbook, password: str | None) -> None:
     wb.properties.contentStatus = FINAL_STATUS
 
 
-def freeze_properties(values: dict, fp: str, frozen_at: str, *, reason: str | None = None,
+def freeze_properties(view_json: str, fp: str, frozen_at: str, *, reason: str | None = None,
                       forced_errors: int = 0, personal_removed: int = 0, signature: str | None = None,
-                      key_id: str | None = None, signer: str | None = None,
-                      canonical: str | None = None) -> dict[str, object]:
+                      key_id: str | None = None, signer: str | None = None) -> dict[str, object]:
     """The custom document properties of a frozen workbook, in order (bool / int / str values).
 
-    Also for writers that build the package themselves (the fast stamp path): the reader accepts
-    integers written as text.
+    ``view_json``: :func:`canonical_json` of the reader view whose fingerprint is ``fp``. Also for
+    writers that build the package themselves (the fast stamp path): the reader accepts integers
+    written as text.
     """
-    props: dict[str, object] = {MARK_AS_FINAL: True, P_FINGERPRINT: fp, P_FROZEN_AT: frozen_at,
+    props: dict[str, object] = {MARK_AS_FINAL: True, P_FINGERPRINT: fp, P_SCHEME: SCHEME, P_FROZEN_AT: frozen_at,
                                 P_VERSION: f"xl-report {__version__}", P_PERSONAL: personal_removed}
-    props.update(_text_props(P_VALUES, canonical if canonical is not None else canonical_json(values)))
+    props.update(_text_props(P_VIEW, encode_view(view_json)))
     if reason:
         props.update(_text_props(P_REASON, reason))
         props[P_FORCED_ERRORS] = forced_errors
@@ -513,18 +592,72 @@ def _record(wb: Workbook, props: dict[str, object]) -> None:
 
 def verify_file(path: Path | str, keys_dir: Path | str | None = None) -> VerifyResult:
     """Verify one file. Raises InputError when the file cannot be read at all."""
-    wb = open_workbook(path)
-    try:
-        return verify_book(wb, keys_dir=keys_dir, source=str(path))
-    finally:
-        wb.close()
+    return verify_bytes(read_package(path), keys_dir=keys_dir, source=str(path))
 
 
 def verify_book(wb: Workbook, keys_dir: Path | str | None = None, source: str | None = None) -> VerifyResult:
-    info = read_freeze_info(wb)
+    """Verify an openpyxl workbook as it would be saved."""
+    return verify_bytes(workbook_bytes(wb), keys_dir=keys_dir, source=source, wb=wb)
+
+
+def verify_bytes(data: bytes, keys_dir: Path | str | None = None, source: str | None = None,
+                 wb: Workbook | None = None) -> VerifyResult:
+    """Verify a workbook package from its own XML: what a reader sees against what freezing recorded."""
+    view = read_view(data, source)
+    info = freeze_info_from_props(view.custom_props)
     if info is None:
         return VerifyResult(False, False, path=source,
                             messages=["不是定稿文件（没有定稿指纹），请先用 xl-report freeze 定稿"])
+    if info["scheme"] < SCHEME:
+        if wb is None:
+            from .safety import load_workbook_bytes
+
+            wb = load_workbook_bytes(data, source)
+        return _verify_v1(wb, info, view, keys_dir, source)
+    fp, stored = info["fingerprint"], info["view"]
+    current_fp = view.fingerprint
+    result = VerifyResult(False, True, fingerprint=fp, path=source, current_fingerprint=current_fp,
+                          frozen_at=info["frozen_at"], reason=info["reason"], signer=info["signer"])
+    basis = stored if stored is not None else view.canonical
+    unit, year = named_value(basis, "meta_unit"), named_value(basis, "meta_year")
+    result.unit = unit if isinstance(unit, str) else None
+    result.year = year if isinstance(year, int) and not isinstance(year, bool) else None
+    stored_ok = stored is not None and fingerprint_of_json(canonical_json(stored)) == fp
+    if stored is None:
+        result.messages.append("定稿时保存的内容记录已缺失或损坏，无法逐项指出改动")
+    else:
+        result.changed = diff_views(stored, view.canonical, token_values(fp, _stamp_time(info["frozen_at"])))
+        if not stored_ok:
+            result.messages.append("定稿时保存的内容记录与定稿指纹不一致：记录被改动过")
+    for problem in volatile_problems(view, fp, info["frozen_at"]):
+        result.changed.append(Change("stamp", "定稿行", None, None, text=problem))
+    intact = stored_ok and current_fp == fp and not result.changed
+    if not intact and not result.changed and current_fp != fp:
+        result.messages.append("内容与定稿指纹不一致")
+    if result.changed:
+        result.messages.append(f"定稿后有 {len(result.changed)} 处改动（以上按读者看到的内容列出）")
+    if info["reason"]:
+        result.messages.append(f"此文件为强制定稿，原因：{info['reason']}")
+    result.messages.extend(_protection_notes(view, intact))
+    signature_ok = True
+    if keys_dir is not None:
+        result.signed = signature_ok = _check_signature(info, result.unit, Path(keys_dir), result.messages)
+    elif info["signature"]:
+        result.messages.append(f"文件带有“{info['signer'] or ''}”的签名；未提供公钥目录（--keys），未核验签名")
+    result.ok = intact and signature_ok
+    return result
+
+
+def _stamp_time(frozen_at: str | None) -> str:
+    try:
+        return f"{datetime.fromisoformat(frozen_at or ''):%Y-%m-%d %H:%M}"
+    except ValueError:
+        return "（未知）"
+
+
+def _verify_v1(wb: Workbook, info: dict, view: ReaderView, keys_dir: Path | str | None,
+               source: str | None) -> VerifyResult:
+    """A file frozen with the older scheme: the report's values only (see V1_NOTE)."""
     report = read_report(wb, source=source)
     current = canonical_values(report)
     current_fp = fingerprint_of(current)
@@ -534,6 +667,7 @@ def verify_book(wb: Workbook, keys_dir: Path | str | None = None, source: str | 
     basis = stored if stored is not None else current
     result.unit = basis.get("unit") if isinstance(basis.get("unit"), str) else None
     result.year = basis.get("year") if isinstance(basis.get("year"), int) else None
+    result.messages.append(V1_NOTE)
     if stored is None:
         result.messages.append("定稿时保存的数据已缺失或损坏，无法逐格核对")
     else:
@@ -547,7 +681,7 @@ def verify_book(wb: Workbook, keys_dir: Path | str | None = None, source: str | 
         result.messages.append(f"定稿后有 {len(result.changed)} 处内容被改动")
     if info["reason"]:
         result.messages.append(f"此文件为强制定稿，原因：{info['reason']}")
-    result.messages.extend(_protection_notes(wb))
+    result.messages.extend(_protection_notes(view, intact))
     signature_ok = True
     if keys_dir is not None:
         result.signed = signature_ok = _check_signature(info, result.unit, Path(keys_dir), result.messages)
@@ -563,23 +697,38 @@ def _check_signature(info: dict, unit: str | None, keys_dir: Path, messages: lis
     if not info["signature"]:
         messages.append("文件没有签名")
         return False
+    frozen_at = info["frozen_at"] or "" if info["scheme"] >= SCHEME else None
+
+    def valid(pub: Path) -> bool:
+        try:
+            return verify_signature(load_public_key(pub), info["fingerprint"], info["signature"], frozen_at)
+        except InputError:
+            return False
+
     try:
         pub_path = keys_dir / (safe_unit_name(unit) + PUBLIC_SUFFIX)
     except InputError:
         messages.append("文件中没有可用的单位名称，无法查找公钥")
         return False
-    if not pub_path.is_file():
+    if pub_path.is_file() and valid(pub_path):
+        messages.append(f"签名有效（单位“{unit}”）")
+        return True
+    other = next((p for p in sorted(keys_dir.glob("*" + PUBLIC_SUFFIX)) if p != pub_path and valid(p)), None)
+    if other is not None:
+        messages.append(f"签名无效：文件是用单位“{key_unit(other)}”的密钥签署的，不是文件中的单位“{unit}”")
+    elif not pub_path.is_file():
         messages.append(f"找不到单位“{unit}”的公钥文件 {pub_path.name}，无法核验签名")
-        return False
-    if not verify_signature(load_public_key(pub_path), info["fingerprint"], info["signature"]):
-        messages.append(f"签名无效：不是用单位“{unit}”的密钥签署的，或定稿指纹被改动")
-        return False
-    messages.append(f"签名有效（单位“{unit}”）")
-    return True
+    else:
+        messages.append(f"签名无效：不是用单位“{unit}”的密钥签署的，或定稿指纹、定稿时间被改动")
+    return False
 
 
-def _protection_notes(wb: Workbook) -> list[str]:
-    notes = [f"注意：工作表“{ws.title}”的保护已被取消" for ws in wb.worksheets if not ws.protection.sheet]
-    if not (wb.security and wb.security.lockStructure):
-        notes.append("注意：工作簿结构保护已被取消")
-    return notes
+def _protection_notes(view: ReaderView, intact: bool) -> list[str]:
+    """Protection is a courtesy, the fingerprint is the lock: removing it is a warning."""
+    lifted = [f"工作表“{t}”的保护已被取消" for t in view.unprotected]
+    if not view.structure_locked:
+        lifted.append("工作簿结构保护已被取消")
+    if not lifted:
+        return []
+    tail = "；内容与定稿时一致" if intact else "；改动见上"
+    return [f"注意：{'，'.join(lifted)}{tail}"]

@@ -254,3 +254,13 @@ def load_workbook_safely(path: Path | str, **kwargs):
     except Exception as e:  # openpyxl raises many types for malformed packages
         raise InputError.at(f"无法读取工作簿（{type(e).__name__}: {e}）", file=str(path)) from None
 
+
+
+def load_workbook_bytes(data: bytes, source: str | None = None):
+    """openpyxl.load_workbook over a package's bytes that :func:`open_xlsx` has already checked."""
+    import openpyxl
+
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data))
+    except Exception as e:  # openpyxl raises many types for malformed packages
+        raise InputError.at(f"无法读取工作簿（{type(e).__name__}: {e}）", file=source) from None

@@ -2,6 +2,7 @@
 
 The signature covers the fingerprint (with a domain prefix so it cannot be replayed as a signature
 over anything else); the fingerprint covers the unit, so a file signed by another unit's key fails.
+A v2 signature (reader-view fingerprint) also covers the time of freezing shown on the 定稿 line.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from .errors import InputError
 from .fileio import unit_file_name
 
 SIGNED_PREFIX = b"xl_report freeze v1\n"
+SIGNED_PREFIX_V2 = b"xl_report freeze v2\n"
 PRIVATE_SUFFIX = ".key"
 PUBLIC_SUFFIX = ".pub"
 
@@ -30,8 +32,10 @@ def safe_unit_name(unit: str | None) -> str:
     return name
 
 
-def _message(fp: str) -> bytes:
-    return SIGNED_PREFIX + fp.encode("ascii")
+def _message(fp: str, frozen_at: str | None = None) -> bytes:
+    if frozen_at is None:
+        return SIGNED_PREFIX + fp.encode("ascii")
+    return SIGNED_PREFIX_V2 + fp.encode("ascii") + b"\n" + frozen_at.encode("utf-8")
 
 
 def key_id(public: Ed25519PublicKey) -> str:
@@ -94,14 +98,19 @@ def load_public_key(path: Path | str) -> Ed25519PublicKey:
     return key
 
 
-def sign(key: Ed25519PrivateKey, fp: str) -> str:
-    """Base64 signature over the fingerprint."""
-    return base64.b64encode(key.sign(_message(fp))).decode("ascii")
+def sign(key: Ed25519PrivateKey, fp: str, frozen_at: str | None = None) -> str:
+    """Base64 signature over the fingerprint (v2: and the time of freezing)."""
+    return base64.b64encode(key.sign(_message(fp, frozen_at))).decode("ascii")
 
 
-def verify_signature(public: Ed25519PublicKey, fp: str, signature: str) -> bool:
+def verify_signature(public: Ed25519PublicKey, fp: str, signature: str, frozen_at: str | None = None) -> bool:
     try:
-        public.verify(base64.b64decode(signature, validate=True), _message(fp))
+        public.verify(base64.b64decode(signature, validate=True), _message(fp, frozen_at))
         return True
-    except (InvalidSignature, ValueError):
+    except (InvalidSignature, ValueError, UnicodeEncodeError):
         return False
+
+
+def key_unit(path: Path | str) -> str:
+    """The unit a key file belongs to: keygen names it ``<unit>.key`` / ``<unit>.pub``."""
+    return Path(path).name.removesuffix(PRIVATE_SUFFIX).removesuffix(PUBLIC_SUFFIX)

@@ -133,23 +133,16 @@ class FrozenInfo:
     password_hash: str | None = None  # legacy sheet-protection hash (hex), when a password is set
 
 
-def freeze_info(view: ReportData, *, password: str | None = None, now: datetime | None = None,
+def freeze_info(fp: str, view_json: str, *, password: str | None = None, now: datetime | None = None,
                 personal_removed: int = 0) -> FrozenInfo:
-    """Fingerprint and custom properties exactly as :func:`xl_report.freeze.freeze_book` records them.
-
-    ``view`` must be what a reader sees in the stamped output (:meth:`Stamper.view`).
-    """
+    """The meta cells, 定稿 line and custom properties exactly as :func:`xl_report.freeze.freeze_book`
+    records them, for the reader view ``view_json`` (its :func:`canonical_json`) whose fingerprint is ``fp``."""
     from openpyxl.utils.protection import hash_password
 
     from .freeze import freeze_properties, stamp_line
-    from .fingerprint import canonical_json, canonical_values, fingerprint_of_json
 
-    values = canonical_values(view)
-    text = canonical_json(values)  # serialised once: the fingerprint and the stored values
-    fp = fingerprint_of_json(text)
     now = now or datetime.now().astimezone()
-    props = freeze_properties(values, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed,
-                              canonical=text)
+    props = freeze_properties(view_json, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed)
     return FrozenInfo(fp, f"{now:%Y-%m-%d %H:%M:%S}", custom_xml(props), stamp_line(fp, now),
                       hash_password(password) if password else None)
 
@@ -580,6 +573,24 @@ class Stamper:
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]
         return write_zip([changed.get(n) or self.plain[n] for n in order])
+
+    def stamp_frozen(self, report: ReportData, tally=None, *, password: str | None = None,
+                     now: datetime | None = None, personal_removed: int = 0) -> tuple[bytes, FrozenInfo]:
+        """The 定稿 workbook as bytes and what it records. Stamped once with a placeholder fingerprint:
+        the v2 fingerprint is of the file as a reader sees it (:mod:`xl_report.reader_view`), which
+        leaves the 定稿 line's time and fingerprint out, so the final stamp keeps it."""
+        from .fingerprint import canonical_json, fingerprint_of_json
+        from .freeze import PLACEHOLDER_FP
+        from .reader_view import read_view
+
+        now = now or datetime.now().astimezone()
+        view = report if getattr(report, "_stamp_view", False) else self.view(report)
+        draft = freeze_info(PLACEHOLDER_FP, "", password=password, now=now)
+        seen = read_view(self.stamp(view, draft, tally=tally, drop_personal=True), report.source)
+        text = canonical_json(seen.canonical)
+        info = freeze_info(fingerprint_of_json(text), text, password=password, now=now,
+                           personal_removed=personal_removed)
+        return self.stamp(view, info, tally=tally, drop_personal=True), info
 
     def _protected(self, part: str, password_hash: str | None) -> bytes:
         """A template part with sheet protection (the same for every unit of a run)."""
