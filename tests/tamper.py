@@ -10,33 +10,30 @@ from pathlib import Path
 import openpyxl
 
 from xl_report.fingerprint import canonical_json, fingerprint_of_json, short
-from xl_report.freeze import (P_FINGERPRINT, P_VIEW, _record, _text_props, encode_view, read_freeze_info,
-                              workbook_bytes)
+from xl_report.freeze import P_FINGERPRINT, P_VIEW, _text_props, encode_view
 from xl_report.reader_view import read_view
+from xl_report.stamp import custom_xml
 from xl_report.workbook import resolve_names
 
 
 def forge(path: Path) -> Path:
-    """Recompute everything public after an edit (the fingerprint, the stored view, the 定稿 lines),
-    as anyone can without a signing key; the signature, if any, is left as it was."""
-    wb = openpyxl.load_workbook(path)
-    info = read_freeze_info(wb)
-    text = canonical_json(read_view(workbook_bytes(wb)).canonical)
+    """Recompute everything public after an edit (the fingerprint, the stored view, the 定稿 lines and
+    the 定稿指纹 cell), in the XML, as anyone can without a signing key; a signature is left as it was."""
+    data = path.read_bytes()
+    view = read_view(data)
+    old = view.custom_props[P_FINGERPRINT]
+    text = canonical_json(view.canonical)
     fp = fingerprint_of_json(text)
-    old = info["fingerprint"]
-    for ws in wb.worksheets:
-        for row in ws.iter_rows():
-            for c in row:
-                if isinstance(c.value, str) and old in c.value:
-                    c.value = c.value.replace(old, fp)
-                elif isinstance(c.value, str) and c.value.startswith("定稿："):
-                    c.value = c.value.replace(short(old), short(fp))
-    props = {p.name: p.value for p in wb.custom_doc_props}
+    props = {k: v for k, v in view.custom_props.items() if not k.startswith(P_VIEW)}
     props.update(_text_props(P_VIEW, encode_view(text)))
     props[P_FINGERPRINT] = fp
-    _record(wb, props)
-    wb.save(path)
-    return path
+
+    def edit(name: str, part: bytes) -> bytes:
+        if name == "docProps/custom.xml":
+            return custom_xml(props)
+        return part.replace(old.encode(), fp.encode()).replace(short(old).encode(), short(fp).encode())
+
+    return rezip(path, path, edit)
 
 
 def rezip(path: Path, out: Path, edit) -> Path:

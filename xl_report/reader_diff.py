@@ -183,18 +183,19 @@ def _sheet(name: str, shown: str, a: dict, b: dict, old_looks: dict, new_looks: 
         vb, lb = _split(cells_b.get(coord), db)
         key, label = places.get((name, coord), (f"{name}!{coord}", ""))
         where = f"{shown} {coord}" + (f"（{label}）" if label else "")
+        w = where if label else where + " "
         if not _same(va, vb):
             if vb is None:
-                message = f"{where} 已清空，定稿时为 {show(va, tokens)}"
+                message = f"{w}已清空，定稿时为 {show(va, tokens)}"
             elif va is None:
-                message = f"{where} 显示 {show(vb, tokens)}，定稿时为空"
+                message = f"{w}显示 {show(vb, tokens)}，定稿时为空"
             else:
-                message = f"{where} 显示 {show(vb, tokens)}，定稿时为 {show(va, tokens)}"
+                message = f"{w}显示 {show(vb, tokens)}，定稿时为 {show(va, tokens)}"
             out.append(Change(key, f"{shown} {coord}" + (f" {label}" if label else ""), va, vb, text=message))
         if va is not None and vb is not None:
             look_a, look_b = old_looks.get(la, {}), new_looks.get(lb, {})
             if not _same(look_a, look_b):
-                out.append(Change(key, where, look_a, look_b, text=f"{where} 的{_look_change(look_a, look_b)}"))
+                out.append(Change(key, where, look_a, look_b, text=f"{w}的{_look_change(look_a, look_b)}"))
     formulas_a, formulas_b = a.get("formulas") or {}, b.get("formulas") or {}
     for coord in sorted(set(formulas_a) | set(formulas_b), key=_coord_key):
         if formulas_a.get(coord) != formulas_b.get(coord):

@@ -14,6 +14,8 @@ from ..fingerprint import short
 from ..freeze import VerifyResult, freeze_file, keygen, verify_file
 from .app import _escape, app, err, guarded, out
 
+MAX_LISTED = 60  # changes printed per file (a rewritten tally would list thousands); --json has all
+
 
 @app.command("freeze", help="定稿：校验无误后生成不能再改动的定稿文件（默认“<原名>-定稿.xlsx”，原文件不变）。"
                             "公式换成数值，全部工作表和工作簿结构加保护，标记为最终版本，记录定稿指纹。")
@@ -85,8 +87,10 @@ def _print_result(r: VerifyResult) -> None:
         return
     head = "不是定稿文件或无法读取" if not r.frozen else "已改动或签名无效"
     err.print(f"[bold red]✗ {head}[/] {name}")
-    for c in r.changed:
+    for c in r.changed[:MAX_LISTED]:
         err.print(f"    - {_escape(str(c))}")
+    if len(r.changed) > MAX_LISTED:
+        err.print(f"    ……另有 {len(r.changed) - MAX_LISTED} 处改动（加 --json 列出全部）")
     for m in r.messages:
         err.print(f"    {_escape(m)}")
 
