@@ -135,18 +135,18 @@ def test_freeze_over_http_equals_cli(server, filled, tmp_path):
     live_filled, _, _ = filled
     live = tmp_path / "frozen-live.xlsx"
     actions = _press(server, "freeze", live_filled, live, host="book")
-    cli = freeze_file(live_filled, tmp_path / "frozen-cli.xlsx")
+    cli = freeze_file(live_filled, tmp_path / "frozen-cli.xlsx", keep_personal=True)
     assert _named_values(live) == _named_values(cli.output)
     values = read_report_file(live)
     names = resolve_names(load_workbook(live))
     sheet, coord = names["meta_fingerprint"]
-    assert load_workbook(live)[sheet][coord].value == cli.fingerprint
+    shown = load_workbook(live)[sheet][coord].value
     macros = [a["args"] for a in actions if a["func"] == "runMacro"]
     # document properties as the CLI stores them, then protection; all qualified with the host book
     props = {args[1]: args[3] for args in macros if args[0].endswith("!XlReport_SetProp")}
     cli_props = {p.name: p.value for p in load_workbook(cli.output).custom_doc_props}
     assert set(props) == set(cli_props)
-    assert [v for k, v in props.items() if cli_props[k] == cli.fingerprint] == [cli.fingerprint]
+    assert props["xl_report_fingerprint"] == shown
     assert macros[-1] == [f"'{live_filled.name}'!XlReport_Protect", ""]
     assert all(args[0].startswith(f"'{live_filled.name}'!") for args in macros)
     assert values.unit == "某镇人民政府"
@@ -279,3 +279,46 @@ def test_send_leaves_the_config_sheet_and_its_token_out_of_the_mail(server, fill
     sent = load_workbook(io.BytesIO(part.get_content()))
     assert "xl_report.conf" not in sent.sheetnames and "表三" in sent.sheetnames
     assert not any(secret in str(c.value) for ws in sent.worksheets for row in ws.iter_rows() for c in row)
+
+
+def test_no_response_of_the_four_buttons_carries_the_freeze_password(server, filled, tally_book, tmp_path,
+                                                                     monkeypatch):
+    from openpyxl.utils.protection import hash_password
+
+    secret = "County-Freeze-Pass-2024"
+    monkeypatch.setenv("XL_REPORT_FREEZE_PASSWORD", secret)
+    outbox = tmp_path / "outbox"
+    cfg = tmp_path / "xl-report.toml"
+    cfg.write_text(f'[upward]\nto = ["shangji@example.gov.cn"]\noutbox = "{outbox.as_posix()}"\n'
+                   f'sent_log = "{(tmp_path / "sent.jsonl").as_posix()}"\n', encoding="utf-8")
+    monkeypatch.setenv("XL_REPORT_CONFIG", str(cfg))
+    live_filled, _, _ = filled
+    bodies, protect = [], []
+    for button, book in (("fill", tally_book), ("check", live_filled), ("freeze", live_filled),
+                         ("freeze", live_filled)):
+        r = server.press(button, payload_from_xlsx(book))
+        assert r.status_code == 200
+        bodies.append(r.text)
+        protect += [a["args"][1] for a in r.json()["actions"]
+                    if a["func"] == "runMacro" and a["args"][0].endswith("!XlReport_Protect")]
+    frozen = tmp_path / "frozen.xlsx"
+    apply_actions(live_filled, server.press("freeze", payload_from_xlsx(live_filled)).json()["actions"], frozen)
+    r = server.press("send", payload_from_xlsx(frozen))
+    bodies.append(r.text)
+    assert "上报完成" in r.json()["actions"][0]["args"][0]
+    for body in bodies:
+        assert secret not in body and hash_password(secret) not in body
+    # the live book is protected with a one-time password: random, one per freeze
+    assert len(protect) == 2 and protect[0] != protect[1] and all(len(p) >= 16 for p in protect)
+    # the mailed deliverable is protected server-side with the county's password, and verifies
+    from xl_report.freeze import verify_file
+
+    [eml] = outbox.glob("*.eml")
+    import email
+    import email.policy
+
+    part = next(email.message_from_bytes(eml.read_bytes(), policy=email.policy.default).iter_attachments())
+    sent = tmp_path / "sent.xlsx"
+    sent.write_bytes(part.get_content())
+    assert verify_file(sent).ok
+    assert load_workbook(sent)["表三"].protection.password == hash_password(secret)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,21 +104,29 @@ def _freeze_password(config: dict) -> str:
     return freeze_password(None, config) or ""
 
 
+def _one_time_password(config: dict) -> str:
+    """The live book's sheet protection never uses the county's password (the actions go to every
+    clerk): when the county protects with a password, each frozen book gets a fresh random one,
+    used once and never logged or kept. Protection is a courtesy; the fingerprint is the lock."""
+    return secrets.token_urlsafe(12) if _freeze_password(config) else ""
+
+
 def _freeze(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     from ..freeze import FreezeRefused, freeze_file
     from ..fingerprint import short
 
     _refuse_frozen(snap, "定稿")
-    password = _freeze_password(config)
-    try:
-        result = freeze_file(src, work / "after.xlsx", password=password or None, keep_personal=True,
-                             config=config)
+    password = _one_time_password(config)
+    try:  # xlwings' config sheets are not report content: frozen (and later checked) without them
+        result = freeze_file(_without_config_sheets(snap, src, work), work / "after.xlsx", password=password or None,
+                             keep_personal=True, config=config)
     except FreezeRefused as e:  # its message advises the command line's --force, which no button offers
         errors = sum(f.is_error for f in e.findings)
         raise XlReportError(f"校验发现 {errors} 个错误，不能定稿。请点击“校验”查看“{form.SHEET_FINDINGS}”工作表，"
                             "改正后重新定稿：", e.problems) from None
     # what openpyxl stores but a live book can only get through VBA: document properties, protection
     wb = load_workbook(result.output)
+    _keep_config_sheets(snap, src, wb)
     macros = [(SET_PROP_SUB, (p.name, _prop_kind(p.value), _prop_text(p.value))) for p in wb.custom_doc_props]
     macros.append((PROTECT_SUB, (password,)))
     message = (f"已定稿，指纹 {short(result.fingerprint)}。所有工作表已保护。\n"
@@ -141,16 +150,58 @@ def _send(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
 
     if not snap.frozen:
         raise XlReportError("请先点击“定稿”，保存工作簿后再上报。")
-    deliverable = work / f"{_safe_stem(snap.name)}-定稿.xlsx"
-    result = freeze_file(_without_config_sheets(snap, src, work), deliverable,
-                         password=_freeze_password(config) or None, config=config)
-    if result.fingerprint != str(snap.value("meta_fingerprint")).strip():
-        raise XlReportError("定稿后表中的数字被改动过（指纹不一致），不能上报。请在定稿前的工作簿上修改后重新定稿。")
+    # the book as the 定稿 button froze it (its 定稿 lines taken away) must freeze to the same fingerprint
+    unstamped = _unstamped(src, work)
+    again = freeze_file(unstamped, work / "核对.xlsx", keep_personal=True, config=config)
+    if again.fingerprint != str(snap.value("meta_fingerprint")).strip():
+        raise XlReportError("定稿后工作簿的内容被改动过（指纹不一致），不能上报。请在定稿前的工作簿上修改后重新定稿。")
+    deliverable = work / f"{_safe_stem(snap.name)}-定稿.xlsx"  # without personal data, as the CLI sends it
+    freeze_file(unstamped, deliverable,
+                password=_freeze_password(config) or None, config=config)
     report = send_files([deliverable], config)
     lines = [o.message for o in report.sent + report.queued + report.skipped + report.failed] + list(report.notes)
     if not report.ok:
         raise XlReportError("上报失败：\n" + "\n".join(lines))
     return Outcome(src, "上报完成。\n" + "\n".join(lines))
+
+
+def _keep_config_sheets(snap: BookSnapshot, src: Path, wb) -> None:
+    """Put the config sheets left out of the freeze back into ``wb`` as they were (nothing to write back)."""
+    found = [name for name in CONFIG_SHEETS if snap.sheet(name) is not None]
+    if not found:
+        return
+    before = load_workbook(src)
+    for name in found:
+        ws = wb.create_sheet(name)
+        for row in before[name].iter_rows():
+            for c in row:
+                if c.value is not None:
+                    ws.cell(c.row, c.column, c.value)
+
+
+def _unstamped(src: Path, work: Path) -> Path:
+    """``src`` without what the 定稿 button added to the values: the 定稿 lines and the 定稿指纹 / 定稿时间 cells."""
+    from ..reader_view import STAMP_PREFIX
+    from ..safety import load_workbook_safely
+    from ..workbook import resolve_names
+
+    wb = load_workbook_safely(src)
+    names = resolve_names(wb)
+    for name in ("meta_fingerprint", "meta_frozen_at"):
+        if name in names and names[name][0] in wb.sheetnames:
+            wb[names[name][0]][names[name][1].split(":")[0]].value = None
+    for name in CONFIG_SHEETS:
+        if name in wb.sheetnames:
+            wb.remove(wb[name])
+    for title in (form.SHEET_README,) + form.TABLES:
+        if title not in wb.sheetnames:
+            continue
+        for (c,) in wb[title].iter_rows(min_col=1, max_col=1):
+            if isinstance(c.value, str) and c.value.startswith(STAMP_PREFIX):
+                c.value = None
+    out = work / f"{src.stem}-核对.xlsx"
+    save_workbook(wb, out)
+    return out
 
 
 def _without_config_sheets(snap: BookSnapshot, src: Path, work: Path) -> Path:
