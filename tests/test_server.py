@@ -72,11 +72,14 @@ def test_unknown_button_and_bad_host(server, payload):
     assert r.status_code == 400
 
 
-def test_internal_error_is_a_message_not_a_half_written_book(server, payload):
-    sheets = [dict(s) for s in payload["sheets"]]
-    sheets[0]["values"] = [[{"unexpected": "object"}] + sheets[0]["values"][0][1:]] + sheets[0]["values"][1:]
-    broken = {**payload, "sheets": sheets}
-    r = server.press("check", broken)
+def test_internal_error_is_a_message_not_a_half_written_book(server, payload, monkeypatch):
+    from xl_report.excel import buttons
+
+    def bug(*args):
+        raise KeyError("a bug")
+
+    monkeypatch.setitem(buttons.BUTTONS, "check", bug)
+    r = server.press("check", payload)
     assert r.status_code == 200
     acts = r.json()["actions"]
     assert [a["func"] for a in acts] == ["alert"] and "未作任何改动" in acts[0]["args"][0]
@@ -100,7 +103,7 @@ def test_serve_on_a_port_in_use_says_so_in_chinese():
 
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        result = CliRunner().invoke(app, ["serve", "--token", "t0ken-for-test", "--port", str(port)])
+        result = CliRunner().invoke(app, ["serve", "--token", "Zq8-t0ken-for-test-4Kw", "--port", str(port)])
     assert result.exit_code == 2, result.output
     assert f"端口 {port} 已被占用" in result.output and "已启动" not in result.output
 
@@ -124,3 +127,67 @@ def test_a_sheet_name_excel_cannot_have_is_refused(server, payload):
     evil = {**payload, "sheets": payload["sheets"] + [{**payload["sheets"][1], "name": "../../etc/passwd"}]}
     r = server.press("check", evil)
     assert r.status_code == 400 and "请使用县里提供的" in r.text
+
+
+@pytest.mark.parametrize("token", ["short-token", "aaaaaaaaaaaaaaaaaaaaaaaa", "abababababababababab"])
+def test_a_weak_token_refuses_to_start(token, monkeypatch):
+    monkeypatch.delenv("XL_REPORT_TOKEN", raising=False)
+    result = CliRunner().invoke(app, ["serve", "--token", token, "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "xl-report serve --new-token" in result.output and "已启动" not in result.output
+    monkeypatch.setenv("XL_REPORT_TOKEN", token)
+    assert CliRunner().invoke(app, ["serve"]).exit_code == 2
+    with pytest.raises(ValueError):
+        create_app(token)
+
+
+def test_new_token_is_long_random_and_accepted():
+    from xl_report.server import token_problem
+
+    tokens = {CliRunner().invoke(app, ["serve", "--new-token"]).output.strip() for _ in range(3)}
+    assert len(tokens) == 3 and all(len(t) >= 32 and token_problem(t) is None for t in tokens)
+
+
+def test_failed_authentications_are_throttled_per_client(payload, caplog):
+    with LiveServer() as s:
+        for _ in range(10):
+            assert s.press("check", payload, token="wrong-token-guess-123").status_code == 401
+        r = s.press("check", payload, token="wrong-token-guess-123")
+        assert r.status_code == 429 and 0 < int(r.headers["retry-after"]) <= 60 and "秒后再试" in r.text
+        assert s.press("check", payload).status_code == 429  # the right token waits too: the client is blocked
+    assert any("failed authentication" in rec.getMessage() for rec in caplog.records)
+    assert not any("wrong-token-guess" in rec.getMessage() for rec in caplog.records)
+
+
+def test_throttle_window_slides():
+    from xl_report.server import FailedAuth
+
+    now = [1000.0]
+    f = FailedAuth(limit=3, window=60, clock=lambda: now[0])
+    for _ in range(3):
+        f.failed("10.0.0.1")
+    assert f.retry_after("10.0.0.1") == 60 and f.retry_after("10.0.0.2") == 0
+    now[0] += 59.5
+    assert f.retry_after("10.0.0.1") == 1
+    now[0] += 1
+    assert f.retry_after("10.0.0.1") == 0
+
+
+@pytest.mark.parametrize("value,words", [("a\x01b", "控制字符"), ({"x": 1}, "不是数字"), ([1, 2], "不是数字"),
+                                         (2 ** 70, "超出"), ("x" * 40_000, "上限")])
+def test_a_bad_cell_is_a_400_naming_sheet_row_and_column(server, payload, value, words):
+    sheets = [dict(s) for s in payload["sheets"]]
+    sheets[0]["values"] = [list(r) for r in sheets[0]["values"]]
+    sheets[0]["values"][1][2] = value
+    r = server.press("check", {**payload, "sheets": sheets})
+    assert r.status_code == 400 and f"工作表“{sheets[0]['name']}”第 2 行第 3 列" in r.text and words in r.text
+
+
+@pytest.mark.parametrize("edit", [lambda p: p["names"][0].pop("book_scope"), lambda p: p["names"][0].update(sheet_index=99),
+                                  lambda p: p["names"][0].update(address="not an address"),
+                                  lambda p: p["book"].update(active_sheet_index="0"),
+                                  lambda p: p["sheets"].append(dict(p["sheets"][0]))])
+def test_a_bad_name_or_book_field_is_a_400(server, payload, edit):
+    broken = json.loads(json.dumps(payload))
+    edit(broken)
+    r = server.press("check", broken)
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/plain")

@@ -13,20 +13,29 @@ from .app import app, guarded, out
 
 
 @app.command("serve", help="启动按钮服务器：本机没有 Python 的经办人员，Excel 按钮把工作簿发到这里处理。"
-                           "必须用 --token 或环境变量 XL_REPORT_TOKEN 设置令牌。")
+                           "必须用 --token 或环境变量 XL_REPORT_TOKEN 设置令牌（至少 16 个随机字符；"
+                           "--new-token 生成一个）。")
 @guarded
 def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="监听地址（对局域网开放用 0.0.0.0）")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
     token: Annotated[Optional[str], typer.Option("--token", help="共享令牌（建议改用环境变量 XL_REPORT_TOKEN）")] = None,
     max_mb: Annotated[int, typer.Option("--max-mb", help="单个请求的大小上限（MB）")] = 32,
+    make_token: Annotated[bool, typer.Option("--new-token", help="生成一个新的随机令牌并显示，不启动服务器")] = False,
 ) -> None:
-    from ..server import TOKEN_ENV, create_app
+    from ..server import MIN_TOKEN_CHARS, TOKEN_ENV, create_app, new_token, token_problem
 
+    if make_token:
+        out.print(new_token(), markup=False, highlight=False)
+        return
     token = token or os.environ.get(TOKEN_ENV)
     if not token or not token.strip():
-        raise InputError.at(f"没有设置令牌：请用 --token 或环境变量 {TOKEN_ENV} 设置一个足够长的随机字符串，"
-                            "并把它告诉各单位（写入 xl_report.conf 的 AUTH）")
+        raise InputError.at(f"没有设置令牌：请用 xl-report serve --new-token 生成一个随机令牌，设置为环境变量 {TOKEN_ENV}"
+                            "（或用 --token），并把它告诉各单位（写入 xl_report.conf 的 AUTH）")
+    problem = token_problem(token.strip())
+    if problem:
+        raise InputError.at(f"{problem}，服务器未启动。令牌至少 {MIN_TOKEN_CHARS} 个字符、随机生成：请用 "
+                            f"xl-report serve --new-token 生成一个，设置为环境变量 {TOKEN_ENV} 后再启动")
     if max_mb < 1:
         raise InputError.at("--max-mb 至少为 1")
     _check_port_free(host, port)
