@@ -2,10 +2,13 @@
 
 Modes: ``plain`` (no auth, like an intranet relay), ``starttls`` (STARTTLS required, AUTH required
 after TLS: port-587 style) and ``ssl`` (implicit TLS + AUTH: port-465 style). A scripted sink can
-refuse (4xx/5xx) or drop the connection at the n-th DATA, and refuse chosen recipients.
+refuse (4xx/5xx) or drop the connection at the n-th DATA, store a message and then drop the
+connection or answer only after the client's timeout, drop the connection before DATA, and refuse
+chosen recipients.
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import socket
@@ -65,14 +68,21 @@ class Delivery:
 @dataclass
 class Sink:
     """Stores accepted messages; ``script`` gives the reply for the next DATA commands in order:
-    "ok", "drop" (close the connection without replying), or an SMTP reply such as "451 busy"."""
+    "ok", "drop" (close the connection without replying), "store-drop" (store the message, then
+    close without replying), "store-slow:<seconds>" (store, answer 250 only after that long), or an
+    SMTP reply such as "451 busy". ``rcpt_script``: "drop" closes the connection at the next RCPT
+    (before DATA), "ok" passes."""
 
     deliveries: list[Delivery] = field(default_factory=list)
     script: list[str] = field(default_factory=list)
+    rcpt_script: list[str] = field(default_factory=list)
     refuse_rcpt: dict[str, str] = field(default_factory=dict)  # address -> reply
     data_commands: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.rcpt_script and self.rcpt_script.pop(0) == "drop":
+            server.transport.close()
+            return "421 closing"  # never reaches the client
         if address in self.refuse_rcpt:
             return self.refuse_rcpt[address]
         envelope.rcpt_tos.append(address)
@@ -84,10 +94,15 @@ class Sink:
         if action == "drop":
             server.transport.close()
             return "421 closing"  # never reaches the client: the transport is closed
-        if action != "ok":
+        if action not in ("ok", "store-drop") and not action.startswith("store-slow:"):
             return action
         self.deliveries.append(Delivery(envelope.mail_from, list(envelope.rcpt_tos),
                                         envelope.original_content or envelope.content))
+        if action == "store-drop":
+            server.transport.close()
+            return "421 closing"
+        if action.startswith("store-slow:"):
+            await asyncio.sleep(float(action.split(":", 1)[1]))
         return "250 OK"
 
     @property

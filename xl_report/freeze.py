@@ -51,7 +51,8 @@ from .safety import check_xlsx, read_package
 from .signing import PUBLIC_SUFFIX, key_id, key_unit, keygen, load_private_key, load_public_key, safe_unit_name
 from .signing import sign, verify_signature
 from .tally_schema import PERSONAL_COLUMNS
-from .workbook import cell_value, open_workbook, read_report, resolve_names, set_text
+from .workbook import _year as year_of  # the report's own reading of 报告年度
+from .workbook import cell_value, one_line, open_workbook, read_report, resolve_names, set_text
 
 __all__ = [
     "FreezeResult", "VerifyResult", "FreezeRefused", "freeze_file", "freeze_book", "verify_file", "verify_book",
@@ -620,8 +621,8 @@ def verify_bytes(data: bytes, keys_dir: Path | str | None = None, source: str | 
                           frozen_at=info["frozen_at"], reason=info["reason"], signer=info["signer"])
     basis = stored if stored is not None else view.canonical
     unit, year = named_value(basis, "meta_unit"), named_value(basis, "meta_year")
-    result.unit = unit if isinstance(unit, str) else None
-    result.year = year if isinstance(year, int) and not isinstance(year, bool) else None
+    result.unit = one_line(unit) if isinstance(unit, str) else None
+    result.year = year_of(year)
     stored_ok = stored is not None and fingerprint_of_json(canonical_json(stored)) == fp
     if stored is None:
         result.messages.append("定稿时保存的内容记录已缺失或损坏，无法逐项指出改动")

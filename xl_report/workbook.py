@@ -229,13 +229,16 @@ def read_report_file(path: Path | str) -> ReportData:
 _LINE_BREAKS = re.compile(r"\s*[\r\n\t\v\f\x85\u2028\u2029]+\s*")
 
 
-def _text(v: object) -> str | None:
+def one_line(v: object) -> str | None:
     """A one-line field (unit name, contact, level): a line break typed into the cell (Alt+Enter)
     reads as a space, so the name prints, files and mails as one line everywhere."""
     if v is None:
         return None
     s = _LINE_BREAKS.sub(" ", str(v)).strip()
     return s or None
+
+
+_text = one_line
 
 
 def _year(v: object) -> int | None:

@@ -7,17 +7,21 @@ from typing import Annotated, Optional
 import typer
 
 from ..config import load_config
-from ..mail import SendReport, send_files
+from ..mail import SendReport, confirm_files, send_files
+from ..mail.send import RESOLVE_HINT
 from .app import _escape, app, err, guarded, out
 
 
 @app.command("send", help="上报：把定稿工作簿用邮件发给上级（每个工作簿一封，或 --bundle 合为一封）。"
                           "收件人、邮件服务器在 xl-report.toml 的 \\[upward]、\\[smtp] 中配置；未配置 \\[smtp] 或加 "
-                          "--dry-run 时，只把邮件写成 .eml 文件放进 outbox 文件夹。已发送过的同一定稿不会重复发送。"
-                          "退出码 0 全部完成，1 有文件未发送（重新运行只发送剩下的），2 配置或输入有误。")
+                          "--dry-run 时，只把邮件写成 .eml 文件放进 outbox 文件夹。已发送过的同一定稿不会重复发送；"
+                          "发出后服务器未确认的记为“待确认”，不自动重发（--confirm 确认已收到，--resend 再发）。"
+                          "退出码 0 全部完成，1 有文件未发送或待确认（重新运行只发送剩下的），2 配置或输入有误。")
 @guarded
 def send_cmd(
     files: Annotated[list[Path], typer.Argument(help="要上报的定稿工作簿（可多个）", dir_okay=False)],
+    confirm: Annotated[bool, typer.Option(
+        "--confirm", help="已向收件人确认收到：把这些文件“可能已送达（待确认）”的发送记录改为已发送，以后不再发送")] = False,
     config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml（默认当前文件夹）",
                                                    dir_okay=False)] = None,
     to: Annotated[Optional[list[str]], typer.Option("--to", help="收件人（可多次给出；代替配置中的 to 和 cc）")] = None,
@@ -28,6 +32,10 @@ def send_cmd(
     outbox: Annotated[Optional[Path], typer.Option("--outbox", help="待发邮件文件夹（默认配置文件旁的 outbox）",
                                                    file_okay=False)] = None,
 ) -> None:
+    if confirm:
+        report = confirm_files(files, load_config(config))
+        print_report(report, dry_run=False)
+        raise typer.Exit(report.exit_code)
     report = send_files(files, load_config(config), to=to, dry_run=dry_run, resend=resend,
                         allow_draft=allow_draft, bundle=bundle, outbox=outbox,
                         progress=lambda line: err.print(_escape(line)))
@@ -41,13 +49,18 @@ def print_report(report: SendReport, *, dry_run: bool) -> None:
         out.print(_escape(o.message))
     for note in report.notes:
         out.print(f"[yellow]注意：[/]{_escape(note)}")
+    for o in report.uncertain:
+        err.print(f"[bold yellow]{_escape(o.message)}[/]")
     for o in report.failed:
         err.print(f"[bold red]{_escape(o.message)}[/]")
     if report.mode == "outbox" and report.outbox_files:
         why = "（--dry-run：未发送）" if dry_run else "（未配置 [smtp] 邮件服务器：未发送，可用邮件客户端打开 .eml 文件后发送）"
         out.print(_escape(f"待发邮件 {len(report.outbox_files)} 封已写入：{report.outbox}{why}"))
     elif report.mode == "smtp":
-        out.print(f"已发送 {len(report.sent)} 个，未重复发送 {len(report.skipped)} 个，未发送 {len(report.failed)} 个。"
+        maybe = f"可能已送达（待确认）{len(report.uncertain)} 个，" if report.uncertain else ""
+        out.print(f"已发送 {len(report.sent)} 个，{maybe}未重复发送 {len(report.skipped)} 个，未发送 {len(report.failed)} 个。"
                   f"发送记录：{_escape(str(report.sent_log))}")
+    if report.uncertain:
+        out.print(_escape(f"{len(report.uncertain)} 份可能已送达（待确认）：{RESOLVE_HINT}。"))
     if report.failed and report.mode == "smtp":
         out.print("处理好上述问题后重新运行同一命令，只会发送尚未发送的文件。")

@@ -159,9 +159,12 @@ def _send(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     freeze_file(unstamped, deliverable,
                 password=_freeze_password(config) or None, config=config)
     report = send_files([deliverable], config)
-    lines = [o.message for o in report.sent + report.queued + report.skipped + report.failed] + list(report.notes)
-    if not report.ok:
+    lines = [o.message for o in report.sent + report.queued + report.skipped + report.uncertain + report.failed] \
+        + list(report.notes)
+    if report.failed:
         raise XlReportError("上报失败：\n" + "\n".join(lines))
+    if report.uncertain:
+        raise XlReportError("上报结果待确认：\n" + "\n".join(lines))
     return Outcome(src, "上报完成。\n" + "\n".join(lines))
 
 

@@ -2,6 +2,12 @@
 
 Plan (read the sent-log, decide per file: send / skip / refuse), then deliver over SMTP or write
 ``.eml`` files into the outbox (the embedded default with no [smtp], and ``--dry-run``).
+
+Exactly once: every file ends as 已发送, 未发送 or 待确认. 待确认 (``uncertain``) is a message that went
+out completely without the server's reply (connection dropped, timeout): it may have been delivered,
+so it is never sent again automatically; reruns skip it until the clerk has asked the recipient and
+either confirms it (:func:`confirm_files`, ``send --confirm``) or sends it again (``--resend``, with the
+same Message-ID so the receiving side can recognise a duplicate).
 """
 from __future__ import annotations
 
@@ -39,13 +45,14 @@ class SendReport:
     failed: list[Outcome] = field(default_factory=list)  # refused drafts, bad files, delivery failures
     outbox_files: list[Path] = field(default_factory=list)
     queued: list[Outcome] = field(default_factory=list)  # written to the outbox
+    uncertain: list[Outcome] = field(default_factory=list)  # 待确认: maybe delivered, not sent again
     notes: list[str] = field(default_factory=list)
     outbox: Path | None = None
     sent_log: Path | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.uncertain
 
     @property
     def exit_code(self) -> int:
@@ -155,11 +162,16 @@ def _plan(books: list[Workbook], settings: MailSettings, log: SentLog, *, resend
                 fingerprint=book.fingerprint))
             continue
         job = _Job([book], needed, [Note(draft=not book.frozen)])
-        pending = None if resend else log.unresolved(book.fingerprint)
+        pending = log.unresolved(book.fingerprint)
+        if pending and not resend:
+            what = f"于{_when(pending)}发出后服务器未确认收到"
+            report.uncertain.append(Outcome(book.path, uncertain_message(book.name, pending.get("message_id"), what),
+                                            message_id=pending.get("message_id"), fingerprint=book.fingerprint))
+            continue
         if pending:
             job.message_id = pending.get("message_id")
-            report.notes.append(f"“{book.name}”上次发送时在服务器确认前中断，无法确定对方是否已收到；本次用同一邮件编号"
-                                f"（{job.message_id}）重新发送，对方邮件系统可据此识别重复")
+            report.notes.append(f"“{book.name}”此前发送结果待确认；按 --resend 再次发送，使用同一邮件编号"
+                                f"（{job.message_id}），对方邮件系统可据此识别重复")
         previous = log.previous_version(str(book.path.resolve()), book.unit, book.year, book.fingerprint)
         if previous:
             what = "草稿" if previous.get("kind") == "draft" else "版本"
@@ -174,6 +186,47 @@ def _plan(books: list[Workbook], settings: MailSettings, log: SentLog, *, resend
                      [n for j in jobs for n in j.notes], ids.pop() if len(ids) == 1 else None,
                      {k: v for j in jobs for k, v in j.previous.items()})]
     return jobs
+
+
+RESOLVE_HINT = ("请向收件人确认是否收到：已收到的，运行 xl-report send --confirm 文件；"
+                "未收到的，运行 xl-report send 文件 --resend")
+
+
+def uncertain_message(name: str, message_id: str | None, what: str) -> str:
+    return (f"可能已送达（待确认）：“{name}”{what}（邮件编号 {message_id}）；为免重复，不再自动发送。"
+            f"{RESOLVE_HINT}")
+
+
+def confirm_files(paths, config=None, sent_log=None, keys_dir=None) -> SendReport:
+    """The clerk has checked with the recipient: each file's 待确认 message was received (``send --confirm``)."""
+    if not isinstance(config, dict):
+        config = load_config(config)
+    settings = mail_settings(config, sent_log=sent_log)
+    report = SendReport("smtp", sent_log=settings.sent_log)
+    files = _unique(paths)
+    if not files:
+        raise InputError.at("没有指定要确认的工作簿")
+    log = SentLog(settings.sent_log)
+    with log.locked():
+        for path in files:
+            try:
+                book = inspect(path, keys_dir)
+            except InputError as e:
+                report.failed.append(Outcome(path, f"无法确认：{e}"))
+                continue
+            pending = log.unresolved(book.fingerprint)
+            if pending is None:
+                report.notes.append(f"“{book.name}”没有待确认的发送记录，无需确认")
+                continue
+            mid = pending.get("message_id")
+            log.append({"event": "sent", "message_id": mid, "host": pending.get("host"), "bundle": pending.get("bundle"),
+                        "file": str(book.path.resolve()), "name": book.name, "fingerprint": book.fingerprint,
+                        "kind": "frozen" if book.frozen else "draft", "unit": book.unit, "year": book.year,
+                        "recipients": list(pending.get("recipients") or []), "confirmed": True})
+            report.sent.append(Outcome(book.path, f"已确认送达：“{book.name}”（邮件编号 {mid}），以后不会再发送",
+                                       message_id=mid, recipients=tuple(pending.get("recipients") or []),
+                                       fingerprint=book.fingerprint))
+    return report
 
 
 def _when(record: dict) -> str:
@@ -212,9 +265,16 @@ def _deliver(jobs: list[_Job], settings: MailSettings, log: SentLog, bundle: boo
             try:
                 refused = sender.send(envelope_from, rcpt, msg.as_bytes())
             except DeliveryError as e:
-                if not e.ambiguous:
-                    log.append({"event": "failed", **common, "reason": e.reason,
+                if e.ambiguous:  # maybe delivered: recorded as 待确认, never retried
+                    log.append({"event": "uncertain", **common, "reason": e.reason,
                                 "fingerprints": [b.fingerprint for b in job.books]})
+                    for book in job.books:
+                        report.uncertain.append(Outcome(
+                            book.path, uncertain_message(book.name, mid, f"已发出，但{e.reason}"),
+                            message_id=mid, recipients=tuple(rcpt), fingerprint=book.fingerprint))
+                    continue
+                log.append({"event": "failed", **common, "reason": e.reason,
+                            "fingerprints": [b.fingerprint for b in job.books]})
                 for book in job.books:
                     report.failed.append(Outcome(book.path, f"未发送：“{book.name}”：{e.reason}",
                                                  fingerprint=book.fingerprint))

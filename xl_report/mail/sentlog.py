@@ -4,13 +4,16 @@ Records (one JSON object per line, appended with a single write + fsync):
 - ``pending``  written just before DATA: message-id, file, fingerprint, recipients;
 - ``sent``     written right after the server accepted the message (DATA 250), one per attached file,
                with the recipients the server accepted;
-- ``failed``   a definite refusal (4xx after the retries, 5xx): the message was not delivered.
+- ``failed``   a definite refusal (4xx after the retries, 5xx): the message was not delivered;
+- ``uncertain`` the message went out but no reply came (connection dropped, timeout): 待确认.
 
-The window: a crash (or a connection lost after the final ``.`` but before the 250 reply) leaves a
-``pending`` without an outcome. The message may or may not have been delivered. The next run says so
-and sends it again **with the same Message-ID**, so the recipient's mail system and client can
-recognise the duplicate. True exactly-once is impossible over SMTP; this narrows the doubt to that
-window and makes it visible. A torn last line (crash mid-write) is ignored when reading.
+The window: a connection lost after the final ``.`` but before the 250 reply (``uncertain``), or a
+crash, leaves a ``pending`` without an outcome. The message may or may not have been delivered, so it
+is never sent again automatically: every run reports it as 待确认 until the clerk confirms it
+(a ``sent`` record with ``confirmed``) or sends it again with ``--resend`` (same Message-ID, so the
+recipient's mail system can recognise a duplicate). True exactly-once is impossible over SMTP; this
+keeps the doubt visible instead of resolving it with a second copy. A torn last line (crash
+mid-write) is ignored when reading.
 """
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ class SentLog:
                     rec = json.loads(line)
                 except json.JSONDecodeError:
                     continue  # a torn line from a crash mid-write
-                if isinstance(rec, dict) and rec.get("event") in ("pending", "sent", "failed"):
+                if isinstance(rec, dict) and rec.get("event") in ("pending", "sent", "failed", "uncertain"):
                     records.append(rec)
         return records
 

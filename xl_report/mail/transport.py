@@ -4,6 +4,10 @@ smtplib does not verify certificates unless given a context, so every connection
 ``ssl.create_default_context(cafile=ca_file)``. Failures are classified:
 transient (connection refused/dropped, timeouts, 4xx) → retried; permanent (5xx) → reported for that
 message; fatal (certificate, TLS, login, server lacks STARTTLS) → nothing else can succeed, stop.
+
+Ambiguous: once the message and its terminating ``.`` have gone out, a dropped connection or a timeout
+(no reply at all) means the server may have stored it. That is never retried: the caller records it
+as 待确认 (see :mod:`xl_report.mail.sentlog`). A reply after the terminator (4xx, 5xx) is definite.
 """
 from __future__ import annotations
 
@@ -52,7 +56,7 @@ def classify(exc: BaseException, *, connecting: bool) -> DeliveryError:
         detail = "；".join(f"{a}（{c} {_text(m)}）" for a, (c, m) in exc.recipients.items())
         return DeliveryError(f"收件人被服务器拒收：{detail}", transient=all(400 <= c < 500 for c in codes))
     if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return DeliveryError("与邮件服务器的连接中断", transient=True, ambiguous=not connecting,
+        return DeliveryError("与邮件服务器的连接中断", transient=True,
                              connecting=connecting)
     if isinstance(exc, smtplib.SMTPResponseException):
         code = exc.smtp_code
@@ -65,13 +69,33 @@ def classify(exc: BaseException, *, connecting: bool) -> DeliveryError:
     if isinstance(exc, ConnectionRefusedError):
         return DeliveryError("邮件服务器拒绝连接（服务器未运行或端口不对）", transient=True, connecting=True)
     if isinstance(exc, (socket.timeout, TimeoutError)):
-        return DeliveryError("连接邮件服务器超时", transient=True, ambiguous=not connecting, connecting=connecting)
+        return DeliveryError("连接邮件服务器超时", transient=True, connecting=connecting)
     if isinstance(exc, socket.gaierror):
         return DeliveryError("找不到邮件服务器（请检查 [smtp] host 与网络）", transient=True, connecting=True)
     if isinstance(exc, OSError):
-        return DeliveryError(f"网络错误（{exc.strerror or exc}）", transient=True, ambiguous=not connecting,
+        return DeliveryError(f"网络错误（{exc.strerror or exc}）", transient=True,
                              connecting=connecting)
     raise exc
+
+
+class _Tracked:
+    """Knows whether the message body and its terminator were sent (smtplib's data() sends them in one
+    piece ending in CRLF.CRLF): a failure after that, without a reply, may have delivered the message."""
+
+    body_sent = False
+
+    def send(self, s):
+        super().send(s)  # type: ignore[misc]
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.body_sent = True
+
+
+class _SMTP(_Tracked, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Tracked, smtplib.SMTP_SSL):
+    pass
 
 
 class SmtpSender:
@@ -85,16 +109,17 @@ class SmtpSender:
         self.max_backoff = max_backoff
         self.sleep = sleep
         self.progress = progress
-        self._conn: smtplib.SMTP | None = None
+        self._conn: _SMTP | _SMTP_SSL | None = None
         self._password = smtp_password(smtp)  # fail early (InputError) when it is missing
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _SMTP | _SMTP_SSL:
         s = self.smtp
         ctx = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+        conn: _SMTP | _SMTP_SSL
         if s.security == "ssl":
-            conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ctx)
+            conn = _SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ctx)
         else:
-            conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            conn = _SMTP(s.host, s.port, timeout=s.timeout)
         try:
             if s.security == "starttls":
                 conn.ehlo()
@@ -108,17 +133,24 @@ class SmtpSender:
         return conn
 
     def send(self, from_addr: str, recipients: list[str], data: bytes) -> dict[str, tuple[int, bytes]]:
-        """Deliver once (with retries); returns the recipients the server refused (others accepted)."""
+        """Deliver once (with retries); returns the recipients the server refused (others accepted).
+        Raises DeliveryError; ``ambiguous`` when the message went out and no reply came (never retried)."""
         for attempt in range(self.retries + 1):
             connecting = self._conn is None
             try:
                 if self._conn is None:
                     self._conn = self._connect()
                     connecting = False
+                self._conn.body_sent = False
                 return self._conn.sendmail(from_addr, recipients, data)
             except (smtplib.SMTPException, OSError) as e:
                 err = classify(e, connecting=connecting)
+                err.ambiguous = bool(self._conn is not None and self._conn.body_sent
+                                     and not isinstance(e, smtplib.SMTPResponseException))
                 self.abort()  # the session is unusable: a polite QUIT could wait another timeout
+                if err.ambiguous:
+                    err.reason += "（邮件内容已全部发出，服务器未确认收到）"
+                    raise err from None
                 if not err.transient or attempt == self.retries:
                     raise err from None
                 delay = min(self.backoff * 2 ** attempt, self.max_backoff)
