@@ -9,11 +9,11 @@ from pathlib import Path
 
 import openpyxl
 
-from xl_report.fingerprint import canonical_json, fingerprint_of_json, short
-from xl_report.freeze import P_FINGERPRINT, P_VIEW, _text_props, encode_view
-from xl_report.reader_view import read_view
-from xl_report.stamp import custom_xml
-from xl_report.workbook import resolve_names
+from xl_report.core.fingerprint import canonical_json, fingerprint_of_json, short
+from xl_report.stages.freeze import P_FINGERPRINT, P_VIEW, _text_props, encode_view
+from xl_report.xlsx.reader_view import read_view
+from xl_report.batch.fastfill import custom_xml
+from xl_report.xlsx.workbook import resolve_names
 
 
 def forge(path: Path) -> Path:

@@ -8,7 +8,7 @@ import xlwings as xw
 from typer.testing import CliRunner
 
 from xl_report.cli import app
-from xl_report.server import create_app
+from xl_report.excel.server import create_app
 
 from .xlwings_payload import LiveServer, payload_from_xlsx
 
@@ -141,7 +141,7 @@ def test_a_weak_token_refuses_to_start(token, monkeypatch):
 
 
 def test_new_token_is_long_random_and_accepted():
-    from xl_report.server import token_problem
+    from xl_report.excel.server import token_problem
 
     tokens = {CliRunner().invoke(app, ["serve", "--new-token"]).output.strip() for _ in range(3)}
     assert len(tokens) == 3 and all(len(t) >= 32 and token_problem(t) is None for t in tokens)
@@ -159,7 +159,7 @@ def test_failed_authentications_are_throttled_per_client(payload, caplog):
 
 
 def test_throttle_window_slides():
-    from xl_report.server import FailedAuth
+    from xl_report.excel.server import FailedAuth
 
     now = [1000.0]
     f = FailedAuth(limit=3, window=60, clock=lambda: now[0])

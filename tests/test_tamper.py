@@ -19,9 +19,9 @@ from openpyxl.styles import Font
 from typer.testing import CliRunner
 
 from xl_report.cli import app
-from xl_report.freeze import freeze_file, verify_file
-from xl_report.signing import keygen
-from xl_report.workbook import resolve_names
+from xl_report.stages.freeze import freeze_file, verify_file
+from xl_report.stages.signing import keygen
+from xl_report.xlsx.workbook import resolve_names
 
 from .tamper import forge, rezip, sub
 from .test_freeze import UNIT, write_book

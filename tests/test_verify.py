@@ -10,16 +10,26 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.cli import app
-from xl_report.errors import InputError
-from xl_report.fileio import save_workbook
-from xl_report.fingerprint import canonical_json, canonical_values, diff, fingerprint
-from xl_report.freeze import (P_FINGERPRINT, P_VIEW, PROP_CHUNK, _chunks, _record, _text_props, encode_view,
-                              freeze_book, read_freeze_info, verify_file)
-from xl_report.report import ReportData
-from xl_report.signing import keygen, safe_unit_name
-from xl_report.workbook import open_workbook, resolve_names
+from xl_report.core.errors import InputError
+from xl_report.xlsx.fileio import save_workbook
+from xl_report.core.fingerprint import canonical_json, canonical_values, diff, fingerprint
+from xl_report.stages.freeze import (
+    P_FINGERPRINT,
+    P_VIEW,
+    PROP_CHUNK,
+    _chunks,
+    _record,
+    _text_props,
+    encode_view,
+    freeze_book,
+    read_freeze_info,
+    verify_file,
+)
+from xl_report.core.report import ReportData
+from xl_report.stages.signing import keygen, safe_unit_name
+from xl_report.xlsx.workbook import open_workbook, resolve_names
 
 from .tamper import forge
 from .test_freeze import UNIT, good_report, write_book

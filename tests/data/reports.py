@@ -11,9 +11,9 @@ import random
 from datetime import date
 from pathlib import Path
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.render.model import ReportDocument, Table, build_document
-from xl_report.report import ReportData
+from xl_report.core.report import ReportData
 
 DATA = Path(__file__).resolve().parent
 SAMPLE = DATA / "linxi-town-2023.txt"

@@ -1,0 +1,525 @@
+"""Fingerprint v2: what a reader of the frozen workbook sees, read from the package's own XML.
+
+Not through openpyxl (which evaluates nothing and drops parts) nor through a formula evaluator: a
+reader sees cached values, number formats, fonts, hidden rows. The canonical view holds, in order,
+every sheet (name, state, zero-hiding flags), every non-empty cell with its value and the look that
+decides what it shows (number format, font colour and size, fill), every formula (a frozen file has
+none: any is a difference), hidden rows and columns, merged ranges, comments, conditional formats,
+drawing texts and the address of every defined name.
+
+The fingerprint covers content, not the moment of freezing: the 定稿 line's time and fingerprint
+prefix and the meta_fingerprint / meta_frozen_at cells are replaced by placeholders here and checked
+separately against what freeze recorded (see :func:`volatile_problems`). So the same content frozen
+twice, by ``freeze`` or by the batch's writer, has one fingerprint.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lxml import etree
+from openpyxl.styles.numbers import BUILTIN_FORMATS
+from openpyxl.utils.cell import range_boundaries
+
+from xl_report.core.errors import InputError
+from xl_report.core.fingerprint import canonical_json, canonical_scalar, fingerprint_of_json, short
+from xl_report.xlsx.safety import open_xlsx, _member
+from xl_report.xlsx.workbook import parse_ref
+
+VIEW_VERSION = 2
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PNS = "http://schemas.openxmlformats.org/package/2006/relationships"
+DRAWING_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
+REL_STYLES = "/styles"
+REL_STRINGS = "/sharedStrings"
+REL_COMMENTS = "/comments"
+REL_DRAWING = "/drawing"
+# Placeholders for what changes with the moment of freezing (and the fingerprint itself).
+TIME_TOKEN, FP_TOKEN = "{定稿时间}", "{定稿指纹}"
+STAMP_PREFIX = "定稿："
+# stamp_line's shape: "定稿：2025-01-20 10:30　指纹 0123456789ab（…"
+_STAMP = re.compile(r"^定稿：(\d{4}-\d\d-\d\d \d\d:\d\d)　指纹 ([0-9a-f]{12})(?=（)")
+VOLATILE_NAMES = {"meta_fingerprint": FP_TOKEN, "meta_frozen_at": TIME_TOKEN}
+_HIDDEN_WIDTH = 0.5  # columns narrower than this (characters) show nothing
+_HIDDEN_HEIGHT = 1.0  # rows lower than this (points) show nothing
+
+
+def _q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def _parser() -> etree.XMLParser:
+    # hostile input: no entities, no network, no huge trees (open_xlsx already refused any DTD)
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
+
+
+@dataclass
+class ReaderView:
+    """The canonical view (what the fingerprint covers) and what it left out to check on its own."""
+
+    canonical: dict
+    stamps: list[tuple[str, str, str]] = field(default_factory=list)  # (sheet, A1, text) of each 定稿 line
+    volatile: dict[str, tuple[str, str, object]] = field(default_factory=dict)  # name -> (sheet, A1, value)
+    unprotected: list[str] = field(default_factory=list)  # sheets without sheet protection
+    structure_locked: bool = False
+    custom_props: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint_of_json(canonical_json(self.canonical))
+
+
+def fingerprint_v2(data: bytes, source: str | None = None) -> str:
+    """The v2 fingerprint of a workbook package (bytes of the .xlsx): freeze, verify and the batch use it."""
+    return read_view(data, source).fingerprint
+
+
+# --------------------------------------------------------------------------------------------
+# Package navigation
+# --------------------------------------------------------------------------------------------
+
+
+class _Package:
+    def __init__(self, data: bytes, source: str):
+        self.source = source
+        self.zip = open_xlsx(source, data=data)  # size, bomb, path and DTD checks
+        self.infos = {i.filename: i for i in self.zip.infolist()}
+
+    def read(self, name: str) -> bytes | None:
+        info = self.infos.get(name)
+        return _member(self.zip, info) if info is not None else None
+
+    def xml(self, name: str):
+        raw = self.read(name)
+        if raw is None:
+            return None
+        try:
+            return etree.fromstring(raw, parser=_parser())
+        except etree.XMLSyntaxError as e:
+            raise InputError.at(f"文件内部结构损坏（{name}：{e}）", file=self.source) from None
+
+    def rels(self, part: str) -> dict[str, tuple[str, str]]:
+        """Relationship id -> (type suffix, target part) of ``part``."""
+        folder, _, base = part.rpartition("/")
+        root = self.xml(f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels")
+        out = {}
+        if root is None:
+            return out
+        for r in root.iter(f"{{{PNS}}}Relationship"):
+            if r.get("TargetMode") == "External":
+                continue
+            out[r.get("Id")] = (r.get("Type") or "", _resolve(folder, r.get("Target") or ""))
+        return out
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+def _resolve(folder: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = (folder.split("/") if folder else []) + target.split("/")
+    out: list[str] = []
+    for p in parts:
+        if p == "..":
+            if out:
+                out.pop()
+        elif p not in ("", "."):
+            out.append(p)
+    return "/".join(out)
+
+
+def _by_type(rels: dict[str, tuple[str, str]], suffix: str) -> list[str]:
+    return [target for kind, target in rels.values() if kind.endswith(suffix)]
+
+
+# --------------------------------------------------------------------------------------------
+# Styles: each cell format reduced to what changes what a reader sees
+# --------------------------------------------------------------------------------------------
+
+
+def _color(el) -> str | None:
+    if el is None or el.get("auto") in ("1", "true") or el.get("indexed") == "64":
+        return None  # automatic / system foreground: the default
+    if el.get("rgb"):
+        return el.get("rgb")[-6:].upper()  # alpha is ignored by Excel
+    for kind in ("theme", "indexed"):
+        if el.get(kind) is not None:
+            tint = el.get("tint")
+            return f"{kind}:{el.get(kind)}" + (f":{tint}" if tint and float(tint or 0) != 0 else "")
+    return None
+
+
+def _font(el) -> dict:
+    out: dict[str, object] = {}
+    if el is None:
+        return out
+    color = _color(el.find(_q("color")))
+    if color:
+        out["color"] = color
+    sz = el.find(_q("sz"))
+    if sz is not None and sz.get("val"):
+        out["size"] = sz.get("val")
+    for flag in ("strike", "vertAlign"):
+        f = el.find(_q(flag))
+        if f is not None and f.get("val", "1") not in ("0", "false", "baseline"):
+            out[flag] = f.get("val", "1")
+    return out
+
+
+def _fill(el) -> str | None:
+    pattern = el.find(_q("patternFill")) if el is not None else None
+    if pattern is not None and pattern.get("patternType") not in (None, "none"):
+        return _color(pattern.find(_q("fgColor"))) or pattern.get("patternType")
+    if el is not None and el.find(_q("gradientFill")) is not None:
+        return "gradient"
+    return None
+
+
+def _number_formats(root) -> dict[int, str]:
+    formats = dict(BUILTIN_FORMATS)
+    if root is not None:
+        for nf in root.iter(_q("numFmt")):
+            if nf.get("numFmtId", "").isdigit():
+                formats[int(nf.get("numFmtId"))] = nf.get("formatCode") or ""
+    return formats
+
+
+def _look(numfmt: str, font: dict, fill: str | None) -> dict:
+    """A cell format's visible part; the default look (General, default font, no fill) is {}."""
+    out: dict[str, object] = {}
+    if numfmt not in ("General", ""):
+        out["format"] = numfmt
+    out.update(font)
+    if fill:
+        out["fill"] = fill
+    return out
+
+
+def _styles(root) -> tuple[list[dict], list[dict]]:
+    """(cell formats' looks by index, conditional formats' looks by dxf index)."""
+    if root is None:
+        return [], []
+    formats = _number_formats(root)
+    fonts_el, fills_el = root.find(_q("fonts")), root.find(_q("fills"))
+    fonts = [_font(f) for f in fonts_el.iterfind(_q("font"))] if fonts_el is not None else []
+    fills = [_fill(f) for f in fills_el.iterfind(_q("fill"))] if fills_el is not None else []
+    base = fonts[0] if fonts else {}
+    looks = []
+    xfs = root.find(_q("cellXfs"))
+    for xf in xfs.iterfind(_q("xf")) if xfs is not None else ():
+        num = formats.get(_int(xf.get("numFmtId")), f"#{xf.get('numFmtId')}")
+        font = fonts[i] if (i := _int(xf.get("fontId"))) < len(fonts) else {}
+        font = {k: v for k, v in font.items() if base.get(k) != v}  # differences from the workbook's font
+        fill = fills[j] if (j := _int(xf.get("fillId"))) < len(fills) else None
+        looks.append(_look(num, font, fill))
+    dxfs = []
+    dxfs_el = root.find(_q("dxfs"))
+    for dxf in dxfs_el.iterfind(_q("dxf")) if dxfs_el is not None else ():
+        nf = dxf.find(_q("numFmt"))
+        dxfs.append(_look(nf.get("formatCode", "") if nf is not None else "", _font(dxf.find(_q("font"))),
+                          _fill(dxf.find(_q("fill")))))
+    return looks, dxfs
+
+
+def _int(text: str | None) -> int:
+    return int(text) if text and text.isdigit() else 0
+
+
+def look_id(look: dict) -> str:
+    return hashlib.sha256(canonical_json(look).encode()).hexdigest()[:8]
+
+
+# --------------------------------------------------------------------------------------------
+# Cells
+# --------------------------------------------------------------------------------------------
+
+
+def _text_of(el) -> str:
+    """A string item's text: its runs, without phonetic guides."""
+    if el is None:
+        return ""
+    t = el.find(_q("t"))
+    if t is not None and not len(el.findall(_q("r"))):
+        return t.text or ""
+    return "".join((r.findtext(_q("t")) or "") for r in el.iterfind(_q("r"))) or (t.text or "" if t is not None else "")
+
+
+def _number(text: str) -> object:
+    try:
+        return canonical_scalar(float(text))
+    except (ValueError, OverflowError):
+        return {"bad_number": text}
+
+
+def _value(c, strings: list[str]) -> object:
+    """What a cell holds as a reader sees it (the cached value of a formula), or None when empty."""
+    kind = c.get("t", "n")
+    if kind == "inlineStr":
+        text = _text_of(c.find(_q("is")))
+        return text if text != "" else None
+    v = c.find(_q("v"))
+    if v is None or v.text is None:
+        return None
+    raw = v.text
+    if kind == "s":
+        i = _int(raw.strip())
+        text = strings[i] if raw.strip().isdigit() and i < len(strings) else None
+        return text if text != "" else None if text is not None else {"bad_string": raw}
+    if kind == "str":
+        return raw if raw != "" else None
+    if kind == "b":
+        return {"bool": raw.strip() in ("1", "true")}
+    if kind == "e":
+        return {"error": raw}
+    if kind == "d":
+        return {"date": raw}
+    return _number(raw)
+
+
+def _stamp_token(text: str) -> tuple[str, str, str] | None:
+    """(placeholder text, time, fingerprint prefix) of a 定稿 line."""
+    m = _STAMP.match(text)
+    if not m:
+        return None
+    return f"{STAMP_PREFIX}{TIME_TOKEN}　指纹 {FP_TOKEN}" + text[m.end():], m.group(1), m.group(2)
+
+
+# --------------------------------------------------------------------------------------------
+# The view
+# --------------------------------------------------------------------------------------------
+
+
+def read_view(data: bytes, source: str | None = None) -> ReaderView:
+    """Canonicalise a workbook package as displayed. Raises InputError for a package that cannot be read."""
+    pkg = _Package(data, source or "工作簿")
+    try:
+        return _read(pkg)
+    finally:
+        pkg.close()
+
+
+def _read(pkg: _Package) -> ReaderView:
+    wb = pkg.xml("xl/workbook.xml")
+    if wb is None:
+        raise InputError.at("不是有效的 Excel 工作簿（缺少 xl/workbook.xml）", file=pkg.source)
+    rels = pkg.rels("xl/workbook.xml")
+    strings_root = next((pkg.xml(p) for p in _by_type(rels, REL_STRINGS)), None)
+    strings = [_text_of(si) for si in strings_root.iterfind(_q("si"))] if strings_root is not None else []
+    looks, dxfs = _styles(next((pkg.xml(p) for p in _by_type(rels, REL_STYLES)), None))
+    sheets_el = wb.find(_q("sheets"))
+    sheet_list = list(sheets_el.iterfind(_q("sheet"))) if sheets_el is not None else []
+    titles = [s.get("name") or "" for s in sheet_list]
+    names, named_at = _defined_names(wb, titles)
+    volatile_at = {named_at[n]: n for n in VOLATILE_NAMES if n in named_at}
+    view = ReaderView(canonical={})
+    lock = wb.find(_q("workbookProtection"))
+    view.structure_locked = lock is not None and lock.get("lockStructure") in ("1", "true")
+    canonical: dict = {"v": VIEW_VERSION, "sheets": [], "names": names, "looks": {}}
+    for s, title in zip(sheet_list, titles):
+        target = rels.get(s.get(f"{{{RNS}}}id") or "", ("", ""))[1]
+        root = pkg.xml(target) if target else None
+        entry: dict = {"name": title, "state": s.get("state") or "visible"}
+        if root is None:
+            entry["missing"] = True
+        else:
+            _sheet(pkg, target, root, title, entry, strings, looks, dxfs, canonical["looks"], volatile_at, view)
+        canonical["sheets"].append(entry)
+    view.canonical = canonical
+    view.custom_props = _custom_props(pkg)
+    return view
+
+
+def _defined_names(wb, titles: list[str]) -> tuple[list[list[str]], dict[str, tuple[str, str]]]:
+    """Every defined name as [name, scope, address] (sorted, duplicates kept); workbook-scoped single
+    cells also as name -> (sheet, A1)."""
+    out, at = [], {}
+    for dn in wb.iter(_q("definedName")):
+        local = dn.get("localSheetId")
+        scope = titles[int(local)] if local and local.isdigit() and int(local) < len(titles) else (local or "")
+        text = (dn.text or "").strip()
+        ref = parse_ref(text)
+        address = f"{ref[0]}!{ref[1]}" if ref else text
+        out.append([dn.get("name") or "", scope, address] + (["hidden"] if dn.get("hidden") in ("1", "true") else []))
+        if ref and not local:
+            at.setdefault(dn.get("name") or "", (ref[0], ref[1].split(":")[0]))
+    return sorted(out), at
+
+
+def _sheet(pkg: _Package, part: str, root, title: str, entry: dict, strings: list[str], looks: list[dict],
+           dxfs: list[dict], look_table: dict, volatile_at: dict, view: ReaderView) -> None:
+    if root.find(_q("sheetProtection")) is None or root.find(_q("sheetProtection")).get("sheet") not in ("1", "true"):
+        view.unprotected.append(title)
+    for sv in root.iter(_q("sheetView")):
+        if sv.get("showZeros") in ("0", "false"):
+            entry["zeros_hidden"] = True
+    fmt = root.find(_q("sheetFormatPr"))
+    if fmt is not None and fmt.get("zeroHeight") in ("1", "true"):
+        entry["rows_hidden_by_default"] = True
+    cells: dict[str, object] = {}
+    cell_looks: dict[str, str] = {}
+    formulas: dict[str, str] = {}
+    hidden_rows: list[int] = []
+    sd = root.find(_q("sheetData"))
+    for row in sd.iterfind(_q("row")) if sd is not None else ():
+        r = row.get("r")
+        if row.get("hidden") in ("1", "true") or (row.get("ht") and _float(row.get("ht")) < _HIDDEN_HEIGHT):
+            hidden_rows.append(_int(r))
+        for c in row.iterfind(_q("c")):
+            coord = c.get("r") or ""
+            f = c.find(_q("f"))
+            if f is not None:
+                formulas[coord] = "=" + (f.text or f"（{f.get('t') or ''}公式）")
+            value = _value(c, strings)
+            if value is None:
+                continue
+            if (title, coord) in volatile_at:
+                name = volatile_at[(title, coord)]
+                view.volatile[name] = (title, coord, value)
+                value = VOLATILE_NAMES[name]
+            elif isinstance(value, str) and value.startswith(STAMP_PREFIX):
+                token = _stamp_token(value)
+                if token is not None:
+                    view.stamps.append((title, coord, value))
+                    value = token[0]
+            cells[coord] = value
+            look = looks[i] if (i := _int(c.get("s"))) < len(looks) else {"format": f"#style{i}"}
+            lid = look_id(look)
+            look_table[lid] = look
+            cell_looks[coord] = lid
+    # the sheet's most common look is written once; cells store only a different one
+    common = Counter(cell_looks.values()).most_common(1)
+    default = common[0][0] if common else look_id({})
+    look_table.setdefault(default, {})
+    entry["look"] = default
+    entry["cells"] = {k: (v if cell_looks[k] == default else [v, cell_looks[k]]) for k, v in cells.items()}
+    if formulas:
+        entry["formulas"] = formulas
+    if hidden_rows:
+        entry["hidden_rows"] = hidden_rows
+    cols = _hidden_columns(root)
+    if cols:
+        entry["hidden_columns"] = cols
+    merges = sorted(m.get("ref") or "" for m in root.iter(_q("mergeCell")))
+    if merges:
+        entry["merged"] = merges
+    cf = _conditional(root, dxfs)
+    if cf:
+        entry["conditional"] = cf
+    sheet_rels = pkg.rels(part)
+    comments = _comments(pkg, sheet_rels)
+    if comments:
+        entry["comments"] = comments
+    drawings = _drawings(pkg, sheet_rels)
+    if drawings:
+        entry["drawings"] = drawings
+
+
+def _float(text: str | None) -> float:
+    try:
+        return float(text or "")
+    except ValueError:
+        return 0.0
+
+
+def _hidden_columns(root) -> list[int]:
+    out: list[int] = []
+    for col in root.iter(_q("col")):
+        hidden = col.get("hidden") in ("1", "true") or (
+            col.get("width") is not None and _float(col.get("width")) < _HIDDEN_WIDTH)
+        if hidden:
+            lo, hi = _int(col.get("min")), _int(col.get("max"))
+            out.extend(range(lo, min(hi, lo + 16384) + 1))
+    return sorted(set(out))
+
+
+def _conditional(root, dxfs: list[dict]) -> list:
+    out = []
+    for cf in root.iter(_q("conditionalFormatting")):
+        for rule in cf.iterfind(_q("cfRule")):
+            dxf = _int(rule.get("dxfId"))
+            out.append([cf.get("sqref") or "", rule.get("type") or "", rule.get("operator") or "",
+                        [f.text or "" for f in rule.iterfind(_q("formula"))],
+                        dxfs[dxf] if rule.get("dxfId") is not None and dxf < len(dxfs) else {}])
+    return sorted(out, key=canonical_json)
+
+
+def _comments(pkg: _Package, rels: dict[str, tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in _by_type(rels, REL_COMMENTS):
+        root = pkg.xml(part)
+        for c in root.iter(_q("comment")) if root is not None else ():
+            t = c.find(_q("text"))
+            out[c.get("ref") or ""] = _text_of(t)
+    return out
+
+
+def _drawings(pkg: _Package, rels: dict[str, tuple[str, str]]) -> list[str]:
+    """Text boxes and shapes drawn over the cells (their texts), and a mark per picture."""
+    out: list[str] = []
+    for part in _by_type(rels, REL_DRAWING):
+        root = pkg.xml(part)
+        if root is None:
+            continue
+        for el in root.iter():
+            if not isinstance(el.tag, str):
+                continue
+            local = etree.QName(el).localname
+            if local == "txBody":
+                out.append("".join(t.text or "" for t in el.iter(f"{{{DRAWING_NS}}}t")))
+            elif local == "pic":
+                out.append("（图片）")
+    return sorted(out)
+
+
+def _custom_props(pkg: _Package) -> dict[str, object]:
+    """docProps/custom.xml as name -> bool / int / str (the properties freeze records)."""
+    root = pkg.xml("docProps/custom.xml")
+    out: dict[str, object] = {}
+    for p in root if root is not None else ():
+        if not isinstance(p.tag, str) or not len(p):
+            continue
+        typed = p[0]
+        kind, text = etree.QName(typed).localname, typed.text or ""
+        if kind == "bool":
+            out[p.get("name") or ""] = text.strip() in ("1", "true")
+        elif kind in ("i4", "i8", "int") and text.strip().lstrip("-").isdigit():
+            out[p.get("name") or ""] = int(text)
+        elif kind in ("lpwstr", "lpstr"):
+            out[p.get("name") or ""] = text
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The parts checked apart from the fingerprint
+# --------------------------------------------------------------------------------------------
+
+
+def expected_stamp(fp: str, frozen_at: datetime) -> tuple[str, str]:
+    """(time, fingerprint prefix) a 定稿 line must show."""
+    return f"{frozen_at:%Y-%m-%d %H:%M}", short(fp)
+
+
+def volatile_problems(view: ReaderView, fp: str, frozen_at: str | None) -> list[str]:
+    """Every 定稿 line and the 定稿指纹 / 定稿时间 cells must say exactly what freeze wrote."""
+    problems = []
+    try:
+        when = datetime.fromisoformat(frozen_at or "")
+    except ValueError:
+        return ["定稿记录中的定稿时间缺失或无效"]
+    time_text, fp_text = expected_stamp(fp, when)
+    for sheet, coord, text in view.stamps:
+        token = _stamp_token(text)
+        if token is not None and (token[1], token[2]) != (time_text, fp_text):
+            problems.append(f"{sheet} {coord} 的定稿行显示“{token[1]}　指纹 {token[2]}”，"
+                            f"定稿记录为“{time_text}　指纹 {fp_text}”")
+    wanted = {"meta_fingerprint": fp, "meta_frozen_at": f"{when:%Y-%m-%d %H:%M:%S}"}
+    for name, value in wanted.items():
+        if name in view.volatile and view.volatile[name][2] != value:
+            sheet, coord, shown = view.volatile[name]
+            problems.append(f"{sheet} {coord} 显示“{shown}”，定稿记录为“{value}”")
+    return problems
