@@ -182,7 +182,8 @@ def test_a_bad_cell_is_a_400_naming_sheet_row_and_column(server, payload, value,
     assert r.status_code == 400 and f"工作表“{sheets[0]['name']}”第 2 行第 3 列" in r.text and words in r.text
 
 
-@pytest.mark.parametrize("edit", [lambda p: p["names"][0].pop("book_scope"), lambda p: p["names"][0].update(sheet_index=99),
+@pytest.mark.parametrize("edit", [lambda p: p["names"][0].pop("book_scope"),
+                                  lambda p: p["names"][0].update(sheet_index=99),
                                   lambda p: p["names"][0].update(address="not an address"),
                                   lambda p: p["book"].update(active_sheet_index="0"),
                                   lambda p: p["sheets"].append(dict(p["sheets"][0]))])

@@ -32,7 +32,8 @@ name = st.fixed_dictionaries(
     optional={"scope_sheet_name": st.none() | sheet_name | anything, "scope_sheet_index": st.none() | anything})
 book = st.fixed_dictionaries(
     {"name": st.sampled_from(["年报.xlsx", "a.xlsm", ""]) | anything},
-    optional={"active_sheet_index": st.integers(-1, 4) | anything, "selection": st.none() | st.text(max_size=8) | anything})
+    optional={"active_sheet_index": st.integers(-1, 4) | anything,
+              "selection": st.none() | st.text(max_size=8) | anything})
 payload = st.fixed_dictionaries(
     {"client": st.just("VBA") | anything, "version": st.just(xw.__version__) | st.just(xw.__version__) | anything,
      "book": book | anything, "sheets": st.lists(sheet, min_size=1, max_size=3) | anything,

@@ -51,7 +51,8 @@ def _cell(wb, name: str):
 
 
 def _stamp_cell(ws):
-    return next(c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith(STAMP_START))
+    return next(c for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.startswith(STAMP_START))
 
 
 # ---- openpyxl edits: fn(wb)
@@ -183,14 +184,15 @@ def formula_with_cache(name: str, data: bytes) -> bytes:
 def duplicate_name(name: str, data: bytes) -> bytes:
     if name != WORKBOOK:
         return data
-    return sub(r'(<definedName name="t3_new_person">)', """<definedName name="t3_new_person">'表三'!$Z$900</definedName>\\1""",
-               data)
+    twin = """<definedName name="t3_new_person">'表三'!$Z$900</definedName>"""
+    return sub(r'(<definedName name="t3_new_person">)', twin + "\\1", data)
 
 
 RAW_EDITS = {
-    "raw value changed": (_in(SHEET3, lambda d: sub(r'(<c r="D5"[^>]*>)<v>11</v>', r"\1<v>99</v>", d)), "显示 99，定稿时为 11"),
+    "raw value changed": (_in(SHEET3, lambda d: sub(r'(<c r="D5"[^>]*>)<v>11</v>', r"\1<v>99</v>", d)),
+                          "显示 99，定稿时为 11"),
     "raw formula with cached value": (formula_with_cache, "表三 D5 含公式 =1+0"),
-    "raw name moved": (_in(WORKBOOK, lambda d: sub(r"(<definedName name=\"t3_new_person\">)[^<]*", r"\1'表三'!$Z$900", d)),
+    "raw name moved": (_in(WORKBOOK, lambda d: sub(r'(<definedName name="t3_new_person">)[^<]*', r"\1'表三'!$Z$900", d)),
                        "名称 t3_new_person 已从 表三!D5 移到 表三!Z900"),
     "raw name duplicated": (duplicate_name, "名称 t3_new_person 出现 2 次"),
     "raw hidden row": (_in(SHEET3, lambda d: sub(r'<row r="5"', '<row r="5" hidden="1"', d)), "表三 第 5 行被隐藏"),

@@ -304,3 +304,35 @@ def test_long_narrative_is_chunked_within_office_limits(tmp_path):
 def test_fingerprint_property_removed_means_not_frozen(frozen, tmp_path):
     r = verify_file(edited(frozen, tmp_path, lambda wb: _drop_props(wb, P_FINGERPRINT)))
     assert not r.frozen and r.exit_code == 2
+
+
+def as_v1(path: Path, out: Path, key=None) -> Path:
+    """A file as the older scheme (v1) froze it: the report's values, no reader view."""
+    from xl_report.stages.freeze import P_SCHEME, P_SIGNATURE, P_VALUES
+    from xl_report.stages.signing import load_private_key, sign
+    from xl_report.xlsx.workbook import read_report
+
+    wb = openpyxl.load_workbook(path)
+    report = read_report(wb)
+    props = {p.name: p.value for p in wb.custom_doc_props if not p.name.startswith((P_VIEW, P_SCHEME))}
+    fp = fingerprint(report)
+    props[P_FINGERPRINT] = fp
+    props.update(_text_props(P_VALUES, canonical_json(canonical_values(report))))
+    if key is not None:
+        props[P_SIGNATURE] = sign(load_private_key(key), fp)
+    _record(wb, props)
+    wb.save(out)
+    return out
+
+
+def test_a_v1_frozen_file_still_verifies_and_says_what_it_does_not_cover(frozen, tmp_path, keys):
+    old = as_v1(frozen, tmp_path / "v1.xlsx", keys / f"{UNIT}.key")
+    r = verify_file(old, keys)
+    assert r.ok and r.signed and any("旧版定稿指纹（v1）" in m and "不核对数字格式" in m for m in r.messages)
+    changed = edited(old, tmp_path, lambda wb: set_name(wb, "t3_new_person", 99))
+    r = verify_file(changed)
+    assert not r.ok and [c.key for c in r.changed] == ["t3_new_person"]
+    from openpyxl.styles import Font
+
+    white = edited(old, tmp_path, lambda wb: setattr(wb["表三"]["D5"], "font", Font(color="FFFFFF")))
+    assert verify_file(white).ok  # the older scheme's known gap, said in the note above

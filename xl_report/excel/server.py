@@ -176,8 +176,8 @@ def _check_shape(payload: object) -> dict:
                 if problem:
                     raise Refusal(400, f"工作表“{s['name']}”第 {r} 行第 {c} 列{problem}，请改正后重试。")
     active, selection, title = book.get("active_sheet_index", 0), book.get("selection"), book.get("name")
-    if not _index(active, len(sheets)) or not (selection is None or isinstance(selection, str) and len(selection) < 256) \
-            or not isinstance(title, str) or not 0 < len(title) <= 255 or _ILLEGAL.search(title):
+    selection_ok = selection is None or isinstance(selection, str) and len(selection) < 256
+    if not _index(active, len(sheets)) or not selection_ok or not _text_ok(title, 255):
         raise bad
     clean_names = []
     for n in names:

@@ -219,7 +219,8 @@ def confirm_files(paths, config=None, sent_log=None, keys_dir=None) -> SendRepor
                 report.notes.append(f"“{book.name}”没有待确认的发送记录，无需确认")
                 continue
             mid = pending.get("message_id")
-            log.append({"event": "sent", "message_id": mid, "host": pending.get("host"), "bundle": pending.get("bundle"),
+            log.append({"event": "sent", "message_id": mid, "host": pending.get("host"),
+                        "bundle": pending.get("bundle"),
                         "file": str(book.path.resolve()), "name": book.name, "fingerprint": book.fingerprint,
                         "kind": "frozen" if book.frozen else "draft", "unit": book.unit, "year": book.year,
                         "recipients": list(pending.get("recipients") or []), "confirmed": True})

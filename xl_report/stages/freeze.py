@@ -56,7 +56,7 @@ from xl_report.core.fingerprint import (
 from xl_report.core.normalise import header_key
 from xl_report.stages.reader_diff import diff_views, named_value, token_values
 from xl_report.xlsx.reader_view import ReaderView, read_view, volatile_problems
-from xl_report.xlsx.safety import check_xlsx, read_package
+from xl_report.xlsx.safety import check_xlsx, load_workbook_bytes, read_package
 from xl_report.stages.signing import (
     PUBLIC_SUFFIX,
     key_id,
@@ -385,8 +385,9 @@ def freeze_book(wb: Workbook, *, password: str | None = None, sign_key: Path | s
     errors = [f for f in findings if f.is_error]
     if errors and not force:
         raise FreezeRefused(findings)
-    key = load_private_key(sign_key) if sign_key is not None else None  # fail before touching the workbook
-    if key is not None:
+    key = None
+    if sign_key is not None:  # fail before touching the workbook
+        key = load_private_key(sign_key)
         _check_key_unit(sign_key, read_report(wb, source=source).unit, source)
 
     if not errors:
@@ -629,8 +630,6 @@ def verify_bytes(data: bytes, keys_dir: Path | str | None = None, source: str | 
                             messages=["不是定稿文件（没有定稿指纹），请先用 xl-report freeze 定稿"])
     if info["scheme"] < SCHEME:
         if wb is None:
-            from .safety import load_workbook_bytes
-
             wb = load_workbook_bytes(data, source)
         return _verify_v1(wb, info, view, keys_dir, source)
     fp, stored = info["fingerprint"], info["view"]

@@ -87,7 +87,8 @@ def diff_views(old: dict, new: dict, tokens: dict[str, str] | None = None) -> li
     add = changes.append
     old_sheets = [s for s in old.get("sheets") or [] if isinstance(s, dict)]
     new_sheets = [s for s in new.get("sheets") or [] if isinstance(s, dict)]
-    old_names, new_names = [s.get("name") for s in old_sheets], [s.get("name") for s in new_sheets]
+    old_names = [str(s.get("name")) for s in old_sheets]
+    new_names = [str(s.get("name")) for s in new_sheets]
     renamed: dict[str, str] = {}  # old title -> new title
     gone, added = [n for n in old_names if n not in new_names], [n for n in new_names if n not in old_names]
     for name in list(gone):
@@ -117,8 +118,8 @@ def diff_views(old: dict, new: dict, tokens: dict[str, str] | None = None) -> li
         a, b = by_old[name], by_new[renamed.get(name, name)]
         shown = renamed.get(name, name)
         if a.get("state") != b.get("state"):
-            add(_text("sheet", f"工作表“{shown}”由{_STATE.get(a.get('state'), a.get('state'))}"
-                               f"改为{_STATE.get(b.get('state'), b.get('state'))}"))
+            was, now = str(a.get("state")), str(b.get("state"))
+            add(_text("sheet", f"工作表“{shown}”由{_STATE.get(was, was)}改为{_STATE.get(now, now)}"))
         changes.extend(_sheet(name, shown, a, b, old_looks, new_looks, places, tokens))
     return changes
 

@@ -22,7 +22,6 @@ from datetime import datetime
 
 from lxml import etree
 from openpyxl.styles.numbers import BUILTIN_FORMATS
-from openpyxl.utils.cell import range_boundaries
 
 from xl_report.core.errors import InputError
 from xl_report.core.fingerprint import canonical_json, canonical_scalar, fingerprint_of_json, short
@@ -106,7 +105,7 @@ class _Package:
         """Relationship id -> (type suffix, target part) of ``part``."""
         folder, _, base = part.rpartition("/")
         root = self.xml(f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels")
-        out = {}
+        out: dict[str, tuple[str, str]] = {}
         if root is None:
             return out
         for r in root.iter(f"{{{PNS}}}Relationship"):
@@ -268,8 +267,9 @@ def _value(c, strings: list[str]) -> object:
     raw = v.text
     if kind == "s":
         i = _int(raw.strip())
-        text = strings[i] if raw.strip().isdigit() and i < len(strings) else None
-        return text if text != "" else None if text is not None else {"bad_string": raw}
+        if not raw.strip().isdigit() or i >= len(strings):
+            return {"bad_string": raw}  # a reference to no string: Excel would refuse the file
+        return strings[i] or None
     if kind == "str":
         return raw if raw != "" else None
     if kind == "b":
@@ -337,7 +337,8 @@ def _read(pkg: _Package) -> ReaderView:
 def _defined_names(wb, titles: list[str]) -> tuple[list[list[str]], dict[str, tuple[str, str]]]:
     """Every defined name as [name, scope, address] (sorted, duplicates kept); workbook-scoped single
     cells also as name -> (sheet, A1)."""
-    out, at = [], {}
+    out: list[list[str]] = []
+    at: dict[str, tuple[str, str]] = {}
     for dn in wb.iter(_q("definedName")):
         local = dn.get("localSheetId")
         scope = titles[int(local)] if local and local.isdigit() and int(local) < len(titles) else (local or "")
