@@ -572,6 +572,8 @@ class Stamper:
         order = self.order
         if frozen is not None:
             changed.update(self._frozen_parts(pw))
+            if drop_personal:
+                changed.update(self._personal_note_parts)
             changed["docProps/custom.xml"] = _entry("docProps/custom.xml", frozen.properties_xml, self.level)
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]
@@ -594,6 +596,31 @@ class Stamper:
         info = freeze_info(fingerprint_of_json(text), text, password=password, now=now,
                            personal_removed=personal_removed)
         return self.stamp(view, info, tally=tally, drop_personal=True), info
+
+    @functools.cached_property
+    def _personal_note_parts(self) -> dict[str, _Entry]:
+        """The comments (and their VML shapes) a frozen copy puts on the personal columns' headers, as
+        freeze's openpyxl path does: the same note, so both frozen copies show a reader the same."""
+        from xl_report.stages.freeze import PERSONAL_NOTE  # lazy: freeze imports this module's users
+
+        out: dict[str, _Entry] = {}
+        note = f"<text><t>{xml_escape(PERSONAL_NOTE)}</t></text>".encode()
+        for sheet in TALLY_SHEETS:
+            part = self.parts.get(sheet.name)
+            refs = [f"{get_column_letter(j)}1" for j, c in enumerate(sheet.columns, start=1) if c.personal]
+            rels = self.raw.get(part.replace("worksheets/", "worksheets/_rels/") + ".rels") if part else None
+            comments = _rel_target(rels, b"/comments") if rels else None
+            vml = _rel_target(rels, b"/vmlDrawing") if rels else None
+            if not refs or comments not in self.raw or vml not in self.raw:
+                continue
+            cx, dx = self.raw[comments], self.raw[vml]
+            for ref in refs:
+                cx, added = _set_comment(cx, ref, note)
+                if added:
+                    dx = _add_note_shape(dx, *split_coord(ref))
+            out[comments] = _entry(comments, cx, self.level)
+            out[vml] = _entry(vml, dx, self.level)
+        return out
 
     def _protected(self, part: str, password_hash: str | None) -> bytes:
         """A template part with sheet protection (the same for every unit of a run)."""
@@ -758,6 +785,41 @@ def personal_count(tally) -> int:
                 if c.personal:
                     n += sum(1 for v in cols[c.header] if v is not None and v == v)  # notna: not None / NaN / NaT
     return n
+
+
+def _rel_target(rels: bytes, kind: bytes) -> str | None:
+    """The part a relationship of type ``…kind`` points at (targets here are package-absolute)."""
+    for m in re.finditer(rb"<Relationship\b[^>]*>", rels):
+        tag = m.group(0)
+        if re.search(rb'Type="[^"]*' + re.escape(kind) + rb'"', tag):
+            target = re.search(rb'Target="([^"]*)"', tag)
+            if target:
+                name = target.group(1).decode()
+                return name.lstrip("/") if name.startswith("/") else "xl/" + name.replace("../", "")
+    return None
+
+
+def _set_comment(comments: bytes, ref: str, text: bytes) -> tuple[bytes, bool]:
+    """``comments`` with the comment on ``ref`` saying ``text`` (added when there was none)."""
+    pattern = re.compile(rb'(<comment ref="' + ref.encode() + rb'"[^>]*>).*?(</comment>)', re.S)
+    if pattern.search(comments):
+        return pattern.sub(lambda m: m.group(1) + text + m.group(2), comments, count=1), False
+    new = f'<comment ref="{ref}" authorId="0" shapeId="0">'.encode() + text + b"</comment>"
+    return comments.replace(b"</commentList>", new + b"</commentList>", 1), True
+
+
+def _add_note_shape(vml: bytes, col: int, row: int) -> bytes:
+    """A copy of the drawing's first note shape, placed at (row, col) with an id of its own."""
+    first = re.search(rb"<((?:\w+:)?)shape\s[^>]*>.*?</\1shape>", vml, re.S)
+    if first is None:
+        return vml
+    ids = [int(i) for i in re.findall(rb'id="_x0000_s(\d+)"', vml)]
+    shape = re.sub(rb'id="_x0000_s\d+"', f'id="_x0000_s{max(ids, default=1024) + 1}"'.encode(), first.group(0),
+                   count=1)
+    for tag, value in ((b"Row", row - 1), (b"Column", col - 1)):
+        shape = re.sub(rb"(<(?:\w+:)?" + tag + rb">)\d+(</)", lambda m: m.group(1) + str(value).encode() + m.group(2),
+                       shape, count=1)
+    return vml.replace(b"</xml>", shape + b"</xml>", 1)
 
 
 def _append_rows(sheet_xml: bytes, rows: bytes) -> bytes:
