@@ -157,6 +157,7 @@ OPENPYXL_EDITS = {
     "tally row removed": (tally_row_removed, "依申请公开台账 A2 已清空"),
     "conditional white font": (white_conditional, "条件格式"),
     "zeros hidden": (zeros_hidden, "不显示零值"),
+    "printed footer": (lambda wb: setattr(wb["表三"].oddFooter.center, "text", "本表数字已更正为 99"), "页眉页脚"),
 }
 
 

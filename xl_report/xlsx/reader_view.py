@@ -5,7 +5,7 @@ reader sees cached values, number formats, fonts, hidden rows. The canonical vie
 every sheet (name, state, zero-hiding flags), every non-empty cell with its value and the look that
 decides what it shows (number format, font colour and size, fill), every formula (a frozen file has
 none: any is a difference), hidden rows and columns, merged ranges, comments, conditional formats,
-drawing texts and the address of every defined name.
+drawing texts, printed headers and footers, and the address of every defined name.
 
 The fingerprint covers content, not the moment of freezing: the 定稿 line's time and fingerprint
 prefix and the meta_fingerprint / meta_frozen_at cells are replaced by placeholders here and checked
@@ -405,6 +405,10 @@ def _sheet(pkg: _Package, part: str, root, title: str, entry: dict, strings: lis
     cols = _hidden_columns(root)
     if cols:
         entry["hidden_columns"] = cols
+    printed = {etree.QName(el).localname: el.text for hf in root.iter(_q("headerFooter")) for el in hf
+               if isinstance(el.tag, str) and el.text}
+    if printed:
+        entry["header_footer"] = printed  # printed on every page
     merges = sorted(m.get("ref") or "" for m in root.iter(_q("mergeCell")))
     if merges:
         entry["merged"] = merges
