@@ -222,6 +222,7 @@ class _Entry:
     crc: int
     size: int
     data: bytes  # raw deflate stream
+    plain: bytes = b""  # the part itself (what a reader of the package reads back)
 
     @functools.cached_property
     def local(self) -> bytes:
@@ -246,7 +247,7 @@ def _deflate(data: bytes, level: int) -> _Entry:
 
 def _entry(name: str, data: bytes, level: int) -> _Entry:
     e = _deflate(data, level)
-    return _Entry(name.encode("utf-8"), e.crc, e.size, e.data)
+    return _Entry(name.encode("utf-8"), e.crc, e.size, e.data, data)
 
 
 _FLAGS = 0x800  # names are UTF-8
@@ -523,6 +524,10 @@ class Stamper:
         """The filled workbook as bytes. ``frozen`` (see :func:`freeze_info`) makes it a 定稿 file;
         ``tally`` (a :class:`xl_report.tally.Tally`) is copied into the tally sheets, without the
         personal columns when ``drop_personal``. ``report`` may already be a :meth:`view`."""
+        return write_zip(self._entries(report, frozen, tally, drop_personal))
+
+    def _entries(self, report: ReportData, frozen: FrozenInfo | None, tally, drop_personal: bool) -> list[_Entry]:
+        """The package's parts, in order (see :meth:`stamp`)."""
         view = report if getattr(report, "_stamp_view", False) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
         cells: dict[_Slot, bytes] = {}  # each named cell's <c> element as XML; the rest is constant
@@ -577,7 +582,7 @@ class Stamper:
             changed["docProps/custom.xml"] = _entry("docProps/custom.xml", frozen.properties_xml, self.level)
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]
-        return write_zip([changed.get(n) or self.plain[n] for n in order])
+        return [changed.get(n) or self.plain[n] for n in order]
 
     def stamp_frozen(self, report: ReportData, tally=None, *, password: str | None = None,
                      now: datetime | None = None, personal_removed: int = 0) -> tuple[bytes, FrozenInfo]:
@@ -591,7 +596,8 @@ class Stamper:
         now = now or datetime.now().astimezone()
         view = report if getattr(report, "_stamp_view", False) else self.view(report)
         draft = freeze_info(PLACEHOLDER_FP, "", password=password, now=now)
-        seen = read_view(self.stamp(view, draft, tally=tally, drop_personal=True), report.source)
+        parts = {e.name.decode("utf-8"): e.plain for e in self._entries(view, draft, tally, True)}
+        seen = read_view(parts, report.source)  # our own parts, not a hostile file: read as they are
         text = canonical_json(seen.canonical)
         info = freeze_info(fingerprint_of_json(text), text, password=password, now=now,
                            personal_removed=personal_removed)

@@ -14,9 +14,11 @@ twice, by ``freeze`` or by the batch's writer, has one fingerprint.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -51,6 +53,10 @@ def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
 
 
+# the tags of the per-cell loop, spelled once (it runs for every cell of every sheet)
+T_ROW, T_C, T_V, T_F, T_IS, T_T, T_R = (_q(t) for t in ("row", "c", "v", "f", "is", "t", "r"))
+
+
 def _parser() -> etree.XMLParser:
     # hostile input: no entities, no network, no huge trees (open_xlsx already refused any DTD)
     return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
@@ -72,7 +78,7 @@ class ReaderView:
         return fingerprint_of_json(canonical_json(self.canonical))
 
 
-def fingerprint_v2(data: bytes, source: str | None = None) -> str:
+def fingerprint_v2(data: bytes | Mapping[str, bytes], source: str | None = None) -> str:
     """The v2 fingerprint of a workbook package (bytes of the .xlsx): freeze, verify and the batch use it."""
     return read_view(data, source).fingerprint
 
@@ -83,21 +89,28 @@ def fingerprint_v2(data: bytes, source: str | None = None) -> str:
 
 
 class _Package:
-    def __init__(self, data: bytes, source: str):
+    """A package's parts by name: from a file's bytes (checked: every workbook is hostile), or the
+    parts a writer of ours has just built (``Mapping``: read as they are)."""
+
+    def __init__(self, data: bytes | Mapping[str, bytes], source: str):
         self.source = source
-        self.zip = open_xlsx(source, data=data)  # size, bomb, path and DTD checks
-        self.infos = {i.filename: i for i in self.zip.infolist()}
+        self.parts = data if isinstance(data, Mapping) else None
+        self.zip = None if isinstance(data, Mapping) else open_xlsx(source, data=data)  # size, bomb, path, DTD
+        self.infos = {i.filename: i for i in self.zip.infolist()} if self.zip is not None else {}
 
     def read(self, name: str) -> bytes | None:
+        if self.parts is not None:
+            return self.parts.get(name)
         info = self.infos.get(name)
-        return _member(self.zip, info) if info is not None else None
+        return _member(self.zip, info) if info is not None and self.zip is not None else None
 
     def xml(self, name: str):
+        """The part parsed (read only: a small part's tree is shared, see :func:`_tree`)."""
         raw = self.read(name)
         if raw is None:
             return None
         try:
-            return etree.fromstring(raw, parser=_parser())
+            return _tree(raw) if len(raw) <= _CACHE_TREE_BYTES else etree.fromstring(raw, parser=_parser())
         except etree.XMLSyntaxError as e:
             raise InputError.at(f"文件内部结构损坏（{name}：{e}）", file=self.source) from None
 
@@ -115,7 +128,17 @@ class _Package:
         return out
 
     def close(self) -> None:
-        self.zip.close()
+        if self.zip is not None:
+            self.zip.close()
+
+
+_CACHE_TREE_BYTES = 32 * 1024
+
+
+@functools.lru_cache(maxsize=64)
+def _tree(raw: bytes):
+    """Small parts (relationships, comments, the batch template's unchanged sheets) parsed once."""
+    return etree.fromstring(raw, parser=_parser())
 
 
 def _resolve(folder: str, target: str) -> str:
@@ -225,6 +248,41 @@ def _styles(root) -> tuple[list[dict], list[dict]]:
     return looks, dxfs
 
 
+def _cached(fn, raw: bytes | None, source: str):
+    """``fn(raw, source)``, remembered for small parts only (a batch's units share its template's
+    styles and strings; a hostile file's huge part is not kept alive)."""
+    if raw is not None and len(raw) > _CACHE_PART_BYTES:
+        return fn.__wrapped__(raw, source)
+    return fn(raw, source)
+
+
+_CACHE_PART_BYTES = 1024 * 1024
+
+
+@functools.lru_cache(maxsize=4)
+def _strings_of(raw: bytes | None, source: str) -> list[str]:
+    if raw is None:
+        return []
+    try:
+        root = etree.fromstring(raw, parser=_parser())
+    except etree.XMLSyntaxError as e:
+        raise InputError.at(f"文件内部结构损坏（共享字符串：{e}）", file=source) from None
+    return [_text_of(si) for si in root.iterfind(_q("si"))]
+
+
+@functools.lru_cache(maxsize=4)
+def _styles_of(raw: bytes | None, source: str) -> tuple[list[dict], list[str], list[dict]]:
+    """(looks by cell format index, their ids, conditional formats' looks)."""
+    root = None
+    if raw is not None:
+        try:
+            root = etree.fromstring(raw, parser=_parser())
+        except etree.XMLSyntaxError as e:
+            raise InputError.at(f"文件内部结构损坏（样式：{e}）", file=source) from None
+    looks, dxfs = _styles(root)
+    return looks, [look_id(look) for look in looks], dxfs
+
+
 def _int(text: str | None) -> int:
     return int(text) if text and text.isdigit() else 0
 
@@ -242,10 +300,10 @@ def _text_of(el) -> str:
     """A string item's text: its runs, without phonetic guides."""
     if el is None:
         return ""
-    t = el.find(_q("t"))
-    if t is not None and not len(el.findall(_q("r"))):
+    t = el.find(T_T)
+    if t is not None and el.find(T_R) is None:
         return t.text or ""
-    return "".join((r.findtext(_q("t")) or "") for r in el.iterfind(_q("r"))) or (t.text or "" if t is not None else "")
+    return "".join((r.findtext(T_T) or "") for r in el.iterfind(T_R)) or (t.text or "" if t is not None else "")
 
 
 def _number(text: str) -> object:
@@ -255,16 +313,20 @@ def _number(text: str) -> object:
         return {"bad_number": text}
 
 
-def _value(c, strings: list[str]) -> object:
-    """What a cell holds as a reader sees it (the cached value of a formula), or None when empty."""
-    kind = c.get("t", "n")
+def _value(kind: str, v, inline, strings: list[str]) -> object:
+    """What a cell holds as a reader sees it (the cached value of a formula), or None when empty.
+    ``kind``: its t=; ``v`` / ``inline``: its <v> / <is> element, if any."""
     if kind == "inlineStr":
-        text = _text_of(c.find(_q("is")))
+        text = _text_of(inline)
         return text if text != "" else None
-    v = c.find(_q("v"))
     if v is None or v.text is None:
         return None
     raw = v.text
+    if kind == "n":
+        try:
+            return canonical_scalar(float(raw))
+        except (ValueError, OverflowError):
+            return {"bad_number": raw}
     if kind == "s":
         i = _int(raw.strip())
         if not raw.strip().isdigit() or i >= len(strings):
@@ -294,8 +356,9 @@ def _stamp_token(text: str) -> tuple[str, str, str] | None:
 # --------------------------------------------------------------------------------------------
 
 
-def read_view(data: bytes, source: str | None = None) -> ReaderView:
-    """Canonicalise a workbook package as displayed. Raises InputError for a package that cannot be read."""
+def read_view(data: bytes | Mapping[str, bytes], source: str | None = None) -> ReaderView:
+    """Canonicalise a workbook package (its bytes, or the parts a writer of ours built) as displayed.
+    Raises InputError for a package that cannot be read."""
     pkg = _Package(data, source or "工作簿")
     try:
         return _read(pkg)
@@ -308,18 +371,18 @@ def _read(pkg: _Package) -> ReaderView:
     if wb is None:
         raise InputError.at("不是有效的 Excel 工作簿（缺少 xl/workbook.xml）", file=pkg.source)
     rels = pkg.rels("xl/workbook.xml")
-    strings_root = next((pkg.xml(p) for p in _by_type(rels, REL_STRINGS)), None)
-    strings = [_text_of(si) for si in strings_root.iterfind(_q("si"))] if strings_root is not None else []
-    looks, dxfs = _styles(next((pkg.xml(p) for p in _by_type(rels, REL_STYLES)), None))
+    strings = _cached(_strings_of, next((pkg.read(p) for p in _by_type(rels, REL_STRINGS)), None), pkg.source)
+    looks, look_ids, dxfs = _cached(_styles_of, next((pkg.read(p) for p in _by_type(rels, REL_STYLES)), None),
+                                    pkg.source)
     sheets_el = wb.find(_q("sheets"))
     sheet_list = list(sheets_el.iterfind(_q("sheet"))) if sheets_el is not None else []
     titles = [s.get("name") or "" for s in sheet_list]
-    names, named_at = _defined_names(wb, titles)
+    names, named_at = _cached(_names_of, pkg.read("xl/workbook.xml"), pkg.source)
     volatile_at = {named_at[n]: n for n in VOLATILE_NAMES if n in named_at}
     view = ReaderView(canonical={})
     lock = wb.find(_q("workbookProtection"))
     view.structure_locked = lock is not None and lock.get("lockStructure") in ("1", "true")
-    canonical: dict = {"v": VIEW_VERSION, "sheets": [], "names": names, "looks": {}}
+    canonical: dict = {"v": VIEW_VERSION, "sheets": [], "names": [list(n) for n in names], "looks": {}}
     for s, title in zip(sheet_list, titles):
         target = rels.get(s.get(f"{{{RNS}}}id") or "", ("", ""))[1]
         root = pkg.xml(target) if target else None
@@ -327,11 +390,21 @@ def _read(pkg: _Package) -> ReaderView:
         if root is None:
             entry["missing"] = True
         else:
-            _sheet(pkg, target, root, title, entry, strings, looks, dxfs, canonical["looks"], volatile_at, view)
+            _sheet(pkg, target, root, title, entry, strings, (looks, look_ids), dxfs, canonical["looks"],
+                   volatile_at, view)
         canonical["sheets"].append(entry)
     view.canonical = canonical
     view.custom_props = _custom_props(pkg)
     return view
+
+
+@functools.lru_cache(maxsize=4)
+def _names_of(raw: bytes, source: str) -> tuple[list[list[str]], dict[str, tuple[str, str]]]:
+    """:func:`_defined_names` of a workbook part (a batch's units share one)."""
+    wb = etree.fromstring(raw, parser=_parser())
+    sheets_el = wb.find(_q("sheets"))
+    titles = [s.get("name") or "" for s in sheets_el.iterfind(_q("sheet"))] if sheets_el is not None else []
+    return _defined_names(wb, titles)
 
 
 def _defined_names(wb, titles: list[str]) -> tuple[list[list[str]], dict[str, tuple[str, str]]]:
@@ -351,8 +424,10 @@ def _defined_names(wb, titles: list[str]) -> tuple[list[list[str]], dict[str, tu
     return sorted(out), at
 
 
-def _sheet(pkg: _Package, part: str, root, title: str, entry: dict, strings: list[str], looks: list[dict],
-           dxfs: list[dict], look_table: dict, volatile_at: dict, view: ReaderView) -> None:
+def _sheet(pkg: _Package, part: str, root, title: str, entry: dict, strings: list[str],
+           styles: tuple[list[dict], list[str]], dxfs: list[dict], look_table: dict, volatile_at: dict,
+           view: ReaderView) -> None:
+    looks, look_ids = styles
     if root.find(_q("sheetProtection")) is None or root.find(_q("sheetProtection")).get("sheet") not in ("1", "true"):
         view.unprotected.append(title)
     for sv in root.iter(_q("sheetView")):
@@ -366,16 +441,25 @@ def _sheet(pkg: _Package, part: str, root, title: str, entry: dict, strings: lis
     formulas: dict[str, str] = {}
     hidden_rows: list[int] = []
     sd = root.find(_q("sheetData"))
-    for row in sd.iterfind(_q("row")) if sd is not None else ():
-        r = row.get("r")
-        if row.get("hidden") in ("1", "true") or (row.get("ht") and _float(row.get("ht")) < _HIDDEN_HEIGHT):
-            hidden_rows.append(_int(r))
-        for c in row.iterfind(_q("c")):
+    n_looks = len(looks)
+    for row in sd.iterfind(T_ROW) if sd is not None else ():
+        hidden, height = row.get("hidden"), row.get("ht")
+        if hidden in ("1", "true") or (height and _float(height) < _HIDDEN_HEIGHT):
+            hidden_rows.append(_int(row.get("r")))
+        for c in row.iterfind(T_C):
             coord = c.get("r") or ""
-            f = c.find(_q("f"))
+            v = f = inline = None
+            for child in c:
+                tag = child.tag
+                if tag == T_V:
+                    v = child
+                elif tag == T_F:
+                    f = child
+                elif tag == T_IS:
+                    inline = child
             if f is not None:
                 formulas[coord] = "=" + (f.text or f"（{f.get('t') or ''}公式）")
-            value = _value(c, strings)
+            value = _value(c.get("t", "n"), v, inline, strings)
             if value is None:
                 continue
             if (title, coord) in volatile_at:
@@ -388,9 +472,15 @@ def _sheet(pkg: _Package, part: str, root, title: str, entry: dict, strings: lis
                     view.stamps.append((title, coord, value))
                     value = token[0]
             cells[coord] = value
-            look = looks[i] if (i := _int(c.get("s"))) < len(looks) else {"format": f"#style{i}"}
-            lid = look_id(look)
-            look_table[lid] = look
+            s = c.get("s")
+            i = int(s) if s and s.isdigit() else 0
+            if i < n_looks:
+                lid = look_ids[i]
+                look_table[lid] = looks[i]
+            else:  # a format the styles do not have: Excel would repair the file
+                look = {"format": f"#style{i}"}
+                lid = look_id(look)
+                look_table[lid] = look
             cell_looks[coord] = lid
     # the sheet's most common look is written once; cells store only a different one
     common = Counter(cell_looks.values()).most_common(1)
