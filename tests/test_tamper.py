@@ -284,3 +284,10 @@ def test_signed_by_another_units_key_names_that_unit(books, keys, tmp_path):
         assert run.exit_code == 2 and "属于单位" in run.output and not (tmp_path / "y.xlsx").exists()
     finally:
         (keys / f"{other}.pub").unlink()
+
+
+def test_every_column_hidden_by_one_col_element_is_one_range(books, tmp_path):
+    out = rezip(books["unsigned"], tmp_path / "列.xlsx",
+                _in(SHEET3, lambda d: sub(r"</cols>", '<col min="11" max="16384" width="9" hidden="1"/></cols>', d)))
+    r = verify_file(out)
+    assert not r.ok and [str(c) for c in r.changed] == ["表三 第 K–XFD 列被隐藏"]

@@ -204,13 +204,19 @@ def _sheet(name: str, shown: str, a: dict, b: dict, old_looks: dict, new_looks: 
             message = (f"{shown} {coord} 含公式 {f}（定稿文件只含数值，表格显示的是公式保存的结果，不一定是公式的值）"
                        if f else f"{shown} {coord} 的公式已被删除")
             out.append(_text(f"{name}!{coord}", message))
-    for field, unit in (("hidden_rows", "行"), ("hidden_columns", "列")):
-        was, now = set(a.get(field) or []), set(b.get(field) or [])
-        show_n = (lambda n: get_column_letter(n)) if unit == "列" else str
-        for n in sorted(now - was):
-            out.append(_text(f"{name}.{field}", f"{shown} 第 {show_n(n)} {unit}被隐藏"))
-        for n in sorted(was - now):
-            out.append(_text(f"{name}.{field}", f"{shown} 第 {show_n(n)} {unit}已取消隐藏"))
+    was, now = set(a.get("hidden_rows") or []), set(b.get("hidden_rows") or [])
+    for n in sorted(now - was):
+        out.append(_text(f"{name}.hidden_rows", f"{shown} 第 {n} 行被隐藏"))
+    for n in sorted(was - now):
+        out.append(_text(f"{name}.hidden_rows", f"{shown} 第 {n} 行已取消隐藏"))
+    spans_a = [tuple(s) for s in a.get("hidden_columns") or [] if isinstance(s, list) and len(s) == 2]
+    spans_b = [tuple(s) for s in b.get("hidden_columns") or [] if isinstance(s, list) and len(s) == 2]
+    for span in spans_b:
+        if span not in spans_a:
+            out.append(_text(f"{name}.hidden_columns", f"{shown} 第 {_columns(span)} 列被隐藏"))
+    for span in spans_a:
+        if span not in spans_b:
+            out.append(_text(f"{name}.hidden_columns", f"{shown} 第 {_columns(span)} 列不再是定稿时的隐藏状态"))
     was, now = set(a.get("merged") or []), set(b.get("merged") or [])
     for ref in sorted(was - now, key=_coord_key):
         out.append(_text(f"{name}.merged", f"{shown} 合并单元格 {ref} 已取消合并"))
@@ -232,6 +238,11 @@ def _sheet(name: str, shown: str, a: dict, b: dict, old_looks: dict, new_looks: 
             out.append(_text(f"{name}.{field}", f"{shown} 的{words}与定稿时不同（现有 {len(b.get(field) or [])} 项，"
                                                 f"定稿时 {len(a.get(field) or [])} 项）"))
     return out
+
+
+def _columns(span: tuple) -> str:
+    lo, hi = (max(1, min(int(x), 16384)) for x in span)
+    return get_column_letter(lo) if lo == hi else f"{get_column_letter(lo)}–{get_column_letter(hi)}"
 
 
 def _look_change(a: dict, b: dict) -> str:

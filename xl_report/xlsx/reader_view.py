@@ -521,15 +521,22 @@ def _float(text: str | None) -> float:
         return 0.0
 
 
-def _hidden_columns(root) -> list[int]:
-    out: list[int] = []
+def _hidden_columns(root) -> list[list[int]]:
+    """Hidden columns as merged [first, last] ranges (a <col> may span all 16,384 columns)."""
+    spans = []
     for col in root.iter(_q("col")):
         hidden = col.get("hidden") in ("1", "true") or (
             col.get("width") is not None and _float(col.get("width")) < _HIDDEN_WIDTH)
         if hidden:
             lo, hi = _int(col.get("min")), _int(col.get("max"))
-            out.extend(range(lo, min(hi, lo + 16384) + 1))
-    return sorted(set(out))
+            spans.append((min(lo, hi), max(lo, hi)))
+    merged: list[list[int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return merged
 
 
 def _conditional(root, dxfs: list[dict]) -> list:
