@@ -1,6 +1,6 @@
 """What the mailer needs to know about one workbook: bytes, fingerprint, frozen or draft, unit, year.
 
-A frozen workbook is identified by its freeze fingerprint (``xl_report.freeze.verify_file``); a draft by
+A frozen workbook is identified by its freeze fingerprint (``xl_report.stages.freeze.verify_file``); a draft by
 the SHA-256 of its bytes. The bytes attached are exactly the bytes that were verified.
 """
 from __future__ import annotations
