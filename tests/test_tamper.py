@@ -2,8 +2,9 @@
 each found by ``verify`` and named in a reader's words, on unsigned and signed files; recomputing the
 public fingerprint after the edit does not get past a signature.
 
-Decided: a frozen file opened and saved by openpyxl with no change verifies (exit 0): the reader
-view is read from the XML whatever wrote it, and openpyxl keeps every part it covers.
+Decided: a frozen file opened and saved by openpyxl, or by LibreOffice, with no change verifies
+(exit 0; LibreOffice drops the workbook-structure protection, which is a note): the reader view is
+read from the XML whatever wrote it, and equivalent spellings are one view.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from xl_report.stages.freeze import freeze_file, verify_file
 from xl_report.stages.signing import keygen
 from xl_report.xlsx.workbook import resolve_names
 
+from .conftest import _soffice_convert, needs_soffice
 from .tamper import forge, rezip, sub
 from .test_freeze import UNIT, write_book
 
@@ -291,3 +293,15 @@ def test_every_column_hidden_by_one_col_element_is_one_range(books, tmp_path):
                 _in(SHEET3, lambda d: sub(r"</cols>", '<col min="11" max="16384" width="9" hidden="1"/></cols>', d)))
     r = verify_file(out)
     assert not r.ok and [str(c) for c in r.changed] == ["表三 第 K–XFD 列被隐藏"]
+
+
+@needs_soffice
+def test_a_libreoffice_resave_without_change_passes_with_a_protection_note(books, keys, tmp_path):
+    """Another writer's spelling of the same content (shared strings, r8 properties, quoted print titles,
+    escaped number formats, explicit black) is the same reader view."""
+    src = tmp_path / "定稿.xlsx"
+    shutil.copy(books["signed"], src)
+    out = _soffice_convert(src, tmp_path / "lo", "xlsx:Calc MS Excel 2007 XML", tmp_path / "lo-profile")
+    r = verify_file(out, keys)
+    assert r.ok and r.signed, [str(c) for c in r.changed] + r.messages
+    assert any("内容与定稿时一致" in m for m in r.messages)

@@ -168,7 +168,8 @@ def _color(el) -> str | None:
     if el is None or el.get("auto") in ("1", "true") or el.get("indexed") == "64":
         return None  # automatic / system foreground: the default
     if el.get("rgb"):
-        return el.get("rgb")[-6:].upper()  # alpha is ignored by Excel
+        rgb = el.get("rgb")[-6:].upper()  # alpha is ignored by Excel
+        return None if rgb == "000000" else rgb  # black is what automatic shows (LibreOffice writes it out)
     for kind in ("theme", "indexed"):
         if el.get(kind) is not None:
             tint = el.get("tint")
@@ -202,12 +203,16 @@ def _fill(el) -> str | None:
     return None
 
 
+# A backslash before these shows the same character as none (LibreOffice writes yyyy\-mm\-dd for yyyy-mm-dd).
+_NEEDLESS_ESCAPE = re.compile(r"\\([-/:() ])")
+
+
 def _number_formats(root) -> dict[int, str]:
     formats = dict(BUILTIN_FORMATS)
     if root is not None:
         for nf in root.iter(_q("numFmt")):
             if nf.get("numFmtId", "").isdigit():
-                formats[int(nf.get("numFmtId"))] = nf.get("formatCode") or ""
+                formats[int(nf.get("numFmtId"))] = _NEEDLESS_ESCAPE.sub(r"\1", nf.get("formatCode") or "")
     return formats
 
 
@@ -417,11 +422,26 @@ def _defined_names(wb, titles: list[str]) -> tuple[list[list[str]], dict[str, tu
         scope = titles[int(local)] if local and local.isdigit() and int(local) < len(titles) else (local or "")
         text = (dn.text or "").strip()
         ref = parse_ref(text)
-        address = f"{ref[0]}!{ref[1]}" if ref else text
+        address = f"{ref[0]}!{ref[1]}" if ref else _plain_address(text)
         out.append([dn.get("name") or "", scope, address] + (["hidden"] if dn.get("hidden") in ("1", "true") else []))
         if ref and not local:
             at.setdefault(dn.get("name") or "", (ref[0], ref[1].split(":")[0]))
     return sorted(out), at
+
+
+_AREA = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Za-z]{0,3}\$?[0-9]*(?::\$?[A-Za-z]{0,3}\$?[0-9]*)?)$")
+
+
+def _plain_address(text: str) -> str:
+    """Areas (print titles '表'!$1:$1, several areas) as 表!1:1: quoting and $ do not change what is named."""
+    parts = []
+    for area in text.split(","):
+        m = _AREA.match(area.strip())
+        if not m:
+            return text
+        sheet = (m.group(1) or "").replace("''", "'") or m.group(2)
+        parts.append(f"{sheet}!{m.group(3).replace('$', '')}")
+    return ",".join(parts)
 
 
 def _sheet(pkg: _Package, part: str, root, title: str, entry: dict, strings: list[str],
@@ -495,8 +515,7 @@ def _sheet(pkg: _Package, part: str, root, title: str, entry: dict, strings: lis
     cols = _hidden_columns(root)
     if cols:
         entry["hidden_columns"] = cols
-    printed = {etree.QName(el).localname: el.text for hf in root.iter(_q("headerFooter")) for el in hf
-               if isinstance(el.tag, str) and el.text}
+    printed = _header_footer(root)
     if printed:
         entry["header_footer"] = printed  # printed on every page
     merges = sorted(m.get("ref") or "" for m in root.iter(_q("mergeCell")))
@@ -512,6 +531,23 @@ def _sheet(pkg: _Package, part: str, root, title: str, entry: dict, strings: lis
     drawings = _drawings(pkg, sheet_rels)
     if drawings:
         entry["drawings"] = drawings
+
+
+def _header_footer(root) -> dict[str, str]:
+    """What is printed at the top and bottom of the pages (even / first-page variants only when in use)."""
+    out: dict[str, str] = {}
+    for hf in root.iter(_q("headerFooter")):
+        kinds = ["odd"]
+        if hf.get("differentOddEven") in ("1", "true"):
+            kinds.append("even")
+        if hf.get("differentFirst") in ("1", "true"):
+            kinds.append("first")
+        for kind in kinds:
+            for where in ("Header", "Footer"):
+                el = hf.find(_q(kind + where))
+                if el is not None and el.text:
+                    out[kind + where] = el.text
+    return out
 
 
 def _float(text: str | None) -> float:
@@ -589,8 +625,12 @@ def _custom_props(pkg: _Package) -> dict[str, object]:
         kind, text = etree.QName(typed).localname, typed.text or ""
         if kind == "bool":
             out[p.get("name") or ""] = text.strip() in ("1", "true")
-        elif kind in ("i4", "i8", "int") and text.strip().lstrip("-").isdigit():
+        elif kind in ("i1", "i2", "i4", "i8", "int", "ui1", "ui2", "ui4", "ui8", "uint") \
+                and text.strip().lstrip("-").isdigit():
             out[p.get("name") or ""] = int(text)
+        elif kind in ("r4", "r8", "decimal"):  # LibreOffice writes every number as r8
+            number = _float(text)
+            out[p.get("name") or ""] = int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
         elif kind in ("lpwstr", "lpstr"):
             out[p.get("name") or ""] = text
     return out
