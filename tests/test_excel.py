@@ -323,3 +323,35 @@ def test_no_response_of_the_four_buttons_carries_the_freeze_password(server, fil
     sent.write_bytes(part.get_content())
     assert verify_file(sent).ok
     assert load_workbook(sent)["表三"].protection.password == hash_password(secret)
+
+
+def test_send_refuses_a_book_changed_after_freeze_and_takes_one_frozen_before_v2(server, filled, tmp_path,
+                                                                                  monkeypatch):
+    from xl_report.core.fingerprint import fingerprint
+
+    live_filled, _, _ = filled
+    frozen = tmp_path / "frozen.xlsx"
+    _press(server, "freeze", live_filled, frozen)
+    cfg = tmp_path / "xl-report.toml"
+    cfg.write_text(f'[upward]\nto = ["shangji@example.gov.cn"]\noutbox = "{(tmp_path / "outbox").as_posix()}"\n'
+                   f'sent_log = "{(tmp_path / "sent.jsonl").as_posix()}"\n', encoding="utf-8")
+    monkeypatch.setenv("XL_REPORT_CONFIG", str(cfg))
+    wb = load_workbook(frozen)
+    names = resolve_names(wb)
+    sheet, coord = names["t3_new_person"]
+    wb[sheet][coord] = wb[sheet][coord].value + 1  # typed over after freezing (protection lifted)
+    changed = tmp_path / "changed.xlsx"
+    wb.save(changed)
+    assert "被改动" in _alert(server, "send", payload_from_xlsx(changed))  # the check fails now
+    wb = load_workbook(frozen)
+    sheet, coord = names["meta_contact"]
+    wb[sheet][coord] = "0476-0000000"  # still consistent, but not what was frozen
+    wb.save(changed)
+    assert "指纹不一致" in _alert(server, "send", payload_from_xlsx(changed))
+    # a book frozen by the button before v2 shows the older fingerprint (the report's values)
+    wb = load_workbook(frozen)
+    sheet, coord = names["meta_fingerprint"]
+    wb[sheet][coord] = fingerprint(read_report_file(frozen))
+    old = tmp_path / "old.xlsx"
+    wb.save(old)
+    assert "上报完成" in _alert(server, "send", payload_from_xlsx(old))

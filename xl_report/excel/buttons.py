@@ -146,16 +146,21 @@ def _prop_text(value: object) -> str:
 
 
 def _send(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from xl_report.stages.freeze import freeze_file
+    from xl_report.stages.freeze import FreezeRefused, freeze_file
     from xl_report.mail import send_files
 
     if not snap.frozen:
         raise XlReportError("请先点击“定稿”，保存工作簿后再上报。")
     # the book as the 定稿 button froze it (its 定稿 lines taken away) must freeze to the same fingerprint
     unstamped = _unstamped(src, work)
-    again = freeze_file(unstamped, work / "核对.xlsx", keep_personal=True, config=config)
-    if again.fingerprint != str(snap.value("meta_fingerprint")).strip():
-        raise XlReportError("定稿后工作簿的内容被改动过（指纹不一致），不能上报。请在定稿前的工作簿上修改后重新定稿。")
+    changed = "定稿后工作簿的内容被改动过（指纹不一致），不能上报。请在定稿前的工作簿上修改后重新定稿。"
+    try:
+        again = freeze_file(unstamped, work / "核对.xlsx", keep_personal=True, config=config)
+    except FreezeRefused:  # it froze without errors: whatever fails the check now came after
+        raise XlReportError(changed) from None
+    shown = str(snap.value("meta_fingerprint")).strip()
+    if again.fingerprint != shown and _v1_fingerprint(unstamped) != shown:
+        raise XlReportError(changed)
     deliverable = work / f"{_safe_stem(snap.name)}-定稿.xlsx"  # without personal data, as the CLI sends it
     freeze_file(unstamped, deliverable,
                 password=_freeze_password(config) or None, config=config)
@@ -167,6 +172,14 @@ def _send(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     if report.uncertain:
         raise XlReportError("上报结果待确认：\n" + "\n".join(lines))
     return Outcome(src, "上报完成。\n" + "\n".join(lines))
+
+
+def _v1_fingerprint(path: Path) -> str:
+    """The older scheme's fingerprint (the report's values): a book the 定稿 button froze before v2."""
+    from xl_report.core.fingerprint import fingerprint
+    from xl_report.xlsx.workbook import read_report_file
+
+    return fingerprint(read_report_file(path))
 
 
 def _keep_config_sheets(snap: BookSnapshot, src: Path, wb) -> None:
