@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from pyopenvba import ExcelFile
 from typer.testing import CliRunner
 
+from xl_report.cli import app
 from xl_report.excel.addin import (
     ADDIN_FILE,
     BUTTONS,
@@ -28,7 +29,6 @@ from xl_report.excel.addin import (
     build_addin_bytes,
     vba_string,
 )
-from xl_report.cli import app
 from xl_report.excel.buttons import PROTECT_SUB, SET_PROP_SUB
 
 from .conftest import ROOT, needs_soffice
@@ -73,7 +73,7 @@ def test_vba_is_ascii_and_complete(built):
             assert not x.validate()
         mods = _modules(path)
         assert need <= set(mods)
-        for name, src in mods.items():
+        for src in mods.values():
             src.encode("ascii")
         # the client sends this version; the server refuses any other
         assert f'XLWINGS_VERSION As String = "{xw.__version__}"' in mods["xlwings"]

@@ -15,18 +15,18 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report.core import form
-from xl_report.batch.model import STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK
-from xl_report.batch.unit import read_unit
+from xl_report.batch.fastfill import template_bytes
 from xl_report.batch.inputs import read_unit_list
+from xl_report.batch.model import STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK
 from xl_report.batch.run import run_batch
-from xl_report.xlsx.fileio import unit_file_name
+from xl_report.batch.summary import SUMMARY_FILE
+from xl_report.batch.unit import read_unit
 from xl_report.cli import app
 from xl_report.cli.demo import synthetic_unit, write_unit
+from xl_report.core import form
 from xl_report.core.errors import InputError
-from xl_report.batch.fastfill import template_bytes
-from xl_report.batch.summary import SUMMARY_FILE
 from xl_report.core.tally import MAX_ROWS
+from xl_report.xlsx.fileio import unit_file_name
 from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.workbook import read_report_file
 
@@ -152,8 +152,8 @@ def test_rollup_is_the_sum_and_is_checked(county):
     for name in form.CELL_NAMES:
         expected = sum(r.num0(name) for r in reports)
         assert rollup.values[name] == pytest.approx(expected), name
-    from xl_report.rules import check
     from xl_report.batch.summary import check_rollup
+    from xl_report.rules import check
 
     assert not [f for f in check_rollup(rollup) if f.is_error]
     assert not [f for f in check(rollup, narrative={}) if f.is_error and f.name in form.CELL_BY_NAME]
@@ -172,7 +172,7 @@ def test_frozen_outputs_verify(county):
 def test_unit_reader_equals_tally_reader(county):
     indir, _, _ = county
     path = indir / "001.xlsx"
-    a, (b, fields) = read_tally(path), read_unit(path)
+    a, (b, _fields) = read_tally(path), read_unit(path)
     for key in ("requests", "documents", "decisions", "fees", "cases"):
         assert a.sheet(key).equals(b.sheet(key)), key
     assert (a.unit, a.year) == (b.unit, b.year) == ("某某县甲镇人民政府", YEAR)

@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from xl_report.cli import app
 from xl_report.core import form
 from xl_report.core.calendar import PACKAGE_YEARS
-from xl_report.cli import app
 from xl_report.xlsx.workbook import resolve_names
 
 from .rules_data import clean_report, previous_report, write_workbook

@@ -11,9 +11,9 @@ from openpyxl import load_workbook
 
 from xl_report.core import form
 from xl_report.excel.writeback import excel_literal, rectangles
+from xl_report.stages.check import check_workbook
 from xl_report.stages.fill import fill_workbook
 from xl_report.xlsx.fileio import save_workbook
-from xl_report.stages.check import check_workbook
 from xl_report.xlsx.findings_sheet import write_findings_sheet
 from xl_report.xlsx.workbook import read_report_file, resolve_names
 

@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report.core import form
 from xl_report.cli import app
+from xl_report.core import form
 from xl_report.core.errors import InputError, TallyErrors
 from xl_report.stages.fill import FRESH_NOTE, fill_book, fill_workbook
 from xl_report.xlsx.tally_reader import read_tally

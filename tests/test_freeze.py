@@ -13,22 +13,22 @@ import pytest
 from openpyxl.utils.protection import hash_password
 from typer.testing import CliRunner
 
-from xl_report.core import form
 from xl_report.cli import app
+from xl_report.core import form
 from xl_report.core.errors import XlReportError
-from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.core.fingerprint import fingerprint, short
+from xl_report.core.report import ReportData
+from xl_report.core.tally_schema import PERSONAL_COLUMNS, REQUESTS
 from xl_report.stages.freeze import (
-    FreezeRefused,
     PASSWORD_ENV,
+    FreezeRefused,
     freeze_book,
     freeze_file,
     read_freeze_info,
     verify_book,
     verify_file,
 )
-from xl_report.core.report import ReportData
-from xl_report.core.tally_schema import PERSONAL_COLUMNS, REQUESTS
+from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.xlsx.template import build_template
 from xl_report.xlsx.workbook import open_workbook, read_report, read_report_file, resolve_names, write_report
 

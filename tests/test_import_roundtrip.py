@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xl_report.core import form
+from xl_report.document import render
 from xl_report.published.importer import import_report
-from xl_report.render import render
 
 from .data.reports import random_report
 

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from xl_report.cli import app
-from xl_report.stages.freeze import freeze_file
 from xl_report.mail import send_files
+from xl_report.stages.freeze import freeze_file
 from xl_report.xlsx.workbook import open_workbook, resolve_names
 
 from .mail_helpers import FROM, TO, UNITS, attachments, log_records, parse, workbook_bytes, write_config

@@ -7,8 +7,18 @@ import pytest
 from xl_report.core.errors import InputError
 from xl_report.mail import send_files
 
-from .mail_helpers import (FROM, TO, UNITS, XLSX, attachments, log_records, parse, report_name, workbook_bytes,
-                           write_config)
+from .mail_helpers import (
+    FROM,
+    TO,
+    UNITS,
+    XLSX,
+    attachments,
+    log_records,
+    parse,
+    report_name,
+    workbook_bytes,
+    write_config,
+)
 from .smtp_server import PASSWORD, USER, SmtpServer, make_cert
 
 FAST = {"retries": 2, "backoff": 0.01}

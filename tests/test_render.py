@@ -1,6 +1,6 @@
 """The publishable report (issue 9, render half): .docx / .html / .md from ReportData.
 
-Expected cell positions are computed here from xl_report.form (the official layout), not taken from
+Expected cell positions are computed here from xl_report.core.form (the official layout), not taken from
 the renderer's own model.
 """
 from __future__ import annotations
@@ -19,13 +19,13 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from typer.testing import CliRunner
 
-from xl_report.core import form
 from xl_report.cli import app
+from xl_report.core import form
 from xl_report.core.errors import InputError
-from xl_report.xlsx.fileio import save_workbook
-from xl_report.render import render
-from xl_report.render.model import format_value
 from xl_report.core.report import ReportData
+from xl_report.document import render
+from xl_report.document.model import format_value
+from xl_report.xlsx.fileio import save_workbook
 from xl_report.xlsx.workbook import open_workbook, read_report_file, write_report
 
 from .conftest import needs_soffice, pdf_pages, to_pdf

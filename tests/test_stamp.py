@@ -1,19 +1,19 @@
 """The XML stamper: values read back by openpyxl and calamine, template preserved, text stays text,
-frozen output verified by xl_report.freeze."""
+frozen output verified by xl_report.stages.freeze."""
 from __future__ import annotations
 
 import io
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from xl_report.core import form
-from xl_report.stages.freeze import verify_file
-from xl_report.core.report import ReportData
 from xl_report.batch.fastfill import Stamper, freeze_info, template_bytes
+from xl_report.core import form
+from xl_report.core.report import ReportData
+from xl_report.stages.freeze import verify_file
 from xl_report.xlsx.workbook import read_report_file, resolve_names
 
 from .tally_factory import request, tally_from_rows
@@ -128,7 +128,7 @@ def test_tally_rows_copied_and_personal_columns_dropped(stamper, tmp_path):
 
 def test_frozen_output_verifies(stamper, tmp_path):
     view = stamper.view(sample())
-    info = freeze_info(view, password="s3cret", now=datetime(2025, 1, 20, 9, 30, tzinfo=timezone.utc))
+    info = freeze_info(view, password="s3cret", now=datetime(2025, 1, 20, 9, 30, tzinfo=UTC))
     path = write(tmp_path, stamper.stamp(view, info), "定稿.xlsx")
     result = verify_file(path)
     assert result.ok and result.frozen and result.fingerprint == info.fingerprint, result.messages

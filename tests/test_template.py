@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report.core import form
 from xl_report.cli import app
+from xl_report.core import form
 from xl_report.core.tally_schema import TALLY_SHEETS
 from xl_report.xlsx.template import write_template
 from xl_report.xlsx.workbook import resolve_names

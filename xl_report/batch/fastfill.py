@@ -2,7 +2,7 @@
 
 ``load_workbook`` + write + ``save`` costs ~66 ms per workbook; patching the ``<c>`` elements of the
 few sheets that hold named cells and copying every other part of the package unchanged costs a few
-ms (research/deps-perf-peers.md §1). Everything else of the official template (styles, merges,
+ms (docs/format-notes.md §5). Everything else of the official template (styles, merges,
 validation, comments, print setup, defined names) survives byte-for-byte by construction.
 
 - cells are found through the workbook's defined names (xl/workbook.xml), never by address;
@@ -26,11 +26,6 @@ from datetime import date, datetime
 from xml.sax.saxutils import escape as xml_escape
 
 from lxml import etree
-
-try:
-    from isal import isal_zlib as _fast_zlib
-except ImportError:  # a platform without its wheel: same output format, slower
-    _fast_zlib = zlib
 from openpyxl.utils.cell import (
     column_index_from_string,
     coordinate_from_string,
@@ -42,7 +37,9 @@ from openpyxl.utils.datetime import to_excel
 from xl_report.core import form
 from xl_report.core.report import ReportData
 from xl_report.core.tally_schema import TALLY_SHEETS
+from xl_report.xlsx.deflate import fast_zlib
 from xl_report.xlsx.fileio import FIXED_ZIP_TIME
+from xl_report.xlsx.ooxml import expect
 from xl_report.xlsx.workbook import parse_ref
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -138,7 +135,7 @@ class FrozenInfo:
 
 def freeze_info(view: ReportData, *, password: str | None = None, now: datetime | None = None,
                 personal_removed: int = 0) -> FrozenInfo:
-    """Fingerprint and custom properties exactly as :func:`xl_report.freeze.freeze_book` records them.
+    """Fingerprint and custom properties exactly as :func:`xl_report.stages.freeze.freeze_book` records them.
 
     ``view`` must be what a reader sees in the stamped output (:meth:`Stamper.view`).
     """
@@ -250,7 +247,7 @@ class _Entry:
 def _deflate(data: bytes, level: int) -> _Entry:
     # per-unit parts (level 1) with ISA-L: the batch compresses ~60 KB per unit; parts compressed
     # once per process (level 9) with zlib, whose top level packs tighter
-    lib = _fast_zlib if level <= 3 else zlib
+    lib = fast_zlib if level <= 3 else zlib
     c = lib.compressobj(level, zlib.DEFLATED, -15)
     return _Entry(b"", zlib.crc32(data), len(data), c.compress(data) + c.flush())
 
@@ -415,6 +412,10 @@ def _cell_view(value: object) -> object:
     return _text(value)
 
 
+class _FillView(ReportData):
+    """A report already normalised for the template by :meth:`Stamper.view`: not normalised again."""
+
+
 class Stamper:
     """Parse the template once; ``stamp(report)`` returns a filled workbook as bytes."""
 
@@ -523,18 +524,17 @@ class Stamper:
                 paras = paras[: rows - 1] + ["\n".join(paras[rows - 1:])]
             narrative[key] = [p.strip() for p in paras if p.strip()]
         year = report.year if isinstance(report.year, int) and not isinstance(report.year, bool) else None
-        view = ReportData(unit=_text(report.unit), year=year, contact=_text(report.contact),
+        view = _FillView(unit=_text(report.unit), year=year, contact=_text(report.contact),
                           level=_text(report.level), published=report.published, values=values,
                           narrative=narrative, source=report.source)
-        view._stamp_view = True  # stamp() need not normalise it again
         return view
 
     def stamp(self, report: ReportData, frozen: FrozenInfo | None = None, tally=None,
               drop_personal: bool = False) -> bytes:
         """The filled workbook as bytes. ``frozen`` (see :func:`freeze_info`) makes it a 定稿 file;
-        ``tally`` (a :class:`xl_report.tally.Tally`) is copied into the tally sheets, without the
+        ``tally`` (a :class:`xl_report.core.tally.Tally`) is copied into the tally sheets, without the
         personal columns when ``drop_personal``. ``report`` may already be a :meth:`view`."""
-        view = report if getattr(report, "_stamp_view", False) else self.view(report)
+        view = report if isinstance(report, _FillView) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
         cells: dict[_Slot, bytes] = {}  # each named cell's <c> element as XML; the rest is constant
         for name in form.CELL_NAMES:
@@ -571,15 +571,15 @@ class Stamper:
             changed[part] = _entry(part, data, self.level)
         if tally is not None:
             for sheet in TALLY_SHEETS:
-                part = self.parts.get(sheet.name)
+                tally_part = self.parts.get(sheet.name)
                 cols = tally.columns(sheet.key)
-                if part is None or cols is None or part in changed:
+                if tally_part is None or cols is None or tally_part in changed:
                     continue
-                data = self.raw[part] if frozen is None else self._protected(part, pw)
-                rows = tally_rows_xml(sheet, cols, self._column_styles(part), drop_personal)
+                data = self.raw[tally_part] if frozen is None else self._protected(tally_part, pw)
+                rows = tally_rows_xml(sheet, cols, self._column_styles(tally_part), drop_personal)
                 extent = f"A1:{get_column_letter(len(sheet.headers))}{len(cols[sheet.headers[0]]) + 1}"
                 data = _DIMENSION.sub(f'<dimension ref="{extent}"/>'.encode(), _append_rows(data, rows), count=1)
-                changed[part] = _entry(part, data, self.level)
+                changed[tally_part] = _entry(tally_part, data, self.level)
         order = self.order
         if frozen is not None:
             changed.update(self._frozen_parts(pw))
@@ -662,7 +662,7 @@ class Stamper:
 
     @functools.cached_property
     def _stamp_style_index(self) -> int:
-        return int(re.search(rb'<cellXfs count="(\d+)"', self.raw["xl/styles.xml"]).group(1))
+        return int(expect(rb'<cellXfs count="(\d+)"', self.raw["xl/styles.xml"]).group(1))
 
     def _frozen_parts(self, password_hash: str | None) -> dict[str, _Entry]:
         if password_hash not in self._frozen_cache:
@@ -688,7 +688,7 @@ class Stamper:
 
 
 def tally_rows_xml(sheet, columns: dict[str, list], col_styles: dict[int, str], drop_personal: bool = False) -> bytes:
-    """The rows of one tally sheet (:meth:`xl_report.tally.Tally.columns`: header → values) as ``<row>``
+    """The rows of one tally sheet (:meth:`xl_report.core.tally.Tally.columns`: header → values) as ``<row>``
     XML, from row 2."""
     out = []
     skip = {c.header for c in sheet.columns if c.personal} if drop_personal else set()
@@ -774,8 +774,8 @@ def _frozen_styles(styles: bytes) -> bytes:
     from xl_report.stages.freeze import STAMP_FONT
 
     styles = styles.replace(b'<protection locked="0"', b'<protection locked="1"')
-    fonts = int(re.search(rb'<fonts count="(\d+)"', styles).group(1))
-    xfs = int(re.search(rb'<cellXfs count="(\d+)"', styles).group(1))
+    fonts = int(expect(rb'<fonts count="(\d+)"', styles).group(1))
+    xfs = int(expect(rb'<cellXfs count="(\d+)"', styles).group(1))
     font = tostring(STAMP_FONT.to_tree())
     xf = (f'<xf numFmtId="0" fontId="{fonts}" fillId="0" borderId="0" applyFont="1" applyAlignment="1" xfId="0">'
           '<alignment horizontal="left" vertical="center" wrapText="1"/></xf>').encode()

@@ -12,10 +12,10 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 from xl_report.batch.inputs import find_inputs, previous_reports, read_unit_list
 from xl_report.batch.model import (
@@ -124,7 +124,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
                     continue
                 key = input_key(p, options_key)
                 rec = read_record(records.get(source))
-                if reusable(outdir, rec, key) and (rec.file is None or claim(
+                if rec is not None and reusable(outdir, rec, key) and (rec.file is None or claim(
                         outdir, Path(rec.file).stem.removesuffix(FROZEN_SUFFIX), source) is None):
                     rec.skipped = True
                     results[source] = rec

@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import time
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -103,6 +104,7 @@ def _write_output(outdir: Path, result: UnitResult, data: bytes, opts: Options) 
     """Write a unit's workbook: a user's own file of that name is backed up first; the other variant
     (frozen / not frozen) from an earlier run goes, as it would contradict this one."""
     file = result.file
+    assert file is not None  # named by the caller before writing
     if file in opts.foreign and (outdir / file).is_file():
         result.notes.append(f"输出文件夹中原有的同名文件已备份为“{keep_backup(outdir / file).name}”")
     write_bytes_atomic(outdir / file, data)
@@ -176,7 +178,7 @@ def _cell_positions(workbook_xml: bytes) -> dict[str, list[tuple[str, int, int]]
     if key not in _POSITIONS:
         if len(_POSITIONS) > 64:
             _POSITIONS.clear()
-        _POSITIONS[key] = {name: [(s, *reversed(split_coord(a1))) for s, a1 in refs]
+        _POSITIONS[key] = {name: [(s, *split_coord(a1)[::-1]) for s, a1 in refs]
                            for name, refs in named_cells(package_names(workbook_xml)).items()}
     return _POSITIONS[key]
 
@@ -184,11 +186,11 @@ def _cell_positions(workbook_xml: bytes) -> dict[str, list[tuple[str, int, int]]
 def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes | None = None):
     """The tally and the report fields of one unit workbook, from ONE calamine pass.
 
-    Same result as :func:`xl_report.tally.read_tally` (its grids go through ``tally_from_frames``)
+    Same result as :func:`xl_report.xlsx.tally_reader.read_tally` (its grids go through ``tally_from_frames``)
     without pandas' per-sheet overhead (~6× faster); plus, through the workbook's defined names, the
     meta fields, the typed table values and the narrative. Returns (Tally, fields).
     ``tally_cells=False`` leaves out of ``fields["values"]`` the table cells that the present tally
-    sheets fill (:func:`xl_report.aggregate.cells_filled_by`): the batch recomputes them, so their
+    sheets fill (:func:`xl_report.core.aggregate.cells_filled_by`): the batch recomputes them, so their
     sheets need not be read at all. ``package``: the file already open as a ``zipfile.ZipFile``;
     ``data``: its bytes, already read.
     """
@@ -210,9 +212,9 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     refuse_misnamed_sheets(book.sheet_names, path)  # '依申请公开台帐' read as absent would leave 表三 at zero
     present = set(book.sheet_names)
-    grids: dict[str, list[list[object]]] = {}  # as calamine returns them: _cell converts what is used
+    grids: dict[str, Sequence[Sequence[object]]] = {}  # as calamine returns them: _cell converts what is used
 
-    def grid(sheet: str, limit: int | None = None) -> list[list[object]]:
+    def grid(sheet: str, limit: int | None = None) -> Sequence[Sequence[object]]:
         if sheet not in grids:
             try:
                 grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)

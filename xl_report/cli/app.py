@@ -8,13 +8,14 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import typer
 from rich.console import Console
 
-from xl_report.core.version import __version__
 from xl_report.core.errors import EXIT_INPUT, XlReportError
+from xl_report.core.version import __version__
+
 
 def _localise_help_chrome() -> None:
     """typer and click print their own help chrome in English; the clerk reads Chinese."""
@@ -85,7 +86,7 @@ def _localise_usage_errors() -> None:
         error.format_message = lambda: text
         original(error)
 
-    rich_utils.rich_format_error = rich_format_error
+    rich_utils.rich_format_error = rich_format_error  # type: ignore[assignment]  # same call, other param name
 
 
 _localise_help_chrome()
@@ -144,7 +145,7 @@ def _root(
 def main() -> None:
     try:
         app()
-    except SystemExit as e:
+    except SystemExit:
         raise
     except Exception:  # a bug, not a user mistake: keep the traceback for the bug report
         print("xl-report 内部错误，请把下面的信息发给维护人员：", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -75,15 +75,15 @@ def print_result(batch) -> None:
 def batch_cmd(
     folder: Annotated[Path, typer.Argument(help="存放各单位台账工作簿的文件夹", file_okay=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文件夹", file_okay=False)],
-    year: Annotated[Optional[int], typer.Option("--year", help="报告年度（默认取各工作簿“说明”中的报告年度）")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="并行进程数（默认为CPU核数）")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="报告年度（默认取各工作簿“说明”中的报告年度）")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="并行进程数（默认为CPU核数）")] = None,
     freeze: Annotated[bool, typer.Option("--freeze", help="没有错误的单位直接定稿（输出“单位-定稿.xlsx”）")] = False,
-    previous: Annotated[Optional[Path], typer.Option("--previous", help="上一年度的输出文件夹，用于跨年度核对",
+    previous: Annotated[Path | None, typer.Option("--previous", help="上一年度的输出文件夹，用于跨年度核对",
                                                      file_okay=False)] = None,
-    units: Annotated[Optional[Path], typer.Option("--units", help="应报送单位名单（.xlsx 或 .toml），用于找出未报送的单位",
+    units: Annotated[Path | None, typer.Option("--units", help="应报送单位名单（.xlsx 或 .toml），用于找出未报送的单位",
                                                   dir_okay=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="全部重新处理（默认跳过内容未变化的单位）")] = False,
-    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml")] = None,
 ) -> None:
     from xl_report.batch.inputs import find_inputs, folders_with_workbooks
     from xl_report.batch.run import run_batch

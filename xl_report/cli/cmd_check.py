@@ -9,15 +9,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from xl_report.cli.app import app, err, guarded, out
 from xl_report.core.config import load_config
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK, InputError
-from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
 from xl_report.core.findings import SEVERITY_LABELS, Finding, count
 from xl_report.stages.check import check_book
-from xl_report.xlsx.findings_sheet import write_findings_sheet
-from xl_report.xlsx.findings_sheet import location_text, summary_line
+from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
+from xl_report.xlsx.findings_sheet import location_text, summary_line, write_findings_sheet
 from xl_report.xlsx.workbook import open_workbook
-from xl_report.cli.app import app, err, guarded, out
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from xl_report.excel.addin import ADDIN_FILE
-from xl_report.core.errors import InputError
 from xl_report.cli.app import app, guarded, out
+from xl_report.core.errors import InputError
+from xl_report.excel.addin import ADDIN_FILE
 
 
 @app.command("serve", help="启动按钮服务器：本机没有 Python 的经办人员，Excel 按钮把工作簿发到这里处理。"
@@ -18,7 +18,7 @@ from xl_report.cli.app import app, guarded, out
 def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="监听地址（对局域网开放用 0.0.0.0）")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
-    token: Annotated[Optional[str], typer.Option("--token", help="共享令牌（建议改用环境变量 XL_REPORT_TOKEN）")] = None,
+    token: Annotated[str | None, typer.Option("--token", help="共享令牌（建议改用环境变量 XL_REPORT_TOKEN）")] = None,
     max_mb: Annotated[int, typer.Option("--max-mb", help="单个请求的大小上限（MB）")] = 32,
 ) -> None:
     from xl_report.excel.server import TOKEN_ENV, create_app
@@ -53,7 +53,7 @@ def _check_port_free(host: str, port: int) -> None:
 @guarded
 def addin_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="加载项文件（.xlam）", dir_okay=False)] = Path(ADDIN_FILE),
-    xlsm: Annotated[Optional[Path], typer.Option("--xlsm", help="同时生成带按钮的模板（.xlsm）",
+    xlsm: Annotated[Path | None, typer.Option("--xlsm", help="同时生成带按钮的模板（.xlsm）",
                                                  dir_okay=False)] = None,
 ) -> None:
     from xl_report.excel.addin import write_addin

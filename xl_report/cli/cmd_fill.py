@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from xl_report.stages.fill import FILLED_SUFFIX, fill_workbook, summary_lines
 from xl_report.cli.app import app, guarded, out
+from xl_report.stages.fill import FILLED_SUFFIX, fill_workbook, summary_lines
 
 
 @app.command(
@@ -20,8 +20,8 @@ from xl_report.cli.app import app, guarded, out
 @guarded
 def fill_cmd(
     input: Annotated[Path, typer.Argument(help="台账工作簿（.xlsx）", show_default=False)],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="输出文件", dir_okay=False)] = None,
-    year: Annotated[Optional[int], typer.Option("--year", help="报告年度（默认取“说明”工作表中的报告年度）",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件", dir_okay=False)] = None,
+    year: Annotated[int | None, typer.Option("--year", help="报告年度（默认取“说明”工作表中的报告年度）",
                                                 min=1990, max=2100)] = None,
 ) -> None:
     result = fill_workbook(input, output, year)

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
+from xl_report.cli.app import _escape, app, err, guarded, out
 from xl_report.core.config import load_config
 from xl_report.core.errors import InputError, XlReportError
 from xl_report.core.findings import count
 from xl_report.core.fingerprint import short
 from xl_report.stages.freeze import VerifyResult, freeze_file, keygen, verify_file
-from xl_report.cli.app import _escape, app, err, guarded, out
 
 
 @app.command("freeze", help="定稿：校验无误后生成不能再改动的定稿文件（默认“<原名>-定稿.xlsx”，原文件不变）。"
@@ -20,17 +20,17 @@ from xl_report.cli.app import _escape, app, err, guarded, out
 @guarded
 def freeze_cmd(
     workbook: Annotated[Path, typer.Argument(help="已填报、已校验的年报工作簿", dir_okay=False)],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="定稿文件名", dir_okay=False)] = None,
-    password: Annotated[Optional[str], typer.Option(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="定稿文件名", dir_okay=False)] = None,
+    password: Annotated[str | None, typer.Option(
         "--password", help="工作表保护密码（更安全的做法：设置环境变量 XL_REPORT_FREEZE_PASSWORD，"
                            "或在配置文件 [freeze] 中用 password_env 指定环境变量名）")] = None,
-    sign: Annotated[Optional[Path], typer.Option("--sign", help="用本单位私钥（xl-report keygen 生成的 .key）签名",
+    sign: Annotated[Path | None, typer.Option("--sign", help="用本单位私钥（xl-report keygen 生成的 .key）签名",
                                                  dir_okay=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="校验有错误时仍然定稿（必须同时用 --reason 写明原因）")] = False,
-    reason: Annotated[Optional[str], typer.Option("--reason", help="强制定稿的原因，记录在定稿文件中")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="强制定稿的原因，记录在定稿文件中")] = None,
     keep_personal: Annotated[bool, typer.Option(
         "--keep-personal", help="保留台账中的申请人、申请内容（默认定稿文件删除这些个人信息）")] = False,
-    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml", dir_okay=False)] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml", dir_okay=False)] = None,
 ) -> None:
     result = freeze_file(workbook, output=output, password=password, sign_key=sign, force=force, reason=reason,
                          keep_personal=keep_personal, config=load_config(config))
@@ -52,7 +52,7 @@ def freeze_cmd(
 @guarded
 def verify_cmd(
     files: Annotated[list[Path], typer.Argument(help="定稿文件（可多个）", dir_okay=False)],
-    keys: Annotated[Optional[Path], typer.Option("--keys", help="存放各单位公钥（<单位名称>.pub）的文件夹",
+    keys: Annotated[Path | None, typer.Option("--keys", help="存放各单位公钥（<单位名称>.pub）的文件夹",
                                                  file_okay=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
 ) -> None:

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from xl_report.cli.app import app, err, guarded, out
 from xl_report.core import form
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
-from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
 from xl_report.core.findings import SEVERITY_LABELS, Finding
-from xl_report.cli.app import app, err, guarded, out
+from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 
@@ -87,8 +87,8 @@ def audit_cmd(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml（[deadlines]）",
                                                 dir_okay=False)] = None,
 ) -> None:
-    from xl_report.published.audit import audit
     from xl_report.core.config import load_config
+    from xl_report.published.audit import audit
 
     results = audit(reports, previous=previous, config=load_config(config))
     if as_json:

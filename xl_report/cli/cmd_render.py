@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from xl_report.xlsx.fileio import backup_existing
-from xl_report.render import SUFFIXES, check_suffix, render
-from xl_report.xlsx.workbook import read_report_file
 from xl_report.cli.app import _escape, app, guarded, out
+from xl_report.document import SUFFIXES, check_suffix, render
+from xl_report.xlsx.fileio import backup_existing
+from xl_report.xlsx.workbook import read_report_file
 
 
 @app.command("render", help="生成对外公开的年度报告：标题、前言、一至六部分，表二、表三、表四按官方格式合并表头。"
@@ -18,7 +18,7 @@ from xl_report.cli.app import _escape, app, guarded, out
 @guarded
 def render_cmd(
     workbook: Annotated[Path, typer.Argument(help="已填报的年报工作簿", dir_okay=False)],
-    output: Annotated[Optional[Path], typer.Option(
+    output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="输出文件：年报.docx、年报.html 或 年报.md", dir_okay=False)] = None,
 ) -> None:
     output = output or workbook.with_suffix(".docx")

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
+from xl_report.cli.app import _escape, app, err, guarded, out
 from xl_report.core.config import load_config
 from xl_report.mail import SendReport, send_files
-from xl_report.cli.app import _escape, app, err, guarded, out
 
 
 @app.command("send", help="上报：把定稿工作簿用邮件发给上级（每个工作簿一封，或 --bundle 合为一封）。"
@@ -18,14 +18,14 @@ from xl_report.cli.app import _escape, app, err, guarded, out
 @guarded
 def send_cmd(
     files: Annotated[list[Path], typer.Argument(help="要上报的定稿工作簿（可多个）", dir_okay=False)],
-    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml（默认当前文件夹）",
+    config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml（默认当前文件夹）",
                                                    dir_okay=False)] = None,
-    to: Annotated[Optional[list[str]], typer.Option("--to", help="收件人（可多次给出；代替配置中的 to 和 cc）")] = None,
+    to: Annotated[list[str] | None, typer.Option("--to", help="收件人（可多次给出；代替配置中的 to 和 cc）")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="不发送，只把邮件写成 .eml 文件放进 outbox")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="已发送过的同一定稿也再发一次")] = False,
     allow_draft: Annotated[bool, typer.Option("--allow-draft", help="允许发送未定稿的工作簿（标题标明“草稿”）")] = False,
     bundle: Annotated[bool, typer.Option("--bundle", help="所有工作簿合为一封邮件")] = False,
-    outbox: Annotated[Optional[Path], typer.Option("--outbox", help="待发邮件文件夹（默认配置文件旁的 outbox）",
+    outbox: Annotated[Path | None, typer.Option("--outbox", help="待发邮件文件夹（默认配置文件旁的 outbox）",
                                                    file_okay=False)] = None,
 ) -> None:
     report = send_files(files, load_config(config), to=to, dry_run=dry_run, resend=resend,

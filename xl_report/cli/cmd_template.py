@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
+from xl_report.cli.app import app, guarded, out
 from xl_report.xlsx.fileio import backup_existing
 from xl_report.xlsx.template import TEMPLATE_FILE, write_template
-from xl_report.cli.app import app, guarded, out
 
 
 @app.command("template", help="生成空白的年报填报工作簿（含台账、表二、表三、表四、正文）。")

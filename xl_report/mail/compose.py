@@ -2,14 +2,15 @@
 
 Attachment names carry RFC 2231 ``filename*=`` (the standard: Gmail, Thunderbird, Apple Mail) plus an
 RFC 2047 encoded-word ``name=`` on Content-Type, which older Outlook/Exchange paths and some Chinese
-webmail fall back to (research/deps-perf-peers.md §3).
+webmail fall back to (docs/format-notes.md §5).
 """
 from __future__ import annotations
 
 import base64
-import hashlib
 import email.policy
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -17,13 +18,11 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from xl_report.core.errors import InputError
-from xl_report.xlsx.fileio import write_bytes_atomic
 from xl_report.core.fingerprint import short as short_fingerprint
 from xl_report.mail import headers
-from typing import Callable
-
 from xl_report.mail.facts import Workbook
 from xl_report.mail.settings import MailSettings, render
+from xl_report.xlsx.fileio import write_bytes_atomic
 
 # refold_source="none": the pre-folded Content-Type we set_raw() is emitted exactly as written.
 POLICY = email.policy.SMTP.clone(refold_source="none")
@@ -70,7 +69,8 @@ def short(fingerprint: str) -> str:
 def template_values(books: list[Workbook], now: datetime, summary: Callable[[Workbook], str]) -> dict[str, object]:
     summaries = [summary(b) for b in books]
     details = "\n".join(
-        f"附件：{b.name}\n  校验结果：{s}\n  {'定稿指纹' if b.frozen else '草稿（未定稿）SHA-256'}：{short(b.fingerprint)}"
+        f"附件：{b.name}\n  校验结果：{s}\n  "
+        f"{'定稿指纹' if b.frozen else '草稿（未定稿）SHA-256'}：{short(b.fingerprint)}"
         for b, s in zip(books, summaries))
     years = sorted({str(b.year) for b in books if b.year})
     return {

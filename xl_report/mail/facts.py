@@ -1,6 +1,6 @@
 """What the mailer needs to know about one workbook: bytes, fingerprint, frozen or draft, unit, year.
 
-A frozen workbook is identified by its freeze fingerprint (``xl_report.freeze.verify_file``); a draft by
+A frozen workbook is identified by its freeze fingerprint (``xl_report.stages.freeze.verify_file``); a draft by
 the SHA-256 of its bytes. The bytes attached are exactly the bytes that were verified.
 """
 from __future__ import annotations
@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xl_report.core.errors import InputError, XlReportError
-from xl_report.xlsx.safety import check_xlsx
 from xl_report.mail import headers
+from xl_report.xlsx.safety import check_xlsx
+from xl_report.xlsx.xlwings_conf import CONFIG_SHEETS
 
 MIME_TYPES = {
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -88,8 +89,6 @@ def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
 
 def _refuse_config_sheets(path: Path) -> None:
     """xlwings' config sheet may hold the county server's token: such a workbook is never attached."""
-    from xl_report.excel.addin import CONFIG_SHEETS
-
     with zipfile.ZipFile(path) as z:
         workbook_xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
     found = [name for name in CONFIG_SHEETS if f'name="{name}"' in workbook_xml]

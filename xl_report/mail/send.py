@@ -5,11 +5,11 @@ Plan (read the sent-log, decide per file: send / skip / refuse), then deliver ov
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from xl_report.core.config import load_config
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK, InputError
@@ -198,15 +198,17 @@ def _write_outbox(jobs: list[_Job], settings: MailSettings, bundle: bool, report
 
 def _deliver(jobs: list[_Job], settings: MailSettings, log: SentLog, bundle: bool, report: SendReport, summary, *,
              retries: int, backoff: float, resend: bool, progress) -> None:
-    sender = SmtpSender(settings.smtp, retries=retries, backoff=backoff, progress=progress)
-    envelope_from = headers.addr_spec(settings.sender)
+    smtp, sender_address = settings.smtp, settings.sender
+    assert smtp is not None and sender_address is not None  # send_files delivers only with both
+    sender = SmtpSender(smtp, retries=retries, backoff=backoff, progress=progress)
+    envelope_from = headers.addr_spec(sender_address)
     try:
         for i, job in enumerate(jobs):
             msg = build(settings, job.books, job.recipients, bundle=bundle, notes=job.notes,
                         message_id=job.message_id, summary=summary)
             mid = msg["Message-ID"]
             rcpt = [headers.addr_spec(a) for a in job.recipients]
-            common = {"message_id": mid, "host": settings.smtp.host, "bundle": bundle and len(job.books) > 1}
+            common = {"message_id": mid, "host": smtp.host, "bundle": bundle and len(job.books) > 1}
             log.append({"event": "pending", **common, "files": [str(b.path.resolve()) for b in job.books],
                         "fingerprints": [b.fingerprint for b in job.books], "recipients": rcpt})
             try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -111,7 +112,7 @@ class SentLog:
 
 
 def _lock(f) -> None:
-    if os.name == "nt":
+    if sys.platform == "win32":
         import msvcrt
 
         f.seek(0)
@@ -123,7 +124,7 @@ def _lock(f) -> None:
 
 
 def _unlock(f) -> None:
-    if os.name == "nt":
+    if sys.platform == "win32":
         import msvcrt
 
         f.seek(0)

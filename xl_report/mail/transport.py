@@ -11,7 +11,7 @@ import smtplib
 import socket
 import ssl
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from xl_report.mail.settings import SmtpSettings, smtp_password
 
@@ -91,6 +91,7 @@ class SmtpSender:
     def _connect(self) -> smtplib.SMTP:
         s = self.smtp
         ctx = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+        conn: smtplib.SMTP
         if s.security == "ssl":
             conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ctx)
         else:
@@ -100,7 +101,7 @@ class SmtpSender:
                 conn.ehlo()
                 conn.starttls(context=ctx)
                 conn.ehlo()
-            if s.username:
+            if s.username and self._password is not None:  # smtp_password refused a username without one
                 conn.login(s.username, self._password)
         except BaseException:
             _quietly_close(conn)

@@ -18,12 +18,13 @@ from openpyxl.workbook.workbook import Workbook
 from xl_report.core import form
 from xl_report.core.aggregate import aggregate, summary
 from xl_report.core.errors import InputError
-from xl_report.xlsx.fileio import backup_existing, output_path as default_output, save_workbook
 from xl_report.core.report import ReportData
-from xl_report.xlsx.safety import check_xlsx
 from xl_report.core.tally import Tally
-from xl_report.xlsx.tally_reader import read_tally
 from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
+from xl_report.xlsx.fileio import backup_existing, save_workbook
+from xl_report.xlsx.fileio import output_path as default_output
+from xl_report.xlsx.safety import check_xlsx
+from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.template import DATE_FORMAT, build_template
 from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, set_text, write_report
 
@@ -89,6 +90,8 @@ def fill_book(wb: Workbook, tally: Tally, year: int | None = None) -> FillResult
 
 
 def fill_workbook(input_path: Path | str, output_path: Path | str | None = None, year: int | None = None) -> FillResult:
+    """填报: count the tally sheets of ``input_path`` into 表二/表三/表四 of a new file (default
+    ``<name>-已填报.xlsx``); the input is never changed. TallyErrors lists every bad tally row."""
     src = check_xlsx(input_path)
     out = Path(output_path) if output_path is not None else None
     if out is not None and out.suffix.lower() not in (".xlsx", ".xlsm"):

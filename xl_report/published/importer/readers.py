@@ -70,7 +70,7 @@ def _decode(data: bytes) -> str:
 
 
 def text_tokens(text: str) -> list[Token]:
-    out = []
+    out: list[Token] = []
     rows = 0
     prev = ""
     for raw in text.splitlines():
