@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 
 STATUS_STYLE = {"成功": "green", "有错误": "yellow", "失败": "red", "未提交": "dim"}
 
@@ -70,6 +71,13 @@ def print_result(batch) -> None:
     out.print(f"校验结果（机器可读）：{escape(str(batch.findings_path))}")
 
 
+@readme_row(
+    "`xl-report batch 文件夹 -o 输出文件夹 [--year 2024] [--jobs N] [--freeze] [--previous 上年输出] [--units "
+    "单位名单.toml] [--force] [--config xl-report.toml]`",
+    "县里批量处理：每个单位填报、校验、（无错误的）定稿，写 `输出/<单位>.xlsx` 或 `<单位>-定稿.xlsx`，再生成 "
+    "`汇总.xlsx`（各单位状态和主要数字、全县合计表、全部校验结果）和 `findings.json`；坏文件只影响该单位；"
+    "再次运行跳过未变化的单位；进度条显示在屏幕上",
+)
 @app.command("batch", help="批量处理文件夹中各单位的台账工作簿：填报、校验、（定稿），并生成汇总表和全县合计。")
 @guarded
 def batch_cmd(
@@ -102,6 +110,10 @@ def batch_cmd(
     raise typer.Exit(batch.exit_code)
 
 
+@readme_row(
+    "`xl-report demo [-o 文件夹]`",
+    "演示：生成虚构县 20 个单位两个年度的台账（含几处故意的错误），批量处理、定稿、汇总，并把待发邮件写入发件箱",
+)
 @app.command("demo", help="演示：生成一个虚构县（12个乡镇、8个部门）的台账，批量填报、校验、定稿，生成汇总表和待发邮件。")
 @guarded
 def demo_cmd(

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.core.config import load_config
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from xl_report.core.findings import SEVERITY_LABELS, Finding, count
@@ -53,6 +54,12 @@ def _write(wb, path: Path, findings: list[Finding]) -> Path:
     return backup
 
 
+@readme_row(
+    "`xl-report check 年报.xlsx [--previous 上年.xlsx] [--json] [--write] [--config xl-report.toml]`",
+    "校验：表内勾稽关系、与上年结转衔接、正文数字与表格、台账答复期限（按法定工作日，含调休）；`--write` "
+    "把“校验结果”工作表写入工作簿并标出问题单元格（先保留备份）。代码表见 [`docs/findings.md`](docs/findings.md"
+    ")。退出码 0 无错误（可有提示），1 有错误，2 文件不能使用",
+)
 @app.command("check", help="校验年报工作簿：表内勾稽关系、与上年衔接、正文与表格一致、台账答复期限。"
                            "退出码：0 无错误（可有提示），1 有错误，2 文件无法使用。")
 @guarded

@@ -8,10 +8,16 @@ from typing import Annotated
 import typer
 
 from xl_report.cli.app import app, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import InputError
 from xl_report.excel.addin import ADDIN_FILE
 
 
+@readme_row(
+    "`xl-report serve [--host 127.0.0.1] [--port 8000] [--token T] [--max-mb 32]`",
+    "按钮服务器：经办人员电脑不装 Python 时，Excel 按钮把工作簿发到这里处理（令牌必填，也可用环境变量 "
+    "`XL_REPORT_TOKEN`）",
+)
 @app.command("serve", help="启动按钮服务器：本机没有 Python 的经办人员，Excel 按钮把工作簿发到这里处理。"
                            "必须用 --token 或环境变量 XL_REPORT_TOKEN 设置令牌。")
 @guarded
@@ -48,6 +54,11 @@ def _check_port_free(host: str, port: int) -> None:
                             "或用 --port 换一个端口") from None
 
 
+@readme_row(
+    "`xl-report addin -o xl_report.xlam [--xlsm 年报模板.xlsm]`",
+    "生成 Excel 加载项（功能区“政务公开年报”：填报、校验、定稿、上报、帮助）和带按钮的 .xlsm 模板；安装见 "
+    "[`docs/excel-buttons.md`](docs/excel-buttons.md)",
+)
 @app.command("addin", help="生成 Excel 加载项（功能区“政务公开年报”选项卡：填报、校验、定稿、上报、帮助），"
                            "可同时生成带按钮的 .xlsm 模板。")
 @guarded

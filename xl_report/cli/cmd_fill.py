@@ -8,9 +8,17 @@ import typer
 from rich.markup import escape
 
 from xl_report.cli.app import app, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.stages.fill import FILLED_SUFFIX, fill_workbook, summary_lines
 
 
+@readme_row(
+    "`xl-report fill 工作簿.xlsx [-o 输出.xlsx] [--year 2024]`",
+    "填报：按统计规则从五张台账算出表二、表三、表四（新收、上年结转、办理结果、结转下年度；制发、废止、"
+    "现行有效；处理决定数量；收费 元→万元；复议诉讼），写入 `工作簿-已填报.xlsx`（原文件不变）。"
+    "台账有错时逐行列出全部错误，不写文件（退出码 2）。没有的台账工作表对应的单元格保持原样。只含台账的普通 "
+    ".xlsx 会生成一份新的填报工作簿并把台账复制进去",
+)
 @app.command(
     "fill",
     help="从台账自动填报表二、表三、表四。\n\n"

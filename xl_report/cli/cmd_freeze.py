@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from xl_report.cli.app import _escape, app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.core.config import load_config
 from xl_report.core.errors import InputError, XlReportError
 from xl_report.core.findings import count
@@ -15,6 +16,13 @@ from xl_report.core.fingerprint import short
 from xl_report.stages.freeze import VerifyResult, freeze_file, keygen, verify_file
 
 
+@readme_row(
+    '`xl-report freeze 年报.xlsx [-o 定稿.xlsx] [--sign 单位.key] [--force --reason "原因"] '
+    "[--config xl-report.toml]`",
+    "定稿：校验无误后另存为 `年报-定稿.xlsx`（原文件不变）；公式换成数值，全部工作表和工作簿结构加保护（密码取"
+    "自 `--password`、环境变量 `XL_REPORT_FREEZE_PASSWORD` 或配置 `[freeze] password_env`），标记为最终版本，"
+    "表格下方显示定稿时间和指纹；默认删除台账中的申请人、申请内容（`--keep-personal` 保留）",
+)
 @app.command("freeze", help="定稿：校验无误后生成不能再改动的定稿文件（默认“<原名>-定稿.xlsx”，原文件不变）。"
                             "公式换成数值，全部工作表和工作簿结构加保护，标记为最终版本，记录定稿指纹。")
 @guarded
@@ -47,6 +55,11 @@ def freeze_cmd(
         out.print("已用本单位私钥签名。")
 
 
+@readme_row(
+    "`xl-report verify 定稿.xlsx... [--keys 公钥文件夹] [--json]`",
+    "核验定稿文件：逐格指出定稿后被改动的数字、单位、年度、正文段落；给出 `--keys` 时核验单位签名。退出码 0 "
+    "完好，1 被改动或签名无效，2 不是定稿文件",
+)
 @app.command("verify", help="核验定稿文件：重新计算定稿指纹，逐格找出定稿后被改动的内容；"
                             "给出 --keys 时核验单位签名。退出码 0 完好，1 被改动或签名无效，2 不是定稿文件或无法读取。")
 @guarded
@@ -91,6 +104,10 @@ def _print_result(r: VerifyResult) -> None:
         err.print(f"    {_escape(m)}")
 
 
+@readme_row(
+    "`xl-report keygen 单位名称 [-d 文件夹]`",
+    "生成本单位签名密钥：`单位名称.key`（私钥，仅本人可读，不外传）和 `单位名称.pub`（交给上级）",
+)
 @app.command("keygen", help="为本单位生成签名密钥：<单位名称>.key（私钥，仅本人可读，不要外传）"
                             "和 <单位名称>.pub（公钥，交给上级用于核验）。")
 @guarded

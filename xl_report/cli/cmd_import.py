@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.core import form
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
 from xl_report.core.findings import SEVERITY_LABELS, Finding
@@ -36,6 +37,12 @@ def _print_findings(findings: list[Finding]) -> None:
         out.print(f"  ……另有 {blanks - _SHOWN_BLANKS} 个空白单元格（F05），加 --json 可查看全部")
 
 
+@readme_row(
+    "`xl-report import 已发布年报.html -o 年报.xlsx`",
+    "读取已发布的年报（纯文本、.html、.docx、PDF），写入填报工作簿：单位、年度、联系电话、发布日期、"
+    "表二表三表四全部单元格和正文；空白、“/”“—”按空白导入（不当作 0），读不出的表格和行逐条列出，从不猜测。"
+    "退出码 2：文件里找不到年报表格",
+)
 @app.command("import", help="读取已发布的年报（纯文本、.html、.docx、PDF），写入年报模板工作簿："
                             "单位、年度、表二表三表四全部单元格和正文。空白、“/”“—”按空白导入（不当作 0），"
                             "读不出的表格和行逐条列出。退出码：0 已写出，2 文件无法读取。")
@@ -75,6 +82,13 @@ def import_cmd(
     out.print("注：工作簿中的总计格按公式重新计算；用 xl-report audit 核对原文中的总计。")
 
 
+@readme_row(
+    "`xl-report audit 年报... [--previous 上年年报] [--json] [--config xl-report.toml]`",
+    "审核已发布的年报：导入后做全部适用的校验（勾稽关系、空白格、正文与表格、与上年结转、2019年旧格式、"
+    "六部分标题、发布日期是否超期：部门和乡镇 1月31日、县级以上人民政府本级 3月31日，可在配置 `[deadlines]` "
+    '中用 `other = "01-31"`、`government = "03-31"` 修改），每份报告一行汇总；`--json` 每份报告一个对象。'
+    "退出码 0 无错误，1 有错误，2 有报告无法读取",
+)
 @app.command("audit", help="审核已发布的年报：导入后做全部适用的校验（勾稽关系、空白格、正文与表格、与上年衔接、"
                            "2019年旧格式、发布日期是否超期）。每份报告一行汇总。"
                            "退出码：0 无错误（可有提示），1 有错误，2 有报告无法读取。")

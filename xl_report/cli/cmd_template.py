@@ -7,10 +7,15 @@ from typing import Annotated
 import typer
 
 from xl_report.cli.app import app, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.xlsx.fileio import backup_existing
 from xl_report.xlsx.template import TEMPLATE_FILE, write_template
 
 
+@readme_row(
+    "`xl-report template -o 文件.xlsx`",
+    "生成空白填报工作簿",
+)
 @app.command("template", help="生成空白的年报填报工作簿（含台账、表二、表三、表四、正文）。")
 @guarded
 def template_cmd(
