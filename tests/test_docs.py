@@ -8,6 +8,9 @@ import typer
 from xl_report.cli import app
 from xl_report.cli.docs import stale
 from xl_report.cli.readme_table import ROWS
+from xl_report.core.version import __version__
+
+from .conftest import ROOT
 
 
 def test_generated_docs_are_current():
@@ -35,3 +38,12 @@ def test_every_option_is_mentioned_in_its_row():
             if not any(re.search(rf"(?<![\w-]){re.escape(opt)}\b", rows[name]) for opt in param.opts):
                 missing.append(f"xl-report {name} {'/'.join(param.opts)}")
     assert not missing, "options missing from README's command table: " + ", ".join(missing)
+
+
+def test_the_changelog_names_the_package_version():
+    """Bump xl_report/core/version.py and add its CHANGELOG heading together; pyproject never spells it."""
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## [Unreleased]" in text
+    released = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d\d-\d\d$", text, re.M)
+    assert released and released[0] == __version__
+    assert 'dynamic = ["version"]' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
