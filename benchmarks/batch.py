@@ -3,7 +3,7 @@
     python benchmarks/batch.py N [--jobs J] [--naive-sample K] [--repeat R]
 
 Ours: ``run_batch(freeze=True)`` — one-pass calamine read, aggregate, every check, fingerprint, XML
-stamping of a once-parsed template, worker processes, summary workbook + findings.json. It runs in a
+fill of a once-parsed template, worker processes, summary workbook + findings.json. It runs in a
 fresh child process (``--ours`` below), so its peak memory (ru_maxrss of that process and of its
 workers) is not the generator's; run at two sizes to see it flat in N.
 

@@ -518,7 +518,7 @@ def test_a_misnamed_tally_sheet_fails_the_unit_instead_of_counting_zero(tmp_path
 
 
 @needs_soffice
-def test_libreoffice_recalculating_a_stamped_output_gets_our_numbers(tmp_path):
+def test_libreoffice_recalculating_a_filled_output_gets_our_numbers(tmp_path):
     """The batch writes 总计 cells as SUM formulas with the values it computed cached beside them:
     LibreOffice, made to recalculate every formula on load, must arrive at the same 200 numbers."""
     import zipfile as zf

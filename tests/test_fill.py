@@ -45,8 +45,8 @@ def test_fill_template_workbook_end_to_end(tmp_path):
     assert result.output == tmp_path / "镇-已填报.xlsx" and result.output.exists()
     assert digest(src) == before  # the input is never modified
     assert result.tables == ("表二", "表三", "表四")
-    assert result.summary["新收"] == 2 and result.summary["上年结转"] == 1 and result.summary["办结"] == 2
-    assert result.summary["结转下年度"] == 1 and result.summary["行政复议"] == 1 and result.summary["收费金额"] == 0.25
+    assert result.numbers["新收"] == 2 and result.numbers["上年结转"] == 1 and result.numbers["办结"] == 2
+    assert result.numbers["结转下年度"] == 1 and result.numbers["行政复议"] == 1 and result.numbers["收费金额"] == 0.25
     assert any("没有“文件台账”工作表" in n for n in result.notes)
 
     back = read_report_file(result.output)  # formulas evaluated from the saved file

@@ -1,4 +1,4 @@
-"""Fast fill: stamp a report's values straight into the sheet XML of a once-parsed template.
+"""Fast fill: write a report's values straight into the sheet XML of a once-parsed template.
 
 ``load_workbook`` + write + ``save`` costs ~66 ms per workbook; patching the ``<c>`` elements of the
 few sheets that hold named cells and copying every other part of the package unchanged costs a few
@@ -137,7 +137,7 @@ def freeze_info(view: ReportData, *, password: str | None = None, now: datetime 
                 personal_removed: int = 0) -> FrozenInfo:
     """Fingerprint and custom properties exactly as :func:`xl_report.stages.freeze.freeze_book` records them.
 
-    ``view`` must be what a reader sees in the stamped output (:meth:`Stamper.view`).
+    ``view`` must be what a reader sees in the filled output (:meth:`TemplateFiller.view`).
     """
     from openpyxl.utils.protection import hash_password
 
@@ -275,7 +275,7 @@ def write_zip(entries: list[_Entry]) -> bytes:
 
 
 # --------------------------------------------------------------------------------------------
-# The stamper
+# The filler
 # --------------------------------------------------------------------------------------------
 
 _TEMPLATE_BYTES: bytes | None = None
@@ -394,7 +394,7 @@ def _number(value: int | float) -> str:
     return str(value)
 
 
-def _text(value: object) -> str | None:
+def _stored_text(value: object) -> str | None:
     """Text as a reader gets it back: XML-safe, stripped, blank -> None."""
     if value is None:
         return None
@@ -409,15 +409,15 @@ def _cell_view(value: object) -> object:
         return repr(value)  # not representable as a number cell: kept as text, the check flags it
     if isinstance(value, (int, float, datetime, date)) or value is None:
         return value
-    return _text(value)
+    return _stored_text(value)
 
 
 class _FillView(ReportData):
-    """A report already normalised for the template by :meth:`Stamper.view`: not normalised again."""
+    """A report already normalised for the template by :meth:`TemplateFiller.view`: not normalised again."""
 
 
-class Stamper:
-    """Parse the template once; ``stamp(report)`` returns a filled workbook as bytes."""
+class TemplateFiller:
+    """Parse the template once; ``fill(report)`` returns a filled workbook as bytes."""
 
     def __init__(self, template: bytes | None = None, *, compresslevel: int = 1):
         import zipfile
@@ -433,9 +433,9 @@ class Stamper:
         missing = [n for n in form.CELL_NAMES if n not in self.cells]
         if missing:
             raise ValueError(f"template lacks defined names: {missing[:3]}")
-        stamped = [s for s in (form.SHEET_README,) + form.TABLES if s in self.parts]
+        filled = [s for s in (form.SHEET_README,) + form.TABLES if s in self.parts]
         used_parts = {self.parts[s] for refs in self.cells.values() for s, _ in refs} | {
-            self.parts[s] for s in stamped}
+            self.parts[s] for s in filled}
         self.trees = {p: etree.fromstring(self.raw[p]) for p in used_parts}
         self.slots: dict[str, list[_Slot]] = {}
         for name, refs in self.cells.items():
@@ -447,7 +447,7 @@ class Stamper:
         # the template's guidance paragraphs stay when a report brings no text of its own
         self.template_narrative = {key: [t for s in self.slots.get(name, ()) if (t := _inline_text(s.el))]
                                    for key, name in form.NARRATIVE_NAMES.items()}
-        self.stamp_at = {s: self._stamp_position(s) for s in stamped}
+        self.stamp_at = {s: self._stamp_position(s) for s in filled}
         # parts that never change are compressed once (at the best level: it is paid once)
         self.plain = {n: _entry(n, self.raw[n], 9) for n in self.order if n not in self.trees}
         self._frozen_cache: dict[str | None, dict[str, _Entry]] = {}
@@ -506,7 +506,7 @@ class Stamper:
 
     # ---- values
     def view(self, report: ReportData) -> ReportData:
-        """The report as a reader will find it in the stamped workbook (what the fingerprint covers).
+        """The report as a reader will find it in the filled workbook (what the fingerprint covers).
 
         Totals computed, texts XML-safe and stripped, every named cell present, narrative fitted to
         the template's paragraph cells (overflow joined into the last one).
@@ -524,12 +524,12 @@ class Stamper:
                 paras = paras[: rows - 1] + ["\n".join(paras[rows - 1:])]
             narrative[key] = [p.strip() for p in paras if p.strip()]
         year = report.year if isinstance(report.year, int) and not isinstance(report.year, bool) else None
-        view = _FillView(unit=_text(report.unit), year=year, contact=_text(report.contact),
-                          level=_text(report.level), published=report.published, values=values,
+        view = _FillView(unit=_stored_text(report.unit), year=year, contact=_stored_text(report.contact),
+                          level=_stored_text(report.level), published=report.published, values=values,
                           narrative=narrative, source=report.source)
         return view
 
-    def stamp(self, report: ReportData, frozen: FrozenInfo | None = None, tally=None,
+    def fill(self, report: ReportData, frozen: FrozenInfo | None = None, tally=None,
               drop_personal: bool = False) -> bytes:
         """The filled workbook as bytes. ``frozen`` (see :func:`freeze_info`) makes it a 定稿 file;
         ``tally`` (a :class:`xl_report.core.tally.Tally`) is copied into the tally sheets, without the
@@ -606,7 +606,7 @@ class Stamper:
         return self._col_styles[part]
 
     def _segments(self, line: str | None) -> dict[str, tuple[list[bytes], list]]:
-        """Each stamped part serialised once, split where its named cells go: part -> (the constant
+        """Each filled part serialised once, split where its named cells go: part -> (the constant
         pieces, the slots between them; ``_LINE`` where the text of the 定稿 line goes)."""
         variant = None if line is None else len(line) < 40  # the line's row height depends on its length
         if variant not in self._segment_cache:

@@ -1,6 +1,6 @@
 """County batch: read → aggregate → check → (freeze) → write, for every unit's tally workbook in a folder.
 
-Worker processes each parse the template once (:class:`xl_report.batch.fastfill.Stamper`) and stamp every
+Worker processes each parse the template once (:class:`xl_report.batch.fastfill.TemplateFiller`) and fill every
 unit's values into it. A unit whose file is broken, hostile or wrong fails with a Chinese reason;
 the others carry on. Every output is written atomically; a per-unit record (``OUTDIR/.xl-report/``)
 remembers the input's content hash, so a rerun skips unchanged units and an interrupted run

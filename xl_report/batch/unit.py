@@ -1,4 +1,4 @@
-"""One unit, in a worker process: read (one calamine pass), aggregate, check, (freeze), stamp the
+"""One unit, in a worker process: read (one calamine pass), aggregate, check, (freeze), fill the
 output workbook, record and write it."""
 from __future__ import annotations
 
@@ -33,11 +33,11 @@ WORKER: dict = {}
 
 
 def init_worker(previous: dict[str, dict] | None) -> None:
-    from xl_report.batch.fastfill import Stamper
+    from xl_report.batch.fastfill import TemplateFiller
     from xl_report.xlsx import safety  # noqa: F401 - imported once, before any fork
 
-    if "stamper" not in WORKER:
-        WORKER["stamper"] = Stamper()  # the template parsed once per process
+    if "filler" not in WORKER:
+        WORKER["filler"] = TemplateFiller()  # the template parsed once per process
     WORKER["previous"] = previous or {}
 
 
@@ -134,8 +134,8 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
     report = ReportData(unit=unit, year=year, contact=book.get("meta_contact"), level=book.get("meta_level"),
                         published=book.get("meta_published"), values=values, narrative=book["narrative"],
                         source=source)
-    stamper = WORKER["stamper"]
-    view = stamper.view(report)
+    filler = WORKER["filler"]
+    view = filler.view(report)
     prev = WORKER["previous"].get(match_key(unit))
     previous = ReportData(unit=prev["unit"], year=prev["year"], values=prev["values"]) if prev else None
     findings = list(check(view, previous=previous, tally=tally, narrative=view.narrative, config=opts.config))
@@ -150,7 +150,7 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
         now = datetime.fromisoformat(opts.now) if opts.now else None
         frozen = freeze_info(view, password=opts.password, now=now, personal_removed=personal_count(tally))
     file = f"{name}{FROZEN_SUFFIX}.xlsx" if frozen else f"{name}.xlsx"
-    data = stamper.stamp(view, frozen, tally=tally, drop_personal=frozen is not None)
+    data = filler.fill(view, frozen, tally=tally, drop_personal=frozen is not None)
     return UnitResult(
         source, unit, STATUS_ERRORS if errors else STATUS_OK, file=file, errors=errors, warnings=warnings,
         headline=headline(view), fingerprint=frozen.fingerprint if frozen else None,
@@ -203,7 +203,7 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
     from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS, tally_from_frames
     from xl_report.core.tally_schema import TALLY_SHEETS
     from xl_report.xlsx.tally_reader import read_tally, refuse_misnamed_sheets
-    from xl_report.xlsx.workbook import _date, _text
+    from xl_report.xlsx.workbook import _date, one_line
 
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None else \
@@ -257,7 +257,7 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
         else:
             fields[name] = value(*refs[0])
     for name in ("meta_unit", "meta_contact", "meta_level"):
-        fields[name] = _text(fields.get(name))
+        fields[name] = one_line(fields.get(name))
     fields["meta_published"] = _date(fields.get("meta_published"))
     tally = tally_from_frames(frames, source=str(path), unit=fields["meta_unit"],
                               year=parse_year(fields.get("meta_year")))

@@ -16,7 +16,7 @@ from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from xl_report.core.findings import SEVERITY_LABELS, Finding, count
 from xl_report.stages.check import check_book
 from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
-from xl_report.xlsx.findings_sheet import location_text, summary_line, write_findings_sheet
+from xl_report.xlsx.findings_sheet import location_text, verdict_line, write_findings_sheet
 from xl_report.xlsx.workbook import open_workbook
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
@@ -38,7 +38,7 @@ def _print_human(findings: list[Finding], path: Path) -> None:
             table.add_row(f.code, escape(f.message), escape(location_text(f)))
         out.print(table)
     if not findings:
-        out.print(summary_line(findings))
+        out.print(verdict_line(findings))
 
 
 def _write(wb, path: Path, findings: list[Finding]) -> Path:

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from xl_report.cli.app import app, guarded, out
 from xl_report.cli.readme_table import readme_row
-from xl_report.stages.fill import FILLED_SUFFIX, fill_workbook, summary_lines
+from xl_report.stages.fill import FILLED_SUFFIX, describe_numbers, fill_workbook
 
 
 @readme_row(
@@ -34,7 +34,7 @@ def fill_cmd(
 ) -> None:
     result = fill_workbook(input, output, year)
     out.print(f"已填报 {result.report.year} 年度（{'、'.join(result.tables) or '无'}）：{escape(str(result.output))}")
-    for line in summary_lines(result.summary):
+    for line in describe_numbers(result.numbers):
         out.print(f"  {escape(line)}")
     for note in result.notes:
         out.print(f"[yellow]注意：[/]{escape(note)}")

@@ -110,10 +110,10 @@ def audit_cmd(
     else:
         for r in results:
             if r.error:
-                err.print(f"[bold red]{escape(r.summary())}[/]")
+                err.print(f"[bold red]{escape(r.verdict_line())}[/]")
                 continue
             _print_findings(r.findings)
-            out.print(escape(r.summary()))
+            out.print(escape(r.verdict_line()))
         if len(results) > 1:
             bad = sum(1 for r in results if r.error or r.counts[0])
             out.print(f"共审核 {len(results)} 份年报，{bad} 份有错误或无法读取。")

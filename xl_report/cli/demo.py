@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from xl_report.batch.fastfill import Stamper
+from xl_report.batch.fastfill import TemplateFiller
 from xl_report.batch.model import BatchResult
 from xl_report.batch.run import run_batch
 from xl_report.core import form
@@ -151,16 +151,16 @@ def as_of(data: UnitData, end: date) -> UnitData:
     return out
 
 
-_STAMPER = None
+_FILLER = None
 
 
 def unit_workbook(data: UnitData, year: int) -> bytes:
     """The unit's tally workbook (the template with its tally sheets, 说明 and 正文 filled) as bytes."""
     import pandas as pd  # heavy (~0.3 s): only the demo's generator builds DataFrames
 
-    global _STAMPER
-    if _STAMPER is None:
-        _STAMPER = Stamper()
+    global _FILLER
+    if _FILLER is None:
+        _FILLER = TemplateFiller()
 
     # rows are written as typed (not validated: a demo unit keeps its deliberate slip)
     tally = Tally(source=data.unit, unit=data.unit, year=year, **{
@@ -170,7 +170,7 @@ def unit_workbook(data: UnitData, year: int) -> bytes:
     report = ReportData(unit=data.unit, year=year, contact=data.contact, level=data.level, published=data.published,
                         values={n: 0 for n in form.CELL_NAMES if not form.CELL_BY_NAME[n].computed},
                         narrative=data.narrative)
-    return _STAMPER.stamp(report, tally=tally)
+    return _FILLER.fill(report, tally=tally)
 
 
 def write_unit(path: Path, data: UnitData, year: int) -> Path:

@@ -178,10 +178,10 @@ def _cases(df, start: date, end: date, out: dict) -> str | None:
     return _later_note(CASES, later, end, "案件")
 
 
-def summary(report: ReportData, tables: tuple[str, ...] = form.TABLES) -> dict[str, int | float]:
-    """The headline numbers (新收, 上年结转, 办结, 结转下年度, 复议, 诉讼 …) of ``tables``."""
+def placeholder_numbers(report: ReportData, tables: tuple[str, ...] = form.TABLES) -> dict[str, int | float]:
+    """The numbers behind the 正文 placeholders (新收, 上年结转, 办结, 结转下年度, 复议, 诉讼 …) of ``tables``."""
     return {label: report.num0(name) for label, name in form.PLACEHOLDERS.items()
             if form.CELL_BY_NAME[name].table in tables}
 
 
-__all__ = ["AggregateResult", "aggregate", "summary", "cells_filled_by"]
+__all__ = ["AggregateResult", "aggregate", "placeholder_numbers", "cells_filled_by"]

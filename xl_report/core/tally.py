@@ -9,7 +9,7 @@ schema headers of :mod:`xl_report.core.tally_schema` (absent optional columns ad
 
 The reader keeps each sheet as plain Python columns (:meth:`Tally.columns`: header → list, same
 values) and builds the DataFrame only when ``tally.requests`` etc. is first accessed: code that loops
-over rows (aggregate, rules, the stamper) uses the columns, so the batch never pays for pandas.
+over rows (aggregate, rules, the batch filler) uses the columns, so the batch never pays for pandas.
 """
 from __future__ import annotations
 

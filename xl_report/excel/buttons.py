@@ -65,11 +65,11 @@ def _refuse_frozen(snap: BookSnapshot, what: str) -> None:
 
 
 def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from xl_report.stages.fill import fill_workbook, summary_lines
+    from xl_report.stages.fill import describe_numbers, fill_workbook
 
     _refuse_frozen(snap, "填报")
     result = fill_workbook(src, work / "after.xlsx")
-    facts = "；\n".join(summary_lines(result.summary or {}))
+    facts = "；\n".join(describe_numbers(result.numbers or {}))
     notes = "\n".join(result.notes or [])
     tables = "、".join(result.tables or ())
     message = f"已根据台账填写{tables or '报表'}。" + (f"\n{facts}。" if facts else "") + \

@@ -38,7 +38,7 @@ class Refusal(Exception):
         self.status, self.message, self.headers = status, message, headers
 
 
-def _text(status: int, message: str, headers: dict | None = None) -> PlainTextResponse:
+def _plain_response(status: int, message: str, headers: dict | None = None) -> PlainTextResponse:
     return PlainTextResponse(message, status_code=status, headers=headers,
                              media_type="text/plain; charset=utf-8")
 
@@ -119,7 +119,7 @@ def create_app(token: str | None = None, max_bytes: int = MAX_BYTES) -> FastAPI:
 
     @app.exception_handler(Refusal)
     async def _refused(request: Request, exc: Refusal):
-        return _text(exc.status, exc.message, exc.headers)
+        return _plain_response(exc.status, exc.message, exc.headers)
 
     @app.get(f"{PREFIX}/health")
     def health() -> dict:

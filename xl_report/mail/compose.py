@@ -66,17 +66,17 @@ def short(fingerprint: str) -> str:
     return short_fingerprint(fingerprint.split(":", 1)[-1])
 
 
-def template_values(books: list[Workbook], now: datetime, summary: Callable[[Workbook], str]) -> dict[str, object]:
-    summaries = [summary(b) for b in books]
+def template_values(books: list[Workbook], now: datetime, verdict: Callable[[Workbook], str]) -> dict[str, object]:
+    verdicts = [verdict(b) for b in books]
     details = "\n".join(
         f"附件：{b.name}\n  校验结果：{s}\n  "
         f"{'定稿指纹' if b.frozen else '草稿（未定稿）SHA-256'}：{short(b.fingerprint)}"
-        for b, s in zip(books, summaries))
+        for b, s in zip(books, verdicts))
     years = sorted({str(b.year) for b in books if b.year})
     return {
         "unit": "、".join(dict.fromkeys(b.unit or "（未填单位名称）" for b in books)),
         "year": "、".join(years) or "",
-        "summary": "；".join(summaries),
+        "summary": "；".join(verdicts),
         "fingerprint": "、".join(short(b.fingerprint) for b in books),
         "file": "、".join(b.name for b in books),
         "count": len(books),
@@ -87,10 +87,10 @@ def template_values(books: list[Workbook], now: datetime, summary: Callable[[Wor
 
 def build(settings: MailSettings, books: list[Workbook], recipients: tuple[str, ...], *, bundle: bool,
           notes: list[Note], message_id: str | None = None, now: datetime | None = None,
-          summary: Callable[[Workbook], str] = lambda b: "未校验") -> EmailMessage:
+          verdict: Callable[[Workbook], str] = lambda b: "未校验") -> EmailMessage:
     """One message for ``books`` (one workbook, or all of them with ``bundle``), addressed to ``recipients``."""
     now = now or datetime.now().astimezone()
-    values = template_values(books, now, summary)
+    values = template_values(books, now, verdict)
     subject = render(settings.bundle_subject if bundle else settings.subject, values)
     body = render(settings.bundle_body if bundle else settings.body, values)
     prefix, lead = "", ""  # what makes this send special goes first: subject prefix and the body's first lines

@@ -31,7 +31,7 @@ class Workbook:
     unit: str | None
     year: int | None
     refusal: str | None  # why this is a draft (None when frozen and verified)
-    summary: str | None = None  # the check result known without re-checking (frozen files)
+    verdict: str | None = None  # the check result known without re-checking (frozen files)
 
     @property
     def mime(self) -> tuple[str, str]:
@@ -64,7 +64,7 @@ def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
     name = headers.header_text(path.name, "文件名", file=str(path))
     data = path.read_bytes()
     verify = _verifier()
-    frozen, fingerprint, unit, year, refusal, summary = False, None, None, None, None, None
+    frozen, fingerprint, unit, year, refusal, verdict = False, None, None, None, None, None
     if verify is None:
         refusal = "无法核验定稿状态（定稿模块不可用）"
     else:
@@ -72,7 +72,7 @@ def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
         unit, year = result.unit, result.year
         if result.frozen and result.ok:
             frozen, fingerprint = True, result.fingerprint
-            summary = _frozen_summary(result)
+            verdict = _frozen_verdict(result)
         elif result.frozen:
             detail = "；".join(str(m) for m in (result.messages or [])) or "内容与定稿指纹不一致"
             refusal = f"定稿核验未通过（{detail}）"
@@ -84,7 +84,7 @@ def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
         unit, year = _meta(path, unit, year)
     if unit is not None:
         unit = headers.header_text(unit, "单位名称", file=str(path))
-    return Workbook(path, name, data, fingerprint or sha256_fingerprint(data), frozen, unit, year, refusal, summary)
+    return Workbook(path, name, data, fingerprint or sha256_fingerprint(data), frozen, unit, year, refusal, verdict)
 
 
 def _refuse_config_sheets(path: Path) -> None:
@@ -98,7 +98,7 @@ def _refuse_config_sheets(path: Path) -> None:
                             file=str(path))
 
 
-def _frozen_summary(result) -> str:
+def _frozen_verdict(result) -> str:
     """Freezing refuses a workbook with errors unless forced with a recorded reason: no need to re-check."""
     text = f"强制定稿（校验有错误未改正，原因：{result.reason}）" if result.reason else "定稿时校验无错误"
     if result.signed:
@@ -109,7 +109,7 @@ def _frozen_summary(result) -> str:
 def _meta(path: Path, unit, year):
     """Unit and year from the 说明 sheet (read-only load: ten times faster than a full load)."""
     from xl_report.xlsx.safety import load_workbook_safely
-    from xl_report.xlsx.workbook import _text, _year, resolve_names
+    from xl_report.xlsx.workbook import _year, one_line, resolve_names
 
     wb = load_workbook_safely(path, read_only=True)
     try:
@@ -119,15 +119,15 @@ def _meta(path: Path, unit, year):
             sheet, coord = names.get(name, (None, None))
             return wb[sheet][coord].value if sheet in wb.sheetnames else None
 
-        return unit or _text(value("meta_unit")), year or _year(value("meta_year"))
+        return unit or one_line(value("meta_unit")), year or _year(value("meta_year"))
     finally:
         wb.close()
 
 
-def check_summary(book: Workbook, config: dict | None = None) -> str:
+def check_verdict(book: Workbook, config: dict | None = None) -> str:
     """One Chinese line: from the freeze record, else from running the cross-check on the draft."""
-    if book.summary:
-        return book.summary
+    if book.verdict:
+        return book.verdict
     path = book.path
     try:
         from xl_report.core.findings import count

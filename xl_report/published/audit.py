@@ -37,7 +37,8 @@ class AuditResult:
     def counts(self) -> tuple[int, int]:
         return count(self.findings)
 
-    def summary(self) -> str:
+    def verdict_line(self) -> str:
+        """One line per report: file, unit and year, then no problem or the counts."""
         name = Path(self.path).name
         if self.error:
             return f"{name}：无法读取（{self.error}）"
@@ -60,7 +61,7 @@ def audit(paths, previous: Path | str | ReportData | None = None, config: dict |
     ``previous``: last year's report (a published report or a workbook), used for the cross-year
     rules of the reports of the same unit.
     """
-    last = load_previous(previous)
+    last = read_previous_report(previous)
     results = []
     for path in paths:
         try:
@@ -72,7 +73,8 @@ def audit(paths, previous: Path | str | ReportData | None = None, config: dict |
     return results
 
 
-def load_previous(previous: Path | str | ReportData | None) -> ReportData | None:
+def read_previous_report(previous: Path | str | ReportData | None) -> ReportData | None:
+    """Last year's report for the cross-year rules: a 年报 workbook, or a published report to import."""
     if previous is None or isinstance(previous, ReportData):
         return previous
     path = Path(previous)

@@ -16,7 +16,7 @@ from pathlib import Path
 from openpyxl.workbook.workbook import Workbook
 
 from xl_report.core import form
-from xl_report.core.aggregate import aggregate, summary
+from xl_report.core.aggregate import aggregate, placeholder_numbers
 from xl_report.core.errors import InputError
 from xl_report.core.report import ReportData
 from xl_report.core.tally import Tally
@@ -38,7 +38,7 @@ class FillResult:
     report: ReportData  # what the workbook now holds (totals computed)
     tables: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
-    summary: dict[str, int | float] = field(default_factory=dict)
+    numbers: dict[str, int | float] = field(default_factory=dict)  # placeholder label -> number (for messages)
 
 
 def report_year(year: int | None, tally: Tally) -> int:
@@ -51,8 +51,8 @@ def report_year(year: int | None, tally: Tally) -> int:
                         "或在命令中加 --year 2024 这样的参数", file=tally.source)
 
 
-def summary_lines(s: dict[str, int | float]) -> list[str]:
-    """The headline numbers of a fill (:attr:`FillResult.summary`) as the clerk reads them, with units."""
+def describe_numbers(s: dict[str, int | float]) -> list[str]:
+    """The numbers of a fill (:attr:`FillResult.numbers`) as the clerk reads them, with units."""
     lines = []
     if "新收" in s:
         lines.append(f"本年新收申请 {s['新收']} 件，上年结转 {s['上年结转']} 件，本年办结 {s['办结']} 件"
@@ -86,7 +86,7 @@ def fill_book(wb: Workbook, tally: Tally, year: int | None = None) -> FillResult
     report = ReportData(unit=existing.unit or tally.unit, year=year, contact=existing.contact, level=existing.level,
                         published=existing.published, values=values, narrative=existing.narrative,
                         locations=existing.locations, source=tally.source).with_totals()
-    return FillResult(None, report, result.tables, result.notes, summary(report, result.tables))
+    return FillResult(None, report, result.tables, result.notes, placeholder_numbers(report, result.tables))
 
 
 def fill_workbook(input_path: Path | str, output_path: Path | str | None = None, year: int | None = None) -> FillResult:

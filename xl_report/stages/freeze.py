@@ -497,7 +497,7 @@ def freeze_properties(values: dict, fp: str, frozen_at: str, *, reason: str | No
                       canonical: str | None = None) -> dict[str, object]:
     """The custom document properties of a frozen workbook, in order (bool / int / str values).
 
-    Also for writers that build the package themselves (the fast stamp path): the reader accepts
+    Also for writers that build the package themselves (the batch's fast fill): the reader accepts
     integers written as text.
     """
     props: dict[str, object] = {MARK_AS_FINAL: True, P_FINGERPRINT: fp, P_FROZEN_AT: frozen_at,

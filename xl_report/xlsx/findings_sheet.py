@@ -43,7 +43,8 @@ def link_target(f: Finding) -> str | None:
     return None
 
 
-def summary_line(findings: list[Finding]) -> str:
+def verdict_line(findings: list[Finding]) -> str:
+    """The first line of the 校验结果 sheet: passed, or how many errors and warnings."""
     errors, warnings = count(findings)
     if not findings:
         return "校验通过：未发现问题。"
@@ -51,8 +52,8 @@ def summary_line(findings: list[Finding]) -> str:
 
 
 def findings_sheet_rows(findings: list[Finding]) -> list[list[object]]:
-    """Rows of the 校验结果 sheet: a summary line, the header, one row per finding."""
-    rows: list[list[object]] = [[summary_line(findings)], list(HEADERS)]
+    """Rows of the 校验结果 sheet: the verdict line, the header, one row per finding."""
+    rows: list[list[object]] = [[verdict_line(findings)], list(HEADERS)]
     for i, f in enumerate(ordered(findings), start=1):
         rows.append([i, SEVERITY_LABELS[f.severity], f.code, f.message, location_text(f)])
     return rows
@@ -136,7 +137,7 @@ def write_findings_sheet(wb: Workbook, findings: list[Finding]) -> None:
     ws = wb.create_sheet(form.SHEET_FINDINGS, 0)
     rows = findings_sheet_rows(findings)
     ws.append([None])
-    set_text(ws.cell(1, 1), summary_line(findings))
+    set_text(ws.cell(1, 1), verdict_line(findings))
     ws.cell(1, 1).font = F_HEAD
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
     for j, head in enumerate(rows[1], start=1):

@@ -183,10 +183,10 @@ def read_report(wb: Workbook, source: str | None = None) -> ReportData:
             c = _cell(wb, names, field.name)
             meta[field.name] = cell_value(c.parent, c)
             data.locations[field.name] = names[field.name]
-    data.unit = _text(meta.get("meta_unit"))
+    data.unit = one_line(meta.get("meta_unit"))
     data.year = _year(meta.get("meta_year"))
-    data.contact = _text(meta.get("meta_contact"))
-    data.level = _text(meta.get("meta_level"))
+    data.contact = one_line(meta.get("meta_contact"))
+    data.level = one_line(meta.get("meta_level"))
     data.published = _date(meta.get("meta_published"))
     data.narrative = read_narrative(wb, names)
     return data
@@ -231,7 +231,7 @@ def read_report_file(path: Path | str) -> ReportData:
 _LINE_BREAKS = re.compile(r"\s*[\r\n\t\v\f\x85\u2028\u2029]+\s*")
 
 
-def _text(v: object) -> str | None:
+def one_line(v: object) -> str | None:
     """A one-line field (unit name, contact, level): a line break typed into the cell (Alt+Enter)
     reads as a space, so the name prints, files and mails as one line everywhere."""
     if v is None:
