@@ -55,6 +55,7 @@ def _modules(path: Path) -> dict[str, str]:
         return {n: x.get_module(n) for n in x.module_names()}
 
 
+@pytest.mark.slow
 def test_committed_files_are_what_the_build_produces(built):
     # pyopenvba + normalise_zip are byte-stable (checked: two builds give identical bytes)
     for name, path in built.items():

@@ -105,6 +105,7 @@ def by_unit(outdir: Path) -> dict[str, dict]:
     return {u["unit"]: u for u in data["units"]}
 
 
+@pytest.mark.slow
 def test_statuses_and_exit_code(county):
     indir, outdir, res = county
     assert res.exit_code == 1, res.output
@@ -187,6 +188,7 @@ def test_unit_file_names():
     assert len(unit_file_name("长" * 500)) == 80
 
 
+@pytest.mark.slow
 def test_rerun_skips_unchanged_and_redoes_changed(tmp_path):
     indir = tmp_path / "in"
     for i in range(4):
@@ -234,6 +236,7 @@ def test_duplicate_names_across_workers_name_the_holder(tmp_path):
     assert f"“{other}”重复" in failed[0].reason
 
 
+@pytest.mark.slow
 def test_records_merged_and_reused(tmp_path, monkeypatch):
     import xl_report.batch.state as batch_module
 
@@ -261,6 +264,7 @@ def _values(outdir: Path) -> dict:
     return out
 
 
+@pytest.mark.slow
 def test_killed_run_then_rerun_equals_uninterrupted_run(tmp_path):
     indir = tmp_path / "in"
     for i in range(60):
@@ -314,6 +318,7 @@ def test_summary_links_survive_hash_and_percent_in_unit_names(tmp_path):
     assert (tmp_path / "out" / unquote(url.path)).is_file()
 
 
+@pytest.mark.slow
 def test_workers_end_when_the_batch_process_is_killed(tmp_path):
     """SIGKILL on the batch process alone (not its group): its workers must not live on, waiting
     for work forever and holding the console's pipe open (a CI step or a log reader would hang)."""
@@ -343,6 +348,7 @@ def test_workers_end_when_the_batch_process_is_killed(tmp_path):
             pass
 
 
+@pytest.mark.slow
 def test_duplicate_names_the_first_file_wins_whatever_ran_first(tmp_path):
     """b.xlsx processed alone first (its record is then reused and claims the name before a.xlsx
     runs): a.xlsx still keeps the name, exactly as in a clean run of both; and a duplicate failure is
@@ -465,6 +471,7 @@ def test_a_second_batch_into_the_same_output_folder_is_refused(tmp_path):
     assert run_batch(indir, out, year=YEAR, progress=False).units[0].status == STATUS_OK  # released
 
 
+@pytest.mark.slow
 def test_outputs_of_removed_inputs_are_moved_aside_not_sent(tmp_path):
     from xl_report.batch.state import RETIRED_DIR
 
@@ -506,6 +513,7 @@ def test_the_results_table_shows_what_is_wrong_not_the_heading():
     assert _first_reason("文件过大（70 MB）") == "文件过大（70 MB）" and _first_reason(None) == ""
 
 
+@pytest.mark.slow
 def test_a_misnamed_tally_sheet_fails_the_unit_instead_of_counting_zero(tmp_path):
     indir = tmp_path / "in"
     indir.mkdir()
@@ -544,6 +552,7 @@ def cached_values(path: Path) -> dict[str, object]:
     return {n: wb[sheet][coord].value for n, (sheet, coord) in resolve_names(wb).items() if n in form.CELL_BY_NAME}
 
 
+@pytest.mark.slow
 def test_the_batch_runs_where_there_is_no_fork(tmp_path):
     """Windows starts workers by spawning (fresh interpreters that import and parse the template
     themselves): the same outputs as the forked run."""
@@ -571,6 +580,7 @@ def test_the_batch_runs_where_there_is_no_fork(tmp_path):
             tmp_path / "forked" / u.file).values
 
 
+@pytest.mark.slow
 def test_workbooks_in_subfolders_are_pointed_out(tmp_path):
     """Filed by township / department in subfolders, they would silently show as 未提交."""
     indir = tmp_path / "in"

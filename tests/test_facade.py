@@ -9,6 +9,8 @@ import sys
 from datetime import date as D
 from pathlib import Path
 
+import pytest
+
 import xl_report
 
 from .conftest import ROOT
@@ -28,6 +30,7 @@ def _run(code: str, cwd: Path) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
+@pytest.mark.slow
 def test_the_readme_script_runs_as_written(tmp_path):
     script = readme_script()
     assert len([line for line in script.splitlines() if line.strip()]) == 5, "the README promises five lines"

@@ -113,6 +113,7 @@ def test_hostile_text_is_made_xml_safe(filler, tmp_path):
     assert back.unit == "某镇[31m政府" and back.narrative["overview"] == ["ab"]
 
 
+@pytest.mark.slow
 def test_tally_rows_copied_and_personal_columns_dropped(filler, tmp_path):
     from datetime import date
 
@@ -126,6 +127,7 @@ def test_tally_rows_copied_and_personal_columns_dropped(filler, tmp_path):
     assert dropped["依申请公开台账"]["D2"].value is None and dropped["依申请公开台账"]["A2"].value == "1"
 
 
+@pytest.mark.slow
 def test_frozen_output_verifies(filler, tmp_path):
     view = filler.view(sample())
     info = freeze_info(view, password="s3cret", now=datetime(2025, 1, 20, 9, 30, tzinfo=UTC))

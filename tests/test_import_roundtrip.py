@@ -25,6 +25,7 @@ def reports(draw):
     return r.with_totals()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".html", ".docx", ".md"])
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(report=reports())

@@ -381,6 +381,7 @@ def test_render_from_a_filled_workbook(filled_workbook, tmp_path):
     assert_html_values(render(report, tmp_path / "年报.html").path, data)
 
 
+@pytest.mark.slow
 def test_cli_render_all_formats(filled_workbook, tmp_path):
     path, _ = filled_workbook
     runner = CliRunner()
@@ -427,6 +428,7 @@ def test_docx_converts_to_pdf_with_title_and_numbers(tmp_path):
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".html", ".docx"])
 def test_render_then_import_gives_the_same_report(tmp_path, suffix):
     from xl_report.published.importer import import_report
@@ -439,6 +441,7 @@ def test_render_then_import_gives_the_same_report(tmp_path, suffix):
         assert back.narrative["problems"] == data.narrative["problems"]
 
 
+@pytest.mark.slow
 def test_cli_render_again_keeps_the_hand_edited_document(filled_workbook, tmp_path):
     path, _ = filled_workbook
     out = tmp_path / "报告.md"

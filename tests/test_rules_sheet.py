@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import openpyxl
+import pytest
 from openpyxl.utils import quote_sheetname
 
 from xl_report.core import form
@@ -57,6 +58,7 @@ def test_highlight_plan_errors_win_and_identities_expand():
     assert names["t3_open_person"] not in cells  # A03 (22 cells) shows only its total
 
 
+@pytest.mark.slow
 def test_write_then_recheck_clears(tmp_path):
     r = clean_report()
     wb = book_with(r)

@@ -225,6 +225,7 @@ def test_outputs_get_ordinary_permissions(tmp_path: Path):
     (["template", "-o", "."], "是一个文件夹"),
     (["batch", ".", "-o", __file__], "是一个文件，这里需要文件夹"),
 ])
+@pytest.mark.slow
 def test_usage_errors_are_chinese(args, expected):
     import os
 
