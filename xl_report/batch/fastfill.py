@@ -20,6 +20,7 @@ import functools
 import io
 import re
 import struct
+import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,13 +34,22 @@ from openpyxl.utils.cell import (
     range_boundaries,
 )
 from openpyxl.utils.datetime import to_excel
+from openpyxl.utils.protection import hash_password
+from openpyxl.xml.functions import tostring
 
 from xl_report.core import form
+from xl_report.core.fingerprint import (
+    canonical_json,
+    canonical_values,
+    fingerprint_of_json,
+)
 from xl_report.core.report import ReportData
 from xl_report.core.tally_schema import TALLY_SHEETS
+from xl_report.stages.freeze import FINAL_STATUS, STAMP_FONT, freeze_properties, stamp_line
 from xl_report.xlsx.deflate import fast_zlib
-from xl_report.xlsx.fileio import FIXED_ZIP_TIME
+from xl_report.xlsx.fileio import FIXED_ZIP_TIME, normalise_zip
 from xl_report.xlsx.ooxml import expect
+from xl_report.xlsx.template import build_template
 from xl_report.xlsx.workbook import parse_ref
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -139,14 +149,7 @@ def freeze_info(view: ReportData, *, password: str | None = None, now: datetime 
 
     ``view`` must be what a reader sees in the filled output (:meth:`TemplateFiller.view`).
     """
-    from openpyxl.utils.protection import hash_password
 
-    from xl_report.core.fingerprint import (
-        canonical_json,
-        canonical_values,
-        fingerprint_of_json,
-    )
-    from xl_report.stages.freeze import freeze_properties, stamp_line
 
     values = canonical_values(view)
     text = canonical_json(values)  # serialised once: the fingerprint and the stored values
@@ -285,9 +288,6 @@ def template_bytes() -> bytes:
     """The official template, built and saved once per process (deterministic bytes)."""
     global _TEMPLATE_BYTES
     if _TEMPLATE_BYTES is None:
-        from xl_report.xlsx.fileio import normalise_zip
-        from xl_report.xlsx.template import build_template
-
         wb = build_template()
         fixed = datetime(*FIXED_ZIP_TIME)
         wb.properties.created = wb.properties.modified = fixed
@@ -420,8 +420,6 @@ class TemplateFiller:
     """Parse the template once; ``fill(report)`` returns a filled workbook as bytes."""
 
     def __init__(self, template: bytes | None = None, *, compresslevel: int = 1):
-        import zipfile
-
         self.level = compresslevel
         raw = template if template is not None else template_bytes()
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
@@ -769,9 +767,7 @@ def _extend_print_area(wbx: bytes, local_id: int, row: int, last_col: int) -> by
 
 def _frozen_styles(styles: bytes) -> bytes:
     """Every cell locked (input cells were unlocked) + one extra cell format for the 定稿 line."""
-    from openpyxl.xml.functions import tostring
 
-    from xl_report.stages.freeze import STAMP_FONT
 
     styles = styles.replace(b'<protection locked="0"', b'<protection locked="1"')
     fonts = int(expect(rb'<fonts count="(\d+)"', styles).group(1))
@@ -787,7 +783,6 @@ def _frozen_styles(styles: bytes) -> bytes:
 
 def _final_status(core: bytes) -> bytes:
     """contentStatus Final: what Excel's Mark as Final writes (freeze does the same)."""
-    from xl_report.stages.freeze import FINAL_STATUS
 
     if b"contentStatus" in core:
         return core

@@ -231,12 +231,12 @@ def exclusive(outdir: Path):
     with open(path, "a+b") as f:
         try:
             if sys.platform == "win32":
-                import msvcrt
+                import msvcrt  # lazy: platform-specific module
 
                 f.seek(0)
                 msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
             else:
-                import fcntl
+                import fcntl  # lazy: platform-specific module
 
                 fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

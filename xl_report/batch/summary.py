@@ -25,13 +25,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from xl_report.batch.fastfill import clean_text
+from xl_report.batch.model import HEADLINES, headline
 from xl_report.core import form
 from xl_report.core.findings import SEVERITY_LABELS, Finding, count
 from xl_report.core.report import ReportData
 from xl_report.core.version import __version__
+from xl_report.rules import check
 from xl_report.xlsx.fileio import atomic_path, save_workbook
 from xl_report.xlsx.ooxml import expect
-from xl_report.xlsx.template import print_as_list
+from xl_report.xlsx.template import build_template, print_as_list
 from xl_report.xlsx.workbook import set_text, write_report
 
 if TYPE_CHECKING:
@@ -168,7 +170,6 @@ class _InMemory:
 
 def check_rollup(report: ReportData, config: dict | None = None) -> list[Finding]:
     """The table checks on the roll-up (unit metadata such as 联系电话 does not apply to a sum)."""
-    from xl_report.rules import check
 
     return [f for f in check(report, narrative={}, config=config)
             if not (f.name or "").startswith("meta_") and f.sheet != form.SHEET_README]
@@ -249,8 +250,6 @@ WIDTHS = (6, 30, 8, 6, 6, 8, 9, 8, 10, 6, 6, 16, 30, 60)
 def summary_book(batch: BatchResult, year: int | None, details=None):
     """The summary workbook without its per-unit rows, and the rewrite that streams them into the
     package as it is saved (see :func:`xl_report.xlsx.fileio.save_workbook`): (workbook, rewrite)."""
-    from xl_report.batch.model import HEADLINES, headline
-    from xl_report.xlsx.template import build_template
 
     details = details or _InMemory(())
     wb = build_template()

@@ -5,11 +5,23 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import threading
 import time
+import zipfile
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
+from xl_report.batch.fastfill import (
+    TemplateFiller,
+    freeze_info,
+    named_cells,
+    package_names,
+    personal_count,
+    split_coord,
+)
 from xl_report.batch.model import (
     STATUS_ERRORS,
     STATUS_FAILED,
@@ -21,19 +33,27 @@ from xl_report.batch.model import (
     match_key,
 )
 from xl_report.batch.state import claim, input_key, save_record, sha256_hex
+from xl_report.batch.summary import RollupSum
 from xl_report.core import form
+from xl_report.core.aggregate import aggregate, cells_filled_by
 from xl_report.core.errors import InputError, XlReportError
 from xl_report.core.findings import count
+from xl_report.core.normalise import parse_year
 from xl_report.core.report import ReportData
+from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS, tally_from_frames
+from xl_report.core.tally_schema import TALLY_SHEETS
+from xl_report.rules import check
+from xl_report.stages.fill import report_year
 from xl_report.stages.freeze import FROZEN_SUFFIX
 from xl_report.xlsx.fileio import keep_backup, unit_file_name, write_bytes_atomic
-from xl_report.xlsx.safety import read_package
+from xl_report.xlsx.safety import open_xlsx, read_package
+from xl_report.xlsx.tally_reader import read_tally, refuse_misnamed_sheets
+from xl_report.xlsx.workbook import _date, one_line
 
 WORKER: dict = {}
 
 
 def init_worker(previous: dict[str, dict] | None) -> None:
-    from xl_report.batch.fastfill import TemplateFiller
     from xl_report.xlsx import safety  # noqa: F401 - imported once, before any fork
 
     if "filler" not in WORKER:
@@ -44,7 +64,6 @@ def init_worker(previous: dict[str, dict] | None) -> None:
 def start_worker(parent: int, previous: dict[str, dict] | None, init: bool) -> None:
     """Pool initializer. A batch killed outright (SIGKILL, a closed terminal) cannot tell its pool's
     workers, which would wait for work forever holding the console's pipe: they watch their parent."""
-    import threading
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -59,7 +78,6 @@ def start_worker(parent: int, previous: dict[str, dict] | None, init: bool) -> N
 def process_many(jobs: list[tuple[str, str, str | None]], opts: Options):
     """The results without their cell values, plus the chunk's share of the roll-up: less to send
     back, less for the main process to do."""
-    from xl_report.batch.summary import RollupSum
 
     share, out = RollupSum(), []
     for path, source, key in jobs:
@@ -117,11 +135,6 @@ def _write_output(outdir: Path, result: UnitResult, data: bytes, opts: Options) 
 
 def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[UnitResult, bytes | None]:
     """One unit read, filled, checked (and frozen): its result and the output workbook to write."""
-    from xl_report.batch.fastfill import freeze_info, personal_count
-    from xl_report.core.aggregate import aggregate
-    from xl_report.rules import check
-    from xl_report.stages.fill import report_year
-    from xl_report.xlsx.safety import open_xlsx
 
     outdir = Path(opts.outdir)
     with open_xlsx(path, data) as package:  # checked, and its directory read once
@@ -172,7 +185,6 @@ _POSITIONS: dict[str, dict[str, list[tuple[str, int, int]]]] = {}
 
 def _cell_positions(workbook_xml: bytes) -> dict[str, list[tuple[str, int, int]]]:
     """Named cells -> [(sheet, row, col)]; cached per workbook.xml (units mostly share the template's)."""
-    from xl_report.batch.fastfill import named_cells, package_names, split_coord
 
     key = sha256_hex(workbook_xml)
     if key not in _POSITIONS:
@@ -194,16 +206,8 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
     sheets need not be read at all. ``package``: the file already open as a ``zipfile.ZipFile``;
     ``data``: its bytes, already read.
     """
-    import zipfile
 
-    from python_calamine import CalamineWorkbook
 
-    from xl_report.core.aggregate import cells_filled_by
-    from xl_report.core.normalise import parse_year
-    from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS, tally_from_frames
-    from xl_report.core.tally_schema import TALLY_SHEETS
-    from xl_report.xlsx.tally_reader import read_tally, refuse_misnamed_sheets
-    from xl_report.xlsx.workbook import _date, one_line
 
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None else \

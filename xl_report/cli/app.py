@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer import rich_utils
 
 from xl_report.core.errors import EXIT_INPUT, XlReportError
 from xl_report.core.version import __version__
@@ -20,7 +22,6 @@ from xl_report.core.version import __version__
 def _localise_help_chrome() -> None:
     """typer and click print their own help chrome in English; the clerk reads Chinese."""
     from typer import _click as click  # typer 0.29 vendors its own click (private, hence the pin <0.30)
-    from typer import rich_utils
 
     rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
     rich_utils.OPTIONS_PANEL_TITLE = "选项"
@@ -77,8 +78,6 @@ def translate_usage(message: str) -> str:
 
 
 def _localise_usage_errors() -> None:
-    from typer import rich_utils
-
     original = rich_utils.rich_format_error
 
     def rich_format_error(error) -> None:
@@ -124,8 +123,6 @@ def guarded(fn: Callable) -> Callable:
 
 
 def _escape(text: str) -> str:
-    from rich.markup import escape
-
     return escape(text)
 
 

@@ -52,9 +52,9 @@ def import_cmd(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="输出工作簿（.xlsx），默认与年报同名",
                                                 dir_okay=False)] = None,
 ) -> None:
-    from xl_report.published.importer import import_report
-    from xl_report.xlsx.template import build_template
-    from xl_report.xlsx.workbook import write_report
+    from xl_report.published.importer import import_report  # lazy: xl-report --help imports no importer code
+    from xl_report.xlsx.template import build_template  # lazy: xl-report --help imports no importer code
+    from xl_report.xlsx.workbook import write_report  # lazy: xl-report --help imports no importer code
 
     path = ensure_readable(report)
     target = output or path.with_suffix(".xlsx")
@@ -101,8 +101,8 @@ def audit_cmd(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml（[deadlines]）",
                                                 dir_okay=False)] = None,
 ) -> None:
-    from xl_report.core.config import load_config
-    from xl_report.published.audit import audit
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no importer code
+    from xl_report.published.audit import audit  # lazy: xl-report --help imports no importer code
 
     results = audit(reports, previous=previous, config=load_config(config))
     if as_json:

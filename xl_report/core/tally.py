@@ -51,7 +51,7 @@ class _SheetField:
 
 
 def _frame(cols: Columns) -> pd.DataFrame:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas (~0.5 s) only when a caller asks for DataFrames
 
     return pd.DataFrame(cols, columns=list(cols), dtype=object)
 

@@ -12,24 +12,22 @@ from pathlib import Path
 from xl_report.core.errors import InputError
 from xl_report.core.report import ReportData
 from xl_report.document.model import ReportDocument, build_document
+from xl_report.document.to_html import to_html
+from xl_report.document.to_markdown import to_markdown
 from xl_report.xlsx.fileio import write_bytes_atomic
 
 
 def _docx(doc: ReportDocument) -> bytes:
-    from xl_report.document.to_docx import to_docx  # python-docx is only imported when a .docx is asked for
+    from xl_report.document.to_docx import to_docx  # lazy: python-docx (~0.2 s) only when a .docx is asked for
 
     return to_docx(doc)
 
 
 def _html(doc: ReportDocument) -> bytes:
-    from xl_report.document.to_html import to_html
-
     return to_html(doc).encode("utf-8")
 
 
 def _md(doc: ReportDocument) -> bytes:
-    from xl_report.document.to_markdown import to_markdown
-
     return to_markdown(doc).encode("utf-8")
 
 

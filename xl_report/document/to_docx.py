@@ -21,6 +21,7 @@ from datetime import datetime
 from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement, parse_xml
@@ -118,8 +119,6 @@ def _body_format(style, *, indent: bool = True) -> None:
 
 
 def _styles(doc) -> None:
-    from docx.enum.style import WD_STYLE_TYPE
-
     normal = doc.styles["Normal"]
     _style_font(normal, FONT_BODY, SIZE_BODY)
     _body_format(normal)

@@ -15,7 +15,7 @@ from xl_report.excel.snapshot import BookSnapshot, read_book, to_workbook
 
 
 def _caller():
-    import xlwings as xw
+    import xlwings as xw  # lazy: xlwings (~0.8 s) only when a button runs in Excel
 
     return xw.Book.caller()
 

@@ -19,8 +19,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from xl_report.core import form
 from xl_report.core.errors import InputError
-from xl_report.xlsx.fileio import normalise_zip, write_bytes_atomic
+from xl_report.xlsx.fileio import normalise_zip, save_workbook, write_bytes_atomic
 from xl_report.xlsx.ooxml import expect
+from xl_report.xlsx.template import build_template
 from xl_report.xlsx.xlwings_conf import PROJECT_NAME
 
 MACROS_DIR = Path(__file__).resolve().parents[2] / "macros"
@@ -72,7 +73,7 @@ CUSTOM_UI_PART = "customUI/customUI.xml"
 
 
 def _xlwings_dir() -> Path:
-    import xlwings
+    import xlwings  # lazy: xlwings only to find its VBA files
 
     return Path(xlwings.__file__).parent
 
@@ -148,8 +149,8 @@ def xlwings_modules(standalone: bool) -> dict[str, tuple[str, str]]:
 
 def _pyopenvba():
     try:
-        import pyopenvba
-        from pyopenvba.vba import VBAModuleKind
+        import pyopenvba  # lazy: pyopenvba is the optional 'build' extra
+        from pyopenvba.vba import VBAModuleKind  # lazy: pyopenvba is the optional 'build' extra
     except ImportError:
         raise InputError.at("生成加载项需要 pyopenvba：请运行 pip install \"xl_report[build]\"") from None
     return pyopenvba.ExcelFile, VBAModuleKind
@@ -302,8 +303,6 @@ def build_addin_bytes(macros_dir: Path | None = None) -> bytes:
 
 def build_xlsm_bytes(macros_dir: Path | None = None) -> bytes:
     """The template as .xlsm: the same VBA in the workbook and form buttons on the 说明 sheet."""
-    from xl_report.xlsx.fileio import save_workbook
-    from xl_report.xlsx.template import build_template
 
     with tempfile.TemporaryDirectory() as tmp:
         xlsx = Path(tmp) / "t.xlsx"

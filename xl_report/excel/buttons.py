@@ -65,6 +65,7 @@ def _refuse_frozen(snap: BookSnapshot, what: str) -> None:
 
 
 def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.stages.fill import describe_numbers, fill_workbook
 
     _refuse_frozen(snap, "填报")
@@ -79,10 +80,16 @@ def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
 
 
 def _check(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from xl_report.core.findings import count
-    from xl_report.stages.check import check_book
+    from xl_report.core.findings import count  # lazy: each click is a fresh Python: import only this button's stage
+    from xl_report.stages.check import check_book  # lazy: each click is a fresh Python: import only this button's stage
+
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.xlsx.findings_sheet import write_findings_sheet
+
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.xlsx.safety import load_workbook_safely
+
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.xlsx.workbook import resolve_names
 
     _refuse_frozen(snap, "校验后改写")
@@ -101,13 +108,16 @@ def _check(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
 
 
 def _freeze_password(config: dict) -> str:
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.stages.freeze import freeze_password
 
     return freeze_password(None, config) or ""
 
 
 def _freeze(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from xl_report.core.fingerprint import short
+    from xl_report.core.fingerprint import short  # lazy: each click is a fresh Python: import only this button's stage
+
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.stages.freeze import FreezeRefused, freeze_file
 
     _refuse_frozen(snap, "定稿")
@@ -141,7 +151,9 @@ def _prop_text(value: object) -> str:
 
 
 def _send(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from xl_report.mail import send_files
+    from xl_report.mail import send_files  # lazy: each click is a fresh Python: import only this button's stage
+
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.stages.freeze import freeze_file
 
     if not snap.frozen:
@@ -163,6 +175,7 @@ def _without_config_sheets(snap: BookSnapshot, src: Path, work: Path) -> Path:
     found = [name for name in CONFIG_SHEETS if snap.sheet(name) is not None]
     if not found:
         return src
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.xlsx.safety import load_workbook_safely
 
     wb = load_workbook_safely(src)

@@ -113,23 +113,23 @@ class SentLog:
 
 def _lock(f) -> None:
     if sys.platform == "win32":
-        import msvcrt
+        import msvcrt  # lazy: platform-specific module
 
         f.seek(0)
         msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
     else:
-        import fcntl
+        import fcntl  # lazy: platform-specific module
 
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _unlock(f) -> None:
     if sys.platform == "win32":
-        import msvcrt
+        import msvcrt  # lazy: platform-specific module
 
         f.seek(0)
         msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
     else:
-        import fcntl
+        import fcntl  # lazy: platform-specific module
 
         fcntl.flock(f.fileno(), fcntl.LOCK_UN)

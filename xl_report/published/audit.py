@@ -16,6 +16,8 @@ from xl_report.core.errors import InputError
 from xl_report.core.findings import Finding, count
 from xl_report.core.report import ReportData
 from xl_report.published.importer import ImportResult, import_report
+from xl_report.rules import check
+from xl_report.xlsx.workbook import read_report_file
 
 # rule codes replaced by the importer's own, more precise findings for an imported report
 _IMPORTER_OWNS = {"F02", "F03", "F04"}
@@ -79,8 +81,6 @@ def read_previous_report(previous: Path | str | ReportData | None) -> ReportData
         return previous
     path = Path(previous)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from xl_report.xlsx.workbook import read_report_file
-
         return read_report_file(path)
     return import_report(path).report
 
@@ -104,8 +104,6 @@ def audit_import(imported: ImportResult, path: str, previous: ReportData | None 
 
 
 def _rules(report: ReportData, previous: ReportData | None, config: dict | None) -> list[Finding]:
-    from xl_report.rules import check  # lazy: the rule engine is only needed for audits
-
     return check(report, previous=previous, narrative=report.narrative, config=config)
 
 

@@ -275,7 +275,7 @@ def _run_check(wb: Workbook, path: Path, config: dict | None) -> list[Finding]:
 
 def _check_book(wb: Workbook) -> list[Finding]:
     """Findings for an in-memory workbook: report and narrative (freeze_file's check also reads the tally)."""
-    from xl_report.rules import check
+    from xl_report.rules import check  # lazy: the rules are not needed to verify
 
     report = read_report(wb)
     return list(check(report, narrative=report.narrative))

@@ -241,7 +241,7 @@ def _member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
 
 def load_workbook_safely(path: Path | str, **kwargs):
     """openpyxl.load_workbook behind :func:`check_xlsx`, with parser errors turned into InputError."""
-    import openpyxl
+    import openpyxl  # lazy: openpyxl (~0.2 s): the batch reads with calamine and never loads it
 
     path = check_xlsx(path)
     keep_vba = kwargs.pop("keep_vba", path.suffix.lower() in (".xlsm", ".xlam"))
