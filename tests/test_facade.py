@@ -1,6 +1,7 @@
 """The library facade: README's script runs as written; every exported name resolves, lazily, with a docstring."""
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import re
@@ -57,6 +58,14 @@ def test_every_exported_name_resolves_and_says_what_it_does():
         if callable(value):
             doc = (value.__doc__ or "").strip()
             assert doc and not doc.startswith(f"{name}("), f"xl_report.{name} has no docstring of its own"
+
+
+def test_type_checkers_see_the_same_names():
+    """The TYPE_CHECKING imports (what IDEs and mypy see) match the names loaded at run time, module for module."""
+    tree = ast.parse((ROOT / "xl_report" / "__init__.py").read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    seen = {a.name: n.module for n in block.body if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert seen == xl_report._HOMES
 
 
 def test_no_export_is_shadowed_by_a_subpackage_of_the_same_name():
