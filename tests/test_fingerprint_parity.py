@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from xl_report.batch import run_batch
-from xl_report.batch.fastfill import Stamper
+from xl_report.batch.fastfill import TemplateFiller
 from xl_report.cli.demo import synthetic_unit, write_unit
 from xl_report.core.tally_schema import TALLY_SHEETS
 from xl_report.stages.fill import fill_workbook
@@ -18,7 +18,7 @@ from xl_report.stages.freeze import freeze_file, verify_bytes, verify_file
 from xl_report.stages.reader_diff import diff_views
 from xl_report.xlsx.reader_view import read_view
 
-from .test_stamp import sample
+from .test_fastfill import sample
 
 TALLIES = {s.name for s in TALLY_SHEETS}
 
@@ -53,10 +53,10 @@ def test_batch_and_fill_freeze_show_a_reader_the_same(both):
 
 
 def test_the_moment_of_freezing_is_not_in_the_fingerprint():
-    stamper = Stamper()
-    view = stamper.view(sample())
-    _, early = stamper.stamp_frozen(view, now=datetime(2025, 1, 20, 9, 30, tzinfo=timezone.utc))
-    data, late = stamper.stamp_frozen(view, now=datetime(2026, 2, 1, 17, 5, tzinfo=timezone.utc))
+    filler = TemplateFiller()
+    view = filler.view(sample())
+    _, early = filler.fill_frozen(view, now=datetime(2025, 1, 20, 9, 30, tzinfo=UTC))
+    data, late = filler.fill_frozen(view, now=datetime(2026, 2, 1, 17, 5, tzinfo=UTC))
     assert early.fingerprint == late.fingerprint and early.stamp_line != late.stamp_line
     shown = read_view(data)
     assert shown.stamps and all(text == late.stamp_line for _, _, text in shown.stamps)
