@@ -47,6 +47,7 @@ def server():
         yield s
 
 
+@pytest.mark.slow  # 1,000 requests over real HTTP, many of them running a button: ~1-2 minutes
 @settings(max_examples=1000, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(body=payload | anything, button=st.sampled_from(["fill", "check", "freeze", "send"]))
