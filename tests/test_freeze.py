@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from xl_report.cli import app
 from xl_report.core import form
 from xl_report.core.errors import XlReportError
-from xl_report.core.fingerprint import fingerprint, short
+from xl_report.core.fingerprint import short
 from xl_report.core.report import ReportData
 from xl_report.core.tally_schema import PERSONAL_COLUMNS, REQUESTS
 from xl_report.stages.freeze import (
@@ -33,7 +33,7 @@ from xl_report.stages.reader_diff import named_value
 from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.xlsx.reader_view import fingerprint_v2
 from xl_report.xlsx.template import build_template
-from xl_report.xlsx.workbook import open_workbook, read_report, read_report_file, resolve_names, write_report
+from xl_report.xlsx.workbook import open_workbook, resolve_names, write_report
 
 from .conftest import needs_soffice, pdf_pages, to_pdf
 

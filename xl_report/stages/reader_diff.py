@@ -231,8 +231,8 @@ def _sheet(name: str, shown: str, a: dict, b: dict, old_looks: dict, new_looks: 
                        f"{shown} {coord} 的批注改为 {show(cb)}，定稿时为 {show(ca)}")
             out.append(_text(f"{name}!{coord}.comment", message))
     if (a.get("header_footer") or {}) != (b.get("header_footer") or {}):
-        now = "；".join(f"{v}" for v in (b.get("header_footer") or {}).values()) or "无"
-        out.append(_text(f"{name}.header_footer", f"{shown} 打印的页眉页脚改为 {show(now)}"))
+        printed = "；".join(f"{v}" for v in (b.get("header_footer") or {}).values()) or "无"
+        out.append(_text(f"{name}.header_footer", f"{shown} 打印的页眉页脚改为 {show(printed)}"))
     for field, words in (("conditional", "条件格式（按条件改变单元格的显示）"), ("drawings", "文本框、形状或图片")):
         if not _same(a.get(field) or [], b.get(field) or []):
             out.append(_text(f"{name}.{field}", f"{shown} 的{words}与定稿时不同（现有 {len(b.get(field) or [])} 项，"
