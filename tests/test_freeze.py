@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import zipfile
@@ -192,6 +193,8 @@ def test_personal_columns_dropped_by_default(frozen, source, tmp_path):
     assert frozen.personal_removed == 2
     with zipfile.ZipFile(frozen.output) as z:
         assert not any(APPLICANT.encode() in z.read(n) for n in z.namelist())
+    stored = json.dumps(read_freeze_info(openpyxl.load_workbook(frozen.output))["view"], ensure_ascii=False)
+    assert APPLICANT not in stored and REQUEST_TEXT not in stored  # the compressed record holds none either
     kept = freeze_file(source, output=tmp_path / "kept.xlsx", keep_personal=True)
     ws = openpyxl.load_workbook(kept.output)[REQUESTS.name]
     assert _column(ws, "申请人") == [APPLICANT] and _column(ws, "申请内容") == [REQUEST_TEXT]
