@@ -351,3 +351,18 @@ def test_a_v1_frozen_file_still_verifies_and_says_what_it_does_not_cover(frozen,
 
     white = edited(old, tmp_path, lambda wb: setattr(wb["表三"]["D5"], "font", Font(color="FFFFFF")))
     assert verify_file(white).ok  # the older scheme's known gap, said in the note above
+
+
+@pytest.mark.parametrize("garbage", [{"sheets": [1, "x", {"cells": [1]}], "names": [[], [1], "x"]},
+                                     {"sheets": [{"name": "表三", "cells": {"D5": [1, 2, 3]}, "looks": 5}],
+                                      "names": [["a", "", 5]], "looks": []}])
+def test_a_stored_record_not_written_by_freeze_fails_without_a_traceback(frozen, tmp_path, garbage):
+    def edit(wb):
+        _drop_props(wb, P_VIEW)
+        props = {p.name: p.value for p in wb.custom_doc_props}
+        props.update(_text_props(P_VIEW, encode_view(json.dumps(garbage))))
+        _record(wb, props)
+
+    r = verify_file(edited(frozen, tmp_path, edit))
+    assert not r.ok and r.frozen and r.exit_code == 1
+    assert runner.invoke(app, ["verify", str(edited(frozen, tmp_path, edit))]).exit_code == 1

@@ -251,9 +251,19 @@ def decode_view(text: str | None) -> dict | None:
         view = json.loads(raw.decode("utf-8"))
     except (ValueError, zlib.error, UnicodeDecodeError, RecursionError):
         return None
-    if not (isinstance(view, dict) and isinstance(view.get("sheets"), list) and isinstance(view.get("names"), list)):
-        return None
-    return view
+    return view if _view_shape_ok(view) else None
+
+
+def _view_shape_ok(view: object) -> bool:
+    """The stored record has the shape :mod:`xl_report.xlsx.reader_view` writes (a hand-made one may not)."""
+    if not (isinstance(view, dict) and isinstance(view.get("sheets"), list) and isinstance(view.get("names"), list)
+            and isinstance(view.get("looks", {}), dict)):
+        return False
+    names_ok = all(isinstance(n, list) and len(n) >= 3 and all(isinstance(x, str) for x in n) for n in view["names"])
+    sheets_ok = all(isinstance(sh, dict) and isinstance(sh.get("name"), str) and isinstance(sh.get("cells", {}), dict)
+                    for sh in view["sheets"])
+    looks_ok = all(isinstance(look, dict) for look in view.get("looks", {}).values())
+    return names_ok and sheets_ok and looks_ok
 
 
 def freeze_info_from_props(props: dict) -> dict | None:
@@ -645,7 +655,11 @@ def verify_bytes(data: bytes, keys_dir: Path | str | None = None, source: str | 
     if stored is None:
         result.messages.append("定稿时保存的内容记录已缺失或损坏，无法逐项指出改动")
     else:
-        result.changed = diff_views(stored, view.canonical, token_values(fp, _stamp_time(info["frozen_at"])))
+        try:
+            result.changed = diff_views(stored, view.canonical, token_values(fp, _stamp_time(info["frozen_at"])))
+        except (TypeError, AttributeError, ValueError, KeyError, IndexError):  # a record not written by freeze
+            stored_ok = False
+            result.messages.append("定稿时保存的内容记录已损坏，无法逐项指出改动")
         if not stored_ok:
             result.messages.append("定稿时保存的内容记录与定稿指纹不一致：记录被改动过")
     for problem in volatile_problems(view, fp, info["frozen_at"]):
