@@ -67,9 +67,13 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
 
     report = ReportData(unit=unit, year=year, contact=contact, level=document.infer_level(unit),
                         published=published, source=source)
-    t2 = tables.read_t2(regions["active"])
-    t3 = tables.read_t3(regions["requests"])
-    t4 = tables.read_t4(regions["appeals"])
+    cut = _cut_in(layout, regions, tokens)
+    after = False  # a table after the one the text stops in: nothing of it is in the text
+    reads = {}
+    for section, read in (("active", tables.read_t2), ("requests", tables.read_t3), ("appeals", tables.read_t4)):
+        reads[section] = read([] if after else regions[section], cut=after or section == cut)
+        after = after or section == cut
+    t2, t3, t4 = reads["active"], reads["requests"], reads["appeals"]
     if not (t2.values or t3.values or t4.values or t2.format_2019):
         where = "、".join(f"{t}（{form.TABLE_TITLES[t]}）" for t in form.TABLES)
         raise InputError.at(f"未能读出任何表格数据：找不到{where}；请确认这是一份政府信息公开工作年度报告", file=source)
@@ -77,6 +81,8 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
         report.values.update(part.values)
         report.missing.extend(part.missing)
         problems.extend(part.problems)
+    if cut is not None:
+        problems = _cut_findings(problems, cut, [n for part in (t2, t3, t4) for n in part.cut_off])
 
     for section in form.NARRATIVE_SECTIONS:
         region = regions[section]
@@ -86,6 +92,32 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
                 region = _without_signature(tokens, region, date_line, unit)
         report.narrative[section] = document.paragraphs(region, wrapped)
     return ImportResult(report, problems, t2.format_2019, published)
+
+
+def _cut_in(layout: document.Layout, regions: dict[str, list[Token]], tokens: list[Token]) -> str | None:
+    """The table section the text stops in (an excerpt of a web page ends part way through a table)."""
+    if not tokens:
+        return None
+    for section in ("appeals", "requests", "active"):
+        if regions[section] and regions[section][-1] is tokens[-1]:
+            return section
+    return None
+
+
+def _cut_findings(problems: list[Finding], cut: str, cells: list[str]) -> list[Finding]:
+    """One finding for everything after the point where the text stops, instead of one per missing
+    row and section: the sections after the table are not 'missing' from the report, only from the text."""
+    sections = [s for s, _ in form.SECTIONS]
+    later = {form.SECTION_TITLES[s] for s in sections[sections.index(cut) + 1:]}
+    kept = [f for f in problems if not (f.code == "F01" and any(f"“{t}”部分未找到" in f.message for t in later))]
+    if not cells and len(kept) == len(problems):
+        return problems
+    table = next(t for t in form.TABLES if form.TABLE_TITLES[t] == form.SECTION_TITLES[cut])
+    tail = "；其后的" + "、".join(f"“{t}”" for t in sorted(later, key=list(form.SECTION_TITLES.values()).index)) \
+        + "也不在文本中" if later else ""
+    kept.append(Finding("F14", "error", f"文本在{table}中断（可能只是网页的一部分）：{len(cells)} 个单元格未导入{tail}",
+                        sheet=table, names=tuple(cells)))
+    return kept
 
 
 def _anchored_region(tokens: list[Token], anchor: str) -> list[Token]:

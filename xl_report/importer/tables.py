@@ -22,6 +22,8 @@ class TableRead:
     missing: list[str] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
     format_2019: bool = False
+    # cells after the point where the text stops (an excerpt of a page): one finding for all of them
+    cut_off: list[str] = field(default_factory=list)
 
     def problem(self, code: str, table: str, message: str, name: str | None = None,
                 names: tuple[str, ...] = ()) -> None:
@@ -164,38 +166,72 @@ def _concat_keys(tokens: list[Token]) -> str:
     return "".join(key(t.text) for t in tokens if not is_value(t.text))
 
 
-def read_t2(tokens: list[Token]) -> TableRead:
+def _t2_blocks(tokens: list[Token]) -> list[tuple[form.T2Block, list[Token]]]:
+    """The tokens of each 表二 block, cut at the block captions (第二十条第（一）项 …) where they are printed."""
+    captions = {key(b.caption): b for b in form.T2_BLOCKS}
+    starts = [(i, captions[key(t.text)]) for i, t in enumerate(tokens) if key(t.text) in captions]
+    return [(block, tokens[i: starts[n + 1][0] if n + 1 < len(starts) else len(tokens)])
+            for n, (i, block) in enumerate(starts)]
+
+
+def _old_blocks(tokens: list[Token]) -> tuple[list[form.T2Block], list[str]]:
+    """Blocks printed in the superseded 2019 format, and the 2019 headings found (the whole table when its
+    block captions are not printed)."""
+    keys = _concat_keys(tokens)
+    found = [lab for lab in form.T2_2019_SIGNATURE if key(lab) in keys]
+    blocks = _t2_blocks(tokens)
+    if not found or not blocks:
+        return (list(form.T2_BLOCKS) if found else []), found
+    old = [b for b, part in blocks if any(key(lab) in _concat_keys(part) for lab in form.T2_2019_SIGNATURE)]
+    # the 2019 table beyond its first block (上一年项目数量, 第二十条第（九）项 …) is the old table throughout;
+    # only the first block's old headings under 2021 blocks is a mixed table (2019 column names kept there)
+    if old != [form.T2_BLOCKS[0]] or any(lab not in form.T2_2019_SIGNATURE[:3] for lab in found):
+        return list(form.T2_BLOCKS), found
+    return old, found
+
+
+def read_t2(tokens: list[Token], cut: bool = False) -> TableRead:
+    """``cut``: the text stops inside this table (rows after the last one read are cut off, not missing)."""
     out = TableRead()
     table = "表二"
-    keys = _concat_keys(tokens)
-    found_2019 = [lab for lab in form.T2_2019_SIGNATURE if key(lab) in keys]
-    names = [c.name for c in form.CELLS if c.table == table]
-    if found_2019:
+    old, found_2019 = _old_blocks(tokens)
+    if old:
         out.format_2019 = True
+        names = [form.t2(item, m) for b in old for item, _ in b.items for m, _ in b.measures]
         out.missing.extend(names)
-        out.problem("F02", table, "表二使用的是已废止的2019年试行格式（含“" + "”“".join(found_2019[:3])
-                    + "”等栏目），应按国办公开办函〔2021〕30号格式填报；表二数据未导入", names=tuple(names))
-        return out
+        where = "表二" if len(old) == len(form.T2_BLOCKS) else "表二" + "、".join(b.caption for b in old)
+        out.problem("F02", table, f"{where}使用的是已废止的2019年试行格式（含“" + "”“".join(found_2019[:3])
+                    + f"”等栏目），应按{form.FORM_ID}格式填报；{where}数据未导入", names=tuple(names))
     entries, want, measures = [], {}, {}
     for block in form.T2_BLOCKS:
+        if block in old:
+            continue
         for item, label in block.items:
             entries.append((label, item))
             want[item] = len(block.measures)
             measures[item] = block
-    synonyms = [(syn, item) for block in form.T2_BLOCKS for item, label in block.items
+    if not entries:
+        return out
+    synonyms = [(syn, item) for block in form.T2_BLOCKS for item, label in block.items if item in want
                 for syn in form.T2_LABEL_SYNONYMS.get(label, ())]
-    rows, unknown = scan_rows(tokens, Matcher(entries, synonyms), want, order=tuple(item for item, _ in entries))
+    order = tuple(item for _, item in entries)
+    rows, unknown = scan_rows(tokens, Matcher(entries, synonyms), want, order=order)
     seen: set[str] = set()
-    for row in rows:
+    for n, row in enumerate(rows):
         block = measures[row.target]
         label = dict(block.items)[row.target]
-        _take_row(out, "F02", table, label, row, [form.t2(row.target, m) for m, _ in block.measures], seen, "")
+        _take_row(out, "F02", table, label, row, [form.t2(row.target, m) for m, _ in block.measures], seen, "",
+                  cut and n == len(rows) - 1)
+    last = max((order.index(r.target) for r in rows), default=-1)
     for block in form.T2_BLOCKS:
         for item, label in block.items:
-            if item not in seen:
+            if item in want and item not in seen:
                 cells = tuple(form.t2(item, m) for m, _ in block.measures)
                 out.missing.extend(cells)
-                out.problem("F02", table, f"表二缺少“{label}”行（{block.caption}），未导入", names=cells)
+                if cut and order.index(item) > last:
+                    out.cut_off.extend(cells)
+                else:
+                    out.problem("F02", table, f"表二缺少“{label}”行（{block.caption}），未导入", names=cells)
     return out
 
 
@@ -224,7 +260,7 @@ _T3_HEADER_KEYS = frozenset(key(x) for x in (
     [lab for _, lab, _ in form.T3_COLUMNS] + [form.T3_APPLICANT_HEADER, form.T3_LEGAL_PERSON_HEADER, form.T3_NOTE]))
 
 
-def read_t3(tokens: list[Token]) -> TableRead:
+def read_t3(tokens: list[Token], cut: bool = False) -> TableRead:
     out = TableRead()
     table = "表三"
     matcher, want = _t3_matcher()
@@ -234,7 +270,7 @@ def read_t3(tokens: list[Token]) -> TableRead:
     groups = {g.key: g for g in form.T3_RESULT_GROUPS}
     seen: set[str] = set()
     collapsed: set[str] = set()
-    for row in rows:
+    for n, row in enumerate(rows):
         if row.target.startswith(_GROUP):
             if row.values:  # numbers right after a group caption: its sub-rows were merged
                 gkey = row.target[len(_GROUP):]
@@ -246,26 +282,38 @@ def read_t3(tokens: list[Token]) -> TableRead:
                             "无法拆分到各分项，未导入", names=tuple(form.t3(k, c) for k in keys for c in _T3_COLS))
             continue
         _take_row(out, "F03", table, labels[row.target], row, [form.t3(row.target, c) for c in _T3_COLS], seen,
-                  f"（{_show(row.values)}）")
+                  f"（{_show(row.values)}）", cut and n == len(rows) - 1)
     for row in unknown:
         out.problem("F03", table, f"表三有无法识别的行“{row.label}”（{_show(row.values)}），未导入")
+    order = [r.key for r in form.T3_ROWS]
+    last = max((order.index(r.target) for r in rows if r.target in order), default=-1)
     for r in form.T3_ROWS:
         if r.key not in seen:
             cells = tuple(form.t3(r.key, c) for c in _T3_COLS)
             out.missing.extend(cells)
-            if r.key not in collapsed:
+            if cut and order.index(r.key) > last:
+                out.cut_off.extend(cells)
+            elif r.key not in collapsed:
                 out.problem("F03", table, f"表三缺少“{'·'.join(r.labels)}”行，未导入", names=cells)
     return out
 
 
 def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: list[str], seen: set[str],
-              shown: str) -> None:
+              shown: str, cut: bool = False) -> None:
     """Import one matched row into ``cells``: a repeated row or a row with the wrong number of values
-    is reported (``shown``: the printed values, for the message) and not imported."""
+    is reported (``shown``: the printed values, for the message) and not imported. ``cut``: the text
+    stops inside this row, so the values printed are its first cells, and the rest are cut off."""
     if row.target in seen:
         out.problem(code, table, f"{table}“{label}”行重复出现，只导入第一行", names=tuple(cells))
         return
     seen.add(row.target)
+    if cut and 0 < len(row.values) < len(cells):
+        for name, raw in zip(cells, row.values):
+            _put(out, name, raw)
+        rest = cells[len(row.values):]
+        out.missing.extend(rest)
+        out.cut_off.extend(rest)
+        return
     if len(row.values) != len(cells):
         out.missing.extend(cells)
         out.problem(code, table, f"{table}“{label}”行有 {len(row.values)} 个数值{shown}，应为 {len(cells)} 个，未导入",
@@ -288,7 +336,7 @@ _T4_HEADER_KEYS = frozenset(key(x) for x in (
     + [lab for _, lab in form.T4_OUTCOMES]))
 
 
-def read_t4(tokens: list[Token]) -> TableRead:
+def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
     out = TableRead()
     table = "表四"
     names = [form.t4(g, o) for g, _ in form.T4_GROUPS for o, _ in form.T4_OUTCOMES]
@@ -296,6 +344,9 @@ def read_t4(tokens: list[Token]) -> TableRead:
                default=None)
     if last is None:
         out.missing.extend(names)
+        if cut:
+            out.cut_off.extend(names)
+            return out
         out.problem("F04", table, "未找到表四（政府信息公开行政复议、行政诉讼情况）的表头，表四未导入", names=tuple(names))
         return out
     cells = []
@@ -309,6 +360,10 @@ def read_t4(tokens: list[Token]) -> TableRead:
         cells.pop()
     while len(cells) > len(names) and not cells[0].strip():
         cells.pop(0)
+    if len(cells) != len(names) and cut:
+        out.missing.extend(names)
+        out.cut_off.extend(names)
+        return out
     if len(cells) != len(names):
         out.missing.extend(names)
         out.problem("F04", table, f"表四应有 {len(names)} 个数值，读到 {len(cells)} 个（{_show(cells, 15)}），未导入",

@@ -32,6 +32,8 @@ RULES: tuple[Rule, ...] = (
     Rule("F11", "warning", "没有规章制定权的单位，规章一行不为 0", "规章 non-zero for a unit without rule-making power"),
     Rule("F12", "error", "单位名称或报告年度未填写", "unit name or report year missing"),
     Rule("F13", "warning", "单位类型未填写或无法识别", "unit level missing or unknown"),
+    Rule("F14", "error", "已发布年报的文本在表格中断（如网页摘录不全），其后的单元格未导入",
+         "published report text stops inside a table (an excerpt): the cells after it are not imported"),
     Rule("A01", "error", "表三 勾稽关系：第一项加第二项之和等于第三项加第四项之和", "table 3: new + carried in = total + carried out"),
     Rule("A02", "error", "表三 总计列等于六类申请人之和", "table 3: total column = sum of six applicant columns"),
     Rule("A03", "error", "表三 （七）总计等于各项办理结果之和", "table 3: (7) total = sum of the 21 result rows"),
