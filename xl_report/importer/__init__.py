@@ -14,7 +14,7 @@ from .. import form
 from ..errors import InputError
 from ..findings import Finding
 from ..report import ReportData
-from . import document, tables
+from . import document, runon, tables
 from .labels import key
 from .readers import Token, read_tokens
 
@@ -46,6 +46,7 @@ _ANCHORS = {
 
 
 def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool = True) -> ImportResult:
+    tokens = runon.expand(tokens)
     layout = document.find_sections(tokens)
     problems = document.section_findings(layout)
     regions = {s: layout.region(s, tokens) for s, _ in form.SECTIONS}
@@ -77,6 +78,9 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
     if not (t2.values or t3.values or t4.values or t2.format_2019):
         where = "、".join(f"{t}（{form.TABLE_TITLES[t]}）" for t in form.TABLES)
         raise InputError.at(f"未能读出任何表格数据：找不到{where}；请确认这是一份政府信息公开工作年度报告", file=source)
+    cited = None if t2.format_2019 else document.old_form_citation(tokens)
+    if cited is not None:
+        problems.append(cited)
     for part in (t2, t3, t4):
         report.values.update(part.values)
         report.missing.extend(part.missing)

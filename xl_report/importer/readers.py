@@ -28,6 +28,7 @@ class Token:
     text: str
     cell: bool = False  # a table cell (else a paragraph / text line)
     row: int | None = None  # table row id when the source has real rows (HTML, .docx, Markdown)
+    joined: bool = False  # several cells' digits run together with no separator (crawler text)
 
 
 def read_tokens(path: Path) -> list[Token]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from .. import form
 from ..findings import Finding
+from . import splits
 from .labels import Matcher, key
 from .readers import Token
 from .values import is_blank, is_value, parse_value
@@ -36,6 +37,7 @@ class _Row:
     label: str  # as printed
     want: int
     values: list[str] = field(default_factory=list)
+    joined: bool = False  # the row's cells came as one run of digits (values == [the run])
 
 
 def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, header_keys: frozenset = frozenset(),
@@ -75,6 +77,10 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
                 continue  # a number outside any row (page number, header filler)
             if pending.want == 0:  # numbers right after a group caption: the group is collapsed
                 pending.want = default_want
+            if tok.joined and pending.want > 1 and not pending.values:
+                pending.values, pending.joined, pending = [tok.text], True, None  # the whole row in one run
+                i += 1
+                continue
             pending.values.append(tok.text)
             if len(pending.values) >= pending.want:
                 pending = None
@@ -216,6 +222,7 @@ def read_t2(tokens: list[Token], cut: bool = False) -> TableRead:
                 for syn in form.T2_LABEL_SYNONYMS.get(label, ())]
     order = tuple(item for _, item in entries)
     rows, unknown = scan_rows(tokens, Matcher(entries, synonyms), want, order=order)
+    split_joined(out, table, rows, lambda r: [form.t2(r.target, m) for m, _ in measures[r.target].measures])
     seen: set[str] = set()
     for n, row in enumerate(rows):
         block = measures[row.target]
@@ -267,6 +274,8 @@ def read_t3(tokens: list[Token], cut: bool = False) -> TableRead:
     rows, unknown = scan_rows(tokens, matcher, want, header_keys=_T3_HEADER_KEYS, default_want=len(_T3_COLS),
                               order=tuple(r.key for r in form.T3_ROWS))
     labels = {r.key: r.labels[-1] for r in form.T3_ROWS}
+    split_joined(out, table, rows, lambda r: [] if r.target.startswith(_GROUP) else [form.t3(r.target, c)
+                                                                                    for c in _T3_COLS])
     groups = {g.key: g for g in form.T3_RESULT_GROUPS}
     seen: set[str] = set()
     collapsed: set[str] = set()
@@ -307,6 +316,11 @@ def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: lis
         out.problem(code, table, f"{table}“{label}”行重复出现，只导入第一行", names=tuple(cells))
         return
     seen.add(row.target)
+    if row.joined:
+        out.missing.extend(cells)
+        out.problem("F16", table, f"{table}“{label}”行的数字连写为“{row.values[0]}”，拆分为 {len(cells)} 栏的方法不止一种"
+                    "（或没有一种符合本行总计和表内勾稽关系），无法确定各栏数值，未导入", names=tuple(cells))
+        return
     if cut and 0 < len(row.values) < len(cells):
         for name, raw in zip(cells, row.values):
             _put(out, name, raw)
@@ -321,6 +335,32 @@ def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: lis
         return
     for name, raw in zip(cells, row.values):
         _put(out, name, raw)
+
+
+def split_joined(out: TableRead, table: str, rows: list[_Row], cells_of) -> None:
+    """Give each joined row its certain split (``splits.solve``) with a warning; the others stay joined."""
+    runs = {tuple(cells_of(r)): r.values[0] for r in rows if r.joined and cells_of(r)}
+    if not runs:
+        return
+    known: dict[str, object] = {}
+    for r in rows:
+        names = cells_of(r)
+        if names and not r.joined and len(r.values) == len(names):
+            known.update((n, parse_value(raw)[0]) for n, raw in zip(names, r.values))
+    solved = splits.solve(runs, known)
+    done = []
+    for r in rows:
+        names = tuple(cells_of(r)) if r.joined else ()
+        if names and solved.get(names) is not None:
+            parts = [str(v) for v in solved[names]]
+            done.append((r, names))
+            r.values, r.joined = parts, False
+    if done:
+        shown = "；".join(f"“{r.label.strip()}” {runs[n]} → {'、'.join(r.values)}" for r, n in done[:3])
+        more = f" 等 {len(done)} 行" if len(done) > 3 else ""
+        out.problems.append(Finding(
+            "F15", "warning", f"{table}的数字连写在一起（{shown}{more}），每行只有一种拆分符合本行总计和表内勾稽关系，"
+            "已按此导入，请与原文核对", sheet=table, names=tuple(n for _, names in done for n in names)))
 
 
 def _show(values: list[str], limit: int = 8) -> str:
