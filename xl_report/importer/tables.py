@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .. import form
 from ..findings import Finding
 from . import splits
-from .labels import Matcher, key
+from .labels import CHAPTER, Matcher, compact, key
 from .readers import Token
 from .values import is_blank, is_value, parse_value
 
@@ -38,40 +38,94 @@ class _Row:
     want: int
     values: list[str] = field(default_factory=list)
     joined: bool = False  # the row's cells came as one run of digits (values == [the run])
+    seq: int = 0  # token index of its label: rows and label-less rows in reading order
+    row: int | None = None  # the source's table row of its label (None: a loose line or a text cell)
+
+
+@dataclass
+class _Fragment:
+    key: str
+    raw: str
+    row: int | None
+
+
+_MAX_FRAGMENTS = 3  # open label pieces at a time (a group caption and an item label wrapped around each other)
+
+
+def header_run(tokens: list[Token], pieces: frozenset[str], min_run: int = 3) -> set[int]:
+    """Token indices of column-header rows repeated inside a table (page 2 of a PDF, each sub-table):
+    runs of at least ``min_run`` label tokens that are all pieces of header labels."""
+    if not pieces:
+        return set()
+    skip: set[int] = set()
+    run: list[int] = []
+    for i, t in enumerate(tokens + [Token("0", True)]):
+        k = key(t.text)
+        if not is_value(t.text) and k and any(k in p for p in pieces):
+            run.append(i)
+            continue
+        if not k and not is_value(t.text):
+            continue  # an empty cell inside the header row
+        if len(run) >= min_run:
+            skip.update(run)
+        run = []
+    return skip
 
 
 def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, header_keys: frozenset = frozenset(),
               default_want: int = 0, order: tuple[str, ...] = ()) -> tuple[list[_Row], list[_Row]]:
-    """Walk ``tokens``: returns (rows matched to a target, unknown labels that carried values).
+    """Walk ``tokens``: returns (rows matched to a target, unknown or label-less rows that carried values).
 
     ``want[target]`` is how many value cells the row has (0 for group captions); ``header_keys``
-    are column headers skipped before the first row label; ``order`` is the official row order,
-    which settles a label cut short by a narrow column (“1.属” before the numbers of 1.属于国家秘密)
-    when the fragment fits the row that comes next.
+    are the column headers, skipped wherever their row is printed; ``order`` is the official row
+    order, which settles a label cut short by a narrow column (“1.属” before the numbers of
+    1.属于国家秘密) when the fragment fits the row that comes next. Label pieces wrapped over several
+    lines are joined, also when a group caption's pieces are printed between them (“（六）其” /
+    “2.申请人逾期…” / “他处理” / “要求缴纳费用、行政机关不 0 0 …”). Values in a table row never
+    belong to a label printed outside that row.
     """
     rows: list[_Row] = []
     unknown: list[_Row] = []
-    acc, acc_raw = "", ""
-    stray: str | None = None  # unrecognised label text, reported if numbers follow it
+    frags: list[_Fragment] = []
+    stray: _Fragment | None = None  # unrecognised label text, reported if numbers follow it
     pending: _Row | None = None
     in_header = bool(header_keys)
+    skip = header_run(tokens, header_keys)
+
+    def start(target: str, raw: str, i: int, row: int | None) -> _Row:
+        r = _Row(target, raw, want.get(target, default_want), seq=i, row=row)
+        rows.append(r)
+        return r
+
     i = 0
     while i < len(tokens):
         tok = tokens[i]
+        if i in skip:
+            i += 1
+            continue
         if is_value(tok.text):
             if pending is None and not tok.text.strip():
                 i += 1
                 continue  # filler cell
-            if pending is None and acc:
-                m = matcher.resolve(acc)
-                target = m.target if m else _expected(rows, order, matcher.prefixes(acc))
+            if pending is not None and pending.row != tok.row and tok.row is not None and not pending.values:
+                pending = None  # a label outside this table row: the row has no label of its own
+            waiting = pending is None or (pending.want == 0 and not pending.values)  # none, or a group caption
+            if waiting and frags:
+                target, used = _resolve(frags, matcher, order, rows, tok.row)
                 if target and not in_header:
-                    pending = _start(target, acc_raw, want, default_want, rows)
-                acc, acc_raw = "", ""
-            if pending is None and stray is not None:
-                pending = _Row("", stray, default_want)
+                    pending = start(target, "".join(f.raw for f in used), i, tok.row)
+                    waiting = False
+                frags = []
+            if waiting and stray is not None and (tok.row is None or stray.row == tok.row):
+                pending = _Row("", stray.raw, default_want, seq=i, row=tok.row)
                 unknown.append(pending)
             stray = None
+            if pending is None and tok.row is not None and not in_header:
+                cells = [t.text for t in _values_from(tokens, i)]
+                if any(c.strip() for c in cells):  # a table row of numbers without a label
+                    unknown.append(_Row("", "", default_want, cells, seq=i, row=tok.row))
+                i += len(cells)
+                continue
             if pending is None:
                 i += 1
                 continue  # a number outside any row (page number, header filler)
@@ -96,34 +150,66 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
                 i += 1
                 continue
             in_header = False
-        pending = None
-        cand = acc + k
-        target = matcher.exact_match(cand)
-        if target:
-            pending = _start(target, acc_raw + tok.text, want, default_want, rows)
-            acc, acc_raw, stray = "", "", None
-        elif matcher.prefixes(cand):
-            acc, acc_raw, stray = cand, acc_raw + tok.text, None
-        elif matcher.exact_match(k):
-            pending = _start(matcher.exact_match(k), tok.text, want, default_want, rows)
-            acc, acc_raw, stray = "", "", None
-        elif matcher.prefixes(k):
-            acc, acc_raw, stray = k, tok.text, None
-        else:
-            m = matcher.resolve(k)
-            acc, acc_raw = "", ""
-            if m:  # a label followed by extra words in the same cell
-                pending = _start(m.target, tok.text, want, default_want, rows)
-                stray = None
+        chapter = has_chapter(tok.text)
+        if pending is not None and (pending.want or pending.values):
+            pending = None
+        target, stray = None, None
+        for f in reversed(frags):  # the piece this one continues, if any
+            cand = f.key + k
+            if matcher.exact_match(cand):
+                target, raw = matcher.exact_match(cand), f.raw + tok.text
+                frags.remove(f)
+                break
+            if matcher.prefixes(cand):
+                f.key, f.raw = cand, f.raw + tok.text
+                k = ""
+                break
+        if target is None and k:
+            exact = matcher.exact_match(k, chapter=chapter)
+            if exact:
+                target, raw = exact, tok.text
+            elif matcher.prefixes(k):
+                frags = (frags + [_Fragment(k, tok.text, tok.row)])[-_MAX_FRAGMENTS:]
             else:
-                stray = tok.text  # a tail fragment of a cut label, or an unknown row
-        if pending is not None and tok.row is not None and pending.want:
+                m = matcher.resolve(k, chapter=chapter)
+                if m:  # a label followed by extra words in the same cell
+                    target, raw = m.target, tok.text
+                else:
+                    stray = _Fragment(k, tok.text, tok.row)  # a tail piece of a cut label, or an unknown row
+        if target is not None:
+            pending = start(target, raw, i, tok.row)
+            if pending.want:
+                frags = []  # a row label settles the pieces before it; a group caption's pieces may still wrap
+        if pending is not None and tok.row is not None and pending.want and pending.seq == i:
             pending.values = _row_cells(tokens, i, pending.want)
             i += 1 + _consumed(tokens, i)
             pending = None
             continue
         i += 1
     return rows, unknown
+
+
+def has_chapter(text: str) -> bool:
+    """'（六）其他' / '三、本年度…': a group caption or a section row, never a numbered item."""
+    return bool(CHAPTER.match(compact(text)))
+
+
+def _resolve(frags: list[_Fragment], matcher: Matcher, order: tuple[str, ...], rows: list[_Row],
+             row: int | None) -> tuple[str | None, list[_Fragment]]:
+    """The row the open label pieces name when its numbers arrive: a piece naming one row wins over a
+    group caption's piece; a piece only the next row in official order fits is that row."""
+    usable = [f for f in frags if row is None or f.row == row]
+    found = []
+    for f in usable:
+        m = matcher.resolve(f.key)
+        target = m.target if m else _expected(rows, order, matcher.prefixes(f.key))
+        if target:
+            found.append((f, target))
+    leaves = [(f, t) for f, t in found if t in order]
+    pick = leaves or found
+    if len({t for _, t in pick}) == 1:
+        return pick[0][1], [pick[0][0]]
+    return None, []
 
 
 def _expected(rows: list[_Row], order: tuple[str, ...], candidates: set[str]) -> str | None:
@@ -143,6 +229,16 @@ def _same_row_values(tokens: list[Token], i: int) -> list[Token]:
     """The value cells following the label at ``i`` in the same table row."""
     out = []
     for t in tokens[i + 1:]:
+        if t.row != tokens[i].row or not is_value(t.text):
+            break
+        out.append(t)
+    return out
+
+
+def _values_from(tokens: list[Token], i: int) -> list[Token]:
+    """The value cells from ``i`` on in the table row of ``tokens[i]``."""
+    out = []
+    for t in tokens[i:]:
         if t.row != tokens[i].row or not is_value(t.text):
             break
         out.append(t)
