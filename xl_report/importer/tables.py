@@ -318,8 +318,13 @@ def read_t2(tokens: list[Token], cut: bool = False) -> TableRead:
                 for syn in form.T2_LABEL_SYNONYMS.get(label, ())]
     order = tuple(item for _, item in entries)
     rows, unknown = scan_rows(tokens, Matcher(entries, synonyms), want, order=order)
-    split_joined(out, table, rows, lambda r: [form.t2(r.target, m) for m, _ in measures[r.target].measures])
-    seen: set[str] = set()
+
+    def cells_of(r: _Row) -> list[str]:
+        return [form.t2(r.target, m) for m, _ in measures[r.target].measures]
+
+    rows, unknown = settle(out, table, rows, unknown, order, cells_of)
+    split_joined(out, table, rows, cells_of)
+    seen: dict[str, _Row] = {}
     for n, row in enumerate(rows):
         block = measures[row.target]
         label = dict(block.items)[row.target]
@@ -370,10 +375,14 @@ def read_t3(tokens: list[Token], cut: bool = False) -> TableRead:
     rows, unknown = scan_rows(tokens, matcher, want, header_keys=_T3_HEADER_KEYS, default_want=len(_T3_COLS),
                               order=tuple(r.key for r in form.T3_ROWS))
     labels = {r.key: r.labels[-1] for r in form.T3_ROWS}
-    split_joined(out, table, rows, lambda r: [] if r.target.startswith(_GROUP) else [form.t3(r.target, c)
-                                                                                    for c in _T3_COLS])
+
+    def cells_of(r: _Row) -> list[str]:
+        return [] if r.target.startswith(_GROUP) else [form.t3(r.target, c) for c in _T3_COLS]
+
+    rows, unknown = settle(out, table, rows, unknown, tuple(r.key for r in form.T3_ROWS), cells_of)
+    split_joined(out, table, rows, cells_of)
     groups = {g.key: g for g in form.T3_RESULT_GROUPS}
-    seen: set[str] = set()
+    seen: dict[str, _Row] = {}
     collapsed: set[str] = set()
     for n, row in enumerate(rows):
         if row.target.startswith(_GROUP):
@@ -389,7 +398,10 @@ def read_t3(tokens: list[Token], cut: bool = False) -> TableRead:
         _take_row(out, "F03", table, labels[row.target], row, [form.t3(row.target, c) for c in _T3_COLS], seen,
                   f"（{_show(row.values)}）", cut and n == len(rows) - 1)
     for row in unknown:
-        out.problem("F03", table, f"表三有无法识别的行“{row.label}”（{_show(row.values)}），未导入")
+        if row.label:
+            out.problem("F03", table, f"表三有无法识别的行“{row.label}”（{_show(row.values)}），未导入")
+        else:
+            out.problem("F03", table, f"表三有一行数字没有行名（{_show(row.values)}），无法确定是哪一行，未导入")
     order = [r.key for r in form.T3_ROWS]
     last = max((order.index(r.target) for r in rows if r.target in order), default=-1)
     for r in form.T3_ROWS:
@@ -409,9 +421,16 @@ def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: lis
     is reported (``shown``: the printed values, for the message) and not imported. ``cut``: the text
     stops inside this row, so the values printed are its first cells, and the rest are cut off."""
     if row.target in seen:
-        out.problem(code, table, f"{table}“{label}”行重复出现，只导入第一行", names=tuple(cells))
+        first = seen[row.target]
+        if first.values == row.values or not row.values:
+            return  # printed twice alike (a heading repeating the row label)
+        for name in cells:
+            out.values.pop(name, None)
+        out.missing.extend(cells)
+        out.problem(code, table, f"{table}“{label}”行出现两次，数字不同（{_show(first.values)}；{_show(row.values)}），"
+                    "无法确定，未导入", names=tuple(cells))
         return
-    seen.add(row.target)
+    seen[row.target] = row
     if row.joined:
         out.missing.extend(cells)
         out.problem("F16", table, f"{table}“{label}”行的数字连写为“{row.values[0]}”，拆分为 {len(cells)} 栏的方法不止一种"
@@ -431,6 +450,45 @@ def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: lis
         return
     for name, raw in zip(cells, row.values):
         _put(out, name, raw)
+
+
+def settle(out: TableRead, table: str, rows: list[_Row], unknown: list[_Row], order: tuple[str, ...],
+           cells_of) -> tuple[list[_Row], list[_Row]]:
+    """Rows as imported: a row label printed twice (a heading above its one-row sub-table) keeps the one
+    occurrence that carries its values; label-less rows of numbers (a converter put the labels apart)
+    take the official rows only where they exactly fill the gap between two recognised rows."""
+    full = {}
+    for r in rows:
+        if r.target in order and (r.joined or len(r.values) == r.want):
+            full.setdefault(r.target, []).append(r)
+    rows = [r for r in rows if not (r.target in full and not r.values and r not in full[r.target])]
+    labelless = [r for r in unknown if not r.label]
+    if not labelless:
+        return rows, unknown
+    placed: list[_Row] = []
+    known = sorted((r for r in rows if r.target in order and r.target in full), key=lambda r: r.seq)
+    for a, b in zip(known, known[1:]):
+        gap = [r for r in labelless if a.seq < r.seq < b.seq]
+        between = order[order.index(a.target) + 1: order.index(b.target)]
+        if not gap or len(gap) != len(between) or any(t in full for t in between):
+            continue
+        for r, target in zip(gap, between):
+            r.target, r.want, r.label = target, len(cells_of(_Row(target, "", 0))), target
+            placed.append(r)
+    if placed:
+        rows = sorted(rows + placed, key=lambda r: r.seq)
+        shown = "、".join(f"“{_row_label(table, r.target)}”" for r in placed[:3]) + ("等" if len(placed) > 3 else "")
+        out.problems.append(Finding(
+            "F18", "warning", f"{table}有 {len(placed)} 行数字没有行名（行名与数字分开印出），按规定的行序放入{shown}行："
+            "这些行恰好填满前后两个已识别行之间的空缺；请与原文核对", sheet=table,
+            names=tuple(n for r in placed for n in cells_of(r))))
+    return rows, [r for r in unknown if r not in placed]
+
+
+def _row_label(table: str, target: str) -> str:
+    if table == "表三":
+        return next(r.labels[-1] for r in form.T3_ROWS if r.key == target)
+    return next(label for b in form.T2_BLOCKS for item, label in b.items if item == target)
 
 
 def split_joined(out: TableRead, table: str, rows: list[_Row], cells_of) -> None:
@@ -472,41 +530,97 @@ _T4_HEADER_KEYS = frozenset(key(x) for x in (
     + [lab for _, lab in form.T4_OUTCOMES]))
 
 
+def _t4_group(text: str) -> str | None:
+    """The 表四 column group a caption names: 复议后起诉 and 未经复议直接起诉 before 行政复议 (both say 复议)."""
+    k = key(text)
+    for group, labels in sorted(form.T4_GROUPS, key=lambda g: -len(g[1])):
+        if key(labels[-1]) in k:
+            return group
+    return None
+
+
+def _t4_runs(tokens: list[Token]) -> list[tuple[str | None, list[Token]]]:
+    """Runs of value cells after the first header, each with the column group captioned last before it."""
+    runs: list[tuple[str | None, list[Token]]] = []
+    group, run = None, []
+    for t in tokens:
+        if is_value(t.text):
+            if t.text.strip() or run:
+                run.append(t)
+            continue
+        if run:
+            runs.append((group, run))
+            run = []
+        group = _t4_group(t.text) or group
+    if run:
+        runs.append((group, run))
+    return runs
+
+
 def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
+    """One row of 15 cells after the header rows, or three sub-tables of 5 (行政复议 / 未经复议直接起诉 /
+    复议后起诉, each under its own header); cells run together are split only where certain."""
     out = TableRead()
     table = "表四"
     names = [form.t4(g, o) for g, _ in form.T4_GROUPS for o, _ in form.T4_OUTCOMES]
-    last = max((i for i, t in enumerate(tokens) if key(t.text) in _T4_HEADER_KEYS and not is_value(t.text)),
-               default=None)
-    if last is None:
+    first = next((i for i, t in enumerate(tokens) if key(t.text) in _T4_HEADER_KEYS and not is_value(t.text)), None)
+    if first is None:
         out.missing.extend(names)
         if cut:
             out.cut_off.extend(names)
             return out
         out.problem("F04", table, "未找到表四（政府信息公开行政复议、行政诉讼情况）的表头，表四未导入", names=tuple(names))
         return out
-    cells = []
-    for t in tokens[last + 1:]:
-        if not is_value(t.text):
-            if cells:
-                break
-            continue  # a row caption before the numbers
-        cells.append(t.text)
-    while len(cells) > len(names) and not cells[-1].strip():
-        cells.pop()
-    while len(cells) > len(names) and not cells[0].strip():
-        cells.pop(0)
-    if len(cells) != len(names) and cut:
-        out.missing.extend(names)
-        out.cut_off.extend(names)
-        return out
-    if len(cells) != len(names):
-        out.missing.extend(names)
-        out.problem("F04", table, f"表四应有 {len(names)} 个数值，读到 {len(cells)} 个（{_show(cells, 15)}），未导入",
-                    names=tuple(names))
-        return out
-    for name, raw in zip(names, cells):
-        _put(out, name, raw)
+    per_group = len(form.T4_OUTCOMES)
+    groups = {g: [form.t4(g, o) for o, _ in form.T4_OUTCOMES] for g, _ in form.T4_GROUPS}
+    runs = _t4_runs(tokens[first:])
+    if len(runs) == 1 or not runs:
+        plan = [(names, runs[-1][1] if runs else [])]
+    else:
+        plan = [(groups[g], run) for g, run in runs if g is not None]
+        if len(plan) != len(runs) or len({tuple(p[0]) for p in plan}) != len(plan):
+            plan = [(names, runs[-1][1])]  # not one sub-table per group: the last run is the row (as printed)
+    read: dict[tuple[str, ...], list[str]] = {}
+    for cells, run in plan:
+        texts = [t.text for t in run]
+        while len(texts) > len(cells) and not texts[-1].strip():
+            texts.pop()
+        while len(texts) > len(cells) and not texts[0].strip():
+            texts.pop(0)
+        read[tuple(cells)] = texts
+    joined = {c: texts[0] for c, texts in read.items() if len(texts) == 1 and len(c) > 1 and texts[0].strip().isdigit()
+              and len(texts[0].strip()) > 1}
+    if joined:
+        solved = splits.solve(joined, {})
+        for cells, parts in solved.items():
+            if parts is not None:
+                read[cells] = [str(v) for v in parts]
+                out.problems.append(Finding("F15", "warning", f"表四的数字连写在一起（{joined[cells]} → "
+                                            f"{'、'.join(read[cells])}），只有一种拆分符合总计，已按此导入，请与原文核对",
+                                            sheet=table, names=cells))
+    covered = {n for c in read for n in c}
+    for cells, texts in read.items():
+        if len(texts) == len(cells):
+            for name, raw in zip(cells, texts):
+                _put(out, name, raw)
+            continue
+        out.missing.extend(cells)
+        if cut:
+            out.cut_off.extend(cells)
+        elif cells in joined:
+            out.problem("F16", table, f"表四的数字连写为“{joined[cells]}”，拆分为 {len(cells)} 栏的方法不止一种（或没有一种"
+                        "符合总计），无法确定各栏数值，未导入", names=cells)
+        else:
+            out.problem("F04", table, f"表四应有 {len(cells)} 个数值，读到 {len(texts)} 个（{_show(texts, 15)}），未导入",
+                        names=cells)
+    rest = tuple(n for n in names if n not in covered)
+    if rest:
+        out.missing.extend(rest)
+        if cut:
+            out.cut_off.extend(rest)
+        else:
+            out.problem("F04", table, f"表四缺少{'、'.join(lab[-1] for g, lab in form.T4_GROUPS if groups[g][0] in rest)}"
+                        "的数值，未导入", names=rest)
     return out
 
 

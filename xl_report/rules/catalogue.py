@@ -40,6 +40,8 @@ RULES: tuple[Rule, ...] = (
          "cells run together in a published table with no unique split: not imported"),
     Rule("F17", "warning", "已发布年报引用已废止的年报格式通知（国办公开办函〔2019〕60号）",
          "published report cites the superseded 2019 format notice"),
+    Rule("F18", "warning", "已发布年报的表格行没有行名，按规定行序放入（恰好填满两个已识别行之间的空缺）",
+         "label-less rows of a published table placed by the official order (they exactly fill a gap)"),
     Rule("A01", "error", "表三 勾稽关系：第一项加第二项之和等于第三项加第四项之和", "table 3: new + carried in = total + carried out"),
     Rule("A02", "error", "表三 总计列等于六类申请人之和", "table 3: total column = sum of six applicant columns"),
     Rule("A03", "error", "表三 （七）总计等于各项办理结果之和", "table 3: (7) total = sum of the 21 result rows"),
