@@ -81,7 +81,31 @@ def find_sections(tokens: list[Token]) -> Layout:
         hit.section = section
         layout.headings[section] = hit
         pos = hit.index + 1
+    _renumbered(tokens, layout)
     return layout
+
+
+def _renumbered(tokens: list[Token], layout: Layout) -> None:
+    """Official titles printed under another numeral (表二 under 一、 when 总体情况 is unnumbered): found
+    between their neighbours, accepted with a warning (``exact=False``)."""
+    sections = [s for s, _ in form.SECTIONS]
+    for n, (section, title) in enumerate(form.SECTIONS):
+        if section in layout.headings:
+            continue
+        before = [layout.headings[s].index for s in sections[:n] if s in layout.headings]
+        after = [layout.headings[s].index for s in sections[n + 1:] if s in layout.headings]
+        lo, hi = max(before, default=-1) + 1, min(after, default=len(tokens))
+        want = key(title)
+        for i in range(lo, hi):
+            t = tokens[i]
+            if t.cell and t.row is not None:
+                continue
+            m = _HEADING.match(compact(t.text))
+            if m and key(compact(t.text)[m.end():]) == want:
+                layout.headings[section] = Heading(section, i, t.text, False)
+                if section in layout.out_of_order:
+                    layout.out_of_order.remove(section)
+                break
 
 
 def _find_heading(tokens: list[Token], start: int, number: int, title: str) -> Heading | None:

@@ -44,16 +44,53 @@ def _read_tokens(path: Path) -> list[Token]:
     size = path.stat().st_size
     if size > MAX_INPUT_BYTES:
         raise InputError.at(f"文件过大（{size // 1024 // 1024} MB），不像是一份年度报告", file=str(path))
-    suffix = path.suffix.lower()
-    if suffix in (".html", ".htm", ".xhtml"):
+    kind = sniff(path)
+    if kind == "html":
         return html_tokens(_decode(path.read_bytes()), str(path))
-    if suffix == ".docx":
+    if kind == "docx":
         return docx_tokens(path)
-    if suffix == ".pdf":
+    if kind == "pdf":
         return pdf_tokens(path)
-    if suffix in (".doc", ".wps", ".xls", ".xlsx", ".ofd"):
-        raise InputError.at(f"不支持 {suffix} 文件，请另存为 .docx、.html、.pdf 或纯文本后再导入", file=str(path))
-    return text_tokens(_decode(path.read_bytes()))
+    if kind != "text":
+        raise InputError.at(f"不支持 {kind} 文件，请另存为 .docx、.html、.pdf 或纯文本后再导入", file=str(path))
+    text = _decode(path.read_bytes())
+    return layout_tokens(text) if looks_like_layout(text) else text_tokens(text)
+
+
+_UNSUPPORTED = (".doc", ".wps", ".xls", ".xlsx", ".ofd")
+
+
+def sniff(path: Path) -> str:
+    """'pdf', 'docx', 'html', 'text' by the file's first bytes (a saved page is often named .txt, a PDF
+    .html); an unsupported suffix whose bytes say nothing else is returned as the suffix."""
+    with path.open("rb") as f:
+        head = f.read(4096)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx" if path.suffix.lower() not in _UNSUPPORTED else path.suffix.lower()
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # the OLE container of .doc/.wps/.xls
+        return path.suffix.lower() if path.suffix.lower() in _UNSUPPORTED else ".doc"
+    if path.suffix.lower() in _UNSUPPORTED:
+        return path.suffix.lower()
+    if path.suffix.lower() in (".docx", ".pdf"):
+        return path.suffix.lower()[1:]  # not what it says: its reader names the damage
+    lower = head.lower()
+    if path.suffix.lower() in (".html", ".htm", ".xhtml") or lower.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") \
+            or b"<html" in lower or b"<!doctype html" in lower:
+        return "html"
+    return "text"
+
+
+_LAYOUT_ROW = re.compile(r"\S {2,}\S.* {2,}\S")  # three or more column chunks
+
+
+def looks_like_layout(text: str) -> bool:
+    """``pdftotext -layout`` text (columns separated by runs of spaces) rather than a pipe dump."""
+    lines = text.splitlines()
+    pipes = sum(1 for line in lines if line.count("|") >= 2)
+    columns = sum(1 for line in lines if _LAYOUT_ROW.search(line.strip()) and any(c.isdigit() for c in line))
+    return columns >= 5 and columns > pipes
 
 
 def _decode(data: bytes) -> str:
@@ -77,8 +114,8 @@ def text_tokens(text: str) -> list[Token]:
     for raw in text.splitlines():
         line, prev_line = raw.strip(), prev
         prev = line
-        if _MD_RULE.match(line):
-            continue
+        if _MD_RULE.match(line) or _PAGE_NO.match(line):
+            continue  # a Markdown rule; a page footer ('— 4 —' is not −4)
         if line == "|" and prev_line and "|" not in prev_line:
             continue  # "text\n|\n" style: the bar closes the cell on the line above
         if "|" in line:
@@ -95,8 +132,20 @@ def text_tokens(text: str) -> list[Token]:
             else:
                 out.append(Token(parts[0], True))
         elif line:
-            out.append(Token(_unmark(line)))
+            text = _unmark(line)
+            numbers = _LABEL_NUMBERS.match(text)
+            if numbers and len(numbers.group(1)) <= _ROW_LABEL:  # '行政许可 40': a row on one line
+                out.append(Token(numbers.group(1).strip(), True))
+                out.extend(Token(v, True) for v in numbers.group(2).split())
+            else:
+                out.append(Token(text))
     return out
+
+
+_ROW_LABEL = 40  # the longest row label printed on one line with its numbers
+_NUM = r"(?:[-+]?\d+(?:\.\d+)?|[/—-])"
+# a label (ending in a word, not a digit or sentence punctuation) then numbers, one space apart
+_LABEL_NUMBERS = re.compile(rf"^(.*[\u4e00-\u9fff”）)])\s+({_NUM}(?:\s+{_NUM})*)$")
 
 
 _MD_MARKS = re.compile(r"^#{1,6}\s+|^\*\*(?=.*\*\*$)|(?<=.)\*\*$")

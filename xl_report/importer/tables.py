@@ -15,6 +15,7 @@ from . import splits
 from .labels import CHAPTER, Matcher, compact, key
 from .readers import Token
 from .values import is_blank, is_value, parse_value
+from .variants import T2_ROW_VARIANTS, T3_ROW_VARIANTS
 
 
 @dataclass
@@ -315,7 +316,7 @@ def read_t2(tokens: list[Token], cut: bool = False) -> TableRead:
     if not entries:
         return out
     synonyms = [(syn, item) for block in form.T2_BLOCKS for item, label in block.items if item in want
-                for syn in form.T2_LABEL_SYNONYMS.get(label, ())]
+                for syn in form.T2_LABEL_SYNONYMS.get(label, ()) + T2_ROW_VARIANTS.get(item, ())]
     order = tuple(item for _, item in entries)
     rows, unknown = scan_rows(tokens, Matcher(entries, synonyms), want, order=order)
 
@@ -361,7 +362,7 @@ def _t3_matcher() -> tuple[Matcher, dict[str, int]]:
             want[_GROUP + g.key] = 0
     entries.append((form.T3_RESULTS_LABEL, _GROUP + "results"))
     want[_GROUP + "results"] = 0
-    return Matcher(entries), want
+    return Matcher(entries, [(v, k) for k, vs in T3_ROW_VARIANTS.items() for v in vs]), want
 
 
 _T3_HEADER_KEYS = frozenset(key(x) for x in (
