@@ -76,10 +76,14 @@ def sniff(path: Path) -> str:
     if path.suffix.lower() in (".docx", ".pdf"):
         return path.suffix.lower()[1:]  # not what it says: its reader names the damage
     lower = head.lower()
-    if path.suffix.lower() in (".html", ".htm", ".xhtml") or lower.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") \
-            or b"<html" in lower or b"<!doctype html" in lower:
+    markup = _TAG.search(lower) is not None
+    if markup and (path.suffix.lower() in (".html", ".htm", ".xhtml") or b"<html" in lower or b"<!doctype html" in lower
+                   or lower.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")):
         return "html"
     return "text"
+
+
+_TAG = re.compile(rb"<(?:[a-z][a-z0-9]*|!doctype)[\s>/]")
 
 
 _LAYOUT_ROW = re.compile(r"\S {2,}\S.* {2,}\S")  # three or more column chunks
@@ -133,6 +137,9 @@ def text_tokens(text: str) -> list[Token]:
                 out.append(Token(parts[0], True))
         elif line:
             text = _unmark(line)
+            if _NUMBERS.match(text):  # a row's numbers on a line of their own: one cell each
+                out.extend(Token(v, True) for v in text.split())
+                continue
             numbers = _LABEL_NUMBERS.match(text)
             if numbers and len(numbers.group(1)) <= _ROW_LABEL:  # '行政许可 40': a row on one line
                 out.append(Token(numbers.group(1).strip(), True))

@@ -458,14 +458,11 @@ def settle(out: TableRead, table: str, rows: list[_Row], unknown: list[_Row], or
     """Rows as imported: a row label printed twice (a heading above its one-row sub-table) keeps the one
     occurrence that carries its values; label-less rows of numbers (a converter put the labels apart)
     take the official rows only where they exactly fill the gap between two recognised rows."""
-    full = {}
+    full: dict[str, list[_Row]] = {}
     for r in rows:
         if r.target in order and (r.joined or len(r.values) == r.want):
             full.setdefault(r.target, []).append(r)
-    rows = [r for r in rows if not (r.target in full and not r.values and r not in full[r.target])]
     labelless = [r for r in unknown if not r.label]
-    if not labelless:
-        return rows, unknown
     placed: list[_Row] = []
     known = sorted((r for r in rows if r.target in order and r.target in full), key=lambda r: r.seq)
     for a, b in zip(known, known[1:]):
@@ -476,6 +473,8 @@ def settle(out: TableRead, table: str, rows: list[_Row], unknown: list[_Row], or
         for r, target in zip(gap, between):
             r.target, r.want, r.label = target, len(cells_of(_Row(target, "", 0))), target
             placed.append(r)
+            full[target] = [r]
+    rows = [r for r in rows if not (r.target in full and not r.values)]  # its label printed apart from its row
     if placed:
         rows = sorted(rows + placed, key=lambda r: r.seq)
         shown = "、".join(f"“{_row_label(table, r.target)}”" for r in placed[:3]) + ("等" if len(placed) > 3 else "")
@@ -564,7 +563,8 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
     out = TableRead()
     table = "表四"
     names = [form.t4(g, o) for g, _ in form.T4_GROUPS for o, _ in form.T4_OUTCOMES]
-    first = next((i for i, t in enumerate(tokens) if key(t.text) in _T4_HEADER_KEYS and not is_value(t.text)), None)
+    first = next((i for i, t in enumerate(tokens) if not is_value(t.text) and any(
+        h in key(t.text) for h in _T4_HEADER_KEYS)), None)  # a header cell, or a header line ('行政复议行政诉讼')
     if first is None:
         out.missing.extend(names)
         if cut:
