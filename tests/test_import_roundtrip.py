@@ -9,7 +9,8 @@ from xl_report import form
 from xl_report.importer import import_report
 from xl_report.render import render
 
-from .data.reports import random_report
+from .conftest import needs_soffice, pdf_pages, to_pdf
+from .data.reports import demo_report, random_report
 
 count = st.integers(min_value=0, max_value=99999)
 amount = st.one_of(st.integers(min_value=0, max_value=9999),
@@ -51,3 +52,41 @@ def test_blank_and_text_cells_survive_the_round_trip(tmp_path):
         assert res.report.values["t3_new_person"] is None, suffix
         assert res.report.values["t2_penalty_decisions"] == "22（其中修订16件）", suffix
         assert {p.code for p in res.problems} == {"F05", "F06"}, suffix
+
+
+# --------------------------------------------------------------------------------------------
+# The demo county's units: render -> .html / .docx -> PDF (LibreOffice) -> import, 200 of 200
+# --------------------------------------------------------------------------------------------
+DEMO_UNITS = ("城关镇", "红旗乡", "教育局", "市场监督管理局")
+
+
+def _demo_exact(res, report) -> None:
+    got = res.report
+    assert {n: got.values.get(n) for n in form.CELL_NAMES} == {n: report.values[n] for n in form.CELL_NAMES}
+    assert got.missing == [] and not [f for f in res.problems if f.is_error]
+    assert (got.unit, got.year, got.contact) == (report.unit, report.year, report.contact)
+
+
+@pytest.mark.parametrize("short", DEMO_UNITS)
+def test_demo_unit_render_html_import(tmp_path, short):
+    report = demo_report(short)
+    path = tmp_path / f"{short}.html"
+    render(report, path)
+    _demo_exact(import_report(path), report)
+
+
+@needs_soffice
+@pytest.mark.slow
+@pytest.mark.parametrize("short", DEMO_UNITS[::2])
+def test_demo_unit_render_docx_pdf_import(tmp_path, short):
+    """The PDF repeats 表三's header on its second page and wraps row labels over several lines."""
+    report = demo_report(short)
+    docx = tmp_path / f"{short}.docx"
+    render(report, docx)
+    pdf = to_pdf(docx, tmp_path)
+    t3_pages = [i for i, page in enumerate(pdf_pages(pdf)) if form.T3_COLUMN_LABELS["business"][:2] in page]
+    assert len(t3_pages) == 2  # a two-page 表三 with its header printed twice
+    _demo_exact(import_report(pdf), report)
+    lying = tmp_path / f"{short}.txt"  # a PDF saved under another name is still read as a PDF
+    lying.write_bytes(pdf.read_bytes())
+    _demo_exact(import_report(lying), report)

@@ -313,8 +313,10 @@ _PAGE_NO = re.compile(r"^(?:[-—－]\s*\d+\s*[-—－]|第\s*\d+\s*页(?:\s*[/�
 def pdf_tokens(path: Path) -> list[Token]:
     exe = shutil.which("pdftotext")
     if not exe:
-        raise InputError.at("读取 PDF 需要 pdftotext（poppler-utils），本机未安装；请安装后重试，"
-                            "或把报告另存为 .docx / .html / 纯文本后导入", file=str(path))
+        raise InputError.at("读取 PDF 需要 poppler 的 pdftotext 程序，本机未安装。安装方法：Debian/Ubuntu/统信/麒麟 运行 "
+                            "sudo apt-get install poppler-utils；CentOS/欧拉 运行 sudo yum install poppler-utils；"
+                            "macOS 运行 brew install poppler；Windows 下载 poppler 解压后把其中的 bin 文件夹加入 PATH。"
+                            "也可以把报告另存为 .docx / .html / 纯文本后导入", file=str(path))
     try:
         proc = subprocess.run([exe, "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True,
                               timeout=PDF_TIMEOUT)
