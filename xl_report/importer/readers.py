@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +19,12 @@ from ..safety import check_zip
 
 MAX_INPUT_BYTES = 32 * 1024 * 1024
 PDF_TIMEOUT = 60
+PDF_PAGES = 200  # pages read from a PDF: a report has a few dozen at most
 # Paragraphs + table cells: a real report has a few hundred (the Linxi sample: 310). The section search
 # rescans every token per heading, so millions of them (a 28 MB text of one-number lines) ran for minutes.
 MAX_TOKENS = 50_000
+MAX_TAGS = 150_000  # elements of a web page (a long government page has ~20,000)
+MAX_LINE = 200_000  # characters in one line: a crawler's whole report on one line has ~20,000
 
 
 @dataclass(frozen=True)
@@ -32,11 +36,46 @@ class Token:
 
 
 def read_tokens(path: Path) -> list[Token]:
-    """Tokens of ``path`` by its suffix (.txt/.text/.md and unknown: text dump)."""
-    tokens = _read_tokens(path)
-    if len(tokens) > MAX_TOKENS:
-        raise InputError.at(f"文件内容过多（{len(tokens):,} 段文字或表格单元格），不像是一份年度报告", file=str(path))
-    return tokens
+    """Tokens of ``path``, read by what its bytes are (see ``sniff``)."""
+    try:
+        return _read_tokens(path)
+    except TooMany as e:
+        raise InputError.at(f"文件内容过多（{e.what}），不像是一份年度报告", file=str(path)) from None
+
+
+class TooMany(Exception):
+    """More than a report has: raised while reading, before memory grows with the input."""
+
+    def __init__(self, what: str = f"超过 {MAX_TOKENS:,} 段文字或表格单元格"):
+        super().__init__(what)
+        self.what = what
+
+
+class Tokens(list):
+    """A token list that refuses to grow past MAX_TOKENS (a 30 MB text of number lines reached 1.6 GB
+    before a check after reading refused it)."""
+
+    def append(self, token: Token) -> None:
+        if len(self) >= MAX_TOKENS:
+            raise TooMany
+        super().append(token)
+
+    def extend(self, tokens) -> None:
+        for t in tokens:
+            self.append(t)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time: a list of millions of lines (or a StringIO, 4 bytes a
+    character) is the memory problem. A line longer than any report's is refused."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        end = size if end < 0 else end
+        if end - start > MAX_LINE:
+            raise TooMany(f"一行超过 {MAX_LINE:,} 个字")
+        yield text[start:end].removesuffix("\r")
+        start = end + 1
 
 
 def _read_tokens(path: Path) -> list[Token]:
@@ -46,7 +85,10 @@ def _read_tokens(path: Path) -> list[Token]:
         raise InputError.at(f"文件过大（{size // 1024 // 1024} MB），不像是一份年度报告", file=str(path))
     kind = sniff(path)
     if kind == "html":
-        return html_tokens(_decode(path.read_bytes()), str(path))
+        data = path.read_bytes()
+        if data.count(b"<") > MAX_TAGS:  # lxml's tree takes ~500 bytes an element: refuse before building it
+            raise TooMany(f"网页元素超过 {MAX_TAGS:,} 个")
+        return html_tokens(_decode(data), str(path))
     if kind == "docx":
         return docx_tokens(path)
     if kind == "pdf":
@@ -91,10 +133,18 @@ _LAYOUT_ROW = re.compile(r"\S {2,}\S.* {2,}\S")  # three or more column chunks
 
 def looks_like_layout(text: str) -> bool:
     """``pdftotext -layout`` text (columns separated by runs of spaces) rather than a pipe dump."""
-    lines = text.splitlines()
-    pipes = sum(1 for line in lines if line.count("|") >= 2)
-    columns = sum(1 for line in lines if _LAYOUT_ROW.search(line.strip()) and any(c.isdigit() for c in line))
+    pipes = columns = 0
+    for n, line in enumerate(_lines(text)):
+        if n == _SNIFF_LINES:
+            break
+        line = line.strip()[:_SNIFF_WIDTH]
+        pipes += line.count("|") >= 2
+        columns += bool(_LAYOUT_ROW.search(line)) and any(c.isdigit() for c in line)
     return columns >= 5 and columns > pipes
+
+
+_SNIFF_LINES = 5000  # a report's tables start within its first few hundred lines
+_SNIFF_WIDTH = 400
 
 
 def _decode(data: bytes) -> str:
@@ -112,10 +162,10 @@ def _decode(data: bytes) -> str:
 
 
 def text_tokens(text: str) -> list[Token]:
-    out = []
+    out = Tokens()
     rows = 0
     prev = ""
-    for raw in text.splitlines():
+    for raw in _lines(text):
         line, prev_line = raw.strip(), prev
         prev = line
         if _MD_RULE.match(line) or _PAGE_NO.match(line):
@@ -137,6 +187,9 @@ def text_tokens(text: str) -> list[Token]:
                 out.append(Token(parts[0], True))
         elif line:
             text = _unmark(line)
+            if len(text) > _ROW_LINE:
+                out.append(Token(text))  # a paragraph (or a crawler's whole report): no row on one line
+                continue
             if _NUMBERS.match(text):  # a row's numbers on a line of their own: one cell each
                 out.extend(Token(v, True) for v in text.split())
                 continue
@@ -150,6 +203,7 @@ def text_tokens(text: str) -> list[Token]:
 
 
 _ROW_LABEL = 40  # the longest row label printed on one line with its numbers
+_ROW_LINE = 400  # a longer line is no table row
 _NUM = r"(?:[-+]?\d+(?:\.\d+)?|[/—-])"
 # a label (ending in a word, not a digit or sentence punctuation) then numbers, one space apart
 _LABEL_NUMBERS = re.compile(rf"^(.*[\u4e00-\u9fff”）)])\s+({_NUM}(?:\s+{_NUM})*)$")
@@ -190,7 +244,7 @@ def html_tokens(text: str, file: str | None = None) -> list[Token]:
         raise InputError.at(f"无法解析网页文件（{e}）", file=file) from None
     for br in doc.iter("br"):
         br.tail = "\n" + (br.tail or "")
-    out: list[Token] = []
+    out: list[Token] = Tokens()
     title = doc.find(".//title")
     if title is not None:  # some pages print the report's title only in <title>
         _paragraphs(title.text_content(), out)
@@ -271,7 +325,7 @@ def docx_tokens(path: Path) -> list[Token]:
         document = docx.Document(str(path))
     except Exception as e:  # python-docx raises many types for damaged packages
         raise InputError.at(f"无法读取 Word 文件（{type(e).__name__}: {e}）", file=str(path)) from None
-    out: list[Token] = []
+    out: list[Token] = Tokens()
     for child in document.element.body.iterchildren():
         if child.tag == qn("w:p"):
             _paragraphs(_wtext(child, qn), out)
@@ -318,7 +372,7 @@ def pdf_tokens(path: Path) -> list[Token]:
                             "macOS 运行 brew install poppler；Windows 下载 poppler 解压后把其中的 bin 文件夹加入 PATH。"
                             "也可以把报告另存为 .docx / .html / 纯文本后导入", file=str(path))
     try:
-        proc = subprocess.run([exe, "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+        proc = subprocess.run([exe, "-layout", "-enc", "UTF-8", "-l", str(PDF_PAGES), str(path), "-"], capture_output=True,
                               timeout=PDF_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise InputError.at("PDF 文本提取超时，文件可能已损坏", file=str(path)) from None
@@ -329,9 +383,9 @@ def pdf_tokens(path: Path) -> list[Token]:
 
 
 def layout_tokens(text: str) -> list[Token]:
-    out: list[Token] = []
-    for raw in text.replace("\f", "\n").splitlines():
-        line = raw.strip()
+    out: list[Token] = Tokens()
+    for raw in _lines(text):
+        line = raw.replace("\f", " ").strip()
         if not line or _PAGE_NO.match(line):
             continue
         chunks = [c for c in _CHUNKS.split(line) if c]

@@ -1,0 +1,52 @@
+"""Huge inputs are refused while they are read, with bounded memory (issue 15: a 31 MB text of number
+lines reached 1.6 GB before the token limit refused it)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT
+
+SIZE = 30 * 1024 * 1024
+PEAK_MB = 200
+
+_CHILD = """
+import json, resource, sys
+from xl_report.errors import InputError
+from xl_report.importer import import_report
+try:
+    import_report(sys.argv[1])
+    refused = None
+except InputError as e:
+    refused = str(e)
+print(json.dumps({"refused": refused, "peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def _lines(line: str) -> bytes:
+    return (line * (SIZE // len(line.encode()))).encode()
+
+
+INPUTS = {
+    "numbers.txt": lambda: _lines("12345 678\n"),
+    "pipes.md": lambda: _lines("| 行政许可 | 1 | 2 |\n"),
+    "one-line.txt": lambda: _lines("行政许可 12345678901234567890 "),
+    "page.html": lambda: b"<html><body>" + _lines("<p>1 2</p>\n") + b"</body></html>",
+}
+
+
+@pytest.mark.parametrize("name", INPUTS)
+def test_30_mb_input_refused_with_bounded_memory(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(INPUTS[name]())
+    assert path.stat().st_size >= SIZE * 0.95
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, env=env,
+                         timeout=120, check=True)
+    result = json.loads(out.stdout)
+    assert result["refused"] and "文件内容过多" in result["refused"] and name in result["refused"]
+    assert result["peak_kb"] / 1024 <= PEAK_MB, result
