@@ -70,3 +70,21 @@ def test_every_key_has_its_problems_mapped():
     for path in keys():
         key = json.loads(path.read_text(encoding="utf-8"))
         assert bool(key["problems"]) == (key["id"] in PROBLEMS), key["id"]
+
+
+def test_audit_json_lists_every_blank_cell_and_why():
+    from typer.testing import CliRunner
+
+    from xl_report.cli import app
+
+    expected = REAL / "haizhu_guanzhou_2023.expected.json"
+    key = json.loads(expected.read_text(encoding="utf-8"))
+    res = CliRunner().invoke(app, ["audit", str(REAL / key["file"]), "--json"])
+    assert res.exit_code == 1, res.output  # F14: the excerpt stops inside 表三
+    (obj,) = json.loads(res.stdout)
+    blank = {b["name"]: b for b in obj["blank_cells"]}
+    assert set(blank) == set(key["unreadable"])
+    assert all(b["code"] and b["reason"] and b["label"].startswith(("表三", "表四")) for b in blank.values())
+    assert blank["t3_deny_6_total"]["code"] == "F14" and "中断" in blank["t3_deny_6_total"]["reason"]
+    text = CliRunner().invoke(app, ["audit", str(REAL / key["file"])])
+    assert f"{len(key['unreadable'])} 个单元格空白或未读出" in text.output

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
+from . import form
 from .errors import InputError
 from .findings import Finding, count
 from .importer import ImportResult, import_report
@@ -47,11 +48,31 @@ class AuditResult:
         verdict = "未发现问题" if not self.findings else f"错误 {errors} 个，提示 {warnings} 个"
         return f"{name}：{who}年报 — {verdict}"
 
+    def blank_cells(self) -> list[dict]:
+        """Every table cell left blank, with the finding that says why (the first one naming it)."""
+        if self.report is None:
+            return []
+        why: dict[str, Finding] = {}
+        for f in self.findings:
+            for name in (f.name, *f.names):
+                if name:
+                    why.setdefault(name, f)
+        out = []
+        for cell in form.CELLS:
+            if self.report.values.get(cell.name) is not None:
+                continue
+            cause = why.get(cell.name)
+            out.append({"name": cell.name, "label": cell.caption, "code": cause.code if cause else None,
+                        "reason": cause.message if cause else "未读出"})
+        return out
+
     def to_json(self) -> dict:
         d = {"report": self.path, "unit": self.unit, "year": self.year,
              "findings": [f.to_json() for f in self.findings]}
         if self.error:
             d["error"] = self.error
+        else:
+            d["blank_cells"] = self.blank_cells()
         return d
 
 

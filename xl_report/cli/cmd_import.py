@@ -83,7 +83,8 @@ def audit_cmd(
     reports: Annotated[list[Path], typer.Argument(help="一份或多份已发布的年报文件", dir_okay=False)],
     previous: Annotated[Path | None, typer.Option("--previous", "-p", help="同一单位上一年度的年报（已发布的年报或年报工作簿），"
                                                    "用于核对上年结转", dir_okay=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（每份报告一个对象）")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="以 JSON 输出（每份报告一个对象，含逐格列出的空白单元格及原因）")] = False,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml（[deadlines]）",
                                                 dir_okay=False)] = None,
 ) -> None:
@@ -100,6 +101,9 @@ def audit_cmd(
                 continue
             _print_findings(r.findings)
             out.print(escape(r.summary()))
+            blank = r.blank_cells()
+            if blank:
+                out.print(f"  {len(blank)} 个单元格空白或未读出（原因见上；--json 逐格列出）")
         if len(results) > 1:
             bad = sum(1 for r in results if r.error or r.counts[0])
             out.print(f"共审核 {len(results)} 份年报，{bad} 份有错误或无法读取。")

@@ -59,11 +59,11 @@ def solve(runs: dict[tuple[str, ...], str], known: dict[str, object]) -> dict[tu
     seen: dict[tuple[str, ...], set[tuple[int, ...]]] = {r: set() for r in open_rows}
     for choice in product(*(candidates[r] for r in open_rows)):
         values = dict(fixed)
-        for names, c in zip(open_rows, choice):
-            values.update(zip(names, c))
+        for names, split in zip(open_rows, choice):
+            values.update(zip(names, split))
         if all(_holds(i, values) for i in checks):
-            for names, c in zip(open_rows, choice):
-                seen[names].add(c)
+            for names, split in zip(open_rows, choice):
+                seen[names].add(split)
     for names in open_rows:
         if len(seen[names]) == 1:
             out[names] = next(iter(seen[names]))

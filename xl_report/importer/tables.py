@@ -416,7 +416,7 @@ def read_t3(tokens: list[Token], cut: bool = False) -> TableRead:
     return out
 
 
-def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: list[str], seen: set[str],
+def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: list[str], seen: dict[str, _Row],
               shown: str, cut: bool = False) -> None:
     """Import one matched row into ``cells``: a repeated row or a row with the wrong number of values
     is reported (``shown``: the printed values, for the message) and not imported. ``cut``: the text
@@ -505,8 +505,9 @@ def split_joined(out: TableRead, table: str, rows: list[_Row], cells_of) -> None
     done = []
     for r in rows:
         names = tuple(cells_of(r)) if r.joined else ()
-        if names and solved.get(names) is not None:
-            parts = [str(v) for v in solved[names]]
+        split = solved.get(names) if names else None
+        if split is not None:
+            parts = [str(v) for v in split]
             done.append((r, names))
             r.values, r.joined = parts, False
     if done:
@@ -542,7 +543,8 @@ def _t4_group(text: str) -> str | None:
 def _t4_runs(tokens: list[Token]) -> list[tuple[str | None, list[Token]]]:
     """Runs of value cells after the first header, each with the column group captioned last before it."""
     runs: list[tuple[str | None, list[Token]]] = []
-    group, run = None, []
+    group: str | None = None
+    run: list[Token] = []
     for t in tokens:
         if is_value(t.text):
             if t.text.strip() or run:
@@ -572,15 +574,14 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
             return out
         out.problem("F04", table, "未找到表四（政府信息公开行政复议、行政诉讼情况）的表头，表四未导入", names=tuple(names))
         return out
-    per_group = len(form.T4_OUTCOMES)
-    groups = {g: [form.t4(g, o) for o, _ in form.T4_OUTCOMES] for g, _ in form.T4_GROUPS}
+    row = tuple(names)
+    groups = {g: tuple(form.t4(g, o) for o, _ in form.T4_OUTCOMES) for g, _ in form.T4_GROUPS}
     runs = _t4_runs(tokens[first:])
-    if len(runs) == 1 or not runs:
-        plan = [(names, runs[-1][1] if runs else [])]
-    else:
-        plan = [(groups[g], run) for g, run in runs if g is not None]
-        if len(plan) != len(runs) or len({tuple(p[0]) for p in plan}) != len(plan):
-            plan = [(names, runs[-1][1])]  # not one sub-table per group: the last run is the row (as printed)
+    plan: list[tuple[tuple[str, ...], list[Token]]] = [(row, runs[-1][1] if runs else [])]
+    if len(runs) > 1:
+        subtables = [(groups[g], run) for g, run in runs if g is not None]
+        if len(subtables) == len(runs) and len({c for c, _ in subtables}) == len(subtables):
+            plan = subtables  # one sub-table per group; else the last run is the row (as printed)
     read: dict[tuple[str, ...], list[str]] = {}
     for cells, run in plan:
         texts = [t.text for t in run]
