@@ -36,7 +36,7 @@ YEAR = 2024
 
 
 def generate(folder: Path, n: int) -> None:
-    from xl_report.demo import synthetic_unit, write_unit
+    from xl_report.cli.demo import synthetic_unit, write_unit
 
     for i in range(n):
         write_unit(folder / f"unit{i:05d}.xlsx", synthetic_unit(f"某某县第{i:05d}单位", "乡镇人民政府", YEAR, seed=i),
@@ -46,7 +46,8 @@ def generate(folder: Path, n: int) -> None:
 def ours_child(indir: Path, outdir: Path, jobs: int | None) -> None:
     """Runs in a fresh process: prints seconds and peak memory as JSON."""
     t_import = time.perf_counter()
-    from xl_report.batch import STATUS_FAILED, run_batch
+    from xl_report.batch.model import STATUS_FAILED
+    from xl_report.batch.run import run_batch
 
     t0 = time.perf_counter()
     result = run_batch(indir, outdir, year=YEAR, jobs=jobs, freeze=True, progress=False)
@@ -72,10 +73,10 @@ def ours(indir: Path, outdir: Path, jobs: int | None) -> dict:
 def naive_openpyxl(files: list[Path], outdir: Path) -> float:
     import openpyxl
 
-    from xl_report.aggregate import aggregate
-    from xl_report.stamp import template_bytes
-    from xl_report.tally import read_tally
-    from xl_report.workbook import write_report
+    from xl_report.core.aggregate import aggregate
+    from xl_report.batch.fastfill import template_bytes
+    from xl_report.xlsx.tally_reader import read_tally
+    from xl_report.xlsx.workbook import write_report
 
     template = outdir / "template.xlsx"
     template.write_bytes(template_bytes())
@@ -89,8 +90,8 @@ def naive_openpyxl(files: list[Path], outdir: Path) -> float:
 
 
 def naive_library(files: list[Path], outdir: Path) -> float:
-    from xl_report.fill import fill_workbook
-    from xl_report.freeze import freeze_file
+    from xl_report.stages.fill import fill_workbook
+    from xl_report.stages.freeze import freeze_file
 
     t0 = time.perf_counter()
     for p in files:

@@ -22,11 +22,21 @@ import openpyxl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from xl_report.aggregate import aggregate  # noqa: E402
-from xl_report.tally import read_tally  # noqa: E402
-from xl_report.tally_schema import (APPLICANT_TYPES, CASE_CATEGORIES, CASE_RESULTS, CASES,  # noqa: E402
-                                   DECISION_CATEGORIES, DECISIONS, DOC_CATEGORIES, DOCUMENTS, FEES, REQUESTS,
-                                   RESULT_CHOICES)
+from xl_report.core.aggregate import aggregate  # noqa: E402
+from xl_report.xlsx.tally_reader import read_tally  # noqa: E402
+from xl_report.core.tally_schema import (
+    APPLICANT_TYPES,
+    CASE_CATEGORIES,
+    CASE_RESULTS,
+    CASES,
+    DECISION_CATEGORIES,
+    DECISIONS,
+    DOC_CATEGORIES,
+    DOCUMENTS,
+    FEES,
+    REQUESTS,
+    RESULT_CHOICES,
+)
 
 YEAR = 2023
 

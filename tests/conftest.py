@@ -14,7 +14,7 @@ os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
 @pytest.fixture(scope="session")
 def template_file(tmp_path_factory) -> Path:
-    from xl_report.template import write_template
+    from xl_report.xlsx.template import write_template
 
     return write_template(tmp_path_factory.mktemp("tpl") / "模板.xlsx")
 

@@ -8,7 +8,7 @@ import json
 from email.header import decode_header, make_header
 from pathlib import Path
 
-from xl_report.config import load_config
+from xl_report.core.config import load_config
 
 UNITS = ["某某县甲镇人民政府", "某某县乙乡人民政府", "某某县丙街道办事处"]
 TO = "县政务公开办 <xian@example.gov.cn>"
@@ -21,8 +21,8 @@ def report_name(unit: str, year: int = 2024) -> str:
 
 
 def workbook_bytes(template: Path, unit: str, year: int = 2024, contact: str | None = None) -> bytes:
-    from xl_report.report import ReportData
-    from xl_report.workbook import open_workbook, write_report
+    from xl_report.core.report import ReportData
+    from xl_report.xlsx.workbook import open_workbook, write_report
 
     wb = open_workbook(template)
     write_report(ReportData(unit=unit, year=year, contact=contact), wb, tables=())

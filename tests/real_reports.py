@@ -10,8 +10,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xl_report import form
-from xl_report.importer import ImportResult, import_report
+from xl_report.core import form
+from xl_report.published.importer import ImportResult, import_report
 
 REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "samples" / "real"
 

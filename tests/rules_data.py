@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from xl_report.fileio import save_workbook
-from xl_report.report import ReportData
-from xl_report.tally import Tally
-from xl_report.tally_schema import REQUESTS
-from xl_report.template import build_template
-from xl_report.workbook import write_report
+from xl_report.xlsx.fileio import save_workbook
+from xl_report.core.report import ReportData
+from xl_report.core.tally import Tally
+from xl_report.core.tally_schema import REQUESTS
+from xl_report.xlsx.template import build_template
+from xl_report.xlsx.workbook import write_report
 
 UNIT = "某某县某某镇人民政府"
 YEAR = 2024

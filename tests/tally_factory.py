@@ -16,11 +16,11 @@ from typing import Iterable, Mapping, Sequence
 import openpyxl
 from openpyxl.workbook.workbook import Workbook
 
-from xl_report import form
-from xl_report.fileio import save_workbook
-from xl_report.tally_schema import TALLY_SHEETS, TallySheet
-from xl_report.template import build_template
-from xl_report.workbook import resolve_names, set_text
+from xl_report.core import form
+from xl_report.xlsx.fileio import save_workbook
+from xl_report.core.tally_schema import TALLY_SHEETS, TallySheet
+from xl_report.xlsx.template import build_template
+from xl_report.xlsx.workbook import resolve_names, set_text
 
 Row = Mapping[str, object]
 SHEET_KEYS = {s.key: s for s in TALLY_SHEETS}
@@ -126,7 +126,7 @@ def grid(key: str, rows: Sequence[Row]) -> list[list[object]]:
 
 def tally_from_rows(*, unit: str | None = None, year: int | None = None, **sheets: Sequence[Row] | None):
     """A Tally in memory, through the real normaliser and validator (no file): sheets by key."""
-    from xl_report.tally import tally_from_frames
+    from xl_report.core.tally import tally_from_frames
 
     frames = {SHEET_KEYS[k].name: grid(k, rows) for k, rows in sheets.items() if rows is not None}
     return tally_from_frames(frames, source="内存台账.xlsx", unit=unit, year=year)

@@ -16,8 +16,18 @@ from openpyxl import load_workbook
 from pyopenvba import ExcelFile
 from typer.testing import CliRunner
 
-from xl_report.addin import (ADDIN_FILE, BUTTONS, CUSTOM_UI_PART, HELP_TEXT, MACROS_DIR, RIBBON_CALLBACK, TAB_LABEL,
-                             XLSM_FILE, build_addin_bytes, vba_string)
+from xl_report.excel.addin import (
+    ADDIN_FILE,
+    BUTTONS,
+    CUSTOM_UI_PART,
+    HELP_TEXT,
+    MACROS_DIR,
+    RIBBON_CALLBACK,
+    TAB_LABEL,
+    XLSM_FILE,
+    build_addin_bytes,
+    vba_string,
+)
 from xl_report.cli import app
 from xl_report.excel.buttons import PROTECT_SUB, SET_PROP_SUB
 
@@ -131,7 +141,7 @@ def test_openpyxl_keep_vba_round_trip(built, tmp_path):
 
 
 def test_xlsm_is_the_template(built, template_file):
-    from xl_report.workbook import read_report_file, resolve_names
+    from xl_report.xlsx.workbook import read_report_file, resolve_names
 
     ours = load_workbook(built[XLSM_FILE], keep_vba=True)
     ref = load_workbook(template_file)

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xl_report import form
-from xl_report.aggregate import aggregate, summary
-from xl_report.tally_schema import APPLICANT_TYPES, CASE_CATEGORIES, CASE_RESULTS, RESULT_CHOICES
+from xl_report.core import form
+from xl_report.core.aggregate import aggregate, summary
+from xl_report.core.tally_schema import APPLICANT_TYPES, CASE_CATEGORIES, CASE_RESULTS, RESULT_CHOICES
 
 from .tally_factory import case, decision, document, fee, make_tally_workbook, request, tally_from_rows
 
@@ -158,7 +158,7 @@ def test_empty_sheet_is_authoritative_absent_sheet_is_not():
 
 
 def test_year_must_be_an_int():
-    from xl_report.errors import InputError
+    from xl_report.core.errors import InputError
 
     with pytest.raises(InputError):
         aggregate(tally_from_rows(requests=[]), "2023")  # type: ignore[arg-type]
@@ -253,7 +253,7 @@ def test_property_random_tallies(req_rows, c_rows, d_rows, year):
 @given(request_rows, case_rows, st.integers(2021, 2025))
 def test_property_file_round_trip_agrees(tmp_path, req_rows, c_rows, year):
     """The same rows through a real .xlsx (openpyxl writes, calamine reads) give the same numbers."""
-    from xl_report.tally import read_tally
+    from xl_report.xlsx.tally_reader import read_tally
 
     reqs, cases = _requests(req_rows), _cases(c_rows)
     path = make_tally_workbook(tmp_path / "t.xlsx", requests=reqs, cases=cases, base_template=False)

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
-from xl_report import form
-from xl_report.audit import audit, due_date
+from xl_report.core import form
+from xl_report.published.audit import audit, due_date
 from xl_report.cli import app
 
 from .data.reports import SAMPLE, dump, random_report, web_page

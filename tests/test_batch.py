@@ -15,16 +15,20 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report import form
-from xl_report.batch import (STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK, read_unit, read_unit_list,
-                             run_batch, unit_file_name)
+from xl_report.core import form
+from xl_report.batch.model import STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK
+from xl_report.batch.unit import read_unit
+from xl_report.batch.inputs import read_unit_list
+from xl_report.batch.run import run_batch
+from xl_report.xlsx.fileio import unit_file_name
 from xl_report.cli import app
-from xl_report.demo import synthetic_unit, write_unit
-from xl_report.errors import InputError
-from xl_report.stamp import template_bytes
-from xl_report.summary import SUMMARY_FILE
-from xl_report.tally import MAX_ROWS, read_tally
-from xl_report.workbook import read_report_file
+from xl_report.cli.demo import synthetic_unit, write_unit
+from xl_report.core.errors import InputError
+from xl_report.batch.fastfill import template_bytes
+from xl_report.batch.summary import SUMMARY_FILE
+from xl_report.core.tally import MAX_ROWS
+from xl_report.xlsx.tally_reader import read_tally
+from xl_report.xlsx.workbook import read_report_file
 
 from .conftest import needs_soffice, recalculated_by_libreoffice
 
@@ -149,7 +153,7 @@ def test_rollup_is_the_sum_and_is_checked(county):
         expected = sum(r.num0(name) for r in reports)
         assert rollup.values[name] == pytest.approx(expected), name
     from xl_report.rules import check
-    from xl_report.summary import check_rollup
+    from xl_report.batch.summary import check_rollup
 
     assert not [f for f in check_rollup(rollup) if f.is_error]
     assert not [f for f in check(rollup, narrative={}) if f.is_error and f.name in form.CELL_BY_NAME]
@@ -158,7 +162,7 @@ def test_rollup_is_the_sum_and_is_checked(county):
 
 
 def test_frozen_outputs_verify(county):
-    from xl_report.freeze import verify_file
+    from xl_report.stages.freeze import verify_file
 
     _, outdir, _ = county
     for path in outdir.glob("*-定稿.xlsx"):
@@ -230,7 +234,7 @@ def test_duplicate_names_across_workers_name_the_holder(tmp_path):
 
 
 def test_records_merged_and_reused(tmp_path, monkeypatch):
-    import xl_report.batch as batch_module
+    import xl_report.batch.state as batch_module
 
     monkeypatch.setattr(batch_module, "RECORD_LOG_LIMIT", 1)
     indir = tmp_path / "in"
@@ -283,7 +287,7 @@ def test_killed_run_then_rerun_equals_uninterrupted_run(tmp_path):
 
 @pytest.mark.parametrize("n, jobs", [(0, 2), (1, 2), (7, 2), (1000, 2), (333, 3)])
 def test_chunks_cover_every_unit_once_in_order_and_shrink_at_the_end(n, jobs):
-    from xl_report.batch import _chunks
+    from xl_report.batch.run import _chunks
 
     chunks = list(_chunks(list(range(n)), jobs))
     assert [x for c in chunks for x in c] == list(range(n))
@@ -447,8 +451,8 @@ def test_unit_list_toml_as_notepad_saves_it(tmp_path):
 
 
 def test_a_second_batch_into_the_same_output_folder_is_refused(tmp_path):
-    from xl_report.batch import _exclusive
-    from xl_report.errors import InputError
+    from xl_report.batch.state import exclusive as _exclusive
+    from xl_report.core.errors import InputError
 
     indir = tmp_path / "in"
     indir.mkdir()
@@ -461,7 +465,7 @@ def test_a_second_batch_into_the_same_output_folder_is_refused(tmp_path):
 
 
 def test_outputs_of_removed_inputs_are_moved_aside_not_sent(tmp_path):
-    from xl_report.batch import RETIRED_DIR
+    from xl_report.batch.state import RETIRED_DIR
 
     indir, out = tmp_path / "in", tmp_path / "out"
     indir.mkdir()
@@ -533,7 +537,7 @@ def test_libreoffice_recalculating_a_stamped_output_gets_our_numbers(tmp_path):
 
 
 def cached_values(path: Path) -> dict[str, object]:
-    from xl_report.workbook import resolve_names
+    from xl_report.xlsx.workbook import resolve_names
 
     wb = openpyxl.load_workbook(path, data_only=True)
     return {n: wb[sheet][coord].value for n, (sheet, coord) in resolve_names(wb).items() if n in form.CELL_BY_NAME}
@@ -594,21 +598,21 @@ def test_a_misshapen_unit_list_is_a_chinese_message(tmp_path, text, words):
 def test_killed_between_record_and_output_the_rerun_backs_nothing_up(tmp_path, monkeypatch):
     """The record is written before the output: an output without a record would be taken for the
     user's own file and backed up (a kill landing there made `.备份-` copies appear at random)."""
-    from xl_report import batch
+    from xl_report.batch import unit as batch_unit
 
     indir = tmp_path / "in"
     indir.mkdir()
     unit(indir, "某某县甲镇人民政府", 1)
     out = tmp_path / "out"
-    real_save = batch._save_record
+    real_save = batch_unit.save_record
 
     def killed(*args):  # the process dies as it records the unit
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch, "_save_record", killed)
+    monkeypatch.setattr(batch_unit, "save_record", killed)
     with pytest.raises(KeyboardInterrupt):
         run_batch(indir, out, year=YEAR, jobs=1, progress=False)
-    monkeypatch.setattr(batch, "_save_record", real_save)
+    monkeypatch.setattr(batch_unit, "save_record", real_save)
     (res,) = run_batch(indir, out, year=YEAR, jobs=1, progress=False).units
     assert res.status == STATUS_OK and not res.notes
     assert sorted(p.name for p in out.glob("*.xlsx")) == ["某某县甲镇人民政府.xlsx", SUMMARY_FILE]

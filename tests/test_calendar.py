@@ -6,8 +6,8 @@ from datetime import date, timedelta
 import holidays
 import pytest
 
-from xl_report.calendar import PACKAGE_YEARS, UnknownYear, WorkCalendar, calendar_from_config
-from xl_report.errors import InputError
+from xl_report.core.calendar import PACKAGE_YEARS, UnknownYear, WorkCalendar, calendar_from_config
+from xl_report.core.errors import InputError
 
 CAL = calendar_from_config()
 

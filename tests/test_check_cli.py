@@ -8,10 +8,10 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report import form
-from xl_report.calendar import PACKAGE_YEARS
+from xl_report.core import form
+from xl_report.core.calendar import PACKAGE_YEARS
 from xl_report.cli import app
-from xl_report.workbook import resolve_names
+from xl_report.xlsx.workbook import resolve_names
 
 from .rules_data import clean_report, previous_report, write_workbook
 
@@ -163,7 +163,7 @@ def test_unknown_calendar_year_and_config_override(tmp_path):
 
 
 def test_write_refuses_a_frozen_workbook(clean_file, tmp_path):
-    from xl_report.freeze import freeze_file, verify_file
+    from xl_report.stages.freeze import freeze_file, verify_file
 
     frozen = freeze_file(clean_file, output=tmp_path / "定稿.xlsx").output
     before = frozen.read_bytes()

@@ -5,9 +5,9 @@ import pytest
 from typer.testing import CliRunner
 
 from xl_report.cli import app
-from xl_report.config import load_config
-from xl_report.errors import InputError
-from xl_report.template import write_template
+from xl_report.core.config import load_config
+from xl_report.core.errors import InputError
+from xl_report.xlsx.template import write_template
 
 TEXT = '[freeze]\npassword_env = "XL_REPORT_FREEZE_PASSWORD"\n\n[upward]\nto = ["县政务公开办 <gk@county.example>"]\n'
 

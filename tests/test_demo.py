@@ -7,10 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from xl_report.batch import STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK
-from xl_report.demo import (BAD_TALLY_ROW, CARRY_OVER_LOST, NARRATIVE_CONTRADICTS, NOT_SUBMITTED, PUBLISHED_LATE,
-                            full_name)
-from xl_report.freeze import verify_file
+from xl_report.batch.model import STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK
+from xl_report.cli.demo import (
+    BAD_TALLY_ROW,
+    CARRY_OVER_LOST,
+    NARRATIVE_CONTRADICTS,
+    NOT_SUBMITTED,
+    PUBLISHED_LATE,
+    full_name,
+)
+from xl_report.stages.freeze import verify_file
 
 
 def test_demo_end_to_end(tmp_path):

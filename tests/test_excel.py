@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.excel.writeback import excel_literal, rectangles
-from xl_report.fill import fill_workbook
-from xl_report.fileio import save_workbook
-from xl_report.rules import check_workbook, write_findings_sheet
-from xl_report.workbook import read_report_file, resolve_names
+from xl_report.stages.fill import fill_workbook
+from xl_report.xlsx.fileio import save_workbook
+from xl_report.stages.check import check_workbook
+from xl_report.xlsx.findings_sheet import write_findings_sheet
+from xl_report.xlsx.workbook import read_report_file, resolve_names
 
 from .tally_factory import case, decision, document, fee, make_tally_workbook, request
 from .xlwings_payload import VBA_ACTIONS, LiveServer, apply_actions, payload_from_xlsx
@@ -130,7 +131,7 @@ def _same_findings_and_highlights(live: Path, cli: Path) -> None:
 
 
 def test_freeze_over_http_equals_cli(server, filled, tmp_path):
-    from xl_report.freeze import freeze_file
+    from xl_report.stages.freeze import freeze_file
 
     live_filled, _, _ = filled
     live = tmp_path / "frozen-live.xlsx"

@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from xl_report import fileio
-from xl_report.errors import InputError
-from xl_report.fileio import atomic_path, write_bytes_atomic
+from xl_report.xlsx import fileio
+from xl_report.core.errors import InputError
+from xl_report.xlsx.fileio import atomic_path, write_bytes_atomic
 
 
 def test_write_bytes_atomic_replaces_whole_with_ordinary_permissions(tmp_path):

@@ -11,12 +11,12 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.cli import app
-from xl_report.errors import InputError, TallyErrors
-from xl_report.fill import FRESH_NOTE, fill_book, fill_workbook
-from xl_report.tally import read_tally
-from xl_report.workbook import read_report_file, resolve_names
+from xl_report.core.errors import InputError, TallyErrors
+from xl_report.stages.fill import FRESH_NOTE, fill_book, fill_workbook
+from xl_report.xlsx.tally_reader import read_tally
+from xl_report.xlsx.workbook import read_report_file, resolve_names
 
 from .tally_factory import case, decision, fee, make_tally_workbook, request, tally_from_rows
 
@@ -191,7 +191,7 @@ def test_cli_fill_unwritable_output_exit_2_without_traceback(tmp_path):
 
 
 def test_frozen_workbook_is_not_filled_again(tmp_path):
-    from xl_report.freeze import freeze_file
+    from xl_report.stages.freeze import freeze_file
 
     src = make_tally_workbook(tmp_path / "t.xlsx", requests=REQUESTS, year=2023, unit="某某镇人民政府")
     filled = fill_workbook(src).output

@@ -13,17 +13,24 @@ import pytest
 from openpyxl.utils.protection import hash_password
 from typer.testing import CliRunner
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.cli import app
-from xl_report.errors import XlReportError
-from xl_report.fileio import backup_existing, save_workbook
-from xl_report.fingerprint import fingerprint, short
-from xl_report.freeze import (FreezeRefused, PASSWORD_ENV, freeze_book, freeze_file, read_freeze_info,
-                              verify_book, verify_file)
-from xl_report.report import ReportData
-from xl_report.tally_schema import PERSONAL_COLUMNS, REQUESTS
-from xl_report.template import build_template
-from xl_report.workbook import open_workbook, read_report, read_report_file, resolve_names, write_report
+from xl_report.core.errors import XlReportError
+from xl_report.xlsx.fileio import backup_existing, save_workbook
+from xl_report.core.fingerprint import fingerprint, short
+from xl_report.stages.freeze import (
+    FreezeRefused,
+    PASSWORD_ENV,
+    freeze_book,
+    freeze_file,
+    read_freeze_info,
+    verify_book,
+    verify_file,
+)
+from xl_report.core.report import ReportData
+from xl_report.core.tally_schema import PERSONAL_COLUMNS, REQUESTS
+from xl_report.xlsx.template import build_template
+from xl_report.xlsx.workbook import open_workbook, read_report, read_report_file, resolve_names, write_report
 
 from .conftest import needs_soffice, pdf_pages, to_pdf
 

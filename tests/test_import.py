@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 
-from xl_report import form
-from xl_report.errors import InputError
-from xl_report.importer import import_report
-from xl_report.importer.labels import key
+from xl_report.core import form
+from xl_report.core.errors import InputError
+from xl_report.published.importer import import_report
+from xl_report.published.importer.labels import key
 
 from .conftest import needs_soffice, to_pdf
 from .data.reports import SAMPLE, docx_report, dump, random_report, web_page

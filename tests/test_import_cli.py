@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.cli import app
-from xl_report.workbook import open_workbook, read_report_file, resolve_names
+from xl_report.xlsx.workbook import open_workbook, read_report_file, resolve_names
 
 from .data.reports import SAMPLE
 

@@ -9,8 +9,8 @@ from itertools import combinations
 
 import pytest
 
-from xl_report import form
-from xl_report.importer import import_report
+from xl_report.core import form
+from xl_report.published.importer import import_report
 
 from .data import layouts
 

@@ -16,8 +16,8 @@ PEAK_MB = 200
 
 _CHILD = """
 import json, resource, sys
-from xl_report.errors import InputError
-from xl_report.importer import import_report
+from xl_report.core.errors import InputError
+from xl_report.published.importer import import_report
 try:
     import_report(sys.argv[1])
     refused = None

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from xl_report.audit import audit
+from xl_report.published.audit import audit
 
 from .real_reports import REAL, keys, score
 

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xl_report import form
-from xl_report.importer import import_report
+from xl_report.core import form
+from xl_report.published.importer import import_report
 from xl_report.render import render
 
 from .conftest import needs_soffice, pdf_pages, to_pdf

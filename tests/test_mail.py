@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from xl_report.config import load_config
-from xl_report.errors import InputError
+from xl_report.core.config import load_config
+from xl_report.core.errors import InputError
 from xl_report.mail import mail_settings, send_files
 from xl_report.mail.compose import encoded_words
 from xl_report.mail.sentlog import SentLog

@@ -6,9 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from xl_report.cli import app
-from xl_report.freeze import freeze_file
+from xl_report.stages.freeze import freeze_file
 from xl_report.mail import send_files
-from xl_report.workbook import open_workbook, resolve_names
+from xl_report.xlsx.workbook import open_workbook, resolve_names
 
 from .mail_helpers import FROM, TO, UNITS, attachments, log_records, parse, workbook_bytes, write_config
 from .smtp_server import SmtpServer
@@ -105,7 +105,7 @@ def test_cli_refuses_literal_password(tmp_path, frozen):
 
 def test_a_line_break_typed_into_the_unit_name_reads_as_a_space_from_freeze_to_mail(tmp_path, template_file, server):
     """Alt+Enter in 单位名称: the name is one line in the fingerprint, verify and the mail subject."""
-    from xl_report.freeze import verify_file
+    from xl_report.stages.freeze import verify_file
 
     draft = tmp_path / "草稿.xlsx"
     draft.write_bytes(workbook_bytes(template_file, "某某县\n甲镇人民政府"))

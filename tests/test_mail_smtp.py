@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from xl_report.errors import InputError
+from xl_report.core.errors import InputError
 from xl_report.mail import send_files
 
 from .mail_helpers import (FROM, TO, UNITS, XLSX, attachments, log_records, parse, report_name, workbook_bytes,

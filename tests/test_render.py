@@ -19,14 +19,14 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from typer.testing import CliRunner
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.cli import app
-from xl_report.errors import InputError
-from xl_report.fileio import save_workbook
+from xl_report.core.errors import InputError
+from xl_report.xlsx.fileio import save_workbook
 from xl_report.render import render
 from xl_report.render.model import format_value
-from xl_report.report import ReportData
-from xl_report.workbook import open_workbook, read_report_file, write_report
+from xl_report.core.report import ReportData
+from xl_report.xlsx.workbook import open_workbook, read_report_file, write_report
 
 from .conftest import needs_soffice, pdf_pages, to_pdf
 
@@ -429,7 +429,7 @@ def test_docx_converts_to_pdf_with_title_and_numbers(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".html", ".docx"])
 def test_render_then_import_gives_the_same_report(tmp_path, suffix):
-    from xl_report.importer import import_report
+    from xl_report.published.importer import import_report
 
     for seed in range(3):
         data = random_report(seed)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.rules import check
 from xl_report.rules.arithmetic import check as arithmetic
 

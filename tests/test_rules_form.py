@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.rules.form_rules import check
 
 from .rules_data import clean_report
@@ -79,8 +79,8 @@ def test_hostile_sum_ranges_are_read_fast_without_creating_cells():
     nested SUMs fanning out past the budget stay an uncheckable formula (F06), never a hang."""
     import time
 
-    from xl_report.template import build_template
-    from xl_report.workbook import read_report, resolve_names
+    from xl_report.xlsx.template import build_template
+    from xl_report.xlsx.workbook import read_report, resolve_names
 
     wb = build_template()
     names = resolve_names(wb)

@@ -105,9 +105,9 @@ def test_narrative_name_on_a_single_cell_reads_and_writes():
     """A workbook whose 正文 names point at one cell each (hand-made, older layout) is written and read alike."""
     from openpyxl.workbook.defined_name import DefinedName
 
-    from xl_report import form
-    from xl_report.template import build_template
-    from xl_report.workbook import read_narrative, resolve_names, write_narrative
+    from xl_report.core import form
+    from xl_report.xlsx.template import build_template
+    from xl_report.xlsx.workbook import read_narrative, resolve_names, write_narrative
 
     wb = build_template()
     key, name = next(iter(form.NARRATIVE_NAMES.items()))

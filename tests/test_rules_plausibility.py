@@ -7,9 +7,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.rules.plausibility import check
-from xl_report.tally import Tally
+from xl_report.core.tally import Tally
 
 from .rules_data import clean_report, previous_report
 
@@ -101,7 +101,7 @@ def test_a05_tally_sum_counts_only_the_report_year():
 @pytest.mark.parametrize("config", [{"deadlines": {"other": "02-30"}}, {"deadlines": {"other": "1月"}},
                                     {"rules": {"fee_limit_wan": "1000"}}, {"rules": {"fee_limit_wan": -1}}])
 def test_bad_config_values_are_input_errors_not_tracebacks(config):
-    from xl_report.errors import InputError
+    from xl_report.core.errors import InputError
 
     with pytest.raises(InputError, match=r"\[(deadlines|rules)\]"):
         check(clean_report(), config=config)

@@ -4,13 +4,14 @@ from __future__ import annotations
 import openpyxl
 from openpyxl.utils import quote_sheetname
 
-from xl_report import form
-from xl_report.findings import Finding
-from xl_report.fileio import save_workbook
-from xl_report.rules import check, findings_sheet_rows, highlight_cells, restore_plan, write_findings_sheet
-from xl_report.rules.sheet import HIGHLIGHT
-from xl_report.template import COMPUTED_FILL, INPUT_FILL, build_template
-from xl_report.workbook import read_narrative, read_report, resolve_names, write_report
+from xl_report.core import form
+from xl_report.core.findings import Finding
+from xl_report.xlsx.fileio import save_workbook
+from xl_report.rules import check
+from xl_report.xlsx.findings_sheet import findings_sheet_rows, highlight_cells, restore_plan, write_findings_sheet
+from xl_report.xlsx.findings_sheet import HIGHLIGHT
+from xl_report.xlsx.template import COMPUTED_FILL, INPUT_FILL, build_template
+from xl_report.xlsx.workbook import read_narrative, read_report, resolve_names, write_report
 
 from .rules_data import clean_report
 

@@ -6,7 +6,7 @@ from datetime import date as D
 
 import pytest
 
-from xl_report.calendar import PACKAGE_YEARS
+from xl_report.core.calendar import PACKAGE_YEARS
 from xl_report.rules import check
 from xl_report.rules.tally_rules import check as tally_check
 
@@ -82,7 +82,7 @@ def test_r05_config_override_lets_the_check_run():
 
 
 def test_empty_or_absent_request_sheet_is_quiet():
-    from xl_report.tally import Tally
+    from xl_report.core.tally import Tally
 
     assert tally_check(Tally()) == []
     assert tally_check(tally([])) == []

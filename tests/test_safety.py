@@ -9,8 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xl_report.errors import InputError
-from xl_report.safety import _walk_cells, check_xlsx, open_xlsx
+from xl_report.core.errors import InputError
+from xl_report.xlsx.safety import _walk_cells, check_xlsx, open_xlsx
 
 SHEET = "xl/worksheets/sheet1.xml"
 
@@ -187,7 +187,7 @@ def test_an_excel_lock_file_is_named_for_what_it_is(tmp_path):
 @pytest.mark.parametrize("cell", ['<c r="A{i}"><v>1</v></c>', "<c><v>1</v></c>"])
 def test_too_many_cells_for_openpyxl_are_refused_whatever_their_spelling(tmp_path, cell, monkeypatch):
     """A small file of very many cells would cost openpyxl (fill, check, freeze, verify) GBs."""
-    from xl_report import safety
+    from xl_report.xlsx import safety
 
     monkeypatch.setattr(safety, "MAX_CELLS", 5_000)  # the same check at a size a test can build quickly
     rows = "".join(f'<row r="{i}">{cell.format(i=i)}</row>' for i in range(1, 5_002))
@@ -251,8 +251,8 @@ def test_thousands_of_defined_names_are_refused(template_file, tmp_path):
 
 def test_a_report_name_over_a_huge_range_is_not_walked(template_file, tmp_path):
     """'表三'!$A$1:$XFD$1048576 as a cell name made fill take 8 GB and batch 24 GB (17 billion cells)."""
-    from xl_report.stamp import named_cells, package_names
-    from xl_report.workbook import read_report_file
+    from xl_report.batch.fastfill import named_cells, package_names
+    from xl_report.xlsx.workbook import read_report_file
 
     huge = "'表三'!$A$1:$XFD$1048576".encode()
     def edit(data: bytes) -> bytes:

@@ -8,7 +8,7 @@ import xlwings as xw
 from typer.testing import CliRunner
 
 from xl_report.cli import app
-from xl_report.server import create_app
+from xl_report.excel.server import create_app
 
 from .xlwings_payload import LiveServer, payload_from_xlsx
 

@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
-from xl_report import form
-from xl_report.freeze import verify_file
-from xl_report.report import ReportData
-from xl_report.stamp import Stamper, freeze_info, template_bytes
-from xl_report.workbook import read_report_file, resolve_names
+from xl_report.core import form
+from xl_report.stages.freeze import verify_file
+from xl_report.core.report import ReportData
+from xl_report.batch.fastfill import Stamper, freeze_info, template_bytes
+from xl_report.xlsx.workbook import read_report_file, resolve_names
 
 from .tally_factory import request, tally_from_rows
 

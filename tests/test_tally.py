@@ -6,11 +6,12 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from xl_report import tally as tally_mod
-from xl_report.errors import InputError, TallyErrors
-from xl_report.normalise import to_applicant, to_date, to_result
-from xl_report.tally import ROW_COLUMN, read_tally
-from xl_report.tally_schema import CASES, FEES, REQUESTS, TALLY_SHEETS
+from xl_report.core import tally as tally_mod
+from xl_report.core.errors import InputError, TallyErrors
+from xl_report.core.normalise import to_applicant, to_date, to_result
+from xl_report.core.tally import ROW_COLUMN
+from xl_report.xlsx.tally_reader import read_tally
+from xl_report.core.tally_schema import CASES, FEES, REQUESTS, TALLY_SHEETS
 
 from .tally_factory import case, decision, document, fee, make_tally_workbook, request, tally_from_rows
 

@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.cli import app
-from xl_report.tally_schema import TALLY_SHEETS
-from xl_report.template import write_template
-from xl_report.workbook import resolve_names
+from xl_report.core.tally_schema import TALLY_SHEETS
+from xl_report.xlsx.template import write_template
+from xl_report.xlsx.workbook import resolve_names
 
 from .conftest import ROOT, needs_soffice, pdf_pages, to_pdf
 
@@ -201,10 +201,10 @@ def test_tables_print_one_a4_page_each(template_file: Path, tmp_path: Path):
 
 
 def test_cell_names_doc_is_current():
-    from xl_report.names_doc import cell_names_markdown
+    from xl_report.core.names_doc import cell_names_markdown
 
     assert (ROOT / "docs" / "cell-names.md").read_text(encoding="utf-8") == cell_names_markdown(), \
-        "run: python -m xl_report.names_doc > docs/cell-names.md"
+        "run: python -m xl_report.core.names_doc > docs/cell-names.md"
 
 
 def test_computed_cells_come_after_the_totals_they_sum():

@@ -10,16 +10,23 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.cli import app
-from xl_report.errors import InputError
-from xl_report.fileio import save_workbook
-from xl_report.fingerprint import canonical_values, diff, fingerprint
-from xl_report.freeze import (P_FINGERPRINT, P_VALUES, PROP_CHUNK, _chunks, freeze_book, read_freeze_info,
-                              verify_file)
-from xl_report.report import ReportData
-from xl_report.signing import keygen, safe_unit_name
-from xl_report.workbook import open_workbook, resolve_names
+from xl_report.core.errors import InputError
+from xl_report.xlsx.fileio import save_workbook
+from xl_report.core.fingerprint import canonical_values, diff, fingerprint
+from xl_report.stages.freeze import (
+    P_FINGERPRINT,
+    P_VALUES,
+    PROP_CHUNK,
+    _chunks,
+    freeze_book,
+    read_freeze_info,
+    verify_file,
+)
+from xl_report.core.report import ReportData
+from xl_report.stages.signing import keygen, safe_unit_name
+from xl_report.xlsx.workbook import open_workbook, resolve_names
 
 from .test_freeze import UNIT, good_report, write_book
 
@@ -172,8 +179,8 @@ def test_tampering_with_the_stored_values_fails(frozen, tmp_path):
         info = read_freeze_info(wb)
         info["values"]["cells"]["t3_new_person"] = 99
         _drop_props(wb, P_VALUES)
-        from xl_report.fingerprint import canonical_json
-        from xl_report.freeze import _text_props, _record
+        from xl_report.core.fingerprint import canonical_json
+        from xl_report.stages.freeze import _text_props, _record
 
         props = {p.name: p.value for p in wb.custom_doc_props}
         props.update(_text_props(P_VALUES, canonical_json(info["values"])))
@@ -187,8 +194,8 @@ def test_rewriting_values_and_fingerprint_breaks_the_signature(frozen, tmp_path,
     """Someone who recomputes everything still cannot sign without the unit's private key."""
     def edit(wb):
         set_name(wb, "t3_new_person", 99)
-        from xl_report.freeze import freeze_properties, _record
-        from xl_report.workbook import read_report
+        from xl_report.stages.freeze import freeze_properties, _record
+        from xl_report.xlsx.workbook import read_report
 
         values = canonical_values(read_report(wb))
         info = read_freeze_info(wb)

@@ -14,7 +14,7 @@ import xlwings as xw
 from openpyxl import load_workbook
 from openpyxl.styles import PatternFill
 
-from xl_report.workbook import cell_value
+from xl_report.xlsx.workbook import cell_value
 
 REMOTE_BAS = Path(xw.__file__).parent / "addin" / "Remote.bas"
 # The actions the VBA client can replay: one `Sub <func>(wb As Workbook, action As Dictionary)` each.
@@ -139,7 +139,7 @@ class LiveServer:
     def __init__(self, token: str = "test-token-0123456789", **kwargs):
         import socket
 
-        from xl_report.server import create_app
+        from xl_report.excel.server import create_app
 
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))

@@ -1,3 +1,3 @@
-from .cli import main
+from xl_report.cli import main
 
 main()

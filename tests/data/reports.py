@@ -11,9 +11,9 @@ import random
 from datetime import date
 from pathlib import Path
 
-from xl_report import form
+from xl_report.core import form
 from xl_report.render.model import ReportDocument, Table, build_document
-from xl_report.report import ReportData
+from xl_report.core.report import ReportData
 
 DATA = Path(__file__).resolve().parent
 SAMPLE = DATA / "linxi-town-2023.txt"
@@ -168,10 +168,10 @@ def docx_report(report: ReportData, path: Path, date_line: str | None = None) ->
 def demo_report(short: str, year: int = 2024) -> ReportData:
     import pandas as pd
 
-    from xl_report import demo
-    from xl_report.aggregate import aggregate
-    from xl_report.tally import Tally
-    from xl_report.tally_schema import TALLY_SHEETS
+    from xl_report.cli import demo
+    from xl_report.core.aggregate import aggregate
+    from xl_report.core.tally import Tally
+    from xl_report.core.tally_schema import TALLY_SHEETS
 
     names = demo.TOWNSHIPS + demo.DEPARTMENTS
     data = demo.synthetic_unit(demo.full_name(short), demo.level(short), year, seed=names.index(short))

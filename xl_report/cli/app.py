@@ -13,8 +13,8 @@ from typing import Callable
 import typer
 from rich.console import Console
 
-from .. import __version__
-from ..errors import EXIT_INPUT, XlReportError
+from xl_report.core.version import __version__
+from xl_report.core.errors import EXIT_INPUT, XlReportError
 
 def _localise_help_chrome() -> None:
     """typer and click print their own help chrome in English; the clerk reads Chinese."""

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .app import app, err, guarded, out
+from xl_report.cli.app import app, err, guarded, out
 
 STATUS_STYLE = {"成功": "green", "有错误": "yellow", "失败": "red", "未提交": "dim"}
 
@@ -47,7 +47,7 @@ def _first_reason(reason: str | None) -> str:
 
 
 def print_result(batch) -> None:
-    from ..batch import RETIRED_DIR
+    from xl_report.batch.state import RETIRED_DIR
 
     table = Table(title="各单位处理结果", show_lines=False)
     for col in ("单位名称", "状态", "错误", "提示", "文件 / 原因"):
@@ -85,8 +85,9 @@ def batch_cmd(
     force: Annotated[bool, typer.Option("--force", help="全部重新处理（默认跳过内容未变化的单位）")] = False,
     config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml")] = None,
 ) -> None:
-    from ..batch import find_inputs, folders_with_workbooks, run_batch
-    from ..config import load_config
+    from xl_report.batch.inputs import find_inputs, folders_with_workbooks
+    from xl_report.batch.run import run_batch
+    from xl_report.core.config import load_config
 
     cfg = load_config(config)
     total = len(find_inputs(folder, output)) if folder.is_dir() else 0
@@ -106,7 +107,7 @@ def batch_cmd(
 def demo_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="演示文件夹", file_okay=False)] = Path("xl-report-演示"),
 ) -> None:
-    from ..demo import COUNTY, DEPARTMENTS, NOT_SUBMITTED, TOWNSHIPS, YEAR, run_demo
+    from xl_report.cli.demo import COUNTY, DEPARTMENTS, NOT_SUBMITTED, TOWNSHIPS, YEAR, run_demo
 
     out.print(f"正在生成演示数据：{COUNTY}（{len(TOWNSHIPS)} 个乡镇、{len(DEPARTMENTS)} 个部门），"
               f"{YEAR - 1}—{YEAR} 两年的台账……")

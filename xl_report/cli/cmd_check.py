@@ -9,14 +9,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..config import load_config
-from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
-from ..fileio import ensure_readable, keep_backup, save_workbook
-from ..findings import SEVERITY_LABELS, Finding, count
-from ..rules import check_book, write_findings_sheet
-from ..rules.sheet import location_text, summary_line
-from ..workbook import open_workbook
-from .app import app, err, guarded, out
+from xl_report.core.config import load_config
+from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK, InputError
+from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
+from xl_report.core.findings import SEVERITY_LABELS, Finding, count
+from xl_report.stages.check import check_book
+from xl_report.xlsx.findings_sheet import write_findings_sheet
+from xl_report.xlsx.findings_sheet import location_text, summary_line
+from xl_report.xlsx.workbook import open_workbook
+from xl_report.cli.app import app, err, guarded, out
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 
@@ -42,7 +43,7 @@ def _print_human(findings: list[Finding], path: Path) -> None:
 
 def _write(wb, path: Path, findings: list[Finding]) -> Path:
     """Write 校验结果 into the user's workbook (``path``, open as ``wb``): backup first, then an atomic save."""
-    from ..freeze import read_freeze_info  # lazy: freeze pulls the signing library
+    from xl_report.stages.freeze import read_freeze_info  # lazy: freeze pulls the signing library
 
     if read_freeze_info(wb) is not None:  # a frozen deliverable must not gain a sheet and highlights
         raise InputError.at("这是定稿文件，不能写入“校验结果”（会改动定稿文件）；校验结果已在上面列出",

@@ -7,9 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..addin import ADDIN_FILE
-from ..errors import InputError
-from .app import app, guarded, out
+from xl_report.excel.addin import ADDIN_FILE
+from xl_report.core.errors import InputError
+from xl_report.cli.app import app, guarded, out
 
 
 @app.command("serve", help="启动按钮服务器：本机没有 Python 的经办人员，Excel 按钮把工作簿发到这里处理。"
@@ -21,7 +21,7 @@ def serve_cmd(
     token: Annotated[Optional[str], typer.Option("--token", help="共享令牌（建议改用环境变量 XL_REPORT_TOKEN）")] = None,
     max_mb: Annotated[int, typer.Option("--max-mb", help="单个请求的大小上限（MB）")] = 32,
 ) -> None:
-    from ..server import TOKEN_ENV, create_app
+    from xl_report.excel.server import TOKEN_ENV, create_app
 
     token = token or os.environ.get(TOKEN_ENV)
     if not token or not token.strip():
@@ -56,7 +56,7 @@ def addin_cmd(
     xlsm: Annotated[Optional[Path], typer.Option("--xlsm", help="同时生成带按钮的模板（.xlsm）",
                                                  dir_okay=False)] = None,
 ) -> None:
-    from ..addin import write_addin
+    from xl_report.excel.addin import write_addin
 
     for path in write_addin(output, xlsm):
         out.print(f"已生成：{path}")

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ..fill import FILLED_SUFFIX, fill_workbook, summary_lines
-from .app import app, guarded, out
+from xl_report.stages.fill import FILLED_SUFFIX, fill_workbook, summary_lines
+from xl_report.cli.app import app, guarded, out
 
 
 @app.command(

@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..config import load_config
-from ..errors import InputError, XlReportError
-from ..findings import count
-from ..fingerprint import short
-from ..freeze import VerifyResult, freeze_file, keygen, verify_file
-from .app import _escape, app, err, guarded, out
+from xl_report.core.config import load_config
+from xl_report.core.errors import InputError, XlReportError
+from xl_report.core.findings import count
+from xl_report.core.fingerprint import short
+from xl_report.stages.freeze import VerifyResult, freeze_file, keygen, verify_file
+from xl_report.cli.app import _escape, app, err, guarded, out
 
 
 @app.command("freeze", help="定稿：校验无误后生成不能再改动的定稿文件（默认“<原名>-定稿.xlsx”，原文件不变）。"

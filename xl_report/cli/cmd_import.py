@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from .. import form
-from ..errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
-from ..fileio import ensure_readable, keep_backup, save_workbook
-from ..findings import SEVERITY_LABELS, Finding
-from .app import app, err, guarded, out
+from xl_report.core import form
+from xl_report.core.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
+from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
+from xl_report.core.findings import SEVERITY_LABELS, Finding
+from xl_report.cli.app import app, err, guarded, out
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 
@@ -45,9 +45,9 @@ def import_cmd(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="输出工作簿（.xlsx），默认与年报同名",
                                                 dir_okay=False)] = None,
 ) -> None:
-    from ..importer import import_report
-    from ..template import build_template
-    from ..workbook import write_report
+    from xl_report.published.importer import import_report
+    from xl_report.xlsx.template import build_template
+    from xl_report.xlsx.workbook import write_report
 
     path = ensure_readable(report)
     target = output or path.with_suffix(".xlsx")
@@ -88,8 +88,8 @@ def audit_cmd(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml（[deadlines]）",
                                                 dir_okay=False)] = None,
 ) -> None:
-    from ..audit import audit
-    from ..config import load_config
+    from xl_report.published.audit import audit
+    from xl_report.core.config import load_config
 
     results = audit(reports, previous=previous, config=load_config(config))
     if as_json:

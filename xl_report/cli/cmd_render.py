@@ -6,10 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..fileio import backup_existing
-from ..render import SUFFIXES, check_suffix, render
-from ..workbook import read_report_file
-from .app import _escape, app, guarded, out
+from xl_report.xlsx.fileio import backup_existing
+from xl_report.render import SUFFIXES, check_suffix, render
+from xl_report.xlsx.workbook import read_report_file
+from xl_report.cli.app import _escape, app, guarded, out
 
 
 @app.command("render", help="生成对外公开的年度报告：标题、前言、一至六部分，表二、表三、表四按官方格式合并表头。"

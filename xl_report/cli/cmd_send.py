@@ -6,9 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..config import load_config
-from ..mail import SendReport, send_files
-from .app import _escape, app, err, guarded, out
+from xl_report.core.config import load_config
+from xl_report.mail import SendReport, send_files
+from xl_report.cli.app import _escape, app, err, guarded, out
 
 
 @app.command("send", help="上报：把定稿工作簿用邮件发给上级（每个工作簿一封，或 --bundle 合为一封）。"

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from ..fileio import backup_existing
-from ..template import TEMPLATE_FILE, write_template
-from .app import app, guarded, out
+from xl_report.xlsx.fileio import backup_existing
+from xl_report.xlsx.template import TEMPLATE_FILE, write_template
+from xl_report.cli.app import app, guarded, out
 
 
 @app.command("template", help="生成空白的年报填报工作簿（含台账、表二、表三、表四、正文）。")
@@ -17,7 +17,7 @@ def template_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文件", dir_okay=False)] = Path(TEMPLATE_FILE),
 ) -> None:
     if output.suffix.lower() != ".xlsx":
-        from ..errors import InputError
+        from xl_report.core.errors import InputError
 
         raise InputError.at("输出文件名必须以 .xlsx 结尾", file=str(output))
     backup = backup_existing(output)  # running `template` again must not wipe a tally typed into it

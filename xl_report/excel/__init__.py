@@ -10,8 +10,8 @@ buttons POST the book to ``xl-report serve`` (VBA ``RunServerPython``), which ru
 """
 from __future__ import annotations
 
-from .buttons import BUTTONS, TITLE, alert, plan, run
-from .snapshot import BookSnapshot, read_book, to_workbook
+from xl_report.excel.buttons import BUTTONS, TITLE, alert, plan, run
+from xl_report.excel.snapshot import BookSnapshot, read_book, to_workbook
 
 
 def _caller():

@@ -16,13 +16,13 @@ from typing import Callable
 
 from openpyxl import load_workbook
 
-from .. import form
-from ..addin import CONFIG_SHEETS, TITLE_TEXT as TITLE
-from ..config import load_config
-from ..errors import XlReportError
-from ..fileio import save_workbook
-from . import writeback
-from .snapshot import BookSnapshot, read_book, to_workbook
+from xl_report.core import form
+from xl_report.excel.addin import CONFIG_SHEETS, TITLE_TEXT as TITLE
+from xl_report.core.config import load_config
+from xl_report.core.errors import XlReportError
+from xl_report.xlsx.fileio import save_workbook
+from xl_report.excel import writeback
+from xl_report.excel.snapshot import BookSnapshot, read_book, to_workbook
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _refuse_frozen(snap: BookSnapshot, what: str) -> None:
 
 
 def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from ..fill import fill_workbook, summary_lines
+    from xl_report.stages.fill import fill_workbook, summary_lines
 
     _refuse_frozen(snap, "填报")
     result = fill_workbook(src, work / "after.xlsx")
@@ -77,10 +77,11 @@ def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
 
 
 def _check(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from ..findings import count
-    from ..rules import check_book, write_findings_sheet
-    from ..safety import load_workbook_safely
-    from ..workbook import resolve_names
+    from xl_report.core.findings import count
+    from xl_report.stages.check import check_book
+    from xl_report.xlsx.findings_sheet import write_findings_sheet
+    from xl_report.xlsx.safety import load_workbook_safely
+    from xl_report.xlsx.workbook import resolve_names
 
     _refuse_frozen(snap, "校验后改写")
     wb = load_workbook_safely(src)  # loaded once: checked, then written into
@@ -98,14 +99,14 @@ def _check(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
 
 
 def _freeze_password(config: dict) -> str:
-    from ..freeze import freeze_password
+    from xl_report.stages.freeze import freeze_password
 
     return freeze_password(None, config) or ""
 
 
 def _freeze(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from ..freeze import FreezeRefused, freeze_file
-    from ..fingerprint import short
+    from xl_report.stages.freeze import FreezeRefused, freeze_file
+    from xl_report.core.fingerprint import short
 
     _refuse_frozen(snap, "定稿")
     password = _freeze_password(config)
@@ -136,8 +137,8 @@ def _prop_text(value: object) -> str:
 
 
 def _send(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from ..freeze import freeze_file
-    from ..mail import send_files
+    from xl_report.stages.freeze import freeze_file
+    from xl_report.mail import send_files
 
     if not snap.frozen:
         raise XlReportError("请先点击“定稿”，保存工作簿后再上报。")
@@ -158,7 +159,7 @@ def _without_config_sheets(snap: BookSnapshot, src: Path, work: Path) -> Path:
     found = [name for name in CONFIG_SHEETS if snap.sheet(name) is not None]
     if not found:
         return src
-    from ..safety import load_workbook_safely
+    from xl_report.xlsx.safety import load_workbook_safely
 
     wb = load_workbook_safely(src)
     for name in found:

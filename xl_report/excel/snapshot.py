@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from openpyxl.cell.cell import MergedCell
 from openpyxl.workbook.workbook import Workbook
 
-from .. import form
-from ..errors import InputError
-from ..workbook import resolve_names, set_text
+from xl_report.core import form
+from xl_report.core.errors import InputError
+from xl_report.xlsx.workbook import resolve_names, set_text
 
 
 @dataclass
@@ -88,7 +88,7 @@ def read_book(book) -> BookSnapshot:
 
 def template_workbook() -> Workbook:
     """A fresh template (building it is faster than parsing a saved copy: openpyxl binds merges slowly)."""
-    from ..template import build_template
+    from xl_report.xlsx.template import build_template
 
     return build_template()
 

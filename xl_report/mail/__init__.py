@@ -6,7 +6,7 @@ Public API: :func:`send_files` -> :class:`SendReport`. Modules: ``settings`` ([s
 """
 from __future__ import annotations
 
-from .send import Outcome, SendReport, send_files
-from .settings import MailSettings, SmtpSettings, mail_settings
+from xl_report.mail.send import Outcome, SendReport, send_files
+from xl_report.mail.settings import MailSettings, SmtpSettings, mail_settings
 
 __all__ = ["send_files", "SendReport", "Outcome", "MailSettings", "SmtpSettings", "mail_settings"]

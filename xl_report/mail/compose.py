@@ -16,14 +16,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from ..errors import InputError
-from ..fileio import write_bytes_atomic
-from ..fingerprint import short as short_fingerprint
-from . import headers
+from xl_report.core.errors import InputError
+from xl_report.xlsx.fileio import write_bytes_atomic
+from xl_report.core.fingerprint import short as short_fingerprint
+from xl_report.mail import headers
 from typing import Callable
 
-from .facts import Workbook
-from .settings import MailSettings, render
+from xl_report.mail.facts import Workbook
+from xl_report.mail.settings import MailSettings, render
 
 # refold_source="none": the pre-folded Content-Type we set_raw() is emitted exactly as written.
 POLICY = email.policy.SMTP.clone(refold_source="none")

@@ -10,9 +10,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError, XlReportError
-from ..safety import check_xlsx
-from . import headers
+from xl_report.core.errors import InputError, XlReportError
+from xl_report.xlsx.safety import check_xlsx
+from xl_report.mail import headers
 
 MIME_TYPES = {
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -47,7 +47,7 @@ def sha256_fingerprint(data: bytes) -> str:
 
 def _verifier():
     try:
-        from ..freeze import verify_file
+        from xl_report.stages.freeze import verify_file
     except ImportError:  # the freeze module is optional for drafts (and arrives separately)
         return None
     return verify_file
@@ -88,7 +88,7 @@ def inspect(path: Path | str, keys_dir: Path | str | None = None) -> Workbook:
 
 def _refuse_config_sheets(path: Path) -> None:
     """xlwings' config sheet may hold the county server's token: such a workbook is never attached."""
-    from ..addin import CONFIG_SHEETS
+    from xl_report.excel.addin import CONFIG_SHEETS
 
     with zipfile.ZipFile(path) as z:
         workbook_xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
@@ -109,8 +109,8 @@ def _frozen_summary(result) -> str:
 
 def _meta(path: Path, unit, year):
     """Unit and year from the 说明 sheet (read-only load: ten times faster than a full load)."""
-    from ..safety import load_workbook_safely
-    from ..workbook import _text, _year, resolve_names
+    from xl_report.xlsx.safety import load_workbook_safely
+    from xl_report.xlsx.workbook import _text, _year, resolve_names
 
     wb = load_workbook_safely(path, read_only=True)
     try:
@@ -131,8 +131,8 @@ def check_summary(book: Workbook, config: dict | None = None) -> str:
         return book.summary
     path = book.path
     try:
-        from ..findings import count
-        from ..rules import check_workbook
+        from xl_report.core.findings import count
+        from xl_report.stages.check import check_workbook
     except ImportError:
         return "未校验"
     try:

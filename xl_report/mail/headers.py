@@ -10,7 +10,7 @@ import unicodedata
 
 from email.policy import default as _default_policy
 
-from ..errors import InputError
+from xl_report.core.errors import InputError
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # A mailbox local part / domain we accept: ASCII, no spaces (SMTPUTF8 is not assumed of any server).

@@ -11,14 +11,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from ..config import load_config
-from ..errors import EXIT_FINDINGS, EXIT_OK, InputError
-from . import headers
-from .compose import Note, build, short, write_eml
-from .facts import Workbook, check_summary, inspect
-from .sentlog import SentLog
-from .settings import MailSettings, mail_settings
-from .transport import DeliveryError, SmtpSender
+from xl_report.core.config import load_config
+from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK, InputError
+from xl_report.mail import headers
+from xl_report.mail.compose import Note, build, short, write_eml
+from xl_report.mail.facts import Workbook, check_summary, inspect
+from xl_report.mail.sentlog import SentLog
+from xl_report.mail.settings import MailSettings, mail_settings
+from xl_report.mail.transport import DeliveryError, SmtpSender
 
 
 @dataclass

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import InputError
+from xl_report.core.errors import InputError
 
 
 def now_iso() -> str:

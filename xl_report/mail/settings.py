@@ -10,9 +10,9 @@ import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import secret_from_env
-from ..errors import InputError
-from . import headers
+from xl_report.core.config import secret_from_env
+from xl_report.core.errors import InputError
+from xl_report.mail import headers
 
 SECURITY_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}

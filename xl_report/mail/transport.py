@@ -13,7 +13,7 @@ import ssl
 import time
 from typing import Callable
 
-from .settings import SmtpSettings, smtp_password
+from xl_report.mail.settings import SmtpSettings, smtp_password
 
 
 class DeliveryError(Exception):

@@ -9,26 +9,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
-from ..fileio import write_bytes_atomic
-from ..report import ReportData
-from .model import ReportDocument, build_document
+from xl_report.core.errors import InputError
+from xl_report.xlsx.fileio import write_bytes_atomic
+from xl_report.core.report import ReportData
+from xl_report.render.model import ReportDocument, build_document
 
 
 def _docx(doc: ReportDocument) -> bytes:
-    from .to_docx import to_docx  # python-docx is only imported when a .docx is asked for
+    from xl_report.render.to_docx import to_docx  # python-docx is only imported when a .docx is asked for
 
     return to_docx(doc)
 
 
 def _html(doc: ReportDocument) -> bytes:
-    from .to_html import to_html
+    from xl_report.render.to_html import to_html
 
     return to_html(doc).encode("utf-8")
 
 
 def _md(doc: ReportDocument) -> bytes:
-    from .to_markdown import to_markdown
+    from xl_report.render.to_markdown import to_markdown
 
     return to_markdown(doc).encode("utf-8")
 

@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .. import form
-from ..errors import InputError, Problem
-from ..report import ReportData
+from xl_report.core import form
+from xl_report.core.errors import InputError, Problem
+from xl_report.core.report import ReportData
 
 CellRole = Literal["header", "label", "value"]
 

@@ -29,8 +29,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from lxml import etree
 
-from ..fileio import FIXED_ZIP_TIME, normalise_zip
-from .model import GridCell, ReportDocument, Table
+from xl_report.xlsx.fileio import FIXED_ZIP_TIME, normalise_zip
+from xl_report.render.model import GridCell, ReportDocument, Table
 
 FONT_TITLE = "方正小标宋简体"
 FONT_HEAD = "黑体"

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import form
-from ..findings import Finding
-from ..report import ReportData
-from .common import cell_finding, fmt, total
+from xl_report.core import form
+from xl_report.core.findings import Finding
+from xl_report.core.report import ReportData
+from xl_report.rules.common import cell_finding, fmt, total
 
 
 def _term_label(code: str, name: str) -> str:

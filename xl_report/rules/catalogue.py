@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..findings import Severity
+from xl_report.core.findings import Severity
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .. import form
-from ..findings import Finding
-from ..report import ReportData, _clean
-from .catalogue import RULE_BY_CODE
+from xl_report.core import form
+from xl_report.core.findings import Finding
+from xl_report.core.report import ReportData, _clean
+from xl_report.rules.catalogue import RULE_BY_CODE
 
 
 def finding(code: str, message: str, *, sheet: str | None = None, cell: str | None = None,

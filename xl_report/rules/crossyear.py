@@ -1,10 +1,10 @@
 """Cross-year links with last year's report: carry-over (X01), in-force stock (X02), year (X04)."""
 from __future__ import annotations
 
-from .. import form
-from ..findings import Finding
-from ..report import ReportData
-from .common import cell_finding, fmt, total
+from xl_report.core import form
+from xl_report.core.findings import Finding
+from xl_report.core.report import ReportData
+from xl_report.rules.common import cell_finding, fmt, total
 
 _T2_MEASURES = dict(form.T2_BLOCKS[0].measures)  # issued / repealed / in_force -> column header
 _T2_ITEMS = form.T2_BLOCKS[0].items  # 规章, 行政规范性文件

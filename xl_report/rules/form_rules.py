@@ -1,10 +1,10 @@
 """Workbook form: missing tables / named cells, blank or non-numeric cells, unit and year (F02–F06, F12, F13)."""
 from __future__ import annotations
 
-from .. import form
-from ..findings import Finding
-from ..report import ReportData
-from .common import cell_finding, finding, label
+from xl_report.core import form
+from xl_report.core.findings import Finding
+from xl_report.core.report import ReportData
+from xl_report.rules.common import cell_finding, finding, label
 
 TABLE_CODES = {"表二": "F02", "表三": "F03", "表四": "F04"}
 TABLE_NAMES: dict[str, tuple[str, ...]] = {t: tuple(c.name for c in form.CELLS if c.table == t) for t in form.TABLES}

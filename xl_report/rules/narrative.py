@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .. import form
-from ..findings import Finding
-from ..report import ReportData
-from .common import finding, fmt, total
+from xl_report.core import form
+from xl_report.core.findings import Finding
+from xl_report.core.report import ReportData
+from xl_report.rules.common import finding, fmt, total
 
 _NUM = r"(\d+|[零〇一二两三四五六七八九十百]+)"
 _UNIT = r"\s*(?:件|起|宗)"

@@ -2,14 +2,14 @@
 numbers identical to last year (X03), report published after its deadline (D01)."""
 from __future__ import annotations
 
-from datetime import date
 
-from .. import form
-from ..errors import InputError
-from ..findings import Finding
-from ..report import ReportData
-from ..tally_schema import FEES
-from .common import cell_finding, finding, fmt, label, total
+from xl_report.core import form
+from xl_report.core.errors import InputError
+from xl_report.core.findings import Finding
+from xl_report.core.report import ReportData
+from xl_report.core.tally_schema import FEES
+from xl_report.rules.common import cell_finding, finding, fmt, label, total
+from xl_report.core.deadlines import DUE_GOVERNMENT, DUE_OTHER, due_date
 
 RULE_NAMES = tuple(form.t2("rules", m) for m, _ in form.T2_BLOCKS[0].measures)
 FEE_NAME = "t2_fees_amount"
@@ -18,9 +18,6 @@ FEE_DATE_HEADER = next(c.header for c in FEES.columns if c.kind == "date")
 # 万元 above which a fee is more likely 元 typed into the 万元 cell (config: [rules] fee_limit_wan).
 FEE_LIMIT_LOCAL = 1000  # 乡镇、街道、县级部门 …
 FEE_LIMIT_GOVERNMENT = 100000  # 县级以上人民政府、有规章制定权的机关
-# Publication deadlines (条例第四十九条; 乡镇/街道 by the usual local rule); config: [deadlines].
-DUE_GOVERNMENT = "03-31"
-DUE_OTHER = "01-31"
 
 
 def unit_level(report: ReportData) -> form.UnitLevel | None:
@@ -89,7 +86,6 @@ def check_published(report: ReportData, config: dict | None = None) -> list[Find
         return []
     table = (config or {}).get("deadlines") or {}
     government = level.county_or_above_government
-    from ..audit import due_date  # the one parser of [deadlines] texts (a bad one: Chinese message, exit 2)
 
     due = due_date(report.year, table.get("government", DUE_GOVERNMENT) if government else table.get("other", DUE_OTHER))
     if report.published <= due:

@@ -12,10 +12,10 @@ from datetime import date, datetime
 
 from openpyxl.utils import get_column_letter
 
-from ..calendar import PACKAGE_YEARS, UnknownYear, WorkCalendar, calendar_from_config
-from ..findings import Finding
-from ..tally_schema import REQUESTS
-from .common import finding
+from xl_report.core.calendar import PACKAGE_YEARS, UnknownYear, WorkCalendar, calendar_from_config
+from xl_report.core.findings import Finding
+from xl_report.core.tally_schema import REQUESTS
+from xl_report.rules.common import finding
 
 REPLY_DAYS = 20  # 第三十三条第二款
 EXTENSION_DAYS = 20  # 第三十三条第二款: 延长的期限最长不得超过20个工作日

@@ -1,0 +1,795 @@
+"""Fast fill: stamp a report's values straight into the sheet XML of a once-parsed template.
+
+``load_workbook`` + write + ``save`` costs ~66 ms per workbook; patching the ``<c>`` elements of the
+few sheets that hold named cells and copying every other part of the package unchanged costs a few
+ms (research/deps-perf-peers.md §1). Everything else of the official template (styles, merges,
+validation, comments, print setup, defined names) survives byte-for-byte by construction.
+
+- cells are found through the workbook's defined names (xl/workbook.xml), never by address;
+- numbers -> ``<v>``; text -> ``t="inlineStr"`` (text never becomes a formula); the template's
+  style ``s=`` is kept;
+- 总计 cells keep the template's ``<f>SUM(...)</f>`` and get a cached ``<v>`` computed in Python, so
+  readers that do not calculate (calamine, pandas) see the totals;
+- frozen output adds docProps/custom.xml (fingerprint etc.), sheet and workbook protection;
+- zip entries carry a fixed timestamp and unchanged parts are compressed once per process, so the
+  same report always gives the same bytes.
+"""
+from __future__ import annotations
+
+import functools
+import io
+import re
+import struct
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from xml.sax.saxutils import escape as xml_escape
+
+from lxml import etree
+
+try:
+    from isal import isal_zlib as _fast_zlib
+except ImportError:  # a platform without its wheel: same output format, slower
+    _fast_zlib = zlib
+from openpyxl.utils.cell import (
+    column_index_from_string,
+    coordinate_from_string,
+    get_column_letter,
+    range_boundaries,
+)
+from openpyxl.utils.datetime import to_excel
+
+from xl_report.core import form
+from xl_report.core.report import ReportData
+from xl_report.core.tally_schema import TALLY_SHEETS
+from xl_report.xlsx.fileio import FIXED_ZIP_TIME
+from xl_report.xlsx.workbook import parse_ref
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PNS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the user-defined property set every writer uses
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+# Characters XML 1.0 cannot carry: a hostile or garbled input must not crash the writer.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def split_coord(coord: str) -> tuple[int, int]:
+    col, row = coordinate_from_string(coord)
+    return column_index_from_string(col), row
+
+
+def clean_text(value: str) -> str:
+    return _XML_ILLEGAL.sub("", value)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading a package: defined names and sheet parts straight from the XML (no openpyxl model)
+# --------------------------------------------------------------------------------------------
+
+
+def package_names(workbook_xml: bytes) -> dict[str, tuple[str, str]]:
+    """Workbook-scoped defined names of xl/workbook.xml -> (sheet, 'A1' or 'B3:B22')."""
+    root = etree.fromstring(workbook_xml, parser=_parser())
+    out: dict[str, tuple[str, str]] = {}
+    for dn in root.iter(_q("definedName")):
+        if dn.get("localSheetId") is not None:
+            continue
+        ref = parse_ref(dn.text or "")
+        if ref:
+            out[dn.get("name")] = ref
+    return out
+
+
+def sheet_parts(workbook_xml: bytes, workbook_rels: bytes) -> dict[str, str]:
+    """Sheet title -> part name (xl/worksheets/sheetN.xml)."""
+    wbx = etree.fromstring(workbook_xml, parser=_parser())
+    rels = etree.fromstring(workbook_rels, parser=_parser())
+    target = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{PNS}}}Relationship")}
+    out = {}
+    for s in wbx.iter(_q("sheet")):
+        t = (target.get(s.get(f"{{{RNS}}}id")) or "").lstrip("/")
+        out[s.get("name")] = t if t.startswith("xl/") else "xl/" + t
+    return out
+
+
+def _parser() -> etree.XMLParser:
+    # hostile input: no entities, no network, no huge trees
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def named_cells(names: dict[str, tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
+    """Every cell the report owns: name -> [(sheet, A1), ...] (a narrative range gives several)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    wanted = list(form.CELL_NAMES) + [m.name for m in form.META_FIELDS] + list(form.NARRATIVE_NAMES.values())
+    for name in wanted:
+        if name not in names:
+            continue
+        sheet, ref = names[name]
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        out[name] = [(sheet, f"{get_column_letter(c)}{r}") for r in range(min_row, max_row + 1)
+                     for c in range(min_col, max_col + 1)]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Freeze data carried into the package
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrozenInfo:
+    """What a frozen output carries: meta cells, custom properties, protection, a visible stamp line."""
+
+    fingerprint: str
+    frozen_at: str  # the meta_frozen_at cell text
+    properties_xml: bytes  # docProps/custom.xml
+    stamp_line: str  # shown below each table, as freeze does
+    password_hash: str | None = None  # legacy sheet-protection hash (hex), when a password is set
+
+
+def freeze_info(view: ReportData, *, password: str | None = None, now: datetime | None = None,
+                personal_removed: int = 0) -> FrozenInfo:
+    """Fingerprint and custom properties exactly as :func:`xl_report.freeze.freeze_book` records them.
+
+    ``view`` must be what a reader sees in the stamped output (:meth:`Stamper.view`).
+    """
+    from openpyxl.utils.protection import hash_password
+
+    from xl_report.core.fingerprint import (
+        canonical_json,
+        canonical_values,
+        fingerprint_of_json,
+    )
+    from xl_report.stages.freeze import freeze_properties, stamp_line
+
+    values = canonical_values(view)
+    text = canonical_json(values)  # serialised once: the fingerprint and the stored values
+    fp = fingerprint_of_json(text)
+    now = now or datetime.now().astimezone()
+    props = freeze_properties(values, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed,
+                              canonical=text)
+    return FrozenInfo(fp, f"{now:%Y-%m-%d %H:%M:%S}", custom_xml(props), stamp_line(fp, now),
+                      hash_password(password) if password else None)
+
+
+def custom_xml(props: dict[str, object]) -> bytes:
+    """docProps/custom.xml for bool / int / str properties."""
+    items = []
+    for pid, (name, value) in enumerate(props.items(), start=2):
+        if isinstance(value, bool):
+            typed = f"<vt:bool>{int(value)}</vt:bool>"
+        elif isinstance(value, int):
+            typed = f"<vt:i4>{value}</vt:i4>"
+        elif value == "":
+            continue  # an empty lpwstr reads back as None: leave it out, as freeze does
+        else:
+            typed = f"<vt:lpwstr>{xml_escape(clean_text(str(value)))}</vt:lpwstr>"
+        items.append(f'<property fmtid="{FMTID}" pid="{pid}" name="{xml_escape(name, {chr(34): "&quot;"})}">'
+                     f"{typed}</property>")
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="{CUSTOM_NS}" '
+            f'xmlns:vt="{VT_NS}">{"".join(items)}</Properties>').encode()
+
+
+def _protection_attrs(password_hash: str | None) -> str:
+    pw = f' password="{password_hash}"' if password_hash else ""
+    return f'{pw} sheet="1" objects="1" scenarios="1"'
+
+
+# sheetProtection must follow sheetData / sheetCalcPr and precede everything after them
+_AFTER_SHEETDATA = re.compile(rb"</sheetData>|<sheetData\s*/>")
+_OLD_PROTECTION = re.compile(rb"<sheetProtection\b[^>]*/>")
+_WB_PROTECTION = re.compile(rb"<workbookProtection\b[^>]*/>")
+_WB_INSERT_BEFORE = re.compile(rb"<bookViews\b|<sheets\b")
+
+
+def protect_sheet_xml(data: bytes, password_hash: str | None) -> bytes:
+    data = _OLD_PROTECTION.sub(b"", data)
+    m = _AFTER_SHEETDATA.search(data)
+    if not m:
+        return data
+    calc = re.compile(rb"<sheetCalcPr\b[^>]*/>").match(data, m.end())
+    at = calc.end() if calc else m.end()
+    return data[:at] + f"<sheetProtection{_protection_attrs(password_hash)}/>".encode() + data[at:]
+
+
+def protect_workbook_xml(data: bytes, password_hash: str | None) -> bytes:
+    pw = f' workbookPassword="{password_hash}"' if password_hash else ""
+    tag = f'<workbookProtection{pw} lockStructure="1"/>'.encode()
+    if _WB_PROTECTION.search(data):
+        return _WB_PROTECTION.sub(tag, data, count=1)
+    m = _WB_INSERT_BEFORE.search(data)
+    return data[: m.start()] + tag + data[m.start():] if m else data
+
+
+def _with_custom_part(content_types: bytes, root_rels: bytes) -> tuple[bytes, bytes]:
+    if b"/docProps/custom.xml" not in content_types:
+        content_types = content_types.replace(
+            b"</Types>", f'<Override PartName="/docProps/custom.xml" ContentType="{CUSTOM_CT}"/></Types>'.encode())
+    if CUSTOM_REL.encode() not in root_rels:
+        root_rels = root_rels.replace(
+            b"</Relationships>",
+            f'<Relationship Type="{CUSTOM_REL}" Target="docProps/custom.xml" Id="rIdXlReportCustom"/>'
+            f"</Relationships>".encode())
+    return content_types, root_rels
+
+
+# --------------------------------------------------------------------------------------------
+# Zip writing with parts compressed once
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: bytes
+    crc: int
+    size: int
+    data: bytes  # raw deflate stream
+
+    @functools.cached_property
+    def local(self) -> bytes:
+        """Local header + name + data: the same wherever the entry goes (unchanged parts: built once)."""
+        return struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, _FLAGS, 8, _DOS_TIME, _DOS_DATE, self.crc,
+                           len(self.data), self.size, len(self.name), 0) + self.name + self.data
+
+    @functools.cached_property
+    def central_head(self) -> bytes:
+        """The central directory record up to its offset field."""
+        return struct.pack("<4sHHHHHHIIIHHHHHI", b"PK\x01\x02", 20, 20, _FLAGS, 8, _DOS_TIME, _DOS_DATE, self.crc,
+                           len(self.data), self.size, len(self.name), 0, 0, 0, 0, 0o600 << 16)
+
+
+def _deflate(data: bytes, level: int) -> _Entry:
+    # per-unit parts (level 1) with ISA-L: the batch compresses ~60 KB per unit; parts compressed
+    # once per process (level 9) with zlib, whose top level packs tighter
+    lib = _fast_zlib if level <= 3 else zlib
+    c = lib.compressobj(level, zlib.DEFLATED, -15)
+    return _Entry(b"", zlib.crc32(data), len(data), c.compress(data) + c.flush())
+
+
+def _entry(name: str, data: bytes, level: int) -> _Entry:
+    e = _deflate(data, level)
+    return _Entry(name.encode("utf-8"), e.crc, e.size, e.data)
+
+
+_FLAGS = 0x800  # names are UTF-8
+_DOS_TIME = (FIXED_ZIP_TIME[3] << 11) | (FIXED_ZIP_TIME[4] << 5) | (FIXED_ZIP_TIME[5] // 2)
+_DOS_DATE = ((FIXED_ZIP_TIME[0] - 1980) << 9) | (FIXED_ZIP_TIME[1] << 5) | FIXED_ZIP_TIME[2]
+
+
+def write_zip(entries: list[_Entry]) -> bytes:
+    """A plain (non-zip64) deflate zip of pre-compressed entries, fixed timestamps."""
+    local, central, offset = [], [], 0
+    for e in entries:
+        central.append(e.central_head + struct.pack("<I", offset) + e.name)
+        local.append(e.local)
+        offset += len(e.local)
+    directory = b"".join(central)
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), offset, 0)
+    return b"".join(local) + directory + end
+
+
+# --------------------------------------------------------------------------------------------
+# The stamper
+# --------------------------------------------------------------------------------------------
+
+_TEMPLATE_BYTES: bytes | None = None
+
+
+def template_bytes() -> bytes:
+    """The official template, built and saved once per process (deterministic bytes)."""
+    global _TEMPLATE_BYTES
+    if _TEMPLATE_BYTES is None:
+        from xl_report.xlsx.fileio import normalise_zip
+        from xl_report.xlsx.template import build_template
+
+        wb = build_template()
+        fixed = datetime(*FIXED_ZIP_TIME)
+        wb.properties.created = wb.properties.modified = fixed
+        buf = io.BytesIO()
+        wb.save(buf)
+        _TEMPLATE_BYTES = normalise_zip(buf.getvalue())
+    return _TEMPLATE_BYTES
+
+
+_UNSET = object()
+_TEMPLATE = object()  # a slot holding the template's own content
+
+
+_SLOT_MARK_TEXT = "xl-report-slot-"
+_LINE_MARK_TEXT = "XL-REPORT-STAMP-LINE"
+_PIECE_MARK = re.compile(rb"<!--" + _SLOT_MARK_TEXT.encode() + rb"(\d+)-->|" + _LINE_MARK_TEXT.encode() + rb"_*")
+_LINE = object()  # in a part's pieces: where the 定稿 line's text goes
+_NS_DECLARATION = f' xmlns="{NS}"'.encode()
+_XML_CACHE_LIMIT = 512  # serialised cells kept per slot (numbers repeat across units; text is not kept)
+
+
+class _Slot:
+    """One named cell's ``<c>`` element and what the template had in it."""
+
+    __slots__ = ("el", "attrib", "children", "formula", "last", "cache")
+
+    def __init__(self, el):
+        self.el = el
+        self.attrib = dict(el.attrib)
+        self.children = [etree.tostring(ch) for ch in el]
+        f = el.find(_q("f"))
+        self.formula = f.text if f is not None else None
+        self.last = _UNSET  # what the element holds now: skip rewriting an unchanged cell
+        self.cache: dict[tuple, bytes] = {}
+
+    def xml(self, value: object, keep_formula: bool = True) -> bytes:
+        """The ``<c>`` element holding ``value`` (``_TEMPLATE``: the template's content), serialised
+        exactly as inside its sheet."""
+        key = (type(value), value, keep_formula)
+        try:
+            return self.cache[key]
+        except KeyError:
+            pass
+        if value is _TEMPLATE:
+            self.restore()
+        else:
+            self.set(value, keep_formula)
+        data = etree.tostring(self.el, encoding="UTF-8", with_tail=False).replace(_NS_DECLARATION, b"", 1)
+        if not isinstance(value, str):
+            if len(self.cache) > _XML_CACHE_LIMIT:
+                self.cache.clear()
+            self.cache[key] = data
+        return data
+
+    def restore(self) -> None:
+        if self.last is _TEMPLATE:
+            return
+        el = self.el
+        el.attrib.clear()
+        el.attrib.update(self.attrib)
+        for ch in list(el):
+            el.remove(ch)
+        for ch in self.children:
+            el.append(etree.fromstring(ch))
+        self.last = _TEMPLATE
+
+    def set(self, value: object, keep_formula: bool = True) -> None:
+        key = (type(value), value, keep_formula)
+        if self.last == key:
+            return
+        self.last = key
+        el = self.el
+        for ch in list(el):
+            el.remove(ch)
+        for attr in list(el.attrib):
+            if attr not in ("r", "s"):
+                del el.attrib[attr]
+        if value is None:
+            return
+        if isinstance(value, (datetime, date)):
+            value = to_excel(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if keep_formula and self.formula is not None:
+                etree.SubElement(el, _q("f")).text = self.formula
+            etree.SubElement(el, _q("v")).text = _number(value)
+            return
+        el.set("t", "inlineStr")
+        t = etree.SubElement(etree.SubElement(el, _q("is")), _q("t"))
+        t.text = str(value)
+        if t.text != t.text.strip() or "\n" in t.text:
+            t.set(XML_SPACE, "preserve")
+
+
+def _inline_text(el) -> str | None:
+    text = "".join(t.text or "" for t in el.iter(_q("t"))).strip() if el.get("t") == "inlineStr" else ""
+    return text or None
+
+
+def _number(value: int | float) -> str:
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def _text(value: object) -> str | None:
+    """Text as a reader gets it back: XML-safe, stripped, blank -> None."""
+    if value is None:
+        return None
+    text = clean_text(str(value)).strip()
+    return text or None
+
+
+def _cell_view(value: object) -> object:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return repr(value)  # not representable as a number cell: kept as text, the check flags it
+    if isinstance(value, (int, float, datetime, date)) or value is None:
+        return value
+    return _text(value)
+
+
+class Stamper:
+    """Parse the template once; ``stamp(report)`` returns a filled workbook as bytes."""
+
+    def __init__(self, template: bytes | None = None, *, compresslevel: int = 1):
+        import zipfile
+
+        self.level = compresslevel
+        raw = template if template is not None else template_bytes()
+        with zipfile.ZipFile(io.BytesIO(raw)) as z:
+            self.order = [i.filename for i in z.infolist()]
+            self.raw = {n: z.read(n) for n in self.order}
+        self.names = package_names(self.raw["xl/workbook.xml"])
+        self.parts = sheet_parts(self.raw["xl/workbook.xml"], self.raw["xl/_rels/workbook.xml.rels"])
+        self.cells = named_cells(self.names)
+        missing = [n for n in form.CELL_NAMES if n not in self.cells]
+        if missing:
+            raise ValueError(f"template lacks defined names: {missing[:3]}")
+        stamped = [s for s in (form.SHEET_README,) + form.TABLES if s in self.parts]
+        used_parts = {self.parts[s] for refs in self.cells.values() for s, _ in refs} | {
+            self.parts[s] for s in stamped}
+        self.trees = {p: etree.fromstring(self.raw[p]) for p in used_parts}
+        self.slots: dict[str, list[_Slot]] = {}
+        for name, refs in self.cells.items():
+            self.slots[name] = [_Slot(self._cell(self.parts[s], a1)) for s, a1 in refs]
+        for tree in self.trees.values():
+            for row in tree.iter(_q("row")):
+                row.attrib.pop("spans", None)  # we may add cells; a stale hint is worse than none
+        self.narrative_rows = {key: len(self.slots.get(name, ())) for key, name in form.NARRATIVE_NAMES.items()}
+        # the template's guidance paragraphs stay when a report brings no text of its own
+        self.template_narrative = {key: [t for s in self.slots.get(name, ()) if (t := _inline_text(s.el))]
+                                   for key, name in form.NARRATIVE_NAMES.items()}
+        self.stamp_at = {s: self._stamp_position(s) for s in stamped}
+        # parts that never change are compressed once (at the best level: it is paid once)
+        self.plain = {n: _entry(n, self.raw[n], 9) for n in self.order if n not in self.trees}
+        self._frozen_cache: dict[str | None, dict[str, _Entry]] = {}
+        self._col_styles: dict[str, dict[int, str]] = {}
+        self._protected_parts: dict[tuple[str, str | None], bytes] = {}
+        self._segment_cache: dict[bool | None, dict[str, tuple[list[bytes], list]]] = {}
+
+    # ---- template XML navigation
+    def _cell(self, part: str, coord: str):
+        root = self.trees[part]
+        sd = root.find(_q("sheetData"))
+        col, row = split_coord(coord)
+        rel = None
+        for r in sd.iterfind(_q("row")):
+            rn = int(r.get("r"))
+            if rn == row:
+                rel = r
+                break
+            if rn > row:
+                rel = etree.Element(_q("row"), r=str(row))
+                r.addprevious(rel)
+                break
+        if rel is None:
+            rel = etree.SubElement(sd, _q("row"), r=str(row))
+        for c in rel.iterfind(_q("c")):
+            ccol, _ = split_coord(c.get("r"))
+            if ccol == col:
+                return c
+            if ccol > col:
+                new = etree.Element(_q("c"), r=coord)
+                c.addprevious(new)
+                return new
+        return etree.SubElement(rel, _q("c"), r=coord)
+
+    def _print_area(self, sheet: str) -> tuple[int, int] | None:
+        index = list(self.parts).index(sheet)
+        root = etree.fromstring(self.raw["xl/workbook.xml"])
+        for dn in root.iter(_q("definedName")):
+            if dn.get("name") == "_xlnm.Print_Area" and dn.get("localSheetId") == str(index):
+                ref = parse_ref((dn.text or "").split(",")[0])
+                if ref and ":" in ref[1]:
+                    _, _, max_col, max_row = range_boundaries(ref[1])
+                    return max_row, max_col
+        return None
+
+    def _stamp_position(self, sheet: str) -> tuple[int, int, bool]:
+        """(row of the 定稿 line, last column, has print area): two rows below the table, as freeze does."""
+        area = self._print_area(sheet)
+        if area:
+            return area[0] + 2, area[1], True
+        tree = self.trees[self.parts[sheet]]
+        rows = [int(r.get("r")) for r in tree.iter(_q("row"))]
+        dim = tree.find(_q("dimension"))
+        last_col = range_boundaries(dim.get("ref"))[2] if dim is not None and ":" in dim.get("ref", "") else 1
+        return max(rows, default=0) + 2, last_col, False
+
+    # ---- values
+    def view(self, report: ReportData) -> ReportData:
+        """The report as a reader will find it in the stamped workbook (what the fingerprint covers).
+
+        Totals computed, texts XML-safe and stripped, every named cell present, narrative fitted to
+        the template's paragraph cells (overflow joined into the last one).
+        """
+        raw = report.values
+        values = {name: v if (v := raw.get(name)).__class__ is int else _cell_view(v) for name in form.CELL_NAMES}
+        values = ReportData(values=values).with_totals().values
+        narrative = {}
+        for key, rows in self.narrative_rows.items():
+            if not rows:
+                continue
+            paras = report.narrative.get(key, self.template_narrative[key])
+            paras = [clean_text(str(p)) for p in paras if p is not None]
+            if len(paras) > rows:
+                paras = paras[: rows - 1] + ["\n".join(paras[rows - 1:])]
+            narrative[key] = [p.strip() for p in paras if p.strip()]
+        year = report.year if isinstance(report.year, int) and not isinstance(report.year, bool) else None
+        view = ReportData(unit=_text(report.unit), year=year, contact=_text(report.contact),
+                          level=_text(report.level), published=report.published, values=values,
+                          narrative=narrative, source=report.source)
+        view._stamp_view = True  # stamp() need not normalise it again
+        return view
+
+    def stamp(self, report: ReportData, frozen: FrozenInfo | None = None, tally=None,
+              drop_personal: bool = False) -> bytes:
+        """The filled workbook as bytes. ``frozen`` (see :func:`freeze_info`) makes it a 定稿 file;
+        ``tally`` (a :class:`xl_report.tally.Tally`) is copied into the tally sheets, without the
+        personal columns when ``drop_personal``. ``report`` may already be a :meth:`view`."""
+        view = report if getattr(report, "_stamp_view", False) else self.view(report)
+        keep_formula = frozen is None  # freezing replaces every formula by its value
+        cells: dict[_Slot, bytes] = {}  # each named cell's <c> element as XML; the rest is constant
+        for name in form.CELL_NAMES:
+            slot = self.slots[name][0]
+            cells[slot] = slot.xml(view.values[name], keep_formula)
+        meta = {"meta_unit": view.unit, "meta_year": view.year, "meta_contact": view.contact,
+                "meta_level": view.level, "meta_published": view.published,
+                "meta_fingerprint": frozen.fingerprint if frozen else None,
+                "meta_frozen_at": frozen.frozen_at if frozen else None}
+        for name, value in meta.items():
+            if name in self.slots:
+                slot = self.slots[name][0]
+                cells[slot] = slot.xml(value)
+        for key, name in form.NARRATIVE_NAMES.items():
+            slots = self.slots.get(name, [])
+            if key not in report.narrative:
+                for s in slots:
+                    cells[s] = s.xml(_TEMPLATE)  # the template's guidance text stays
+                continue
+            paras = view.narrative.get(key, [])
+            for i, s in enumerate(slots):
+                cells[s] = s.xml(paras[i] if i < len(paras) else None)
+        changed = {}
+        pw = frozen.password_hash if frozen else None
+        line = xml_escape(frozen.stamp_line).encode("utf-8") if frozen else b""
+        for part, (segments, order) in self._segments(frozen.stamp_line if frozen else None).items():
+            pieces = [segments[0]]
+            for slot, segment in zip(order, segments[1:]):
+                pieces.append(line if slot is _LINE else cells[slot] if slot in cells else slot.xml(_TEMPLATE))
+                pieces.append(segment)
+            data = b"".join(pieces)
+            if frozen is not None:
+                data = protect_sheet_xml(data, pw)
+            changed[part] = _entry(part, data, self.level)
+        if tally is not None:
+            for sheet in TALLY_SHEETS:
+                part = self.parts.get(sheet.name)
+                cols = tally.columns(sheet.key)
+                if part is None or cols is None or part in changed:
+                    continue
+                data = self.raw[part] if frozen is None else self._protected(part, pw)
+                rows = tally_rows_xml(sheet, cols, self._column_styles(part), drop_personal)
+                extent = f"A1:{get_column_letter(len(sheet.headers))}{len(cols[sheet.headers[0]]) + 1}"
+                data = _DIMENSION.sub(f'<dimension ref="{extent}"/>'.encode(), _append_rows(data, rows), count=1)
+                changed[part] = _entry(part, data, self.level)
+        order = self.order
+        if frozen is not None:
+            changed.update(self._frozen_parts(pw))
+            changed["docProps/custom.xml"] = _entry("docProps/custom.xml", frozen.properties_xml, self.level)
+            if "docProps/custom.xml" not in order:
+                order = order + ["docProps/custom.xml"]
+        return write_zip([changed.get(n) or self.plain[n] for n in order])
+
+    def _protected(self, part: str, password_hash: str | None) -> bytes:
+        """A template part with sheet protection (the same for every unit of a run)."""
+        key = (part, password_hash)
+        if key not in self._protected_parts:
+            self._protected_parts[key] = protect_sheet_xml(self.raw[part], password_hash)
+        return self._protected_parts[key]
+
+    def _column_styles(self, part: str) -> dict[int, str]:
+        """Column -> style index of the template's <col> (dates carry their number format there)."""
+        if part not in self._col_styles:
+            styles = {}
+            for m in re.finditer(rb'<col [^>]*?style="(\d+)"[^>]*?min="(\d+)" max="(\d+)"', self.raw[part]):
+                for col in range(int(m.group(2)), int(m.group(3)) + 1):
+                    styles[col] = m.group(1).decode()
+            self._col_styles[part] = styles
+        return self._col_styles[part]
+
+    def _segments(self, line: str | None) -> dict[str, tuple[list[bytes], list]]:
+        """Each stamped part serialised once, split where its named cells go: part -> (the constant
+        pieces, the slots between them; ``_LINE`` where the text of the 定稿 line goes)."""
+        variant = None if line is None else len(line) < 40  # the line's row height depends on its length
+        if variant not in self._segment_cache:
+            slots = list(dict.fromkeys(s for group in self.slots.values() for s in group))
+            placeholder = None if line is None else _LINE_MARK_TEXT + ("" if variant else "_" * 40)
+            added = self._add_stamp_lines(placeholder) if placeholder else []
+            marks = []
+            try:
+                for i, slot in enumerate(slots):
+                    mark = etree.Comment(f"{_SLOT_MARK_TEXT}{i}")
+                    mark.tail = slot.el.tail
+                    slot.el.getparent().replace(slot.el, mark)
+                    marks.append((mark, slot))
+                out = {}
+                for part, tree in self.trees.items():
+                    data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
+                    pieces, order, at = [], [], 0
+                    for m in _PIECE_MARK.finditer(data):
+                        pieces.append(data[at:m.start()])
+                        order.append(slots[int(m.group(1))] if m.group(1) else _LINE)
+                        at = m.end()
+                    pieces.append(data[at:])
+                    out[part] = (pieces, order)
+            finally:
+                for mark, slot in marks:
+                    mark.getparent().replace(mark, slot.el)
+                for el in added:
+                    el.getparent().remove(el)
+            self._segment_cache[variant] = out
+        return self._segment_cache[variant]
+
+    def _add_stamp_lines(self, line: str) -> list:
+        """Add the visible 定稿 line below each table; returns the elements to remove afterwards."""
+        added = []
+        style = str(self._stamp_style_index)
+        for sheet, (row, last_col, _) in self.stamp_at.items():
+            root = self.trees[self.parts[sheet]]
+            sd = root.find(_q("sheetData"))
+            r = etree.SubElement(sd, _q("row"), r=str(row), ht="18" if len(line) < 40 else "32", customHeight="1")
+            c = etree.SubElement(r, _q("c"), r=f"A{row}", s=style, t="inlineStr")
+            etree.SubElement(etree.SubElement(c, _q("is")), _q("t")).text = line
+            added.append(r)
+            if last_col > 1:
+                merges = root.find(_q("mergeCells"))
+                if merges is None:
+                    merges = etree.Element(_q("mergeCells"))
+                    sd.addnext(merges)
+                    added.append(merges)
+                m = etree.SubElement(merges, _q("mergeCell"), ref=f"A{row}:{get_column_letter(last_col)}{row}")
+                if merges not in added:
+                    added.append(m)
+        return added
+
+    @functools.cached_property
+    def _stamp_style_index(self) -> int:
+        return int(re.search(rb'<cellXfs count="(\d+)"', self.raw["xl/styles.xml"]).group(1))
+
+    def _frozen_parts(self, password_hash: str | None) -> dict[str, _Entry]:
+        if password_hash not in self._frozen_cache:
+            parts: dict[str, _Entry] = {}
+            for part in set(self.parts.values()) - set(self.trees):
+                if part in self.raw:
+                    parts[part] = _entry(part, protect_sheet_xml(self.raw[part], password_hash), self.level)
+            wbx = protect_workbook_xml(self.raw["xl/workbook.xml"], password_hash)
+            index = list(self.parts)
+            for sheet, (row, last_col, has_area) in self.stamp_at.items():
+                if has_area:  # the print area grows to include the 定稿 line
+                    wbx = _extend_print_area(wbx, index.index(sheet), row, last_col)
+            parts["xl/workbook.xml"] = _entry("xl/workbook.xml", wbx, self.level)
+            parts["xl/styles.xml"] = _entry("xl/styles.xml", _frozen_styles(self.raw["xl/styles.xml"]), self.level)
+            if "docProps/core.xml" in self.raw:
+                parts["docProps/core.xml"] = _entry("docProps/core.xml", _final_status(self.raw["docProps/core.xml"]),
+                                                    self.level)
+            ct, rels = _with_custom_part(self.raw["[Content_Types].xml"], self.raw["_rels/.rels"])
+            parts["[Content_Types].xml"] = _entry("[Content_Types].xml", ct, self.level)
+            parts["_rels/.rels"] = _entry("_rels/.rels", rels, self.level)
+            self._frozen_cache[password_hash] = parts
+        return self._frozen_cache[password_hash]
+
+
+def tally_rows_xml(sheet, columns: dict[str, list], col_styles: dict[int, str], drop_personal: bool = False) -> bytes:
+    """The rows of one tally sheet (:meth:`xl_report.tally.Tally.columns`: header → values) as ``<row>``
+    XML, from row 2."""
+    out = []
+    skip = {c.header for c in sheet.columns if c.personal} if drop_personal else set()
+    # per column, once: letter, date style attribute, values (personal columns left out)
+    kept = [(get_column_letter(j), f' s="{col_styles[j]}"' if col_styles.get(j) else "", columns[h])
+            for j, h in enumerate(sheet.headers, start=1) if h not in skip]
+    for i in range(len(columns[sheet.headers[0]])):
+        r = i + 2
+        cells = []
+        for letter, date_style, values in kept:
+            v = values[i]
+            if v is None:
+                continue
+            ref = f"{letter}{r}"
+            cls = v.__class__  # fast paths for what the tally reader produces; the rest as below
+            if cls is str:
+                text = _TEXT_XML.get(v)
+                if text is None:
+                    text = xml_escape(clean_text(v))
+                    if len(_TEXT_XML) < _TEXT_XML_LIMIT:
+                        _TEXT_XML[v] = text
+                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+                continue
+            if cls is int:
+                cells.append(f'<c r="{ref}"><v>{v}</v></c>')
+                continue
+            if cls is date and v >= _FIRST_PLAIN_SERIAL:  # Excel's serial: days since 1899-12-30
+                cells.append(f'<c r="{ref}"{date_style}><v>{v.toordinal() - _EXCEL_EPOCH_ORDINAL}</v></c>')
+                continue
+            if isinstance(v, float) and v != v:
+                continue
+            if isinstance(v, bool):
+                v = "是" if v else "否"
+            if isinstance(v, (datetime, date)):
+                cells.append(f'<c r="{ref}"{date_style}><v>{_number(to_excel(v))}</v></c>')
+            elif isinstance(v, (int, float)):
+                cells.append(f'<c r="{ref}"><v>{_number(v)}</v></c>')
+            else:
+                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{xml_escape(clean_text(str(v)))}'
+                             "</t></is></c>")
+        if cells:
+            out.append(f'<row r="{r}">{"".join(cells)}</row>')
+    return "".join(out).encode("utf-8")
+
+
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+_TEXT_XML: dict[str, str] = {}  # tally text -> its XML (categories, names and dates repeat across units)
+_TEXT_XML_LIMIT = 50_000
+_EXCEL_EPOCH_ORDINAL = date(1899, 12, 30).toordinal()
+_FIRST_PLAIN_SERIAL = date(1900, 3, 1)  # before it Excel counts a 29 Feb 1900 that never was
+
+
+def personal_count(tally) -> int:
+    """How many personal values a frozen copy leaves out (freeze records the number)."""
+    n = 0
+    for sheet in TALLY_SHEETS:
+        cols = tally.columns(sheet.key) if tally is not None else None
+        if cols is not None:
+            for c in sheet.columns:
+                if c.personal:
+                    n += sum(1 for v in cols[c.header] if v is not None and v == v)  # notna: not None / NaN / NaT
+    return n
+
+
+def _append_rows(sheet_xml: bytes, rows: bytes) -> bytes:
+    if not rows:
+        return sheet_xml
+    if b"<sheetData/>" in sheet_xml:
+        return sheet_xml.replace(b"<sheetData/>", b"<sheetData>" + rows + b"</sheetData>", 1)
+    return sheet_xml.replace(b"</sheetData>", rows + b"</sheetData>", 1)
+
+
+def _extend_print_area(wbx: bytes, local_id: int, row: int, last_col: int) -> bytes:
+    pattern = re.compile(rb'(<definedName name="_xlnm.Print_Area" localSheetId="' + str(local_id).encode()
+                         + rb'">[^<]*?!\$A\$1:\$[A-Z]+\$)\d+(</definedName>)')
+    return pattern.sub(lambda m: m.group(1) + str(row).encode() + m.group(2), wbx, count=1)
+
+
+def _frozen_styles(styles: bytes) -> bytes:
+    """Every cell locked (input cells were unlocked) + one extra cell format for the 定稿 line."""
+    from openpyxl.xml.functions import tostring
+
+    from xl_report.stages.freeze import STAMP_FONT
+
+    styles = styles.replace(b'<protection locked="0"', b'<protection locked="1"')
+    fonts = int(re.search(rb'<fonts count="(\d+)"', styles).group(1))
+    xfs = int(re.search(rb'<cellXfs count="(\d+)"', styles).group(1))
+    font = tostring(STAMP_FONT.to_tree())
+    xf = (f'<xf numFmtId="0" fontId="{fonts}" fillId="0" borderId="0" applyFont="1" applyAlignment="1" xfId="0">'
+          '<alignment horizontal="left" vertical="center" wrapText="1"/></xf>').encode()
+    styles = re.sub(rb'<fonts count="\d+"', f'<fonts count="{fonts + 1}"'.encode(), styles, count=1)
+    styles = styles.replace(b"</fonts>", font + b"</fonts>", 1)
+    styles = re.sub(rb'<cellXfs count="\d+"', f'<cellXfs count="{xfs + 1}"'.encode(), styles, count=1)
+    return styles.replace(b"</cellXfs>", xf + b"</cellXfs>", 1)
+
+
+def _final_status(core: bytes) -> bytes:
+    """contentStatus Final: what Excel's Mark as Final writes (freeze does the same)."""
+    from xl_report.stages.freeze import FINAL_STATUS
+
+    if b"contentStatus" in core:
+        return core
+    return core.replace(b"</cp:coreProperties>",
+                        f"<cp:contentStatus>{FINAL_STATUS}</cp:contentStatus></cp:coreProperties>".encode())

@@ -1,0 +1,143 @@
+"""What a batch reads besides the units: the input folder's workbooks, the expected units (--units)
+and last year's reports (--previous)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from xl_report.batch.model import display_name, match_key
+from xl_report.batch.state import output_intact, records
+from xl_report.core import form
+from xl_report.core.errors import InputError, XlReportError
+from xl_report.stages.freeze import FROZEN_SUFFIX
+
+INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls is picked up so that it fails with a clear reason
+
+
+UNIT_LIST_HEADER_ROWS = 10  # rows of a --units workbook searched for the 单位名称 header
+
+
+MAX_UNITS = 10_000  # names in a --units list: a county has dozens; millions would only exhaust memory
+
+
+def find_inputs(indir: Path, outdir: Path) -> list[Path]:
+    if not indir.is_dir():
+        raise InputError.at("输入文件夹不存在", file=str(indir))
+    out_resolved = outdir.resolve()
+    files = []
+    for p in sorted(indir.iterdir()):
+        if not is_workbook_name(p) or not p.is_file():
+            continue
+        if p.resolve().parent == out_resolved:
+            continue
+        files.append(p)
+    return files
+
+
+def folders_with_workbooks(indir: Path, outdir: Path) -> list[str]:
+    """Subfolders of ``indir`` (not OUTDIR) that hold workbooks: the batch reads ``indir`` itself only,
+    so units filed by township / department in subfolders would silently show as 未提交."""
+    out_resolved = outdir.resolve()
+    found = []
+    for d in sorted(p for p in indir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if d.resolve() == out_resolved:
+            continue
+        if any(is_workbook_name(f) for f in d.rglob("*")):
+            found.append(d.name)
+    return found
+
+
+def is_workbook_name(path: Path) -> bool:
+    """A unit's workbook by its name: not an Excel lock file, not hidden, a workbook suffix."""
+    return not path.name.startswith(("~$", ".")) and path.suffix.lower() in INPUT_SUFFIXES
+
+
+def read_unit_list(path: Path | str) -> list[str]:
+    """Expected unit names from a TOML file (``units = [...]`` or ``[[units]] name = ...``) or an
+    .xlsx whose first sheet lists them in the column headed 单位名称 (else the first column)."""
+    from xl_report.core.config import read_toml
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError.at("找不到单位名单文件", file=str(path))
+    names: list[str] = []
+    if path.suffix.lower() == ".toml":
+        data = read_toml(path, "单位名单")
+        listed = data.get("units", [])
+        if isinstance(listed, str):  # units = "某单位": one unit
+            listed = [listed]
+        if not isinstance(listed, list):
+            raise InputError.at('单位名单应写成 units = ["某某镇人民政府", "某某局"] 这样的名称列表', file=str(path))
+        for item in listed:
+            name = item.get("name") if isinstance(item, dict) else item
+            if isinstance(name, str):
+                names.append(name)
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        from python_calamine import CalamineWorkbook
+
+        from xl_report.xlsx.safety import check_xlsx
+
+        check_xlsx(path)
+        try:
+            rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+        except Exception as e:  # noqa: BLE001 - calamine raises its own types
+            raise InputError.at(f"无法读取单位名单（{e}）", file=str(path)) from None
+        label = form.META_BY_NAME["meta_unit"].label
+        col = 0
+        for at, row in enumerate(rows[:UNIT_LIST_HEADER_ROWS]):  # a title row may sit above the header
+            heads = [str(v).strip() for v in row]
+            if label in heads:
+                col, rows = heads.index(label), rows[at + 1:]
+                break
+        # a number is never a unit name (a 序号 column when there is no header)
+        names = [str(r[col]) for r in rows if col < len(r) and not isinstance(r[col], (int, float))
+                 and str(r[col]).strip()]
+    else:
+        raise InputError.at("单位名单应为 .xlsx 或 .toml 文件", file=str(path))
+    if len(names) > MAX_UNITS:
+        raise InputError.at(f"单位名单中的名称过多（{len(names):,} 个，上限 {MAX_UNITS:,} 个），请检查是否选错了文件",
+                            file=str(path))
+    out, seen = [], set()
+    for n in names:
+        shown = display_name(n)
+        if shown and match_key(shown) not in seen:
+            seen.add(match_key(shown))
+            out.append(shown)
+    if not out:
+        raise InputError.at("单位名单中没有任何单位名称", file=str(path))
+    return out
+
+
+def previous_reports(prevdir: Path | str) -> dict[str, dict]:
+    """Last year's reports by unit: match key -> ReportData fields (unit, year, values).
+
+    Uses last year's batch records when the output file they describe is unchanged, else reads the
+    output workbook itself.
+    """
+    prevdir = Path(prevdir)
+    if not prevdir.is_dir():
+        raise InputError.at("找不到上一年度的输出文件夹", file=str(prevdir))
+    out: dict[str, dict] = {}
+    known: set[str] = set()
+    for rec in records(prevdir):
+        if not rec.has_report or not rec.file:
+            continue
+        known.add(rec.file)
+        if output_intact(prevdir, rec):
+            out[match_key(rec.unit)] = {"unit": rec.unit, "year": rec.year, "values": rec.values}
+    from xl_report.batch.summary import SUMMARY_FILE
+    from xl_report.xlsx.workbook import read_report_file
+
+    for path in sorted(prevdir.glob("*.xlsx")):
+        if path.name in known and match_key(path.stem.removesuffix(FROZEN_SUFFIX)) in out or \
+                path.name.startswith(("~$", ".")) or path.name == SUMMARY_FILE:
+            continue  # the summary holds no unit's report: not worth parsing
+        try:
+            rep = read_report_file(path)
+        except XlReportError:
+            continue
+        if rep.unit and not rep.missing:
+            out.setdefault(match_key(rep.unit), {"unit": rep.unit, "year": rep.year, "values": rep.values})
+    if not out:  # e.g. last year's tally folder given: silently no cross-year check at all
+        raise InputError.at("该文件夹中没有任何单位的年报；--previous 应指向上一年度 xl-report batch 的输出文件夹",
+                            file=str(prevdir))
+    return out

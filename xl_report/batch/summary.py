@@ -1,0 +1,481 @@
+"""The county summary: OUTDIR/汇总.xlsx and OUTDIR/findings.json.
+
+汇总.xlsx holds one row per unit (status, error and warning counts, headline numbers, fingerprint,
+a link to the unit's file), the 全县合计 roll-up of 表二/表三/表四 in the official layout — the
+template's own table sheets, not a redrawing — itself checked, and every finding.
+
+Memory stays flat in the number of units: the batch hands each unit's result to :class:`UnitDetails`,
+which adds its cells to the roll-up and spools its findings to a temporary file, and keeps only the
+summary row. The per-unit rows of 汇总 and 校验结果 and the findings of findings.json are streamed
+into the files, written exactly as openpyxl writes such cells.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import tempfile
+from fractions import Fraction
+from typing import TYPE_CHECKING, Iterable, Iterator
+from xml.sax.saxutils import escape as xml_escape
+
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from xl_report.batch.fastfill import clean_text
+from xl_report.core import form
+from xl_report.core.findings import SEVERITY_LABELS, Finding, count
+from xl_report.core.report import ReportData
+from xl_report.core.version import __version__
+from xl_report.xlsx.fileio import atomic_path, save_workbook
+from xl_report.xlsx.template import print_as_list
+from xl_report.xlsx.workbook import set_text, write_report
+
+if TYPE_CHECKING:
+    from xl_report.batch.model import BatchResult
+
+SUMMARY_FILE = "汇总.xlsx"
+FINDINGS_FILE = "findings.json"
+SHEET_SUMMARY = "汇总"
+ROLLUP = "全县合计"
+STATUS_FILLS = {"成功": "E2EFDA", "有错误": "FCE4D6", "失败": "F8CBAD", "未提交": "EDEDED"}
+HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+BOLD = Font(bold=True)
+WRAP = Alignment(vertical="top", wrap_text=True)
+
+
+class RollupSum:
+    """Cell-by-cell sum of unit reports, one unit at a time (text in a number cell counts as 0).
+
+    Exact whatever the order units arrive in: integers as integers, floats as fractions (a float
+    converts to a Fraction exactly); a cell that ever held a float gives a float rounded to 4 decimals.
+    """
+
+    def __init__(self) -> None:
+        self.ints: dict[str, int] = dict.fromkeys(form.CELL_NAMES, 0)
+        self.floats: dict[str, Fraction] = {}
+        self.odd: dict[str, float] = {}  # NaN / infinity: no Fraction; they poison the sum as before
+
+    def add(self, values: dict[str, object]) -> None:
+        ints = self.ints
+        for name, v in values.items():
+            if v.__class__ is int and name in ints:  # the usual case
+                ints[name] += v
+                continue
+            if name not in ints or isinstance(v, bool):
+                continue
+            if isinstance(v, int):
+                ints[name] += v
+            elif isinstance(v, float):
+                if math.isfinite(v):
+                    self.floats[name] = self.floats.get(name, 0) + Fraction(v)
+                else:
+                    self.odd[name] = self.odd.get(name, 0.0) + v
+
+    def subtract(self, values: dict[str, object]) -> None:
+        """Take back what :meth:`add` added for ``values`` (exact, like the sum)."""
+        self.add({n: -v for n, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+
+    def merge(self, other: "RollupSum") -> None:
+        """Add another sum (e.g. a worker's share): exact, so the grouping does not matter."""
+        for name, v in other.ints.items():
+            self.ints[name] += v
+        for name, v in other.floats.items():
+            self.floats[name] = self.floats.get(name, 0) + v
+        for name, v in other.odd.items():
+            self.odd[name] = self.odd.get(name, 0.0) + v
+
+    def report(self, year: int | None) -> ReportData:
+        values: dict[str, float | int] = dict(self.ints)
+        for name in self.floats.keys() | self.odd.keys():
+            values[name] = round(float(values[name] + self.floats.get(name, 0)) + self.odd.get(name, 0.0), 4)
+        return ReportData(unit=ROLLUP, year=year, values=values).with_totals()
+
+
+def rollup(units, year: int | None) -> ReportData:
+    """Cell-by-cell sum of every unit that produced a report (text in a number cell counts as 0)."""
+    total = RollupSum()
+    for u in units:
+        total.add(u.values)
+    return total.report(year)
+
+
+class UnitDetails:
+    """What the summary needs from the units beyond their rows: the roll-up sum and the findings.
+
+    :meth:`add` takes a unit result, adds its cells to the roll-up, spools its findings to a
+    temporary file and empties both fields, so the caller can keep the result as a summary row.
+    """
+
+    def __init__(self) -> None:
+        self.rollup = RollupSum()
+        self._spool = tempfile.TemporaryFile()
+        self._where: dict[str, tuple[int, int, int]] = {}  # source -> (offset, length, findings)
+
+    def add(self, u) -> None:
+        if u.has_report:
+            self.rollup.add(u.values)
+        if u.findings:
+            data = json.dumps(u.findings, ensure_ascii=False, default=str).encode("utf-8")
+            offset = self._spool.seek(0, 2)
+            self._spool.write(data)
+            self._where[u.source] = (offset, len(data), len(u.findings))
+        u.values, u.findings = {}, []
+
+    def remove(self, u, values: dict[str, object]) -> None:
+        """Take back a unit counted by :meth:`add` (``values``: its cells, which add emptied)."""
+        if u.has_report:
+            self.rollup.subtract(values)
+        self._where.pop(u.source, None)
+
+    def findings(self, u) -> list[dict]:
+        if u.findings or u.source not in self._where:
+            return u.findings
+        offset, length, _ = self._where[u.source]
+        self._spool.seek(offset)
+        return json.loads(self._spool.read(length).decode("utf-8"))
+
+    def count(self, u) -> int:
+        return len(u.findings) or self._where.get(u.source, (0, 0, 0))[2]
+
+    def close(self) -> None:
+        self._spool.close()
+
+
+class _InMemory:
+    """UnitDetails' interface over results that still hold their values and findings."""
+
+    def __init__(self, units) -> None:
+        self.rollup = RollupSum()
+        for u in units:
+            if u.has_report:
+                self.rollup.add(u.values)
+
+    @staticmethod
+    def findings(u) -> list[dict]:
+        return u.findings
+
+    @staticmethod
+    def count(u) -> int:
+        return len(u.findings)
+
+    def close(self) -> None:
+        pass
+
+
+def check_rollup(report: ReportData, config: dict | None = None) -> list[Finding]:
+    """The table checks on the roll-up (unit metadata such as 联系电话 does not apply to a sum)."""
+    from xl_report.rules import check
+
+    return [f for f in check(report, narrative={}, config=config)
+            if not (f.name or "").startswith("meta_") and f.sheet != form.SHEET_README]
+
+
+def write_summary(batch: "BatchResult", year: int | None = None, config: dict | None = None,
+                  details: UnitDetails | None = None) -> None:
+    """汇总.xlsx and findings.json. ``details``: what :meth:`UnitDetails.add` kept of the units'
+    values and findings (without it, the units still hold them)."""
+    details = details or _InMemory(batch.units)
+    try:
+        years = sorted({u.year for u in batch.units if u.has_report and u.year})
+        year = year or (years[-1] if years else None)
+        batch.rollup = details.rollup.report(year)
+        batch.rollup_findings = check_rollup(batch.rollup, config)
+        out = batch.outdir
+        wb, rewrite = summary_book(batch, year, details)
+        save_workbook(wb, out / SUMMARY_FILE, deterministic=True, rewrite=rewrite)
+        batch.summary_path = out / SUMMARY_FILE
+        with atomic_path(out / FINDINGS_FILE) as tmp, open(tmp, "wb") as f:
+            for piece in findings_json_pieces(batch, year, details):
+                f.write(piece.encode("utf-8"))
+        batch.findings_path = out / FINDINGS_FILE
+    finally:
+        details.close()
+
+
+def findings_json(batch: "BatchResult", year: int | None, details=None, *, units: bool = True) -> dict:
+    details = details or _InMemory(())
+    return {
+        "tool": f"xl-report {__version__}",
+        "year": year,
+        "counts": batch.counts(),
+        "units": [_unit_json(u, details) for u in batch.units] if units else [],
+        "rollup": {
+            "unit": ROLLUP,
+            "values": batch.rollup.values if batch.rollup else {},
+            "findings": [f.to_json() for f in batch.rollup_findings],
+        },
+    }
+
+
+def _unit_json(u, details) -> dict:
+    return {"unit": u.unit, "source": u.source or None, "file": u.file, "status": u.status, "reason": u.reason,
+            "errors": u.errors, "warnings": u.warnings, "fingerprint": u.fingerprint, "headline": u.headline,
+            "notes": u.notes, "findings": details.findings(u)}
+
+
+def _dump(value) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1, default=str)
+
+
+def findings_json_pieces(batch: "BatchResult", year: int | None, details) -> Iterator[str]:
+    """:func:`findings_json` as ``json.dumps(..., indent=1)`` would write it, one unit at a time."""
+    skeleton = findings_json(batch, year, details, units=False)
+    head, tail = _dump(skeleton).split('"units": []', 1)  # no JSON string holds an unescaped quote
+    yield head
+    if not batch.units:
+        yield '"units": []'
+    else:
+        yield '"units": [\n'
+        for i, u in enumerate(batch.units):
+            # a nested value is the same dump, indented two more levels (strings hold no raw newline)
+            yield ("" if i == 0 else ",\n") + "  " + _dump(_unit_json(u, details)).replace("\n", "\n  ")
+        yield "\n ]"
+    yield tail
+
+
+# --------------------------------------------------------------------------------------------
+# The workbook
+# --------------------------------------------------------------------------------------------
+
+COLUMNS = ("序号", "单位名称", "状态", "错误", "提示", "新收", "上年结转", "办结", "结转下年度", "复议", "诉讼",
+           "定稿指纹", "文件", "说明")
+WIDTHS = (6, 30, 8, 6, 6, 8, 9, 8, 10, 6, 6, 16, 30, 60)
+
+
+def summary_book(batch: "BatchResult", year: int | None, details=None):
+    """The summary workbook without its per-unit rows, and the rewrite that streams them into the
+    package as it is saved (see :func:`xl_report.fileio.save_workbook`): (workbook, rewrite)."""
+    from xl_report.batch.model import HEADLINES, headline
+    from xl_report.xlsx.template import build_template
+
+    details = details or _InMemory(())
+    wb = build_template()
+    _keep_tables(wb)
+    ws = wb.create_sheet(SHEET_SUMMARY, 0)
+    title = f"{year}年度" if year else ""
+    set_text(ws.cell(1, 1), f"{title}政府信息公开工作年度报告汇总（共 {len(batch.units)} 个单位）")
+    ws.cell(1, 1).font = Font(bold=True, size=14)
+    counts = batch.counts()
+    set_text(ws.cell(2, 1), "，".join(f"{k} {v} 个" for k, v in counts.items()))
+    for j, (label, width) in enumerate(zip(COLUMNS, WIDTHS), start=1):
+        c = ws.cell(3, j)
+        set_text(c, label)
+        c.font, c.fill = BOLD, HEAD_FILL
+        ws.column_dimensions[get_column_letter(j)].width = width
+    styles = _RowStyles(ws, batch.units)
+    r = 4 + len(batch.units)  # the unit rows (4 .. r - 1) are streamed in on saving
+    errors, warnings = count(batch.rollup_findings)
+    total = headline(batch.rollup)
+    _write_row(ws, r, [None, ROLLUP, "有错误" if errors else "成功", errors, warnings, *total.values(), None,
+                       None, f"表二、表三、表四为 {sum(1 for u in batch.units if u.has_report)} 个单位之和"])
+    for j in range(1, len(COLUMNS) + 1):
+        ws.cell(r, j).font = BOLD
+    ws.freeze_panes = "C4"
+    print_as_list(ws, "3:3")
+    ws.auto_filter.ref = f"A3:{get_column_letter(len(COLUMNS))}{r - 1}"
+    write_report(batch.rollup, wb, tables=form.TABLES, meta=False)
+    for table in form.TABLES:
+        _rollup_note(wb[table], sum(1 for u in batch.units if u.has_report))
+    findings_ws = _findings_sheet(wb, batch, details)
+    wb.active = 0
+    styles.register(ws)
+
+    def unit_rows() -> Iterator[bytes]:
+        for i, u in enumerate(batch.units, start=1):
+            note = u.reason or "；".join(u.notes)
+            row = [i, u.unit, u.status, u.errors if u.source else None, u.warnings if u.source else None,
+                   *(u.headline.get(k) for k in HEADLINES), (u.fingerprint or "")[:12] or None, u.file, note or None]
+            yield _row_xml(3 + i, row, styles.of(u))
+
+    def findings_rows() -> Iterator[bytes]:
+        for i, (unit, file, f) in enumerate(_finding_rows(batch, details), start=2):
+            yield _row_xml(i, [unit, file, SEVERITY_LABELS.get(f.get("severity"), f.get("severity")), f.get("code"),
+                               f.get("message"), f.get("sheet"), f.get("cell")], [styles.wrap] * 7)
+
+    links = [(f"{get_column_letter(13)}{3 + i}", u.file) for i, u in enumerate(batch.units, start=1) if u.file]
+    summary_part, findings_part = (f"xl/worksheets/sheet{wb.worksheets.index(w) + 1}.xml" for w in (ws, findings_ws))
+    last_finding = 1 + _finding_count(batch, details)
+    return wb, {
+        summary_part: lambda body: _splice_summary(summary_part, body, r, unit_rows(), links),
+        findings_part: lambda body: [(findings_part, _splice_rows(_dimension(body, f"A1:G{last_finding}"),
+                                                                  findings_rows()))],
+    }
+
+
+class _RowStyles:
+    """The cell formats of the unit rows, registered in the order openpyxl meets them when it writes
+    such rows itself, so the workbook's style table is the same as if every row were a cell."""
+
+    def __init__(self, ws, units) -> None:
+        self.units = units
+        self.wrap = 0  # format ids, once registered
+        self._ids: dict[str | None, int] = {}  # status -> its fill's id; None -> the link's id
+        self._fills: dict[str, object] = {}
+        self._link = None
+        self._wrap = _style(ws, alignment=WRAP) if units else None
+        for u in units:  # fonts and fills in the order the rows assigned them
+            if u.status not in self._fills:
+                self._fills[u.status] = _style(ws, alignment=WRAP,
+                                               fill=PatternFill("solid", fgColor=STATUS_FILLS[u.status]))
+            if u.file and self._link is None:
+                self._link = _style(ws, alignment=WRAP, font=Font(color="0563C1", underline="single"))
+
+    def register(self, ws) -> None:
+        """Cell format ids (xf indices): the title and header cells first, then the unit rows'."""
+        styles = ws.parent._cell_styles
+        for c in (ws.cell(1, 1), *(ws.cell(3, j) for j in range(1, len(COLUMNS) + 1))):
+            c.style_id  # noqa: B018 - registers the format, as writing the cell would
+        self.wrap = styles.add(self._wrap if self.units else _style(ws, alignment=WRAP))
+        for u in self.units:
+            if u.status not in self._ids:
+                self._ids[u.status] = styles.add(self._fills[u.status])
+            if u.file and None not in self._ids:
+                self._ids[None] = styles.add(self._link)
+
+    def of(self, u) -> list[int]:
+        out = [self.wrap] * len(COLUMNS)
+        out[2] = self._ids[u.status]
+        if u.file:
+            out[12] = self._ids[None]
+        return out
+
+
+def _style(ws, **attrs):
+    """The style array of a cell given these attributes (assigning them registers fonts, fills... as a
+    real cell would)."""
+    c = Cell(ws)
+    for k, v in attrs.items():
+        setattr(c, k, v)
+    return c._style
+
+
+def _row_xml(r: int, values: list, styles: list[int]) -> bytes:
+    """One ``<row>`` exactly as openpyxl writes styled cells (text inline, blanks kept for their format)."""
+    cells = []
+    for j, (v, s) in enumerate(zip(values, styles), start=1):
+        ref = f"{get_column_letter(j)}{r}"
+        if v is None:
+            cells.append(f'<c r="{ref}" s="{s}" t="n"></c>')
+        elif isinstance(v, str):
+            v = clean_text(v)  # unit names and messages come from outside: text stays text, XML-safe
+            space = ' xml:space="preserve"' if v != v.strip() else ""
+            cells.append(f'<c r="{ref}" s="{s}" t="inlineStr"><is><t{space}>{xml_escape(v, _TEXT)}</t></is></c>')
+        elif isinstance(v, bool):
+            cells.append(f'<c r="{ref}" s="{s}" t="b"><v>{int(v)}</v></c>')
+        else:
+            cells.append(f'<c r="{ref}" s="{s}" t="n"><v>{"%.16g" % v}</v></c>')
+    return f'<row r="{r}">{"".join(cells)}</row>'.encode("ascii", "xmlcharrefreplace")  # as openpyxl's writer
+
+
+_TEXT = {"\r": "&#13;"}  # lxml writes a carriage return in text as a character reference
+_AFTER_HYPERLINKS = re.compile(rb"<(?:printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|"
+                               rb"customProperties|cellWatches|ignoredErrors|smartTags|drawing|legacyDrawing|"
+                               rb"picture|oleObjects|controls|webPublishItems|tableParts|extLst)\b|</worksheet>")
+_RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _splice_summary(part: str, body: bytes, total_row: int, rows: Iterable[bytes], links: list[tuple[str, str]]):
+    """The 汇总 sheet with the unit rows before the 全县合计 row, its hyperlinks and their relationships."""
+    at = re.search(rb'<row r="%d"[ >]' % total_row, body).start()
+    tail = body[at:]
+    pieces: list[Iterable[bytes]] = [[body[:at]], rows]
+    if links:
+        end = tail.index(b"</sheetData>")
+        cut = _AFTER_HYPERLINKS.search(tail, end).start()
+        pieces += [[tail[:cut], b"<hyperlinks>"],
+                   (f'<hyperlink xmlns:r="{_RNS}" ref="{ref}" r:id="rId{k}"/>'.encode()
+                    for k, (ref, _) in enumerate(links, start=1)),
+                   [b"</hyperlinks>", tail[cut:]]]
+    else:
+        pieces.append([tail])
+    yield part, (p for group in pieces for p in group)
+    if links:  # the sheet has no relationships of its own: openpyxl writes them right after it
+        rels = part.replace("worksheets/", "worksheets/_rels/") + ".rels"
+        targets = (xml_escape(link_target(target), {'"': "&quot;"}) for _, target in links)
+        xml = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+               + "".join(f'<Relationship Type="{_RNS}/hyperlink" Target="{target}" TargetMode="External" Id="rId{k}"/>'
+                         for k, target in enumerate(targets, start=1))
+               + "</Relationships>")
+        yield rels, [xml.encode("utf-8")]
+
+
+def link_target(file: str) -> str:
+    """A file name as a relative hyperlink: Excel and LibreOffice read the target as a URL, where "#"
+    starts a location inside the file and "%" an escape (unit names may hold either)."""
+    return file.replace("%", "%25").replace("#", "%23")
+
+
+def _splice_rows(body: bytes, rows: Iterable[bytes]) -> Iterator[bytes]:
+    at = body.index(b"</sheetData>")
+    yield body[:at]
+    yield from rows
+    yield body[at:]
+
+
+def _dimension(body: bytes, ref: str) -> bytes:
+    return re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{ref}"/>'.encode(), body, count=1)
+
+
+def _write_row(ws, r: int, values: list) -> None:
+    for j, v in enumerate(values, start=1):
+        c = ws.cell(r, j)
+        if isinstance(v, str):
+            set_text(c, v)  # unit names and messages come from outside: text stays text
+        else:
+            c.value = v
+        c.alignment = WRAP
+
+
+def _keep_tables(wb) -> None:
+    """Only the three table sheets of the template stay; names pointing elsewhere go."""
+    keep = set(form.TABLES)
+    for ws in list(wb.worksheets):
+        if ws.title not in keep:
+            wb.remove(ws)
+    for name in [n for n, dn in wb.defined_names.items() if not any(f"'{t}'!" in (dn.attr_text or "") or
+                                                                     f"{t}!" in (dn.attr_text or "") for t in keep)]:
+        del wb.defined_names[name]
+
+
+def _rollup_note(ws, n: int) -> None:
+    area = ws.print_area
+    last = int(area.split("$")[-1]) if area else ws.max_row
+    c = ws.cell(last + 2, 1)
+    set_text(c, f"{ROLLUP}：以上为 {n} 个单位报表之和（含有错误的单位；失败、未提交的单位不计入）。")
+    c.font = Font(bold=True, color="C00000")
+
+
+def _findings_sheet(wb, batch: "BatchResult", details):
+    """The 校验结果 sheet's header; its rows are streamed in on saving (:func:`_finding_rows`)."""
+    ws = wb.create_sheet(form.SHEET_FINDINGS)
+    heads = ("单位名称", "文件", "级别", "代码", "说明", "工作表", "单元格")
+    for j, (label, width) in enumerate(zip(heads, (28, 28, 6, 6, 80, 12, 8)), start=1):
+        set_text(ws.cell(1, j), label)
+        ws.cell(1, j).font, ws.cell(1, j).fill = BOLD, HEAD_FILL
+        ws.column_dimensions[get_column_letter(j)].width = width
+    r = 2 + _finding_count(batch, details)
+    ws.freeze_panes = "A2"
+    print_as_list(ws, "1:1")
+    if r > 2:
+        ws.auto_filter.ref = f"A1:G{r - 1}"
+    return ws
+
+
+def _finding_rows(batch: "BatchResult", details) -> Iterator[tuple[str, str | None, dict]]:
+    """(unit, file, finding) of every unit in order, then the roll-up's, then each failed unit's reason."""
+    for u in batch.units:
+        if details.count(u):
+            for f in details.findings(u):
+                yield u.unit, u.file or u.source, f
+    for f in batch.rollup_findings:
+        yield ROLLUP, SUMMARY_FILE, f.to_json()
+    for u in batch.units:
+        if u.status == "失败":
+            yield u.unit, u.source, {"severity": "error", "code": "失败", "message": u.reason}
+
+
+def _finding_count(batch: "BatchResult", details) -> int:
+    return (sum(details.count(u) for u in batch.units) + len(batch.rollup_findings)
+            + sum(1 for u in batch.units if u.status == "失败"))

@@ -1,0 +1,1 @@
+"""The pure core: the official form as data, the tally model, aggregation, findings, errors, dates."""

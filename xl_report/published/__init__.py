@@ -1,0 +1,1 @@
+"""Published reports: import them back into ReportData (``importer``) and audit them."""

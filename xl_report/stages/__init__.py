@@ -1,0 +1,1 @@
+"""The stages of one report: fill, check, freeze, verify (and signing)."""

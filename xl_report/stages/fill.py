@@ -1,0 +1,139 @@
+"""Fill 表二/表三/表四 of a report workbook from its tally sheets (xl-report fill; the Excel 填报 button).
+
+The input is normally the template a clerk has kept the tallies in: the tables are written into a
+copy of it (the input itself is never modified). A bare .xlsx holding only tally sheets has no tables
+to write into: the output is then a fresh template with the tallies copied in (normalised values),
+so the clerk gets one complete workbook either way.
+
+Nothing is written when any tally row is bad (TallyErrors lists them all).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from openpyxl.workbook.workbook import Workbook
+
+from xl_report.core import form
+from xl_report.core.aggregate import aggregate, summary
+from xl_report.core.errors import InputError
+from xl_report.xlsx.fileio import backup_existing, output_path as default_output, save_workbook
+from xl_report.core.report import ReportData
+from xl_report.xlsx.safety import check_xlsx
+from xl_report.core.tally import Tally
+from xl_report.xlsx.tally_reader import read_tally
+from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
+from xl_report.xlsx.template import DATE_FORMAT, build_template
+from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, set_text, write_report
+
+FILLED_SUFFIX = "-已填报"
+FRESH_NOTE = "输入文件不是年报模板（缺少表二、表三、表四），已生成新的填报工作簿，并把台账复制进去。"
+
+
+@dataclass
+class FillResult:
+    output: Path | None  # None for fill_book (in memory)
+    report: ReportData  # what the workbook now holds (totals computed)
+    tables: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+    summary: dict[str, int | float] = field(default_factory=dict)
+
+
+def report_year(year: int | None, tally: Tally) -> int:
+    """--year wins; otherwise 报告年度 from 说明; otherwise the clerk must say."""
+    if year is not None:
+        return year
+    if tally.year is not None:
+        return tally.year
+    raise InputError.at(f"不知道报告年度：请在“{form.SHEET_README}”工作表填写“{form.META_BY_NAME['meta_year'].label}”，"
+                        "或在命令中加 --year 2024 这样的参数", file=tally.source)
+
+
+def summary_lines(s: dict[str, int | float]) -> list[str]:
+    """The headline numbers of a fill (:attr:`FillResult.summary`) as the clerk reads them, with units."""
+    lines = []
+    if "新收" in s:
+        lines.append(f"本年新收申请 {s['新收']} 件，上年结转 {s['上年结转']} 件，本年办结 {s['办结']} 件"
+                     f"（予以公开 {s['予以公开']} 件，部分公开 {s['部分公开']} 件），结转下年度 {s['结转下年度']} 件")
+    if "行政许可" in s:
+        lines.append(f"行政许可 {s['行政许可']} 件，行政处罚 {s['行政处罚']} 件，行政强制 {s['行政强制']} 件，"
+                     f"行政事业性收费 {s['收费金额']} 万元")
+    if "行政复议" in s:
+        lines.append(f"行政复议 {s['行政复议']} 件，行政诉讼 {s['直接起诉'] + s['复议后起诉']} 件"
+                     f"（未经复议直接起诉 {s['直接起诉']} 件，复议后起诉 {s['复议后起诉']} 件）")
+    return lines
+
+
+def is_report_book(wb: Workbook) -> bool:
+    names = resolve_names(wb)
+    return all(n in names and names[n][0] in wb.sheetnames for n in form.CELL_NAMES)
+
+
+def fill_book(wb: Workbook, tally: Tally, year: int | None = None) -> FillResult:
+    """Write the tables of ``tally`` into the open report workbook ``wb`` (cells of absent sheets kept)."""
+    from xl_report.stages.freeze import read_freeze_info  # lazy: freeze pulls the signing library
+
+    if read_freeze_info(wb) is not None:  # refilled, it would still carry the 定稿 stamp and protection
+        raise InputError.at("这个工作簿已经定稿，不能再填报；如需修改，请在定稿前的工作簿上填报后重新定稿",
+                            file=tally.source)
+    year = report_year(year, tally)
+    result = aggregate(tally, year)
+    existing = read_report(wb, source=tally.source)
+    values = {**existing.values, **result.report.values}
+    write_report(ReportData(year=year, values=values), wb, tables=result.tables, meta=True)
+    report = ReportData(unit=existing.unit or tally.unit, year=year, contact=existing.contact, level=existing.level,
+                        published=existing.published, values=values, narrative=existing.narrative,
+                        locations=existing.locations, source=tally.source).with_totals()
+    return FillResult(None, report, result.tables, result.notes, summary(report, result.tables))
+
+
+def fill_workbook(input_path: Path | str, output_path: Path | str | None = None, year: int | None = None) -> FillResult:
+    src = check_xlsx(input_path)
+    out = Path(output_path) if output_path is not None else None
+    if out is not None and out.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise InputError.at("输出文件名必须以 .xlsx 结尾", file=str(out))
+    tally = read_tally(src)
+    year = report_year(year, tally)  # before the (slow) full load
+    wb = open_workbook(src)
+    notes = []
+    if not is_report_book(wb):
+        wb = build_template()
+        copy_tally(wb, tally)
+        notes.append(FRESH_NOTE)
+    macros = wb.vba_archive is not None
+    target = default_output(src, FILLED_SUFFIX, out)
+    if target.suffix.lower() == ".xlsm" and not macros:
+        target = target.with_suffix(".xlsx") if out is None else target
+        if target.suffix.lower() == ".xlsm":
+            raise InputError.at("输入文件不含宏，输出文件名请以 .xlsx 结尾", file=str(target))
+    elif target.suffix.lower() == ".xlsx" and macros:
+        raise InputError.at("输入文件含宏（.xlsm），输出文件名也请以 .xlsm 结尾", file=str(target))
+    result = fill_book(wb, tally, year)
+    backup_existing(target)
+    save_workbook(wb, target)
+    result.output = target
+    result.notes = notes + result.notes
+    return result
+
+
+def copy_tally(wb: Workbook, tally: Tally) -> None:
+    """Write the (normalised) tally rows into the template's empty tally sheets, text kept as text."""
+    for sheet in TALLY_SHEETS:
+        df = tally.sheet(sheet.key)
+        if df is None:
+            continue
+        ws = wb[sheet.name]
+        for r, record in enumerate(df[list(sheet.headers)].itertuples(index=False, name=None), start=2):
+            for j, v in enumerate(record, start=1):
+                if v is None:
+                    continue
+                c = ws.cell(r, j)
+                if isinstance(v, bool):
+                    set_text(c, YES_NO[0] if v else YES_NO[1])
+                elif isinstance(v, str):
+                    set_text(c, v)
+                else:
+                    c.value = v
+                    if isinstance(v, date):
+                        c.number_format = DATE_FORMAT

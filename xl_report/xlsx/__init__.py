@@ -1,0 +1,1 @@
+"""File adapters for .xlsx workbooks: safe reading, defined names, report and tally read/write, template."""
