@@ -35,7 +35,7 @@ def ids(paths):
 
 @pytest.mark.parametrize("expected", keys(), ids=ids(keys()))
 def test_real_report_reads_exactly(expected):
-    s, result = score(expected)
+    s, _ = score(expected)
     assert s.error is None
     assert s.wrong == [], s.wrong
     assert s.blank == [], s.blank

@@ -10,9 +10,9 @@ import random
 from collections.abc import Callable
 
 from xl_report.core import form
+from xl_report.core.report import ReportData
 from xl_report.published.importer import variants
 from xl_report.render.model import ReportDocument, Table, build_document, cell_text
-from xl_report.core.report import ReportData
 
 from .reports import random_report
 

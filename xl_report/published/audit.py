@@ -12,11 +12,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from xl_report.core import form
+from xl_report.core.deadlines import DUE_OTHER, due_date
 from xl_report.core.errors import InputError
 from xl_report.core.findings import Finding, count
-from xl_report.published.importer import ImportResult, import_report
 from xl_report.core.report import ReportData
-from xl_report.core.deadlines import DUE_OTHER, due_date
+from xl_report.published.importer import ImportResult, import_report
 
 # rule codes replaced by the importer's own, more precise findings for an imported report
 _IMPORTER_OWNS = {"F02", "F03", "F04"}

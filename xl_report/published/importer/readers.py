@@ -373,7 +373,7 @@ def pdf_tokens(path: Path) -> list[Token]:
                             "也可以把报告另存为 .docx / .html / 纯文本后导入", file=str(path))
     try:
         proc = subprocess.run([exe, "-layout", "-enc", "UTF-8", "-l", str(PDF_PAGES), str(path), "-"],
-                              capture_output=True, timeout=PDF_TIMEOUT)
+                              capture_output=True, timeout=PDF_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         raise InputError.at("PDF 文本提取超时，文件可能已损坏", file=str(path)) from None
     if proc.returncode != 0:

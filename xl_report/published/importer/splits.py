@@ -6,7 +6,7 @@ parts, 新收 + 结转 = 办结 + 结转下年度 per column). Two splits, or no
 """
 from __future__ import annotations
 
-from itertools import combinations, product
+from itertools import combinations, pairwise, product
 from math import comb, prod
 
 from xl_report.core import form
@@ -22,7 +22,7 @@ def splits(digits: str, cells: int) -> list[tuple[int, ...]]:
     out = []
     for cuts in combinations(range(1, len(digits)), cells - 1):
         bounds = (0, *cuts, len(digits))
-        parts = [digits[a:b] for a, b in zip(bounds, bounds[1:])]
+        parts = [digits[a:b] for a, b in pairwise(bounds)]
         if all(p == "0" or p[0] != "0" for p in parts):
             out.append(tuple(int(p) for p in parts))
     return out

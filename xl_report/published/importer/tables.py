@@ -8,6 +8,7 @@ finding and its cells stay unread (listed in ``missing``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from xl_report.core import form
 from xl_report.core.findings import Finding
@@ -465,7 +466,7 @@ def settle(out: TableRead, table: str, rows: list[_Row], unknown: list[_Row], or
     labelless = [r for r in unknown if not r.label]
     placed: list[_Row] = []
     known = sorted((r for r in rows if r.target in order and r.target in full), key=lambda r: r.seq)
-    for a, b in zip(known, known[1:]):
+    for a, b in pairwise(known):
         gap = [r for r in labelless if a.seq < r.seq < b.seq]
         between = order[order.index(a.target) + 1: order.index(b.target)]
         if not gap or len(gap) != len(between) or any(t in full for t in between):
