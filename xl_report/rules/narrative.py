@@ -38,6 +38,7 @@ _NO_REQUESTS = re.compile(r"(?:未|没有|无)(?:收到|受理|接到|发生)[^�
 _NO_CASES = re.compile(r"(?:未|没有|无)(?:发生|收到|涉及|出现)[^，。；;,]{0,24}?(?:复议|诉讼)[^，。；;,]*")
 # '未发生…被复议纠错、诉讼败诉情况' denies an outcome, not that cases were brought
 _OUTCOME = re.compile(r"纠错|纠正|败诉|撤销|确认违法|被追责")
+_ABOUT_CASES = re.compile(r"复议|诉讼|纠错|败诉")
 _ALL_DONE = re.compile(r"(?:全部|均已|均|所有申请均已|已全部)(?:按时|按期|依法|按规定|在法定期限内)?"
                        r"(?:办结|办理完毕|办理完成|答复完毕)")
 # '予以公开及部分公开 120 件': one number for two result groups
@@ -154,6 +155,8 @@ def check_claims(report: ReportData, narrative: dict | None = None) -> list[Find
     carried_out = report.num0(form.t3("carried_out", "total"))
     for section, a1, text in _paragraphs(report, narrative):
         m = _NO_REQUESTS.search(text)
+        if m and _ABOUT_CASES.search(_CLAUSE_SPLIT.split(text[m.start():], 1)[0]):
+            m = None  # '未发生因依申请公开被复议纠错…': about appeals, not about requests
         if m and new:
             out.append(finding("T02", f"正文{_quote(m.group(0))}，但表三 本年新收申请为 {fmt(new)} 件",
                                names=(form.t3("new", "total"),), **_where(section, a1)))

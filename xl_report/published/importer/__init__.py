@@ -16,11 +16,11 @@ from xl_report.core.findings import Finding
 from xl_report.core.report import ReportData
 from xl_report.published.importer import document, runon, tables
 from xl_report.published.importer.labels import key
-from xl_report.published.importer.readers import Token, read_tokens
+from xl_report.published.importer.readers import Token, read_tokens, sniff
 
 __all__ = ["ImportResult", "import_report", "import_tokens"]
 
-_WRAPPED = {".pdf", ".txt", ".text", ""}  # sources whose paragraphs may be cut into lines
+_UNWRAPPED = {".md", ".markdown"}  # text whose paragraphs are one line each (PDF and plain text wrap them)
 
 
 @dataclass
@@ -34,7 +34,9 @@ class ImportResult:
 def import_report(path: Path | str) -> ImportResult:
     path = Path(path)
     tokens = read_tokens(path)
-    return import_tokens(tokens, source=str(path), wrapped=path.suffix.lower() in _WRAPPED)
+    kind = sniff(path)  # what the file is, not what it is called
+    wrapped = kind == "pdf" or (kind == "text" and path.suffix.lower() not in _UNWRAPPED)
+    return import_tokens(tokens, source=str(path), wrapped=wrapped)
 
 
 # anchors for a table whose section heading is missing: (table, label key of its first cells)
