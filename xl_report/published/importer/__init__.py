@@ -70,7 +70,7 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
 
     report = ReportData(unit=unit, year=year, contact=contact, level=document.infer_level(unit),
                         published=published, source=source)
-    cut = _cut_in(layout, regions, tokens)
+    cut = _cut_in(regions, tokens)
     after = False  # a table after the one the text stops in: nothing of it is in the text
     reads = {}
     for section, read in (("active", tables.read_t2), ("requests", tables.read_t3), ("appeals", tables.read_t4)):
@@ -100,7 +100,7 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
     return ImportResult(report, problems, t2.format_2019, published)
 
 
-def _cut_in(layout: document.Layout, regions: dict[str, list[Token]], tokens: list[Token]) -> str | None:
+def _cut_in(regions: dict[str, list[Token]], tokens: list[Token]) -> str | None:
     """The table section the text stops in (an excerpt of a web page ends part way through a table)."""
     if not tokens:
         return None

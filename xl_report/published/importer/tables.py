@@ -1,9 +1,13 @@
 """Read 表二/表三/表四 from a token stream by their labels (a small state machine per table).
 
-Rows are found by label (normalised, prefix-tolerant for labels cut by line breaks); the cells
-after a row label are its values. Nothing is guessed: a row with the wrong number of cells, a
-group collapsed into one row, an unknown row with numbers, a missing row — each becomes a precise
-finding and its cells stay unread (listed in ``missing``).
+Rows are found by label (normalised, prefix-tolerant for labels cut by line breaks, printed variants
+from ``variants.py``); the cells after a row label are its values. Column-header rows are skipped
+wherever they repeat. Nothing is guessed: a row with the wrong number of cells, a group collapsed
+into one row, an unknown row with numbers, a missing row, a row printed twice with different numbers,
+digits run together that split more than one way (``splits.py``) — each becomes a precise finding and
+its cells stay unread (listed in ``missing``). Two things are derived, each with a warning: a run of
+digits with exactly one split (F15), and label-less rows that exactly fill a gap in the official
+order (F18).
 """
 from __future__ import annotations
 
