@@ -160,3 +160,25 @@ def test_l_table_four_run_together(tmp_path):
     names = [n for n in form.CELL_NAMES if n.startswith("t4_")]
     assert all(res.report.values.get(n) is None for n in names)
     assert any(f.code == "F16" and set(f.names) == set(names) for f in res.problems)
+
+
+def test_a_number_wrapped_inside_its_cell_is_never_read_wrong(tmp_path):
+    """pdftotext prints a number too wide for its cell as pieces on the lines above and below its row."""
+    r = layouts.report()
+    lines = layouts.case_a(r).splitlines()
+    label = form.T3_ROWS[1].labels[0]  # 二、上年结转…
+    i = next(n for n, x in enumerate(lines) if x.strip().startswith(label))
+    head, *values = lines[i].split(layouts.GAP)
+    wide = max(range(len(values)), key=lambda k: len(values[k]))
+    assert len(values[wide]) >= 2
+    pos = lines[i].rindex(values[wide]) if wide == len(values) - 1 else lines[i].index(layouts.GAP + values[wide])
+    top, bottom = values[wide][:-1], values[wide][-1]
+    values[wide] = ""
+    lines[i] = layouts.GAP.join([head] + [v for v in values if v])
+    lines[i: i + 1] = [" " * pos + top, lines[i], " " * pos + bottom]
+    res = read(tmp_path, "\n".join(lines) + "\n")
+    got = res.report.values
+    assert not [n for n in form.CELL_NAMES if got.get(n) is not None and got[n] != r.values[n]]
+    cells = [form.t3("carried_in", c) for c, _, _ in form.T3_COLUMNS]
+    assert all(got.get(n) is None for n in cells)
+    assert any("折行" in f.message and set(cells) <= set(f.names) for f in res.problems)

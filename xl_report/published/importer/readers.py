@@ -33,6 +33,7 @@ class Token:
     cell: bool = False  # a table cell (else a paragraph / text line)
     row: int | None = None  # table row id when the source has real rows (HTML, .docx, Markdown)
     joined: bool = False  # several cells' digits run together with no separator (crawler text)
+    line: int | None = None  # the line of pdftotext -layout text it was printed on
 
 
 def read_tokens(path: Path) -> list[Token]:
@@ -384,7 +385,7 @@ def pdf_tokens(path: Path) -> list[Token]:
 
 def layout_tokens(text: str) -> list[Token]:
     out: list[Token] = Tokens()
-    for raw in _lines(text):
+    for n, raw in enumerate(_lines(text)):
         line = raw.replace("\f", " ").strip()
         if not line or _PAGE_NO.match(line):
             continue
@@ -396,7 +397,7 @@ def layout_tokens(text: str) -> list[Token]:
         for c in chunks:
             cells.extend(c.split(" ") if _NUMBERS.match(c) else _ENUM_SPLIT.split(c))
         if len(cells) == 1:
-            out.append(Token(cells[0]))
+            out.append(Token(cells[0], line=n))
         else:
-            out.extend(Token(c, True) for c in cells)
+            out.extend(Token(c, True, line=n) for c in cells)
     return out

@@ -46,6 +46,9 @@ class _Row:
     joined: bool = False  # the row's cells came as one run of digits (values == [the run])
     seq: int = 0  # token index of its label: rows and label-less rows in reading order
     row: int | None = None  # the source's table row of its label (None: a loose line or a text cell)
+    lines: set[int] = field(default_factory=set)  # layout-text lines its values were printed on
+    label_lines: set[int] = field(default_factory=set)  # … and its label
+    unsure: bool = False  # its numbers shared lines with numbers of no row: a number wrapped in its cell
 
 
 @dataclass
@@ -53,6 +56,7 @@ class _Fragment:
     key: str
     raw: str
     row: int | None
+    lines: set[int] = field(default_factory=set)  # layout-text lines of its pieces
 
 
 _MAX_FRAGMENTS = 3  # open label pieces at a time (a group caption and an item label wrapped around each other)
@@ -97,9 +101,10 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
     pending: _Row | None = None
     in_header = bool(header_keys)
     skip = header_run(tokens, header_keys)
+    orphans: set[int] = set()  # layout lines holding numbers that belong to no row
 
-    def start(target: str, raw: str, i: int, row: int | None) -> _Row:
-        r = _Row(target, raw, want.get(target, default_want), seq=i, row=row)
+    def start(target: str, raw: str, i: int, row: int | None, lines: set[int]) -> _Row:
+        r = _Row(target, raw, want.get(target, default_want), seq=i, row=row, label_lines=lines)
         rows.append(r)
         return r
 
@@ -119,7 +124,8 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
             if waiting and frags:
                 target, used = _resolve(frags, matcher, order, rows, tok.row)
                 if target and not in_header:
-                    pending = start(target, "".join(f.raw for f in used), i, tok.row)
+                    pending = start(target, "".join(f.raw for f in used), i, tok.row,
+                                    set().union(*(f.lines for f in used)))
                     waiting = False
                 frags = []
             if waiting and stray is not None and (tok.row is None or stray.row == tok.row):
@@ -133,6 +139,8 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
                 i += len(cells)
                 continue
             if pending is None:
+                if tok.line is not None and tok.text.strip():
+                    orphans.add(tok.line)
                 i += 1
                 continue  # a number outside any row (page number, header filler)
             if pending.want == 0:  # numbers right after a group caption: the group is collapsed
@@ -142,6 +150,8 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
                 i += 1
                 continue
             pending.values.append(tok.text)
+            if tok.line is not None:
+                pending.lines.add(tok.line)
             if len(pending.values) >= pending.want:
                 pending = None
             i += 1
@@ -160,14 +170,17 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
         if pending is not None and (pending.want or pending.values):
             pending = None
         target, stray = None, None
+        here = {tok.line} if tok.line is not None else set()
+        label_lines = here
         for f in reversed(frags):  # the piece this one continues, if any
             cand = f.key + k
             if matcher.exact_match(cand):
-                target, raw = matcher.exact_match(cand), f.raw + tok.text
+                target, raw, label_lines = matcher.exact_match(cand), f.raw + tok.text, f.lines | here
                 frags.remove(f)
                 break
             if matcher.prefixes(cand):
                 f.key, f.raw = cand, f.raw + tok.text
+                f.lines |= here
                 k = ""
                 break
         if target is None and k:
@@ -175,7 +188,7 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
             if exact:
                 target, raw = exact, tok.text
             elif matcher.prefixes(k):
-                frags = (frags + [_Fragment(k, tok.text, tok.row)])[-_MAX_FRAGMENTS:]
+                frags = (frags + [_Fragment(k, tok.text, tok.row, set(here))])[-_MAX_FRAGMENTS:]
             else:
                 m = matcher.resolve(k, chapter=chapter)
                 if m:  # a label followed by extra words in the same cell
@@ -183,7 +196,7 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
                 else:
                     stray = _Fragment(k, tok.text, tok.row)  # a tail piece of a cut label, or an unknown row
         if target is not None:
-            pending = start(target, raw, i, tok.row)
+            pending = start(target, raw, i, tok.row, label_lines)
             if pending.want:
                 frags = []  # a row label settles the pieces before it; a group caption's pieces may still wrap
         if pending is not None and tok.row is not None and pending.want and pending.seq == i:
@@ -192,6 +205,10 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
             pending = None
             continue
         i += 1
+    for r in rows:  # pdftotext prints a number wrapped inside its cell on the lines above and below
+        span = r.lines | (r.label_lines if r.lines else set())
+        near = range(min(span, default=0) - 1, max(span, default=-2) + 2)
+        r.unsure = len(r.lines) > 1 or any(n in orphans for n in near)
     return rows, unknown
 
 
@@ -223,12 +240,6 @@ def _expected(rows: list[_Row], order: tuple[str, ...], candidates: set[str]) ->
     done = [order.index(r.target) for r in rows if r.target in order]
     nxt = (max(done) + 1) if done else 0
     return order[nxt] if nxt < len(order) and order[nxt] in candidates else None
-
-
-def _start(target: str, raw: str, want: dict[str, int], default_want: int, rows: list[_Row]) -> _Row:
-    row = _Row(target, raw, want.get(target, default_want))
-    rows.append(row)
-    return row
 
 
 def _same_row_values(tokens: list[Token], i: int) -> list[Token]:
@@ -437,6 +448,11 @@ def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: lis
                     "无法确定，未导入", names=tuple(cells))
         return
     seen[row.target] = row
+    if row.unsure:
+        out.missing.extend(cells)
+        out.problem(code, table, f"{table}“{label}”行的数字与上下行的数字错开（单元格内的数字折行了：{_show(row.values)}），"
+                    "无法确定各栏数值，未导入", names=tuple(cells))
+        return
     if row.joined:
         out.missing.extend(cells)
         out.problem("F16", table, f"{table}“{label}”行的数字连写为“{row.values[0]}”，拆分为 {len(cells)} 栏的方法不止一种"
@@ -588,6 +604,7 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
         if len(subtables) == len(runs) and len({c for c, _ in subtables}) == len(subtables):
             plan = subtables  # one sub-table per group; else the last run is the row (as printed)
     read: dict[tuple[str, ...], list[str]] = {}
+    unsure: set[tuple[str, ...]] = set()
     for cells, run in plan:
         texts = [t.text for t in run]
         while len(texts) > len(cells) and not texts[-1].strip():
@@ -595,6 +612,8 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
         while len(texts) > len(cells) and not texts[0].strip():
             texts.pop(0)
         read[tuple(cells)] = texts
+        if len({t.line for t in run if t.line is not None}) > 1:  # layout text: a number wrapped in its cell
+            unsure.add(tuple(cells))
     joined = {c: texts[0] for c, texts in read.items() if len(texts) == 1 and len(c) > 1 and texts[0].strip().isdigit()
               and len(texts[0].strip()) > 1}
     if joined:
@@ -607,6 +626,11 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
                                             sheet=table, names=cells))
     covered = {n for c in read for n in c}
     for cells, texts in read.items():
+        if cells in unsure and not cut:
+            out.missing.extend(cells)
+            out.problem("F04", table, f"表四的数字分在上下几行（单元格内的数字折行了：{_show(texts, 15)}），无法确定各栏数值，"
+                        "未导入", names=cells)
+            continue
         if len(texts) == len(cells):
             for name, raw in zip(cells, texts):
                 _put(out, name, raw)
