@@ -166,7 +166,7 @@ def text_tokens(text: str) -> list[Token]:
     out = Tokens()
     rows = 0
     prev = ""
-    for raw in _lines(text):
+    for n, raw in enumerate(_lines(text)):
         line, prev_line = raw.strip(), prev
         prev = line
         if _MD_RULE.match(line) or _PAGE_NO.match(line):
@@ -192,12 +192,12 @@ def text_tokens(text: str) -> list[Token]:
                 out.append(Token(text))  # a paragraph (or a crawler's whole report): no row on one line
                 continue
             if _NUMBERS.match(text):  # a row's numbers on a line of their own: one cell each
-                out.extend(Token(v, True) for v in text.split())
+                out.extend(Token(v, True, line=n) for v in text.split())
                 continue
             numbers = _LABEL_NUMBERS.match(text)
             if numbers and len(numbers.group(1)) <= _ROW_LABEL:  # '行政许可 40': a row on one line
-                out.append(Token(numbers.group(1).strip(), True))
-                out.extend(Token(v, True) for v in numbers.group(2).split())
+                out.append(Token(numbers.group(1).strip(), True, line=n))
+                out.extend(Token(v, True, line=n) for v in numbers.group(2).split())
             else:
                 out.append(Token(text))
     return out

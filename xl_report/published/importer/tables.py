@@ -48,7 +48,9 @@ class _Row:
     row: int | None = None  # the source's table row of its label (None: a loose line or a text cell)
     lines: set[int] = field(default_factory=set)  # layout-text lines its values were printed on
     label_lines: set[int] = field(default_factory=set)  # … and its label
-    unsure: bool = False  # its numbers shared lines with numbers of no row: a number wrapped in its cell
+    # why its numbers cannot be trusted: more numbers right after it than its cells, or (layout text)
+    # numbers spread over lines or beside numbers of no row — a number wrapped inside its cell
+    unsure: str | None = None
 
 
 @dataclass
@@ -102,6 +104,7 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
     in_header = bool(header_keys)
     skip = header_run(tokens, header_keys)
     orphans: set[int] = set()  # layout lines holding numbers that belong to no row
+    done: _Row | None = None  # the row just filled, while no label has followed it
 
     def start(target: str, raw: str, i: int, row: int | None, lines: set[int]) -> _Row:
         r = _Row(target, raw, want.get(target, default_want), seq=i, row=row, label_lines=lines)
@@ -141,6 +144,8 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
             if pending is None:
                 if tok.line is not None and tok.text.strip():
                     orphans.add(tok.line)
+                if done is not None and tok.text.strip():
+                    done.unsure = done.unsure or f"其后还多出数字“{tok.text.strip()}”"
                 i += 1
                 continue  # a number outside any row (page number, header filler)
             if pending.want == 0:  # numbers right after a group caption: the group is collapsed
@@ -153,10 +158,11 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
             if tok.line is not None:
                 pending.lines.add(tok.line)
             if len(pending.values) >= pending.want:
-                pending = None
+                pending, done = None, pending
             i += 1
             continue
         # a label token
+        done = None
         k = key(tok.text)
         if not k:
             i += 1
@@ -172,17 +178,19 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
         target, stray = None, None
         here = {tok.line} if tok.line is not None else set()
         label_lines = here
-        for f in reversed(frags):  # the piece this one continues, if any
+        fits = [f for f in frags if matcher.exact_match(f.key + k) or matcher.prefixes(f.key + k)]
+        if len(fits) > 1:  # it could continue either of two labels: neither can be read
+            frags = [f for f in frags if f not in fits]
+            stray, k = _Fragment(k, tok.text, tok.row), ""
+        for f in fits[:1] if k else ():  # the piece this one continues
             cand = f.key + k
             if matcher.exact_match(cand):
                 target, raw, label_lines = matcher.exact_match(cand), f.raw + tok.text, f.lines | here
                 frags.remove(f)
-                break
-            if matcher.prefixes(cand):
+            else:
                 f.key, f.raw = cand, f.raw + tok.text
                 f.lines |= here
                 k = ""
-                break
         if target is None and k:
             exact = matcher.exact_match(k, chapter=chapter)
             if exact:
@@ -208,7 +216,8 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
     for r in rows:  # pdftotext prints a number wrapped inside its cell on the lines above and below
         span = r.lines | (r.label_lines if r.lines else set())
         near = range(min(span, default=0) - 1, max(span, default=-2) + 2)
-        r.unsure = len(r.lines) > 1 or any(n in orphans for n in near)
+        if len(r.lines) > 1 or any(n in orphans for n in near):
+            r.unsure = r.unsure or "与上下行的数字错开（单元格内的数字折行了）"
     return rows, unknown
 
 
@@ -450,8 +459,8 @@ def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: lis
     seen[row.target] = row
     if row.unsure:
         out.missing.extend(cells)
-        out.problem(code, table, f"{table}“{label}”行的数字与上下行的数字错开（单元格内的数字折行了：{_show(row.values)}），"
-                    "无法确定各栏数值，未导入", names=tuple(cells))
+        out.problem(code, table, f"{table}“{label}”行的数字（{_show(row.values)}）{row.unsure}，无法确定各栏数值，未导入",
+                    names=tuple(cells))
         return
     if row.joined:
         out.missing.extend(cells)
