@@ -464,8 +464,9 @@ def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: lis
         return
     if row.joined:
         out.missing.extend(cells)
+        why = "表二没有总计可供核对" if table == "表二" else "或没有一种符合本行总计和表内勾稽关系"
         out.problem("F16", table, f"{table}“{label}”行的数字连写为“{row.values[0]}”，拆分为 {len(cells)} 栏的方法不止一种"
-                    "（或没有一种符合本行总计和表内勾稽关系），无法确定各栏数值，未导入", names=tuple(cells))
+                    f"（{why}），无法确定各栏数值，未导入", names=tuple(cells))
         return
     if cut and 0 < len(row.values) < len(cells):
         for name, raw in zip(cells, row.values):
@@ -544,7 +545,8 @@ def split_joined(out: TableRead, table: str, rows: list[_Row], cells_of) -> None
         shown = "；".join(f"“{r.label.strip()}” {runs[n]} → {'、'.join(r.values)}" for r, n in done[:3])
         more = f" 等 {len(done)} 行" if len(done) > 3 else ""
         out.problems.append(Finding(
-            "F15", "warning", f"{table}的数字连写在一起（{shown}{more}），每行只有一种拆分符合本行总计和表内勾稽关系，"
+            "F15", "warning", f"{table}的数字连写在一起（{shown}{more}），每行只有一种拆法"
+            f"{'（每栏至少一位数、不以 0 开头）' if table == '表二' else '符合本行总计和表内勾稽关系'}，"
             "已按此导入，请与原文核对", sheet=table, names=tuple(n for _, names in done for n in names)))
 
 
