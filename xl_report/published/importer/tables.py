@@ -182,7 +182,8 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
         if len(fits) > 1:  # it could continue either of two labels: neither can be read
             frags = [f for f in frags if f not in fits]
             stray, k = _Fragment(k, tok.text, tok.row), ""
-        for f in fits[:1] if k else ():  # the piece this one continues
+        elif fits:  # it continues one open label
+            f = fits[0]
             cand = f.key + k
             if matcher.exact_match(cand):
                 target, raw, label_lines = matcher.exact_match(cand), f.raw + tok.text, f.lines | here
@@ -190,7 +191,7 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
             else:
                 f.key, f.raw = cand, f.raw + tok.text
                 f.lines |= here
-                k = ""
+            k = ""
         if target is None and k:
             exact = matcher.exact_match(k, chapter=chapter)
             if exact:
