@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _CN_NUM = "一二三四五六七八九十"
@@ -51,7 +52,7 @@ class Matcher:
     numbers, or synonyms) only match exactly, for reports that drop the numbering.
     """
 
-    def __init__(self, entries: list[tuple[str, str]], synonyms: list[tuple[str, str]] = ()):
+    def __init__(self, entries: list[tuple[str, str]], synonyms: Sequence[tuple[str, str]] = ()):
         self.exact: dict[str, str] = {}
         self.bare: dict[str, str] = {}
         self.item_bare: set[str] = set()  # bare keys of numbered items ('其他' of '3.其他')
