@@ -4,6 +4,7 @@
 that differs from the key, or any value for a cell the key lists as unreadable), and unreadable cells
 left blank without a finding naming them.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,10 @@ class Score:
     def line(self) -> str:
         if self.error:
             return f"{self.id:28} REFUSED {self.error}"
-        return (f"{self.id:28} exact {len(self.exact):3}  blank {len(self.blank):3}  wrong {len(self.wrong):3}"
-                f"  unreadable-without-finding {len(self.silent):3}")
+        return (
+            f"{self.id:28} exact {len(self.exact):3}  blank {len(self.blank):3}  wrong {len(self.wrong):3}"
+            f"  unreadable-without-finding {len(self.silent):3}"
+        )
 
 
 def named(result: ImportResult) -> set[str]:

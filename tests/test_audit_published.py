@@ -1,5 +1,6 @@
 """Audit on published reports as they really are (issue 15): unread cells, negations, wrapped titles,
 and the published errors that must still be caught."""
+
 from __future__ import annotations
 
 from xl_report.core import form
@@ -112,13 +113,19 @@ def test_published_errors_still_caught_in_layout_text(tmp_path):
     assert "A02" in codes(res) and res.report.values[form.t3("new", "total")] == 0
     r = layouts.report()
     lines = layouts.case_a(r).splitlines()
-    other = [i for i, x in enumerate(lines) if any(x.strip().startswith((lab, "（六）其他处理" + layouts.GAP + lab))
-                                                   for lab in ("1.申请人无正当", "2.申请人逾期", "3.其他"))]
+    other = [
+        i
+        for i, x in enumerate(lines)
+        if any(
+            x.strip().startswith((lab, "（六）其他处理" + layouts.GAP + lab))
+            for lab in ("1.申请人无正当", "2.申请人逾期", "3.其他")
+        )
+    ]
     assert len(other) == 3
     caption = next(g.label for g in form.T3_RESULT_GROUPS if g.key == "other")
     sums = [sum(r.values[form.t3(f"other_{k}", c)] for k in (1, 2, 3)) for c, _, _ in form.T3_COLUMNS]
     lines[other[0]] = "  " + caption + layouts.GAP + layouts.GAP.join(str(v) for v in sums)
-    del lines[other[1]: other[-1] + 1]
+    del lines[other[1] : other[-1] + 1]
     (res,) = audit([write(tmp_path, "\n".join(lines), "b.txt")])
     collapsed = [f for f in res.findings if f.code == "F03" and "合并" in f.message]
     assert collapsed and all(res.report.values.get(form.t3(f"other_{k}", "total")) is None for k in (1, 2, 3))

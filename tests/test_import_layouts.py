@@ -3,6 +3,7 @@
 Every case is generated from one ReportData through the renderer's document model (tests/data/layouts.py),
 so the 200 expected cells are the report's own numbers, never a hand-typed table.
 """
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -54,8 +55,10 @@ def test_k_page_footers_never_become_values(tmp_path):
     assert all(f in text for f in layouts.FOOTERS[:3])
     res = read(tmp_path, text)
     assert_exact(res, r)
-    assert not any(v in (-4, -3, -5, 4, 3, 2) and not isinstance(v, bool) and v != r.values[n]
-                   for n, v in res.report.values.items())
+    assert not any(
+        v in (-4, -3, -5, 4, 3, 2) and not isinstance(v, bool) and v != r.values[n]
+        for n, v in res.report.values.items()
+    )
 
 
 def test_h_label_less_rows_placed_by_order_with_a_warning(tmp_path):
@@ -70,8 +73,11 @@ def test_h_rows_that_do_not_fill_the_gap_stay_blank(tmp_path):
     r = layouts.report()
     text = layouts.case_h(r)
     lines = text.splitlines()
-    first = next(i for i, x in enumerate(lines) if x.startswith("| ") and "属于" not in x
-                 and lines[i - 1] == "" and lines[i - 2].startswith("8."))
+    first = next(
+        i
+        for i, x in enumerate(lines)
+        if x.startswith("| ") and "属于" not in x and lines[i - 1] == "" and lines[i - 2].startswith("8.")
+    )
     del lines[first + 3]  # one value row fewer
     res = read(tmp_path, "\n".join(lines) + "\n")
     deny = [form.t3(f"deny_{i}", c) for i in range(1, 9) for c, _, _ in form.T3_COLUMNS]
@@ -175,7 +181,7 @@ def test_a_number_wrapped_inside_its_cell_is_never_read_wrong(tmp_path):
     top, bottom = values[wide][:-1], values[wide][-1]
     values[wide] = ""
     lines[i] = layouts.GAP.join([head] + [v for v in values if v])
-    lines[i: i + 1] = [" " * pos + top, lines[i], " " * pos + bottom]
+    lines[i : i + 1] = [" " * pos + top, lines[i], " " * pos + bottom]
     res = read(tmp_path, "\n".join(lines) + "\n")
     got = res.report.values
     assert not [n for n in form.CELL_NAMES if got.get(n) is not None and got[n] != r.values[n]]
@@ -197,7 +203,7 @@ def test_a_number_dropped_or_doubled_is_never_read_wrong(tmp_path, case):
     sep = {"a": layouts.GAP, "c": layouts.GAP, "i": " ", "k": " |\n"}.get(case, " | ")
     rnd = random.Random(case)
     for m in rnd.sample(numbers, 6):
-        for changed in (text[:m.start()] + text[m.end():], text[:m.end()] + sep + m.group() + text[m.end():]):
+        for changed in (text[: m.start()] + text[m.end() :], text[: m.end()] + sep + m.group() + text[m.end() :]):
             res = read(tmp_path, changed)
             got = res.report.values
             assert not [n for n in form.CELL_NAMES if got.get(n) is not None and got[n] != r.values[n]]

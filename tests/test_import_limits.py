@@ -1,5 +1,6 @@
 """Huge inputs are refused while they are read, with bounded memory (issue 15: a 31 MB text of number
 lines reached 1.6 GB before the token limit refused it)."""
+
 from __future__ import annotations
 
 import json
@@ -68,8 +69,9 @@ def test_30_mb_input_refused_with_bounded_memory(tmp_path, name):
     path.write_bytes(INPUTS[name]())
     assert path.stat().st_size >= SIZE * 0.95
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, env=env,
-                         timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, env=env, timeout=120, check=True
+    )
     result = json.loads(out.stdout)
     assert result["refused"] and name in result["refused"]
     assert ("文件内容过多" if name != "scan.docx" else "未能读出任何表格数据") in result["refused"]

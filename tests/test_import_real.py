@@ -7,6 +7,7 @@ F14 (the text stops inside a table: one finding for everything after the cut), F
 prints no title line (the unit or year is really not in the text), and an importer finding that names
 only cells the key lists as unreadable (it says why they are blank). Anything else is a false error.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,11 @@ def test_real_report_audit_flags_the_problems_and_no_false_error(expected):
     assert want <= found, (want - found, [f.message for f in r.findings])
     explained = EXCERPT | (set() if _has_title(path.read_text(encoding="utf-8")) else {"F12"})
     unreadable = set(key["unreadable"])
-    false = [f"{f.code} {f.message}" for f in r.findings if f.is_error and f.code not in explained | want
-             and not (f.names and set(f.names) <= unreadable)]
+    false = [
+        f"{f.code} {f.message}"
+        for f in r.findings
+        if f.is_error and f.code not in explained | want and not (f.names and set(f.names) <= unreadable)
+    ]
     assert false == []
 
 

@@ -1,4 +1,5 @@
 """Cells run together: split only where exactly one split fits the row's total and the table's identities."""
+
 from __future__ import annotations
 
 from xl_report.core import form

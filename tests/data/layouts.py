@@ -4,6 +4,7 @@ Every case is generated from a ReportData through the renderer's document model 
 sections, and the three tables' grids, whose labels come from ``xl_report.form``); only the way the
 text is laid out differs, as Word/WPS → PDF → pdftotext, web editors and converters lay it out.
 """
+
 from __future__ import annotations
 
 import random
@@ -11,8 +12,8 @@ from collections.abc import Callable
 
 from xl_report.core import form
 from xl_report.core.report import ReportData
+from xl_report.document.model import ReportDocument, Table, build_document, cell_text
 from xl_report.published.importer import variants
-from xl_report.render.model import ReportDocument, Table, build_document, cell_text
 
 from .reports import random_report
 
@@ -29,8 +30,12 @@ def values_by_row(r: ReportData, table: Table) -> list[list[str]]:
     return [[c.text for c in row if c.role == "value"] for row in table.rows()]
 
 
-def _text(r: ReportData, tables: dict[str, Callable[[Table], list[str]]],
-          heading: Callable[[str, str], str] = lambda key, h: h, title: str | None = None) -> str:
+def _text(
+    r: ReportData,
+    tables: dict[str, Callable[[Table], list[str]]],
+    heading: Callable[[str, str], str] = lambda key, h: h,
+    title: str | None = None,
+) -> str:
     doc: ReportDocument = build_document(r)
     lines = [title if title is not None else doc.title, doc.preamble]
     for section in doc.sections:
@@ -70,7 +75,7 @@ def _header_rows(table: Table) -> list[str]:
 
 
 def _data_rows(table: Table) -> list[list]:
-    return table.rows()[table.head_rows:]
+    return table.rows()[table.head_rows :]
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,6 +85,7 @@ def _data_rows(table: Table) -> list[list]:
 
 def case_a(r: ReportData) -> str:
     """pdftotext -layout text: indented headings, space-separated columns, page footers between rows."""
+
     def table(t: Table) -> list[str]:
         rows = layout_rows(t, indent="  ")
         out = []
@@ -94,8 +100,11 @@ def case_a(r: ReportData) -> str:
 
 def case_b(r: ReportData) -> str:
     """Row-label variants: abbreviations, a missing character, old wordings, width and spaces."""
-    swaps = {label: variants.T3_ROW_VARIANTS[key][0] for key, label in
-             ((row.key, row.labels[-1]) for row in form.T3_ROWS) if key in variants.T3_ROW_VARIANTS}
+    swaps = {
+        label: variants.T3_ROW_VARIANTS[key][0]
+        for key, label in ((row.key, row.labels[-1]) for row in form.T3_ROWS)
+        if key in variants.T3_ROW_VARIANTS
+    }
     swaps[dict(form.T2_BLOCKS[0].items)["normative"]] = variants.T2_ROW_VARIANTS["normative"][0]
     swaps[form.T3_COLUMN_LABELS["person"]] = " ".join(form.T3_COLUMN_LABELS["person"])
     swaps[dict(form.T2_BLOCKS[1].items)["licensing"]] = "行政 许可"
@@ -112,7 +121,7 @@ def case_b(r: ReportData) -> str:
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    return [text[i: i + width] for i in range(0, len(text), width)]
+    return [text[i : i + width] for i in range(0, len(text), width)]
 
 
 def case_c(r: ReportData) -> str:
@@ -144,6 +153,7 @@ def case_c(r: ReportData) -> str:
 
 def case_d(r: ReportData) -> str:
     """Markdown: a heading repeating a row label above its one-row sub-table."""
+
     def t3(t: Table) -> list[str]:
         out = _header_rows(t)
         for row in _data_rows(t):
@@ -175,6 +185,7 @@ def case_e(r: ReportData) -> str:
 
 def case_f(r: ReportData) -> str:
     """Group captions printed short: '（六）其他', '（三）不予' in front of their first item."""
+
     def t3(t: Table) -> list[str]:
         out = []
         for line in pipe_rows(t):
@@ -191,12 +202,18 @@ def case_f(r: ReportData) -> str:
 
 def case_g(r: ReportData) -> str:
     """表四 as three sub-tables, each captioned and with its own header row."""
+
     def t4(t: Table) -> list[str]:
         out = []
         for group, labels in form.T4_GROUPS:
             caption = labels[0] if len(labels) == 1 else f"{labels[0]}（{labels[-1]}）"
-            out += [caption, "| " + " | ".join(lab for _, lab in form.T4_OUTCOMES) + " |", "|---|---|---|---|---|",
-                    "| " + " | ".join(cell_text(r, form.t4(group, o)) for o, _ in form.T4_OUTCOMES) + " |", ""]
+            out += [
+                caption,
+                "| " + " | ".join(lab for _, lab in form.T4_OUTCOMES) + " |",
+                "|---|---|---|---|---|",
+                "| " + " | ".join(cell_text(r, form.t4(group, o)) for o, _ in form.T4_OUTCOMES) + " |",
+                "",
+            ]
         return out
 
     tables = _tables(pipe_rows)
@@ -204,8 +221,10 @@ def case_g(r: ReportData) -> str:
     return _text(r, tables)
 
 
-def case_h(r: ReportData, placed: tuple[str, ...] = ("deny_1", "deny_2", "deny_3", "deny_4", "deny_5", "deny_6",
-                                                        "deny_7", "deny_8")) -> str:
+def case_h(
+    r: ReportData,
+    placed: tuple[str, ...] = ("deny_1", "deny_2", "deny_3", "deny_4", "deny_5", "deny_6", "deny_7", "deny_8"),
+) -> str:
     """A PDF→Markdown converter put the labels of some 表三 rows on loose lines above label-less value rows."""
     keys = [row.key for row in form.T3_ROWS]
 
@@ -231,6 +250,7 @@ def case_h(r: ReportData, placed: tuple[str, ...] = ("deny_1", "deny_2", "deny_3
 
 def case_i(r: ReportData) -> str:
     """Plain text: each row's label and its numbers one space apart."""
+
     def table(t: Table) -> list[str]:
         out = []
         for row in t.rows():
@@ -261,6 +281,7 @@ def case_j(r: ReportData) -> str:
 
 def case_k(r: ReportData) -> str:
     """One cell per line (the web-page dump) with page footers between a label and its numbers."""
+
     def table(t: Table) -> list[str]:
         out = []
         for n, row in enumerate(t.rows()):
@@ -285,17 +306,28 @@ def report_l() -> ReportData:
     r = ReportData(unit="某某县某某乡人民政府", year=2024, contact="0476-1234567")
     for c in form.CELLS:
         r.values[c.name] = rnd.choice((0, 0, 0, 1, 2))
-    r.values.update({"t2_normative_issued": 12, "t2_normative_repealed": 0, "t2_normative_in_force": 15,
-                     "t2_licensing_decisions": 40, "t2_fees_amount": 1.5,
-                     "t3_open_person": 1, "t3_open_business": 11})
+    r.values.update(
+        {
+            "t2_normative_issued": 12,
+            "t2_normative_repealed": 0,
+            "t2_normative_in_force": 15,
+            "t2_licensing_decisions": 40,
+            "t2_fees_amount": 1.5,
+            "t3_open_person": 1,
+            "t3_open_business": 11,
+        }
+    )
     r.with_totals()
     for col in form.T3_APPLICANT_COLUMNS:
         done, new = r.num0(form.t3("total", col)), r.num0(form.t3("new", col))
         r.values[form.t3("carried_in", col)] = max(done - new, 0)
         r.values[form.t3("carried_out", col)] = max(new - done, 0)
     r.with_totals()
-    r.narrative = {"overview": ["本年度主动公开政府信息120条。"], "problems": ["公开内容不够全面。"],
-                   "other": ["本年度未收取信息处理费。"]}
+    r.narrative = {
+        "overview": ["本年度主动公开政府信息120条。"],
+        "problems": ["公开内容不够全面。"],
+        "other": ["本年度未收取信息处理费。"],
+    }
     return r
 
 

@@ -173,7 +173,8 @@ def read_title(tokens: list[Token], limit: int) -> tuple[str | None, int | None]
             unit = compact(tokens[i - 1].text)  # title printed on two lines
         if unit:
             return unit, int(m.group("year"))
-        first = first or (None, int(m.group("year")))  # '2022年政府信息公开工作年度报告' alone: a later line may name the unit
+        # '2022年政府信息公开工作年度报告' alone: a later line may name the unit
+        first = first or (None, int(m.group("year")))
     return first or (None, None)
 
 
@@ -193,7 +194,8 @@ def old_form_citation(tokens: list[Token]) -> Finding | None:
     old = compact(form.FORM_ID_2019)
     for t in tokens:
         if not t.cell and old in _normal_brackets(compact(t.text)):
-            return Finding("F17", "warning", f"正文引用了已废止的{form.FORM_ID_2019}，年度报告格式已由{form.FORM_ID}替代"
+            return Finding("F17", "warning", f"正文引用了已废止的{form.FORM_ID_2019}，"
+                           f"年度报告格式已由{form.FORM_ID}替代"
                            f"（“{t.text.strip()[:40]}…”）")
     return None
 

@@ -236,8 +236,8 @@ _SKIP = {"script", "style", "head", "noscript", "template", "iframe", "object", 
 
 
 def html_tokens(text: str, file: str | None = None) -> list[Token]:
-    import lxml.html
-    from lxml import etree
+    import lxml.html  # lazy: lxml.html only for .html input
+    from lxml import etree  # lazy: lxml.html only for .html input
 
     try:
         doc = lxml.html.document_fromstring(text or "<html></html>")
@@ -318,8 +318,8 @@ def _cell_text(text: str) -> str:
 
 
 def docx_tokens(path: Path) -> list[Token]:
-    import docx
-    from docx.oxml.ns import qn
+    import docx  # lazy: python-docx (~0.2 s) only for .docx input
+    from docx.oxml.ns import qn  # lazy: python-docx (~0.2 s) only for .docx input
 
     _check_zip(path)
     try:
@@ -368,7 +368,8 @@ _PAGE_NO = re.compile(r"^(?:[-—－]\s*\d+\s*[-—－]|第\s*\d+\s*页(?:\s*[/�
 def pdf_tokens(path: Path) -> list[Token]:
     exe = shutil.which("pdftotext")
     if not exe:
-        raise InputError.at("读取 PDF 需要 poppler 的 pdftotext 程序，本机未安装。安装方法：Debian/Ubuntu/统信/麒麟 运行 "
+        raise InputError.at("读取 PDF 需要 poppler 的 pdftotext 程序，本机未安装。"
+                            "安装方法：Debian/Ubuntu/统信/麒麟 运行 "
                             "sudo apt-get install poppler-utils；CentOS/欧拉 运行 sudo yum install poppler-utils；"
                             "macOS 运行 brew install poppler；Windows 下载 poppler 解压后把其中的 bin 文件夹加入 PATH。"
                             "也可以把报告另存为 .docx / .html / 纯文本后导入", file=str(path))

@@ -5,6 +5,7 @@ label of that table (from ``xl_report.form``), and what lies between two labels 
 numbers separated by spaces are separate cells, a run of digits without separators is one *joined*
 token, which the table reader splits only where the split is certain (``splits.py``).
 """
+
 from __future__ import annotations
 
 import re
@@ -24,14 +25,18 @@ def _table_labels() -> dict[str, list[str]]:
     t2 = [form.T2_ITEM_HEADER] + [b.caption for b in form.T2_BLOCKS]
     t2 += [lab for b in form.T2_BLOCKS for _, lab in b.measures + b.items]
     t2 += [syn for syns in form.T2_LABEL_SYNONYMS.values() for syn in syns]
-    t3 = [form.T3_NOTE, form.T3_APPLICANT_HEADER, form.T3_LEGAL_PERSON_HEADER, form.T3_RESULTS_LABEL,
-          form.T3_TOTAL_LABEL] + [lab for _, lab, _ in form.T3_COLUMNS]
+    t3 = [
+        form.T3_NOTE,
+        form.T3_APPLICANT_HEADER,
+        form.T3_LEGAL_PERSON_HEADER,
+        form.T3_RESULTS_LABEL,
+        form.T3_TOTAL_LABEL,
+    ] + [lab for _, lab, _ in form.T3_COLUMNS]
     t3 += [g.label for g in form.T3_RESULT_GROUPS] + [r.labels[-1] for r in form.T3_ROWS]
     t4 = [form.T4_REVIEW, form.T4_SUIT] + [lab for _, labs in form.T4_GROUPS for lab in labs]
     t4 += [lab for _, lab in form.T4_OUTCOMES]
     # longest first: '（七）总计' before '总计', '行政规范性文件' before '规范性文件'
-    return {s: sorted({nfkc(x) for x in labs}, key=len, reverse=True)
-            for s, labs in zip(_TABLE_SECTIONS, (t2, t3, t4))}
+    return {s: sorted({nfkc(x) for x in labs}, key=len, reverse=True) for s, labs in zip(_TABLE_SECTIONS, (t2, t3, t4))}
 
 
 _LABELS = _table_labels()
@@ -44,8 +49,7 @@ def headings(line: str) -> list[tuple[int, int, str]]:
     for m in _HEADING.finditer(line):
         number = "一二三四五六".index(m.group()[0])
         section, title = form.SECTIONS[number]
-        if heading_match(m.group(), number, title) is not None and (
-                not out or sections.index(out[-1][2]) < number):
+        if heading_match(m.group(), number, title) is not None and (not out or sections.index(out[-1][2]) < number):
             out.append((m.start(), m.end(), section))
     return out
 
@@ -70,7 +74,7 @@ def run_on_tokens(line: str) -> list[Token] | None:
     _paragraph(line[: found[0][0]], out)
     for n, (start, end, section) in enumerate(found):
         out.append(Token(line[start:end].strip()))
-        body = line[end: found[n + 1][0] if n + 1 < len(found) else len(line)]
+        body = line[end : found[n + 1][0] if n + 1 < len(found) else len(line)]
         if section in _TABLE_SECTIONS:
             out.extend(table_tokens(nfkc(body), _LABELS[section]))
         else:

@@ -4,6 +4,7 @@ A run of digits is split into the row's cells only when exactly one split (no nu
 zero) satisfies the row's own total and the table's identities (``form.IDENTITIES``: 总计 = sum of the
 parts, 新收 + 结转 = 办结 + 结转下年度 per column). Two splits, or none, leave the row blank.
 """
+
 from __future__ import annotations
 
 from itertools import combinations, pairwise, product
@@ -41,10 +42,10 @@ def solve(runs: dict[tuple[str, ...], str], known: dict[str, object]) -> dict[tu
     candidates: dict[tuple[str, ...], list[tuple[int, ...]]] = {}
     for names, digits in runs.items():
         own = [i for i in form.IDENTITIES if set(i.names) <= set(names)]
-        candidates[names] = [c for c in splits(digits, len(names))
-                             if all(_holds(i, dict(zip(names, c))) for i in own)]
+        candidates[names] = [c for c in splits(digits, len(names)) if all(_holds(i, dict(zip(names, c))) for i in own)]
     out: dict[tuple[str, ...], tuple[int, ...] | None] = {
-        names: (c[0] if len(c) == 1 else None) for names, c in candidates.items()}
+        names: (c[0] if len(c) == 1 else None) for names, c in candidates.items()
+    }
     open_rows = [names for names, c in candidates.items() if len(c) > 1]
     if not open_rows or prod(len(candidates[r]) for r in open_rows) > MAX_COMBINATIONS:
         return out

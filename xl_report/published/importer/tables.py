@@ -460,13 +460,15 @@ def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: lis
     seen[row.target] = row
     if row.unsure:
         out.missing.extend(cells)
-        out.problem(code, table, f"{table}“{label}”行的数字（{_show(row.values)}）{row.unsure}，无法确定各栏数值，未导入",
+        out.problem(code, table, f"{table}“{label}”行的数字（{_show(row.values)}）{row.unsure}，"
+                    "无法确定各栏数值，未导入",
                     names=tuple(cells))
         return
     if row.joined:
         out.missing.extend(cells)
         why = "表二没有总计可供核对" if table == "表二" else "或没有一种符合本行总计和表内勾稽关系"
-        out.problem("F16", table, f"{table}“{label}”行的数字连写为“{row.values[0]}”，拆分为 {len(cells)} 栏的方法不止一种"
+        out.problem("F16", table, f"{table}“{label}”行的数字连写为“{row.values[0]}”，"
+                    f"拆分为 {len(cells)} 栏的方法不止一种"
                     f"（{why}），无法确定各栏数值，未导入", names=tuple(cells))
         return
     if cut and 0 < len(row.values) < len(cells):
@@ -511,7 +513,8 @@ def settle(out: TableRead, table: str, rows: list[_Row], unknown: list[_Row], or
         rows = sorted(rows + placed, key=lambda r: r.seq)
         shown = "、".join(f"“{_row_label(table, r.target)}”" for r in placed[:3]) + ("等" if len(placed) > 3 else "")
         out.problems.append(Finding(
-            "F18", "warning", f"{table}有 {len(placed)} 行数字没有行名（行名与数字分开印出），按规定的行序放入{shown}行："
+            "F18", "warning", f"{table}有 {len(placed)} 行数字没有行名（行名与数字分开印出），"
+            f"按规定的行序放入{shown}行："
             "这些行恰好填满前后两个已识别行之间的空缺；请与原文核对", sheet=table,
             names=tuple(n for r in placed for n in cells_of(r))))
     return rows, [r for r in unknown if r not in placed]
@@ -640,7 +643,8 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
     for cells, texts in read.items():
         if cells in unsure and not cut:
             out.missing.extend(cells)
-            out.problem("F04", table, f"表四的数字分在上下几行（单元格内的数字折行了：{_show(texts, 15)}），无法确定各栏数值，"
+            out.problem("F04", table, f"表四的数字分在上下几行（单元格内的数字折行了：{_show(texts, 15)}），"
+                        "无法确定各栏数值，"
                         "未导入", names=cells)
             continue
         if len(texts) == len(cells):
@@ -651,10 +655,12 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
         if cut:
             out.cut_off.extend(cells)
         elif cells in joined:
-            out.problem("F16", table, f"表四的数字连写为“{joined[cells]}”，拆分为 {len(cells)} 栏的方法不止一种（或没有一种"
+            out.problem("F16", table, f"表四的数字连写为“{joined[cells]}”，"
+                        f"拆分为 {len(cells)} 栏的方法不止一种（或没有一种"
                         "符合总计），无法确定各栏数值，未导入", names=cells)
         else:
-            out.problem("F04", table, f"表四应有 {len(cells)} 个数值，读到 {len(texts)} 个（{_show(texts, 15)}），未导入",
+            out.problem("F04", table, f"表四应有 {len(cells)} 个数值，读到 {len(texts)} 个"
+                        f"（{_show(texts, 15)}），未导入",
                         names=cells)
     rest = tuple(n for n in names if n not in covered)
     if rest:
@@ -662,7 +668,8 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
         if cut:
             out.cut_off.extend(rest)
         else:
-            out.problem("F04", table, f"表四缺少{'、'.join(lab[-1] for g, lab in form.T4_GROUPS if groups[g][0] in rest)}"
+            missing = "、".join(lab[-1] for g, lab in form.T4_GROUPS if groups[g][0] in rest)
+            out.problem("F04", table, f"表四缺少{missing}"
                         "的数值，未导入", names=rest)
     return out
 

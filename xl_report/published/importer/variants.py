@@ -4,6 +4,7 @@ Keys are row keys of ``xl_report.form`` (the official labels themselves live onl
 is matched after the usual normalisation (width, punctuation, spaces: ``labels.key``), exactly — a
 variant is never matched by similarity, so a new one is added here once it has been seen in print.
 """
+
 from __future__ import annotations
 
 T2_ROW_VARIANTS: dict[str, tuple[str, ...]] = {
