@@ -95,11 +95,21 @@ def test_demo_unit_render_docx_pdf_import(tmp_path, short):
 
 @needs_soffice
 @pytest.mark.slow
-def test_wide_numbers_wrapped_in_pdf_cells_are_blank_not_wrong(tmp_path):
-    """Six-digit counts wrap inside 表三's narrow columns: those rows stay blank with a finding."""
+@pytest.mark.parametrize("seed", [None, 2])
+def test_wide_numbers_wrapped_in_pdf_cells_are_blank_not_wrong(tmp_path, seed):
+    """Five- and six-digit counts wrap inside 表三's narrow columns: those rows stay blank with a finding.
+    (seed 2: a digit wrapped onto the line of a group caption's second piece, '法提供  1', once read 1732 for 17321)"""
+    import random
+
     report = random_report(2)
+    rnd = random.Random(seed)
     for i, c in enumerate(form.CELLS):
-        if not c.computed and c.table != "表二":
+        if c.computed:
+            continue
+        if seed is not None:
+            amount = round(rnd.uniform(0, 99999), 2)
+            report.values[c.name] = amount if c.kind == "amount" else rnd.randint(0, 9999) if rnd.random() < 0.5 else 0
+        elif c.table != "表二":
             report.values[c.name] = (0, 7, 123456, 99999)[i % 4]
     report.with_totals()
     docx = tmp_path / "r.docx"
@@ -110,4 +120,5 @@ def test_wide_numbers_wrapped_in_pdf_cells_are_blank_not_wrong(tmp_path):
     said = {n for f in res.problems for n in (*f.names, f.name)}
     blank = [n for n in form.CELL_NAMES if got.get(n) is None]
     assert blank and set(blank) <= said
-    assert all(got[n] == report.values[n] for n in form.CELL_NAMES if n.startswith("t2_"))
+    if seed is None:
+        assert all(got[n] == report.values[n] for n in form.CELL_NAMES if n.startswith("t2_"))

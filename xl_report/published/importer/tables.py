@@ -51,6 +51,7 @@ class _Row:
     # why its numbers cannot be trusted: more numbers right after it than its cells, or (layout text)
     # numbers spread over lines or beside numbers of no row — a number wrapped inside its cell
     unsure: str | None = None
+    before: _Row | None = None  # the row filled last before its label (for numbers found after a group caption)
 
 
 @dataclass
@@ -106,8 +107,11 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
     orphans: set[int] = set()  # layout lines holding numbers that belong to no row
     done: _Row | None = None  # the row just filled, while no label has followed it
 
+    last_full: list[_Row] = []  # the row filled last
+
     def start(target: str, raw: str, i: int, row: int | None, lines: set[int]) -> _Row:
-        r = _Row(target, raw, want.get(target, default_want), seq=i, row=row, label_lines=lines)
+        r = _Row(target, raw, want.get(target, default_want), seq=i, row=row, label_lines=lines,
+                 before=last_full[-1] if last_full else None)
         rows.append(r)
         return r
 
@@ -158,6 +162,7 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
             if tok.line is not None:
                 pending.lines.add(tok.line)
             if len(pending.values) >= pending.want:
+                last_full.append(pending)
                 pending, done = None, pending
             i += 1
             continue
@@ -210,10 +215,13 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
                 frags = []  # a row label settles the pieces before it; a group caption's pieces may still wrap
         if pending is not None and tok.row is not None and pending.want and pending.seq == i:
             pending.values = _row_cells(tokens, i, pending.want)
+            last_full.append(pending)
             i += 1 + _consumed(tokens, i)
             pending = None
             continue
         i += 1
+    for u in unknown:  # numbers under an unknown label piece ('法提供 1') may be pieces of wrapped numbers
+        orphans |= u.lines
     for r in rows:  # pdftotext prints a number wrapped inside its cell on the lines above and below
         span = r.lines | (r.label_lines if r.lines else set())
         near = range(min(span, default=0) - 1, max(span, default=-2) + 2)
@@ -402,6 +410,7 @@ def read_t3(tokens: list[Token], cut: bool = False) -> TableRead:
     rows, unknown = scan_rows(tokens, matcher, want, header_keys=_T3_HEADER_KEYS, default_want=len(_T3_COLS),
                               order=tuple(r.key for r in form.T3_ROWS))
     labels = {r.key: r.labels[-1] for r in form.T3_ROWS}
+    stray = _stray_group_numbers(out, table, rows)
 
     def cells_of(r: _Row) -> list[str]:
         return [] if r.target.startswith(_GROUP) else [form.t3(r.target, c) for c in _T3_COLS]
@@ -413,7 +422,7 @@ def read_t3(tokens: list[Token], cut: bool = False) -> TableRead:
     collapsed: set[str] = set()
     for n, row in enumerate(rows):
         if row.target.startswith(_GROUP):
-            if row.values:  # numbers right after a group caption: its sub-rows were merged
+            if row.values and row not in stray:  # numbers right after a group caption: its sub-rows were merged
                 gkey = row.target[len(_GROUP):]
                 g = groups.get(gkey)
                 caption = g.label if g else form.T3_RESULTS_LABEL
@@ -440,6 +449,26 @@ def read_t3(tokens: list[Token], cut: bool = False) -> TableRead:
             elif r.key not in collapsed:
                 out.problem("F03", table, f"表三缺少“{'·'.join(r.labels)}”行，未导入", names=cells)
     return out
+
+
+def _stray_group_numbers(out: TableRead, table: str, rows: list[_Row]) -> list[_Row]:
+    """Group captions followed by numbers while the group's own rows are printed too: the numbers are no
+    merged row but pieces of numbers wrapped inside their cells, so the rows beside them are not read."""
+    result_keys = {r.key for r in form.T3_RESULT_ROWS}
+    stray = []
+    for g in rows:
+        if not (g.target.startswith(_GROUP) and g.values):
+            continue
+        gkey = g.target[len(_GROUP):]
+        if not any(r.target in result_keys and (gkey == "results" or r.target.startswith(f"{gkey}_")) for r in rows):
+            continue
+        stray.append(g)
+        near = {n + d for n in g.lines for d in (-1, 0, 1)}
+        for r in rows:
+            if r is g.before or r.lines & near:
+                r.unsure = r.unsure or f"旁边有不属于任何一行的数字“{_show(g.values)}”（可能是单元格内的数字折行了）"
+        out.problem("F03", table, f"{table}“{g.label.strip()}”后有不属于任何一行的数字（{_show(g.values)}），未导入")
+    return stray
 
 
 def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: list[str], seen: dict[str, _Row],
