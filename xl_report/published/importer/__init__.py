@@ -115,11 +115,12 @@ def _cut_in(regions: dict[str, list[Token]], tokens: list[Token]) -> str | None:
 def _cut_findings(problems: list[Finding], cut: str, cells: list[str]) -> list[Finding]:
     """One finding for everything after the point where the text stops, instead of one per missing
     row and section: the sections after the table are not 'missing' from the report, only from the text."""
+    if not cells:
+        return problems  # the table is whole: sections missing after it are missing from the report
     sections = [s for s, _ in form.SECTIONS]
     later = {form.SECTION_TITLES[s] for s in sections[sections.index(cut) + 1:]}
+    # document.section_findings' "not found" findings of the sections after the cut
     kept = [f for f in problems if not (f.code == "F01" and any(f"“{t}”部分未找到" in f.message for t in later))]
-    if not cells and len(kept) == len(problems):
-        return problems
     table = next(t for t in form.TABLES if form.TABLE_TITLES[t] == form.SECTION_TITLES[cut])
     tail = "；其后的" + "、".join(f"“{t}”" for t in sorted(later, key=list(form.SECTION_TITLES.values()).index)) \
         + "也不在文本中" if later else ""
