@@ -137,8 +137,9 @@ def section_findings(layout: Layout) -> list[Finding]:
 # --------------------------------------------------------------------------------------------
 _TITLE_TAIL = key(form.REPORT_TITLE_SUFFIX[1:])  # 政府信息公开工作年度报告
 # real titles drop or move words of the tail: 政府信息公开年度报告, 政府信息公开工作报告
-_TAIL = re.compile("(?:政府)?" + "(?:工作)?(?:年度)?".join(re.escape(p) for p in _TITLE_TAIL.removeprefix("政府")
-                                                                  .split("工作年度")))
+# … and 政府 (下湿壕镇政府2022年信息公开工作年度报告)
+_TAIL_WORDS = _TITLE_TAIL.removeprefix("政府").split("工作年度")  # 信息公开 / 报告
+_TAIL = re.compile("(?:政府)?" + "(?:工作)?(?:年度)?".join(map(re.escape, _TAIL_WORDS)))
 _TITLE_LABEL = re.compile(r"^(?:标题|题目|文章标题)[:：]")  # a crawler's record: '标题: <title>'
 _TITLE = re.compile(r"^(?P<unit>.*?)(?P<year>(?:19|20)\d\d)年度?(?P<rest>.*?)$")
 _QUOTED = re.compile(r"《([^《》]+)》")
@@ -185,8 +186,6 @@ def read_period_year(tokens: list[Token]) -> int | None:
         if m and m.start() < len(compact(t.text)):
             return int(m.group(1))
     return None
-
-
 
 
 def old_form_citation(tokens: list[Token]) -> Finding | None:
