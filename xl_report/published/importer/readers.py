@@ -187,19 +187,19 @@ def text_tokens(text: str) -> list[Token]:
             else:
                 out.append(Token(parts[0], True))
         elif line:
-            text = _unmark(line)
-            if len(text) > _ROW_LINE:
-                out.append(Token(text))  # a paragraph (or a crawler's whole report): no row on one line
+            para = _unmark(line)
+            if len(para) > _ROW_LINE:
+                out.append(Token(para))  # a paragraph (or a crawler's whole report): no row on one line
                 continue
-            if _NUMBERS.match(text):  # a row's numbers on a line of their own: one cell each
-                out.extend(Token(v, True, line=n) for v in text.split())
+            if _NUMBERS.match(para):  # a row's numbers on a line of their own: one cell each
+                out.extend(Token(v, True, line=n) for v in para.split())
                 continue
-            numbers = _LABEL_NUMBERS.match(text)
+            numbers = _LABEL_NUMBERS.match(para)
             if numbers and len(numbers.group(1)) <= _ROW_LABEL:  # '行政许可 40': a row on one line
                 out.append(Token(numbers.group(1).strip(), True, line=n))
                 out.extend(Token(v, True, line=n) for v in numbers.group(2).split())
             else:
-                out.append(Token(text))
+                out.append(Token(para))
     return out
 
 
