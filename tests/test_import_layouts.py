@@ -6,6 +6,8 @@ so the 200 expected cells are the report's own numbers, never a hand-typed table
 
 from __future__ import annotations
 
+import random
+import re
 from itertools import combinations
 
 import pytest
@@ -14,6 +16,7 @@ from xl_report.core import form
 from xl_report.published.importer import import_report
 
 from .data import layouts
+from .data.reports import docx_report, web_page
 
 CASES = "abcdefghijk"
 
@@ -193,9 +196,6 @@ def test_a_number_wrapped_inside_its_cell_is_never_read_wrong(tmp_path):
 @pytest.mark.parametrize("case", "abcdefghik")
 def test_a_number_dropped_or_doubled_is_never_read_wrong(tmp_path, case):
     """One number lost or printed twice anywhere in the tables: blank cells with findings, never a wrong one."""
-    import random
-    import re
-
     r = layouts.report(3)
     text = getattr(layouts, f"case_{case}")(r)
     start, end = text.index(form.T2_BLOCKS[0].caption[:4]), text.rindex(form.SECTION_TITLES["problems"][2:])
@@ -212,8 +212,6 @@ def test_a_number_dropped_or_doubled_is_never_read_wrong(tmp_path, case):
 
 
 def test_reader_chosen_by_content_when_the_suffix_lies(tmp_path):
-    from .data.reports import docx_report, web_page
-
     r = layouts.report()
     res = read(tmp_path, web_page(r), "saved-page.txt")  # a web page saved as text
     assert_exact(res, r)

@@ -3,11 +3,14 @@ lines reached 1.6 GB before the token limit refused it)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 
+import docx
 import pytest
 
 from .conftest import ROOT
@@ -40,11 +43,6 @@ def _lines(line: str) -> bytes:
 
 def _docx_with_media() -> bytes:
     """A one-paragraph .docx carrying 30 MB of incompressible media (a scanned page, say)."""
-    import io
-    import zipfile
-
-    import docx
-
     buf = io.BytesIO()
     d = docx.Document()
     d.add_paragraph("二、主动公开政府信息情况")

@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from typer.testing import CliRunner
 
+from xl_report.cli import app
 from xl_report.published.audit import audit
 
 from .real_reports import REAL, keys, score
@@ -77,10 +79,6 @@ def test_every_key_has_its_problems_mapped():
 
 
 def test_audit_json_lists_every_blank_cell_and_why():
-    from typer.testing import CliRunner
-
-    from xl_report.cli import app
-
     expected = REAL / "haizhu_guanzhou_2023.expected.json"
     key = json.loads(expected.read_text(encoding="utf-8"))
     res = CliRunner().invoke(app, ["audit", str(REAL / key["file"]), "--json"])

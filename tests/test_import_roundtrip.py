@@ -1,6 +1,8 @@
 """render -> import returns the same 200 values (and unit, year, contact, narrative) for random reports."""
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -99,8 +101,6 @@ def test_demo_unit_render_docx_pdf_import(tmp_path, short):
 def test_wide_numbers_wrapped_in_pdf_cells_are_blank_not_wrong(tmp_path, seed):
     """Five- and six-digit counts wrap inside 表三's narrow columns: those rows stay blank with a finding.
     (seed 2: a digit wrapped onto the line of a group caption's second piece, '法提供  1', once read 1732 for 17321)"""
-    import random
-
     report = random_report(2)
     rnd = random.Random(seed)
     for i, c in enumerate(form.CELLS):
