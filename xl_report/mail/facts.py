@@ -110,7 +110,8 @@ def _frozen_summary(result) -> str:
 def _meta(path: Path, unit, year):
     """Unit and year from the 说明 sheet (read-only load: ten times faster than a full load)."""
     from xl_report.xlsx.safety import load_workbook_safely
-    from xl_report.xlsx.workbook import _text, _year, resolve_names
+    from xl_report.core.normalise import parse_year
+    from xl_report.xlsx.workbook import one_line, resolve_names
 
     wb = load_workbook_safely(path, read_only=True)
     try:
@@ -120,7 +121,7 @@ def _meta(path: Path, unit, year):
             sheet, coord = names.get(name, (None, None))
             return wb[sheet][coord].value if sheet in wb.sheetnames else None
 
-        return unit or _text(value("meta_unit")), year or _year(value("meta_year"))
+        return unit or one_line(value("meta_unit")), year or parse_year(value("meta_year"))
     finally:
         wb.close()
 

@@ -37,6 +37,7 @@ from xl_report.core import form
 from xl_report.core.config import secret_from_env
 from xl_report.core.errors import EXIT_FINDINGS, InputError, Problem, XlReportError
 from xl_report.xlsx.fileio import backup_existing, output_path, save_workbook
+from xl_report.xlsx.fillstate import FILL_PROPERTIES
 from xl_report.core.findings import Finding
 from xl_report.core.fingerprint import (
     Change,
@@ -207,7 +208,9 @@ def _get_text(props: dict, base: str) -> str | None:
 
 
 def _clear_props(wb: Workbook) -> None:
-    for name in [p.name for p in wb.custom_doc_props if p.name.startswith(PROP_PREFIX) or p.name == MARK_AS_FINAL]:
+    """Drop earlier freeze properties; the fill record stays (upstream re-checks table ≡ tally with it)."""
+    for name in [p.name for p in wb.custom_doc_props if (p.name.startswith(PROP_PREFIX) or p.name == MARK_AS_FINAL)
+                 and p.name not in FILL_PROPERTIES]:
         del wb.custom_doc_props[name]
 
 
