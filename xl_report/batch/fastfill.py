@@ -537,7 +537,8 @@ class Stamper:
                 changed[part] = _entry(part, data, self.level)
         order = self.order
         if frozen is not None:
-            changed.update(self._frozen_parts(pw))
+            for part, entry in self._frozen_parts(pw).items():
+                changed.setdefault(part, entry)  # a tally sheet keeps its rows (protected above)
             changed["docProps/custom.xml"] = _entry("docProps/custom.xml", frozen.properties_xml, self.level)
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]

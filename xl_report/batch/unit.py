@@ -138,7 +138,7 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
     previous = ReportData(unit=prev["unit"], year=prev["year"], values=prev["values"]) if prev else None
     # the input's own tables against its tally: a filled workbook edited by hand or filled from other
     # rows is an error here too (a never-filled one is simply filled: require_filled=False)
-    table = ReportData(year=year, values=book["values"])
+    table = ReportData(year=year, values=book["values"], locations=stamper.names)  # the output's cells
     findings = list(check(view, previous=previous, tally=tally, narrative=view.narrative, config=opts.config,
                           table=table, fill=fill_state(book["properties"]), require_filled=False))
     errors, warnings = count(findings)

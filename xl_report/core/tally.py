@@ -376,14 +376,17 @@ class FillState:
 
 def tally_digest(tally: Tally) -> str:
     """SHA-256 over the normalised rows of the present sheets, personal columns and row numbers left
-    out (a frozen copy has no personal columns; sorting the rows changes no number), rows sorted."""
+    out (a frozen copy has no personal columns; sorting the rows changes no number), rows sorted;
+    a sheet without rows counts as absent (a fresh template brings empty ones)."""
     out: dict[str, list[str]] = {}
     for sheet in TALLY_SHEETS:
         cols = tally.columns(sheet.key)
         if cols is None:
             continue
         kept = [c.header for c in sheet.columns if not c.personal]
-        rows = zip(*(cols[h] for h in kept)) if kept and cols[kept[0]] is not None else ()
+        if not cols[ROW_COLUMN]:
+            continue
+        rows = zip(*(cols[h] for h in kept))
         out[sheet.key] = sorted(json.dumps([_plain(v) for v in r], ensure_ascii=False) for r in rows)
     return hashlib.sha256(json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
