@@ -375,3 +375,21 @@ def test_a_bare_workbook_with_a_copied_readme_is_filled_with_its_unit(tmp_path):
     assert read_report_file(out.output).unit == UNIT
     assert "F12" not in codes(out.output)
     assert freeze_file(out.output, force=True, reason="表二表四无台账").fingerprint
+
+
+def test_a_changed_rule_makes_the_next_batch_recompute_every_unit(tmp_path, monkeypatch):
+    import xl_report.batch.run as batch_run
+    from xl_report.batch.state import rules_digest
+
+    indir = tmp_path / "in"
+    indir.mkdir()
+    for i in range(3):
+        write_unit(indir / f"{i}.xlsx", synthetic_unit(f"某某县第{i}镇人民政府", "乡镇人民政府", YEAR, seed=i), YEAR)
+    out = tmp_path / "out"
+    assert run_batch(indir, out, progress=False, jobs=1).processed == 3
+    again = run_batch(indir, out, progress=False, jobs=1)
+    assert (again.processed, again.skipped) == (0, 3)  # unchanged inputs, unchanged code: reused
+    assert len(rules_digest()) == 64
+    monkeypatch.setattr(batch_run, "rules_digest", lambda: "0" * 64)  # an upgrade that changed a rule
+    upgraded = run_batch(indir, out, progress=False, jobs=1)
+    assert (upgraded.processed, upgraded.skipped) == (3, 0)

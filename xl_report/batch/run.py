@@ -37,6 +37,7 @@ from xl_report.batch.state import (
     record_index,
     retire_stale,
     reusable,
+    rules_digest,
     sha256_hex,
     state_dir,
 )
@@ -94,7 +95,8 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
 
             password = freeze_password(None, config)
         options_key = sha256_hex(json.dumps({
-            "version": __version__, "year": year, "freeze": freeze, "config": _plain(config),
+            "version": __version__, "rules": rules_digest(), "year": year, "freeze": freeze,
+            "config": _plain(config),
             "password": sha256_hex(password.encode()) if password else None,
             "previous": prev_index}, sort_keys=True, ensure_ascii=False, default=str).encode())
         # a workbook of the user's in OUTDIR (not written by a run: no record names it) is backed up
