@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -393,3 +394,98 @@ def test_a_changed_rule_makes_the_next_batch_recompute_every_unit(tmp_path, monk
     monkeypatch.setattr(batch_run, "rules_digest", lambda: "0" * 64)  # an upgrade that changed a rule
     upgraded = run_batch(indir, out, progress=False, jobs=1)
     assert (upgraded.processed, upgraded.skipped) == (3, 0)
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile and odd inputs met on the way
+# --------------------------------------------------------------------------------------------
+
+
+def test_control_characters_never_reach_the_terminal_raw(tmp_path):
+    rows = [request(1, date(2024, 3, 1), "ESC[2J火星人BEL\u202e")]
+    src = make_tally_workbook(tmp_path / "t.xlsx", unit=UNIT, year=YEAR, values=META, requests=rows)
+    with zipfile.ZipFile(src) as z:  # as Excel writes them: _x001B_ escapes, which the readers decode
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data.replace(b"ESC[", b"_x001B_[").replace(b"BEL", b"_x0007_"))
+    with pytest.raises(TallyErrors) as info:
+        read_tally(src)
+    assert info.value.problems[0].value == "\x1b[2J火星人\x07\u202e"  # decoded: the raw characters
+    for command in ("fill", "check"):
+        res = cli(command, src)
+        assert res.exit_code == (2 if command == "fill" else 1), res.output
+        assert "\x1b" not in res.output and "\x07" not in res.output and "\u202e" not in res.output
+        assert "\\u202e" in res.output, res.output  # shown escaped
+    (r06,) = [f for f in json.loads(cli("check", src, "--json").stdout) if f["code"] == "R06"]
+    assert "\\x1b[2J火星人\\x07\\u202e" in r06["message"]
+    missing = cli("check", tmp_path / "a\x1b]0;title\x07.xlsx")
+    assert missing.exit_code == 2 and "\x1b" not in missing.output and "\\x1b]0;title\\x07" in missing.output
+
+
+def _summary_rows(outdir: Path) -> list[list]:
+    from xl_report.batch.summary import SHEET_SUMMARY, SUMMARY_FILE
+
+    ws = openpyxl.load_workbook(outdir / SUMMARY_FILE)[SHEET_SUMMARY]
+    return [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def test_skipped_entries_and_outside_links_are_listed_in_the_summary(tmp_path):
+    import os
+
+    indir, outside = tmp_path / "in", tmp_path / "elsewhere"
+    indir.mkdir()
+    outside.mkdir()
+    write_unit(indir / "甲.xlsx", synthetic_unit("某某县甲镇人民政府", "乡镇人民政府", YEAR, seed=1), YEAR)
+    secret = write_unit(outside / "乙.xlsx", synthetic_unit("某某县乙镇人民政府", "乡镇人民政府", YEAR, seed=2), YEAR)
+    shutil.copy(indir / "甲.xlsx", indir / ".隐藏.xlsx")
+    (indir / "外部.xlsx").symlink_to(secret)
+    (indir / "失效.xlsx").symlink_to(tmp_path / "nowhere.xlsx")
+    os.mkfifo(indir / "管道.xlsx")  # opening it would block the batch
+    (indir / "~$甲.xlsx").write_bytes(b"lock")  # Excel's lock file: not worth a line
+    batch = run_batch(indir, tmp_path / "out", progress=False, jobs=1)
+    assert [u.source for u in batch.units] == ["甲.xlsx"]
+    ignored = dict(batch.ignored)
+    assert set(ignored) == {".隐藏.xlsx", "外部.xlsx", "失效.xlsx", "管道.xlsx"}
+    assert "输入文件夹以外" in ignored["外部.xlsx"] and "不存在" in ignored["失效.xlsx"]
+    assert "隐藏" in ignored[".隐藏.xlsx"] and "管道" in ignored["管道.xlsx"]
+    assert not list((tmp_path / "out").glob("*乙*"))  # the outside file was never read
+    listed = {row[12]: row[13] for row in _summary_rows(tmp_path / "out") if row[2] == "跳过"}
+    assert listed == ignored
+    data = json.loads((tmp_path / "out" / "findings.json").read_text("utf-8"))
+    assert {i["file"] for i in data["ignored"]} == set(ignored)
+    res = cli("batch", indir, "-o", tmp_path / "out2", "--jobs", "1")
+    assert "跳过“外部.xlsx”" in res.output
+
+
+def test_a_unit_name_too_long_for_a_file_name_is_refused_clearly(tmp_path):
+    indir = tmp_path / "in"
+    indir.mkdir()
+    long_name = "\U00020000" * 70  # 280 bytes in UTF-8 (within the 80-character cut)
+    write_unit(indir / "a.xlsx", synthetic_unit(long_name, "乡镇人民政府", YEAR, seed=3), YEAR)
+    (u,) = run_batch(indir, tmp_path / "out", progress=False, jobs=1).units
+    assert u.status == STATUS_FAILED and "单位名称过长" in u.reason and "255" in u.reason
+    src = tally_book(tmp_path / "t.xlsx")
+    res = cli("fill", src, "-o", tmp_path / ("长" * 90 + ".xlsx"))
+    assert res.exit_code == 2 and "文件名过长" in res.output and "Traceback" not in res.output
+
+
+def test_a_password_protected_workbook_gets_a_plain_message(tmp_path):
+    import io
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    src = tally_book(tmp_path / "t.xlsx")
+    encrypted = io.BytesIO()
+    with open(src, "rb") as f:
+        OOXMLFile(f).encrypt("密码123", encrypted)
+    path = tmp_path / "加密.xlsx"
+    path.write_bytes(encrypted.getvalue())
+    for command in ("fill", "check", "freeze"):
+        res = cli(command, path)
+        assert res.exit_code == 2 and "工作簿设置了打开密码，请取消密码后再试" in res.output, (command, res.output)
+    indir = tmp_path / "in"
+    indir.mkdir()
+    shutil.copy(path, indir / "加密.xlsx")
+    (u,) = run_batch(indir, tmp_path / "out", progress=False, jobs=1).units
+    assert u.status == STATUS_FAILED and "打开密码" in u.reason

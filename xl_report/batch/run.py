@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
-from xl_report.batch.inputs import find_inputs, previous_reports, read_unit_list
+from xl_report.batch.inputs import previous_reports, read_unit_list, scan_inputs
 from xl_report.batch.model import (
     STATUS_MISSING,
     BatchResult,
@@ -74,7 +74,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
             raise InputError.at(f"报告年度 {year} 不合理（应在 {MIN_YEAR}–{MAX_YEAR} 之间），请检查 --year")
     expected = read_unit_list(units) if units else None
     prev_index = previous_reports(previous) if previous else None
-    inputs = find_inputs(indir, outdir)
+    inputs, ignored = scan_inputs(indir, outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     first_run = not state_dir(outdir).is_dir()
     with exclusive(outdir):
@@ -142,7 +142,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
         ordered = [results[p.name] for p in inputs]
         if expected is not None:
             ordered = _with_missing(ordered, expected)
-        batch = BatchResult(outdir, ordered)
+        batch = BatchResult(outdir, ordered, ignored=ignored)
         gone = {source: where for source, where in index.items() if source not in results}
         batch.retired = retire_stale(outdir, gone, {u.file for u in ordered if u.file})
         write_summary(batch, year=year, config=config, details=details)

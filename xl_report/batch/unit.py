@@ -23,7 +23,7 @@ from xl_report.core.errors import InputError, XlReportError
 from xl_report.core.findings import count
 from xl_report.core.report import ReportData
 from xl_report.stages.freeze import FROZEN_SUFFIX
-from xl_report.xlsx.fileio import keep_backup, unit_file_name, write_bytes_atomic
+from xl_report.xlsx.fileio import check_name_length, keep_backup, unit_file_name, write_bytes_atomic
 from xl_report.xlsx.safety import read_package
 
 WORKER: dict = {}
@@ -143,6 +143,7 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
                           table=table, fill=fill_state(book["properties"]), require_filled=False))
     errors, warnings = count(findings)
     name = unit_file_name(unit, fallback=unit_file_name(path.stem))
+    check_name_length(outdir / f"{name}{FROZEN_SUFFIX}.xlsx", "单位名称")  # refused here, not "File name too long"
     holder = claim(outdir, name, source)
     if holder is not None:
         return UnitResult(source, display_name(path.stem) or source, STATUS_FAILED, duplicate_of=holder,

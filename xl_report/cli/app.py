@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from xl_report.core.version import __version__
-from xl_report.core.errors import EXIT_INPUT, XlReportError
+from xl_report.core.errors import EXIT_INPUT, XlReportError, printable
 
 def _localise_help_chrome() -> None:
     """typer and click print their own help chrome in English; the clerk reads Chinese."""
@@ -101,8 +101,16 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+class _Console(Console):
+    """A console that never writes a control character from a file name, cell or message raw to the
+    terminal (ESC sequences, BEL, bidi overrides): they are shown escaped."""
+
+    def print(self, *objects, **kwargs) -> None:  # type: ignore[override]
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = _Console(soft_wrap=True)
+err = _Console(stderr=True, soft_wrap=True)
 
 
 def guarded(fn: Callable) -> Callable:

@@ -66,6 +66,8 @@ def print_result(batch) -> None:
         shown = "、".join(batch.retired[:10]) + ("等" if len(batch.retired) > 10 else "")
         out.print(f"[yellow]{len(batch.retired)} 个输出文件的台账已不在输入文件夹中，已移到输出文件夹下的"
                   f"“{RETIRED_DIR}”文件夹（不会再随汇总上报）：{escape(shown)}[/]")
+    for name, why in batch.ignored:
+        out.print(f"[yellow]跳过“{escape(name)}”：{escape(why)}[/]")
     out.print(f"汇总表：{escape(str(batch.summary_path))}")
     out.print(f"校验结果（机器可读）：{escape(str(batch.findings_path))}")
 
