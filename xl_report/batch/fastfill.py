@@ -43,7 +43,7 @@ from xl_report.core import form
 from xl_report.core.report import ReportData
 from xl_report.core.tally_schema import TALLY_SHEETS
 from xl_report.xlsx.fileio import FIXED_ZIP_TIME
-from xl_report.xlsx.names import NS, names_from_xml, parse_ref, report_cells, sheet_parts
+from xl_report.xlsx.names import NS, name_texts, names_from_xml, parse_ref, report_cells, sheet_parts
 
 CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
@@ -436,14 +436,11 @@ class Stamper:
         return etree.SubElement(rel, _q("c"), r=coord)
 
     def _print_area(self, sheet: str) -> tuple[int, int] | None:
-        index = list(self.parts).index(sheet)
-        root = etree.fromstring(self.raw["xl/workbook.xml"])
-        for dn in root.iter(_q("definedName")):
-            if dn.get("name") == "_xlnm.Print_Area" and dn.get("localSheetId") == str(index):
-                ref = parse_ref((dn.text or "").split(",")[0])
-                if ref and ":" in ref[1]:
-                    _, _, max_col, max_row = range_boundaries(ref[1])
-                    return max_row, max_col
+        text = name_texts(self.raw["xl/workbook.xml"], list(self.parts).index(sheet)).get("_xlnm.Print_Area")
+        ref = parse_ref(text.split(",")[0]) if text else None
+        if ref and ":" in ref[1]:
+            _, _, max_col, max_row = range_boundaries(ref[1])
+            return max_row, max_col
         return None
 
     def _stamp_position(self, sheet: str) -> tuple[int, int, bool]:

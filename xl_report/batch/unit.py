@@ -19,7 +19,7 @@ from xl_report.batch.model import (
 )
 from xl_report.batch.state import claim, input_key, save_record, sha256_hex
 from xl_report.core import form
-from xl_report.core.errors import InputError, XlReportError
+from xl_report.core.errors import XlReportError
 from xl_report.core.findings import count
 from xl_report.core.report import ReportData
 from xl_report.stages.freeze import FROZEN_SUFFIX

@@ -4,7 +4,8 @@
 units). The file adapter is :mod:`xl_report.stages.check`; :mod:`xl_report.xlsx.findings_sheet` writes
 the result into a book.
 Families, one module each: form_rules (F), arithmetic (A01–A04), plausibility (F11, A05, X03, D01),
-crossyear (X01, X02, X04), narrative (T01–T03, F07), tally_rules (R01–R05), table_tally (R07–R09). Catalogue: catalogue.py.
+crossyear (X01, X02, X04), narrative (T01–T03, F07), tally_rules (R01–R05),
+table_tally (R07–R09). Catalogue: catalogue.py.
 """
 from __future__ import annotations
 

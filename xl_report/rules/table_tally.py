@@ -77,12 +77,10 @@ def _number(v: object) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
-def _same(in_table: object, from_tally: int | float) -> bool:
+def _same(in_table: object, from_tally: object) -> bool:
     """Equal as the report prints them: amounts (万元) to 4 decimals, counts exactly."""
-    x = _number(in_table)
-    if x is None:
-        return False
-    return round(x, 4) == round(float(from_tally), 4)
+    x, y = _number(in_table), _number(from_tally)
+    return x is not None and y is not None and round(x, 4) == round(y, 4)
 
 
 def _blank(v: object) -> bool:

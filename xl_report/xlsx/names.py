@@ -61,16 +61,17 @@ def xml_root(data: bytes):
     return etree.fromstring(data, parser=_parser())
 
 
+def name_texts(workbook_xml: bytes, sheet_index: int | None = None) -> dict[str, str]:
+    """The defined names of xl/workbook.xml as written (name -> formula text): workbook-scoped ones, or
+    with ``sheet_index`` those local to that sheet (its print area, for one)."""
+    scope = None if sheet_index is None else str(sheet_index)
+    return {dn.get("name"): dn.text or "" for dn in xml_root(workbook_xml).iter(f"{{{NS}}}definedName")
+            if dn.get("localSheetId") == scope and dn.get("name")}
+
+
 def names_from_xml(workbook_xml: bytes) -> Names:
-    """Workbook-scoped defined names of xl/workbook.xml (sheet-local names, e.g. print areas, left out)."""
-    out: Names = {}
-    for dn in xml_root(workbook_xml).iter(f"{{{NS}}}definedName"):
-        if dn.get("localSheetId") is not None:
-            continue
-        ref = parse_ref(dn.text or "")
-        if ref:
-            out[dn.get("name")] = ref
-    return out
+    """Workbook-scoped defined names of xl/workbook.xml that point at cells."""
+    return {name: ref for name, text in name_texts(workbook_xml).items() if (ref := parse_ref(text))}
 
 
 def names_in_package(z: zipfile.ZipFile) -> Names:

@@ -58,9 +58,9 @@ def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfil
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     refuse_misnamed_sheets(book.sheet_names, path)  # '依申请公开台帐' read as absent would leave 表三 at zero
     present = set(book.sheet_names)
-    grids: dict[str, list[list[object]]] = {}  # as calamine returns them: _cell converts what is used
+    grids: dict[str, list] = {}  # rows as calamine returns them: _cell converts what is used
 
-    def grid(sheet: str, limit: int | None = None) -> list[list[object]]:
+    def grid(sheet: str, limit: int | None = None) -> list:
         if sheet not in grids:
             try:
                 grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)
