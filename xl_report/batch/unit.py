@@ -1,12 +1,14 @@
-"""One unit, in a worker process: read (one calamine pass), aggregate, check, (freeze), stamp the
+"""One unit, in a worker process: read (one calamine pass), aggregate, check, (freeze), fill the
 output workbook, record and write it."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
 
+from xl_report.batch.fastfill import TemplateFiller, freeze_info, personal_count
 from xl_report.batch.model import (
     STATUS_ERRORS,
     STATUS_FAILED,
@@ -18,30 +20,34 @@ from xl_report.batch.model import (
     match_key,
 )
 from xl_report.batch.state import claim, input_key, save_record, sha256_hex
+from xl_report.batch.summary import RollupSum
 from xl_report.core import form
+from xl_report.core.aggregate import aggregate
 from xl_report.core.errors import XlReportError
 from xl_report.core.findings import count
 from xl_report.core.report import ReportData
+from xl_report.rules import check
+from xl_report.stages.fill import report_year
 from xl_report.stages.freeze import FROZEN_SUFFIX
 from xl_report.xlsx.fileio import check_name_length, keep_backup, unit_file_name, write_bytes_atomic
-from xl_report.xlsx.safety import read_package
+from xl_report.xlsx.fillstate import fill_properties, fill_state
+from xl_report.xlsx.safety import open_xlsx, read_package
+from xl_report.xlsx.tally_reader import read_workbook
 
 WORKER: dict = {}
 
 
 def init_worker(previous: dict[str, dict] | None) -> None:
-    from xl_report.batch.fastfill import Stamper
     from xl_report.xlsx import safety  # noqa: F401 - imported once, before any fork
 
-    if "stamper" not in WORKER:
-        WORKER["stamper"] = Stamper()  # the template parsed once per process
+    if "filler" not in WORKER:
+        WORKER["filler"] = TemplateFiller()  # the template parsed once per process
     WORKER["previous"] = previous or {}
 
 
 def start_worker(parent: int, previous: dict[str, dict] | None, init: bool) -> None:
     """Pool initializer. A batch killed outright (SIGKILL, a closed terminal) cannot tell its pool's
     workers, which would wait for work forever holding the console's pipe: they watch their parent."""
-    import threading
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -56,7 +62,6 @@ def start_worker(parent: int, previous: dict[str, dict] | None, init: bool) -> N
 def process_many(jobs: list[tuple[str, str, str | None]], opts: Options):
     """The results without their cell values, plus the chunk's share of the roll-up: less to send
     back, less for the main process to do."""
-    from xl_report.batch.summary import RollupSum
 
     share, out = RollupSum(), []
     for path, source, key in jobs:
@@ -101,6 +106,7 @@ def _write_output(outdir: Path, result: UnitResult, data: bytes, opts: Options) 
     """Write a unit's workbook: a user's own file of that name is backed up first; the other variant
     (frozen / not frozen) from an earlier run goes, as it would contradict this one."""
     file = result.file
+    assert file is not None  # named by the caller before writing
     if file in opts.foreign and (outdir / file).is_file():
         result.notes.append(f"输出文件夹中原有的同名文件已备份为“{keep_backup(outdir / file).name}”")
     write_bytes_atomic(outdir / file, data)
@@ -113,13 +119,6 @@ def _write_output(outdir: Path, result: UnitResult, data: bytes, opts: Options) 
 
 def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[UnitResult, bytes | None]:
     """One unit read, filled, checked (and frozen): its result and the output workbook to write."""
-    from xl_report.batch.fastfill import freeze_info, personal_count
-    from xl_report.core.aggregate import aggregate
-    from xl_report.rules import check
-    from xl_report.stages.fill import report_year
-    from xl_report.xlsx.fillstate import fill_properties, fill_state
-    from xl_report.xlsx.safety import open_xlsx
-    from xl_report.xlsx.tally_reader import read_workbook
 
     outdir = Path(opts.outdir)
     with open_xlsx(path, data) as package:  # checked, and its directory read once
@@ -132,13 +131,13 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
     report = ReportData(unit=unit, year=year, contact=book.get("meta_contact"), level=book.get("meta_level"),
                         published=book.get("meta_published"), values=values, narrative=book["narrative"],
                         source=source)
-    stamper = WORKER["stamper"]
-    view = stamper.view(report)
+    filler = WORKER["filler"]
+    view = filler.view(report)
     prev = WORKER["previous"].get(match_key(unit))
     previous = ReportData(unit=prev["unit"], year=prev["year"], values=prev["values"]) if prev else None
     # the input's own tables against its tally: a filled workbook edited by hand or filled from other
     # rows is an error here too (a never-filled one is simply filled: require_filled=False)
-    table = ReportData(year=year, values=book["values"], locations=stamper.names)  # the output's cells
+    table = ReportData(year=year, values=book["values"], locations=filler.names)  # the output's cells
     findings = list(check(view, previous=previous, tally=tally, narrative=view.narrative, config=opts.config,
                           table=table, fill=fill_state(book["properties"]), require_filled=False))
     errors, warnings = count(findings)
@@ -155,7 +154,7 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
         frozen = freeze_info(view, password=opts.password, now=now, personal_removed=personal_count(tally),
                              extra=filled)
     file = f"{name}{FROZEN_SUFFIX}.xlsx" if frozen else f"{name}.xlsx"
-    data = stamper.stamp(view, frozen, tally=tally, drop_personal=frozen is not None, properties=filled)
+    data = filler.fill(view, frozen, tally=tally, drop_personal=frozen is not None, properties=filled)
     return UnitResult(
         source, unit, STATUS_ERRORS if errors else STATUS_OK, file=file, errors=errors, warnings=warnings,
         headline=headline(view), fingerprint=frozen.fingerprint if frozen else None,

@@ -58,13 +58,13 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
         if all(_blank(table.values.get(n)) for n in names):
             if require_filled:
                 first = differ[0]
-                out.append(cell_finding("R08", f"{t}未填报：台账中有记录（如 {label(first)} 应为 {fmt(computed[first])}），"
-                                               f"但表中由台账计算的 {len(names)} 个格子全为空或 0。{FILL_ADVICE}",
-                                        table, first))
+                text = (f"{t}未填报：台账中有记录（如 {label(first)} 应为 {fmt(computed[first])}），"
+                        f"但表中由台账计算的 {len(names)} 个格子全为空或 0。{FILL_ADVICE}")
+                out.append(cell_finding("R08", text, table, first))
             continue
         for n in differ:
-            out.append(cell_finding("R07", f"{label(n)}：表中 {fmt(table.values.get(n))}，台账 {fmt(computed[n])}（{advice}）",
-                                    table, n))
+            text = f"{label(n)}：表中 {fmt(table.values.get(n))}，台账 {fmt(computed[n])}（{advice}）"
+            out.append(cell_finding("R07", text, table, n))
     return out
 
 

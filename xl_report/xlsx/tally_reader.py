@@ -12,9 +12,9 @@ import contextlib
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Sequence
 
 from lxml import etree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string

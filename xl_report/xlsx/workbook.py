@@ -85,7 +85,8 @@ def evaluate(ws: Worksheet, formula: str, depth: int = 0, budget: list[int] | No
 
 def _range_sum(ws: Worksheet, ref: str, depth: int, budget: list[int]) -> float:
     total = 0.0
-    for c in _range_cells(ws, *range_boundaries(ref), budget):
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    for c in _range_cells(ws, min_col, min_row, max_col, max_row, budget):
         v = c.value
         if isinstance(v, str) and v.startswith("=") and c.data_type == "f":
             v = evaluate(ws, v, depth + 1, budget)
@@ -170,12 +171,12 @@ def read_narrative(wb: Workbook, names: Names | None = None, *,
                    cells: bool = False) -> dict[str, list]:
     """Section -> paragraphs; with ``cells=True`` each paragraph is (A1, text) (for located findings)."""
     names = names if names is not None else resolve_names(wb)
-    out: dict[str, list[str]] = {}
+    out: dict[str, list] = {}
     for key, name in form.NARRATIVE_NAMES.items():
         found = _narrative_cells(wb, names, name)
         if found is None:
             continue
-        paras = []
+        paras: list[tuple[str, str] | str] = []
         for c in found:
             if c.value is not None and str(c.value).strip():
                 text = str(c.value).strip()
@@ -194,6 +195,7 @@ def _narrative_cells(wb: Workbook, names: Names, name: str) -> list | None:
 
 
 def read_report_file(path: Path | str) -> ReportData:
+    """The report in a 年报 workbook: 说明, 表二/表三/表四 by cell name, 正文 (a hostile file is refused first)."""
     wb = open_workbook(path)
     try:
         return read_report(wb, source=str(path))
@@ -270,7 +272,7 @@ def write_report(data: ReportData, wb: Workbook, *, tables: tuple[str, ...] | No
 def write_narrative(wb: Workbook, narrative: dict[str, list[str]], names=None) -> None:
     names = names if names is not None else resolve_names(wb)
     for key, paras in narrative.items():
-        cells = _narrative_cells(wb, names, form.NARRATIVE_NAMES.get(key))
+        cells = _narrative_cells(wb, names, form.NARRATIVE_NAMES.get(key, ""))
         if not cells:
             continue
         if len(paras) > len(cells):  # more paragraphs than rows: join the overflow into the last cell
