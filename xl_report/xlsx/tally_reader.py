@@ -22,9 +22,11 @@ from python_calamine import CalamineWorkbook
 
 from xl_report.core import form
 from xl_report.core import normalise as nz
+from xl_report.core.aggregate import cells_filled_by
 from xl_report.core.errors import InputError, Problem, TallyErrors
 from xl_report.core.tally import FORMULA_WITHOUT_VALUE, HEADER_SCAN_ROWS, MAX_ROWS, CellError, Tally, tally_from_frames
 from xl_report.core.tally_schema import TALLY_SHEETS
+from xl_report.xlsx.fillstate import package_properties
 from xl_report.xlsx.names import NS, names_in_package, package_sheet_parts, report_cells
 from xl_report.xlsx.safety import check_xlsx
 from xl_report.xlsx.workbook import one_line
@@ -47,9 +49,6 @@ def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfil
     the present tally sheets fill (:func:`xl_report.core.aggregate.cells_filled_by`).
     ``package``: the file already open as a ``zipfile.ZipFile``; ``data``: its bytes, already read.
     """
-    from xl_report.core.aggregate import cells_filled_by
-    from xl_report.xlsx.fillstate import package_properties
-
     path = Path(path)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None else \
