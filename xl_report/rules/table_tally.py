@@ -33,6 +33,8 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
     if table.year is None or not kept:
         return []  # no year, no counts (F12 says so)
     compared = cells_filled_by(kept)
+    if not require_filled and fill is None and all(_blank(table.values.get(n)) for n in compared):
+        return []  # the batch fills a workbook never filled: nothing to compare, no second count
     try:
         counted = aggregate(tally, table.year).report.values
     except (KeyError, TypeError):  # rows the tally reader would have refused (a hand-built Tally): R06's job

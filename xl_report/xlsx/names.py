@@ -6,6 +6,7 @@ by :func:`parse_ref` only, so both paths agree on which names exist and where th
 """
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from pathlib import Path
@@ -130,6 +131,12 @@ def sheet_parts(workbook_xml: bytes, workbook_rels: bytes) -> dict[str, str]:
 def package_sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     """:func:`sheet_parts` of an open package; {} when its workbook parts are unreadable."""
     try:
-        return sheet_parts(z.read("xl/workbook.xml"), z.read("xl/_rels/workbook.xml.rels"))
+        return dict(_sheet_parts_cached(z.read("xl/workbook.xml"), z.read("xl/_rels/workbook.xml.rels")))
     except (etree.XMLSyntaxError, ValueError, KeyError, zipfile.BadZipFile):
         return {}
+
+
+@functools.lru_cache(maxsize=64)
+def _sheet_parts_cached(workbook_xml: bytes, workbook_rels: bytes) -> tuple[tuple[str, str], ...]:
+    """Units of a county mostly share the template's parts: parsed once per process."""
+    return tuple(sheet_parts(workbook_xml, workbook_rels).items())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
 import zipfile
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -173,7 +172,9 @@ def _cell_positions(z: zipfile.ZipFile) -> dict[str, list[tuple[str, int, int]]]
 # --------------------------------------------------------------------------------------------
 # Error values and formulas without a value, from the sheet XML
 # --------------------------------------------------------------------------------------------
-_MAYBE_BAD = re.compile(rb't="e"|<(?:\w+:)?f[\s>/]')
+# an error cell (t="e") or a formula (<f>, <f t="shared" .../>, <x:f>): plain substring tests, ~10x faster
+# than one regex over a large sheet; a hit only means "parse this part"
+_MAYBE_BAD = (b't="e"', b"<f>", b"<f ", b"<f/", b":f>", b":f ")
 _CELL, _ROW, _V, _F = f"{{{NS}}}c", f"{{{NS}}}row", f"{{{NS}}}v", f"{{{NS}}}f"
 
 
@@ -188,7 +189,7 @@ def error_cells(z: zipfile.ZipFile, sheets: Sequence[str]) -> dict[str, dict[tup
             data = z.read(part) if part else b""
         except KeyError:
             continue
-        if not _MAYBE_BAD.search(data):
+        if not any(mark in data for mark in _MAYBE_BAD):
             continue
         found = _scan(data)
         if found:
