@@ -495,3 +495,28 @@ def test_a_password_protected_workbook_gets_a_plain_message(tmp_path):
     shutil.copy(path, indir / "加密.xlsx")
     (u,) = run_batch(indir, tmp_path / "out", progress=False, jobs=1).units
     assert u.status == STATUS_FAILED and "打开密码" in u.reason
+
+
+def test_a_bare_workbook_whose_readme_was_pasted_without_names_gives_its_unit_and_year(tmp_path):
+    """The 说明 cells pasted into a tally workbook (no defined names): fill and batch read them by label."""
+    rows = [request(1, date(2024, 3, 1), "自然人", date(2024, 3, 5), "予以公开")]
+    src = make_tally_workbook(tmp_path / "台账.xlsx", base_template=False, requests=rows)
+    wb = openpyxl.load_workbook(src)
+    ws = wb.create_sheet(form.SHEET_README)
+    ws.append(["单位名称：", UNIT, "填写全称"])
+    ws.append(["报告年度", "2024年度"])
+    ws.append(["联系电话", None, "如：0476-5326621"])  # blank: the hint beside it is not the value
+    wb.save(src)
+    tally = read_tally(src)
+    assert (tally.unit, tally.year) == (UNIT, 2024)
+    out = fill_workbook(src)  # no --year: 说明 says it
+    report = read_report_file(out.output)
+    assert (report.unit, report.year, report.contact) == (UNIT, 2024, None)
+    indir = tmp_path / "in"
+    indir.mkdir()
+    shutil.copy(src, indir / "a.xlsx")
+    (u,) = run_batch(indir, tmp_path / "out", progress=False, jobs=1).units
+    assert (u.unit, u.year) == (UNIT, 2024) and u.file.startswith(UNIT)
+    fill_codes = sorted(f.code for f in check_workbook(out.output))
+    assert "F12" not in fill_codes
+    assert sorted(f["code"] for f in batch_findings(tmp_path / "out", "a.xlsx")) == fill_codes

@@ -113,12 +113,34 @@ def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfil
                 fields["values"][name] = value(*refs[0])
         else:
             fields[name] = value(*refs[0])
+    if form.SHEET_README in present:  # a 说明 copied without its names (cells pasted): found by its labels
+        for name, v in _readme_by_label(grid(form.SHEET_README, README_SCAN_ROWS)).items():
+            fields.setdefault(name, v)
     for name in ("meta_unit", "meta_contact", "meta_level"):
         fields[name] = one_line(fields.get(name))
     fields["meta_published"] = nz.parse_date(fields.get("meta_published"))
     fields["meta_year"] = nz.parse_year(fields.get("meta_year"))
     tally = tally_from_frames(frames, source=str(path), unit=fields["meta_unit"], year=fields["meta_year"])
     return tally, fields
+
+
+README_SCAN_ROWS = 60  # rows of 说明 searched for its field labels (the template's sit at rows 14-18)
+_META_LABELS = {nz.key(m.label): m.name for m in form.META_FIELDS}
+
+
+def _readme_by_label(rows: list) -> dict[str, object]:
+    """说明 fields by label: a cell reading 单位名称 (or 单位名称：) and the cell right of it (the template's
+    hint column further right is never taken for a value)."""
+    found: dict[str, object] = {}
+    for row in rows:
+        for j, v in enumerate(row):
+            name = _META_LABELS.get(nz.key(v)) if isinstance(v, str) and v.strip() else None
+            if name is None or name in found:
+                continue
+            value = nz.clean_cell(row[j + 1]) if j + 1 < len(row) else None
+            if value is not None:
+                found[name] = _cell(value)
+    return found
 
 
 def _sheet_key(name: str) -> str:
