@@ -280,8 +280,8 @@ def test_what_is_not_a_year_is_f12_on_every_path(tmp_path, typed):
 
 @pytest.mark.parametrize("title_year", ["２０２３年", "２０２３年度", "2023年度", "2023 年度"])
 def test_import_reads_the_same_year(tmp_path, title_year):
-    from xl_report.published.importer import import_report
     from xl_report.document import render
+    from xl_report.published.importer import import_report
 
     report = read_report_file(fill_workbook(tally_book(tmp_path / "t.xlsx"), year=2023).output)
     path = tmp_path / "年报.md"
