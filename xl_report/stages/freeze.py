@@ -51,7 +51,7 @@ from xl_report.core.fingerprint import (
     fingerprint_of_json,
     short,
 )
-from xl_report.core.normalise import header_key
+from xl_report.core.normalise import header_key, parse_year
 from xl_report.core.tally_schema import PERSONAL_COLUMNS
 from xl_report.core.version import __version__
 from xl_report.stages.reader_diff import diff_views, named_value, token_values
@@ -67,9 +67,9 @@ from xl_report.stages.signing import (
     verify_signature,
 )
 from xl_report.xlsx.fileio import backup_existing, output_path, save_workbook
+from xl_report.xlsx.fillstate import FILL_PROPERTIES
 from xl_report.xlsx.reader_view import ReaderView, read_view, volatile_problems
 from xl_report.xlsx.safety import check_xlsx, load_workbook_bytes, read_package
-from xl_report.xlsx.workbook import _year as year_of  # the report's own reading of 报告年度
 from xl_report.xlsx.workbook import cell_value, one_line, open_workbook, read_report, resolve_names, set_text
 
 __all__ = [
@@ -226,7 +226,9 @@ def _get_text(props: dict, base: str) -> str | None:
 
 
 def _clear_props(wb: Workbook) -> None:
-    for name in [p.name for p in wb.custom_doc_props if p.name.startswith(PROP_PREFIX) or p.name == MARK_AS_FINAL]:
+    """Drop earlier freeze properties; the fill record stays (upstream re-checks table ≡ tally with it)."""
+    for name in [p.name for p in wb.custom_doc_props if (p.name.startswith(PROP_PREFIX) or p.name == MARK_AS_FINAL)
+                 and p.name not in FILL_PROPERTIES]:
         del wb.custom_doc_props[name]
 
 
@@ -650,7 +652,7 @@ def verify_bytes(data: bytes, keys_dir: Path | str | None = None, source: str | 
     basis = stored if stored is not None else view.canonical
     unit, year = named_value(basis, "meta_unit"), named_value(basis, "meta_year")
     result.unit = one_line(unit) if isinstance(unit, str) else None
-    result.year = year_of(year)
+    result.year = parse_year(year)
     stored_ok = stored is not None and fingerprint_of_json(canonical_json(stored)) == fp
     if stored is None:
         result.messages.append("定稿时保存的内容记录已缺失或损坏，无法逐项指出改动")

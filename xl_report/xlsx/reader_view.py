@@ -28,7 +28,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS
 from xl_report.core.errors import InputError
 from xl_report.core.fingerprint import canonical_json, canonical_scalar, fingerprint_of_json, short
 from xl_report.xlsx.safety import open_xlsx, _member
-from xl_report.xlsx.workbook import parse_ref
+from xl_report.xlsx.names import parse_ref
 
 VIEW_VERSION = 2
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
