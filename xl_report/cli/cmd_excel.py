@@ -20,6 +20,15 @@ def serve_cmd(
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
     token: Annotated[Optional[str], typer.Option("--token", help="共享令牌（建议改用环境变量 XL_REPORT_TOKEN）")] = None,
     max_mb: Annotated[int, typer.Option("--max-mb", help="单个请求的大小上限（MB）")] = 32,
+    data: Annotated[Optional[Path], typer.Option("--data", help="同时提供网页：各单位上传、定稿、提交的文件和县里的收件箱放在这个文件夹",
+                                                 file_okay=False)] = None,
+    units: Annotated[Optional[Path], typer.Option("--units", help="单位名单（.toml 或 .xlsx；网页必填）",
+                                                  dir_okay=False)] = None,
+    year: Annotated[Optional[int], typer.Option("--year", help="网页收取的报告年度（默认为上一年）")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="网页填报、校验、定稿用的进程数")] = 2,
+    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml（定稿密码、上报邮箱）")] = None,
+    certfile: Annotated[Optional[Path], typer.Option("--certfile", help="HTTPS 证书文件（PEM）", dir_okay=False)] = None,
+    keyfile: Annotated[Optional[Path], typer.Option("--keyfile", help="HTTPS 私钥文件（PEM）", dir_okay=False)] = None,
 ) -> None:
     from xl_report.excel.server import TOKEN_ENV, create_app
 
@@ -29,12 +38,85 @@ def serve_cmd(
                             "并把它告诉各单位（写入 xl_report.conf 的 AUTH）")
     if max_mb < 1:
         raise InputError.at("--max-mb 至少为 1")
+    if (certfile is None) != (keyfile is None):
+        raise InputError.at("--certfile 和 --keyfile 要一起给出")
+    web = _web_config(data, units, year, token.strip(), max_mb, workers, config, certfile is not None)
     _check_port_free(host, port)
     import uvicorn
 
     application = create_app(token, max_bytes=max_mb * 1024 * 1024)
-    out.print(f"按钮服务器已启动：http://{host}:{port}/xl-report/ （Ctrl+C 停止）")
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    scheme = "https" if certfile else "http"
+    if web is not None:
+        from xl_report.web import mount
+
+        mount(application, web)
+        out.print(f"网页已启动：{scheme}://{host}:{port}/ （各单位用登录码登录）；县里：{scheme}://{host}:{port}/county "
+                  f"（用令牌登录）；{web.year} 年度，{len(web.units)} 个单位，文件在 {data}")
+    out.print(f"按钮服务器已启动：{scheme}://{host}:{port}/xl-report/ （Ctrl+C 停止）")
+    uvicorn.run(application, host=host, port=port, log_level="info",
+                ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None)
+
+
+def _web_config(data: Path | None, units: Path | None, year: int | None, token: str, max_mb: int, workers: int,
+                config: Path | None, secure: bool):
+    """The web page's settings, or None when --data is not given (buttons only)."""
+    if data is None:
+        if units is not None or year is not None:
+            raise InputError.at("--units、--year 用于网页，请同时用 --data 指定存放文件的文件夹")
+        return None
+    if units is None:
+        raise InputError.at("提供网页时必须用 --units 指定单位名单（.toml 或 .xlsx）")
+    from datetime import date
+
+    from xl_report.batch.inputs import read_unit_list
+    from xl_report.core.config import load_config
+    from xl_report.core.normalise import MAX_YEAR, MIN_YEAR
+    from xl_report.stages.freeze import freeze_password
+    from xl_report.web import WebConfig
+    from xl_report.web.codes import load
+
+    names = read_unit_list(units)
+    year = year if year is not None else date.today().year - 1
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InputError.at(f"报告年度 {year} 不合理（应在 {MIN_YEAR}–{MAX_YEAR} 之间），请检查 --year")
+    cfg = load_config(config)
+    if not load(data):
+        out.print(f"[yellow]注意：还没有为各单位生成登录码，请先运行 xl-report codes --units {units} --data {data}[/]")
+    return WebConfig(data=data, units=names, token=token, year=year, max_bytes=max_mb * 1024 * 1024, secure=secure,
+                     jobs=workers, config=cfg, password=freeze_password(None, cfg))
+
+
+@app.command("codes", help="为单位名单中的每个单位生成网页登录码（只保存加盐哈希）：打印一次，或用 -o 写入 CSV 发给各单位。"
+                           "再次运行只为新增的单位生成；--rotate 更换某个单位的登录码。")
+@guarded
+def codes_cmd(
+    units: Annotated[Path, typer.Option("--units", help="单位名单（.toml 或 .xlsx）", dir_okay=False)],
+    data: Annotated[Path, typer.Option("--data", help="网页的数据文件夹（与 serve --data 相同）", file_okay=False)],
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="把登录码写入 CSV 文件（列：单位、登录码）",
+                                                   dir_okay=False)] = None,
+    rotate: Annotated[Optional[list[str]], typer.Option("--rotate", help="更换这个单位的登录码（可多次使用）")] = None,
+) -> None:
+    from xl_report.batch.inputs import read_unit_list
+    from xl_report.web.codes import csv_text, issue
+    from xl_report.xlsx.fileio import write_bytes_atomic
+
+    names = read_unit_list(units)
+    if output is not None and output.suffix.lower() != ".csv":
+        raise InputError.at("登录码文件名请以 .csv 结尾", file=str(output))
+    issued = issue(data, names, rotate)
+    if not issued:
+        out.print(f"{len(names)} 个单位都已有登录码，没有生成新的（更换某个单位的登录码请用 --rotate 单位名称）。")
+        return
+    if output is not None:
+        write_bytes_atomic(output, csv_text(issued).encode("utf-8"))
+        out.print(f"已为 {len(issued)} 个单位生成登录码，写入 {output}。请把登录码分别交给各单位，发放后删除该文件；"
+                  "服务器只保存登录码的哈希，登录码丢失只能更换。")
+        return
+    from rich.markup import escape
+
+    out.print(f"已为 {len(issued)} 个单位生成登录码（只显示这一次，请妥善分发）：")
+    for unit, code in issued:
+        out.print(f"  {escape(unit)}\t{code}")
 
 
 def _check_port_free(host: str, port: int) -> None:
