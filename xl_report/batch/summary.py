@@ -16,6 +16,7 @@ import math
 import re
 import tempfile
 from fractions import Fraction
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 from xml.sax.saxutils import escape as xml_escape
 
@@ -25,9 +26,11 @@ from openpyxl.utils import get_column_letter
 
 from xl_report.batch.fastfill import clean_text
 from xl_report.core import form
+from xl_report.core.figures import figures
 from xl_report.core.findings import SEVERITY_LABELS, Finding, count
 from xl_report.core.report import ReportData
 from xl_report.core.version import __version__
+from xl_report.xlsx.charts import add_chart_sheet
 from xl_report.xlsx.fileio import atomic_path, save_workbook
 from xl_report.xlsx.template import print_as_list
 from xl_report.xlsx.workbook import set_text, write_report
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from xl_report.batch.model import BatchResult
 
 SUMMARY_FILE = "汇总.xlsx"
+SUMMARY_HTML = "汇总.html"
 FINDINGS_FILE = "findings.json"
 SHEET_SUMMARY = "汇总"
 ROLLUP = "全县合计"
@@ -110,12 +114,14 @@ class UnitDetails:
 
     def __init__(self) -> None:
         self.rollup = RollupSum()
+        self.figures: dict[str, dict] = {}  # source -> the unit's chart figures (core.figures)
         self._spool = tempfile.TemporaryFile()
         self._where: dict[str, tuple[int, int, int]] = {}  # source -> (offset, length, findings)
 
     def add(self, u) -> None:
         if u.has_report:
             self.rollup.add(u.values)
+            self.figures[u.source] = u.figures or figures(u.values)
         if u.findings:
             data = json.dumps(u.findings, ensure_ascii=False, default=str).encode("utf-8")
             offset = self._spool.seek(0, 2)
@@ -128,6 +134,7 @@ class UnitDetails:
         if u.has_report:
             self.rollup.subtract(values)
         self._where.pop(u.source, None)
+        self.figures.pop(u.source, None)
 
     def findings(self, u) -> list[dict]:
         if u.findings or u.source not in self._where:
@@ -148,9 +155,11 @@ class _InMemory:
 
     def __init__(self, units) -> None:
         self.rollup = RollupSum()
+        self.figures: dict[str, dict] = {}
         for u in units:
             if u.has_report:
                 self.rollup.add(u.values)
+                self.figures[u.source] = figures(u.values)
 
     @staticmethod
     def findings(u) -> list[dict]:
@@ -173,9 +182,10 @@ def check_rollup(report: ReportData, config: dict | None = None) -> list[Finding
 
 
 def write_summary(batch: "BatchResult", year: int | None = None, config: dict | None = None,
-                  details: UnitDetails | None = None) -> None:
-    """汇总.xlsx and findings.json. ``details``: what :meth:`UnitDetails.add` kept of the units'
-    values and findings (without it, the units still hold them)."""
+                  details: UnitDetails | None = None, previous: dict[str, dict] | None = None) -> None:
+    """汇总.xlsx, 汇总.html and findings.json. ``details``: what :meth:`UnitDetails.add` kept of the
+    units' values and findings (without it, the units still hold them). ``previous``: last year's
+    reports by match key (:func:`previous_reports`), for the this-year-vs-last charts."""
     details = details or _InMemory(batch.units)
     try:
         years = sorted({u.year for u in batch.units if u.has_report and u.year})
@@ -183,15 +193,42 @@ def write_summary(batch: "BatchResult", year: int | None = None, config: dict | 
         batch.rollup = details.rollup.report(year)
         batch.rollup_findings = check_rollup(batch.rollup, config)
         out = batch.outdir
-        wb, rewrite = summary_book(batch, year, details)
+        charts = chart_rows(batch, details, previous)
+        wb, rewrite = summary_book(batch, year, details, charts)
         save_workbook(wb, out / SUMMARY_FILE, deterministic=True, rewrite=rewrite)
         batch.summary_path = out / SUMMARY_FILE
+        batch.html_path = write_summary_html(batch, year, details, charts)
         with atomic_path(out / FINDINGS_FILE) as tmp, open(tmp, "wb") as f:
             for piece in findings_json_pieces(batch, year, details):
                 f.write(piece.encode("utf-8"))
         batch.findings_path = out / FINDINGS_FILE
     finally:
         details.close()
+
+
+def chart_rows(batch: "BatchResult", details, previous: dict[str, dict] | None) -> dict[str, tuple[dict, dict | None]]:
+    """source -> (this year's figures, last year's or None) of every unit with a report."""
+    from xl_report.batch.model import match_key
+
+    out = {}
+    for u in batch.units:
+        fig = details.figures.get(u.source) if u.has_report else None
+        if fig is not None:
+            last = (previous or {}).get(match_key(u.unit))
+            out[u.source] = (fig, figures(last["values"]) if last else None)
+    return out
+
+
+def write_summary_html(batch: "BatchResult", year: int | None, details, charts) -> Path:
+    """汇总.html: the county dashboard as one offline file (render/dashboard.py)."""
+    from xl_report.batch.model import STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK
+    from xl_report.render.dashboard import DashboardRow, dashboard_data, write_dashboard
+
+    rows = [DashboardRow(u.unit, u.status, u.errors, u.warnings, None, u.fingerprint,
+                         *(charts.get(u.source) or (None, None))) for u in batch.units]
+    data = dashboard_data(rows, batch.rollup, year, statuses=(STATUS_OK, STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING))
+    title = f"{year}年度政府信息公开工作年度报告汇总" if year else "政府信息公开工作年度报告汇总"
+    return write_dashboard(batch.outdir / SUMMARY_HTML, data, title)
 
 
 def findings_json(batch: "BatchResult", year: int | None, details=None, *, units: bool = True) -> dict:
@@ -244,7 +281,7 @@ COLUMNS = ("序号", "单位名称", "状态", "错误", "提示", "新收", "�
 WIDTHS = (6, 30, 8, 6, 6, 8, 9, 8, 10, 6, 6, 16, 30, 60)
 
 
-def summary_book(batch: "BatchResult", year: int | None, details=None):
+def summary_book(batch: "BatchResult", year: int | None, details=None, charts: dict | None = None):
     """The summary workbook without its per-unit rows, and the rewrite that streams them into the
     package as it is saved (see :func:`xl_report.fileio.save_workbook`): (workbook, rewrite)."""
     from xl_report.batch.model import HEADLINES, headline
@@ -279,6 +316,8 @@ def summary_book(batch: "BatchResult", year: int | None, details=None):
     for table in form.TABLES:
         _rollup_note(wb[table], sum(1 for u in batch.units if u.has_report))
     findings_ws = _findings_sheet(wb, batch, details)
+    if charts is not None:
+        add_chart_sheet(wb, [(u.unit, *charts[u.source]) for u in batch.units if u.source in charts], year)
     wb.active = 0
     styles.register(ws)
 

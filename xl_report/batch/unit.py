@@ -59,12 +59,14 @@ def process_many(jobs: list[tuple[str, str, str | None]], opts: Options):
     """The results without their cell values, plus the chunk's share of the roll-up: less to send
     back, less for the main process to do."""
     from xl_report.batch.summary import RollupSum
+    from xl_report.core.figures import figures
 
     share, out = RollupSum(), []
     for path, source, key in jobs:
         res = process_unit(path, source, key, opts)
         if res.has_report:
             share.add(res.values)
+            res.figures = figures(res.values)  # the values stay here: the charts need these few
         res.values = {}
         out.append(res)
     return out, share

@@ -67,6 +67,8 @@ def print_result(batch) -> None:
         out.print(f"[yellow]{len(batch.retired)} 个输出文件的台账已不在输入文件夹中，已移到输出文件夹下的"
                   f"“{RETIRED_DIR}”文件夹（不会再随汇总上报）：{escape(shown)}[/]")
     out.print(f"汇总表：{escape(str(batch.summary_path))}")
+    if batch.html_path:
+        out.print(f"汇总（网页，含图表）：{escape(str(batch.html_path))}")
     out.print(f"校验结果（机器可读）：{escape(str(batch.findings_path))}")
 
 
@@ -123,10 +125,30 @@ def demo_cmd(
     out.print(f"  本年度输出（定稿）：{escape(str(result.output_dir))}")
     out.print(f"  汇总表：            {escape(str(result.batch.summary_path))}")
     if result.html:
-        out.print(f"  全县合计（网页）：  {escape(str(result.html))}")
+        out.print(f"  汇总（网页）：      {escape(str(result.html))}")
     if result.outbox:
         out.print(f"  待发邮件（{result.mails} 封，发件箱）：{escape(str(result.outbox))}")
     out.print("")
+    if result.web is not None:
+        _print_web_demo(result.web)
     out.print("演示中故意安排的问题：正文与表格矛盾（东风镇）、发布日期晚于期限（教育局）、"
               "上年结转与上年报告不一致（红旗乡）、台账日期填反（市场监督管理局）、未报送（卫生健康局）。"
               "打开汇总表的“汇总”和“校验结果”工作表查看。")
+
+
+def _print_web_demo(web) -> None:
+    """How to start the web page on the demo county, with the codes to click through it."""
+    import shlex
+
+    cmd = ["xl-report", "serve", "--data", str(web.data), "--units", str(web.units), "--year", str(web.year),
+           "--token", web.token]
+    out.print("")
+    out.print("[bold]网页演示：[/]启动服务器（Ctrl+C 停止）：")
+    out.print(f"  {escape(shlex.join(cmd))}")
+    out.print("  经办人员打开 http://127.0.0.1:8000/ ，用下面的登录码登录，上传"
+              f"“{escape(str(web.tallies))}”中本单位的工作簿；")
+    out.print(f"  县里打开 http://127.0.0.1:8000/county ，用上面命令中的令牌（--token 之后）登录。")
+    for unit, code in web.codes[:5]:
+        out.print(f"  {escape(unit)}：{code}")
+    if web.codes:
+        out.print(f"  全部 {len(web.codes)} 个单位的登录码：{escape(str(web.codes_csv))}")

@@ -194,7 +194,8 @@ class DemoResult:
     previous_batch: object
     outbox: Path | None = None
     mails: int = 0
-    html: Path | None = None
+    html: Path | None = None  # 汇总.html
+    web: "WebDemo | None" = None
 
 
 def prepare_county(root: Path, year: int = YEAR) -> tuple[Path, Path, Path]:
@@ -235,17 +236,42 @@ def run_demo(root: Path | str, *, jobs: int | None = None, progress=None, year: 
     batch = run_batch(this_in, this_out, year=year, jobs=jobs, freeze=True, previous=prev_out, units=units_file,
                       progress=progress if progress is not None else False)
     result = DemoResult(root, prev_out, this_out, batch, previous)
-    result.html = _render_rollup(batch, this_out)
+    result.html = batch.html_path
     result.outbox, result.mails = _prepare_mail(batch, root / "发件箱")
+    result.web = prepare_web(root, previous, units_file, year)
     return result
 
 
-def _render_rollup(batch, outdir: Path) -> Path:
-    from xl_report.render import render
+@dataclass
+class WebDemo:
+    data: Path  # serve --data
+    units: Path  # serve --units
+    year: int
+    token: str  # the county's, for this demo only
+    codes: list[tuple[str, str]]  # (unit, access code)
+    codes_csv: Path
+    tallies: Path  # the workbooks a clerk can upload
 
-    path = outdir / "全县合计.html"
-    render(batch.rollup, path)
-    return path
+
+def prepare_web(root: Path, previous, units_file: Path, year: int = YEAR) -> WebDemo:
+    """A data folder for ``xl-report serve``: access codes for every unit, and last year's reports in
+    last year's inbox (the dashboard compares with them; a clerk may start from them)."""
+    import secrets
+
+    from xl_report.batch.inputs import read_unit_list
+    from xl_report.web.codes import csv_text, issue
+    from xl_report.web.store import Store
+
+    data = root / "网页数据"
+    last_inbox = Store(data, year - 1).inbox()
+    for u in previous.units:
+        if u.file:
+            write_bytes_atomic(last_inbox / u.file, (previous.outdir / u.file).read_bytes())
+    codes = issue(data, read_unit_list(units_file)) or []
+    codes_csv = root / "登录码.csv"
+    if codes:
+        write_bytes_atomic(codes_csv, csv_text(codes).encode("utf-8"))
+    return WebDemo(data, units_file, year, secrets.token_urlsafe(24), codes, codes_csv, root / "输入" / f"{year}年台账")
 
 
 def _prepare_mail(batch, outbox: Path) -> tuple[Path | None, int]:

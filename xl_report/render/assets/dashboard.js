@@ -65,7 +65,10 @@
     var thead = el("thead");
     var tr = el("tr");
     var sortKey = "unit", sortDir = 1;
-    COLUMNS.forEach(function (c) {
+    var columns = COLUMNS.filter(function (c) {  // the batch's file has no upload times
+      return c[0] !== "updated_at" || data.units.some(function (u) { return u.updated_at; });
+    });
+    columns.forEach(function (c) {
       var th = el("th", { scope: "col", "data-key": c[0], tabindex: "0", title: "点击排序" }, c[1]);
       function sortBy() {
         sortDir = sortKey === c[0] ? -sortDir : 1;
@@ -98,7 +101,7 @@
       tbody.textContent = "";
       rows.forEach(function (u) {
         var r = el("tr");
-        COLUMNS.forEach(function (c) {
+        columns.forEach(function (c) {
           var v = cellValue(u, c[0]);
           var td = el("td", c[0] === "unit" ? { "class": "left" } : null);
           if (c[0] === "unit" && opts.onUnit) {
