@@ -1,0 +1,104 @@
+"""A demo county for the web tests and ``xl-report serve`` running it in a real process on 127.0.0.1."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from xl_report.cli.demo import full_name, level, synthetic_unit, write_unit
+
+YEAR = 2024
+SHORTS = ("城关镇", "东风镇", "教育局")
+UNITS = tuple(full_name(s) for s in SHORTS)
+TOKEN = "county-token-for-tests-0123456789abcdef"
+
+
+@dataclass
+class County:
+    root: Path
+    data: Path
+    units_file: Path
+    codes: dict[str, str]  # unit -> access code
+    books: dict[str, Path]  # unit -> a good workbook of this year
+    token: str = TOKEN
+
+
+def make_county(root: Path) -> County:
+    from xl_report.web.codes import issue
+
+    root.mkdir(parents=True, exist_ok=True)
+    units_file = root / "单位名单.toml"
+    units_file.write_text("units = [" + ", ".join(f'"{u}"' for u in UNITS) + "]\n", encoding="utf-8")
+    books = {}
+    for i, (short, unit) in enumerate(zip(SHORTS, UNITS)):
+        books[unit] = write_unit(root / "台账" / f"{short}.xlsx", synthetic_unit(unit, level(short), YEAR, seed=i), YEAR)
+    data = root / "data"
+    codes = dict(issue(data, list(UNITS)))
+    return County(root, data, units_file, codes, books)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Serve:
+    """``xl-report serve --data … --units …`` in a subprocess (its own worker processes, real HTTP)."""
+
+    county: County
+    extra: list[str] = field(default_factory=list)
+    port: int = field(default_factory=free_port)
+    scheme: str = "http"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Serve":
+        c = self.county
+        cmd = [sys.executable, "-c", "import sys; from xl_report.cli import main; sys.argv[0] = 'xl-report'; main()",
+               "serve", "--port", str(self.port), "--data", str(c.data), "--units", str(c.units_file),
+               "--year", str(YEAR), "--workers", "2", *self.extra]
+        env = dict(os.environ, XL_REPORT_TOKEN=c.token)
+        self.log = open(c.root / f"serve-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"serve exited: {(c.root / f'serve-{self.port}.log').read_text('utf-8')}")
+            try:
+                httpx.get(f"{self.url}/", timeout=2, verify=False)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise AssertionError("serve did not start")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+    def client(self, **kw) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60, verify=False, **kw)
+
+    def bearer(self, code: str) -> httpx.Client:
+        return self.client(headers={"Authorization": f"Bearer {code}"})
+
+    def login(self, code: str) -> tuple[httpx.Client, str]:
+        """A cookie session (as the page has it) and its CSRF token."""
+        c = self.client()
+        r = c.post("/api/login", json={"code": code})
+        assert r.status_code == 200, r.text
+        return c, r.json()["csrf"]
