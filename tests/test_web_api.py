@@ -14,7 +14,7 @@ from xl_report.core import form
 from xl_report.stages.freeze import verify_file
 from xl_report.web.store import FILLED, STATE_FILE, UPLOAD, Store
 
-from .web_helpers import UNITS, YEAR, Serve, make_county
+from .web_helpers import UNITS, YEAR, Serve, contradicting_book, make_county
 
 A, B, C = UNITS
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -210,17 +210,7 @@ def test_an_upload_over_the_size_limit_is_refused(county, tmp_path):
 
 
 def test_findings_errors_first_and_freeze_refused(server, county, tmp_path):
-    from xl_report.xlsx.workbook import read_report_file  # noqa: F401 - the book is edited below
-
-    wb = load_workbook(county.books[C])
-    ws = wb[form.SHEET_NARRATIVE]
-    for row in ws.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str) and len(cell.value) > 20:
-                cell.value = "本年度未收到政府信息公开申请。"  # contradicts the tally: T02
-                break
-    bad = tmp_path / "bad.xlsx"
-    wb.save(bad)
+    bad = contradicting_book(county.books[C], tmp_path / "bad.xlsx")
     c, csrf = server.login(county.codes[C])
     r = upload(c, bad, csrf)
     assert r.status_code == 200, r.text

@@ -102,3 +102,16 @@ class Serve:
         r = c.post("/api/login", json={"code": code})
         assert r.status_code == 200, r.text
         return c, r.json()["csrf"]
+
+
+def contradicting_book(src: Path, dst: Path) -> Path:
+    """A copy of ``src`` whose 正文 says no request came in, while its tally has some (finding T02, an error)."""
+    from openpyxl import load_workbook
+
+    from xl_report.xlsx.workbook import read_narrative, write_narrative
+
+    wb = load_workbook(src)
+    overview = read_narrative(wb).get("overview", [])
+    write_narrative(wb, {"overview": ["本年度未收到政府信息公开申请。"] + overview[1:]})
+    wb.save(dst)
+    return dst

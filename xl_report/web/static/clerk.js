@@ -41,8 +41,11 @@
     enable("submit", s.files.frozen && s.status !== "已提交" && s.status !== "已上报");
     enable("upload", true);
     var why = "";
-    if (s.files.filled && s.errors > 0) { why = "还有 " + s.errors + " 个错误，改正后重新上传才能定稿。"; }
+    if (!s.files.filled && s.status === "未提交") { why = "请先上传工作簿。"; }
+    else if (s.errors > 0) { why = "还有 " + s.errors + " 个错误，在工作簿中改正后重新上传，才能定稿。"; }
     $("freeze").title = why;
+    $("freeze-why").textContent = why;
+    show("freeze-why", !!why);
   }
 
   function renderFindings(findings) {
