@@ -118,7 +118,8 @@ def test_a_unit_sees_and_changes_only_its_own_files(server, county):
         for url in (f"/api/files/{kind}?unit={A}", f"/api/files/{kind}"):
             r = b.get(url)
             assert r.content != a_filled and A.encode() not in r.content
-    for url in (f"/api/files/..%2F..%2F{A}%2F{FILLED}", f"/api/files/%2e%2e/{A}", "/api/files/../../.xl-report/登录码.json"):
+    for url in (f"/api/files/..%2F..%2F{A}%2F{FILLED}", f"/api/files/%2e%2e/{A}",
+                "/api/files/../../.xl-report/登录码.json"):
         assert b.get(url).status_code == 404
     assert b.get(f"/api/state?unit={A}").json()["unit"] == B
     assert a.get("/api/files/filled").content == a_filled  # A's draft untouched by B's upload
@@ -307,7 +308,8 @@ def test_the_action_log_holds_no_secret(server, county):
 
 def test_wrong_codes_are_throttled(county):
     with Serve(county) as s:
-        statuses = [s.client().post("/api/login", json={"code": f"AAAA-BBBB-CCCC-{i:04d}"}).status_code for i in range(8)]
+        statuses = [s.client().post("/api/login", json={"code": f"AAAA-BBBB-CCCC-{i:04d}"}).status_code
+                    for i in range(8)]
         assert statuses[:5] == [401] * 5 and 429 in statuses[5:]
         r = s.client().post("/api/login", json={"code": county.codes[A]})  # even the right code waits
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "秒后" in r.json()["message"]

@@ -98,7 +98,8 @@ def no_horizontal_scroll(driver) -> None:
     """After a resize, Chart.js redraws its canvases on the next animation frames: give layout 3 s."""
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
-        width = driver.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        width = driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         if width[0] <= width[1]:
             return
         time.sleep(0.2)
@@ -240,6 +241,7 @@ def test_the_offline_summary_file_draws_without_a_network(server, county, browse
         httpx.get(server.url + "/api/county/summary.html", headers={"Authorization": f"Bearer {county.token}"},
                   timeout=120)
     browser.get(summary.as_uri())
-    wait_for(lambda: browser.execute_script("return !!window.Chart && !!Chart.getChart(document.getElementById('chart-mix'))"),
+    wait_for(lambda: browser.execute_script(
+        "return !!window.Chart && !!Chart.getChart(document.getElementById('chart-mix'))"),
              what="the charts of 汇总.html")
     no_horizontal_scroll(browser)

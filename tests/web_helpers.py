@@ -36,7 +36,7 @@ def make_county(root: Path) -> County:
     units_file = root / "单位名单.toml"
     units_file.write_text("units = [" + ", ".join(f'"{u}"' for u in UNITS) + "]\n", encoding="utf-8")
     books = {}
-    for i, (short, unit) in enumerate(zip(SHORTS, UNITS)):
+    for i, (short, unit) in enumerate(zip(SHORTS, UNITS, strict=True)):
         books[unit] = write_unit(root / "台账" / f"{short}.xlsx", synthetic_unit(unit, level(short), YEAR, seed=i), YEAR)
     data = root / "data"
     codes = dict(issue(data, list(UNITS)))

@@ -147,7 +147,7 @@ def _print_web_demo(web) -> None:
     out.print(f"  {escape(shlex.join(cmd))}")
     out.print("  经办人员打开 http://127.0.0.1:8000/ ，用下面的登录码登录，上传"
               f"“{escape(str(web.tallies))}”中本单位的工作簿；")
-    out.print(f"  县里打开 http://127.0.0.1:8000/county ，用上面命令中的令牌（--token 之后）登录。")
+    out.print("  县里打开 http://127.0.0.1:8000/county ，用上面命令中的令牌（--token 之后）登录。")
     for unit, code in web.codes[:5]:
         out.print(f"  {escape(unit)}：{code}")
     if web.codes:

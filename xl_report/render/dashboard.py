@@ -50,7 +50,7 @@ def rollup_tables_html(rollup: ReportData | None) -> str | None:
     if rollup is None:
         return None
     parts = []
-    for table, build in zip(form.TABLES, (table_t2, table_t3, table_t4)):
+    for table, build in zip(form.TABLES, (table_t2, table_t3, table_t4), strict=True):
         parts.append(f"<h3>{escape(form.TABLE_TITLES[table])}</h3>")
         parts.append(table_html(build(rollup)))
     return "\n".join(parts)

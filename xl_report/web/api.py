@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import threading
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from starlette.concurrency import run_in_threadpool
 
 from xl_report.batch.model import match_key
 from xl_report.core.errors import XlReportError
-from xl_report.web import auth, pages, store as st, work
+from xl_report.web import auth, pages, work
+from xl_report.web import store as st
 from xl_report.web.auth import COUNTY, Who
 from xl_report.web.county import Batches, dashboard, send_upward, unit_rows
 from xl_report.xlsx.fileio import FIXED_ZIP_TIME
@@ -96,7 +98,7 @@ class Web:
         self.throttle = auth.Throttle()
         self.by_key = {match_key(u): u for u in cfg.units}
         self.locks: dict[str, asyncio.Lock] = {}
-        self.pool = None
+        self.pool: ProcessPoolExecutor | None = None
         self.batches = Batches(self.store, cfg)
         self._template: bytes | None = None
         self._template_lock = threading.Lock()

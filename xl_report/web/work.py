@@ -30,7 +30,7 @@ def _message(e: XlReportError, *folders: Path) -> str:
 def upload_job(work: str, unit: str, year: int, previous: str | None, config: dict | None) -> dict:
     """Fill and check ``work/上传.xlsx`` for ``unit`` and ``year``; write ``work/已填报.xlsx`` with its
     校验结果 sheet and highlights. Bad tally rows are findings (no filled workbook then)."""
-    from xl_report.stages.check import problem_finding, check_book
+    from xl_report.stages.check import check_book, problem_finding
     from xl_report.stages.fill import fill_book, open_report_book, summary_lines
     from xl_report.xlsx.fileio import save_workbook
     from xl_report.xlsx.findings_sheet import ordered, write_findings_sheet
