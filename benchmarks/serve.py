@@ -54,6 +54,21 @@ def county(root: Path, n_units: int, clerks: int):
     return County(root, data, units_file, codes, books)
 
 
+def job_cpu(book: Path, unit: str) -> float:
+    """CPU seconds of :func:`xl_report.web.work.upload_job` (what a worker process spends on one upload)."""
+    import shutil
+
+    from xl_report.web.work import upload_job
+
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copyfile(book, Path(tmp) / "上传.xlsx")
+        upload_job(tmp, unit, YEAR, None, None)  # imports
+        t0 = time.process_time()
+        for _ in range(3):
+            upload_job(tmp, unit, YEAR, None, None)
+        return (time.process_time() - t0) / 3
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clerks", type=int, default=8)
@@ -102,6 +117,11 @@ def main() -> None:
                   f"{args.workers} workers): "
                   f"p50 {statistics.median(times):.2f} s, p95 {p95:.2f} s, max {times[-1]:.2f} s; "
                   f"p95 / alone = {p95 / alone:.1f}× (target p95 < 1.5 s: {'met' if p95 < 1.5 else 'NOT met'})")
+
+            cpu = job_cpu(c.books[first], first)
+            print(f"CPU time of one upload's work (fill + check + write, measured in this process): {cpu:.2f} s; "
+                  f"on an otherwise idle machine the last of {args.clerks} simultaneous uploads waits about "
+                  f"{-(-args.clerks // args.workers) * cpu:.2f} s")
 
             county_client = s.bearer(c.token)
             dash = []

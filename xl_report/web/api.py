@@ -119,13 +119,15 @@ class Web:
         return self.locks.setdefault(unit, asyncio.Lock())
 
     # ---- who is asking ----------------------------------------------------------------
-    def who(self, request: Request, *, post: bool = False) -> Who:
+    async def who(self, request: Request, *, post: bool = False) -> Who:
         header = request.headers.get("authorization")
         if header is not None:
             scheme, _, given = header.partition(" ")
             client = _client(request)
             self._throttled(client)
-            found = self.sessions.check_code(given) if scheme.lower() == "bearer" and given.strip() else None
+            # scrypt (once per code, then cached): off the event loop
+            found = await run_in_threadpool(self.sessions.check_code, given) \
+                if scheme.lower() == "bearer" and given.strip() else None
             if found is None:
                 self.throttle.failed(client)
                 raise WebError(401, "登录码不正确。", {"WWW-Authenticate": "Bearer"})
@@ -139,16 +141,16 @@ class Web:
             raise WebError(403, "页面已过期，请刷新页面后重试。")
         return found
 
-    def unit_of(self, request: Request, *, post: bool = False) -> Who:
-        who = self.who(request, post=post)
+    async def unit_of(self, request: Request, *, post: bool = False) -> Who:
+        who = await self.who(request, post=post)
         if who.role != auth.UNIT or who.unit is None:
             raise WebError(403, "这是各单位经办人员的功能，请用本单位的登录码登录。")
         if match_key(who.unit) not in self.by_key:
             raise WebError(403, "本单位不在单位名单中，请与县里联系。")
         return who
 
-    def county(self, request: Request, *, post: bool = False) -> Who:
-        who = self.who(request, post=post)
+    async def county(self, request: Request, *, post: bool = False) -> Who:
+        who = await self.who(request, post=post)
         if who.role != COUNTY:
             raise WebError(403, "这是县里的功能，需要用县里的令牌登录。")
         return who
@@ -204,7 +206,7 @@ class Web:
 
     async def logout(self, request: Request) -> JSONResponse:
         try:
-            self.who(request, post=True)
+            await self.who(request, post=True)
         except WebError as e:
             if e.status != 401:  # an expired session may always leave; a forged request may not
                 raise
@@ -217,10 +219,10 @@ class Web:
                 "csrf": self.sessions.csrf_for(who) if not who.bearer else None}
 
     async def session(self, request: Request) -> dict:
-        return self._session_json(self.who(request))
+        return self._session_json(await self.who(request))
 
     async def template(self, request: Request, start: str | None = None) -> Response:
-        who = self.unit_of(request)
+        who = await self.unit_of(request)
         assert who.unit is not None
         if start == "last":
             last = self.store.inbox_file(who.unit, self.cfg.year - 1)
@@ -245,7 +247,7 @@ class Web:
             return self._template
 
     async def state(self, request: Request) -> dict:
-        who = self.unit_of(request)
+        who = await self.unit_of(request)
         assert who.unit is not None
         return self._unit_view(who.unit)
 
@@ -261,7 +263,7 @@ class Web:
                 "files": files, "last_year": self.store.inbox_file(unit, self.cfg.year - 1).is_file()}
 
     async def upload(self, request: Request) -> dict:
-        who = self.unit_of(request, post=True)
+        who = await self.unit_of(request, post=True)
         unit = who.unit
         assert unit is not None
         data = await self._upload_bytes(request)
@@ -325,7 +327,7 @@ class Web:
         return data
 
     async def download(self, request: Request, kind: str) -> Response:
-        who = self.unit_of(request)
+        who = await self.unit_of(request)
         assert who.unit is not None
         if kind not in st.DOWNLOADS:
             raise WebError(404, "没有这种文件。")
@@ -339,7 +341,7 @@ class Web:
         return _file_response(data, f"{who.unit}-{name}", media)
 
     async def freeze(self, request: Request) -> dict:
-        who = self.unit_of(request, post=True)
+        who = await self.unit_of(request, post=True)
         unit = who.unit
         assert unit is not None
         async with self._lock(unit):
@@ -373,7 +375,7 @@ class Web:
                 "report_notes": result["report_notes"]}
 
     async def submit(self, request: Request) -> dict:
-        who = self.unit_of(request, post=True)
+        who = await self.unit_of(request, post=True)
         unit = who.unit
         assert unit is not None
         async with self._lock(unit):
@@ -390,15 +392,15 @@ class Web:
 
     # ---- county ----------------------------------------------------------------------
     async def county_units(self, request: Request) -> list[dict]:
-        self.county(request)
+        await self.county(request)
         return await run_in_threadpool(unit_rows, self.store, self.cfg.units)
 
     async def county_dashboard(self, request: Request) -> dict:
-        self.county(request)
+        await self.county(request)
         return await run_in_threadpool(dashboard, self.store, self.cfg.units, self.batches.status())
 
     async def county_unit(self, request: Request, unit: str) -> dict:
-        self.county(request)
+        await self.county(request)
         return self._unit_view(self._listed(unit))
 
     def _listed(self, unit: str) -> str:
@@ -408,7 +410,7 @@ class Web:
         return name
 
     async def county_inbox_file(self, request: Request, unit: str) -> Response:
-        who = self.county(request)
+        who = await self.county(request)
         name = self._listed(unit)
         path = self.store.inbox_file(name)
         if not path.is_file():
@@ -417,14 +419,14 @@ class Web:
         return _file_response(path.read_bytes(), path.name, XLSX)
 
     async def county_batch(self, request: Request) -> dict:
-        who = self.county(request, post=True)
+        who = await self.county(request, post=True)
         started = self.batches.start()
         if started:
             self.store.log(who.role, None, "批量处理")
         return self.batches.status()
 
     async def county_batch_status(self, request: Request) -> dict:
-        self.county(request)
+        await self.county(request)
         return self.batches.status()
 
     async def county_summary(self, request: Request) -> Response:
@@ -434,7 +436,7 @@ class Web:
         return await self._summary_file(request, "汇总.html", "text/html; charset=utf-8")
 
     async def _summary_file(self, request: Request, name: str, media: str) -> Response:
-        self.county(request)
+        await self.county(request)
         try:
             await run_in_threadpool(self.batches.run_now)  # incremental: unchanged units are reused
         except XlReportError as e:
@@ -445,7 +447,7 @@ class Web:
         return _file_response(path.read_bytes(), f"{self.cfg.year}年{name}", media)
 
     async def county_zip(self, request: Request) -> Response:
-        who = self.county(request)
+        who = await self.county(request)
         files = sorted(self.store.inbox().glob("*.xlsx")) if self.store.inbox().is_dir() else []
         if not files:
             raise WebError(404, "还没有任何单位提交定稿工作簿。")
@@ -459,11 +461,17 @@ class Web:
         return _file_response(buf.getvalue(), f"{self.cfg.year}年各单位定稿.zip", "application/zip")
 
     async def county_send(self, request: Request) -> dict:
-        who = self.county(request, post=True)
+        who = await self.county(request, post=True)
         try:
             result = await run_in_threadpool(send_upward, self.store, self.cfg)
         except XlReportError as e:
             raise WebError(400, str(e)) from None
+        for unit in result["units"]:  # under the unit's lock: an upload meanwhile keeps its own state
+            async with self._lock(unit):
+                state = self.store.state(unit)
+                if state.get("submitted") and state.get("status") == st.SUBMITTED:
+                    state.update(status=st.REPORTED, reported_at=st.now_text())
+                    self.store.save_state(unit, state)
         self.store.log(who.role, None, "上报", count=len(result["units"]))
         return result
 

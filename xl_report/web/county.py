@@ -167,7 +167,7 @@ class Batches:
 
 def send_upward(store: st.Store, cfg: "WebConfig") -> dict:
     """Mail every submitted frozen workbook upward (``send``: once per version, sent-log, outbox when
-    no [smtp] is configured). Units whose workbook went (or had gone) up are marked 已上报."""
+    no [smtp] is configured). ``units``: those whose workbook went (or had gone) up."""
     from xl_report.mail import send_files
 
     inbox = store.inbox()
@@ -185,10 +185,6 @@ def send_upward(store: st.Store, cfg: "WebConfig") -> dict:
     for o in report.sent + report.queued + report.skipped:
         unit = by_file.get(o.path.name)
         if unit is not None:
-            s = store.state(unit)
-            if s.get("submitted"):
-                s.update(status=st.REPORTED, reported_at=st.now_text())
-                store.save_state(unit, s)
             done.append(unit)
     lines = [o.message for o in report.sent + report.queued + report.skipped + report.failed] + list(report.notes)
     return {"ok": report.ok, "mode": report.mode, "units": done, "messages": lines}
