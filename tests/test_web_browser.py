@@ -8,6 +8,7 @@ the screenshots shown in README/docs.
 """
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import time
@@ -188,6 +189,16 @@ def test_findings_are_shown_and_freeze_is_explained(server, county, browser, tmp
     no_horizontal_scroll(browser)
     browser.set_window_size(*PHONE)
     no_horizontal_scroll(browser)
+    # printed: the findings stay, the buttons go
+    browser.set_window_size(*DESKTOP)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    style = "return getComputedStyle(document.getElementById(arguments[0])).display"
+    assert browser.execute_script(style, "upload") == "none" and browser.execute_script(style, "logout") == "none"
+    assert browser.execute_script(style, "findings") != "none"
+    no_horizontal_scroll(browser)
+    pdf = base64.b64decode(browser.print_page())
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") + pdf.count(b"/Type/Page") >= 1
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
 
 
 def test_the_county_flow_in_a_browser(server, county, browser, tmp_path):
