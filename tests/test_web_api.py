@@ -238,8 +238,9 @@ def test_a_workbook_of_another_year_is_refused(server, county, tmp_path):
 def test_concurrent_uploads_of_one_unit_keep_one_consistent_latest_file(server, county, tmp_path):
     from xl_report.cli.demo import level, synthetic_unit, write_unit
 
-    books = [county.books[B]] + [write_unit(tmp_path / f"b{i}.xlsx", synthetic_unit(B, level("东风镇"), YEAR, seed=10 + i),
-                                            YEAR) for i in range(3)]
+    books = [county.books[B]]
+    for i in range(3):
+        books.append(write_unit(tmp_path / f"b{i}.xlsx", synthetic_unit(B, level("东风镇"), YEAR, seed=10 + i), YEAR))
     results: list = []
 
     def one(path):
@@ -354,7 +355,7 @@ def _self_signed(folder) -> tuple:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now)
             .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from xl_report.cli import app
 from xl_report.core import form
 from xl_report.core.figures import RESULT_GROUPS, figures
-from xl_report.render import dashboard
+from xl_report.document import dashboard
 from xl_report.web import auth, codes
 
 UNITS = ["某某县城关镇人民政府", "某某县教育局", "=HYPERLINK(\"http://x\")局"]
@@ -128,7 +128,8 @@ def test_figures_follow_the_form():
 def test_the_dashboard_file_is_inline_and_a_hostile_unit_name_stays_text(tmp_path):
     evil = '</script><script>alert(1)</script><!--'
     rows = [dashboard.DashboardRow(evil, "成功", 0, 0, None, None, {"新收": 1}, None)]
-    path = dashboard.write_dashboard(tmp_path / "汇总.html", dashboard.dashboard_data(rows, None, 2024, ("成功",)), "汇总")
+    data = dashboard.dashboard_data(rows, None, 2024, ("成功",))
+    path = dashboard.write_dashboard(tmp_path / "汇总.html", data, "汇总")
     html = path.read_text("utf-8")
     assert html.count("<script") == 4 and evil not in html  # data, Chart.js, dashboard.js, the call
     assert "default-src 'none'" in html and "<link" not in html and "<script src" not in html
@@ -139,7 +140,7 @@ def test_the_dashboard_file_is_inline_and_a_hostile_unit_name_stays_text(tmp_pat
 def test_chart_js_is_the_version_the_notice_names():
     from importlib import resources
 
-    assets = resources.files("xl_report.render").joinpath("assets")
+    assets = resources.files("xl_report.document").joinpath("assets")
     head = assets.joinpath("chart.umd.min.js").read_text("utf-8")[:200]
     notice = assets.joinpath("NOTICE.md").read_text("utf-8")
     version = re.search(r"Chart\.js v(\d+\.\d+\.\d+)", head).group(1)

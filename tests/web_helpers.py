@@ -37,7 +37,8 @@ def make_county(root: Path) -> County:
     units_file.write_text("units = [" + ", ".join(f'"{u}"' for u in UNITS) + "]\n", encoding="utf-8")
     books = {}
     for i, (short, unit) in enumerate(zip(SHORTS, UNITS, strict=True)):
-        books[unit] = write_unit(root / "台账" / f"{short}.xlsx", synthetic_unit(unit, level(short), YEAR, seed=i), YEAR)
+        data = synthetic_unit(unit, level(short), YEAR, seed=i)
+        books[unit] = write_unit(root / "台账" / f"{short}.xlsx", data, YEAR)
     data = root / "data"
     codes = dict(issue(data, list(UNITS)))
     return County(root, data, units_file, codes, books)
@@ -62,7 +63,7 @@ class Serve:
     def url(self) -> str:
         return f"{self.scheme}://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "Serve":
+    def __enter__(self) -> Serve:
         c = self.county
         cmd = [sys.executable, "-c", "import sys; from xl_report.cli import main; sys.argv[0] = 'xl-report'; main()",
                "serve", "--port", str(self.port), "--data", str(c.data), "--units", str(c.units_file),

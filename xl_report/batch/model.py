@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Callable
 
 from xl_report.core import form
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK
@@ -70,7 +70,7 @@ class UnitResult:
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "UnitResult":
+    def from_json(cls, d: dict) -> UnitResult:
         d = dict(d)
         d.pop("v", None)
         return cls(**d)
@@ -87,7 +87,8 @@ class BatchResult:
     rollup: ReportData | None = None
     rollup_findings: list[Finding] = field(default_factory=list)
     summary_path: Path | None = None
-    html_path: Path | None = None  # 汇总.html
+    html_path: Path | None = None  # 汇总.html (written by xl_report.document.dashboard)
+    charts: dict[str, tuple[dict, dict | None]] = field(default_factory=dict)  # source -> (figures, last year's)
     findings_path: Path | None = None
     seconds: float = 0.0
     retired: list[str] = field(default_factory=list)  # outputs of inputs no longer in DIR, moved aside

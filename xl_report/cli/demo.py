@@ -12,12 +12,16 @@ The generator (:func:`write_unit`, :func:`synthetic_unit`) is also what ``benchm
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from xl_report.batch.fastfill import TemplateFiller
+from xl_report.batch.inputs import read_unit_list
+from xl_report.batch.model import BatchResult
+from xl_report.batch.run import run_batch
 from xl_report.core import form
-from xl_report.xlsx.fileio import write_bytes_atomic
 from xl_report.core.report import ReportData
 from xl_report.core.tally import Tally
 from xl_report.core.tally_schema import (
@@ -28,6 +32,11 @@ from xl_report.core.tally_schema import (
     DOC_CATEGORIES,
     TALLY_SHEETS,
 )
+from xl_report.document.dashboard import write_batch_dashboard
+from xl_report.mail import send_files
+from xl_report.web.codes import csv_text, issue
+from xl_report.web.store import Store
+from xl_report.xlsx.fileio import write_bytes_atomic
 
 YEAR = 2024  # a year chinesecalendar knows, so deadlines are checked exactly
 COUNTY = "某某县"
@@ -146,17 +155,16 @@ def as_of(data: UnitData, end: date) -> UnitData:
     return out
 
 
-_STAMPER = None
+_FILLER = None
 
 
 def unit_workbook(data: UnitData, year: int) -> bytes:
     """The unit's tally workbook (the template with its tally sheets, 说明 and 正文 filled) as bytes."""
-    from xl_report.batch.fastfill import Stamper
+    import pandas as pd  # heavy (~0.3 s): only the demo's generator builds DataFrames
 
-    global _STAMPER
-    if _STAMPER is None:
-        _STAMPER = Stamper()
-    import pandas as pd
+    global _FILLER
+    if _FILLER is None:
+        _FILLER = TemplateFiller()
 
     # rows are written as typed (not validated: a demo unit keeps its deliberate slip)
     tally = Tally(source=data.unit, unit=data.unit, year=year, **{
@@ -166,7 +174,7 @@ def unit_workbook(data: UnitData, year: int) -> bytes:
     report = ReportData(unit=data.unit, year=year, contact=data.contact, level=data.level, published=data.published,
                         values={n: 0 for n in form.CELL_NAMES if not form.CELL_BY_NAME[n].computed},
                         narrative=data.narrative)
-    return _STAMPER.stamp(report, tally=tally)
+    return _FILLER.fill(report, tally=tally)
 
 
 def write_unit(path: Path, data: UnitData, year: int) -> Path:
@@ -190,12 +198,12 @@ class DemoResult:
     root: Path
     previous_dir: Path
     output_dir: Path
-    batch: object  # BatchResult of this year
-    previous_batch: object
+    batch: BatchResult  # this year's
+    previous_batch: BatchResult
     outbox: Path | None = None
     mails: int = 0
     html: Path | None = None  # 汇总.html
-    web: "WebDemo | None" = None
+    web: WebDemo | None = None
 
 
 def prepare_county(root: Path, year: int = YEAR) -> tuple[Path, Path, Path]:
@@ -226,8 +234,6 @@ def prepare_county(root: Path, year: int = YEAR) -> tuple[Path, Path, Path]:
 
 
 def run_demo(root: Path | str, *, jobs: int | None = None, progress=None, year: int = YEAR) -> DemoResult:
-    from xl_report.batch.run import run_batch
-
     root = Path(root)
     prev_in, this_in, units_file = prepare_county(root, year)
     prev_out = root / "输出" / f"{year - 1}年"
@@ -236,7 +242,7 @@ def run_demo(root: Path | str, *, jobs: int | None = None, progress=None, year: 
     batch = run_batch(this_in, this_out, year=year, jobs=jobs, freeze=True, previous=prev_out, units=units_file,
                       progress=progress if progress is not None else False)
     result = DemoResult(root, prev_out, this_out, batch, previous)
-    result.html = batch.html_path
+    result.html = write_batch_dashboard(batch)
     result.outbox, result.mails = _prepare_mail(batch, root / "发件箱")
     result.web = prepare_web(root, previous, units_file, year)
     return result
@@ -256,12 +262,6 @@ class WebDemo:
 def prepare_web(root: Path, previous, units_file: Path, year: int = YEAR) -> WebDemo:
     """A data folder for ``xl-report serve``: access codes for every unit, and last year's reports in
     last year's inbox (the dashboard compares with them; a clerk may start from them)."""
-    import secrets
-
-    from xl_report.batch.inputs import read_unit_list
-    from xl_report.web.codes import csv_text, issue
-    from xl_report.web.store import Store
-
     data = root / "网页数据"
     last_inbox = Store(data, year - 1).inbox()
     for u in previous.units:
@@ -274,9 +274,7 @@ def prepare_web(root: Path, previous, units_file: Path, year: int = YEAR) -> Web
     return WebDemo(data, units_file, year, secrets.token_urlsafe(24), codes, codes_csv, root / "输入" / f"{year}年台账")
 
 
-def _prepare_mail(batch, outbox: Path) -> tuple[Path | None, int]:
-    from xl_report.mail import send_files
-
+def _prepare_mail(batch: BatchResult, outbox: Path) -> tuple[Path | None, int]:
     frozen = [batch.outdir / u.file for u in batch.units if u.fingerprint and u.file]
     if not frozen:
         return None, 0

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -18,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -29,7 +32,8 @@ from xl_report.web import auth, pages, work
 from xl_report.web import store as st
 from xl_report.web.auth import COUNTY, Who
 from xl_report.web.county import Batches, dashboard, send_upward, unit_rows
-from xl_report.xlsx.fileio import FIXED_ZIP_TIME
+from xl_report.xlsx.fileio import FIXED_ZIP_TIME, save_workbook
+from xl_report.xlsx.template import build_template
 
 MAX_UPLOAD_MB = 32
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -158,7 +162,8 @@ class Web:
     def _throttled(self, client: str) -> None:
         wait = self.throttle.wait(client)
         if wait > 0:
-            raise WebError(429, f"登录码错误次数过多，请 {int(wait) + 1} 秒后再试。", {"Retry-After": str(int(wait) + 1)})
+            seconds = int(wait) + 1
+            raise WebError(429, f"登录码错误次数过多，请 {seconds} 秒后再试。", {"Retry-After": str(seconds)})
 
     # ---- routes ------------------------------------------------------------------------
     def router(self) -> APIRouter:
@@ -237,9 +242,6 @@ class Web:
     def _blank(self) -> bytes:
         with self._template_lock:
             if self._template is None:
-                from xl_report.xlsx.fileio import save_workbook
-                from xl_report.xlsx.template import build_template
-
                 with tempfile.TemporaryDirectory() as tmp:
                     path = Path(tmp) / "模板.xlsx"
                     save_workbook(build_template(), path, deterministic=True)
@@ -298,7 +300,8 @@ class Web:
 
     async def _upload_bytes(self, request: Request) -> bytes:
         limit = self.cfg.max_bytes
-        too_big = WebError(413, f"文件过大（超过 {limit // 1024 // 1024} MB）：请删除台账中多余的空行和无关工作表后重新上传。")
+        too_big = WebError(413, f"文件过大（超过 {limit // 1024 // 1024} MB）："
+                                "请删除台账中多余的空行和无关工作表后重新上传。")
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > limit + 64 * 1024:
             raise too_big
@@ -347,7 +350,8 @@ class Web:
         async with self._lock(unit):
             folder = self.store.unit_dir(unit)
             if not (folder / st.FILLED).is_file():
-                raise WebError(409, "请先上传工作簿并通过校验，再定稿。", findings=self.store.state(unit).get("findings", []))
+                raise WebError(409, "请先上传工作簿并通过校验，再定稿。",
+                               findings=self.store.state(unit).get("findings", []))
             self.store.year_dir.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=".freeze-", dir=self.store.year_dir))
             try:
@@ -481,8 +485,6 @@ def _client(request: Request) -> str:
 
 
 def _sha(data: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(data).hexdigest()
 
 
@@ -494,8 +496,6 @@ def _missing(kind: str) -> str:
 
 
 async def _json(request: Request, limit: int) -> Any:
-    import json
-
     body = await request.body()
     if len(body) > limit:
         raise WebError(413, "请求内容过大。")
@@ -506,8 +506,6 @@ async def _json(request: Request, limit: int) -> Any:
 
 
 def _file_response(data: bytes, filename: str, media: str) -> Response:
-    from urllib.parse import quote
-
     return Response(data, media_type=media, headers={
         "Content-Disposition": f"attachment; filename=\"download{Path(filename).suffix}\"; "
                                f"filename*=UTF-8''{quote(filename)}"})

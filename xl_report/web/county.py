@@ -3,13 +3,21 @@ the inbox (the existing ``batch`` code, in a background thread, with its progres
 upward (the existing ``send``, with its sent-log)."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import TYPE_CHECKING
 
+from xl_report.batch.run import run_batch
+from xl_report.batch.summary import FINDINGS_FILE
 from xl_report.core.errors import XlReportError
-from xl_report.render.dashboard import DashboardRow, dashboard_data
+from xl_report.core.figures import figures
+from xl_report.core.report import ReportData
+from xl_report.document.dashboard import DashboardRow, dashboard_data, write_batch_dashboard
+from xl_report.mail import send_files
 from xl_report.web import store as st
+from xl_report.xlsx.fileio import write_bytes_atomic
+from xl_report.xlsx.workbook import read_report_file
 
 if TYPE_CHECKING:
     from xl_report.web.api import WebConfig
@@ -32,9 +40,6 @@ def unit_rows(store: st.Store, units: list[str]) -> list[dict]:
 
 
 def _last_year(store: st.Store, unit: str) -> dict | None:
-    from xl_report.core.figures import figures
-    from xl_report.xlsx.workbook import read_report_file
-
     last = store.state(unit, store.year - 1)
     if last.get("submitted") and isinstance(last.get("figures"), dict):  # submitted through this server
         return last["figures"]
@@ -72,11 +77,6 @@ def dashboard(store: st.Store, units: list[str], batch: dict) -> dict:
 
 def _rollup(store: st.Store):
     """The 全县合计 of the last batch over the inbox (None before the first)."""
-    import json
-
-    from xl_report.batch.summary import FINDINGS_FILE
-    from xl_report.core.report import ReportData
-
     try:
         found = json.loads((store.output / FINDINGS_FILE).read_text("utf-8"))
         return ReportData(unit=found["rollup"]["unit"], year=found.get("year"), values=found["rollup"]["values"])
@@ -87,7 +87,7 @@ def _rollup(store: st.Store):
 class Batches:
     """One batch at a time over DATA/<年度>/收件 into DATA/<年度>/输出, with its progress."""
 
-    def __init__(self, store: st.Store, cfg: "WebConfig"):
+    def __init__(self, store: st.Store, cfg: WebConfig):
         self.store, self.cfg = store, cfg
         self._lock = threading.Lock()  # one run at a time
         self._state_lock = threading.Lock()
@@ -127,8 +127,6 @@ class Batches:
         return len(list(inbox.glob("*.xlsx"))) if inbox.is_dir() else 0
 
     def _run(self) -> None:
-        from xl_report.batch.run import run_batch
-
         t0 = time.perf_counter()
         inbox = self.store.inbox()
         try:
@@ -139,13 +137,15 @@ class Batches:
                               previous=prev if prev.is_dir() and any(prev.glob("*.xlsx")) else None,
                               units=units_file, progress=lambda _u: self._bump(), config=self.cfg.config,
                               password=self.cfg.password)
+            write_batch_dashboard(batch)  # 汇总.html beside 汇总.xlsx, as `xl-report batch` writes it
             self._set(running=False, counts=batch.counts(), finished_at=st.now_text(),
                       seconds=round(time.perf_counter() - t0, 1))
         except XlReportError as e:
             self._set(running=False, error=str(e), finished_at=st.now_text())
             raise
         except Exception as e:  # noqa: BLE001 - shown on the page; the traceback goes to the server log
-            self._set(running=False, error=f"内部错误（{type(e).__name__}），请查看服务器日志", finished_at=st.now_text())
+            self._set(running=False, error=f"内部错误（{type(e).__name__}），请查看服务器日志",
+                      finished_at=st.now_text())
             raise
 
     def _bump(self) -> None:
@@ -154,10 +154,6 @@ class Batches:
 
     def _units_file(self):
         """The unit list as batch reads it (a TOML file in DATA, written from the server's list)."""
-        import json
-
-        from xl_report.xlsx.fileio import write_bytes_atomic
-
         path = self.store.data / ".xl-report" / "单位名单.toml"
         body = "units = [\n" + "".join(f"  {json.dumps(u, ensure_ascii=False)},\n" for u in self.cfg.units) + "]\n"
         if not path.is_file() or path.read_text("utf-8") != body:
@@ -165,11 +161,9 @@ class Batches:
         return path
 
 
-def send_upward(store: st.Store, cfg: "WebConfig") -> dict:
+def send_upward(store: st.Store, cfg: WebConfig) -> dict:
     """Mail every submitted frozen workbook upward (``send``: once per version, sent-log, outbox when
     no [smtp] is configured). ``units``: those whose workbook went (or had gone) up."""
-    from xl_report.mail import send_files
-
     inbox = store.inbox()
     files = sorted(inbox.glob("*.xlsx")) if inbox.is_dir() else []
     if not files:

@@ -1,7 +1,7 @@
 """The pages and their assets, all inside the package (no CDN, nothing fetched from outside).
 
 ``/`` is the clerk's page (login, then the four steps), ``/county`` the county's dashboard; the
-shared assets (stylesheet, Chart.js, the dashboard script) live in ``xl_report/render/assets`` because
+shared assets (stylesheet, Chart.js, the dashboard script) live in ``xl_report/document/assets`` because
 ``batch`` inlines the same files into 汇总.html.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from importlib import resources
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from xl_report.render import dashboard as shared
+from xl_report.document import dashboard as shared
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
@@ -21,9 +21,9 @@ STATIC = {
     "clerk.js": (__package__, "static"),
     "county.js": (__package__, "static"),
     "common.js": (__package__, "static"),
-    shared.CSS: ("xl_report.render", shared.ASSETS),
-    shared.CHART_JS: ("xl_report.render", shared.ASSETS),
-    shared.DASHBOARD_JS: ("xl_report.render", shared.ASSETS),
+    shared.CSS: ("xl_report.document", shared.ASSETS),
+    shared.CHART_JS: ("xl_report.document", shared.ASSETS),
+    shared.DASHBOARD_JS: ("xl_report.document", shared.ASSETS),
 }
 
 router = APIRouter()

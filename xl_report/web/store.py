@@ -35,7 +35,8 @@ DOWNLOADS = {
 }
 
 # stages, in order; the dashboard's status is the stage of the latest action
-MISSING, UPLOADED, ERRORS, FROZEN_STAGE, SUBMITTED, REPORTED = "未提交", "已上传", "有错误", "已定稿", "已提交", "已上报"
+MISSING, UPLOADED, ERRORS = "未提交", "已上传", "有错误"
+FROZEN_STAGE, SUBMITTED, REPORTED = "已定稿", "已提交", "已上报"
 STATUSES = (MISSING, UPLOADED, ERRORS, FROZEN_STAGE, SUBMITTED, REPORTED)
 
 _log_lock = threading.Lock()

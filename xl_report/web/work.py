@@ -7,6 +7,7 @@ the unit's folder once the job succeeded, so a refused upload leaves nothing beh
 """
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -17,7 +18,19 @@ from xl_report.core import form
 from xl_report.core.errors import TallyErrors, XlReportError
 from xl_report.core.figures import figures
 from xl_report.core.findings import count
+from xl_report.core.fingerprint import short
+from xl_report.core.report import ReportData
+from xl_report.document import render
+from xl_report.stages.check import check_book, problem_finding
+from xl_report.stages.fill import copy_tally, describe_numbers, fill_book, open_report_book
+from xl_report.stages.freeze import FreezeRefused, freeze_file
 from xl_report.web.store import DOCX, FILLED, FROZEN, HTML, UPLOAD
+from xl_report.xlsx.fileio import save_workbook
+from xl_report.xlsx.findings_sheet import ordered, write_findings_sheet
+from xl_report.xlsx.safety import check_xlsx
+from xl_report.xlsx.tally_reader import read_tally
+from xl_report.xlsx.template import build_template
+from xl_report.xlsx.workbook import read_report_file, resolve_names, set_text, write_narrative, write_report
 
 
 def _message(e: XlReportError, *folders: Path) -> str:
@@ -30,14 +43,6 @@ def _message(e: XlReportError, *folders: Path) -> str:
 def upload_job(work: str, unit: str, year: int, previous: str | None, config: dict | None) -> dict:
     """Fill and check ``work/上传.xlsx`` for ``unit`` and ``year``; write ``work/已填报.xlsx`` with its
     校验结果 sheet and highlights. Bad tally rows are findings (no filled workbook then)."""
-    from xl_report.stages.check import check_book, problem_finding
-    from xl_report.stages.fill import fill_book, open_report_book, summary_lines
-    from xl_report.xlsx.fileio import save_workbook
-    from xl_report.xlsx.findings_sheet import ordered, write_findings_sheet
-    from xl_report.xlsx.safety import check_xlsx
-    from xl_report.xlsx.tally_reader import read_tally
-    from xl_report.xlsx.workbook import resolve_names, set_text
-
     folder = Path(work)
     src = folder / UPLOAD
     try:
@@ -46,9 +51,11 @@ def upload_job(work: str, unit: str, year: int, previous: str | None, config: di
             tally = read_tally(src)
         except TallyErrors as e:
             found = [problem_finding(p) for p in e.problems]
-            return _result(unit, year, found, filled=False, summary=[f"台账有 {len(found)} 处错误，未能填报：请改正后重新上传。"])
+            return _result(unit, year, found, filled=False,
+                           summary=[f"台账有 {len(found)} 处错误，未能填报：请改正后重新上传。"])
         if tally.year is not None and tally.year != year:
-            return {"error": f"工作簿“{form.SHEET_README}”中的{form.META_BY_NAME['meta_year'].label}是 {tally.year} 年，"
+            label = form.META_BY_NAME["meta_year"].label
+            return {"error": f"工作簿“{form.SHEET_README}”中的{label}是 {tally.year} 年，"
                              f"县里正在收 {year} 年度的年报：请上传 {year} 年度的工作簿。"}
         if tally.unit and match_key(display_name(tally.unit) or "") != match_key(unit):
             return {"error": f"工作簿“{form.SHEET_README}”中的单位名称是“{display_name(tally.unit)}”，"
@@ -62,7 +69,7 @@ def upload_job(work: str, unit: str, year: int, previous: str | None, config: di
         found = list(check_book(wb, src, previous=previous, config=config))
         write_findings_sheet(wb, found)
         save_workbook(wb, folder / FILLED)
-        lines = summary_lines(result.summary) + notes + list(result.notes)
+        lines = describe_numbers(result.numbers) + notes + list(result.notes)
         return _result(unit, year, ordered(found), filled=True, summary=lines, values=result.report.values)
     except XlReportError as e:
         return {"error": _message(e, folder)}
@@ -83,12 +90,6 @@ def _finding_json(f) -> dict:
 def freeze_job(work: str, password: str | None, config: dict | None) -> dict:
     """Freeze ``work/已填报.xlsx`` into ``work/定稿.xlsx`` (personal data removed) and render the
     publishable report beside it. ``{"refused": findings}`` when errors remain."""
-    from xl_report.core.fingerprint import short
-    from xl_report.render import render
-    from xl_report.stages.freeze import FreezeRefused, freeze_file
-    from xl_report.xlsx.findings_sheet import ordered
-    from xl_report.xlsx.workbook import read_report_file
-
     folder = Path(work)
     try:
         result = freeze_file(folder / FILLED, folder / FROZEN, password=password, config=config)
@@ -108,11 +109,8 @@ def freeze_job(work: str, password: str | None, config: dict | None) -> dict:
 
 
 def _warm_up() -> None:
-    """Import the heavy modules once per worker, not on the first clerk's upload."""
-    import xl_report.render.to_docx  # noqa: F401
-    import xl_report.stages.check  # noqa: F401
-    import xl_report.stages.fill  # noqa: F401
-    import xl_report.stages.freeze  # noqa: F401
+    """Import the .docx writer once per worker, not on the first clerk's 定稿."""
+    import xl_report.document.to_docx  # noqa: F401 - lazy in document/ (python-docx); warmed here
 
 
 def make_pool(jobs: int) -> ProcessPoolExecutor:
@@ -127,15 +125,6 @@ def make_pool(jobs: int) -> ProcessPoolExecutor:
 def template_job(last: str, unit: str, year: int) -> dict:
     """A fresh template for ``year`` started from the unit's frozen workbook of the year before: its
     tally rows (requests still open carry over), 说明 and 正文; the tables are left to 填报."""
-    import io
-
-    from xl_report.core.report import ReportData
-    from xl_report.stages.fill import copy_tally
-    from xl_report.xlsx.safety import check_xlsx
-    from xl_report.xlsx.tally_reader import read_tally
-    from xl_report.xlsx.template import build_template
-    from xl_report.xlsx.workbook import read_report_file, write_narrative, write_report
-
     try:
         path = check_xlsx(last)
         report = read_report_file(path)

@@ -5,8 +5,9 @@ The file adapter of :mod:`xl_report.core.tally` (which parses, normalises and va
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import cast
 
 from defusedxml import ElementTree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
@@ -18,6 +19,7 @@ from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS, Tally, tally_from_f
 from xl_report.core.tally_schema import TALLY_SHEETS
 from xl_report.xlsx.safety import check_xlsx
 from xl_report.xlsx.workbook import _REF
+
 
 def read_tally(path: Path | str) -> Tally:
     """Read, normalise and validate the tally sheets of ``path``; TallyErrors lists every bad row."""
@@ -69,14 +71,14 @@ def _read_grid(book: CalamineWorkbook, name: str, path: Path) -> list[list[objec
     if sheet.total_height > MAX_ROWS + HEADER_SCAN_ROWS:
         raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
                             file=str(path), sheet=name)
-    return sheet.to_python(skip_empty_area=False)
+    return cast(list[list[object]], sheet.to_python(skip_empty_area=False))  # list is invariant: typed cells
 
 
 def _read_meta(book: CalamineWorkbook, path: Path) -> tuple[str | None, int | None]:
     """meta_unit / meta_year through the workbook's defined names (cheap: workbook.xml + one small sheet)."""
     refs = defined_cell_names(path, ("meta_unit", "meta_year"))
     values: dict[str, object] = {}
-    grids: dict[str, list[list[object]]] = {}
+    grids: dict[str, Sequence[Sequence[object]]] = {}
     for name, (sheet, coord) in refs.items():
         if sheet not in book.sheet_names:
             continue

@@ -17,14 +17,15 @@ from pathlib import Path
 from xl_report.core import form
 from xl_report.core.figures import CONCLUDED, RECEIVED, RESULT_GROUPS, figures
 from xl_report.core.report import ReportData
-from xl_report.render.model import table_t2, table_t3, table_t4
-from xl_report.render.to_html import table_html
+from xl_report.document.model import table_t2, table_t3, table_t4
+from xl_report.document.to_html import table_html
 from xl_report.xlsx.fileio import write_bytes_atomic
 
 ASSETS = "assets"
 CHART_JS = "chart.umd.min.js"
 DASHBOARD_JS = "dashboard.js"
 CSS = "app.css"
+SUMMARY_HTML = "汇总.html"  # beside 汇总.xlsx
 # nothing may load; only the inline script and style run
 FILE_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 
@@ -111,3 +112,16 @@ def write_dashboard(path: Path | str, data: dict, title: str) -> Path:
     path = Path(path)
     write_bytes_atomic(path, dashboard_html(data, title).encode("utf-8"))
     return path
+
+
+def write_batch_dashboard(batch) -> Path:
+    """汇总.html beside 汇总.xlsx for a finished batch (a ``BatchResult``: its units, roll-up and the
+    chart figures ``write_summary`` kept in ``batch.charts``); statuses as the batch counts them."""
+    charts = getattr(batch, "charts", None) or {}
+    rows = [DashboardRow(u.unit, u.status, u.errors, u.warnings, None, u.fingerprint,
+                         *(charts.get(u.source) or (None, None))) for u in batch.units]
+    year = batch.rollup.year if batch.rollup is not None else None
+    data = dashboard_data(rows, batch.rollup, year, statuses=tuple(batch.counts()))
+    title = f"{year}年度政府信息公开工作年度报告汇总" if year else "政府信息公开工作年度报告汇总"
+    batch.html_path = write_dashboard(batch.outdir / SUMMARY_HTML, data, title)
+    return batch.html_path

@@ -210,7 +210,7 @@
       return;
     }
     var box = el("div", { "class": "rollup-tables" });
-    box.innerHTML = data.tables_html;  // built and escaped by the server (render/to_html.table_html)
+    box.innerHTML = data.tables_html;  // built and escaped by the server (document/to_html.table_html)
     s.appendChild(box);
   }
 
