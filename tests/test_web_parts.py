@@ -63,6 +63,14 @@ def test_codes_command(tmp_path):
     assert res.exit_code == 2 and "损坏" in res.output
 
 
+def test_serve_refuses_a_unit_list_whose_names_share_a_folder(tmp_path):
+    units = tmp_path / "单位名单.toml"
+    units.write_text('units = ["甲/乙局", "甲_乙局"]\n', encoding="utf-8")
+    res = CliRunner().invoke(app, ["serve", "--data", str(tmp_path / "d"), "--units", str(units)],
+                             env={"XL_REPORT_TOKEN": "t" * 32})
+    assert res.exit_code == 2 and "甲/乙局" in res.output and "甲_乙局" in res.output
+
+
 def test_serve_refuses_half_given_web_options(tmp_path):
     runner = CliRunner()
     env = {"XL_REPORT_TOKEN": "t" * 32}

@@ -88,8 +88,14 @@ def _web_config(data: Path | None, units: Path | None, year: int | None, token: 
     from xl_report.stages.freeze import freeze_password  # lazy: xl-report --help imports no library code
     from xl_report.web import codes  # lazy: xl-report --help imports no library code
     from xl_report.web.api import WebConfig  # lazy: FastAPI, only when serving
+    from xl_report.web.store import folder_clashes  # lazy: xl-report --help imports no library code
 
     names = read_unit_list(units)
+    clashes = folder_clashes(names)
+    if clashes:
+        a, b = clashes[0]
+        raise InputError.at(f"单位名单中“{a}”和“{b}”用作文件名时相同（去掉了文件名中不能用的字符），"
+                            "两个单位的文件会混在一起：请修改其中一个单位的名称", file=str(units))
     year = year if year is not None else date.today().year - 1
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise InputError.at(f"报告年度 {year} 不合理（应在 {MIN_YEAR}–{MAX_YEAR} 之间），请检查 --year")

@@ -42,6 +42,20 @@ STATUSES = (MISSING, UPLOADED, ERRORS, FROZEN_STAGE, SUBMITTED, REPORTED)
 _log_lock = threading.Lock()
 
 
+def folder_clashes(units: list[str]) -> list[tuple[str, str]]:
+    """Pairs of units of the list whose folder / inbox file names would be the same (e.g. "甲/乙" and
+    "甲_乙"): they would share files, so the server refuses such a list."""
+    seen: dict[str, str] = {}
+    out = []
+    for unit in units:
+        key = unit_file_name(unit).casefold()
+        if key in seen:
+            out.append((seen[key], unit))
+        else:
+            seen[key] = unit
+    return out
+
+
 def now_text() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
