@@ -10,13 +10,16 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
+from xl_report.cli.demo import level, synthetic_unit, write_unit
 from xl_report.core import form
-from xl_report.stages.freeze import verify_file
+from xl_report.stages.fill import fill_workbook
+from xl_report.stages.freeze import freeze_file, verify_file
 from xl_report.web.store import FILLED, STATE_FILE, UPLOAD, Store
+from xl_report.xlsx.workbook import read_report_file
 
 from .web_helpers import UNITS, YEAR, Serve, contradicting_book, make_county
 
-A, B, C = UNITS
+A, B, C, D = UNITS  # D: only the clerk-flow test uses it (it starts from nothing)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COUNTY_GETS = ("/api/county/units", "/api/county/dashboard", f"/api/county/unit?unit={A}",
                f"/api/county/inbox.xlsx?unit={A}", "/api/county/batch", "/api/county/summary.xlsx",
@@ -67,8 +70,21 @@ def test_login_gives_an_httponly_strict_cookie_and_the_role(server, county):
     assert r.status_code == 400 and "JSON" in r.json()["message"]
 
 
+def test_another_site_cannot_log_a_browser_in(server, county):
+    body = json.dumps({"code": county.codes[A]}).encode()
+    # what a form on another site can send: text/plain; or JSON from a page of another origin
+    r = server.client().post("/api/login", content=body, headers={"Content-Type": "text/plain"})
+    assert r.status_code == 403 and "set-cookie" not in r.headers
+    r = server.client().post("/api/login", content=body, headers={"Content-Type": "application/json",
+                                                                  "Origin": "http://evil.example"})
+    assert r.status_code == 403 and "set-cookie" not in r.headers
+    r = server.client().post("/api/login", content=body, headers={"Content-Type": "application/json",
+                                                                  "Origin": server.url})
+    assert r.status_code == 200
+
+
 def test_the_clerk_flow_over_the_api(server, county):
-    c, csrf = server.login(county.codes[A])
+    c, csrf = server.login(county.codes[D])
     r = c.get("/api/template")
     assert r.status_code == 200 and r.headers["content-type"] == XLSX
     wb = load_workbook(io.BytesIO(r.content))
@@ -76,10 +92,10 @@ def test_the_clerk_flow_over_the_api(server, county):
     for kind in UNIT_FILES:  # nothing yet
         r = c.get(f"/api/files/{kind}")
         assert r.status_code == 404 and r.json()["message"]
-    r = upload(c, county.books[A], csrf)
+    r = upload(c, county.books[D], csrf)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert set(body) >= {"unit", "year", "summary", "findings"} and body["unit"] == A and body["year"] == YEAR
+    assert set(body) >= {"unit", "year", "summary", "findings"} and body["unit"] == D and body["year"] == YEAR
     assert any("新收" in line for line in body["summary"]) and body["errors"] == 0
     filled = c.get("/api/files/filled")
     assert filled.status_code == 200
@@ -92,17 +108,42 @@ def test_the_clerk_flow_over_the_api(server, county):
     assert frozen.status_code == 200
     (county.root / "a-frozen.xlsx").write_bytes(frozen.content)
     check = verify_file(county.root / "a-frozen.xlsx")
-    assert check.ok and check.fingerprint == fp and check.unit == A
+    assert check.ok and check.fingerprint == fp and check.unit == D
     assert c.get("/api/files/report.docx").content[:2] == b"PK"
     assert f"{YEAR}年政府信息公开工作年度报告" in c.get("/api/files/report.html").content.decode("utf-8")
     r = post(c, "/api/submit", csrf)
-    assert r.status_code == 200 and r.json()["stored"] == f"{YEAR}/收件/{A}.xlsx"
+    assert r.status_code == 200 and r.json()["stored"] == f"{YEAR}/收件/{D}.xlsx"
     assert (county.data / r.json()["stored"]).read_bytes() == frozen.content
     # submitted again: the earlier submission is kept in 历史/
     assert post(c, "/api/submit", csrf).status_code == 200
-    assert len(list((county.data / str(YEAR) / "收件" / "历史").glob(f"{A}-*.xlsx"))) == 1
+    assert len(list((county.data / str(YEAR) / "收件" / "历史").glob(f"{D}-*.xlsx"))) == 1
     state = c.get("/api/state").json()
     assert state["status"] == "已提交" and state["fingerprint"] == fp
+
+
+def test_last_years_frozen_workbook_as_a_starting_point(server, county, tmp_path):
+    c, _ = server.login(county.codes[C])
+    r = c.get("/api/template?start=last")
+    assert r.status_code == 404 and str(YEAR - 1) in r.json()["message"]
+    assert not c.get("/api/state").json()["last_year"]
+    # last year's submission of C: its workbook, frozen
+    old = write_unit(tmp_path / "old.xlsx", synthetic_unit(C, level("教育局"), YEAR - 1, seed=2), YEAR - 1)
+    filled = fill_workbook(old, tmp_path / "old-filled.xlsx").output
+    last = store(county).inbox_file(C, YEAR - 1)
+    last.parent.mkdir(parents=True)
+    freeze_file(filled, last, force=True, reason="test")
+    assert c.get("/api/state").json()["last_year"]
+    r = c.get("/api/template?start=last")
+    assert r.status_code == 200
+    start = tmp_path / "start.xlsx"
+    start.write_bytes(r.content)
+    report = read_report_file(start)
+    assert report.unit == C and report.year == YEAR and report.narrative
+    wb = load_workbook(start)
+    assert wb["依申请公开台账"].max_row > 1  # last year's requests: those still open carry over
+    # a fresh, unfrozen workbook: it uploads and fills for this year
+    r = upload(server.bearer(county.codes[C]), start)
+    assert r.status_code == 200 and r.json()["year"] == YEAR, r.text
 
 
 def test_a_unit_sees_and_changes_only_its_own_files(server, county):
@@ -151,13 +192,15 @@ def test_county_endpoints_refuse_a_unit(server, county):
 
 def test_csrf_is_required_with_the_cookie(server, county):
     c, csrf = server.login(county.codes[C])
+    state = store(county).unit_dir(C) / STATE_FILE
+    before = state.read_bytes() if state.exists() else None
     for url in ("/api/freeze", "/api/submit", "/api/logout"):
         for token in (None, "", csrf[:-2] + "xx"):
             r = c.post(url, headers={"X-CSRF-Token": token} if token is not None else {})
             assert r.status_code == 403 and "刷新" in r.json()["message"], (url, token)
     r = upload(c, county.books[C])
     assert r.status_code == 403
-    assert not store(county).unit_dir(C).exists()  # refused before anything was stored
+    assert (state.read_bytes() if state.exists() else None) == before  # refused before anything was stored
     other, other_csrf = server.login(county.codes[A])
     assert upload(c, county.books[C], other_csrf).status_code == 403  # a token of another session
     county_client, county_csrf = server.login(county.token)
@@ -227,8 +270,6 @@ def test_findings_errors_first_and_freeze_refused(server, county, tmp_path):
 
 
 def test_a_workbook_of_another_year_is_refused(server, county, tmp_path):
-    from xl_report.cli.demo import level, synthetic_unit, write_unit
-
     old = write_unit(tmp_path / "old.xlsx", synthetic_unit(C, level("教育局"), YEAR - 1, seed=5), YEAR - 1)
     c, csrf = server.login(county.codes[C])
     r = upload(c, old, csrf)
@@ -236,8 +277,6 @@ def test_a_workbook_of_another_year_is_refused(server, county, tmp_path):
 
 
 def test_concurrent_uploads_of_one_unit_keep_one_consistent_latest_file(server, county, tmp_path):
-    from xl_report.cli.demo import level, synthetic_unit, write_unit
-
     books = [county.books[B]]
     for i in range(3):
         books.append(write_unit(tmp_path / f"b{i}.xlsx", synthetic_unit(B, level("东风镇"), YEAR, seed=10 + i), YEAR))
@@ -299,6 +338,10 @@ def test_the_county_sees_every_unit_and_gets_the_summary(server, county):
 
 
 def test_the_action_log_holds_no_secret(server, county):
+    c = server.bearer(county.codes[A])
+    assert upload(c, county.books[A]).status_code == 200
+    assert post(c, "/api/freeze").status_code == 200 and post(c, "/api/submit").status_code == 200
+    server.login(county.codes[A])
     lines = (county.data / "操作记录.jsonl").read_text("utf-8").splitlines()
     entries = [json.loads(line) for line in lines]
     assert {"登录", "上传", "定稿", "提交县里"} <= {e["action"] for e in entries}

@@ -212,15 +212,15 @@ def test_the_county_flow_in_a_browser(server, county, browser, tmp_path):
     browser.get(server.url + "/county")
     login(browser, county.token)
     wait_for(lambda: visible(browser, "county"), what="the dashboard")
-    wait_for(lambda: browser.execute_script("return document.querySelectorAll('#unit-table tbody tr').length") == 3,
-             what="the unit table")
+    rows = "return document.querySelectorAll('#unit-table tbody tr').length"
+    wait_for(lambda: browser.execute_script(rows) == len(UNITS), what="the unit table")
     assert unit in by_id(browser, "unit-table").text and "已提交" in by_id(browser, "status-counts").text
     for chart in ("chart-received", "chart-results", "chart-years", "chart-mix"):
         drawn = browser.execute_script(f"return !!Chart.getChart(document.getElementById('{chart}'))")
         assert drawn, chart
     # filter and sort
     by_id(browser, "status-filter").send_keys("未提交")
-    wait_for(lambda: browser.execute_script("return document.querySelectorAll('#unit-table tbody tr').length") < 3)
+    wait_for(lambda: browser.execute_script(rows) < len(UNITS))
     by_id(browser, "status-filter").send_keys("全部状态")
 
     by_id(browser, "run-batch").click()

@@ -14,7 +14,7 @@ import httpx
 from xl_report.cli.demo import full_name, level, synthetic_unit, write_unit
 
 YEAR = 2024
-SHORTS = ("城关镇", "东风镇", "教育局")
+SHORTS = ("城关镇", "东风镇", "教育局", "财政局")
 UNITS = tuple(full_name(s) for s in SHORTS)
 TOKEN = "county-token-for-tests-0123456789abcdef"
 

@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -192,6 +192,11 @@ class Web:
     async def login(self, request: Request) -> JSONResponse:
         client = _client(request)
         self._throttled(client)
+        # a page of another site cannot send JSON here (a form can send only text/plain or form data), nor
+        # hide where it comes from: no logging a clerk's browser into another unit behind their back
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json" \
+                or not _same_origin(request):
+            raise WebError(403, "登录请求不正确：请从登录页面登录。")
         body = await _json(request, 4096)
         code = body.get("code") if isinstance(body, dict) else None
         if not isinstance(code, str) or not code.strip() or len(code) > 200:
@@ -478,6 +483,14 @@ class Web:
                     self.store.save_state(unit, state)
         self.store.log(who.role, None, "上报", count=len(result["units"]))
         return result
+
+
+def _same_origin(request: Request) -> bool:
+    """No Origin header (a script, an old browser) or one naming this server."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return True
+    return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower()
 
 
 def _client(request: Request) -> str:
