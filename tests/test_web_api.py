@@ -12,12 +12,11 @@ from openpyxl import load_workbook
 
 from xl_report.cli.demo import level, synthetic_unit, write_unit
 from xl_report.core import form
-from xl_report.stages.fill import fill_workbook
-from xl_report.stages.freeze import freeze_file, verify_file
+from xl_report.stages.freeze import verify_file
 from xl_report.web.store import FILLED, STATE_FILE, UPLOAD, Store
 from xl_report.xlsx.workbook import read_report_file
 
-from .web_helpers import UNITS, YEAR, Serve, contradicting_book, make_county
+from .web_helpers import UNITS, YEAR, Serve, contradicting_book, make_county, submit_last_year
 
 A, B, C, D = UNITS  # D: only the clerk-flow test uses it (it starts from nothing)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -126,12 +125,7 @@ def test_last_years_frozen_workbook_as_a_starting_point(server, county, tmp_path
     r = c.get("/api/template?start=last")
     assert r.status_code == 404 and str(YEAR - 1) in r.json()["message"]
     assert not c.get("/api/state").json()["last_year"]
-    # last year's submission of C: its workbook, frozen
-    old = write_unit(tmp_path / "old.xlsx", synthetic_unit(C, level("教育局"), YEAR - 1, seed=2), YEAR - 1)
-    filled = fill_workbook(old, tmp_path / "old-filled.xlsx").output
-    last = store(county).inbox_file(C, YEAR - 1)
-    last.parent.mkdir(parents=True)
-    freeze_file(filled, last, force=True, reason="test")
+    submit_last_year(county, C)
     assert c.get("/api/state").json()["last_year"]
     r = c.get("/api/template?start=last")
     assert r.status_code == 200

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .web_helpers import UNITS, Serve, contradicting_book, make_county
+from .web_helpers import UNITS, Serve, contradicting_book, make_county, submit_last_year
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -32,7 +32,10 @@ DESKTOP, PHONE = (1366, 768), (390, 844)
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):
-    return make_county(tmp_path_factory.mktemp("browser") / "县")
+    c = make_county(tmp_path_factory.mktemp("browser") / "县")
+    for unit in UNITS[::2]:  # some units submitted last year too: the dashboard compares
+        submit_last_year(c, unit)
+    return c
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +221,9 @@ def test_the_county_flow_in_a_browser(server, county, browser, tmp_path):
     for chart in ("chart-received", "chart-results", "chart-years", "chart-mix"):
         drawn = browser.execute_script(f"return !!Chart.getChart(document.getElementById('{chart}'))")
         assert drawn, chart
+    # this year vs last year: the units that submitted last year (in last year's inbox) have a second bar
+    last = browser.execute_script("return Chart.getChart(document.getElementById('chart-years')).data.datasets[1].data")
+    assert any(v for v in last), last
     # filter and sort
     by_id(browser, "status-filter").send_keys("未提交")
     wait_for(lambda: browser.execute_script(rows) < len(UNITS))

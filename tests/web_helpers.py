@@ -7,11 +7,15 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import httpx
 
-from xl_report.cli.demo import full_name, level, synthetic_unit, write_unit
+from xl_report.cli.demo import as_of, full_name, level, synthetic_unit, write_unit
+from xl_report.stages.fill import fill_workbook
+from xl_report.stages.freeze import freeze_file
+from xl_report.web.store import Store
 
 YEAR = 2024
 SHORTS = ("城关镇", "东风镇", "教育局", "财政局")
@@ -42,6 +46,20 @@ def make_county(root: Path) -> County:
     data = root / "data"
     codes = dict(issue(data, list(UNITS)))
     return County(root, data, units_file, codes, books)
+
+
+def submit_last_year(county: County, unit: str) -> Path:
+    """``unit``'s frozen workbook of the year before, in last year's inbox (as last year's server left it):
+    its tally as it stood on 31 December, so this year's carry-over matches it."""
+    i = UNITS.index(unit)
+    work = county.root / "上年" / SHORTS[i]
+    data = as_of(synthetic_unit(unit, level(SHORTS[i]), YEAR, seed=i), date(YEAR - 1, 12, 31))
+    old = write_unit(work / "台账.xlsx", data, YEAR - 1)
+    filled = fill_workbook(old, work / "已填报.xlsx").output
+    target = Store(county.data, YEAR - 1).inbox_file(unit)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    freeze_file(filled, target)
+    return target
 
 
 def free_port() -> int:
