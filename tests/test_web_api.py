@@ -21,6 +21,7 @@ from .web_helpers import UNITS, YEAR, Serve, contradicting_book, make_county, su
 A, B, C, D = UNITS  # D: only the clerk-flow test uses it (it starts from nothing)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COUNTY_GETS = ("/api/county/units", "/api/county/dashboard", f"/api/county/unit?unit={A}",
+               f"/api/county/files/filled?unit={A}", f"/api/county/files/report.docx?unit={A}",
                f"/api/county/inbox.xlsx?unit={A}", "/api/county/batch", "/api/county/summary.xlsx",
                "/api/county/summary.html", "/api/county/frozen.zip")
 COUNTY_POSTS = ("/api/county/batch", "/api/county/send")
@@ -316,6 +317,10 @@ def test_the_county_sees_every_unit_and_gets_the_summary(server, county):
     z = zipfile.ZipFile(io.BytesIO(k.get("/api/county/frozen.zip").content))
     assert f"{A}.xlsx" in z.namelist()
     assert k.get(f"/api/county/inbox.xlsx?unit={A}").content == z.read(f"{A}.xlsx")
+    a_docx = server.bearer(county.codes[A]).get("/api/files/report.docx").content
+    assert k.get(f"/api/county/files/report.docx?unit={A}").content == a_docx
+    assert k.get(f"/api/county/files/..%2Fx?unit={A}").status_code == 404
+    assert k.get("/api/county/files/filled?unit=某某县不存在局").status_code == 404
     assert k.get("/api/county/unit?unit=某某县不存在局").status_code == 404
     dash = k.get("/api/county/dashboard").json()
     assert dash["counts"]["已提交"] >= 1 and dash["tables_html"] and "<table" in dash["tables_html"]

@@ -181,6 +181,7 @@ class Web:
         r.add_api_route("/county/dashboard", self.county_dashboard, methods=["GET"])
         r.add_api_route("/county/unit", self.county_unit, methods=["GET"])
         r.add_api_route("/county/inbox.xlsx", self.county_inbox_file, methods=["GET"])
+        r.add_api_route("/county/files/{kind}", self.county_unit_file, methods=["GET"])
         r.add_api_route("/county/batch", self.county_batch, methods=["POST"])
         r.add_api_route("/county/batch", self.county_batch_status, methods=["GET"])
         r.add_api_route("/county/summary.xlsx", self.county_summary, methods=["GET"])
@@ -417,6 +418,20 @@ class Web:
         if name is None:
             raise WebError(404, "单位名单中没有这个单位。")
         return name
+
+    async def county_unit_file(self, request: Request, kind: str, unit: str) -> Response:
+        """A unit's current files as the unit itself downloads them (e.g. its report before submission)."""
+        who = await self.county(request)
+        name = self._listed(unit)
+        if kind not in st.DOWNLOADS:
+            raise WebError(404, "没有这种文件。")
+        filename, media = st.DOWNLOADS[kind]
+        try:
+            data = (self.store.unit_dir(name) / filename).read_bytes()
+        except FileNotFoundError:
+            raise WebError(404, f"“{name}”{_missing(kind)}") from None
+        self.store.log(who.role, name, f"县里下载{filename}", sha256=_sha(data))
+        return _file_response(data, f"{name}-{filename}", media)
 
     async def county_inbox_file(self, request: Request, unit: str) -> Response:
         who = await self.county(request)

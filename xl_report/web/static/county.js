@@ -24,9 +24,13 @@
       var line = "状态：" + s.status + "；错误 " + s.errors + " 处，提示 " + s.warnings + " 处";
       if (s.fingerprint) { line += "；定稿指纹 " + s.fingerprint.slice(0, 12); }
       $("unit-line").textContent = line;
-      var link = $("unit-file");
-      link.href = "/api/county/inbox.xlsx?unit=" + encodeURIComponent(s.unit);
+      var q = "?unit=" + encodeURIComponent(s.unit);
+      $("unit-file").href = "/api/county/inbox.xlsx" + q;
       show("unit-file", !!s.submitted_at);
+      [["unit-filled", "filled"], ["unit-docx", "report.docx"], ["unit-html", "report.html"]].forEach(function (p) {
+        $(p[0]).href = "/api/county/files/" + p[1] + q;
+        show(p[0], !!s.files[p[1]]);
+      });
       var body = $("unit-findings").querySelector("tbody");
       body.textContent = "";
       (s.findings || []).forEach(function (f) {
