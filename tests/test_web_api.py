@@ -258,6 +258,7 @@ def test_findings_errors_first_and_freeze_refused(server, county, tmp_path):
     sev = [f["severity"] for f in found]
     assert sev == sorted(sev, key=lambda s: s != "error")
     assert all(set(f) >= {"code", "severity", "message", "sheet", "cell", "name"} for f in found)
+    assert all(f["rule"] for f in found)  # the catalogue's rule: what to put right
     r = post(c, "/api/freeze", csrf)
     assert r.status_code == 409 and "错误" in r.json()["message"] and r.json()["findings"]
     assert post(c, "/api/submit", csrf).status_code == 409

@@ -21,6 +21,7 @@ from xl_report.core.findings import count
 from xl_report.core.fingerprint import short
 from xl_report.core.report import ReportData
 from xl_report.document import render
+from xl_report.rules.catalogue import RULE_BY_CODE
 from xl_report.stages.check import check_book, problem_finding
 from xl_report.stages.fill import copy_tally, describe_numbers, fill_book, open_report_book
 from xl_report.stages.freeze import FreezeRefused, freeze_file
@@ -83,8 +84,10 @@ def _result(unit: str, year: int, found: list, *, filled: bool, summary: list[st
 
 
 def _finding_json(f) -> dict:
+    """The API's finding, plus ``rule``: what the rule of its code requires (the catalogue's title)."""
+    rule = RULE_BY_CODE.get(f.code)
     return {"code": f.code, "severity": f.severity, "message": f.message, "sheet": f.sheet, "cell": f.cell,
-            "name": f.name}
+            "name": f.name, "rule": rule.title if rule else None}
 
 
 def freeze_job(work: str, password: str | None, config: dict | None) -> dict:

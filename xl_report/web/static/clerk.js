@@ -2,7 +2,6 @@
 (function () {
   "use strict";
   var $ = Xl.$, show = Xl.show;
-  var SEVERITY = { error: "错误", warning: "提示" };
   var state = null;
 
   function busy(on) {
@@ -49,24 +48,7 @@
   }
 
   function renderFindings(findings) {
-    var table = $("findings"), body = table.querySelector("tbody");
-    body.textContent = "";
-    var sorted = findings.slice().sort(function (a, b) {
-      return (a.severity === "error" ? 0 : 1) - (b.severity === "error" ? 0 : 1);
-    });
-    sorted.forEach(function (f) {
-      var tr = document.createElement("tr");
-      tr.className = "sev-" + f.severity;
-      [SEVERITY[f.severity] || f.severity, f.code, f.message, f.sheet || "", f.cell || ""].forEach(function (v, i) {
-        var td = document.createElement("td");
-        td.textContent = v;
-        if (i === 0) { td.className = "sev " + f.severity; }
-        if (i === 2) { td.className = "message-cell"; }
-        tr.appendChild(td);
-      });
-      body.appendChild(tr);
-    });
-    show("findings", sorted.length > 0);
+    show("findings", Xl.findingRows($("findings").querySelector("tbody"), findings) > 0);
   }
 
   function refresh() {

@@ -54,5 +54,37 @@
     return api("POST", "/api/logout").then(function () { csrf = null; });
   }
 
-  global.Xl = { $: $, show: show, message: message, api: api, session: session, login: login, logout: logout };
+  var SEVERITY = { error: "错误", warning: "提示" };
+
+  /* Findings as table rows (errors first): 类别, 代码, 说明 (and what the rule requires), 工作表, 单元格. */
+  function findingRows(tbody, findings) {
+    tbody.textContent = "";
+    var sorted = findings.slice().sort(function (a, b) {
+      return (a.severity === "error" ? 0 : 1) - (b.severity === "error" ? 0 : 1);
+    });
+    sorted.forEach(function (f) {
+      var tr = document.createElement("tr");
+      tr.className = "sev-" + f.severity;
+      [SEVERITY[f.severity] || f.severity, f.code, f.message, f.sheet || "", f.cell || ""].forEach(function (v, i) {
+        var td = document.createElement("td");
+        td.textContent = v;
+        if (i === 0) { td.className = "sev " + f.severity; }
+        if (i === 2) {
+          td.className = "message-cell";
+          if (f.rule) {  // what the rule requires: how to put it right
+            var rule = document.createElement("div");
+            rule.className = "rule";
+            rule.textContent = "要求：" + f.rule;
+            td.appendChild(rule);
+          }
+        }
+        tr.appendChild(td);
+      });
+      tbody.appendChild(tr);
+    });
+    return sorted.length;
+  }
+
+  global.Xl = { $: $, show: show, message: message, api: api, session: session, login: login, logout: logout,
+    findingRows: findingRows };
 })(window);

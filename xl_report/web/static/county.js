@@ -2,7 +2,6 @@
 (function () {
   "use strict";
   var $ = Xl.$, show = Xl.show;
-  var SEVERITY = { error: "错误", warning: "提示" };
   var polling = null;
 
   function fail(err) {
@@ -31,18 +30,7 @@
         $(p[0]).href = "/api/county/files/" + p[1] + q;
         show(p[0], !!s.files[p[1]]);
       });
-      var body = $("unit-findings").querySelector("tbody");
-      body.textContent = "";
-      (s.findings || []).forEach(function (f) {
-        var tr = document.createElement("tr");
-        [SEVERITY[f.severity] || f.severity, f.code, f.message, f.sheet || "", f.cell || ""].forEach(function (v, i) {
-          var td = document.createElement("td");
-          td.textContent = v;
-          if (i === 2) { td.className = "message-cell"; }
-          tr.appendChild(td);
-        });
-        body.appendChild(tr);
-      });
+      Xl.findingRows($("unit-findings").querySelector("tbody"), s.findings || []);
       show("unit-panel", true);
       $("unit-panel").scrollIntoView();
     }).catch(fail);
