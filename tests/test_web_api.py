@@ -4,7 +4,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import threading
+import time
 import zipfile
 
 import pytest
@@ -414,3 +416,36 @@ def test_over_tls_the_cookie_is_secure(county, tmp_path):
     with Serve(county, ["--certfile", str(certfile), "--keyfile", str(keyfile)], scheme="https") as s:
         r = s.client().post("/api/login", json={"code": county.codes[A]})
         assert r.status_code == 200 and "secure" in r.headers["set-cookie"].lower()
+
+
+def test_the_worker_processes_leave_with_a_killed_server(county):
+    def children(pid: int) -> list[int]:
+        out = []
+        for p in os.listdir("/proc"):
+            try:
+                if p.isdigit() and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(pid):
+                    out.append(int(p))
+            except OSError:
+                continue
+        return out
+
+    def running(pid: int) -> bool:
+        try:
+            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    if not os.path.isdir("/proc"):
+        pytest.skip("needs /proc")
+    s = Serve(county).__enter__()
+    try:
+        kids = children(s.proc.pid)
+        assert len(kids) >= 2  # the pool's workers (and multiprocessing's resource tracker)
+        s.proc.kill()  # killed outright: it cannot tell its workers
+        s.proc.wait()
+        deadline = time.monotonic() + 10
+        while any(running(k) for k in kids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [k for k in kids if running(k)]
+    finally:
+        s.__exit__(None, None, None)

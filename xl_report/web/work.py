@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from xl_report.batch.model import display_name, match_key
+from xl_report.batch.unit import start_worker
 from xl_report.core import form
 from xl_report.core.errors import TallyErrors, XlReportError
 from xl_report.core.figures import figures
@@ -111,15 +112,17 @@ def freeze_job(work: str, password: str | None, config: dict | None) -> dict:
     return out
 
 
-def _warm_up() -> None:
-    """Import the .docx writer once per worker, not on the first clerk's 定稿."""
+def _start_worker(parent: int) -> None:
+    """Like the batch's workers, leave when the server is gone (killed outright, it cannot tell them);
+    import the .docx writer now, not on the first clerk's 定稿."""
+    start_worker(parent, None, False)
     import xl_report.document.to_docx  # noqa: F401 - lazy in document/ (python-docx); warmed here
 
 
 def make_pool(jobs: int) -> ProcessPoolExecutor:
     # spawn: the server's threads (uvicorn, the event loop) are not forked into a worker
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_warm_up)
+                               initializer=_start_worker, initargs=(os.getpid(),))
     for _ in range(jobs):
         pool.submit(int)  # start the workers now
     return pool
