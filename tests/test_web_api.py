@@ -418,34 +418,52 @@ def test_over_tls_the_cookie_is_secure(county, tmp_path):
         assert r.status_code == 200 and "secure" in r.headers["set-cookie"].lower()
 
 
-def test_the_worker_processes_leave_with_a_killed_server(county):
-    def children(pid: int) -> list[int]:
-        out = []
-        for p in os.listdir("/proc"):
-            try:
-                if p.isdigit() and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(pid):
-                    out.append(int(p))
-            except OSError:
-                continue
-        return out
-
-    def running(pid: int) -> bool:
+def _children(pid: int) -> list[int]:
+    out = []
+    for p in os.listdir("/proc"):
         try:
-            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+            if p.isdigit() and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(pid):
+                out.append(int(p))
         except OSError:
-            return False
+            continue
+    return out
 
-    if not os.path.isdir("/proc"):
-        pytest.skip("needs /proc")
+
+def _running(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _workers(pid: int) -> list[int]:
+    return [k for k in _children(pid) if b"spawn_main" in open(f"/proc/{k}/cmdline", "rb").read()]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_the_worker_processes_leave_with_a_killed_server(county):
     s = Serve(county).__enter__()
     try:
-        kids = children(s.proc.pid)
-        assert len(kids) >= 2  # the pool's workers (and multiprocessing's resource tracker)
+        kids = _children(s.proc.pid)
+        assert len(_workers(s.proc.pid)) == 2  # --workers 2 (and multiprocessing's resource tracker)
         s.proc.kill()  # killed outright: it cannot tell its workers
         s.proc.wait()
         deadline = time.monotonic() + 10
-        while any(running(k) for k in kids) and time.monotonic() < deadline:
+        while any(_running(k) for k in kids) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not [k for k in kids if running(k)]
+        assert not [k for k in kids if _running(k)]
     finally:
         s.__exit__(None, None, None)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc")
+def test_a_dead_worker_costs_one_request_not_the_server(county):
+    with Serve(county) as s:
+        c = s.bearer(county.codes[C])
+        os.kill(_workers(s.proc.pid)[0], 9)  # e.g. killed by the kernel for its memory
+        time.sleep(1)
+        r = upload(c, county.books[C])
+        if r.status_code != 200:  # the pool noticed the death first: this request pays for it
+            assert r.status_code == 500 and "编号" in r.json()["message"] and "Traceback" not in r.text
+        r = upload(c, county.books[C])
+        assert r.status_code == 200, r.text

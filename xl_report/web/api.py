@@ -11,12 +11,15 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import tempfile
 import threading
+import uuid
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,7 @@ from xl_report.xlsx.fileio import FIXED_ZIP_TIME, save_workbook
 from xl_report.xlsx.template import build_template
 
 MAX_UPLOAD_MB = 32
+log = logging.getLogger("xl_report.web")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -115,9 +119,20 @@ class Web:
             self.pool.shutdown(cancel_futures=True)
 
     async def _run(self, fn, *args):
+        """A job in a worker process. A bug or a dead worker is a short Chinese message with an incident
+        number (the traceback goes to the server's log), and the next request finds a working pool."""
         if self.pool is None:
             self.start()
-        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+        except Exception as e:
+            incident = uuid.uuid4().hex[:8]
+            log.error("web job %s failed (incident %s)", fn.__name__, incident, exc_info=e)
+            if isinstance(e, BrokenProcessPool):  # a worker died (e.g. killed for its memory): start afresh
+                self.stop()
+                self.start()
+            raise WebError(500, f"服务器处理出错，文件未保存。请重试；仍不行请把编号 {incident} "
+                                "告诉县信息中心。") from None
 
     def _lock(self, unit: str) -> asyncio.Lock:
         return self.locks.setdefault(unit, asyncio.Lock())
