@@ -21,6 +21,7 @@ from xl_report.core.figures import figures
 from xl_report.core.findings import count
 from xl_report.core.fingerprint import short
 from xl_report.core.report import ReportData
+from xl_report.core.tally import has_cell_errors
 from xl_report.document import render
 from xl_report.rules.catalogue import RULE_BY_CODE
 from xl_report.stages.check import check_book, problem_finding
@@ -52,6 +53,8 @@ def upload_job(work: str, unit: str, year: int, previous: str | None, config: di
         try:
             tally = read_tally(src)
         except TallyErrors as e:
+            if has_cell_errors(e.problems):  # an Excel error value: an unusable file (as check says), not a row
+                raise
             found = [problem_finding(p) for p in e.problems]
             return _result(unit, year, found, filled=False,
                            summary=[f"台账有 {len(found)} 处错误，未能填报：请改正后重新上传。"])
