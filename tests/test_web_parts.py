@@ -13,6 +13,8 @@ from xl_report.core.figures import RESULT_GROUPS, figures
 from xl_report.document import dashboard
 from xl_report.web import auth, codes
 
+from .web_helpers import TOKEN
+
 UNITS = ["某某县城关镇人民政府", "某某县教育局", "=HYPERLINK(\"http://x\")局"]
 
 
@@ -67,13 +69,13 @@ def test_serve_refuses_a_unit_list_whose_names_share_a_folder(tmp_path):
     units = tmp_path / "单位名单.toml"
     units.write_text('units = ["甲/乙局", "甲_乙局"]\n', encoding="utf-8")
     res = CliRunner().invoke(app, ["serve", "--data", str(tmp_path / "d"), "--units", str(units)],
-                             env={"XL_REPORT_TOKEN": "t" * 32})
+                             env={"XL_REPORT_TOKEN": TOKEN})
     assert res.exit_code == 2 and "甲/乙局" in res.output and "甲_乙局" in res.output
 
 
 def test_serve_refuses_half_given_web_options(tmp_path):
     runner = CliRunner()
-    env = {"XL_REPORT_TOKEN": "t" * 32}
+    env = {"XL_REPORT_TOKEN": TOKEN}
     res = runner.invoke(app, ["serve", "--units", str(tmp_path / "u.toml")], env=env)
     assert res.exit_code == 2 and "--data" in res.output
     res = runner.invoke(app, ["serve", "--data", str(tmp_path / "d")], env=env)
