@@ -198,9 +198,9 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
 
     from xl_report.core.aggregate import cells_filled_by
     from xl_report.core.normalise import parse_year
-    from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS, tally_from_frames
-    from xl_report.core.tally_schema import TALLY_SHEETS
-    from xl_report.xlsx.tally_reader import read_tally, refuse_misnamed_sheets
+    from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS
+    from xl_report.core.ledger import FORM_SHEETS, LedgerError, recognise, sheets_by_name
+    from xl_report.xlsx.tally_reader import ledger_errors, read_tally, tally_from_adoption
     from xl_report.xlsx.workbook import _date, _text
 
     try:
@@ -208,7 +208,6 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
             CalamineWorkbook.from_path(str(path))
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
-    refuse_misnamed_sheets(book.sheet_names, path)  # '依申请公开台帐' read as absent would leave 表三 at zero
     present = set(book.sheet_names)
     grids: dict[str, list[list[object]]] = {}  # as calamine returns them: _cell converts what is used
 
@@ -220,17 +219,23 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
                 raise InputError.at(f"无法读取工作表（{e}）", file=str(path), sheet=sheet) from None
         return grids[sheet]
 
-    frames = {}
-    for sheet in TALLY_SHEETS:
-        if sheet.name in present:
-            rows = grid(sheet.name, MAX_ROWS + HEADER_SCAN_ROWS + 1)
-            if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
-                raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
-                                    file=str(path), sheet=sheet.name)
-            frames[sheet.name] = [[v if v.__class__ is str else _cell(v) for v in row] for row in rows]
-    skip = frozenset() if tally_cells else cells_filled_by(s.key for s in TALLY_SHEETS if s.name in frames)
-    if not frames:
+    # '依申请公开台帐' is the 依申请公开台账 (read as absent, 表三 would keep zeros): the ledger recogniser
+    # decides which sheets hold which tally, by their names, or else by their headers
+    by_name = sheets_by_name(book.sheet_names)
+    raw = {}
+    for name in by_name or [n for n in book.sheet_names if n not in FORM_SHEETS]:
+        rows = grid(name, MAX_ROWS + HEADER_SCAN_ROWS + 1)
+        if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
+            raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
+                                file=str(path), sheet=name)
+        raw[name] = [[v if v.__class__ is str else _cell(v) for v in row] for row in rows]
+    try:
+        adoption = recognise(raw, None, by_name)
+    except LedgerError as e:
+        raise ledger_errors(e, str(path), lambda name: name) from None
+    if not adoption.reads:
         read_tally(path)  # raises the tally reader's own message for a workbook without tally sheets
+    skip = frozenset() if tally_cells else cells_filled_by(r.sheet.key for r in adoption.reads)
     fields: dict = {"values": {}, "narrative": {}}
     try:
         with (contextlib.nullcontext(package) if package is not None else zipfile.ZipFile(path)) as z:
@@ -257,6 +262,5 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
     for name in ("meta_unit", "meta_contact", "meta_level"):
         fields[name] = _text(fields.get(name))
     fields["meta_published"] = _date(fields.get("meta_published"))
-    tally = tally_from_frames(frames, source=str(path), unit=fields["meta_unit"],
-                              year=parse_year(fields.get("meta_year")))
+    tally = tally_from_adoption(adoption, str(path), unit=fields["meta_unit"], year=parse_year(fields.get("meta_year")))
     return tally, fields

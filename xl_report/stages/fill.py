@@ -20,7 +20,7 @@ from xl_report.core.aggregate import aggregate, summary
 from xl_report.core.errors import InputError
 from xl_report.xlsx.fileio import backup_existing, output_path as default_output, save_workbook
 from xl_report.core.report import ReportData
-from xl_report.xlsx.safety import check_xlsx
+from xl_report.stages.adopt import AdoptResult, write_adoption
 from xl_report.core.tally import Tally
 from xl_report.xlsx.tally_reader import read_tally
 from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
@@ -38,6 +38,7 @@ class FillResult:
     tables: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
     summary: dict[str, int | float] = field(default_factory=dict)
+    decisions: list[str] = field(default_factory=list)  # how an office's own ledger was read (one line each)
 
 
 def report_year(year: int | None, tally: Tally) -> int:
@@ -89,20 +90,28 @@ def fill_book(wb: Workbook, tally: Tally, year: int | None = None) -> FillResult
 
 
 def fill_workbook(input_path: Path | str, output_path: Path | str | None = None, year: int | None = None) -> FillResult:
-    src = check_xlsx(input_path)
+    """Fill ``input_path`` (a template, a bare tally workbook, or an office's own ledger: .xlsx/.xls/.ods/.csv).
+
+    A ledger is read as :func:`xl_report.stages.adopt.adopt_ledger` reads it, and its decisions are in
+    :attr:`FillResult.decisions`; a value it leaves for the clerk stops the fill (UndecidedValues, exit 2)."""
+    src = Path(input_path)
     out = Path(output_path) if output_path is not None else None
     if out is not None and out.suffix.lower() not in (".xlsx", ".xlsm"):
         raise InputError.at("输出文件名必须以 .xlsx 结尾", file=str(out))
-    tally = read_tally(src)
+    tally = read_tally(src)  # checks the file first (every kind of ledger file)
     year = report_year(year, tally)  # before the (slow) full load
-    wb = open_workbook(src)
+    xlsx = src.suffix.lower() in (".xlsx", ".xlsm")
+    wb = open_workbook(src) if xlsx else None
     notes = []
-    if not is_report_book(wb):
+    if wb is None or not is_report_book(wb):
         wb = build_template()
-        copy_tally(wb, tally)
+        if tally.adoption is not None:  # an office's own ledger: the original text kept, every decision listed
+            write_adoption(wb, tally.adoption, src.name, AdoptResult(src, tally.adoption))
+        else:
+            copy_tally(wb, tally)
         notes.append(FRESH_NOTE)
     macros = wb.vba_archive is not None
-    target = default_output(src, FILLED_SUFFIX, out)
+    target = default_output(src if xlsx else src.with_suffix(".xlsx"), FILLED_SUFFIX, out)
     if target.suffix.lower() == ".xlsm" and not macros:
         target = target.with_suffix(".xlsx") if out is None else target
         if target.suffix.lower() == ".xlsm":
@@ -114,6 +123,7 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
     save_workbook(wb, target)
     result.output = target
     result.notes = notes + result.notes
+    result.decisions = [str(d) for d in tally.adoption.decisions] if tally.adoption is not None else []
     return result
 
 

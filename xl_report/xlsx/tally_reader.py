@@ -1,12 +1,13 @@
 """Read the tally sheets (台账) of a workbook file with calamine: sheet grids → :func:`tally_from_frames`.
 
-The file adapter of :mod:`xl_report.core.tally` (which parses, normalises and validates the grids).
+The file adapter of :mod:`xl_report.core.tally` (which parses, normalises and validates the grids); an
+office's own ledger goes through :mod:`xl_report.core.ledger` on the way.
 """
 from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from defusedxml import ElementTree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
@@ -14,62 +15,80 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from xl_report.core import normalise as nz
 from xl_report.core.errors import InputError, Problem, TallyErrors
-from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS, Tally, tally_from_frames
+from xl_report.core.ledger import FORM_SHEETS, Adoption, LedgerError, Mapping, recognise, sheets_by_name
+from xl_report.core.tally import Tally, tally_from_frames
 from xl_report.core.tally_schema import TALLY_SHEETS
-from xl_report.xlsx.safety import check_xlsx
+from xl_report.xlsx.ledger_reader import LedgerFile, open_ledger
 from xl_report.xlsx.workbook import _REF
 
-def read_tally(path: Path | str) -> Tally:
-    """Read, normalise and validate the tally sheets of ``path``; TallyErrors lists every bad row."""
-    path = check_xlsx(path)
+
+def read_tally(path: Path | str, mapping: Mapping | None = None) -> Tally:
+    """Read, normalise and validate the tally sheets of ``path``; TallyErrors lists every bad row.
+
+    ``path`` may be an office's own ledger (other sheet names and headers, free text, .xls/.ods/.csv):
+    it is read through :func:`xl_report.core.ledger.recognise`, and the decisions it took are on
+    ``tally.adoption``. A value left for the clerk (matching two categories, or none) is an error listing
+    it: never counted."""
+    adoption, ledger, unit, year = read_adoption(path, mapping)
+    return tally_from_adoption(adoption, str(ledger.path), unit=unit, year=year, sheet_label=ledger.sheet_label)
+
+
+def tally_from_adoption(adoption: Adoption, source: str, *, unit: str | None = None, year: int | None = None,
+                        sheet_label: Callable[[str], str | None] = lambda name: name) -> Tally:
+    """The Tally of a recognised ledger, its problems located in the ledger (its sheets, its headers)."""
+    undecided = adoption.undecided
+    if undecided:
+        raise UndecidedValues(source, [d.problem(source, _label(adoption, d.sheet, sheet_label)) for d in undecided])
     try:
-        book = CalamineWorkbook.from_path(str(path))
-        refuse_misnamed_sheets(book.sheet_names, path)
-        frames = {}
-        for sheet in TALLY_SHEETS:
-            if sheet.name in book.sheet_names:
-                frames[sheet.name] = _read_grid(book, sheet.name, path)
-        if not frames:
-            names = "、".join(s.name for s in TALLY_SHEETS)
-            raise InputError.at(f"工作簿中没有任何台账工作表（应为：{names}）", file=str(path))
-        unit, year = _read_meta(book, path)
+        tally = tally_from_frames(adoption.frames, source=source, unit=unit, year=year)
+    except TallyErrors as e:
+        labels = {r.source: sheet_label(r.source) for r in adoption.reads}
+        raise TallyErrors(source, [adoption.relocate(p, labels) for p in e.problems]) from None
+    tally.adoption = adoption if adoption.foreign else None
+    return tally
+
+
+class UndecidedValues(TallyErrors):
+    """Free-text values the rules could not read with certainty (exit 2: the clerk chooses)."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        InputError.__init__(self, f"台账“{Path(file).name}”有 {len(problems)} 种写法不能确定对应哪一项，未写入任何文件。"
+                            f"请用 xl-report adopt 转换后在下拉列表中选择，或改为规定的选项：", problems)
+
+
+def _label(adoption: Adoption, sheet: str, sheet_label: Callable[[str], str | None]) -> str | None:
+    read = adoption.source_of(sheet)
+    return sheet_label(read.source) if read else sheet
+
+
+def read_adoption(path: Path | str, mapping: Mapping | None = None
+                  ) -> tuple[Adoption, LedgerFile, str | None, int | None]:
+    """The ledger at ``path`` read as tally sheets (not yet validated): (adoption, file, unit, year)."""
+    ledger = open_ledger(path)
+    try:
+        by_name = sheets_by_name(ledger.names, mapping)
+        names = list(by_name) or [n for n in ledger.names if n not in FORM_SHEETS]
+        grids = {n: ledger.grid(n) for n in names}
+        adoption = recognise(grids, mapping, by_name)
+        if not adoption.reads:
+            wanted = "、".join(s.name for s in TALLY_SHEETS)
+            raise InputError.at(f"文件中没有任何台账工作表，也没有能识别的台账表头（应为：{wanted}）", file=str(ledger.path))
+        unit, year = _read_meta(ledger.book, ledger.path) if ledger.is_xlsx and ledger.book else (None, None)
     except CalamineError as e:  # a malformed part inside a well-formed zip
-        raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
-    return tally_from_frames(frames, source=str(path), unit=unit, year=year)
+        raise InputError.at(f"无法读取工作簿（{e}）", file=str(ledger.path)) from None
+    except LedgerError as e:
+        raise ledger_errors(e, str(ledger.path), ledger.sheet_label) from None
+    return adoption, ledger, unit, year
 
 
-def _sheet_key(name: str) -> str:
-    return nz.key(name).replace("帐", "账")  # 台帐 is the older spelling of 台账
-
-
-def refuse_misnamed_sheets(names: Sequence[str], path: Path) -> None:
-    """'依申请公开台帐' or '收费台账 ' is meant as a tally sheet: read as absent, its table would silently
-    keep the template's zeros (and freeze would keep its personal columns), so the clerk must rename it."""
-    wanted = {_sheet_key(s.name): s.name for s in TALLY_SHEETS}
-    problems = [Problem(f"工作表名应为“{wanted[_sheet_key(n)]}”，请改名后重试（名称不符的台账不会被统计）",
-                        file=str(path), sheet=n)
-                for n in names if n not in wanted.values() and _sheet_key(n) in wanted
-                and wanted[_sheet_key(n)] not in names]
-    if problems:
-        raise TallyErrors(str(path), problems)
+def ledger_errors(e: LedgerError, source: str, sheet_label: Callable[[str], str | None]) -> TallyErrors:
+    return TallyErrors(source, [Problem(p.reason, file=source, sheet=sheet_label(p.sheet) if p.sheet else None,
+                                        row=p.row, column=p.column, value=p.value) for p in e.problems])
 
 
 # --------------------------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------------------------
-
-
-def _read_grid(book: CalamineWorkbook, name: str, path: Path) -> list[list[object]]:
-    """The sheet as a grid from A1. python-calamine directly, i.e. the engine of
-    ``pd.read_excel(engine="calamine")`` without pandas' per-cell Python conversion (~40% of the read):
-    the values come typed as in Excel (text, float, date, bool; "" for empty) and nothing is inferred,
-    so ids stay text and 'NA' stays 'NA'.
-    """
-    sheet = book.get_sheet_by_name(name)
-    if sheet.total_height > MAX_ROWS + HEADER_SCAN_ROWS:
-        raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
-                            file=str(path), sheet=name)
-    return sheet.to_python(skip_empty_area=False)
 
 
 def _read_meta(book: CalamineWorkbook, path: Path) -> tuple[str | None, int | None]:

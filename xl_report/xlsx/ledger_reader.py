@@ -1,0 +1,167 @@
+"""Open a ledger file of any common kind as sheet grids: .xlsx/.xlsm, .xls (old Excel, WPS), .ods
+(LibreOffice) through calamine, .csv with its encoding detected. Every file is hostile: sizes, rows and
+sheet extents are bounded before or while it is read; .et and password-protected files get a clear
+message instead of a parser error.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_calamine import CalamineError, CalamineWorkbook
+
+from xl_report.core.errors import InputError
+from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS
+from xl_report.xlsx.fileio import ensure_readable
+from xl_report.xlsx.safety import MAX_FILE_BYTES, MAX_SHEET_CELLS, check_xlsx, open_zip
+
+LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+SAVE_AS = "请在 WPS 或 Excel 中另存为 .xlsx 后再试"
+MAX_CSV_COLUMNS = 200  # a ledger has a dozen columns; thousands mean a wrong file
+MAX_GRID_ROWS = MAX_ROWS + HEADER_SCAN_ROWS
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file header of .xls, .et and encrypted .xlsx
+_ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
+# an .ods cell or row repeated very many times *with a value* would make calamine allocate it all
+_ODS_REPEAT = re.compile(rb"<table:table-(row|cell)\b([^>]*?)number-(?:rows|columns)-repeated=\"(\d+)\"([^>]*)>")
+
+
+@dataclass
+class LedgerFile:
+    """The sheets of one ledger file; a grid is read on first use."""
+
+    path: Path
+    kind: str  # the suffix, lower case
+    names: list[str]
+    _book: CalamineWorkbook | None = None
+    _grids: dict[str, list[list[object]]] = field(default_factory=dict)
+
+    @property
+    def is_xlsx(self) -> bool:
+        return self.kind in (".xlsx", ".xlsm")
+
+    def sheet_label(self, name: str) -> str | None:
+        """How messages name a sheet: a .csv has none."""
+        return None if self.kind == ".csv" else name
+
+    def grid(self, name: str, limit: int | None = None) -> list[list[object]]:
+        if name not in self._grids:
+            assert self._book is not None
+            try:
+                sheet = self._book.get_sheet_by_name(name)
+                if sheet.total_height * max(sheet.total_width, 1) > MAX_SHEET_CELLS:
+                    raise InputError.at(f"数据范围过大（{sheet.total_height:,} 行 × {sheet.total_width:,} 列），"
+                                        "请删除远处误填的内容后再试", file=str(self.path), sheet=name)
+                if sheet.total_height > MAX_GRID_ROWS:
+                    raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
+                                        file=str(self.path), sheet=name)
+                self._grids[name] = sheet.to_python(skip_empty_area=False, nrows=limit)
+            except CalamineError as e:
+                raise InputError.at(f"无法读取工作表（{e}）", file=str(self.path), sheet=name) from None
+        return self._grids[name]
+
+    @property
+    def book(self) -> CalamineWorkbook | None:
+        return self._book
+
+
+def open_ledger(path: Path | str) -> LedgerFile:
+    """The file checked and opened (InputError with a clear Chinese message otherwise)."""
+    path = ensure_readable(path)
+    kind = path.suffix.lower()
+    if kind == ".et":
+        raise InputError.at(f"WPS 表格格式（.et）不能直接读取，{SAVE_AS}", file=str(path))
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError.at(f"文件过大（{size // 1024 // 1024} MB），超过 {MAX_FILE_BYTES // 1024 // 1024} MB 上限",
+                            file=str(path))
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head == _OLE2:
+        data = path.read_bytes()
+        if _ENCRYPTED in data:
+            raise InputError.at(f"工作簿设置了打开密码，请取消密码（或{SAVE_AS.removeprefix('请')}）", file=str(path))
+        if kind != ".xls":
+            raise InputError.at(f"这是旧版 Excel 或 WPS 格式的文件，扩展名却是“{kind or '无'}”；{SAVE_AS}", file=str(path))
+    if kind == ".csv":
+        return _open_csv(path)
+    if kind in (".xlsx", ".xlsm"):
+        check_xlsx(path)
+    elif kind == ".ods":
+        _check_ods(path)
+    elif kind != ".xls":
+        suffixes = "、".join(LEDGER_SUFFIXES)
+        raise InputError.at(f"不支持这种文件（{kind or '没有扩展名'}）；台账请用 {suffixes} 格式", file=str(path))
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except CalamineError as e:
+        text = str(e)
+        if "password" in text.lower() or "encrypt" in text.lower():
+            raise InputError.at(f"工作簿设置了打开密码，请取消密码后再试（{SAVE_AS}）", file=str(path)) from None
+        raise InputError.at(f"无法读取工作簿（{text}）；{SAVE_AS}", file=str(path)) from None
+    except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed files
+        raise InputError.at(f"无法读取工作簿（{type(e).__name__}）；{SAVE_AS}", file=str(path)) from None
+    return LedgerFile(path, kind, list(book.sheet_names), book)
+
+
+def _check_ods(path: Path) -> None:
+    """An .ods is a zip (bombs, traversal: the xlsx checks) holding content.xml (no DTD; no huge repeats)."""
+    z = open_zip(path, "不是有效的 .ods 文件（文件已损坏或不是 LibreOffice 表格）")
+    with z:
+        try:
+            content = z.read("content.xml")
+        except KeyError:
+            raise InputError.at("不是有效的 .ods 文件（缺少 content.xml）", file=str(path)) from None
+    if b"<!DOCTYPE" in content or b"<!ENTITY" in content:
+        raise InputError.at("文件内部含有 XML 实体声明，疑似恶意文件，拒绝打开", file=str(path))
+    for m in _ODS_REPEAT.finditer(content):
+        if int(m.group(3)) > 1000 and b"value-type" in m.group(2) + m.group(4):
+            raise InputError.at("文件中有重复成千上万次的单元格，疑似恶意文件，拒绝打开", file=str(path))
+    for row in re.finditer(rb"<table:table-row\b[^>]*number-rows-repeated=\"(\d+)\"[^>]*>(.*?)</table:table-row>",
+                           content, re.S):
+        if int(row.group(1)) > 1000 and b"value-type" in row.group(2):
+            raise InputError.at("文件中有重复成千上万次的行，疑似恶意文件，拒绝打开", file=str(path))
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK and GB2312)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings: tuple[str, ...] = ("utf-16",)
+    else:
+        encodings = ("utf-8-sig", "gb18030")
+    for enc in encodings:
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise InputError.at("无法识别文件的文字编码（应为 UTF-8 或 GBK），请在 Excel/WPS 中另存为 .xlsx 后再试",
+                        file=str(path))
+
+
+def _open_csv(path: Path) -> LedgerFile:
+    text = decode_text(path.read_bytes(), path)
+    if "\x00" in text:
+        raise InputError.at("文件中有空字符，不是文本格式的 .csv 文件", file=str(path))
+    first = text.split("\n", 1)[0]
+    delimiter = max(",\t;", key=first.count) if any(d in first for d in ",\t;") else ","
+    rows: list[list[object]] = []
+    try:
+        for i, record in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)):
+            if i >= MAX_GRID_ROWS:
+                raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限", file=str(path))
+            if len(record) > MAX_CSV_COLUMNS:
+                raise InputError.at(f"第{i + 1}行有 {len(record)} 列，超过 {MAX_CSV_COLUMNS} 列的上限，请检查文件",
+                                    file=str(path))
+            rows.append(list(record))
+    except csv.Error as e:
+        raise InputError.at(f"CSV 格式有误（{e}）", file=str(path)) from None
+    ledger = LedgerFile(path, ".csv", [path.stem])
+    ledger._grids[path.stem] = rows
+    return ledger
