@@ -78,7 +78,7 @@ class Decision:
 
 
 @dataclass
-class Mapping:
+class LedgerMapping:
     """What a clerk (or an earlier conversion) decided: read before any rule."""
 
     sheets: dict[str, str] = field(default_factory=dict)  # ledger sheet name → tally sheet name
@@ -88,7 +88,7 @@ class Mapping:
     def learn(self, sheet: str, column: str, text: str, value: str) -> None:
         self.values.setdefault(sheet, {}).setdefault(column, {})[text] = value
 
-    def merge(self, other: "Mapping") -> None:
+    def merge(self, other: "LedgerMapping") -> None:
         self.sheets.update(other.sheets)
         for s, h in other.headers.items():
             self.headers.setdefault(s, {}).update(h)
@@ -197,7 +197,7 @@ def apply_rules(text: str, rules: Sequence[Rule]) -> Reading:
     return Reading(None, "不能对应到任何规定的选项", ())
 
 
-def interpret(sheet: TallySheet, column: Column, raw: object, mapping: Mapping | None = None) -> Reading:
+def interpret(sheet: TallySheet, column: Column, raw: object, mapping: LedgerMapping | None = None) -> Reading:
     """A choice cell's text: the clerk's earlier choice, an exact option or synonym, else the free-text rules."""
     text, _ = nz.to_text(raw)
     learned = (mapping.values.get(sheet.name, {}).get(column.header, {}) if mapping else {}).get(text)
@@ -227,7 +227,7 @@ for _s in TALLY_SHEETS:
         _NAME_KEYS.setdefault(sheet_key(_n), _s)
 
 
-def sheets_by_name(names: Iterable[str], mapping: Mapping | None = None) -> dict[str, tuple[TallySheet, str]]:
+def sheets_by_name(names: Iterable[str], mapping: LedgerMapping | None = None) -> dict[str, tuple[TallySheet, str]]:
     """Ledger sheet name → (tally sheet, how), for the sheets whose name says which tally they hold."""
     out: dict[str, tuple[TallySheet, str]] = {}
     for n in names:
@@ -258,7 +258,7 @@ def _header_table(sheet: TallySheet) -> dict[str, tuple[str, int]]:
 _HEADER_TABLES = {s.name: _header_table(s) for s in TALLY_SHEETS}
 
 
-def _lookup(sheet: TallySheet, text: str, mapping: Mapping | None) -> tuple[str, int] | None:
+def _lookup(sheet: TallySheet, text: str, mapping: LedgerMapping | None) -> tuple[str, int] | None:
     if mapping:
         mine = mapping.headers.get(sheet.name, {})
         if text in mine and mine[text] in sheet.headers:
@@ -284,7 +284,7 @@ class _HeaderMatch:
     shadowed: list[tuple[str, str, str]]  # (ledger text, our header, the text read instead)
 
 
-def _match_row(sheet: TallySheet, row: Sequence[object], i: int, mapping: Mapping | None) -> _HeaderMatch:
+def _match_row(sheet: TallySheet, row: Sequence[object], i: int, mapping: LedgerMapping | None) -> _HeaderMatch:
     found: dict[str, tuple[int, str, int]] = {}
     shadowed: list[tuple[str, str, str]] = []
     for j, v in enumerate(row):
@@ -303,7 +303,7 @@ def _match_row(sheet: TallySheet, row: Sequence[object], i: int, mapping: Mappin
     return _HeaderMatch(i, found, shadowed)
 
 
-def match_headers(sheet: TallySheet, rows: Sequence[Sequence[object]], mapping: Mapping | None = None
+def match_headers(sheet: TallySheet, rows: Sequence[Sequence[object]], mapping: LedgerMapping | None = None
                   ) -> _HeaderMatch | None:
     """The first row (among the first rows: titles may sit above) holding every required header, else the
     row holding the most; None when no row holds any."""
@@ -339,7 +339,7 @@ class LedgerError(Exception):
         self.problems = problems
 
 
-def recognise(grids: Mapping[str, Sequence[Sequence[object]]], mapping: Mapping | None = None,
+def recognise(grids: Mapping[str, Sequence[Sequence[object]]], mapping: LedgerMapping | None = None,
               by_name: Mapping[str, tuple[TallySheet, str]] | None = None) -> Adoption:
     """Read ``grids`` (ledger sheet → rows as read) as tally sheets. ``by_name``: the sheets whose name
     already says which tally they hold (:func:`sheets_by_name`); without it, it is computed; when no name
@@ -398,7 +398,7 @@ def _prefer(a, b, grids):
 
 
 def _read_sheet(sheet: TallySheet, source: str, how: str, m: _HeaderMatch | None, rows: Sequence[Sequence[object]],
-                mapping: Mapping | None, decisions: list[Decision]) -> SheetRead:
+                mapping: LedgerMapping | None, decisions: list[Decision]) -> SheetRead:
     where = {"sheet": source}
     if m is None or not _required(sheet) <= m.found.keys():
         if source == sheet.name or m is None and not any(nz.clean_cell(v) is not None for row in rows for v in row):
@@ -442,7 +442,7 @@ def _read_sheet(sheet: TallySheet, source: str, how: str, m: _HeaderMatch | None
     return read
 
 
-def _convert_rows(read: SheetRead, rows: Sequence[Sequence[object]], mapping: Mapping | None, generate: list[str],
+def _convert_rows(read: SheetRead, rows: Sequence[Sequence[object]], mapping: LedgerMapping | None, generate: list[str],
                   decisions: list[Decision]) -> None:
     sheet = read.sheet
     header_texts = {nz.key(t) for t in _text_cells(rows[read.header_row])}

@@ -32,7 +32,7 @@ from xl_report.core.ledger import (
     VALUE,
     Adoption,
     Decision,
-    Mapping,
+    LedgerMapping,
     SheetRead,
 )
 from xl_report.core.report import ReportData
@@ -83,9 +83,9 @@ def adopt_ledger(ledger: Path | str, output: Path | str, *, year: int | None = N
     return result
 
 
-def mapping_of(adoption: Adoption, learned: Mapping | None = None) -> Mapping:
+def mapping_of(adoption: Adoption, learned: LedgerMapping | None = None) -> LedgerMapping:
     """What this conversion decided (plus what it was told), as a mapping for next year."""
-    m = Mapping()
+    m = LedgerMapping()
     if learned:
         m.merge(learned)
     for d in adoption.decisions:

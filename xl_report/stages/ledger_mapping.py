@@ -14,7 +14,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from xl_report.core import normalise as nz
 from xl_report.core.errors import InputError
-from xl_report.core.ledger import ADOPT_SHEET, COLUMN, SHEET, VALUE, Mapping
+from xl_report.core.ledger import ADOPT_SHEET, COLUMN, SHEET, VALUE, LedgerMapping
 from xl_report.core.tally import converter
 from xl_report.core.tally_schema import TALLY_BY_NAME, TALLY_SHEETS
 from xl_report.xlsx.fileio import write_bytes_atomic
@@ -27,7 +27,7 @@ ORIGINAL_PREFIX = "原文："  # a tally sheet's column keeping the ledger's tex
 _T_SHEETS, _T_HEADERS, _T_VALUES = "工作表", "表头", "取值"
 
 
-def load_mapping(path: Path | str) -> Mapping:
+def load_mapping(path: Path | str) -> LedgerMapping:
     """A mapping from a .toml written by ``--save-mapping`` or from a workbook ``adopt`` wrote."""
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
@@ -36,7 +36,7 @@ def load_mapping(path: Path | str) -> Mapping:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise InputError.at(f"无法读取映射文件（{e}）", file=str(path)) from None
-    m = Mapping()
+    m = LedgerMapping()
     try:
         m.sheets = {str(k): str(v) for k, v in data.get(_T_SHEETS, {}).items()}
         m.headers = {str(s): {str(k): str(v) for k, v in h.items()} for s, h in data.get(_T_HEADERS, {}).items()}
@@ -50,7 +50,7 @@ def load_mapping(path: Path | str) -> Mapping:
     return m
 
 
-def _validate(m: Mapping, path: Path) -> None:
+def _validate(m: LedgerMapping, path: Path) -> None:
     """Every target must be ours: a wrong value in a hand-edited mapping would count silently."""
     bad = [f"{s}→{t}" for s, t in m.sheets.items() if t not in TALLY_BY_NAME]
     for s, h in m.headers.items():
@@ -66,7 +66,7 @@ def _validate(m: Mapping, path: Path) -> None:
         raise InputError.at("映射文件中有不是规定名称或选项的内容：" + "；".join(bad[:5]), file=str(path))
 
 
-def save_mapping(m: Mapping, path: Path | str) -> Path:
+def save_mapping(m: LedgerMapping, path: Path | str) -> Path:
     """Write ``m`` as TOML (atomic). Strings are written as JSON strings, which TOML reads the same."""
     q = lambda s: json.dumps(s, ensure_ascii=False)  # noqa: E731
     lines = ["# xl_report 台账映射（xl-report adopt --save-mapping 生成；下次转换时用 --mapping 指定）", ""]
@@ -82,12 +82,12 @@ def save_mapping(m: Mapping, path: Path | str) -> Path:
     return path
 
 
-def mapping_from_workbook(path: Path) -> Mapping:
+def mapping_from_workbook(path: Path) -> LedgerMapping:
     """The mapping an adopted workbook holds: its 转换说明 rows and the clerk's choices beside the 原文."""
     check_xlsx(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
-        m = Mapping()
+        m = LedgerMapping()
         if ADOPT_SHEET not in book.sheet_names:
             raise InputError.at(f"工作簿中没有“{ADOPT_SHEET}”工作表（不是 xl-report adopt 转换的工作簿）", file=str(path))
         rows = book.get_sheet_by_name(ADOPT_SHEET).to_python(skip_empty_area=False)
@@ -109,7 +109,7 @@ def mapping_from_workbook(path: Path) -> Mapping:
     return m
 
 
-def _learn_choices(m: Mapping, sheet, rows: list[list[object]]) -> None:
+def _learn_choices(m: LedgerMapping, sheet, rows: list[list[object]]) -> None:
     """(original text, value now in the cell) pairs of every choice column that kept its 原文 column."""
     if not rows:
         return

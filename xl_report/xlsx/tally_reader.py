@@ -15,14 +15,14 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from xl_report.core import normalise as nz
 from xl_report.core.errors import InputError, Problem, TallyErrors
-from xl_report.core.ledger import FORM_SHEETS, Adoption, LedgerError, Mapping, recognise, sheets_by_name
+from xl_report.core.ledger import FORM_SHEETS, Adoption, LedgerError, LedgerMapping, recognise, sheets_by_name
 from xl_report.core.tally import Tally, tally_from_frames
 from xl_report.core.tally_schema import TALLY_SHEETS
 from xl_report.xlsx.ledger_reader import LedgerFile, open_ledger
 from xl_report.xlsx.workbook import _REF
 
 
-def read_tally(path: Path | str, mapping: Mapping | None = None) -> Tally:
+def read_tally(path: Path | str, mapping: LedgerMapping | None = None) -> Tally:
     """Read, normalise and validate the tally sheets of ``path``; TallyErrors lists every bad row.
 
     ``path`` may be an office's own ledger (other sheet names and headers, free text, .xls/.ods/.csv):
@@ -61,7 +61,7 @@ def _label(adoption: Adoption, sheet: str, sheet_label: Callable[[str], str | No
     return sheet_label(read.source) if read else sheet
 
 
-def read_adoption(path: Path | str, mapping: Mapping | None = None
+def read_adoption(path: Path | str, mapping: LedgerMapping | None = None
                   ) -> tuple[Adoption, LedgerFile, str | None, int | None]:
     """The ledger at ``path`` read as tally sheets (not yet validated): (adoption, file, unit, year)."""
     ledger = open_ledger(path)
