@@ -17,7 +17,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.cell_range import MultiCellRange
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
 from xl_report.core import normalise as nz
 from xl_report.core.errors import InputError, TallyErrors
@@ -168,6 +168,8 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
             if v is None:
                 continue
             reading = read.undecided.get((c.header, excel_row))
+            if reading is not None or convert[k - 1](v)[1]:  # the clerk will overwrite it: keep the original
+                originals.setdefault(c.header, {})[r] = _display(original if original is not None else v)
             if reading is not None:
                 set_text(cell, _display(v))
                 cell.fill = UNDECIDED_FILL
@@ -218,7 +220,9 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
 def _extend_validations(ws, last_row: int) -> None:
     """The template's dropdowns cover TALLY_ROWS rows: stretch them over a longer ledger."""
     for dv in ws.data_validations.dataValidation:
-        dv.sqref = MultiCellRange(str(dv.sqref).replace(f"{TALLY_ROWS}", str(last_row)))
+        ranges = [CellRange(min_col=r.min_col, min_row=r.min_row, max_col=r.max_col, max_row=last_row)
+                  if r.max_row == TALLY_ROWS else r for r in dv.sqref.ranges]
+        dv.sqref = MultiCellRange(ranges)
 
 
 def _write_notes(wb: Workbook, adoption: Adoption, ledger_name: str, checks: list[Decision], result: AdoptResult,

@@ -70,13 +70,13 @@ def save_mapping(m: LedgerMapping, path: Path | str) -> Path:
     """Write ``m`` as TOML (atomic). Strings are written as JSON strings, which TOML reads the same."""
     q = lambda s: json.dumps(s, ensure_ascii=False)  # noqa: E731
     lines = ["# xl_report 台账映射（xl-report adopt --save-mapping 生成；下次转换时用 --mapping 指定）", ""]
-    lines.append(f"[{_T_SHEETS}]")
+    lines.append(f"[{q(_T_SHEETS)}]")
     lines += [f"{q(k)} = {q(v)}" for k, v in sorted(m.sheets.items())]
     for s, h in sorted(m.headers.items()):
-        lines += ["", f"[{_T_HEADERS}.{q(s)}]"] + [f"{q(k)} = {q(v)}" for k, v in sorted(h.items())]
+        lines += ["", f"[{q(_T_HEADERS)}.{q(s)}]"] + [f"{q(k)} = {q(v)}" for k, v in sorted(h.items())]
     for s, cols in sorted(m.values.items()):
         for c, values in sorted(cols.items()):
-            lines += ["", f"[{_T_VALUES}.{q(s)}.{q(c)}]"] + [f"{q(k)} = {q(v)}" for k, v in sorted(values.items())]
+            lines += ["", f"[{q(_T_VALUES)}.{q(s)}.{q(c)}]"] + [f"{q(k)} = {q(v)}" for k, v in sorted(values.items())]
     path = Path(path)
     write_bytes_atomic(path, ("\n".join(lines) + "\n").encode("utf-8"))
     return path
