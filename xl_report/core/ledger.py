@@ -467,7 +467,7 @@ def _convert_rows(read: SheetRead, rows: Sequence[Sequence[object]], mapping: Le
             read.skipped[excel_row] = "合计行"
             grid.append([])
             continue
-        if texts and {nz.key(t) for t in texts} <= header_texts:
+        if texts and nz.key(texts[0]) in header_texts and {nz.key(t) for t in texts} <= header_texts:
             read.skipped[excel_row] = "重复的表头行"
             grid.append([])
             continue

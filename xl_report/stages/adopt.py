@@ -39,7 +39,8 @@ from xl_report.core.report import ReportData
 from xl_report.core.tally import converter, tally_from_frames
 from xl_report.core.tally_schema import YES_NO
 from xl_report.stages.ledger_mapping import NOTE_HEADERS, ORIGINAL_PREFIX, load_mapping, save_mapping
-from xl_report.xlsx.fileio import backup_existing, save_workbook
+from xl_report.xlsx.bulk_rows import column_styles, merge_rows, row_xml
+from xl_report.xlsx.fileio import Rewrite, backup_existing, save_workbook
 from xl_report.xlsx.tally_reader import read_adoption
 from xl_report.xlsx.template import BORDER, DATE_FORMAT, F_BODY, F_HEAD, HEADER_FILL, TALLY_ROWS, build_template
 from xl_report.xlsx.workbook import set_text, write_report
@@ -72,12 +73,12 @@ def adopt_ledger(ledger: Path | str, output: Path | str, *, year: int | None = N
     adoption, file, book_unit, book_year = read_adoption(ledger, learned)
     wb = build_template()
     result = AdoptResult(out, adoption)
-    write_adoption(wb, adoption, Path(ledger).name, result, label=file.sheet_label)
+    plain = write_adoption(wb, adoption, Path(ledger).name, result, label=file.sheet_label)
     meta_year, meta_unit = year if year is not None else book_year, unit if unit is not None else book_unit
     if meta_year is not None or meta_unit is not None:
         write_report(ReportData(unit=meta_unit, year=meta_year), wb, tables=(), meta=True)
     backup_existing(out)
-    save_workbook(wb, out)
+    save_adopted(wb, out, plain)
     if save_mapping_to is not None:
         result.mapping_file = save_mapping(mapping_of(adoption, learned), save_mapping_to)
     return result
@@ -103,24 +104,55 @@ def mapping_of(adoption: Adoption, learned: LedgerMapping | None = None) -> Ledg
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Cell:
+    value: object  # what the cell holds (the normalised value, or the ledger's text when highlighted)
+    fill: PatternFill | None = None
+    note: str | None = None
+
+
+@dataclass
+class PlainRows:
+    """Rows without highlight, per tally sheet: written as XML while the workbook is saved (:mod:`bulk_rows`)."""
+
+    rows: dict[str, dict[int, list[tuple[int, object]]]] = field(default_factory=dict)  # sheet → row → cells
+    width: dict[str, int] = field(default_factory=dict)
+
+    def rewrite(self, wb: Workbook) -> dict[str, Rewrite]:
+        """The ``rewrite`` of :func:`save_workbook` for ``wb`` as it is now (sheet order fixes the part names)."""
+        out: dict[str, Rewrite] = {}
+        for name, rows in self.rows.items():
+            part = f"xl/worksheets/sheet{wb.sheetnames.index(name) + 1}.xml"
+            width = self.width[name]
+
+            def merge(body: bytes, rows=rows, part=part, width=width):
+                styles = column_styles(body)
+                xml = {r: row_xml(r, cells, styles) for r, cells in rows.items()}
+                return [(part, merge_rows(body, xml, width))]
+
+            out[part] = merge
+        return out
+
+
+def save_adopted(wb: Workbook, target: Path, plain: PlainRows) -> None:
+    save_workbook(wb, target, deterministic=True, rewrite=plain.rewrite(wb) or None)
+
+
 def write_adoption(wb: Workbook, adoption: Adoption, ledger_name: str, result: AdoptResult,
-                   label=lambda name: name) -> None:
-    """The ledger's rows into the template's tally sheets, and the 转换说明 sheet."""
+                   label=lambda name: name) -> PlainRows:
+    """The ledger's rows into the template's tally sheets, and the 转换说明 sheet. The plain rows are
+    returned, to be written while saving (:func:`save_adopted`)."""
     checks: list[Decision] = []
+    plain = PlainRows()
+    frames = {}
     for read in adoption.reads:
-        result.rows[read.sheet.name] = _write_sheet(wb, read, result, checks)
-    frames = {r.sheet.name: _frame_of(wb, r) for r in adoption.reads}
+        frames[read.sheet.name] = _write_sheet(wb, read, result, checks, plain)
     try:
         tally_from_frames(frames, source=ledger_name)
     except TallyErrors as e:  # what fill will still say once the highlighted cells are chosen
         result.remaining = [str(p) for p in e.problems if not _highlighted(p, adoption, checks)]
     _write_notes(wb, adoption, ledger_name, checks, result, label)
-
-
-def _frame_of(wb: Workbook, read: SheetRead) -> list[list[object]]:
-    ws = wb[read.sheet.name]
-    width = len(read.sheet.columns)
-    return [[c.value for c in row] for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=width)]
+    return plain
 
 
 def _highlighted(p, adoption: Adoption, checks: list[Decision]) -> bool:
@@ -129,6 +161,8 @@ def _highlighted(p, adoption: Adoption, checks: list[Decision]) -> bool:
 
 
 def _display(value: object) -> str:
+    if value.__class__ is str:
+        return value  # type: ignore[return-value]
     text, _ = nz.to_text(value)
     return text
 
@@ -143,12 +177,26 @@ def _source_cells(read: SheetRead, i: int) -> list[object]:
             for c in read.sheet.columns]
 
 
-def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: list[Decision]) -> int:
+def _memoised(convert):
+    """A converter remembering its answers: a ledger repeats its dates and categories row after row."""
+    memo: dict[tuple[type, object], tuple[object, str | None]] = {}
+
+    def run(v: object) -> tuple[object, str | None]:
+        k = (v.__class__, v)
+        if k not in memo:
+            memo[k] = convert(v)
+        return memo[k]
+
+    return run
+
+
+def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: list[Decision],
+                 plain: PlainRows) -> list[list[object]]:
+    """Write one sheet's rows; returns them as a grid in our schema (to validate what fill will read)."""
     sheet = read.sheet
-    ws = wb[sheet.name]
-    convert = [converter(sheet, c) for c in sheet.columns]
-    width = len(sheet.columns)
+    convert = [_memoised(converter(sheet, c)) for c in sheet.columns]
     originals: dict[str, dict[int, str]] = {}  # our header → {output row → the ledger's text}
+    out: dict[int, list[_Cell | None]] = {}
     source_rows: dict[int, int] = {}
     r = 1
     for i in range(read.header_row + 1, len(read.rows)):
@@ -161,60 +209,70 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
         r += 1
         source_rows[r] = excel_row
         src = read.rows[i]
-        for k, (c, v) in enumerate(zip(sheet.columns, cells), start=1):
+        row: list[_Cell | None] = []
+        for k, (c, v) in enumerate(zip(sheet.columns, cells)):
+            if v is None:
+                row.append(None)
+                continue
             j = read.columns.get(c.header)
             original = nz.clean_cell(src[j]) if j is not None and j < len(src) else None
-            cell = ws.cell(r, k)
-            if v is None:
-                continue
             reading = read.undecided.get((c.header, excel_row))
-            if reading is not None or convert[k - 1](v)[1]:  # the clerk will overwrite it: keep the original
+            value, reason = (None, None) if reading is not None else convert[k](v)
+            if reading is not None or reason:  # the clerk will overwrite it: the original is kept beside
                 originals.setdefault(c.header, {})[r] = _display(original if original is not None else v)
             if reading is not None:
-                set_text(cell, _display(v))
-                cell.fill = UNDECIDED_FILL
                 options = "、".join(reading.candidates[:6]) if reading.candidates else "下拉列表中的一项"
-                cell.comment = Comment(f"原台账：{_display(v)}\n{reading.why}。请在下拉列表中选择（可选：{options}）",
-                                       "xl_report", width=300, height=120)
+                row.append(_Cell(_display(v), UNDECIDED_FILL,
+                                 f"原台账：{_display(v)}\n{reading.why}。请在下拉列表中选择（可选：{options}）"))
                 result.undecided += 1
-                continue
-            value, reason = convert[k - 1](v)
-            if reason:
-                set_text(cell, _display(v))
-                cell.fill = UNREADABLE_FILL
-                cell.comment = Comment(f"{reason}。请改正后再填报", "xl_report", width=240, height=80)
+            elif reason:
+                row.append(_Cell(_display(v), UNREADABLE_FILL, f"{reason}。请改正后再填报"))
                 checks.append(Decision(CHECK, sheet.name, c.header, source=_display(v), why=reason, rows=(excel_row,)))
                 result.unreadable += 1
-                continue
-            if isinstance(value, bool):
-                set_text(cell, YES_NO[0] if value else YES_NO[1])
-            elif isinstance(value, str):
-                set_text(cell, value)
             else:
-                cell.value = value
-                if isinstance(value, date):
-                    cell.number_format = DATE_FORMAT
-            if original is not None and _display(original) != _display(cell.value):
-                originals.setdefault(c.header, {})[r] = _display(original)
-    if read.native and not originals:
-        return r - 1
-    extra = [(SOURCE_ROW, source_rows)] + [
-        (ORIGINAL_PREFIX + read.source_headers.get(h, h), originals[h]) for h in sheet.headers if h in originals]
-    for k, (title, values) in enumerate(extra, start=width + 1):
+                if isinstance(value, bool):
+                    value = YES_NO[0] if value else YES_NO[1]
+                row.append(_Cell(value))
+                if original is not None and _display(original) != _display(value):
+                    originals.setdefault(c.header, {})[r] = _display(original)
+        out[r] = row
+    extra: list[tuple[str, dict[int, int] | dict[int, str]]] = []
+    if not read.native or originals:
+        extra = [(SOURCE_ROW, source_rows)] + [
+            (ORIGINAL_PREFIX + read.source_headers.get(h, h), originals[h]) for h in sheet.headers if h in originals]
+    ws = wb[sheet.name]
+    width = len(sheet.columns)
+    for k, (title, _) in enumerate(extra, start=width + 1):
         head = ws.cell(1, k)
         set_text(head, title)
         head.font, head.fill, head.border = F_HEAD, HEADER_FILL, BORDER
         ws.column_dimensions[get_column_letter(k)].width = 10 if title == SOURCE_ROW else 24
-        for row, text in values.items():
-            c = ws.cell(row, k)
-            if isinstance(text, int):
-                c.value = text
+    bulk = plain.rows.setdefault(sheet.name, {})
+    plain.width[sheet.name] = width + len(extra)
+    for r, row in out.items():
+        values = [(k, c.value) for k, c in enumerate(row, start=1) if c is not None]
+        values += [(k, col[r]) for k, (_, col) in enumerate(extra, start=width + 1) if r in col]
+        if not any(c is not None and c.fill is not None for c in row):
+            bulk[r] = values
+            continue
+        for k, v in values:  # a row with a highlighted cell: through openpyxl (fill, comment)
+            cell = ws.cell(r, k)
+            if isinstance(v, str):
+                set_text(cell, v)
             else:
-                set_text(c, text)
-            c.font = F_BODY
+                cell.value = v
+                if isinstance(v, date):
+                    cell.number_format = DATE_FORMAT
+            marked = row[k - 1] if k <= width else None
+            if marked is not None and marked.fill is not None:
+                cell.fill = marked.fill
+                cell.comment = Comment(marked.note, "xl_report", width=300, height=120)
     if r > TALLY_ROWS:
         _extend_validations(ws, r)
-    return r - 1
+    result.rows[sheet.name] = r - 1
+    grid: list[list[object]] = [list(sheet.headers)]
+    grid += [[c.value if c is not None else None for c in out[n]] if n in out else [] for n in range(2, r + 1)]
+    return grid
 
 
 def _extend_validations(ws, last_row: int) -> None:

@@ -20,7 +20,7 @@ from xl_report.core.aggregate import aggregate, summary
 from xl_report.core.errors import InputError
 from xl_report.xlsx.fileio import backup_existing, output_path as default_output, save_workbook
 from xl_report.core.report import ReportData
-from xl_report.stages.adopt import AdoptResult, write_adoption
+from xl_report.stages.adopt import AdoptResult, PlainRows, save_adopted, write_adoption
 from xl_report.core.tally import Tally
 from xl_report.xlsx.tally_reader import read_tally
 from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
@@ -103,10 +103,11 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
     xlsx = src.suffix.lower() in (".xlsx", ".xlsm")
     wb = open_workbook(src) if xlsx else None
     notes = []
+    plain = PlainRows()
     if wb is None or not is_report_book(wb):
         wb = build_template()
         if tally.adoption is not None:  # an office's own ledger: the original text kept, every decision listed
-            write_adoption(wb, tally.adoption, src.name, AdoptResult(src, tally.adoption))
+            plain = write_adoption(wb, tally.adoption, src.name, AdoptResult(src, tally.adoption))
         else:
             copy_tally(wb, tally)
         notes.append(FRESH_NOTE)
@@ -120,7 +121,10 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
         raise InputError.at("输入文件含宏（.xlsm），输出文件名也请以 .xlsm 结尾", file=str(target))
     result = fill_book(wb, tally, year)
     backup_existing(target)
-    save_workbook(wb, target)
+    if plain.rows:
+        save_adopted(wb, target, plain)
+    else:
+        save_workbook(wb, target)
     result.output = target
     result.notes = notes + result.notes
     result.decisions = [str(d) for d in tally.adoption.decisions] if tally.adoption is not None else []
