@@ -197,9 +197,13 @@ def apply_rules(text: str, rules: Sequence[Rule]) -> Reading:
     return Reading(None, "不能对应到任何规定的选项", ())
 
 
+def _text(value: object) -> str:
+    return str(nz.to_text(value)[0])
+
+
 def interpret(sheet: TallySheet, column: Column, raw: object, mapping: LedgerMapping | None = None) -> Reading:
     """A choice cell's text: the clerk's earlier choice, an exact option or synonym, else the free-text rules."""
-    text, _ = nz.to_text(raw)
+    text = _text(raw)
     learned = (mapping.values.get(sheet.name, {}).get(column.header, {}) if mapping else {}).get(text)
     if learned is not None:
         return Reading(learned, HOW_LEARNED)
@@ -476,7 +480,7 @@ def _convert_rows(read: SheetRead, rows: Sequence[Sequence[object]], mapping: Le
             if c.header in generate:
                 v = f"第{excel_row}行"
             elif v is not None and c.header in choice:
-                text, _ = nz.to_text(v)
+                text = _text(v)
                 reading = readings[c.header].get(text)
                 if reading is None:
                     reading = readings[c.header][text] = interpret(sheet, c, v, mapping)

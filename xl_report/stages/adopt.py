@@ -157,14 +157,14 @@ def write_adoption(wb: Workbook, adoption: Adoption, ledger_name: str, result: A
 
 def _highlighted(p, adoption: Adoption, checks: list[Decision]) -> bool:
     """A problem on a cell the clerk already sees highlighted (listed once, not twice)."""
-    return p.column is not None and any(d.sheet == p.sheet and d.column == p.column for d in adoption.undecided + checks)
+    marked = adoption.undecided + checks
+    return p.column is not None and any(d.sheet == p.sheet and d.column == p.column for d in marked)
 
 
 def _display(value: object) -> str:
-    if value.__class__ is str:
-        return value  # type: ignore[return-value]
-    text, _ = nz.to_text(value)
-    return text
+    if isinstance(value, str):
+        return value
+    return str(nz.to_text(value)[0])
 
 
 def _source_cells(read: SheetRead, i: int) -> list[object]:
@@ -172,8 +172,8 @@ def _source_cells(read: SheetRead, i: int) -> list[object]:
     if not read.native:
         row = read.grid[i] if i < len(read.grid) else []
         return list(row) + [None] * (len(read.sheet.columns) - len(row))
-    row = read.rows[i]
-    return [row[read.columns[c.header]] if c.header in read.columns and read.columns[c.header] < len(row) else None
+    src = read.rows[i]
+    return [src[read.columns[c.header]] if c.header in read.columns and read.columns[c.header] < len(src) else None
             for c in read.sheet.columns]
 
 

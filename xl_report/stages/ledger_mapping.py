@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from typing import cast
 
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -16,7 +17,7 @@ from xl_report.core import normalise as nz
 from xl_report.core.errors import InputError
 from xl_report.core.ledger import ADOPT_SHEET, COLUMN, SHEET, VALUE, LedgerMapping
 from xl_report.core.tally import converter
-from xl_report.core.tally_schema import TALLY_BY_NAME, TALLY_SHEETS
+from xl_report.core.tally_schema import TALLY_BY_NAME, TALLY_SHEETS, TallySheet
 from xl_report.xlsx.fileio import write_bytes_atomic
 from xl_report.xlsx.safety import check_xlsx
 
@@ -60,7 +61,8 @@ def _validate(m: LedgerMapping, path: Path) -> None:
             sheet = TALLY_BY_NAME.get(s)
             column = next((col for col in sheet.columns if col.header == c), None) if sheet else None
             for text, value in values.items():
-                if column is None or column.kind != "choice" or converter(sheet, column)(value) != (value, None):
+                if sheet is None or column is None or column.kind != "choice" or \
+                        converter(sheet, column)(value) != (value, None):
                     bad.append(f"{s}.{c}：{text}→{value}")
     if bad:
         raise InputError.at("映射文件中有不是规定名称或选项的内容：" + "；".join(bad[:5]), file=str(path))
@@ -100,16 +102,17 @@ def mapping_from_workbook(path: Path) -> LedgerMapping:
                 m.headers.setdefault(str(sheet), {})[str(text)] = str(target)
             elif kind == VALUE and text and target:
                 m.learn(str(sheet), str(column), str(text), str(target))
-        for sheet in TALLY_SHEETS:
-            if sheet.name in book.sheet_names:
-                _learn_choices(m, sheet, book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False))
+        for tally_sheet in TALLY_SHEETS:
+            if tally_sheet.name in book.sheet_names:
+                grid = book.get_sheet_by_name(tally_sheet.name).to_python(skip_empty_area=False)
+                _learn_choices(m, tally_sheet, cast(list[list[object]], grid))
     except CalamineError as e:
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     _validate(m, path)
     return m
 
 
-def _learn_choices(m: LedgerMapping, sheet, rows: list[list[object]]) -> None:
+def _learn_choices(m: LedgerMapping, sheet: TallySheet, rows: list[list[object]]) -> None:
     """(original text, value now in the cell) pairs of every choice column that kept its 原文 column."""
     if not rows:
         return

@@ -10,6 +10,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -57,7 +58,7 @@ class LedgerFile:
                 if sheet.total_height > MAX_GRID_ROWS:
                     raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
                                         file=str(self.path), sheet=name)
-                self._grids[name] = sheet.to_python(skip_empty_area=False, nrows=limit)
+                self._grids[name] = cast(list[list[object]], sheet.to_python(skip_empty_area=False, nrows=limit))
             except CalamineError as e:
                 raise InputError.at(f"无法读取工作表（{e}）", file=str(self.path), sheet=name) from None
         return self._grids[name]
