@@ -24,7 +24,7 @@ from xl_report.xlsx.tally_reader import UndecidedValues, read_tally
 
 from . import ledger_factory as lf
 from .conftest import _soffice_convert, needs_soffice
-from .tally_factory import tally_from_rows
+from .tally_factory import fee, make_tally_workbook, tally_from_rows
 
 YEAR = 2024
 runner = CliRunner()
@@ -272,3 +272,26 @@ def test_utf8_bom_and_gbk_decode_the_same(tmp_path):
 
 def test_template_dates_still_read(tmp_path):
     assert read_tally(lf.fees_list(tmp_path).path).fees["收费日期"].tolist()[0] == date(2024, 3, 5)
+
+
+def test_a_ledger_pasted_into_the_template_beside_its_empty_sheets_is_read(tmp_path):
+    path = make_tally_workbook(tmp_path / "模板.xlsx", year=YEAR)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet("Sheet1")
+    for row in [lf.REGISTER_HEADER] + [r for r, _ in lf.REGISTER_ROWS]:
+        ws.append(row)
+    wb.save(path)
+    t = read_tally(path)
+    assert len(t.requests) == 9 and ("Sheet1", "按表头识别") in {(d.source, d.why) for d in t.adoption.decisions}
+
+
+def test_an_unrelated_extra_sheet_is_left_alone(tmp_path):
+    path = make_tally_workbook(tmp_path / "模板.xlsx", year=YEAR, fees=[fee("x", date(2024, 1, 1), 10)])
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("备忘").append(["收费项目", "收费日期", "金额"])  # headers only: no ledger
+    ws = wb.create_sheet("联系人")
+    ws.append(["姓名", "电话"])
+    ws.append(["某", "123"])
+    wb.save(path)
+    t = read_tally(path)
+    assert t.adoption is None and t.fees["金额（元）"].tolist() == [10]

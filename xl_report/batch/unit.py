@@ -223,7 +223,7 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
     # decides which sheets hold which tally, by their names, or else by their headers
     by_name = sheets_by_name(book.sheet_names)
     raw = {}
-    for name in by_name or [n for n in book.sheet_names if n not in FORM_SHEETS]:
+    for name in [n for n in book.sheet_names if n not in FORM_SHEETS]:  # any may hold a ledger pasted in
         rows = grid(name, MAX_ROWS + HEADER_SCAN_ROWS + 1)
         if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
             raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",

@@ -346,29 +346,29 @@ class LedgerError(Exception):
 def recognise(grids: Mapping[str, Sequence[Sequence[object]]], mapping: LedgerMapping | None = None,
               by_name: Mapping[str, tuple[TallySheet, str]] | None = None) -> Adoption:
     """Read ``grids`` (ledger sheet → rows as read) as tally sheets. ``by_name``: the sheets whose name
-    already says which tally they hold (:func:`sheets_by_name`); without it, it is computed; when no name
-    says anything, every sheet is tried by its headers. Raises :class:`LedgerError`."""
+    already says which tally they hold (:func:`sheets_by_name`); without it, it is computed. Any other sheet
+    is tried by its headers, for the tally sheets that no named sheet fills (a ledger pasted into the
+    template beside its empty sheets; a ledger whose sheet is called Sheet1). Raises :class:`LedgerError`."""
     by_name = dict(sheets_by_name(grids, mapping) if by_name is None else by_name)
     problems: list[Problem] = []
     chosen: dict[str, tuple[str, TallySheet, str, _HeaderMatch | None]] = {}  # our sheet → (source, ...)
-    if by_name:
-        candidates = [(n, s, how, match_headers(s, grids[n], mapping)) for n, (s, how) in by_name.items()]
-    else:
-        candidates = []
-        for n, rows in grids.items():
-            if n in FORM_SHEETS:
-                continue
-            scored = [(s, m) for s in TALLY_SHEETS if (m := match_headers(s, rows, mapping))
-                      and _required(s) <= m.found.keys()]
-            if not scored:
-                continue
-            top = max(len(m.found) for _, m in scored)
-            best = [(s, m) for s, m in scored if len(m.found) == top]
-            if len(best) > 1:
+    candidates = [(n, s, how, match_headers(s, grids[n], mapping)) for n, (s, how) in by_name.items()]
+    filled = {s.name for n, s, _, m in candidates if m is not None and _has_data(grids[n], m.row)}
+    for n, rows in grids.items():
+        if n in FORM_SHEETS or n in by_name:
+            continue
+        scored = [(s, m) for s in TALLY_SHEETS if s.name not in filled and (m := match_headers(s, rows, mapping))
+                  and _required(s) <= m.found.keys() and _has_data(rows, m.row)]
+        if not scored:
+            continue  # a sheet of something else: not ours to read
+        top = max(len(m.found) for _, m in scored)
+        best = [(s, m) for s, m in scored if len(m.found) == top]
+        if len(best) > 1:
+            if not by_name:  # the ledger is all there is: say why nothing was read
                 problems.append(Problem("表头既像“" + "”又像“".join(s.name for s, _ in best) + "”，无法判断是哪一种台账，"
                                         "请把工作表改名为其中之一", sheet=n))
-                continue
-            candidates.append((n, best[0][0], HOW_HEADERS, best[0][1]))
+            continue
+        candidates.append((n, best[0][0], HOW_HEADERS, best[0][1]))
     for n, s, how, m in candidates:
         if s.name in chosen:
             other = chosen[s.name]

@@ -218,7 +218,7 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
             original = nz.clean_cell(src[j]) if j is not None and j < len(src) else None
             reading = read.undecided.get((c.header, excel_row))
             value, reason = (None, None) if reading is not None else convert[k](v)
-            if reading is not None or reason:  # the clerk will overwrite it: the original is kept beside
+            if (reading is not None or reason) and not c.personal:  # the clerk will overwrite it: kept beside
                 originals.setdefault(c.header, {})[r] = _display(original if original is not None else v)
             if reading is not None:
                 options = "、".join(reading.candidates[:6]) if reading.candidates else "下拉列表中的一项"
@@ -233,7 +233,7 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
                 if isinstance(value, bool):
                     value = YES_NO[0] if value else YES_NO[1]
                 row.append(_Cell(value))
-                if original is not None and _display(original) != _display(value):
+                if original is not None and not c.personal and _display(original) != _display(value):
                     originals.setdefault(c.header, {})[r] = _display(original)
         out[r] = row
     extra: list[tuple[str, dict[int, int] | dict[int, str]]] = []

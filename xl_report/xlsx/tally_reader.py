@@ -67,7 +67,7 @@ def read_adoption(path: Path | str, mapping: LedgerMapping | None = None
     ledger = open_ledger(path)
     try:
         by_name = sheets_by_name(ledger.names, mapping)
-        names = list(by_name) or [n for n in ledger.names if n not in FORM_SHEETS]
+        names = [n for n in ledger.names if n not in FORM_SHEETS]  # others may hold a ledger pasted in
         grids = {n: ledger.grid(n) for n in names}
         adoption = recognise(grids, mapping, by_name)
         if not adoption.reads:
