@@ -143,7 +143,7 @@ def test_undecided_values_are_listed_never_counted(tmp_path):
     text = str(e.value)
     assert "3 种写法不能确定" in text and "第3、4行：“不予公开”只写了“不予公开”，没有写具体情形" in text
     assert "“已电话沟通”不能对应到任何规定的选项" in text and "同时符合" in text
-    assert all(p.sheet == "登记台账" and p.column == "办理结果" for p in e.value.problems)
+    assert all(p.sheet == "登记台账" and p.column == "答复结果" for p in e.value.problems)  # as the ledger says
 
 
 def test_fill_on_an_undecided_ledger_exits_2_and_writes_nothing(tmp_path):

@@ -70,11 +70,12 @@ class Decision:
             return f"{self.sheet}·{self.column}：“{self.source}”{self.why}，需要选择{n}"
         return f"{self.sheet}：跳过{self.source}（{self.why}）"
 
-    def problem(self, file: str | None, source_sheet: str | None) -> Problem:
+    def problem(self, file: str | None, source_sheet: str | None, source_column: str | None = None) -> Problem:
+        """An undecided value as the clerk reads it: located in the ledger (its sheet, its header)."""
         rows = "、".join(map(str, self.rows[:8])) + ("…" if len(self.rows) > 8 else "")
         where = f"第{rows}行：" if rows else ""
         return Problem(f"{where}“{self.source}”{self.why}，请选择{self.column}", file=file, sheet=source_sheet,
-                       column=self.column)
+                       column=source_column or self.column)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from xl_report.core import normalise as nz
 from xl_report.core.errors import InputError, Problem, TallyErrors
-from xl_report.core.ledger import FORM_SHEETS, Adoption, LedgerError, LedgerMapping, recognise, sheets_by_name
+from xl_report.core.ledger import FORM_SHEETS, Adoption, Decision, LedgerError, LedgerMapping, recognise, sheets_by_name
 from xl_report.core.tally import Tally, tally_from_frames
 from xl_report.core.tally_schema import TALLY_SHEETS
 from xl_report.xlsx.ledger_reader import LedgerFile, open_ledger
@@ -38,7 +38,8 @@ def tally_from_adoption(adoption: Adoption, source: str, *, unit: str | None = N
     """The Tally of a recognised ledger, its problems located in the ledger (its sheets, its headers)."""
     undecided = adoption.undecided
     if undecided:
-        raise UndecidedValues(source, [d.problem(source, _label(adoption, d.sheet, sheet_label)) for d in undecided])
+        raise UndecidedValues(source, [d.problem(source, _label(adoption, d.sheet, sheet_label), _header(adoption, d))
+                                       for d in undecided])
     try:
         tally = tally_from_frames(adoption.frames, source=source, unit=unit, year=year)
     except TallyErrors as e:
@@ -54,6 +55,11 @@ class UndecidedValues(TallyErrors):
     def __init__(self, file: str, problems: list[Problem]):
         InputError.__init__(self, f"台账“{Path(file).name}”有 {len(problems)} 种写法不能确定对应哪一项，未写入任何文件。"
                             f"请用 xl-report adopt 转换后在下拉列表中选择，或改为规定的选项：", problems)
+
+
+def _header(adoption: Adoption, d: Decision) -> str | None:
+    read = adoption.source_of(d.sheet)
+    return read.source_headers.get(d.column) if read else None
 
 
 def _label(adoption: Adoption, sheet: str, sheet_label: Callable[[str], str | None]) -> str | None:
