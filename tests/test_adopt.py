@@ -165,3 +165,14 @@ def test_unreadable_values_are_highlighted_and_listed(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "o.xlsx")
     assert wb[REQUESTS.name]["B2"].value == "2024.2.30"
     assert any(r[0] == "需核对" and r[2] == "收到日期" for r in wb[ADOPT_SHEET].iter_rows(values_only=True))
+
+
+def test_cli_saves_the_mapping_and_next_year_needs_no_choice(tmp_path):
+    ledger = _ledger(tmp_path)
+    out, toml = tmp_path / "2024.xlsx", tmp_path / "映射.toml"
+    res = runner.invoke(app, ["adopt", str(ledger), "-o", str(out), "--save-mapping", str(toml)])
+    assert res.exit_code == 0 and "映射已保存" in res.output and toml.is_file()
+    _choose(out)
+    res = runner.invoke(app, ["adopt", str(_ledger(tmp_path, "2025.xlsx")), "-o", str(tmp_path / "2025年报.xlsx"),
+                              "--mapping", str(out), "--year", "2025"])
+    assert res.exit_code == 0 and "全部已转换" in res.output and "上次的选择" in res.output

@@ -295,3 +295,33 @@ def test_an_unrelated_extra_sheet_is_left_alone(tmp_path):
     wb.save(path)
     t = read_tally(path)
     assert t.adoption is None and t.fees["金额（元）"].tolist() == [10]
+
+
+def test_header_synonyms_and_sheet_variants_never_point_two_ways():
+    """The synonym tables are data: one header text means one column of one sheet, one name one sheet."""
+    from xl_report.core import normalise as nz
+    from xl_report.core.ledger import sheet_key
+    from xl_report.core.tally_schema import TALLY_SHEETS
+
+    for sheet in TALLY_SHEETS:
+        keys = [nz.header_key(h) for c in sheet.columns for h in (c.header, *c.aliases)]
+        assert len(keys) == len(set(keys)), sheet.name
+    names = [sheet_key(n) for s in TALLY_SHEETS for n in (s.name, *s.aliases)]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.slow
+def test_a_ledger_longer_than_the_templates_dropdowns_gets_them_stretched(tmp_path):
+    from xl_report.stages.adopt import adopt_ledger
+    from xl_report.xlsx.template import TALLY_ROWS
+
+    rows = [lf.REGISTER_HEADER] + [[i, "2024.3.1", "某", "个人", "网上", "x", "2024.3.1", "2024.3.5", "予以公开", None]
+                                   for i in range(TALLY_ROWS + 5)]
+    rows[-1][8] = "不予公开"
+    path = lf._save(tmp_path / "长.xlsx", {"登记台账": rows})
+    res = adopt_ledger(path, tmp_path / "o.xlsx")
+    last = res.rows[REQUESTS.name] + 1
+    assert res.undecided == 1 and last > TALLY_ROWS
+    ws = openpyxl.load_workbook(tmp_path / "o.xlsx")[REQUESTS.name]
+    assert ws[f"K{last}"].value == "不予公开" and ws[f"K{last - 1}"].value == "予以公开"
+    assert any(f"K{last}" in dv.sqref and dv.type == "list" for dv in ws.data_validations.dataValidation)
