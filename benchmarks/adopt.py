@@ -49,7 +49,7 @@ def build(path: Path, rows: int, seed: int = 1) -> Path:
 
 def ours(path: Path) -> float:
     t = time.perf_counter()
-    adoption, ledger, unit, year = read_adoption(path)
+    adoption, _, unit, year = read_adoption(path)
     tally = tally_from_adoption(adoption, str(path), unit=unit, year=year)
     assert len(tally.columns("requests")["编号"]) > 0
     return time.perf_counter() - t

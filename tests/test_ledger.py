@@ -17,7 +17,7 @@ from xl_report.cli import app
 from xl_report.core import form
 from xl_report.core.aggregate import aggregate
 from xl_report.core.errors import InputError, TallyErrors
-from xl_report.core.ledger import IGNORED, SKIPPED, UNDECIDED
+from xl_report.core.ledger import IGNORED, SKIPPED
 from xl_report.core.tally_schema import REQUESTS
 from xl_report.stages.fill import fill_workbook
 from xl_report.xlsx.tally_reader import UndecidedValues, read_tally

@@ -289,6 +289,9 @@ class _HeaderMatch:
     shadowed: list[tuple[str, str, str]]  # (ledger text, our header, the text read instead)
 
 
+_Candidate = tuple[str, TallySheet, str, _HeaderMatch | None]  # (ledger sheet, tally sheet, how, headers)
+
+
 def _match_row(sheet: TallySheet, row: Sequence[object], i: int, mapping: LedgerMapping | None) -> _HeaderMatch:
     found: dict[str, tuple[int, str, int]] = {}
     shadowed: list[tuple[str, str, str]] = []
@@ -352,7 +355,7 @@ def recognise(grids: Mapping[str, Sequence[Sequence[object]]], mapping: LedgerMa
     template beside its empty sheets; a ledger whose sheet is called Sheet1). Raises :class:`LedgerError`."""
     by_name = dict(sheets_by_name(grids, mapping) if by_name is None else by_name)
     problems: list[Problem] = []
-    chosen: dict[str, tuple[str, TallySheet, str, _HeaderMatch | None]] = {}  # our sheet → (source, ...)
+    chosen: dict[str, _Candidate] = {}  # our sheet → the ledger sheet read as it
     candidates = [(n, s, how, match_headers(s, grids[n], mapping)) for n, (s, how) in by_name.items()]
     filled = {s.name for n, s, _, m in candidates if m is not None and _has_data(grids[n], m.row)}
     for n, rows in grids.items():
@@ -373,7 +376,7 @@ def recognise(grids: Mapping[str, Sequence[Sequence[object]]], mapping: LedgerMa
     for n, s, how, m in candidates:
         if s.name in chosen:
             other = chosen[s.name]
-            keep, drop = _prefer(other, (n, s, how, m), grids)
+            keep = _prefer(other, (n, s, how, m), grids)
             if keep is None:
                 problems.append(Problem(f"工作表“{other[0]}”和“{n}”都是{s.name}，请合并为一张后重试", sheet=n))
                 continue
@@ -393,13 +396,14 @@ def recognise(grids: Mapping[str, Sequence[Sequence[object]]], mapping: LedgerMa
     return adoption
 
 
-def _prefer(a, b, grids):
-    """Two sheets for one tally: the template's own empty sheet gives way to the ledger pasted beside it."""
+def _prefer(a: _Candidate, b: _Candidate, grids: Mapping[str, Sequence[Sequence[object]]]) -> _Candidate | None:
+    """Two sheets for one tally: the template's own empty sheet gives way to the ledger pasted beside it;
+    None when both hold rows (the clerk merges them)."""
     a_data = a[3] is not None and _has_data(grids[a[0]], a[3].row)
     b_data = b[3] is not None and _has_data(grids[b[0]], b[3].row)
     if a_data and b_data:
-        return None, None
-    return (a, b) if a_data or not b_data and a[2] == HOW_NAME else (b, a)
+        return None
+    return a if a_data or not b_data and a[2] == HOW_NAME else b
 
 
 def _read_sheet(sheet: TallySheet, source: str, how: str, m: _HeaderMatch | None, rows: Sequence[Sequence[object]],

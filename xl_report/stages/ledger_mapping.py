@@ -70,7 +70,9 @@ def _validate(m: LedgerMapping, path: Path) -> None:
 
 def save_mapping(m: LedgerMapping, path: Path | str) -> Path:
     """Write ``m`` as TOML (atomic). Strings are written as JSON strings, which TOML reads the same."""
-    q = lambda s: json.dumps(s, ensure_ascii=False)  # noqa: E731
+    def q(text: str) -> str:
+        return json.dumps(text, ensure_ascii=False)
+
     lines = ["# xl_report 台账映射（xl-report adopt --save-mapping 生成；下次转换时用 --mapping 指定）", ""]
     lines.append(f"[{q(_T_SHEETS)}]")
     lines += [f"{q(k)} = {q(v)}" for k, v in sorted(m.sheets.items())]
