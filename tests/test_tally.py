@@ -20,12 +20,13 @@ D = date
 
 @pytest.mark.parametrize("text", [date(2023, 3, 5), datetime(2023, 3, 5, 9, 30), "2023-03-05", "2023/3/5",
                                   "2023年3月5日", "2023.3.5", "２０２３－０３－０５", " 2023 年 3 月 5 日 ", 20230305,
-                                  44990])
+                                  44990, "20230305", "2023年3月5号", "2023.03.05.", "2023年03月05日 09:30"])
 def test_date_forms(text):
     assert to_date(text) == (date(2023, 3, 5), None)
 
 
-@pytest.mark.parametrize("text", ["2023-02-30", "下周一", "3/5/2023", "1899-01-01", True, 2.5])
+@pytest.mark.parametrize("text", ["2023-02-30", "下周一", "3/5/2023", "1899-01-01", True, 2.5, "2023.3.5.6", "23.3.5",
+                                  "2023年3月"])
 def test_bad_dates_have_reasons(text):
     value, reason = to_date(text)
     assert value is None and reason
