@@ -484,7 +484,7 @@ def _convert_rows(read: SheetRead, rows: Sequence[Sequence[object]], mapping: Le
         for (c, j), v in zip(picks, cells):
             if c.header in generate:
                 v = f"第{excel_row}行"
-            elif v is not None and c.header in choice:
+            elif isinstance(v, str) and c.header in choice:  # free text; any other value meets its converter
                 text = _text(v)
                 reading = readings[c.header].get(text)
                 if reading is None:
