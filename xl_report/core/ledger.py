@@ -16,6 +16,7 @@ strictly (a free-text value there is an error, not a guess).
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
@@ -268,7 +269,13 @@ def _lookup(sheet: TallySheet, text: str, mapping: LedgerMapping | None) -> tupl
         mine = mapping.headers.get(sheet.name, {})
         if text in mine and mine[text] in sheet.headers:
             return mine[text], -1
-    table = _HEADER_TABLES[sheet.name]
+    return _synonym(sheet.name, text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _synonym(sheet_name: str, text: str) -> tuple[str, int] | None:
+    """(our header, rank) of a header text by the synonym tables; cached: every unit has the same headers."""
+    table = _HEADER_TABLES[sheet_name]
     hit = table.get(nz.header_key(text))
     if hit is None:
         bare = _BRACKETED.sub("", nz.fold(text))  # '答复结果（办理情况）' → '答复结果'
