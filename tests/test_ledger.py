@@ -202,7 +202,7 @@ def test_several_years_in_one_ledger_are_counted_by_the_report_years_rules(tmp_p
 def test_et_files_get_the_save_as_message(tmp_path):
     path = tmp_path / "台账.et"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
-    with pytest.raises(InputError, match="请在 WPS 或 Excel 中另存为 .xlsx"):
+    with pytest.raises(InputError, match="请在 WPS 中另存为 .xlsx"):
         read_tally(path)
 
 

@@ -73,7 +73,7 @@ def open_ledger(path: Path | str) -> LedgerFile:
     path = ensure_readable(path)
     kind = path.suffix.lower()
     if kind == ".et":
-        raise InputError.at(f"WPS 表格格式（.et）不能直接读取，{SAVE_AS}", file=str(path))
+        raise InputError.at("WPS 表格格式（.et）不能直接读取，请在 WPS 中另存为 .xlsx 后再试", file=str(path))
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise InputError.at(f"文件过大（{size // 1024 // 1024} MB），超过 {MAX_FILE_BYTES // 1024 // 1024} MB 上限",
