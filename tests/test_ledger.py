@@ -39,10 +39,15 @@ def office_files(tmp_path_factory) -> dict[str, lf.Layout]:
     """The .xls and .ods ledgers: written as .xlsx, saved by LibreOffice as an office would have them."""
     tmp = tmp_path_factory.mktemp("ledgers")
     docs, cases = lf.documents_xlsx(tmp), lf.cases_xlsx(tmp)
+    far = lf.documents_xlsx(tmp, "远处.xlsx")
+    wb = openpyxl.load_workbook(far.path)
+    wb.active.cell(60_000, 200, "x")  # one stray cell: a 60,000 × 200 rectangle for calamine
+    wb.save(far.path)
     out = tmp / "converted"
     out.mkdir()
     return {"xls": lf.Layout(_converted(docs.path, out, "xls"), docs.native),
-            "ods": lf.Layout(_converted(cases.path, out, "ods"), cases.native)}
+            "ods": lf.Layout(_converted(cases.path, out, "ods"), cases.native),
+            "far": lf.Layout(_converted(far.path, out, "xls"), {})}
 
 
 def _same_counts(layout: lf.Layout) -> dict:
@@ -110,6 +115,13 @@ def test_xls_saved_by_an_office(office_files):
     values = _same_counts(office_files["xls"])
     assert values[form.t2("normative", "issued")] == 1 and values[form.t2("normative", "repealed")] == 1
     assert values[form.t2("rules", "in_force")] == 1
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_an_xls_with_a_far_stray_cell_is_refused_before_calamine_allocates_it(office_files):
+    with pytest.raises(InputError, match="数据范围过大（60,000 行 × 200 列）"):
+        read_tally(office_files["far"].path)
 
 
 @pytest.mark.slow
@@ -325,3 +337,13 @@ def test_a_ledger_longer_than_the_templates_dropdowns_gets_them_stretched(tmp_pa
     ws = openpyxl.load_workbook(tmp_path / "o.xlsx")[REQUESTS.name]
     assert ws[f"K{last}"].value == "不予公开" and ws[f"K{last - 1}"].value == "予以公开"
     assert any(f"K{last}" in dv.sqref and dv.type == "list" for dv in ws.data_validations.dataValidation)
+
+
+def test_a_broken_xls_is_a_clear_message(tmp_path):
+    path = tmp_path / "台账.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600)
+    with pytest.raises(InputError, match="不是有效的 .xls 文件"):
+        read_tally(path)
+    path.write_bytes(b"not an xls at all")
+    with pytest.raises(InputError, match="不是有效的 .xls 文件"):
+        read_tally(path)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+import olefile
 from python_calamine import CalamineError, CalamineWorkbook
 
 from xl_report.core.errors import InputError
@@ -92,6 +94,8 @@ def open_ledger(path: Path | str) -> LedgerFile:
         check_xlsx(path)
     elif kind == ".ods":
         _check_ods(path)
+    elif kind == ".xls":
+        _check_xls(path)
     elif kind != ".xls":
         suffixes = "、".join(LEDGER_SUFFIXES)
         raise InputError.at(f"不支持这种文件（{kind or '没有扩展名'}）；台账请用 {suffixes} 格式", file=str(path))
@@ -105,6 +109,45 @@ def open_ledger(path: Path | str) -> LedgerFile:
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed files
         raise InputError.at(f"无法读取工作簿（{type(e).__name__}）；{SAVE_AS}", file=str(path)) from None
     return LedgerFile(path, kind, list(book.sheet_names), book)
+
+
+# BIFF8 cell records (row and first column lead their data; MULRK/MULBLANK end with their last column)
+_CELL_RECORDS = {0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E}
+_MULTI_RECORDS = {0x00BD, 0x00BE}
+_BOF, _FILEPASS = 0x0809, 0x002F
+
+
+def _check_xls(path: Path) -> None:
+    """An .xls (BIFF8 in a compound file): password-protected, or a sheet whose cells span a rectangle
+    calamine would allocate whole (65,536 × 256 cells ≈ 500 MB), is refused before calamine opens it."""
+    data = b""
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+            if stream is not None:
+                data = ole.openstream(stream).read()
+    except Exception as e:  # noqa: BLE001 - olefile raises many types for a malformed container
+        raise InputError.at(f"不是有效的 .xls 文件（{e}）；{SAVE_AS}", file=str(path)) from None
+    if not data:
+        raise InputError.at(f"不是有效的 .xls 文件（找不到工作簿数据）；{SAVE_AS}", file=str(path))
+    rows = cols = 0
+    at = 0
+    while at + 4 <= len(data):
+        kind, size = struct.unpack_from("<HH", data, at)
+        body = data[at + 4:at + 4 + size]
+        at += 4 + size
+        if kind == _FILEPASS:
+            raise InputError.at(f"工作簿设置了打开密码，请取消密码（或{SAVE_AS.removeprefix('请')}）", file=str(path))
+        if kind == _BOF:
+            rows = cols = 0  # a new sheet
+        elif len(body) >= 4 and (kind in _CELL_RECORDS or kind in _MULTI_RECORDS):
+            row, col = struct.unpack_from("<HH", body)
+            if kind in _MULTI_RECORDS and len(body) >= 6:
+                col = max(col, struct.unpack_from("<H", body, len(body) - 2)[0])
+            rows, cols = max(rows, row + 1), max(cols, col + 1)
+            if rows * cols > MAX_SHEET_CELLS:
+                raise InputError.at(f"有一张工作表的数据范围过大（{rows:,} 行 × {cols:,} 列），"
+                                    "请删除远处误填的内容后再试", file=str(path))
 
 
 def _check_ods(path: Path) -> None:
