@@ -3,7 +3,7 @@
     python benchmarks/batch.py N [--jobs J] [--naive-sample K] [--repeat R]
 
 Ours: ``run_batch(freeze=True)`` — one-pass calamine read, aggregate, every check, fingerprint, XML
-stamping of a once-parsed template, worker processes, summary workbook + findings.json. It runs in a
+fill of a once-parsed template, worker processes, summary workbook + findings.json. It runs in a
 fresh child process (``--ours`` below), so its peak memory (ru_maxrss of that process and of its
 workers) is not the generator's; run at two sizes to see it flat in N.
 
@@ -22,7 +22,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,8 +72,8 @@ def ours(indir: Path, outdir: Path, jobs: int | None) -> dict:
 def naive_openpyxl(files: list[Path], outdir: Path) -> float:
     import openpyxl
 
-    from xl_report.core.aggregate import aggregate
     from xl_report.batch.fastfill import template_bytes
+    from xl_report.core.aggregate import aggregate
     from xl_report.xlsx.tally_reader import read_tally
     from xl_report.xlsx.workbook import write_report
 
@@ -157,7 +156,8 @@ def main() -> None:
         print(f"ours    : {t:6.2f} s for {n} units = {t / n * 1000:5.2f} ms/unit wall "
               f"(jobs={args.jobs or 'all cores'}; read, fill, check, freeze, write + summary and findings.json)"
               + (f"; median of {len(runs)} runs: {times} s" if len(runs) > 1 else ""))
-        print(f"          {run['process']:6.2f} s for the whole command in a fresh process (imports {run['import']:.2f} s)")
+        print(f"          {run['process']:6.2f} s for the whole command in a fresh process "
+              f"(imports {run['import']:.2f} s)")
         print(f"naive   : {per_openpyxl * n:6.2f} s = {per_openpyxl * 1000:5.1f} ms/unit, openpyxl load template + "
               f"write + save (measured on {k}, scaled to {n}; no check, no freeze)")
         print(f"library : {per_library * n:6.2f} s = {per_library * 1000:5.1f} ms/unit, fill_workbook + freeze_file "

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from xl_report.xlsx.fileio import save_workbook
 from xl_report.core.report import ReportData
 from xl_report.core.tally import Tally
 from xl_report.core.tally_schema import REQUESTS
+from xl_report.xlsx.fileio import save_workbook
 from xl_report.xlsx.template import build_template
 from xl_report.xlsx.workbook import write_report
 

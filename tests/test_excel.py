@@ -11,9 +11,9 @@ from openpyxl import load_workbook
 
 from xl_report.core import form
 from xl_report.excel.writeback import excel_literal, rectangles
+from xl_report.stages.check import check_workbook
 from xl_report.stages.fill import fill_workbook
 from xl_report.xlsx.fileio import save_workbook
-from xl_report.stages.check import check_workbook
 from xl_report.xlsx.findings_sheet import write_findings_sheet
 from xl_report.xlsx.workbook import read_report_file, resolve_names
 
@@ -72,6 +72,7 @@ def filled(server, tally_book, tmp_path_factory) -> tuple[Path, Path, list[dict]
     return live, Path(cli), actions
 
 
+@pytest.mark.slow
 def test_fill_over_http_equals_cli(filled, tally_book):
     live, cli, actions = filled
     ours, theirs = _named_values(live), _named_values(cli)
@@ -87,6 +88,7 @@ def test_fill_over_http_equals_cli(filled, tally_book):
     assert wb["依申请公开台账"]["E2"].value == "=1+1" and wb["依申请公开台账"]["E2"].data_type == "s"
 
 
+@pytest.mark.slow
 def test_fill_over_http_reads_a_variant_sheet_name(server, filled, tally_book, tmp_path):
     """'依申请公开台帐' (the older spelling) is the 依申请公开台账 for the button and the server too (issue 16)."""
     src = tmp_path / "台帐.xlsx"
@@ -98,6 +100,7 @@ def test_fill_over_http_reads_a_variant_sheet_name(server, filled, tally_book, t
     assert "台账识别：工作表“依申请公开台帐”读作“依申请公开台账”" in actions[-1]["args"][0]
 
 
+@pytest.mark.slow
 def test_check_over_http_equals_cli(server, tally_book, tmp_path):
     # hand-typed tables that break A01 in 表三 自然人列
     src = make_tally_workbook(tmp_path / "手填.xlsx", unit="某镇人民政府", year=YEAR,
@@ -141,6 +144,7 @@ def _same_findings_and_highlights(live: Path, cli: Path) -> None:
         assert _rgb(a[sheet][coord]) == _rgb(b[sheet][coord]), name
 
 
+@pytest.mark.slow
 def test_freeze_over_http_equals_cli(server, filled, tmp_path):
     from xl_report.stages.freeze import freeze_file
 
@@ -170,6 +174,7 @@ def test_freeze_over_http_equals_cli(server, filled, tmp_path):
         assert [a["func"] for a in acts] == ["alert"] and "已经定稿" in acts[0]["args"][0]
 
 
+@pytest.mark.slow
 def test_send_over_http_writes_outbox(server, filled, tmp_path, monkeypatch):
     live_filled, _, _ = filled
     frozen = tmp_path / "frozen.xlsx"
@@ -190,6 +195,7 @@ def test_send_over_http_writes_outbox(server, filled, tmp_path, monkeypatch):
     assert "请先点击“定稿”" in r.json()["actions"][0]["args"][0]
 
 
+@pytest.mark.slow
 def test_user_errors_leave_the_book_untouched(server, tmp_path):
     bad = make_tally_workbook(tmp_path / "坏台账.xlsx", year=YEAR,
                               requests=[request(1, date(2023, 3, 5), kind="外星人")])
@@ -257,6 +263,7 @@ def test_renamed_table_sheet_is_named_as_renamed(server, tally_book):
     assert "插入或删除" not in message
 
 
+@pytest.mark.slow
 def test_freeze_refusal_in_excel_gives_no_command_line_advice(server, tmp_path):
     # found in acceptance: the 定稿 message box told the clerk to add --force --reason
     src = make_tally_workbook(tmp_path / "手填.xlsx", unit="某镇人民政府", year=YEAR,
@@ -266,6 +273,7 @@ def test_freeze_refusal_in_excel_gives_no_command_line_advice(server, tmp_path):
     assert "--" not in message
 
 
+@pytest.mark.slow
 def test_send_leaves_the_config_sheet_and_its_token_out_of_the_mail(server, filled, tmp_path, monkeypatch):
     # found in acceptance: docs/excel-buttons.md allows an xl_report.conf sheet holding AUTH "Bearer <token>";
     # 上报 mailed it upward inside the deliverable

@@ -13,22 +13,22 @@ import pytest
 from openpyxl.utils.protection import hash_password
 from typer.testing import CliRunner
 
-from xl_report.core import form
 from xl_report.cli import app
+from xl_report.core import form
 from xl_report.core.errors import XlReportError
-from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.core.fingerprint import fingerprint, short
+from xl_report.core.report import ReportData
+from xl_report.core.tally_schema import PERSONAL_COLUMNS, REQUESTS
 from xl_report.stages.freeze import (
-    FreezeRefused,
     PASSWORD_ENV,
+    FreezeRefused,
     freeze_book,
     freeze_file,
     read_freeze_info,
     verify_book,
     verify_file,
 )
-from xl_report.core.report import ReportData
-from xl_report.core.tally_schema import PERSONAL_COLUMNS, REQUESTS
+from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.xlsx.template import build_template
 from xl_report.xlsx.workbook import open_workbook, read_report, read_report_file, resolve_names, write_report
 
@@ -100,6 +100,7 @@ def cell(wb, name: str):
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_writes_a_new_file_and_keeps_the_input(source, frozen):
     assert frozen.output == source.with_name("年报-定稿.xlsx")
     assert frozen.output.exists()
@@ -109,6 +110,7 @@ def test_writes_a_new_file_and_keeps_the_input(source, frozen):
     assert cell(wb, "t3_total_total").value.startswith("=SUM")  # ... and still has its formulas
 
 
+@pytest.mark.slow
 def test_fingerprint_is_over_the_content_not_the_bytes(source, frozen):
     # the unfrozen workbook (formulas computed in Python) says exactly what the frozen one says
     assert frozen.fingerprint == fingerprint(read_report_file(source))
@@ -192,6 +194,7 @@ def test_personal_columns_dropped_by_default(frozen, source, tmp_path):
     assert kept.fingerprint == frozen.fingerprint
 
 
+@pytest.mark.slow
 def test_freeze_then_verify_and_openpyxl_round_trip(frozen, tmp_path):
     assert verify_file(frozen.output).ok
     copy = tmp_path / "round-trip.xlsx"
@@ -208,6 +211,7 @@ def _broken_source(tmp_path: Path) -> Path:
     return write_book(tmp_path / "有错.xlsx", report.with_totals())
 
 
+@pytest.mark.slow
 def test_refuses_a_workbook_with_check_errors(tmp_path):
     src = _broken_source(tmp_path)
     before = sha(src)
@@ -221,6 +225,7 @@ def test_refuses_a_workbook_with_check_errors(tmp_path):
     assert "勾稽" in run.output or "A01" in run.output
 
 
+@pytest.mark.slow
 def test_force_needs_a_reason_and_records_it(tmp_path):
     src = _broken_source(tmp_path)
     with pytest.raises(XlReportError) as e:
@@ -239,6 +244,7 @@ def test_force_needs_a_reason_and_records_it(tmp_path):
     assert any(reason in m for m in verified.messages)
 
 
+@pytest.mark.slow
 def test_refreezing_a_frozen_file_is_refused(frozen, tmp_path):
     with pytest.raises(XlReportError, match="已经定稿"):
         freeze_file(frozen.output, output=tmp_path / "again.xlsx", force=True, reason="再来一次")
@@ -261,6 +267,7 @@ def test_output_over_the_input_is_refused(source):
     assert sha(source) == before and not list(source.parent.glob("*备份*"))
 
 
+@pytest.mark.slow
 def test_a_formula_python_cannot_compute_is_refused_in_a_report_cell(tmp_path):
     src = write_book(tmp_path / "公式.xlsx")
     wb = openpyxl.load_workbook(src)
@@ -273,6 +280,7 @@ def test_a_formula_python_cannot_compute_is_refused_in_a_report_cell(tmp_path):
     assert "表四" in str(e.value) and c.coordinate in str(e.value) and "AVERAGE" in str(e.value)
 
 
+@pytest.mark.slow
 def test_other_formulas_take_excels_cached_value(tmp_path):
     src = write_book(tmp_path / "缓存.xlsx")
     wb = openpyxl.load_workbook(src)
@@ -286,6 +294,7 @@ def test_other_formulas_take_excels_cached_value(tmp_path):
     assert wb[REQUESTS.name]["M2"].value == "2024-03-04" and wb[REQUESTS.name]["M2"].data_type == "s"
 
 
+@pytest.mark.slow
 def test_password_from_env_or_config_never_printed(source, tmp_path, monkeypatch):
     monkeypatch.setenv(PASSWORD_ENV, "env-pass-1")
     out = tmp_path / "env.xlsx"
@@ -309,6 +318,7 @@ def test_password_from_env_or_config_never_printed(source, tmp_path, monkeypatch
     assert openpyxl.load_workbook(out3)["表二"].protection.password == hash_password("cfg-pass-2")
 
 
+@pytest.mark.slow
 def test_without_password_sheets_are_still_protected(source, tmp_path, monkeypatch):
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     result = freeze_file(source, output=tmp_path / "nopw.xlsx")
@@ -359,6 +369,7 @@ def test_freeze_book_runs_the_check_when_not_given_findings():
     assert freeze_book(wb2).fingerprint == fingerprint(read_report(wb2))
 
 
+@pytest.mark.slow
 def test_cli_freeze_signed_then_verify(source, tmp_path):
     keys = tmp_path / "keys"
     assert CliRunner().invoke(app, ["keygen", UNIT, "-d", str(keys)]).exit_code == 0
@@ -373,6 +384,7 @@ def test_cli_freeze_signed_then_verify(source, tmp_path):
     assert bad.exit_code == 2 and "私钥" in bad.output and not (tmp_path / "x.xlsx").exists()
 
 
+@pytest.mark.slow
 def test_personal_columns_dropped_before_formulas_are_valued(tmp_path):
     """A formula typed into 申请人 (no cached value: never opened in Excel) must not block the default
     freeze, which drops that column anyway; a header typed '申请人（选填）' is still the personal column."""
@@ -391,6 +403,7 @@ def test_personal_columns_dropped_before_formulas_are_valued(tmp_path):
     assert result.personal_removed == 2 and verify_file(result.output).ok
 
 
+@pytest.mark.slow
 def test_refused_freeze_leaves_no_backup_and_a_second_freeze_keeps_one(tmp_path):
     bad = good_report()
     bad.values["t3_new_person"] += 1  # 勾稽 broken

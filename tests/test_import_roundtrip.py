@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xl_report.core import form
+from xl_report.document import render
 from xl_report.published.importer import import_report
-from xl_report.render import render
 
 from .data.reports import random_report
 
@@ -25,6 +25,7 @@ def reports(draw):
     return r.with_totals()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".html", ".docx", ".md"])
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(report=reports())

@@ -146,6 +146,7 @@ SPELLINGS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", SPELLINGS)
 def test_every_spelling_of_a_far_cell_is_refused_before_calamine_allocates_it(tmp_path, spelling):
     path = package(tmp_path / "far.xlsx", SPELLINGS[spelling])
@@ -155,6 +156,7 @@ def test_every_spelling_of_a_far_cell_is_refused_before_calamine_allocates_it(tm
         check_xlsx(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("part, target", [("xl/evil.png", "evil.png"), ("evil.xml", "/evil.xml")])
 def test_a_sheet_outside_xl_worksheets_is_scanned_too(tmp_path, part, target):
     path = package(tmp_path / "elsewhere.xlsx", _FAR, part=part, target=target)
@@ -220,6 +222,7 @@ _XXE = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
     (_XXE, "xl/worksheets/sheet1.xml", "utf-16"),  # with a byte-order mark
     (_XXE, "xl/worksheets/sheet2.xml", "utf-16-be"),
 ])
+@pytest.mark.slow
 def test_an_entity_declaration_in_any_part_is_refused_for_every_reader(template_file, tmp_path, dtd, part, encoding):
     from typer.testing import CliRunner
 

@@ -12,8 +12,8 @@ from datetime import date
 from pathlib import Path
 
 from xl_report.core import form
-from xl_report.render.model import ReportDocument, Table, build_document
 from xl_report.core.report import ReportData
+from xl_report.document.model import ReportDocument, Table, build_document
 
 DATA = Path(__file__).resolve().parent
 SAMPLE = DATA / "linxi-town-2023.txt"

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
 from xl_report.batch.model import display_name, match_key
 from xl_report.batch.state import output_intact, records
+from xl_report.batch.summary import SUMMARY_FILE
 from xl_report.core import form
+from xl_report.core.config import read_toml
 from xl_report.core.errors import InputError, XlReportError
 from xl_report.stages.freeze import FROZEN_SUFFIX
+from xl_report.xlsx.safety import check_xlsx
+from xl_report.xlsx.workbook import read_report_file
 
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls is picked up so that it fails with a clear reason
 
@@ -54,7 +60,6 @@ def is_workbook_name(path: Path) -> bool:
 def read_unit_list(path: Path | str) -> list[str]:
     """Expected unit names from a TOML file (``units = [...]`` or ``[[units]] name = ...``) or an
     .xlsx whose first sheet lists them in the column headed 单位名称 (else the first column)."""
-    from xl_report.core.config import read_toml
 
     path = Path(path)
     if not path.is_file():
@@ -72,9 +77,6 @@ def read_unit_list(path: Path | str) -> list[str]:
             if isinstance(name, str):
                 names.append(name)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        from python_calamine import CalamineWorkbook
-
-        from xl_report.xlsx.safety import check_xlsx
 
         check_xlsx(path)
         try:
@@ -124,8 +126,6 @@ def previous_reports(prevdir: Path | str) -> dict[str, dict]:
         known.add(rec.file)
         if output_intact(prevdir, rec):
             out[match_key(rec.unit)] = {"unit": rec.unit, "year": rec.year, "values": rec.values}
-    from xl_report.batch.summary import SUMMARY_FILE
-    from xl_report.xlsx.workbook import read_report_file
 
     for path in sorted(prevdir.glob("*.xlsx")):
         if path.name in known and match_key(path.stem.removesuffix(FROZEN_SUFFIX)) in out or \

@@ -7,9 +7,10 @@ import errno
 import hashlib
 import json
 import os
+import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from xl_report.batch.model import STATUS_FAILED, UnitResult
 from xl_report.core.errors import InputError
@@ -201,6 +202,8 @@ def reusable(outdir: Path, rec: UnitResult | None, key: str) -> bool:
 
 def output_intact(outdir: Path, rec: UnitResult) -> bool:
     """The record's output is in ``outdir`` exactly as the run wrote it (not changed, not replaced)."""
+    if rec.file is None:
+        return False
     path = outdir / rec.file
     return path.is_file() and sha256_hex(path.read_bytes()) == rec.output_hash
 
@@ -227,13 +230,13 @@ def exclusive(outdir: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as f:
         try:
-            if os.name == "nt":
-                import msvcrt
+            if sys.platform == "win32":
+                import msvcrt  # lazy: platform-specific module
 
                 f.seek(0)
                 msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
             else:
-                import fcntl
+                import fcntl  # lazy: platform-specific module
 
                 fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -1,14 +1,27 @@
-"""One unit, in a worker process: read (one calamine pass), aggregate, check, (freeze), stamp the
+"""One unit, in a worker process: read (one calamine pass), aggregate, check, (freeze), fill the
 output workbook, record and write it."""
 from __future__ import annotations
 
 import contextlib
 import io
 import os
+import threading
 import time
+import zipfile
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
+from xl_report.batch.fastfill import (
+    TemplateFiller,
+    freeze_info,
+    named_cells,
+    package_names,
+    personal_count,
+    split_coord,
+)
 from xl_report.batch.model import (
     STATUS_ERRORS,
     STATUS_FAILED,
@@ -20,30 +33,37 @@ from xl_report.batch.model import (
     match_key,
 )
 from xl_report.batch.state import claim, input_key, save_record, sha256_hex
+from xl_report.batch.summary import RollupSum
 from xl_report.core import form
+from xl_report.core.aggregate import aggregate, cells_filled_by
 from xl_report.core.errors import InputError, XlReportError
 from xl_report.core.findings import count
+from xl_report.core.normalise import parse_year
 from xl_report.core.report import ReportData
+from xl_report.core.ledger import FORM_SHEETS, LedgerError, recognise, sheets_by_name
+from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS
+from xl_report.rules import check
+from xl_report.stages.fill import report_year
 from xl_report.stages.freeze import FROZEN_SUFFIX
 from xl_report.xlsx.fileio import keep_backup, unit_file_name, write_bytes_atomic
-from xl_report.xlsx.safety import read_package
+from xl_report.xlsx.safety import open_xlsx, read_package
+from xl_report.xlsx.tally_reader import ledger_errors, read_tally, tally_from_adoption
+from xl_report.xlsx.workbook import _date, one_line
 
 WORKER: dict = {}
 
 
 def init_worker(previous: dict[str, dict] | None) -> None:
-    from xl_report.batch.fastfill import Stamper
     from xl_report.xlsx import safety  # noqa: F401 - imported once, before any fork
 
-    if "stamper" not in WORKER:
-        WORKER["stamper"] = Stamper()  # the template parsed once per process
+    if "filler" not in WORKER:
+        WORKER["filler"] = TemplateFiller()  # the template parsed once per process
     WORKER["previous"] = previous or {}
 
 
 def start_worker(parent: int, previous: dict[str, dict] | None, init: bool) -> None:
     """Pool initializer. A batch killed outright (SIGKILL, a closed terminal) cannot tell its pool's
     workers, which would wait for work forever holding the console's pipe: they watch their parent."""
-    import threading
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -58,7 +78,6 @@ def start_worker(parent: int, previous: dict[str, dict] | None, init: bool) -> N
 def process_many(jobs: list[tuple[str, str, str | None]], opts: Options):
     """The results without their cell values, plus the chunk's share of the roll-up: less to send
     back, less for the main process to do."""
-    from xl_report.batch.summary import RollupSum
 
     share, out = RollupSum(), []
     for path, source, key in jobs:
@@ -103,6 +122,7 @@ def _write_output(outdir: Path, result: UnitResult, data: bytes, opts: Options) 
     """Write a unit's workbook: a user's own file of that name is backed up first; the other variant
     (frozen / not frozen) from an earlier run goes, as it would contradict this one."""
     file = result.file
+    assert file is not None  # named by the caller before writing
     if file in opts.foreign and (outdir / file).is_file():
         result.notes.append(f"输出文件夹中原有的同名文件已备份为“{keep_backup(outdir / file).name}”")
     write_bytes_atomic(outdir / file, data)
@@ -115,11 +135,6 @@ def _write_output(outdir: Path, result: UnitResult, data: bytes, opts: Options) 
 
 def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[UnitResult, bytes | None]:
     """One unit read, filled, checked (and frozen): its result and the output workbook to write."""
-    from xl_report.batch.fastfill import freeze_info, personal_count
-    from xl_report.core.aggregate import aggregate
-    from xl_report.rules import check
-    from xl_report.stages.fill import report_year
-    from xl_report.xlsx.safety import open_xlsx
 
     outdir = Path(opts.outdir)
     with open_xlsx(path, data) as package:  # checked, and its directory read once
@@ -132,8 +147,8 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
     report = ReportData(unit=unit, year=year, contact=book.get("meta_contact"), level=book.get("meta_level"),
                         published=book.get("meta_published"), values=values, narrative=book["narrative"],
                         source=source)
-    stamper = WORKER["stamper"]
-    view = stamper.view(report)
+    filler = WORKER["filler"]
+    view = filler.view(report)
     prev = WORKER["previous"].get(match_key(unit))
     previous = ReportData(unit=prev["unit"], year=prev["year"], values=prev["values"]) if prev else None
     findings = list(check(view, previous=previous, tally=tally, narrative=view.narrative, config=opts.config))
@@ -148,7 +163,7 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
         now = datetime.fromisoformat(opts.now) if opts.now else None
         frozen = freeze_info(view, password=opts.password, now=now, personal_removed=personal_count(tally))
     file = f"{name}{FROZEN_SUFFIX}.xlsx" if frozen else f"{name}.xlsx"
-    data = stamper.stamp(view, frozen, tally=tally, drop_personal=frozen is not None)
+    data = filler.fill(view, frozen, tally=tally, drop_personal=frozen is not None)
     return UnitResult(
         source, unit, STATUS_ERRORS if errors else STATUS_OK, file=file, errors=errors, warnings=warnings,
         headline=headline(view), fingerprint=frozen.fingerprint if frozen else None,
@@ -170,13 +185,12 @@ _POSITIONS: dict[str, dict[str, list[tuple[str, int, int]]]] = {}
 
 def _cell_positions(workbook_xml: bytes) -> dict[str, list[tuple[str, int, int]]]:
     """Named cells -> [(sheet, row, col)]; cached per workbook.xml (units mostly share the template's)."""
-    from xl_report.batch.fastfill import named_cells, package_names, split_coord
 
     key = sha256_hex(workbook_xml)
     if key not in _POSITIONS:
         if len(_POSITIONS) > 64:
             _POSITIONS.clear()
-        _POSITIONS[key] = {name: [(s, *reversed(split_coord(a1))) for s, a1 in refs]
+        _POSITIONS[key] = {name: [(s, *split_coord(a1)[::-1]) for s, a1 in refs]
                            for name, refs in named_cells(package_names(workbook_xml)).items()}
     return _POSITIONS[key]
 
@@ -184,34 +198,24 @@ def _cell_positions(workbook_xml: bytes) -> dict[str, list[tuple[str, int, int]]
 def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes | None = None):
     """The tally and the report fields of one unit workbook, from ONE calamine pass.
 
-    Same result as :func:`xl_report.tally.read_tally` (its grids go through ``tally_from_frames``)
+    Same result as :func:`xl_report.xlsx.tally_reader.read_tally` (its grids go through the ledger
+    recogniser and ``tally_from_frames``)
     without pandas' per-sheet overhead (~6× faster); plus, through the workbook's defined names, the
     meta fields, the typed table values and the narrative. Returns (Tally, fields).
     ``tally_cells=False`` leaves out of ``fields["values"]`` the table cells that the present tally
-    sheets fill (:func:`xl_report.aggregate.cells_filled_by`): the batch recomputes them, so their
+    sheets fill (:func:`xl_report.core.aggregate.cells_filled_by`): the batch recomputes them, so their
     sheets need not be read at all. ``package``: the file already open as a ``zipfile.ZipFile``;
     ``data``: its bytes, already read.
     """
-    import zipfile
-
-    from python_calamine import CalamineWorkbook
-
-    from xl_report.core.aggregate import cells_filled_by
-    from xl_report.core.normalise import parse_year
-    from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS
-    from xl_report.core.ledger import FORM_SHEETS, LedgerError, recognise, sheets_by_name
-    from xl_report.xlsx.tally_reader import ledger_errors, read_tally, tally_from_adoption
-    from xl_report.xlsx.workbook import _date, _text
-
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None else \
             CalamineWorkbook.from_path(str(path))
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     present = set(book.sheet_names)
-    grids: dict[str, list[list[object]]] = {}  # as calamine returns them: _cell converts what is used
+    grids: dict[str, Sequence[Sequence[object]]] = {}  # as calamine returns them: _cell converts what is used
 
-    def grid(sheet: str, limit: int | None = None) -> list[list[object]]:
+    def grid(sheet: str, limit: int | None = None) -> Sequence[Sequence[object]]:
         if sheet not in grids:
             try:
                 grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)
@@ -260,7 +264,8 @@ def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes
         else:
             fields[name] = value(*refs[0])
     for name in ("meta_unit", "meta_contact", "meta_level"):
-        fields[name] = _text(fields.get(name))
+        fields[name] = one_line(fields.get(name))
     fields["meta_published"] = _date(fields.get("meta_published"))
-    tally = tally_from_adoption(adoption, str(path), unit=fields["meta_unit"], year=parse_year(fields.get("meta_year")))
+    tally = tally_from_adoption(adoption, str(path), unit=fields["meta_unit"],
+                                year=parse_year(fields.get("meta_year")))
     return tally, fields

@@ -2,16 +2,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from xl_report.cli.app import app, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.core.ledger import ADOPT_SHEET
 from xl_report.stages.adopt import adopt_ledger
 
 
+@readme_row(
+    "`xl-report adopt 台账.xls -o 工作簿.xlsx [--year 2024] [--unit 名称] [--mapping 上次.xlsx] "
+    "[--save-mapping 映射.toml]`",
+    "已有台账转换：读单位自己格式的台账（其他表头和工作表名、文字写的办理结果和申请人类型、.xlsx/.xls/.ods/.csv），"
+    "写成填报工作簿；原文保留在“原文：”列，“台账转换说明”工作表列出每一个判断（哪列读作什么、每种写法转换成哪一项及"
+    "依据、跳过的行）；不能确定的写法标成橙色并有下拉列表，从不猜测、不计数。`--mapping` 用上次转换并选好的工作簿"
+    "或 `--save-mapping` 保存的 .toml，下一年不必再选。见“已有台账怎么办”",
+)
 @app.command(
     "adopt",
     help="把单位自己的台账（其他表头、文字写的办理结果，.xlsx/.xls/.ods/.csv）转换为填报工作簿。\n\n"
@@ -23,12 +32,12 @@ from xl_report.stages.adopt import adopt_ledger
 def adopt_cmd(
     ledger: Annotated[Path, typer.Argument(help="单位自己的台账（.xlsx/.xlsm/.xls/.ods/.csv）", show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出的填报工作簿（.xlsx）", dir_okay=False)],
-    year: Annotated[Optional[int], typer.Option("--year", help="报告年度（写入“说明”工作表）", min=1990, max=2100)] = None,
-    unit: Annotated[Optional[str], typer.Option("--unit", help="单位名称（写入“说明”工作表）")] = None,
-    mapping: Annotated[Optional[Path], typer.Option(
+    year: Annotated[int | None, typer.Option("--year", help="报告年度（写入“说明”工作表）", min=1990, max=2100)] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="单位名称（写入“说明”工作表）")] = None,
+    mapping: Annotated[Path | None, typer.Option(
         "--mapping", help="上次的映射：--save-mapping 保存的 .toml，或上次转换并选好的工作簿 .xlsx", exists=True,
         dir_okay=False)] = None,
-    save_mapping: Annotated[Optional[Path], typer.Option("--save-mapping", help="把本次的映射另存为 .toml",
+    save_mapping: Annotated[Path | None, typer.Option("--save-mapping", help="把本次的映射另存为 .toml",
                                                          dir_okay=False)] = None,
 ) -> None:
     result = adopt_ledger(ledger, output, year=year, unit=unit, mapping=mapping, save_mapping_to=save_mapping)

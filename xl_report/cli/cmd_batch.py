@@ -4,13 +4,14 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 
 STATUS_STYLE = {"成功": "green", "有错误": "yellow", "失败": "red", "未提交": "dim"}
 
@@ -19,6 +20,7 @@ STATUS_STYLE = {"成功": "green", "有错误": "yellow", "失败": "red", "未�
 def progress_reporter(total: int, label: str):
     """A rich bar on stderr in a terminal; one plain line per unit otherwise (logs, CI)."""
     if err.is_terminal:
+        # lazy: xl-report --help imports no library code
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -47,7 +49,7 @@ def _first_reason(reason: str | None) -> str:
 
 
 def print_result(batch) -> None:
-    from xl_report.batch.state import RETIRED_DIR
+    from xl_report.batch.state import RETIRED_DIR  # lazy: xl-report --help imports no library code
 
     table = Table(title="各单位处理结果", show_lines=False)
     for col in ("单位名称", "状态", "错误", "提示", "文件 / 原因"):
@@ -70,24 +72,32 @@ def print_result(batch) -> None:
     out.print(f"校验结果（机器可读）：{escape(str(batch.findings_path))}")
 
 
+@readme_row(
+    "`xl-report batch 文件夹 -o 输出文件夹 [--year 2024] [--jobs N] [--freeze] [--previous 上年输出] [--units "
+    "单位名单.toml] [--force] [--config xl-report.toml]`",
+    "县里批量处理：每个单位填报、校验、（无错误的）定稿，写 `输出/<单位>.xlsx` 或 `<单位>-定稿.xlsx`，再生成 "
+    "`汇总.xlsx`（各单位状态和主要数字、全县合计表、全部校验结果）和 `findings.json`；坏文件只影响该单位；"
+    "再次运行跳过未变化的单位；进度条显示在屏幕上",
+)
 @app.command("batch", help="批量处理文件夹中各单位的台账工作簿：填报、校验、（定稿），并生成汇总表和全县合计。")
 @guarded
 def batch_cmd(
     folder: Annotated[Path, typer.Argument(help="存放各单位台账工作簿的文件夹", file_okay=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文件夹", file_okay=False)],
-    year: Annotated[Optional[int], typer.Option("--year", help="报告年度（默认取各工作簿“说明”中的报告年度）")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="并行进程数（默认为CPU核数）")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="报告年度（默认取各工作簿“说明”中的报告年度）")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="并行进程数（默认为CPU核数）")] = None,
     freeze: Annotated[bool, typer.Option("--freeze", help="没有错误的单位直接定稿（输出“单位-定稿.xlsx”）")] = False,
-    previous: Annotated[Optional[Path], typer.Option("--previous", help="上一年度的输出文件夹，用于跨年度核对",
+    previous: Annotated[Path | None, typer.Option("--previous", help="上一年度的输出文件夹，用于跨年度核对",
                                                      file_okay=False)] = None,
-    units: Annotated[Optional[Path], typer.Option("--units", help="应报送单位名单（.xlsx 或 .toml），用于找出未报送的单位",
+    units: Annotated[Path | None, typer.Option("--units", help="应报送单位名单（.xlsx 或 .toml），用于找出未报送的单位",
                                                   dir_okay=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="全部重新处理（默认跳过内容未变化的单位）")] = False,
-    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml")] = None,
 ) -> None:
+    # lazy: xl-report --help imports no library code
     from xl_report.batch.inputs import find_inputs, folders_with_workbooks
-    from xl_report.batch.run import run_batch
-    from xl_report.core.config import load_config
+    from xl_report.batch.run import run_batch  # lazy: xl-report --help imports no library code
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
 
     cfg = load_config(config)
     total = len(find_inputs(folder, output)) if folder.is_dir() else 0
@@ -102,11 +112,16 @@ def batch_cmd(
     raise typer.Exit(batch.exit_code)
 
 
+@readme_row(
+    "`xl-report demo [-o 文件夹]`",
+    "演示：生成虚构县 20 个单位两个年度的台账（含几处故意的错误），批量处理、定稿、汇总，并把待发邮件写入发件箱",
+)
 @app.command("demo", help="演示：生成一个虚构县（12个乡镇、8个部门）的台账，批量填报、校验、定稿，生成汇总表和待发邮件。")
 @guarded
 def demo_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="演示文件夹", file_okay=False)] = Path("xl-report-演示"),
 ) -> None:
+    # lazy: xl-report --help imports no library code
     from xl_report.cli.demo import COUNTY, DEPARTMENTS, NOT_SUBMITTED, TOWNSHIPS, YEAR, run_demo
 
     out.print(f"正在生成演示数据：{COUNTY}（{len(TOWNSHIPS)} 个乡镇、{len(DEPARTMENTS)} 个部门），"

@@ -9,15 +9,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.core.config import load_config
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK, InputError
-from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
 from xl_report.core.findings import SEVERITY_LABELS, Finding, count
 from xl_report.stages.check import check_book
-from xl_report.xlsx.findings_sheet import write_findings_sheet
-from xl_report.xlsx.findings_sheet import location_text, summary_line
+from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
+from xl_report.xlsx.findings_sheet import location_text, verdict_line, write_findings_sheet
 from xl_report.xlsx.workbook import open_workbook
-from xl_report.cli.app import app, err, guarded, out
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 
@@ -38,7 +38,7 @@ def _print_human(findings: list[Finding], path: Path) -> None:
             table.add_row(f.code, escape(f.message), escape(location_text(f)))
         out.print(table)
     if not findings:
-        out.print(summary_line(findings))
+        out.print(verdict_line(findings))
 
 
 def _write(wb, path: Path, findings: list[Finding]) -> Path:
@@ -54,6 +54,12 @@ def _write(wb, path: Path, findings: list[Finding]) -> Path:
     return backup
 
 
+@readme_row(
+    "`xl-report check 年报.xlsx [--previous 上年.xlsx] [--json] [--write] [--config xl-report.toml]`",
+    "校验：表内勾稽关系、与上年结转衔接、正文数字与表格、台账答复期限（按法定工作日，含调休）；`--write` "
+    "把“校验结果”工作表写入工作簿并标出问题单元格（先保留备份）。代码表见 [`docs/findings.md`](docs/findings.md"
+    ")。退出码 0 无错误（可有提示），1 有错误，2 文件不能使用",
+)
 @app.command("check", help="校验年报工作簿：表内勾稽关系、与上年衔接、正文与表格一致、台账答复期限。"
                            "退出码：0 无错误（可有提示），1 有错误，2 文件无法使用。")
 @guarded

@@ -8,11 +8,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.core import form
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
-from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
 from xl_report.core.findings import SEVERITY_LABELS, Finding
-from xl_report.cli.app import app, err, guarded, out
+from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 
@@ -36,6 +37,12 @@ def _print_findings(findings: list[Finding]) -> None:
         out.print(f"  ……另有 {blanks - _SHOWN_BLANKS} 个空白单元格（F05），加 --json 可查看全部")
 
 
+@readme_row(
+    "`xl-report import 已发布年报.html -o 年报.xlsx`",
+    "读取已发布的年报（纯文本、.html、.docx、PDF），写入填报工作簿：单位、年度、联系电话、发布日期、"
+    "表二表三表四全部单元格和正文；空白、“/”“—”按空白导入（不当作 0），读不出的表格和行逐条列出，从不猜测。"
+    "退出码 2：文件里找不到年报表格",
+)
 @app.command("import", help="读取已发布的年报（纯文本、.html、.docx、PDF），写入年报模板工作簿："
                             "单位、年度、表二表三表四全部单元格和正文。空白、“/”“—”按空白导入（不当作 0），"
                             "读不出的表格和行逐条列出。退出码：0 已写出，2 文件无法读取。")
@@ -45,9 +52,9 @@ def import_cmd(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="输出工作簿（.xlsx），默认与年报同名",
                                                 dir_okay=False)] = None,
 ) -> None:
-    from xl_report.published.importer import import_report
-    from xl_report.xlsx.template import build_template
-    from xl_report.xlsx.workbook import write_report
+    from xl_report.published.importer import import_report  # lazy: xl-report --help imports no importer code
+    from xl_report.xlsx.template import build_template  # lazy: xl-report --help imports no importer code
+    from xl_report.xlsx.workbook import write_report  # lazy: xl-report --help imports no importer code
 
     path = ensure_readable(report)
     target = output or path.with_suffix(".xlsx")
@@ -75,6 +82,13 @@ def import_cmd(
     out.print("注：工作簿中的总计格按公式重新计算；用 xl-report audit 核对原文中的总计。")
 
 
+@readme_row(
+    "`xl-report audit 年报... [--previous 上年年报] [--json] [--config xl-report.toml]`",
+    "审核已发布的年报：导入后做全部适用的校验（勾稽关系、空白格、正文与表格、与上年结转、2019年旧格式、"
+    "六部分标题、发布日期是否超期：部门和乡镇 1月31日、县级以上人民政府本级 3月31日，可在配置 `[deadlines]` "
+    '中用 `other = "01-31"`、`government = "03-31"` 修改），每份报告一行汇总；`--json` 每份报告一个对象。'
+    "退出码 0 无错误，1 有错误，2 有报告无法读取",
+)
 @app.command("audit", help="审核已发布的年报：导入后做全部适用的校验（勾稽关系、空白格、正文与表格、与上年衔接、"
                            "2019年旧格式、发布日期是否超期）。每份报告一行汇总。"
                            "退出码：0 无错误（可有提示），1 有错误，2 有报告无法读取。")
@@ -87,8 +101,8 @@ def audit_cmd(
     config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml（[deadlines]）",
                                                 dir_okay=False)] = None,
 ) -> None:
-    from xl_report.published.audit import audit
-    from xl_report.core.config import load_config
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no importer code
+    from xl_report.published.audit import audit  # lazy: xl-report --help imports no importer code
 
     results = audit(reports, previous=previous, config=load_config(config))
     if as_json:
@@ -96,10 +110,10 @@ def audit_cmd(
     else:
         for r in results:
             if r.error:
-                err.print(f"[bold red]{escape(r.summary())}[/]")
+                err.print(f"[bold red]{escape(r.verdict_line())}[/]")
                 continue
             _print_findings(r.findings)
-            out.print(escape(r.summary()))
+            out.print(escape(r.verdict_line()))
         if len(results) > 1:
             bad = sum(1 for r in results if r.error or r.counts[0])
             out.print(f"共审核 {len(results)} 份年报，{bad} 份有错误或无法读取。")

@@ -64,7 +64,7 @@ class InputError(XlReportError):
     """The input cannot be used (exit 2)."""
 
     @classmethod
-    def at(cls, reason: str, **where) -> "InputError":
+    def at(cls, reason: str, **where) -> InputError:
         p = Problem(reason, **where)
         return cls(str(p), [])
 

@@ -10,6 +10,8 @@ SEVERITY_LABELS = {"error": "错误", "warning": "提示"}
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem the checks found: a catalogued code, its severity, a Chinese message and where it is."""
+
     code: str  # stable, e.g. "A01"
     severity: Severity
     message: str  # Chinese, names the numbers involved

@@ -3,21 +3,22 @@
 The file reader (calamine) is :mod:`xl_report.xlsx.tally_reader`; this module is pure.
 
 Contract (other modules rely on it): each present sheet is a pandas DataFrame whose columns are the
-schema headers of :mod:`xl_report.tally_schema` (absent optional columns added, all missing), plus
+schema headers of :mod:`xl_report.core.tally_schema` (absent optional columns added, all missing), plus
 ``_row`` = the Excel row number. Dates are ``datetime.date`` or None, 延期 is bool, ints are int,
 金额（元） is float, choice columns hold the canonical value. A sheet that is absent is ``None``.
 
 The reader keeps each sheet as plain Python columns (:meth:`Tally.columns`: header → list, same
 values) and builds the DataFrame only when ``tally.requests`` etc. is first accessed: code that loops
-over rows (aggregate, rules, the stamper) uses the columns, so the batch never pays for pandas.
+over rows (aggregate, rules, the batch filler) uses the columns, so the batch never pays for pandas.
 """
 from __future__ import annotations
 
 import functools
 import re
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from xl_report.core import normalise as nz
 from xl_report.core.errors import InputError, Problem, TallyErrors
@@ -51,14 +52,16 @@ class _SheetField:
         obj.__dict__.get("_columns", {}).pop(self.key, None)  # the frame is the truth from now on
 
 
-def _frame(cols: Columns) -> "pd.DataFrame":
-    import pandas as pd
+def _frame(cols: Columns) -> pd.DataFrame:
+    import pandas as pd  # lazy: pandas (~0.5 s) only when a caller asks for DataFrames
 
     return pd.DataFrame(cols, columns=list(cols), dtype=object)
 
 
 @dataclass
 class Tally:
+    """The five tally sheets of one unit, normalised (see the module docstring for the contract)."""
+
     source: str | None = None
     requests: pd.DataFrame | None = _SheetField()  # 依申请公开台账
     documents: pd.DataFrame | None = _SheetField()  # 文件台账
@@ -138,7 +141,7 @@ def tally_from_frames(frames: Mapping[str, pd.DataFrame | Sequence[Sequence[obje
         tally._set_columns(sheet.key, _parse_sheet(sheet, rows, problems, source))
     if problems:
         order = {s.name: i for i, s in enumerate(TALLY_SHEETS)}
-        problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0))  # stable: per row, checks in order
+        problems.sort(key=lambda p: (order.get(p.sheet or "", -1), p.row or 0))  # stable: per row, checks in order
         raise TallyErrors(source or "台账", problems)
     return tally
 
@@ -153,7 +156,7 @@ def _header_key(text: str) -> str:
     return nz.header_key(text)  # the same few header texts in every unit's workbook
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _header_spec(sheet: TallySheet) -> tuple[dict[str, str], frozenset[str]]:
     """(header key → header, required headers) of a schema sheet."""
     return {nz.header_key(h): h for h in sheet.headers}, frozenset(c.header for c in sheet.columns if c.required)
@@ -223,7 +226,7 @@ def _empty(columns: list[str]) -> Columns:
 def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Problem],
                  source: str | None) -> Columns:
     columns = list(sheet.headers) + [ROW_COLUMN]
-    where = {"file": source, "sheet": sheet.name}
+    where: dict[str, Any] = {"file": source, "sheet": sheet.name}  # Problem(**where)
     found = _find_header(sheet, rows)
     if found is None:
         if any(nz.clean_cell(v) is not None for row in rows for v in row):

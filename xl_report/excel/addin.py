@@ -5,7 +5,7 @@ VBA = our ``macros/*.bas`` + the modules shipped inside the installed xlwings pa
 client's xlwings version always equals the server's) + a generated ASCII module holding the help
 text as ChrW codes. The VBA project is written by pyopenvba (pinned), which leaves the compile cache
 empty so Excel compiles from source on first open. The build is deterministic: same inputs, same
-bytes (fixed zip timestamps through :func:`xl_report.fileio.normalise_zip`).
+bytes (fixed zip timestamps through :func:`xl_report.xlsx.fileio.normalise_zip`).
 """
 from __future__ import annotations
 
@@ -19,14 +19,14 @@ from xml.sax.saxutils import escape, quoteattr
 
 from xl_report.core import form
 from xl_report.core.errors import InputError
-from xl_report.xlsx.fileio import normalise_zip, write_bytes_atomic
+from xl_report.xlsx.fileio import normalise_zip, save_workbook, write_bytes_atomic
+from xl_report.xlsx.ooxml import expect
+from xl_report.xlsx.template import build_template
+from xl_report.xlsx.xlwings_conf import PROJECT_NAME
 
 MACROS_DIR = Path(__file__).resolve().parents[2] / "macros"
 ADDIN_FILE = "xl_report.xlam"
 XLSM_FILE = "年报模板.xlsm"
-PROJECT_NAME = "xl_report"  # xlwings config: sheet xl_report.conf, %USERPROFILE%\.xl_report\xl_report.conf
-# Sheets xlwings reads settings from (SERVER_URL, AUTH "Bearer <token>", LICENSE_KEY): never mailed upward.
-CONFIG_SHEETS = (f"{PROJECT_NAME}.conf", "xlwings.conf")
 TAB_LABEL = "政务公开年报"
 
 
@@ -73,7 +73,7 @@ CUSTOM_UI_PART = "customUI/customUI.xml"
 
 
 def _xlwings_dir() -> Path:
-    import xlwings
+    import xlwings  # lazy: xlwings only to find its VBA files
 
     return Path(xlwings.__file__).parent
 
@@ -126,7 +126,7 @@ def our_modules(macros_dir: Path | None = None) -> dict[str, str]:
         raise InputError.at("找不到 VBA 源代码文件夹 macros/（请在 xl_report 源代码目录中运行）", file=str(macros_dir))
     modules = {p.stem: p.read_text(encoding="ascii") for p in sorted(macros_dir.glob("*.bas"))}
     modules["XlReportText"] = text_module()
-    for name, src in modules.items():
+    for src in modules.values():
         src.encode("ascii")  # UnicodeEncodeError: a Chinese literal slipped into VBA
     return modules
 
@@ -149,8 +149,8 @@ def xlwings_modules(standalone: bool) -> dict[str, tuple[str, str]]:
 
 def _pyopenvba():
     try:
-        import pyopenvba
-        from pyopenvba.vba import VBAModuleKind
+        import pyopenvba  # lazy: pyopenvba is the optional 'build' extra
+        from pyopenvba.vba import VBAModuleKind  # lazy: pyopenvba is the optional 'build' extra
     except ImportError:
         raise InputError.at("生成加载项需要 pyopenvba：请运行 pip install \"xl_report[build]\"") from None
     return pyopenvba.ExcelFile, VBAModuleKind
@@ -217,12 +217,12 @@ def _add_ribbon(parts: dict[str, bytes]) -> None:
 
 def _sheet_part(parts: dict[str, bytes], sheet_name: str) -> str:
     wbxml = parts["xl/workbook.xml"].decode()
-    m = re.search(r'<sheet [^>]*name="%s"[^>]*r:id="(rId\d+)"' % re.escape(escape(sheet_name)), wbxml)
+    m = re.search(rf'<sheet [^>]*name="{re.escape(escape(sheet_name))}"[^>]*r:id="(rId\d+)"', wbxml)
     if not m:
         raise RuntimeError(f"sheet {sheet_name} not in workbook.xml")
     rels = parts["xl/_rels/workbook.xml.rels"].decode()
     rel = next(r for r in re.findall(r"<Relationship [^>]*/>", rels) if f'Id="{m.group(1)}"' in r)
-    target = re.search(r'Target="([^"]+)"', rel).group(1)
+    target = expect(r'Target="([^"]+)"', rel).group(1)
     return target.lstrip("/") if target.startswith("/") else "xl/" + target
 
 
@@ -303,8 +303,6 @@ def build_addin_bytes(macros_dir: Path | None = None) -> bytes:
 
 def build_xlsm_bytes(macros_dir: Path | None = None) -> bytes:
     """The template as .xlsm: the same VBA in the workbook and form buttons on the 说明 sheet."""
-    from xl_report.xlsx.template import build_template
-    from xl_report.xlsx.fileio import save_workbook
 
     with tempfile.TemporaryDirectory() as tmp:
         xlsx = Path(tmp) / "t.xlsx"

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from xl_report.core.deadlines import DUE_OTHER, due_date
 from xl_report.core.errors import InputError
 from xl_report.core.findings import Finding, count
-from xl_report.published.importer import ImportResult, import_report
 from xl_report.core.report import ReportData
-from xl_report.core.deadlines import DUE_OTHER, due_date
+from xl_report.published.importer import ImportResult, import_report
+from xl_report.rules import check
+from xl_report.xlsx.workbook import read_report_file
 
 # rule codes replaced by the importer's own, more precise findings for an imported report
 _IMPORTER_OWNS = {"F02", "F03", "F04"}
@@ -37,7 +39,8 @@ class AuditResult:
     def counts(self) -> tuple[int, int]:
         return count(self.findings)
 
-    def summary(self) -> str:
+    def verdict_line(self) -> str:
+        """One line per report: file, unit and year, then no problem or the counts."""
         name = Path(self.path).name
         if self.error:
             return f"{name}：无法读取（{self.error}）"
@@ -60,7 +63,7 @@ def audit(paths, previous: Path | str | ReportData | None = None, config: dict |
     ``previous``: last year's report (a published report or a workbook), used for the cross-year
     rules of the reports of the same unit.
     """
-    last = load_previous(previous)
+    last = read_previous_report(previous)
     results = []
     for path in paths:
         try:
@@ -72,13 +75,12 @@ def audit(paths, previous: Path | str | ReportData | None = None, config: dict |
     return results
 
 
-def load_previous(previous: Path | str | ReportData | None) -> ReportData | None:
+def read_previous_report(previous: Path | str | ReportData | None) -> ReportData | None:
+    """Last year's report for the cross-year rules: a 年报 workbook, or a published report to import."""
     if previous is None or isinstance(previous, ReportData):
         return previous
     path = Path(previous)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from xl_report.xlsx.workbook import read_report_file
-
         return read_report_file(path)
     return import_report(path).report
 
@@ -102,8 +104,6 @@ def audit_import(imported: ImportResult, path: str, previous: ReportData | None 
 
 
 def _rules(report: ReportData, previous: ReportData | None, config: dict | None) -> list[Finding]:
-    from xl_report.rules import check  # lazy: the rule engine is only needed for audits
-
     return check(report, previous=previous, narrative=report.narrative, config=config)
 
 

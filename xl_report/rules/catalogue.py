@@ -1,8 +1,8 @@
 """The finding catalogue: every code the cross-check can emit, its severity and a short title.
 
 Codes are stable (clerks, batch summaries and the Excel add-in refer to them). F/A/X/T/D follow the
-check list of form-2021.md §4.2; R codes are the tally (台账) rules of this toolkit.
-docs/findings.md mirrors this table (a test keeps them in step).
+published check list of the format (docs/format-notes.md §4); R codes are the tally (台账) rules of this toolkit.
+docs/findings.md is generated from this table (``python -m xl_report.cli.docs``; a test keeps it current).
 """
 from __future__ import annotations
 

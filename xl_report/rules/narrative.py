@@ -96,7 +96,7 @@ def _table_values(report: ReportData) -> dict[str, float | int]:
 def _accepted(key: str, values: dict, report: ReportData) -> tuple[set, str]:
     """Values the text may state for a topic, and how to describe them."""
     v = values[key]
-    if key == "new":  # 受理/收到 means 新收 for some units, 新收 + 上年结转 for others (form-2021 §2.7)
+    if key == "new":  # 受理/收到 means 新收 for some units, 新收 + 上年结转 for others (format-notes §2)
         both = total([v, values["carried_in"]])
         return {v, both}, f"本年新收 {fmt(v)}（或加上年结转为 {fmt(both)}）"
     if key == "suit":
@@ -161,7 +161,7 @@ def check_years(report: ReportData, narrative: dict | None = None) -> list[Findi
         return []
     out: list[Finding] = []
     seen: set[int] = set()
-    first = None
+    first: tuple[str, str | None] | None = None
     for section, a1, text in _paragraphs(report, narrative):
         for m in _PERIOD.finditer(text):
             if {int(m.group(1)), int(m.group(2))} != {report.year}:
@@ -171,7 +171,7 @@ def check_years(report: ReportData, narrative: dict | None = None) -> list[Findi
         if years and first is None:
             first = (section, a1)
         seen |= years
-    if seen and report.year not in seen and not out:
+    if first is not None and report.year not in seen and not out:
         listed = "、".join(f"{y}年" for y in sorted(seen))
         out.append(finding("F07", f"正文提到的年份是 {listed}，没有提到报告年度 {report.year} 年，是否沿用了往年的正文？",
                            **_where(*first)))

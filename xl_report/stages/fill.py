@@ -16,14 +16,15 @@ from pathlib import Path
 from openpyxl.workbook.workbook import Workbook
 
 from xl_report.core import form
-from xl_report.core.aggregate import aggregate, summary
+from xl_report.core.aggregate import aggregate, placeholder_numbers
 from xl_report.core.errors import InputError
-from xl_report.xlsx.fileio import backup_existing, output_path as default_output, save_workbook
 from xl_report.core.report import ReportData
-from xl_report.stages.adopt import AdoptResult, PlainRows, save_adopted, write_adoption
 from xl_report.core.tally import Tally
-from xl_report.xlsx.tally_reader import read_tally
 from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
+from xl_report.stages.adopt import AdoptResult, PlainRows, save_adopted, write_adoption
+from xl_report.xlsx.fileio import backup_existing, save_workbook
+from xl_report.xlsx.fileio import output_path as default_output
+from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.template import DATE_FORMAT, build_template
 from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, set_text, write_report
 
@@ -37,7 +38,7 @@ class FillResult:
     report: ReportData  # what the workbook now holds (totals computed)
     tables: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
-    summary: dict[str, int | float] = field(default_factory=dict)
+    numbers: dict[str, int | float] = field(default_factory=dict)  # placeholder label -> number (for messages)
     decisions: list[str] = field(default_factory=list)  # how an office's own ledger was read (one line each)
 
 
@@ -51,8 +52,8 @@ def report_year(year: int | None, tally: Tally) -> int:
                         "或在命令中加 --year 2024 这样的参数", file=tally.source)
 
 
-def summary_lines(s: dict[str, int | float]) -> list[str]:
-    """The headline numbers of a fill (:attr:`FillResult.summary`) as the clerk reads them, with units."""
+def describe_numbers(s: dict[str, int | float]) -> list[str]:
+    """The numbers of a fill (:attr:`FillResult.numbers`) as the clerk reads them, with units."""
     lines = []
     if "新收" in s:
         lines.append(f"本年新收申请 {s['新收']} 件，上年结转 {s['上年结转']} 件，本年办结 {s['办结']} 件"
@@ -86,14 +87,16 @@ def fill_book(wb: Workbook, tally: Tally, year: int | None = None) -> FillResult
     report = ReportData(unit=existing.unit or tally.unit, year=year, contact=existing.contact, level=existing.level,
                         published=existing.published, values=values, narrative=existing.narrative,
                         locations=existing.locations, source=tally.source).with_totals()
-    return FillResult(None, report, result.tables, result.notes, summary(report, result.tables))
+    return FillResult(None, report, result.tables, result.notes, placeholder_numbers(report, result.tables))
 
 
 def fill_workbook(input_path: Path | str, output_path: Path | str | None = None, year: int | None = None) -> FillResult:
-    """Fill ``input_path`` (a template, a bare tally workbook, or an office's own ledger: .xlsx/.xls/.ods/.csv).
+    """填报: count the tally sheets of ``input_path`` into 表二/表三/表四 of a new file (default
+    ``<name>-已填报.xlsx``); the input is never changed. TallyErrors lists every bad tally row.
 
-    A ledger is read as :func:`xl_report.stages.adopt.adopt_ledger` reads it, and its decisions are in
-    :attr:`FillResult.decisions`; a value it leaves for the clerk stops the fill (UndecidedValues, exit 2)."""
+    ``input_path`` may also be an office's own ledger (.xlsx/.xls/.ods/.csv): it is read as
+    :func:`xl_report.stages.adopt.adopt_ledger` reads it, its decisions are in :attr:`FillResult.decisions`,
+    and a value it leaves for the clerk stops the fill (UndecidedValues, exit 2)."""
     src = Path(input_path)
     out = Path(output_path) if output_path is not None else None
     if out is not None and out.suffix.lower() not in (".xlsx", ".xlsm"):

@@ -9,10 +9,11 @@ import re
 import shutil
 import unicodedata
 import zipfile
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Mapping
+from typing import BinaryIO
 
 from xl_report.core.errors import InputError
 
@@ -111,7 +112,8 @@ def normalise_zip(data: bytes, rewrite: Mapping[str, Rewrite] | None = None, des
     never sits in memory whole. With ``dest`` (a binary file) the package goes there (returns b"").
     """
     src = zipfile.ZipFile(io.BytesIO(data))
-    out = dest or io.BytesIO()
+    buffer = io.BytesIO()
+    out = dest or buffer
     stamp = datetime(*FIXED_ZIP_TIME).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
 
     def entry(name: str) -> zipfile.ZipInfo:
@@ -132,7 +134,7 @@ def normalise_zip(data: bytes, rewrite: Mapping[str, Rewrite] | None = None, des
                             f.write(piece)
                 continue
             dst.writestr(entry(info.filename), body)
-    return b"" if dest else out.getvalue()
+    return b"" if dest else buffer.getvalue()
 
 
 def save_workbook(wb, target: Path | str, *, deterministic: bool = False,

@@ -14,13 +14,9 @@ import zlib
 from pathlib import Path
 
 from xl_report.core.errors import InputError
+from xl_report.xlsx.deflate import ERRORS as _INFLATE_ERRORS
+from xl_report.xlsx.deflate import fast_zlib as _inflate_lib
 from xl_report.xlsx.fileio import ensure_readable
-
-try:
-    from isal import isal_zlib as _inflate_lib  # same stream format as zlib, ~2x faster to inflate
-except ImportError:  # a platform without its wheel
-    _inflate_lib = zlib
-_INFLATE_ERRORS = (zlib.error, _inflate_lib.error)
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024
@@ -220,6 +216,8 @@ def _member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         except (NotImplementedError, RuntimeError, zipfile.BadZipFile, zlib.error) as e:
             raise InputError.at(f"文件已损坏或已加密，无法读取（{e}）", file=str(z.filename)) from None
     fp = z.fp
+    if fp is None:  # a closed ZipFile: a bug of the caller, not the clerk's file
+        raise ValueError("zip file is closed")
     fp.seek(info.header_offset)
     head = fp.read(30)
     if len(head) < 30 or head[:4] != b"PK\x03\x04":
@@ -243,7 +241,7 @@ def _member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
 
 def load_workbook_safely(path: Path | str, **kwargs):
     """openpyxl.load_workbook behind :func:`check_xlsx`, with parser errors turned into InputError."""
-    import openpyxl
+    import openpyxl  # lazy: openpyxl (~0.2 s): the batch reads with calamine and never loads it
 
     path = check_xlsx(path)
     keep_vba = kwargs.pop("keep_vba", path.suffix.lower() in (".xlsm", ".xlam"))

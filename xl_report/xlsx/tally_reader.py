@@ -6,8 +6,8 @@ office's own ledger goes through :mod:`xl_report.core.ledger` on the way.
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from defusedxml import ElementTree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
@@ -101,7 +101,7 @@ def _read_meta(book: CalamineWorkbook, path: Path) -> tuple[str | None, int | No
     """meta_unit / meta_year through the workbook's defined names (cheap: workbook.xml + one small sheet)."""
     refs = defined_cell_names(path, ("meta_unit", "meta_year"))
     values: dict[str, object] = {}
-    grids: dict[str, list[list[object]]] = {}
+    grids: dict[str, Sequence[Sequence[object]]] = {}
     for name, (sheet, coord) in refs.items():
         if sheet not in book.sheet_names:
             continue

@@ -110,7 +110,8 @@ def evaluate(ws: Worksheet, formula: str, depth: int = 0, budget: list[int] | No
 
 def _range_sum(ws: Worksheet, ref: str, depth: int, budget: list[int]) -> float:
     total = 0.0
-    for c in _range_cells(ws, *range_boundaries(ref), budget):
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    for c in _range_cells(ws, min_col, min_row, max_col, max_row, budget):
         v = c.value
         if isinstance(v, str) and v.startswith("=") and c.data_type == "f":
             v = evaluate(ws, v, depth + 1, budget)
@@ -182,10 +183,10 @@ def read_report(wb: Workbook, source: str | None = None) -> ReportData:
             c = _cell(wb, names, field.name)
             meta[field.name] = cell_value(c.parent, c)
             data.locations[field.name] = names[field.name]
-    data.unit = _text(meta.get("meta_unit"))
+    data.unit = one_line(meta.get("meta_unit"))
     data.year = _year(meta.get("meta_year"))
-    data.contact = _text(meta.get("meta_contact"))
-    data.level = _text(meta.get("meta_level"))
+    data.contact = one_line(meta.get("meta_contact"))
+    data.level = one_line(meta.get("meta_level"))
     data.published = _date(meta.get("meta_published"))
     data.narrative = read_narrative(wb, names)
     return data
@@ -195,12 +196,12 @@ def read_narrative(wb: Workbook, names: dict[str, tuple[str, str]] | None = None
                    cells: bool = False) -> dict[str, list]:
     """Section -> paragraphs; with ``cells=True`` each paragraph is (A1, text) (for located findings)."""
     names = names if names is not None else resolve_names(wb)
-    out: dict[str, list[str]] = {}
+    out: dict[str, list] = {}
     for key, name in form.NARRATIVE_NAMES.items():
         found = _narrative_cells(wb, names, name)
         if found is None:
             continue
-        paras = []
+        paras: list[tuple[str, str] | str] = []
         for c in found:
             if c.value is not None and str(c.value).strip():
                 text = str(c.value).strip()
@@ -219,6 +220,7 @@ def _narrative_cells(wb: Workbook, names: dict[str, tuple[str, str]], name: str)
 
 
 def read_report_file(path: Path | str) -> ReportData:
+    """The report in a 年报 workbook: 说明, 表二/表三/表四 by cell name, 正文 (a hostile file is refused first)."""
     wb = open_workbook(path)
     try:
         return read_report(wb, source=str(path))
@@ -229,7 +231,7 @@ def read_report_file(path: Path | str) -> ReportData:
 _LINE_BREAKS = re.compile(r"\s*[\r\n\t\v\f\x85\u2028\u2029]+\s*")
 
 
-def _text(v: object) -> str | None:
+def one_line(v: object) -> str | None:
     """A one-line field (unit name, contact, level): a line break typed into the cell (Alt+Enter)
     reads as a space, so the name prints, files and mails as one line everywhere."""
     if v is None:
@@ -322,7 +324,7 @@ def write_report(data: ReportData, wb: Workbook, *, tables: tuple[str, ...] | No
 def write_narrative(wb: Workbook, narrative: dict[str, list[str]], names=None) -> None:
     names = names if names is not None else resolve_names(wb)
     for key, paras in narrative.items():
-        cells = _narrative_cells(wb, names, form.NARRATIVE_NAMES.get(key))
+        cells = _narrative_cells(wb, names, form.NARRATIVE_NAMES.get(key, ""))
         if not cells:
             continue
         if len(paras) > len(cells):  # more paragraphs than rows: join the overflow into the last cell

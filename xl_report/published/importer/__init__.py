@@ -32,6 +32,8 @@ class ImportResult:
 
 
 def import_report(path: Path | str) -> ImportResult:
+    """Read a published report (.txt, .html, .docx, .pdf) into ReportData; what cannot be read is listed in
+    ``problems``, never guessed."""
     path = Path(path)
     tokens = read_tokens(path)
     return import_tokens(tokens, source=str(path), wrapped=path.suffix.lower() in _WRAPPED)

@@ -1,6 +1,6 @@
 """Label normalisation and matching: typographic variants of the official labels -> form entries.
 
-Published reports spell the labels of ``xl_report.form`` with full- or half-width brackets and commas,
+Published reports spell the labels of ``xl_report.core.form`` with full- or half-width brackets and commas,
 spaces inside words (``自 然 人``), line breaks, ``3、其他`` or ``4 .无正当理由…``. Every label is
 reduced to a *key*: NFKC, no whitespace, no punctuation, no chapter numbering (一、 / （一）), but item
 numbers kept (``3其他`` and ``2其他法律…`` must stay apart). Only labels from ``form`` are matched.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 _CN_NUM = "一二三四五六七八九十"
@@ -51,7 +52,7 @@ class Matcher:
     numbers, or synonyms) only match exactly, for reports that drop the numbering.
     """
 
-    def __init__(self, entries: list[tuple[str, str]], synonyms: list[tuple[str, str]] = ()):
+    def __init__(self, entries: list[tuple[str, str]], synonyms: Iterable[tuple[str, str]] = ()):
         self.exact: dict[str, str] = {}
         self.bare: dict[str, str] = {}
         for label, target in entries:

@@ -96,8 +96,8 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
             acc, acc_raw, stray = "", "", None
         elif matcher.prefixes(cand):
             acc, acc_raw, stray = cand, acc_raw + tok.text, None
-        elif matcher.exact_match(k):
-            pending = _start(matcher.exact_match(k), tok.text, want, default_want, rows)
+        elif exact := matcher.exact_match(k):
+            pending = _start(exact, tok.text, want, default_want, rows)
             acc, acc_raw, stray = "", "", None
         elif matcher.prefixes(k):
             acc, acc_raw, stray = k, tok.text, None
@@ -298,7 +298,7 @@ def read_t4(tokens: list[Token]) -> TableRead:
         out.missing.extend(names)
         out.problem("F04", table, "未找到表四（政府信息公开行政复议、行政诉讼情况）的表头，表四未导入", names=tuple(names))
         return out
-    cells = []
+    cells: list[str] = []
     for t in tokens[last + 1:]:
         if not is_value(t.text):
             if cells:

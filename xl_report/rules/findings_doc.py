@@ -1,0 +1,67 @@
+"""docs/findings.md, generated from the rules catalogue so the list of codes is never a second copy.
+
+Regenerate with ``python -m xl_report.cli.docs`` (a test checks it is current).
+"""
+from __future__ import annotations
+
+from xl_report.core.findings import SEVERITY_LABELS
+from xl_report.rules.catalogue import RULES
+
+# The notes under the table: how the rules read the report (Chinese for the clerk; Markdown).
+NOTES: tuple[str, ...] = (
+    (
+        "位置 · location: `sheet` + `cell`（A1）+ `name`（单元格名称，见 cell-names.md）；"
+        "勾稽关系类（A01–A04）在 `names` 中列出涉及的全部单元格，A01 还列出其“总计”公式的各组成单元格（改错其中"
+        "任何一格都会在这里被点名）。台账类（R）给出 `row`（Excel 行号）。"
+    ),
+    (
+        "A01–A04 只由 `form.IDENTITIES` 驱动，合计一律在 Python 中重新计算，不信任文件中缓存的公式值。"
+    ),
+    (
+        "T01：正文中“收到/受理 N 件”可以等于本年新收，也可以等于新收加上年结转（见 format-notes.md §2）。"
+        "正文中的 `{新收}` 等占位符先用表格数字替换再比较。"
+    ),
+    (
+        "R01–R03：答复期限 = 收到日期（补正的，自补正收到日期起）后第 20 个工作日，延期的再加 20 个工作日，"
+        "再加征求意见所用工作日（条例第三十、三十二、三十三条）；收到当日不计，非工作日收到的从下一个工作日起算"
+        "。工作日按国务院节假日安排（含调休上班日），数据来自 chinesecalendar；尚未收录的年度给出 R05 提示，"
+        "可在 `xl-report.toml` 的 `[calendar]` 中用 `extra_holidays` / `extra_workdays` 补充。"
+    ),
+    (
+        "正在等待申请人补正（有补正告知日期、没有补正收到日期）的申请，答复期限暂停计算，不报 R03。"
+    ),
+    (
+        "A05 阈值：乡镇、街道、县级部门 1000 万元，县级以上人民政府及有规章制定权的机关 100000 万元；"
+        "`[rules] fee_limit_wan` 可改。有收费台账时，表二金额恰好等于台账“元”合计也报 A05。"
+    ),
+    (
+        "D01 期限：县级以上人民政府本级年报 3月31日，其他单位 1月31日；`[deadlines] government = \"03-31\"`、"
+        "`other = \"01-31\"` 可改。"
+    ),
+    (
+        "在工作簿中（`--write` 或 Excel 按钮）：`校验结果` 工作表列出全部问题（可点击跳到单元格），"
+        "有问题的单元格标红（错误）或橙黄（提示）；再次校验时先删除旧的结果表并恢复模板原来的底色（填写格黄色、"
+        "合计格灰色）。"
+    ),
+)
+
+
+def findings_markdown() -> str:
+    lines = [
+        "# 校验结果代码 · Finding codes",
+        "",
+        "`xl-report check` 报告的每一条问题都有一个固定代码（F、A、X、T、D 与已公布的年报格式检查清单的编号一致，"
+        "见 [format-notes.md](format-notes.md) §4；R 开头为台账规则）。",
+        "级别：**错误**（error）必须改正，命令退出码为 1；**提示**（warning）请核实，不影响退出码。",
+        "",
+        "Every finding has a stable code (F/A/X/T/D follow a published check list of the format; R codes are the",
+        "tally rules of this toolkit). Errors make `xl-report check` exit 1; warnings do not.",
+        "Generated from `xl_report/rules/catalogue.py` by `python -m xl_report.cli.docs`; do not edit by hand.",
+        "",
+        "| 代码 Code | 级别 Severity | 规则 | Rule |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {r.code} | {SEVERITY_LABELS[r.severity]} {r.severity} | {r.title} | {r.title_en} |" for r in RULES]
+    lines += ["", "## 说明 · Notes", ""]
+    lines += [f"- {note}" for note in NOTES]
+    return "\n".join(lines) + "\n"
