@@ -186,7 +186,8 @@ def test_a_missing_needed_column_is_one_error_naming_what_was_found(tmp_path):
 
 
 def test_amounts_in_wan_yuan_are_never_read_as_yuan(tmp_path):
-    path = lf._save(tmp_path / "t.xlsx", {"收费明细": [["收费项目", "收费日期", "金额（万元）"], ["x", "2024.1.1", 0.12]]})
+    rows = [["收费项目", "收费日期", "金额（万元）"], ["x", "2024.1.1", 0.12]]
+    path = lf._save(tmp_path / "t.xlsx", {"收费明细": rows})
     with pytest.raises(TallyErrors, match="找不到“金额（元）”列"):
         read_tally(path)
 

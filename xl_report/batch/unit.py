@@ -38,9 +38,9 @@ from xl_report.core import form
 from xl_report.core.aggregate import aggregate, cells_filled_by
 from xl_report.core.errors import InputError, XlReportError
 from xl_report.core.findings import count
+from xl_report.core.ledger import FORM_SHEETS, LedgerError, recognise, sheets_by_name
 from xl_report.core.normalise import parse_year
 from xl_report.core.report import ReportData
-from xl_report.core.ledger import FORM_SHEETS, LedgerError, recognise, sheets_by_name
 from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS
 from xl_report.rules import check
 from xl_report.stages.fill import report_year

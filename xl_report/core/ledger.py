@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 from xl_report.core import form
 from xl_report.core import normalise as nz
@@ -34,7 +34,8 @@ FORM_SHEETS = frozenset({form.SHEET_README, form.SHEET_NARRATIVE, form.SHEET_FIN
                          *form.TABLE_TITLES, ADOPT_SHEET})
 
 # kinds of decision, as the 转换说明 sheet shows them
-SHEET, COLUMN, IGNORED, GENERATED, VALUE, UNDECIDED, SKIPPED = "工作表", "列", "未使用的列", "生成", "取值", "待选择", "跳过的行"
+SHEET, COLUMN, IGNORED, GENERATED = "工作表", "列", "未使用的列", "生成"
+VALUE, UNDECIDED, SKIPPED = "取值", "待选择", "跳过的行"
 
 HOW_NAME, HOW_VARIANT, HOW_HEADERS, HOW_MAPPING = "工作表名相同", "工作表名的常见写法", "按表头识别", "映射文件"
 HOW_SAME, HOW_ALIAS = "表头相同", "同义表头"
@@ -90,7 +91,7 @@ class LedgerMapping:
     def learn(self, sheet: str, column: str, text: str, value: str) -> None:
         self.values.setdefault(sheet, {}).setdefault(column, {})[text] = value
 
-    def merge(self, other: "LedgerMapping") -> None:
+    def merge(self, other: LedgerMapping) -> None:
         self.sheets.update(other.sheets)
         for s, h in other.headers.items():
             self.headers.setdefault(s, {}).update(h)
@@ -116,7 +117,7 @@ class SheetRead:
     grid: list[list[object]] = field(default_factory=list)  # in our schema (see module doc)
     rows: Sequence[Sequence[object]] = ()  # the ledger's own rows, as read
     skipped: dict[int, str] = field(default_factory=dict)  # ledger row (1-based) → why
-    undecided: dict[tuple[str, int], "Reading"] = field(default_factory=dict)  # (our header, row) → reading
+    undecided: dict[tuple[str, int], Reading] = field(default_factory=dict)  # (our header, row) → reading
 
 
 @dataclass(frozen=True)
@@ -376,8 +377,8 @@ def recognise(grids: Mapping[str, Sequence[Sequence[object]]], mapping: LedgerMa
         best = [(s, m) for s, m in scored if len(m.found) == top]
         if len(best) > 1:
             if not by_name:  # the ledger is all there is: say why nothing was read
-                problems.append(Problem("表头既像“" + "”又像“".join(s.name for s, _ in best) + "”，无法判断是哪一种台账，"
-                                        "请把工作表改名为其中之一", sheet=n))
+                alike = "”又像“".join(s.name for s, _ in best)
+                problems.append(Problem(f"表头既像“{alike}”，无法判断是哪一种台账，请把工作表改名为其中之一", sheet=n))
             continue
         candidates.append((n, best[0][0], HOW_HEADERS, best[0][1]))
     for n, s, how, m in candidates:
@@ -488,7 +489,7 @@ def _convert_rows(read: SheetRead, rows: Sequence[Sequence[object]], mapping: Le
             grid.append([])
             continue
         out: list[object] = []
-        for (c, j), v in zip(picks, cells):
+        for (c, _), v in zip(picks, cells):
             if c.header in generate:
                 v = f"第{excel_row}行"
             elif isinstance(v, str) and c.header in choice:  # free text; any other value meets its converter

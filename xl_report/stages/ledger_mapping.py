@@ -93,7 +93,8 @@ def mapping_from_workbook(path: Path) -> LedgerMapping:
         book = CalamineWorkbook.from_path(str(path))
         m = LedgerMapping()
         if ADOPT_SHEET not in book.sheet_names:
-            raise InputError.at(f"工作簿中没有“{ADOPT_SHEET}”工作表（不是 xl-report adopt 转换的工作簿）", file=str(path))
+            raise InputError.at(f"工作簿中没有“{ADOPT_SHEET}”工作表（不是 xl-report adopt 转换的工作簿）",
+                                file=str(path))
         rows = book.get_sheet_by_name(ADOPT_SHEET).to_python(skip_empty_area=False)
         top = next((i for i, r in enumerate(rows) if r and r[0] == NOTE_HEADERS[0]), None)
         for r in rows[top + 1:] if top is not None else []:

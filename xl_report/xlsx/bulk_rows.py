@@ -8,8 +8,8 @@ written here as ``<row>`` XML and merged into its ``<sheetData>`` in row order w
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import Iterable, Iterator
 from xml.sax.saxutils import escape as xml_escape
 
 from openpyxl.utils import get_column_letter
@@ -24,12 +24,12 @@ _COL_STYLE = re.compile(rb'<col [^>]*?min="(\d+)" max="(\d+)"[^>]*?style="(\d+)"
 
 def cell_xml(ref: str, value: object, style: str = "") -> str:
     """One ``<c>``: text inline, numbers and dates as numbers (``style``: e.g. ``' s="3"'`` for a date)."""
-    if value.__class__ is str:
-        text = _TEXT.get(value)  # type: ignore[call-overload]
+    if isinstance(value, str):
+        text = _TEXT.get(value)
         if text is None:
-            text = xml_escape(_XML_ILLEGAL.sub("", value))  # type: ignore[arg-type]
+            text = xml_escape(_XML_ILLEGAL.sub("", value))
             if len(_TEXT) < 50_000:
-                _TEXT[value] = text  # type: ignore[index]
+                _TEXT[value] = text
         return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'

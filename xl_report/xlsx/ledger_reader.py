@@ -87,7 +87,8 @@ def open_ledger(path: Path | str) -> LedgerFile:
         if _ENCRYPTED in data:
             raise InputError.at(f"工作簿设置了打开密码，请取消密码（或{SAVE_AS.removeprefix('请')}）", file=str(path))
         if kind != ".xls":
-            raise InputError.at(f"这是旧版 Excel 或 WPS 格式的文件，扩展名却是“{kind or '无'}”；{SAVE_AS}", file=str(path))
+            raise InputError.at(f"这是旧版 Excel 或 WPS 格式的文件，扩展名却是“{kind or '无'}”；{SAVE_AS}",
+                                file=str(path))
     if kind == ".csv":
         return _open_csv(path)
     if kind in (".xlsx", ".xlsm"):

@@ -53,8 +53,8 @@ class UndecidedValues(TallyErrors):
     """Free-text values the rules could not read with certainty (exit 2: the clerk chooses)."""
 
     def __init__(self, file: str, problems: list[Problem]):
-        InputError.__init__(self, f"台账“{Path(file).name}”有 {len(problems)} 种写法不能确定对应哪一项，未写入任何文件。"
-                            f"请用 xl-report adopt 转换后在下拉列表中选择，或改为规定的选项：", problems)
+        InputError.__init__(self, f"台账“{Path(file).name}”有 {len(problems)} 种写法不能确定对应哪一项，"
+                            "未写入任何文件。请用 xl-report adopt 转换后在下拉列表中选择，或改为规定的选项：", problems)
 
 
 def _header(adoption: Adoption, d: Decision) -> str | None:
@@ -78,7 +78,8 @@ def read_adoption(path: Path | str, mapping: LedgerMapping | None = None
         adoption = recognise(grids, mapping, by_name)
         if not adoption.reads:
             wanted = "、".join(s.name for s in TALLY_SHEETS)
-            raise InputError.at(f"文件中没有任何台账工作表，也没有能识别的台账表头（应为：{wanted}）", file=str(ledger.path))
+            raise InputError.at(f"文件中没有任何台账工作表，也没有能识别的台账表头（应为：{wanted}）",
+                                file=str(ledger.path))
         unit, year = _read_meta(ledger.book, ledger.path) if ledger.is_xlsx and ledger.book else (None, None)
     except CalamineError as e:  # a malformed part inside a well-formed zip
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(ledger.path)) from None
