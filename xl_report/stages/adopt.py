@@ -106,9 +106,11 @@ def mapping_of(adoption: Adoption, learned: LedgerMapping | None = None) -> Ledg
 
 @dataclass
 class _Cell:
-    value: object  # what the cell holds (the normalised value, or the ledger's text when highlighted)
-    fill: PatternFill | None = None
-    note: str | None = None
+    """A highlighted cell: the ledger's text, its colour and the note saying why."""
+
+    value: str
+    fill: PatternFill
+    note: str
 
 
 @dataclass
@@ -195,8 +197,21 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
     """Write one sheet's rows; returns them as a grid in our schema (to validate what fill will read)."""
     sheet = read.sheet
     convert = [_memoised(converter(sheet, c)) for c in sheet.columns]
+    keep = [not c.personal for c in sheet.columns]  # personal data never gets a second copy
+    headers = sheet.headers
+    where = [read.columns.get(h) for h in headers]
+    undecided_rows = {row for _, row in read.undecided}
+    shown: dict[tuple[type, object], str] = {}  # value → its text (a ledger repeats its values)
+
+    def display(v: object) -> str:
+        key = (v.__class__, v)
+        if key not in shown:
+            shown[key] = _display(v)
+        return shown[key]
+
     originals: dict[str, dict[int, str]] = {}  # our header → {output row → the ledger's text}
-    out: dict[int, list[_Cell | None]] = {}
+    out: dict[int, list[object]] = {}  # output row → values (a _Cell where highlighted)
+    marked_rows: set[int] = set()
     source_rows: dict[int, int] = {}
     r = 1
     for i in range(read.header_row + 1, len(read.rows)):
@@ -209,32 +224,35 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
         r += 1
         source_rows[r] = excel_row
         src = read.rows[i]
-        row: list[_Cell | None] = []
-        for k, (c, v) in enumerate(zip(sheet.columns, cells)):
+        row: list[object] = []
+        for k, v in enumerate(cells):
             if v is None:
                 row.append(None)
                 continue
-            j = read.columns.get(c.header)
+            j = where[k]
             original = nz.clean_cell(src[j]) if j is not None and j < len(src) else None
-            reading = read.undecided.get((c.header, excel_row))
+            reading = read.undecided.get((headers[k], excel_row)) if excel_row in undecided_rows else None
             value, reason = (None, None) if reading is not None else convert[k](v)
-            if (reading is not None or reason) and not c.personal:  # the clerk will overwrite it: kept beside
-                originals.setdefault(c.header, {})[r] = _display(original if original is not None else v)
+            if reading is None and not reason:
+                if value.__class__ is bool:
+                    value = YES_NO[0] if value else YES_NO[1]
+                row.append(value)
+                if original is not None and original is not value and keep[k] and display(original) != display(value):
+                    originals.setdefault(headers[k], {})[r] = display(original)
+                continue
+            if keep[k]:  # the clerk will overwrite it: the original is kept beside
+                originals.setdefault(headers[k], {})[r] = display(original if original is not None else v)
+            marked_rows.add(r)
             if reading is not None:
                 options = "、".join(reading.candidates[:6]) if reading.candidates else "下拉列表中的一项"
-                row.append(_Cell(_display(v), UNDECIDED_FILL,
-                                 f"原台账：{_display(v)}\n{reading.why}。请在下拉列表中选择（可选：{options}）"))
+                row.append(_Cell(display(v), UNDECIDED_FILL,
+                                 f"原台账：{display(v)}\n{reading.why}。请在下拉列表中选择（可选：{options}）"))
                 result.undecided += 1
-            elif reason:
-                row.append(_Cell(_display(v), UNREADABLE_FILL, f"{reason}。请改正后再填报"))
-                checks.append(Decision(CHECK, sheet.name, c.header, source=_display(v), why=reason, rows=(excel_row,)))
-                result.unreadable += 1
             else:
-                if isinstance(value, bool):
-                    value = YES_NO[0] if value else YES_NO[1]
-                row.append(_Cell(value))
-                if original is not None and not c.personal and _display(original) != _display(value):
-                    originals.setdefault(c.header, {})[r] = _display(original)
+                row.append(_Cell(display(v), UNREADABLE_FILL, f"{reason}。请改正后再填报"))
+                checks.append(Decision(CHECK, sheet.name, headers[k], source=display(v), why=str(reason),
+                                       rows=(excel_row,)))
+                result.unreadable += 1
         out[r] = row
     extra: list[tuple[str, dict[int, int] | dict[int, str]]] = []
     if not read.native or originals:
@@ -250,9 +268,9 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
     bulk = plain.rows.setdefault(sheet.name, {})
     plain.width[sheet.name] = width + len(extra)
     for r, row in out.items():
-        values = [(k, c.value) for k, c in enumerate(row, start=1) if c is not None]
+        values = [(k, v.value if v.__class__ is _Cell else v) for k, v in enumerate(row, start=1) if v is not None]
         values += [(k, col[r]) for k, (_, col) in enumerate(extra, start=width + 1) if r in col]
-        if not any(c is not None and c.fill is not None for c in row):
+        if r not in marked_rows:
             bulk[r] = values
             continue
         for k, v in values:  # a row with a highlighted cell: through openpyxl (fill, comment)
@@ -264,14 +282,14 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
                 if isinstance(v, date):
                     cell.number_format = DATE_FORMAT
             marked = row[k - 1] if k <= width else None
-            if marked is not None and marked.fill is not None:
+            if isinstance(marked, _Cell):
                 cell.fill = marked.fill
                 cell.comment = Comment(marked.note, "xl_report", width=300, height=120)
     if r > TALLY_ROWS:
         _extend_validations(ws, r)
     result.rows[sheet.name] = r - 1
     grid: list[list[object]] = [list(sheet.headers)]
-    grid += [[c.value if c is not None else None for c in out[n]] if n in out else [] for n in range(2, r + 1)]
+    grid += [[v.value if v.__class__ is _Cell else v for v in out[n]] if n in out else [] for n in range(2, r + 1)]
     return grid
 
 
