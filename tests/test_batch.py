@@ -631,3 +631,30 @@ def test_killed_between_record_and_output_the_rerun_backs_nothing_up(tmp_path, m
     (res,) = run_batch(indir, out, year=YEAR, jobs=1, progress=False).units
     assert res.status == STATUS_OK and not res.notes
     assert sorted(p.name for p in out.glob("*.xlsx")) == ["某某县甲镇人民政府.xlsx", SUMMARY_FILE]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the lock is inherited only through fork")
+def test_forked_worker_does_not_keep_the_output_folder_locked(tmp_path):
+    """A batch killed outright must leave its output folder free at once, not when its orphaned workers
+    notice: a worker lets go of the lock descriptor it inherited through the fork."""
+    from xl_report.batch.state import drop_inherited_locks, exclusive
+
+    for drop in (False, True):
+        out = tmp_path / f"out-{drop}"
+        with exclusive(out):
+            pid = os.fork()
+            if pid == 0:  # the "worker": outlives the batch's hold of the lock
+                if drop:
+                    drop_inherited_locks()
+                time.sleep(3)
+                os._exit(0)
+        try:
+            held = subprocess.run([sys.executable, "-c", (
+                "import fcntl, sys\n"
+                f"f = open({str(out / '.xl-report' / 'lock')!r}, 'a+b')\n"
+                "try:\n    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+                "except OSError:\n    sys.exit(1)\n")]).returncode
+        finally:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        assert held == (0 if drop else 1)

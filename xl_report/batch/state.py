@@ -242,7 +242,30 @@ def exclusive(outdir: Path):
         except OSError:
             raise InputError.at("另一个批量处理正在写入这个输出文件夹，请等它结束后再运行（或换一个输出文件夹）",
                                 file=str(outdir)) from None
-        yield  # released when the file closes, also when the process dies
+        HELD_LOCKS.add(f.fileno())
+        try:
+            yield  # released when the file closes, also when the process dies
+        finally:
+            HELD_LOCKS.discard(f.fileno())
+
+
+HELD_LOCKS: set[int] = set()  # descriptors of the output-folder locks this process holds
+
+
+def drop_inherited_locks() -> None:
+    """In a forked worker: let go of the parent's lock descriptors. A flock belongs to the open file,
+    which a fork shares: a batch killed outright would otherwise stay locked until its orphaned workers
+    notice and exit. The descriptor is pointed at /dev/null (not closed: the inherited file object
+    would close its number again at exit, perhaps another file by then)."""
+    if not HELD_LOCKS:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        for fd in HELD_LOCKS:
+            os.dup2(null, fd)
+    finally:
+        os.close(null)
+    HELD_LOCKS.clear()
 
 
 def retire_stale(outdir: Path, gone: dict[str, tuple[Path, int, int]], current: set[str]) -> list[str]:

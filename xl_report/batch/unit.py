@@ -32,7 +32,7 @@ from xl_report.batch.model import (
     headline,
     match_key,
 )
-from xl_report.batch.state import claim, input_key, save_record, sha256_hex
+from xl_report.batch.state import claim, drop_inherited_locks, input_key, save_record, sha256_hex
 from xl_report.batch.summary import RollupSum
 from xl_report.core import form
 from xl_report.core.aggregate import aggregate, cells_filled_by
@@ -70,6 +70,7 @@ def start_worker(parent: int, previous: dict[str, dict] | None, init: bool) -> N
             time.sleep(0.2)
         os._exit(1)
 
+    drop_inherited_locks()
     threading.Thread(target=watch, name="xl-report-parent-watch", daemon=True).start()
     if init:
         init_worker(previous)
