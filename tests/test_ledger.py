@@ -221,7 +221,8 @@ def test_et_files_get_the_save_as_message(tmp_path):
 
 def test_a_password_protected_workbook_gets_a_clear_message(tmp_path):
     path = tmp_path / "台账.xlsx"
-    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + "EncryptionInfo".encode("utf-16-le"))
+    streams = "EncryptionInfo".encode("utf-16-le") + "EncryptedPackage".encode("utf-16-le")  # as Office writes
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512 + streams)
     with pytest.raises(InputError, match="设置了打开密码"):
         read_tally(path)
 

@@ -64,6 +64,9 @@ class AdoptResult:
 
 def adopt_ledger(ledger: Path | str, output: Path | str, *, year: int | None = None, unit: str | None = None,
                  mapping: Path | str | None = None, save_mapping_to: Path | str | None = None) -> AdoptResult:
+    """Convert an office's own ledger (.xlsx/.xlsm/.xls/.ods/.csv) into the template workbook ``output``, every
+    decision listed in its 台账转换说明 sheet (see the module doc). ``mapping``: an earlier conversion (its
+    workbook, or the TOML of ``save_mapping_to``) whose choices are taken first."""
     out = Path(output)
     if out.suffix.lower() != ".xlsx":
         raise InputError.at("输出文件名必须以 .xlsx 结尾", file=str(out))
@@ -73,7 +76,8 @@ def adopt_ledger(ledger: Path | str, output: Path | str, *, year: int | None = N
     adoption, file, book_unit, book_year = read_adoption(ledger, learned)
     wb = build_template()
     result = AdoptResult(out, adoption)
-    plain = write_adoption(wb, adoption, Path(ledger).name, result, label=file.sheet_label)
+    plain = write_adoption(wb, adoption, Path(ledger).name, result,
+                           label=file.sheet_label if file is not None else lambda name: name)
     meta_year, meta_unit = year if year is not None else book_year, unit if unit is not None else book_unit
     if meta_year is not None or meta_unit is not None:
         write_report(ReportData(unit=meta_unit, year=meta_year), wb, tables=(), meta=True)
@@ -232,7 +236,10 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
             j = where[k]
             original = nz.clean_cell(src[j]) if j is not None and j < len(src) else None
             reading = read.undecided.get((headers[k], excel_row)) if excel_row in undecided_rows else None
-            value, reason = (None, None) if reading is not None else convert[k](v)
+            value: object = None
+            reason: str | None = None
+            if reading is None:
+                value, reason = convert[k](v)
             if reading is None and not reason:
                 if value.__class__ is bool:
                     value = YES_NO[0] if value else YES_NO[1]
