@@ -1,6 +1,7 @@
 """The library facade: README's script runs as written; every exported name resolves, lazily, with a docstring."""
 from __future__ import annotations
 
+import ast
 import importlib
 import os
 import re
@@ -42,9 +43,10 @@ def test_the_readme_script_runs_as_written(tmp_path):
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "年报.html").read_text(encoding="utf-8")
     assert "某某县某某镇人民政府" in html and "2024" in html
-    # the script prints the findings of the aggregated report: the 说明/正文 are not in a tally, so F12-style
-    # findings about them are not expected, but the absent 表二 sheets' cells are blank
-    assert r.stdout.strip(), "check() found nothing to print: the script would not show its point"
+    # one line per finding: a tally carries no 单位类型, so F13 says the 规章 row cannot be judged
+    lines = r.stdout.splitlines()
+    assert lines and all(re.match(r"[FAXTDR]\d\d ", line) for line in lines), r.stdout
+    assert any(line.startswith("F13 ") for line in lines), r.stdout
 
 
 def test_every_exported_name_resolves_and_says_what_it_does():
@@ -56,6 +58,14 @@ def test_every_exported_name_resolves_and_says_what_it_does():
         if callable(value):
             doc = (value.__doc__ or "").strip()
             assert doc and not doc.startswith(f"{name}("), f"xl_report.{name} has no docstring of its own"
+
+
+def test_type_checkers_see_the_same_names():
+    """The TYPE_CHECKING imports (what IDEs and mypy see) match the names loaded at run time, module for module."""
+    tree = ast.parse((ROOT / "xl_report" / "__init__.py").read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    seen = {a.name: n.module for n in block.body if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert seen == xl_report._HOMES
 
 
 def test_no_export_is_shadowed_by_a_subpackage_of_the_same_name():

@@ -4,10 +4,10 @@ The library API a script uses, importable from here::
 
     from xl_report import aggregate, check, read_tally, render
 
-    tally = read_tally("台账.xlsx")                       # five tally sheets -> Tally
-    report = aggregate(tally).report                      # the counting rules -> ReportData
-    findings = check(report, tally=tally)                 # every rule -> [Finding]
-    render(report, "年报.html")                            # the publishable report (.docx/.html/.md)
+    tally = read_tally("台账.xlsx")  # five tally sheets -> Tally
+    report = aggregate(tally, year=2024).report  # the counting rules -> ReportData
+    findings = check(report, tally=tally)  # every rule -> [Finding]
+    render(report, "年报.html")  # the publishable report (.docx / .html / .md)
 
 Names are loaded on first use (PEP 562), so ``import xl_report`` and ``xl-report --help`` stay fast.
 Each name's home module is in :data:`_HOMES`; the layers are described in README "For developers".
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from xl_report.core.version import __version__
 
-# name -> the module that defines it (one line per export; keep __all__ and the TYPE_CHECKING block in step)
+# name -> the module that defines it (one line per export; the TYPE_CHECKING block below lists the same names)
 _HOMES: dict[str, str] = {
     # the data
     "ReportData": "xl_report.core.report",

@@ -54,8 +54,6 @@ WORKER: dict = {}
 
 
 def init_worker(previous: dict[str, dict] | None) -> None:
-    from xl_report.xlsx import safety  # noqa: F401 - imported once, before any fork
-
     if "filler" not in WORKER:
         WORKER["filler"] = TemplateFiller()  # the template parsed once per process
     WORKER["previous"] = previous or {}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer import _click as click  # typer 0.29 vendors its own click (private, hence the pin <0.30)
 from typer import rich_utils
 
 from xl_report.core.errors import EXIT_INPUT, XlReportError
@@ -21,8 +22,6 @@ from xl_report.core.version import __version__
 
 def _localise_help_chrome() -> None:
     """typer and click print their own help chrome in English; the clerk reads Chinese."""
-    from typer import _click as click  # typer 0.29 vendors its own click (private, hence the pin <0.30)
-
     rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
     rich_utils.OPTIONS_PANEL_TITLE = "选项"
     rich_utils.COMMANDS_PANEL_TITLE = "命令"

@@ -156,7 +156,7 @@ _FILLER = None
 
 def unit_workbook(data: UnitData, year: int) -> bytes:
     """The unit's tally workbook (the template with its tally sheets, 说明 and 正文 filled) as bytes."""
-    import pandas as pd  # heavy (~0.3 s): only the demo's generator builds DataFrames
+    import pandas as pd  # lazy: pandas (~0.5 s) only for the demo's generated DataFrames
 
     global _FILLER
     if _FILLER is None:
