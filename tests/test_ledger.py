@@ -349,3 +349,12 @@ def test_a_broken_xls_is_a_clear_message(tmp_path):
     path.write_bytes(b"not an xls at all")
     with pytest.raises(InputError, match="不是有效的 .xls 文件"):
         read_tally(path)
+
+
+def test_a_tab_separated_export_with_a_title_line(tmp_path):
+    path = tmp_path / "导出.csv"
+    lines = ["某局2024年依申请公开登记台账", "\t".join(lf.CSV_HEADER)] + ["\t".join(r) for r, _ in lf.CSV_ROWS]
+    path.write_text("\n".join(lines) + "\n", encoding="gb18030")
+    values = aggregate(read_tally(path), YEAR).report.values
+    clerk = aggregate(tally_from_rows(requests=[n for _, n in lf.CSV_ROWS]), YEAR).report.values
+    assert values == clerk

@@ -194,8 +194,8 @@ def _open_csv(path: Path) -> LedgerFile:
     text = decode_text(path.read_bytes(), path)
     if "\x00" in text:
         raise InputError.at("文件中有空字符，不是文本格式的 .csv 文件", file=str(path))
-    first = text.split("\n", 1)[0]
-    delimiter = max(",\t;", key=first.count) if any(d in first for d in ",\t;") else ","
+    head = text.split("\n", 10)[:10]  # a title line may come first: the busiest of the first lines decides
+    delimiter = max(",\t;", key=lambda d: max(line.count(d) for line in head))
     rows: list[list[object]] = []
     try:
         for i, record in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)):
