@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 FORM_ID = "国办公开办函〔2021〕30号"
+FORM_ID_2019 = "国办公开办函〔2019〕60号"  # the superseded 试行 format (its 表二 is T2_2019_SIGNATURE)
 REGULATION_NAME = "中华人民共和国政府信息公开条例"  # cited in the preamble as 《…》
 FORM_NAME = "中华人民共和国政府信息公开工作年度报告格式"
 REPORT_TITLE_SUFFIX = "年政府信息公开工作年度报告"

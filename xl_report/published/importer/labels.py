@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _CN_NUM = "一二三四五六七八九十"
-_CHAPTER = re.compile(rf"^(?:[{_CN_NUM}]+[、.,:]|\([{_CN_NUM}]+\)[、.,]?)")
+CHAPTER = re.compile(rf"^(?:[{_CN_NUM}]+[、.,:]|\([{_CN_NUM}]+\)[、.,]?)")
 _ITEM = re.compile(r"^\(?(\d{1,2})\)?\s*[.、,:]?(?=\D)")
 _NOT_WORD = re.compile(r"[^\w]|_", re.UNICODE)
 _SPACE = re.compile(r"\s+")
@@ -32,7 +32,7 @@ def compact(text: str) -> str:
 def key(text: str, *, keep_item: bool = True) -> str:
     """The matching key of a label: ``（三）不予公开`` -> ``不予公开``; ``4 .无正当理由`` -> ``4无正当理由``."""
     s = compact(text)
-    s = _CHAPTER.sub("", s)
+    s = CHAPTER.sub("", s)
     m = _ITEM.match(s)
     if m:
         s = (m.group(1) if keep_item else "") + s[m.end():]
@@ -55,16 +55,24 @@ class Matcher:
     def __init__(self, entries: list[tuple[str, str]], synonyms: Iterable[tuple[str, str]] = ()):
         self.exact: dict[str, str] = {}
         self.bare: dict[str, str] = {}
+        self.item_bare: set[str] = set()  # bare keys of numbered items ('其他' of '3.其他')
         for label, target in entries:
             self.exact.setdefault(key(label), target)
             bare = key(label, keep_item=False)
             if bare not in self.exact:
                 self.bare.setdefault(bare, target)
+                if bare != key(label):
+                    self.item_bare.add(bare)
         for label, target in synonyms:
             self.bare.setdefault(key(label), target)
 
-    def exact_match(self, k: str) -> str | None:
-        return self.exact.get(k) or self.bare.get(k)
+    def exact_match(self, k: str, chapter: bool = False) -> str | None:
+        """``chapter``: the text carried a chapter number ('（六）其他'), so it is no numbered item."""
+        if k in self.exact:
+            return self.exact[k]
+        if chapter and k in self.item_bare:
+            return None
+        return self.bare.get(k)
 
     def prefixes(self, k: str) -> set[str]:
         """Targets whose key starts with ``k`` (a label cut by a line break)."""
@@ -72,9 +80,9 @@ class Matcher:
             return set()
         return {t for lk, t in self.exact.items() if lk.startswith(k)}
 
-    def resolve(self, k: str, min_len: int = 3) -> Match | None:
+    def resolve(self, k: str, min_len: int = 3, chapter: bool = False) -> Match | None:
         """Exact match, else the single target ``k`` is a prefix of, else a label ``k`` starts with."""
-        t = self.exact_match(k)
+        t = self.exact_match(k, chapter)
         if t:
             return Match(t, True)
         cands = self.prefixes(k)
