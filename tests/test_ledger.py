@@ -281,7 +281,7 @@ def test_utf8_bom_and_gbk_decode_the_same(tmp_path):
     b.write_bytes(text.encode("gbk"))
     from xl_report.xlsx.ledger_reader import open_ledger
 
-    assert open_ledger(a).grid("a") == open_ledger(b).grid("b") == list(csv.reader(text.splitlines()))
+    assert open_ledger(a).grid("a.csv") == open_ledger(b).grid("b.csv") == list(csv.reader(text.splitlines()))
 
 
 def test_template_dates_still_read(tmp_path):

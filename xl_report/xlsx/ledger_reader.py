@@ -207,6 +207,6 @@ def _open_csv(path: Path) -> LedgerFile:
             rows.append(list(record))
     except csv.Error as e:
         raise InputError.at(f"CSV 格式有误（{e}）", file=str(path)) from None
-    ledger = LedgerFile(path, ".csv", [path.stem])
-    ledger._grids[path.stem] = rows
+    ledger = LedgerFile(path, ".csv", [path.name])  # no sheets: the file is its one "sheet"
+    ledger._grids[path.name] = rows
     return ledger
