@@ -20,14 +20,13 @@ from xl_report.batch.inputs import read_unit_list
 from xl_report.batch.model import STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK
 from xl_report.batch.run import run_batch
 from xl_report.batch.summary import SUMMARY_FILE
-from xl_report.batch.unit import read_unit
 from xl_report.cli import app
 from xl_report.cli.demo import synthetic_unit, write_unit
 from xl_report.core import form
 from xl_report.core.errors import InputError
 from xl_report.core.tally import MAX_ROWS
 from xl_report.xlsx.fileio import unit_file_name
-from xl_report.xlsx.tally_reader import read_tally
+from xl_report.xlsx.tally_reader import read_tally, read_workbook
 from xl_report.xlsx.workbook import read_report_file
 
 from .conftest import needs_soffice, recalculated_by_libreoffice
@@ -173,7 +172,7 @@ def test_frozen_outputs_verify(county):
 def test_unit_reader_equals_tally_reader(county):
     indir, _, _ = county
     path = indir / "001.xlsx"
-    a, (b, _fields) = read_tally(path), read_unit(path)
+    a, (b, _fields) = read_tally(path), read_workbook(path)
     for key in ("requests", "documents", "decisions", "fees", "cases"):
         assert a.sheet(key).equals(b.sheet(key)), key
     assert (a.unit, a.year) == (b.unit, b.year) == ("某某县甲镇人民政府", YEAR)
@@ -259,7 +258,7 @@ def _values(outdir: Path) -> dict:
     out = {}
     for p in sorted(outdir.glob("*.xlsx")):
         if p.name != SUMMARY_FILE:
-            fields = read_unit(p)[1]
+            fields = read_workbook(p)[1]
             out[p.name] = (fields["values"], fields["narrative"], fields["meta_unit"], fields.get("meta_fingerprint"))
     return out
 

@@ -139,7 +139,7 @@ def test_tally_deadlines_from_the_file(tmp_path):
     book = write_workbook(tmp_path / "t.xlsx", clean_report(), requests=rows)
     result = run(book, "--json")
     assert result.exit_code == 0, result.output  # overdue is a warning
-    (r01,) = findings(result)
+    (r01,) = [f for f in findings(result) if f["code"] != "T01"]  # the text's numbers are of another 表三
     assert r01["code"] == "R01" and r01["row"] == 2 and r01["sheet"] == "依申请公开台账"
 
 

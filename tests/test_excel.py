@@ -83,6 +83,11 @@ def test_fill_over_http_equals_cli(filled, tally_book):
     assert "填写" in actions[-1]["args"][0]
     assert "万元" in actions[-1]["args"][0] and "本年新收申请 3 件" in actions[-1]["args"][0]  # as the CLI says it
     assert sum(a["func"] == "setValues" for a in actions) < 30
+    # the fill record reaches the live book through the VBA property setter (table ≡ tally, issue 13)
+    props = {a["args"][1]: a["args"][3] for a in actions
+             if a["func"] == "runMacro" and a["args"][0].endswith("!XlReport_SetProp")}
+    assert set(props) == {"xl_report_filled_at", "xl_report_tally_digest"}
+    assert len(props["xl_report_tally_digest"]) == 64
     # the tally the clerk typed is not rewritten
     wb = load_workbook(live)
     assert wb["依申请公开台账"]["E2"].value == "=1+1" and wb["依申请公开台账"]["E2"].data_type == "s"
@@ -132,6 +137,20 @@ def test_check_over_http_equals_cli(server, tally_book, tmp_path):
     cli2 = tmp_path / "cli2.xlsx"
     save_workbook(wb2, cli2)
     _same_findings_and_highlights(again, cli2)
+
+
+def test_check_and_freeze_buttons_refuse_a_table_never_filled(server, tally_book, tmp_path):
+    """The tally has rows, the tables were never filled: 校验 says so (R08, as the CLI), 定稿 refuses."""
+    live = tmp_path / "live.xlsx"
+    actions = _press(server, "check", tally_book, live)
+    assert {f.code for f in check_workbook(tally_book) if f.is_error} >= {"R08"}
+    rows = [[c.value for c in r] for r in load_workbook(live)[form.SHEET_FINDINGS].iter_rows()]
+    assert any("R08" in row for row in rows)
+    assert actions[-1]["func"] == "alert" and "错误" in actions[-1]["args"][0]
+    r = server.press("freeze", payload_from_xlsx(tally_book), host="xl_report.xlam")
+    alert = r.json()["actions"][-1]
+    assert alert["func"] == "alert" and "不能定稿" in alert["args"][0] and "R08" in alert["args"][0]
+    assert not any(a["func"] == "runMacro" for a in r.json()["actions"])
 
 
 def _same_findings_and_highlights(live: Path, cli: Path) -> None:

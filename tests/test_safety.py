@@ -254,7 +254,7 @@ def test_thousands_of_defined_names_are_refused(template_file, tmp_path):
 
 def test_a_report_name_over_a_huge_range_is_not_walked(template_file, tmp_path):
     """'表三'!$A$1:$XFD$1048576 as a cell name made fill take 8 GB and batch 24 GB (17 billion cells)."""
-    from xl_report.batch.fastfill import named_cells, package_names
+    from xl_report.xlsx.names import names_from_xml, report_cells
     from xl_report.xlsx.workbook import read_report_file
 
     huge = "'表三'!$A$1:$XFD$1048576".encode()
@@ -264,7 +264,7 @@ def test_a_report_name_over_a_huge_range_is_not_walked(template_file, tmp_path):
     path = with_part(template_file, tmp_path / "huge.xlsx", "xl/workbook.xml", edit)
     assert "t3_new_person" in read_report_file(path).missing
     with zipfile.ZipFile(path) as z:
-        cells = named_cells(package_names(z.read("xl/workbook.xml")))
+        cells = report_cells(names_from_xml(z.read("xl/workbook.xml")))
     assert "t3_new_person" not in cells and len(cells["text_overview"]) == 20  # ordinary ranges still read
 
 

@@ -48,13 +48,10 @@ from xl_report.core.tally_schema import TALLY_SHEETS
 from xl_report.stages.freeze import FINAL_STATUS, STAMP_FONT, freeze_properties, stamp_line
 from xl_report.xlsx.deflate import fast_zlib
 from xl_report.xlsx.fileio import FIXED_ZIP_TIME, normalise_zip
+from xl_report.xlsx.names import NS, name_texts, names_from_xml, parse_ref, report_cells, sheet_parts
 from xl_report.xlsx.ooxml import expect
 from xl_report.xlsx.template import build_template
-from xl_report.xlsx.workbook import parse_ref
 
-NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PNS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
@@ -83,50 +80,6 @@ def clean_text(value: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def package_names(workbook_xml: bytes) -> dict[str, tuple[str, str]]:
-    """Workbook-scoped defined names of xl/workbook.xml -> (sheet, 'A1' or 'B3:B22')."""
-    root = etree.fromstring(workbook_xml, parser=_parser())
-    out: dict[str, tuple[str, str]] = {}
-    for dn in root.iter(_q("definedName")):
-        if dn.get("localSheetId") is not None:
-            continue
-        ref = parse_ref(dn.text or "")
-        if ref:
-            out[dn.get("name")] = ref
-    return out
-
-
-def sheet_parts(workbook_xml: bytes, workbook_rels: bytes) -> dict[str, str]:
-    """Sheet title -> part name (xl/worksheets/sheetN.xml)."""
-    wbx = etree.fromstring(workbook_xml, parser=_parser())
-    rels = etree.fromstring(workbook_rels, parser=_parser())
-    target = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{PNS}}}Relationship")}
-    out = {}
-    for s in wbx.iter(_q("sheet")):
-        t = (target.get(s.get(f"{{{RNS}}}id")) or "").lstrip("/")
-        out[s.get("name")] = t if t.startswith("xl/") else "xl/" + t
-    return out
-
-
-def _parser() -> etree.XMLParser:
-    # hostile input: no entities, no network, no huge trees
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-
-
-def named_cells(names: dict[str, tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
-    """Every cell the report owns: name -> [(sheet, A1), ...] (a narrative range gives several)."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    wanted = list(form.CELL_NAMES) + [m.name for m in form.META_FIELDS] + list(form.NARRATIVE_NAMES.values())
-    for name in wanted:
-        if name not in names:
-            continue
-        sheet, ref = names[name]
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
-        out[name] = [(sheet, f"{get_column_letter(c)}{r}") for r in range(min_row, max_row + 1)
-                     for c in range(min_col, max_col + 1)]
-    return out
-
-
 # --------------------------------------------------------------------------------------------
 # Freeze data carried into the package
 # --------------------------------------------------------------------------------------------
@@ -144,10 +97,11 @@ class FrozenInfo:
 
 
 def freeze_info(view: ReportData, *, password: str | None = None, now: datetime | None = None,
-                personal_removed: int = 0) -> FrozenInfo:
+                personal_removed: int = 0, extra: dict[str, object] | None = None) -> FrozenInfo:
     """Fingerprint and custom properties exactly as :func:`xl_report.stages.freeze.freeze_book` records them.
 
-    ``view`` must be what a reader sees in the filled output (:meth:`TemplateFiller.view`).
+    ``view`` must be what a reader sees in the filled output (:meth:`TemplateFiller.view`). ``extra``:
+    further properties kept beside them (the fill record, which freeze keeps too).
     """
 
 
@@ -157,7 +111,7 @@ def freeze_info(view: ReportData, *, password: str | None = None, now: datetime 
     now = now or datetime.now().astimezone()
     props = freeze_properties(values, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed,
                               canonical=text)
-    return FrozenInfo(fp, f"{now:%Y-%m-%d %H:%M:%S}", custom_xml(props), stamp_line(fp, now),
+    return FrozenInfo(fp, f"{now:%Y-%m-%d %H:%M:%S}", custom_xml({**(extra or {}), **props}), stamp_line(fp, now),
                       hash_password(password) if password else None)
 
 
@@ -425,9 +379,9 @@ class TemplateFiller:
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
             self.order = [i.filename for i in z.infolist()]
             self.raw = {n: z.read(n) for n in self.order}
-        self.names = package_names(self.raw["xl/workbook.xml"])
+        self.names = names_from_xml(self.raw["xl/workbook.xml"])
         self.parts = sheet_parts(self.raw["xl/workbook.xml"], self.raw["xl/_rels/workbook.xml.rels"])
-        self.cells = named_cells(self.names)
+        self.cells = report_cells(self.names)
         missing = [n for n in form.CELL_NAMES if n not in self.cells]
         if missing:
             raise ValueError(f"template lacks defined names: {missing[:3]}")
@@ -481,14 +435,11 @@ class TemplateFiller:
         return etree.SubElement(rel, _q("c"), r=coord)
 
     def _print_area(self, sheet: str) -> tuple[int, int] | None:
-        index = list(self.parts).index(sheet)
-        root = etree.fromstring(self.raw["xl/workbook.xml"])
-        for dn in root.iter(_q("definedName")):
-            if dn.get("name") == "_xlnm.Print_Area" and dn.get("localSheetId") == str(index):
-                ref = parse_ref((dn.text or "").split(",")[0])
-                if ref and ":" in ref[1]:
-                    _, _, max_col, max_row = range_boundaries(ref[1])
-                    return max_row, max_col
+        text = name_texts(self.raw["xl/workbook.xml"], list(self.parts).index(sheet)).get("_xlnm.Print_Area")
+        ref = parse_ref(text.split(",")[0]) if text else None
+        if ref and ":" in ref[1]:
+            _, _, max_col, max_row = range_boundaries(ref[1])
+            return max_row, max_col
         return None
 
     def _stamp_position(self, sheet: str) -> tuple[int, int, bool]:
@@ -528,10 +479,11 @@ class TemplateFiller:
         return view
 
     def fill(self, report: ReportData, frozen: FrozenInfo | None = None, tally=None,
-              drop_personal: bool = False) -> bytes:
+              drop_personal: bool = False, properties: dict[str, object] | None = None) -> bytes:
         """The filled workbook as bytes. ``frozen`` (see :func:`freeze_info`) makes it a 定稿 file;
         ``tally`` (a :class:`xl_report.core.tally.Tally`) is copied into the tally sheets, without the
-        personal columns when ``drop_personal``. ``report`` may already be a :meth:`view`."""
+        personal columns when ``drop_personal``. ``report`` may already be a :meth:`view`.
+        ``properties``: custom document properties of a draft (a frozen file carries its own)."""
         view = report if isinstance(report, _FillView) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
         cells: dict[_Slot, bytes] = {}  # each named cell's <c> element as XML; the rest is constant
@@ -580,8 +532,16 @@ class TemplateFiller:
                 changed[tally_part] = _entry(tally_part, data, self.level)
         order = self.order
         if frozen is not None:
-            changed.update(self._frozen_parts(pw))
+            for part, entry in self._frozen_parts(pw).items():
+                changed.setdefault(part, entry)  # a tally sheet keeps its rows (protected above)
             changed["docProps/custom.xml"] = _entry("docProps/custom.xml", frozen.properties_xml, self.level)
+            if "docProps/custom.xml" not in order:
+                order = order + ["docProps/custom.xml"]
+        elif properties:
+            ct, rels = _with_custom_part(self.raw["[Content_Types].xml"], self.raw["_rels/.rels"])
+            changed["[Content_Types].xml"] = _entry("[Content_Types].xml", ct, self.level)
+            changed["_rels/.rels"] = _entry("_rels/.rels", rels, self.level)
+            changed["docProps/custom.xml"] = _entry("docProps/custom.xml", custom_xml(properties), self.level)
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]
         return write_zip([changed.get(n) or self.plain[n] for n in order])

@@ -26,17 +26,41 @@ MAX_UNITS = 10_000  # names in a --units list: a county has dozens; millions wou
 
 
 def find_inputs(indir: Path, outdir: Path) -> list[Path]:
+    return scan_inputs(indir, outdir)[0]
+
+
+def scan_inputs(indir: Path, outdir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The unit workbooks of ``indir``, and the entries skipped (name, Chinese reason) that a clerk may
+    have meant as one: hidden workbooks, links pointing outside ``indir`` or nowhere, pipes and other
+    special files (never opened: reading a FIFO would block). Excel's ~$ lock files and the batch's
+    own outputs are left out silently."""
     if not indir.is_dir():
         raise InputError.at("输入文件夹不存在", file=str(indir))
-    out_resolved = outdir.resolve()
-    files = []
+    out_resolved, in_resolved = outdir.resolve(), indir.resolve()
+    files, skipped = [], []
     for p in sorted(indir.iterdir()):
-        if not is_workbook_name(p) or not p.is_file():
+        if p.suffix.lower() not in INPUT_SUFFIXES or p.name.startswith("~$"):
             continue
-        if p.resolve().parent == out_resolved:
-            continue
-        files.append(p)
-    return files
+        why = _skip_reason(p, in_resolved)
+        if why:
+            skipped.append((p.name, why))
+        elif p.resolve().parent != out_resolved:
+            files.append(p)
+    return files, skipped
+
+
+def _skip_reason(p: Path, indir: Path) -> str | None:
+    if p.name.startswith("."):
+        return "隐藏文件（文件名以“.”开头），未处理；如是单位的台账，请去掉文件名开头的“.”"
+    if p.is_symlink():
+        target = p.resolve()
+        if not target.exists():
+            return "快捷方式（符号链接）指向的文件不存在，未处理"
+        if not target.is_relative_to(indir):
+            return "快捷方式（符号链接）指向输入文件夹以外的文件，出于安全考虑未处理；请把文件本身放进输入文件夹"
+    if not p.is_file():
+        return "不是普通文件（文件夹、管道或设备），未处理"
+    return None
 
 
 def folders_with_workbooks(indir: Path, outdir: Path) -> list[str]:

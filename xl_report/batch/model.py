@@ -89,6 +89,7 @@ class BatchResult:
     findings_path: Path | None = None
     seconds: float = 0.0
     retired: list[str] = field(default_factory=list)  # outputs of inputs no longer in DIR, moved aside
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # DIR entries not read: (name, reason)
 
     @property
     def processed(self) -> int:

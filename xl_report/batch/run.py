@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import datetime
 from pathlib import Path
 
-from xl_report.batch.inputs import find_inputs, previous_reports, read_unit_list
+from xl_report.batch.inputs import previous_reports, read_unit_list, scan_inputs
 from xl_report.batch.model import (
     STATUS_MISSING,
     BatchResult,
@@ -38,6 +38,7 @@ from xl_report.batch.state import (
     record_index,
     retire_stale,
     reusable,
+    rules_digest,
     sha256_hex,
     state_dir,
 )
@@ -73,7 +74,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
             raise InputError.at(f"报告年度 {year} 不合理（应在 {MIN_YEAR}–{MAX_YEAR} 之间），请检查 --year")
     expected = read_unit_list(units) if units else None
     prev_index = previous_reports(previous) if previous else None
-    inputs = find_inputs(indir, outdir)
+    inputs, ignored = scan_inputs(indir, outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     first_run = not state_dir(outdir).is_dir()
     with exclusive(outdir):
@@ -92,7 +93,8 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
         if freeze and password is None:
             password = freeze_password(None, config)
         options_key = sha256_hex(json.dumps({
-            "version": __version__, "year": year, "freeze": freeze, "config": _plain(config),
+            "version": __version__, "rules": rules_digest(), "year": year, "freeze": freeze,
+            "config": _plain(config),
             "password": sha256_hex(password.encode()) if password else None,
             "previous": prev_index}, sort_keys=True, ensure_ascii=False, default=str).encode())
         # a workbook of the user's in OUTDIR (not written by a run: no record names it) is backed up
@@ -138,7 +140,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
         ordered = [results[p.name] for p in inputs]
         if expected is not None:
             ordered = _with_missing(ordered, expected)
-        batch = BatchResult(outdir, ordered)
+        batch = BatchResult(outdir, ordered, ignored=ignored)
         gone = {source: where for source, where in index.items() if source not in results}
         batch.retired = retire_stale(outdir, gone, {u.file for u in ordered if u.file})
         write_summary(batch, year=year, config=config, details=details)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -206,6 +207,23 @@ def output_intact(outdir: Path, rec: UnitResult) -> bool:
         return False
     path = outdir / rec.file
     return path.is_file() and sha256_hex(path.read_bytes()) == rec.output_hash
+
+
+# The code a unit's output depends on: the form and its counting (core), the rules, the workbook
+# readers and writers (xlsx), the stages and the batch itself. A change in any of them is a change
+# in behaviour, whatever the version says: the next run recomputes every unit.
+BEHAVIOUR_PACKAGES = ("core", "rules", "xlsx", "stages", "batch")
+
+
+@functools.lru_cache(maxsize=1)
+def rules_digest() -> str:
+    """SHA-256 over the source of BEHAVIOUR_PACKAGES (paths and bytes, in order): part of every reuse key."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for package in BEHAVIOUR_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def input_key(path: Path, options_key: str, data: bytes | None = None) -> str:

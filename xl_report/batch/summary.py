@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from xl_report.batch.fastfill import clean_text
 from xl_report.batch.model import HEADLINES, headline
 from xl_report.core import form
+from xl_report.core.errors import printable
 from xl_report.core.findings import SEVERITY_LABELS, Finding, count
 from xl_report.core.report import ReportData
 from xl_report.core.version import __version__
@@ -209,6 +210,7 @@ def findings_json(batch: BatchResult, year: int | None, details=None, *, units: 
             "values": batch.rollup.values if batch.rollup else {},
             "findings": [f.to_json() for f in batch.rollup_findings],
         },
+        "ignored": [{"file": name, "reason": why} for name, why in batch.ignored],
     }
 
 
@@ -242,6 +244,7 @@ def findings_json_pieces(batch: BatchResult, year: int | None, details) -> Itera
 # The workbook
 # --------------------------------------------------------------------------------------------
 
+IGNORED = "跳过"  # the status column of an input-folder entry that was not read
 COLUMNS = ("序号", "单位名称", "状态", "错误", "提示", "新收", "上年结转", "办结", "结转下年度", "复议", "诉讼",
            "定稿指纹", "文件", "说明")
 WIDTHS = (6, 30, 8, 6, 6, 8, 9, 8, 10, 6, 6, 16, 30, 60)
@@ -275,6 +278,11 @@ def summary_book(batch: BatchResult, year: int | None, details=None):
                        None, f"表二、表三、表四为 {sum(1 for u in batch.units if u.has_report)} 个单位之和"])
     for j in range(1, len(COLUMNS) + 1):
         ws.cell(r, j).font = BOLD
+    if batch.ignored:  # entries of the input folder that were not read: the clerk may have meant them
+        set_text(ws.cell(r + 2, 1), f"输入文件夹中跳过的 {len(batch.ignored)} 项（未处理）：")
+        ws.cell(r + 2, 1).font = BOLD
+        for k, (name, why) in enumerate(batch.ignored, start=r + 3):
+            _write_row(ws, k, [None, None, IGNORED, None, None, *([None] * len(HEADLINES)), None, printable(name), why])
     ws.freeze_panes = "C4"
     print_as_list(ws, "3:3")
     ws.auto_filter.ref = f"A3:{get_column_letter(len(COLUMNS))}{r - 1}"

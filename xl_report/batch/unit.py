@@ -2,26 +2,13 @@
 output workbook, record and write it."""
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import threading
 import time
-import zipfile
-from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook
-
-from xl_report.batch.fastfill import (
-    TemplateFiller,
-    freeze_info,
-    named_cells,
-    package_names,
-    personal_count,
-    split_coord,
-)
+from xl_report.batch.fastfill import TemplateFiller, freeze_info, personal_count
 from xl_report.batch.model import (
     STATUS_ERRORS,
     STATUS_FAILED,
@@ -35,20 +22,17 @@ from xl_report.batch.model import (
 from xl_report.batch.state import claim, drop_inherited_locks, input_key, save_record, sha256_hex
 from xl_report.batch.summary import RollupSum
 from xl_report.core import form
-from xl_report.core.aggregate import aggregate, cells_filled_by
-from xl_report.core.errors import InputError, XlReportError
+from xl_report.core.aggregate import aggregate
+from xl_report.core.errors import XlReportError
 from xl_report.core.findings import count
-from xl_report.core.ledger import FORM_SHEETS, LedgerError, recognise, sheets_by_name
-from xl_report.core.normalise import parse_year
 from xl_report.core.report import ReportData
-from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS
 from xl_report.rules import check
 from xl_report.stages.fill import report_year
 from xl_report.stages.freeze import FROZEN_SUFFIX
-from xl_report.xlsx.fileio import keep_backup, unit_file_name, write_bytes_atomic
+from xl_report.xlsx.fileio import check_name_length, keep_backup, unit_file_name, write_bytes_atomic
+from xl_report.xlsx.fillstate import fill_properties, fill_state
 from xl_report.xlsx.safety import open_xlsx, read_package
-from xl_report.xlsx.tally_reader import ledger_errors, read_tally, tally_from_adoption
-from xl_report.xlsx.workbook import _date, one_line
+from xl_report.xlsx.tally_reader import read_workbook
 
 WORKER: dict = {}
 
@@ -137,7 +121,7 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
 
     outdir = Path(opts.outdir)
     with open_xlsx(path, data) as package:  # checked, and its directory read once
-        tally, book = read_unit(path, tally_cells=False, package=package, data=data)
+        tally, book = read_workbook(path, package=package, data=data)
     year = report_year(opts.year, tally)
     agg = aggregate(tally, year)
     unit = display_name(book.get("meta_unit") or tally.unit) or display_name(path.stem) or path.name
@@ -150,121 +134,28 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
     view = filler.view(report)
     prev = WORKER["previous"].get(match_key(unit))
     previous = ReportData(unit=prev["unit"], year=prev["year"], values=prev["values"]) if prev else None
-    findings = list(check(view, previous=previous, tally=tally, narrative=view.narrative, config=opts.config))
+    # the input's own tables against its tally: a filled workbook edited by hand or filled from other
+    # rows is an error here too (a never-filled one is simply filled: require_filled=False)
+    table = ReportData(year=year, values=book["values"], locations=filler.names)  # the output's cells
+    findings = list(check(view, previous=previous, tally=tally, narrative=view.narrative, config=opts.config,
+                          table=table, fill=fill_state(book["properties"]), require_filled=False))
     errors, warnings = count(findings)
     name = unit_file_name(unit, fallback=unit_file_name(path.stem))
+    check_name_length(outdir / f"{name}{FROZEN_SUFFIX}.xlsx", "单位名称")  # refused here, not "File name too long"
     holder = claim(outdir, name, source)
     if holder is not None:
         return UnitResult(source, display_name(path.stem) or source, STATUS_FAILED, duplicate_of=holder,
                           reason=f"单位名称“{unit}”与文件“{holder.lstrip('/')}”重复，未输出；请核对两个文件的单位名称"), None
     frozen = None
+    now = datetime.fromisoformat(opts.now) if opts.now else None
+    filled = fill_properties(tally, now)  # the output records its fill, as fill_workbook's does
     if opts.freeze and not errors:
-        now = datetime.fromisoformat(opts.now) if opts.now else None
-        frozen = freeze_info(view, password=opts.password, now=now, personal_removed=personal_count(tally))
+        frozen = freeze_info(view, password=opts.password, now=now, personal_removed=personal_count(tally),
+                             extra=filled)
     file = f"{name}{FROZEN_SUFFIX}.xlsx" if frozen else f"{name}.xlsx"
-    data = filler.fill(view, frozen, tally=tally, drop_personal=frozen is not None)
+    data = filler.fill(view, frozen, tally=tally, drop_personal=frozen is not None, properties=filled)
     return UnitResult(
         source, unit, STATUS_ERRORS if errors else STATUS_OK, file=file, errors=errors, warnings=warnings,
         headline=headline(view), fingerprint=frozen.fingerprint if frozen else None,
         findings=[f.to_json() for f in findings], values={n: view.values[n] for n in form.CELL_NAMES},
         notes=list(agg.notes), year=year, output_hash=sha256_hex(data)), data
-
-
-def _cell(value: object) -> object:
-    """A calamine value as pandas' calamine engine hands it to the tally reader."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day)
-    return value
-
-
-_POSITIONS: dict[str, dict[str, list[tuple[str, int, int]]]] = {}
-
-
-def _cell_positions(workbook_xml: bytes) -> dict[str, list[tuple[str, int, int]]]:
-    """Named cells -> [(sheet, row, col)]; cached per workbook.xml (units mostly share the template's)."""
-
-    key = sha256_hex(workbook_xml)
-    if key not in _POSITIONS:
-        if len(_POSITIONS) > 64:
-            _POSITIONS.clear()
-        _POSITIONS[key] = {name: [(s, *split_coord(a1)[::-1]) for s, a1 in refs]
-                           for name, refs in named_cells(package_names(workbook_xml)).items()}
-    return _POSITIONS[key]
-
-
-def read_unit(path: Path, *, tally_cells: bool = True, package=None, data: bytes | None = None):
-    """The tally and the report fields of one unit workbook, from ONE calamine pass.
-
-    Same result as :func:`xl_report.xlsx.tally_reader.read_tally` (its grids go through the ledger
-    recogniser and ``tally_from_frames``)
-    without pandas' per-sheet overhead (~6× faster); plus, through the workbook's defined names, the
-    meta fields, the typed table values and the narrative. Returns (Tally, fields).
-    ``tally_cells=False`` leaves out of ``fields["values"]`` the table cells that the present tally
-    sheets fill (:func:`xl_report.core.aggregate.cells_filled_by`): the batch recomputes them, so their
-    sheets need not be read at all. ``package``: the file already open as a ``zipfile.ZipFile``;
-    ``data``: its bytes, already read.
-    """
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None else \
-            CalamineWorkbook.from_path(str(path))
-    except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
-        raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
-    present = set(book.sheet_names)
-    grids: dict[str, Sequence[Sequence[object]]] = {}  # as calamine returns them: _cell converts what is used
-
-    def grid(sheet: str, limit: int | None = None) -> Sequence[Sequence[object]]:
-        if sheet not in grids:
-            try:
-                grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)
-            except Exception as e:  # noqa: BLE001
-                raise InputError.at(f"无法读取工作表（{e}）", file=str(path), sheet=sheet) from None
-        return grids[sheet]
-
-    # '依申请公开台帐' is the 依申请公开台账 (read as absent, 表三 would keep zeros): the ledger recogniser
-    # decides which sheets hold which tally, by their names, or else by their headers
-    by_name = sheets_by_name(book.sheet_names)
-    raw = {}
-    for name in [n for n in book.sheet_names if n not in FORM_SHEETS]:  # any may hold a ledger pasted in
-        rows = grid(name, MAX_ROWS + HEADER_SCAN_ROWS + 1)
-        if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
-            raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
-                                file=str(path), sheet=name)
-        raw[name] = [[v if v.__class__ is str else _cell(v) for v in row] for row in rows]
-    try:
-        adoption = recognise(raw, None, by_name)
-    except LedgerError as e:
-        raise ledger_errors(e, str(path), lambda name: name) from None
-    if not adoption.reads:
-        read_tally(path)  # raises the tally reader's own message for a workbook without tally sheets
-    skip = frozenset() if tally_cells else cells_filled_by(r.sheet.key for r in adoption.reads)
-    fields: dict = {"values": {}, "narrative": {}}
-    try:
-        with (contextlib.nullcontext(package) if package is not None else zipfile.ZipFile(path)) as z:
-            cells = _cell_positions(z.read("xl/workbook.xml"))
-    except (KeyError, zipfile.BadZipFile, ValueError, SyntaxError):
-        cells = {}
-
-    def value(sheet: str, row: int, col: int) -> object:
-        if sheet not in present:
-            return None
-        g = grid(sheet)
-        v = _cell(g[row - 1][col - 1]) if row <= len(g) and col <= len(g[row - 1]) else None
-        return (v.strip() or None) if isinstance(v, str) else v
-
-    narrative_key = {n: k for k, n in form.NARRATIVE_NAMES.items()}
-    for name, refs in cells.items():
-        if name in narrative_key:
-            fields["narrative"][narrative_key[name]] = [str(v) for v in (value(*ref) for ref in refs) if v is not None]
-        elif name in form.CELL_BY_NAME:
-            if not form.CELL_BY_NAME[name].computed and name not in skip:
-                fields["values"][name] = value(*refs[0])
-        else:
-            fields[name] = value(*refs[0])
-    for name in ("meta_unit", "meta_contact", "meta_level"):
-        fields[name] = one_line(fields.get(name))
-    fields["meta_published"] = _date(fields.get("meta_published"))
-    tally = tally_from_adoption(adoption, str(path), unit=fields["meta_unit"],
-                                year=parse_year(fields.get("meta_year")))
-    return tally, fields

@@ -16,7 +16,7 @@ from rich.markup import escape
 from typer import _click as click  # typer 0.29 vendors its own click (private, hence the pin <0.30)
 from typer import rich_utils
 
-from xl_report.core.errors import EXIT_INPUT, XlReportError
+from xl_report.core.errors import EXIT_INPUT, XlReportError, printable
 from xl_report.core.version import __version__
 
 
@@ -100,8 +100,16 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+class _Console(Console):
+    """A console that never writes a control character from a file name, cell or message raw to the
+    terminal (ESC sequences, BEL, bidi overrides): they are shown escaped."""
+
+    def print(self, *objects, **kwargs) -> None:
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = _Console(soft_wrap=True)
+err = _Console(stderr=True, soft_wrap=True)
 
 
 def guarded(fn: Callable) -> Callable:

@@ -68,6 +68,8 @@ def print_result(batch) -> None:
         shown = "、".join(batch.retired[:10]) + ("等" if len(batch.retired) > 10 else "")
         out.print(f"[yellow]{len(batch.retired)} 个输出文件的台账已不在输入文件夹中，已移到输出文件夹下的"
                   f"“{RETIRED_DIR}”文件夹（不会再随汇总上报）：{escape(shown)}[/]")
+    for name, why in batch.ignored:
+        out.print(f"[yellow]跳过“{escape(name)}”：{escape(why)}[/]")
     out.print(f"汇总表：{escape(str(batch.summary_path))}")
     out.print(f"校验结果（机器可读）：{escape(str(batch.findings_path))}")
 
@@ -75,9 +77,11 @@ def print_result(batch) -> None:
 @readme_row(
     "`xl-report batch 文件夹 -o 输出文件夹 [--year 2024] [--jobs N] [--freeze] [--previous 上年输出] [--units "
     "单位名单.toml] [--force] [--config xl-report.toml]`",
-    "县里批量处理：每个单位填报、校验、（无错误的）定稿，写 `输出/<单位>.xlsx` 或 `<单位>-定稿.xlsx`，再生成 "
-    "`汇总.xlsx`（各单位状态和主要数字、全县合计表、全部校验结果）和 `findings.json`；坏文件只影响该单位；"
-    "再次运行跳过未变化的单位；进度条显示在屏幕上",
+    "县里批量处理：每个单位填报、校验、（无错误的）定稿，写 `输出/<单位>.xlsx` 或 `<单位>-定稿.xlsx`（带着该单位"
+    "的台账，定稿文件删除申请人、申请内容，与单独 `fill` + `freeze` 的结果和指纹相同；已填报的输入表格与台账不一致"
+    "的单位“有错误”、不定稿），再生成 `汇总.xlsx`（各单位状态和主要数字、全县合计表、全部校验结果、输入文件夹中"
+    "跳过的项目）和 `findings.json`；坏文件只影响该单位；再次运行跳过未变化的单位（升级 xl-report 后全部重算）；"
+    "进度条显示在屏幕上",
 )
 @app.command("batch", help="批量处理文件夹中各单位的台账工作簿：填报、校验、（定稿），并生成汇总表和全县合计。")
 @guarded

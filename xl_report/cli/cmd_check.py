@@ -56,7 +56,9 @@ def _write(wb, path: Path, findings: list[Finding]) -> Path:
 
 @readme_row(
     "`xl-report check 年报.xlsx [--previous 上年.xlsx] [--json] [--write] [--config xl-report.toml]`",
-    "校验：表内勾稽关系、与上年结转衔接、正文数字与表格、台账答复期限（按法定工作日，含调休）；`--write` "
+    "校验：表格与台账一致（用填报的统计规则从台账重算，逐格指出“表中 3，台账 13”；未填报、填报后台账有改动、"
+    "手工改动都报错，R07–R09）、表内勾稽关系、与上年结转衔接、正文数字与表格、台账答复期限（按法定工作日，"
+    "含调休）；`--write` "
     "把“校验结果”工作表写入工作簿并标出问题单元格（先保留备份）。代码表见 [`docs/findings.md`](docs/findings.md"
     ")。退出码 0 无错误（可有提示），1 有错误，2 文件不能使用",
 )

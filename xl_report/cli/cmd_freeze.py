@@ -19,8 +19,9 @@ from xl_report.stages.freeze import VerifyResult, freeze_file, keygen, verify_fi
 @readme_row(
     '`xl-report freeze 年报.xlsx [-o 定稿.xlsx] [--sign 单位.key] [--force --reason "原因"] '
     "[--config xl-report.toml]`",
-    "定稿：校验无误后另存为 `年报-定稿.xlsx`（原文件不变）；公式换成数值，全部工作表和工作簿结构加保护（密码取"
-    "自 `--password`、环境变量 `XL_REPORT_FREEZE_PASSWORD` 或配置 `[freeze] password_env`），标记为最终版本，"
+    "定稿：校验无误（含表格与台账一致）后另存为 `年报-定稿.xlsx`（原文件不变）；公式换成数值，"
+    "全部工作表和工作簿结构加保护（密码取自 `--password`、环境变量 `XL_REPORT_FREEZE_PASSWORD` 或配置 "
+    "`[freeze] password_env`），标记为最终版本，"
     "表格下方显示定稿时间和指纹；默认删除台账中的申请人、申请内容（`--keep-personal` 保留）",
 )
 @app.command("freeze", help="定稿：校验无误后生成不能再改动的定稿文件（默认“<原名>-定稿.xlsx”，原文件不变）。"

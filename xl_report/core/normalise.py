@@ -171,6 +171,13 @@ def to_date(value: object) -> Converted:
     return d, None
 
 
+def parse_date(value: object) -> date | None:
+    """:func:`to_date` without the reason: the date, or None (blank or not a date)."""
+    value = clean_cell(value)
+    d = to_date(value)[0] if value is not None else None
+    return d if isinstance(d, date) else None
+
+
 def _from_number(x: float) -> date | None:
     """A date typed into a number cell: an Excel serial (2000–2100) or 20230305."""
     if not math.isfinite(x) or not float(x).is_integer():
@@ -190,7 +197,9 @@ def _ymd(m: re.Match) -> date | None:
 
 
 def parse_year(value: object) -> int | None:
-    """A report year: 2023, '2023', '２０２３年'. None if it is not a plausible year."""
+    """THE report year parser (说明, --year text, mail, import): 2023, 2023.0, '2023', '２０２３',
+    '2023年', '2023年度' (spaces anywhere) all mean 2023; anything else — '23', '2023-2024', a year
+    outside MIN_YEAR..MAX_YEAR — is None (not a year), never a guess."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):

@@ -23,6 +23,7 @@ from xl_report.excel import writeback
 from xl_report.excel.addin import TITLE_TEXT as TITLE
 from xl_report.excel.snapshot import BookSnapshot, read_book, to_workbook
 from xl_report.xlsx.fileio import save_workbook
+from xl_report.xlsx.fillstate import FILL_PROPERTIES
 from xl_report.xlsx.xlwings_conf import CONFIG_SHEETS
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,12 @@ def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     message = f"已根据台账填写{tables or '报表'}。" + (f"\n{facts}。" if facts else "") + \
               (f"\n{notes}" if notes else "") + (f"\n台账识别：{read_as}" if read_as else "") + \
               "\n请点击“校验”检查勾稽关系。"
+    # the fill record (time, tally digest) lives in document properties: a live book gets them through VBA
     assert result.output is not None  # written to the path asked for
-    return Outcome(result.output, message)
+    wb = load_workbook(result.output)
+    macros = [(SET_PROP_SUB, (p.name, "s", _prop_text(p.value))) for p in wb.custom_doc_props
+              if p.name in FILL_PROPERTIES]
+    return Outcome(result.output, message, macros=macros, after_wb=wb)
 
 
 def _check(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:

@@ -62,5 +62,10 @@ RULES: tuple[Rule, ...] = (
     Rule("R04", "error", "台账编号重复", "duplicate request number in the tally"),
     Rule("R05", "warning", "该年度的节假日安排未知，期限未能核对", "holiday schedule of a year unknown: deadlines not checked"),
     Rule("R06", "error", "台账数据有错误", "tally row error"),
+    Rule("R07", "error", "表中数字与台账算出的不一致（填报后台账或表格有改动）",
+         "a table cell differs from what the tally gives (tally or table changed after fill)"),
+    Rule("R08", "error", "表格未填报：台账中有记录，但由台账计算的格子全为空或 0",
+         "table never filled: blank/zero while the tally has records"),
+    Rule("R09", "warning", "填报后台账有改动（与填报时的台账不同）", "tally changed since the tables were filled"),
 )
 RULE_BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}

@@ -36,7 +36,7 @@ from xl_report.core.ledger import (
     SheetRead,
 )
 from xl_report.core.report import ReportData
-from xl_report.core.tally import converter, tally_from_frames
+from xl_report.core.tally import CellError, converter, tally_from_frames
 from xl_report.core.tally_schema import YES_NO
 from xl_report.stages.ledger_mapping import NOTE_HEADERS, ORIGINAL_PREFIX, load_mapping, save_mapping
 from xl_report.xlsx.bulk_rows import column_styles, merge_rows, row_xml
@@ -238,7 +238,9 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
             reading = read.undecided.get((headers[k], excel_row)) if excel_row in undecided_rows else None
             value: object = None
             reason: str | None = None
-            if reading is None:
+            if isinstance(v, CellError):  # #N/A or a formula without its value: the clerk corrects it
+                reason, v = v.reason, v.text
+            elif reading is None:
                 value, reason = convert[k](v)
             if reading is None and not reason:
                 if value.__class__ is bool:

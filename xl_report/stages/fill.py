@@ -10,7 +10,7 @@ Nothing is written when any tally row is bad (TallyErrors lists them all).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl.workbook.workbook import Workbook
@@ -24,6 +24,7 @@ from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
 from xl_report.stages.adopt import AdoptResult, PlainRows, save_adopted, write_adoption
 from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.xlsx.fileio import output_path as default_output
+from xl_report.xlsx.fillstate import fill_properties, record_fill
 from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.template import DATE_FORMAT, build_template
 from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, set_text, write_report
@@ -72,8 +73,9 @@ def is_report_book(wb: Workbook) -> bool:
     return all(n in names and names[n][0] in wb.sheetnames for n in form.CELL_NAMES)
 
 
-def fill_book(wb: Workbook, tally: Tally, year: int | None = None) -> FillResult:
-    """Write the tables of ``tally`` into the open report workbook ``wb`` (cells of absent sheets kept)."""
+def fill_book(wb: Workbook, tally: Tally, year: int | None = None, now: datetime | None = None) -> FillResult:
+    """Write the tables of ``tally`` into the open report workbook ``wb`` (cells of absent sheets kept),
+    the 说明 unit when the book has none, and the fill record (time, tally digest)."""
     from xl_report.stages.freeze import read_freeze_info  # lazy: freeze pulls the signing library
 
     if read_freeze_info(wb) is not None:  # refilled, it would still carry the 定稿 stamp and protection
@@ -83,7 +85,9 @@ def fill_book(wb: Workbook, tally: Tally, year: int | None = None) -> FillResult
     result = aggregate(tally, year)
     existing = read_report(wb, source=tally.source)
     values = {**existing.values, **result.report.values}
-    write_report(ReportData(year=year, values=values), wb, tables=result.tables, meta=True)
+    write_report(ReportData(unit=None if existing.unit else tally.unit, year=year, values=values), wb,
+                 tables=result.tables, meta=True)
+    record_fill(wb, fill_properties(tally, now))
     report = ReportData(unit=existing.unit or tally.unit, year=year, contact=existing.contact, level=existing.level,
                         published=existing.published, values=values, narrative=existing.narrative,
                         locations=existing.locations, source=tally.source).with_totals()
@@ -109,6 +113,7 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
     plain = PlainRows()
     if wb is None or not is_report_book(wb):
         wb = build_template()
+        blank_tables(wb)  # no tally sheet, no number: as blank as the batch leaves it (F05 says fill it)
         if tally.adoption is not None:  # an office's own ledger: the original text kept, every decision listed
             plain = write_adoption(wb, tally.adoption, src.name, AdoptResult(src, tally.adoption))
         else:
@@ -132,6 +137,15 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
     result.notes = notes + result.notes
     result.decisions = [str(d) for d in tally.adoption.decisions] if tally.adoption is not None else []
     return result
+
+
+def blank_tables(wb: Workbook) -> None:
+    """Empty the template's input cells (its zeros would read as counted)."""
+    names = resolve_names(wb)
+    for cell in form.CELLS:
+        if not cell.computed:
+            sheet, coord = names[cell.name]
+            wb[sheet][coord].value = None
 
 
 def copy_tally(wb: Workbook, tally: Tally) -> None:

@@ -59,6 +59,7 @@ from xl_report.stages.signing import (
     verify_signature,
 )
 from xl_report.xlsx.fileio import backup_existing, output_path, save_workbook
+from xl_report.xlsx.fillstate import FILL_PROPERTIES
 from xl_report.xlsx.safety import check_xlsx
 from xl_report.xlsx.workbook import cell_value, open_workbook, read_report, resolve_names, set_text
 
@@ -208,7 +209,9 @@ def _get_text(props: dict, base: str) -> str | None:
 
 
 def _clear_props(wb: Workbook) -> None:
-    for name in [p.name for p in wb.custom_doc_props if p.name.startswith(PROP_PREFIX) or p.name == MARK_AS_FINAL]:
+    """Drop earlier freeze properties; the fill record stays (upstream re-checks table ≡ tally with it)."""
+    for name in [p.name for p in wb.custom_doc_props if (p.name.startswith(PROP_PREFIX) or p.name == MARK_AS_FINAL)
+                 and p.name not in FILL_PROPERTIES]:
         del wb.custom_doc_props[name]
 
 

@@ -19,14 +19,13 @@ from python_calamine import CalamineError, CalamineWorkbook
 from xl_report.core.errors import InputError
 from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS
 from xl_report.xlsx.fileio import ensure_readable
-from xl_report.xlsx.safety import MAX_FILE_BYTES, MAX_SHEET_CELLS, check_xlsx, open_zip
+from xl_report.xlsx.safety import ENCRYPTED, MAX_FILE_BYTES, MAX_SHEET_CELLS, check_xlsx, is_encrypted, open_zip
 
 LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
 SAVE_AS = "请在 WPS 或 Excel 中另存为 .xlsx 后再试"
 MAX_CSV_COLUMNS = 200  # a ledger has a dozen columns; thousands mean a wrong file
 MAX_GRID_ROWS = MAX_ROWS + HEADER_SCAN_ROWS
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file header of .xls, .et and encrypted .xlsx
-_ENCRYPTED = "EncryptionInfo".encode("utf-16-le")
 # an .ods cell or row repeated very many times *with a value* would make calamine allocate it all
 _ODS_REPEAT = re.compile(rb"<table:table-(row|cell)\b([^>]*?)number-(?:rows|columns)-repeated=\"(\d+)\"([^>]*)>")
 
@@ -83,9 +82,8 @@ def open_ledger(path: Path | str) -> LedgerFile:
     with open(path, "rb") as f:
         head = f.read(8)
     if head == _OLE2:
-        data = path.read_bytes()
-        if _ENCRYPTED in data:
-            raise InputError.at(f"工作簿设置了打开密码，请取消密码（或{SAVE_AS.removeprefix('请')}）", file=str(path))
+        if is_encrypted(path.read_bytes()):
+            raise InputError.at(ENCRYPTED, file=str(path))
         if kind != ".xls":
             raise InputError.at(f"这是旧版 Excel 或 WPS 格式的文件，扩展名却是“{kind or '无'}”；{SAVE_AS}",
                                 file=str(path))
@@ -105,7 +103,7 @@ def open_ledger(path: Path | str) -> LedgerFile:
     except CalamineError as e:
         text = str(e)
         if "password" in text.lower() or "encrypt" in text.lower():
-            raise InputError.at(f"工作簿设置了打开密码，请取消密码后再试（{SAVE_AS}）", file=str(path)) from None
+            raise InputError.at(ENCRYPTED, file=str(path)) from None
         raise InputError.at(f"无法读取工作簿（{text}）；{SAVE_AS}", file=str(path)) from None
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed files
         raise InputError.at(f"无法读取工作簿（{type(e).__name__}）；{SAVE_AS}", file=str(path)) from None
@@ -138,7 +136,7 @@ def _check_xls(path: Path) -> None:
         body = data[at + 4:at + 4 + size]
         at += 4 + size
         if kind == _FILEPASS:
-            raise InputError.at(f"工作簿设置了打开密码，请取消密码（或{SAVE_AS.removeprefix('请')}）", file=str(path))
+            raise InputError.at(ENCRYPTED, file=str(path))
         if kind == _BOF:
             rows = cols = 0  # a new sheet
         elif len(body) >= 4 and (kind in _CELL_RECORDS or kind in _MULTI_RECORDS):

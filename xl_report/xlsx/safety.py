@@ -51,6 +51,16 @@ _PREFIXED_CELL = re.compile(rb':c[\s/>]')
 _TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^<]*)')  # attribute values hold no "<"
 _R_ATTR = re.compile(rb'\sr\s*=\s*["\']\s*([A-Za-z]*)\s*([0-9]*)')
 
+ENCRYPTED = "工作簿设置了打开密码，请取消密码后再试（Excel：文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码后保存）"
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file: .xls, or an encrypted .xlsx
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")  # its directory names the encrypted package
+
+
+def is_encrypted(data: bytes) -> bool:
+    """A password-protected .xlsx: Office wraps the encrypted package in a compound file."""
+    return data.startswith(_CFB_MAGIC) and _ENCRYPTED_STREAM in data
+
+
 def check_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMPRESSED_BYTES) -> list[zipfile.ZipInfo]:
     """Open a zip package defensively: size, entry count, compression ratio, paths. Returns its entries.
 
@@ -82,6 +92,8 @@ def open_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMPR
     _check_size(path, len(data) if data is not None else path.stat().st_size)
     source = io.BytesIO(data) if data is not None else path
     if not zipfile.is_zipfile(source):
+        if is_encrypted(data if data is not None else path.read_bytes()):
+            raise InputError.at(ENCRYPTED, file=str(path))
         raise InputError.at(not_zip, file=str(path))
     try:
         z = zipfile.ZipFile(source)

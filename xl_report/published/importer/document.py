@@ -13,6 +13,7 @@ from difflib import SequenceMatcher
 
 from xl_report.core import form
 from xl_report.core.findings import Finding
+from xl_report.core.normalise import parse_date, parse_year
 from xl_report.published.importer.labels import compact, key, nfkc
 from xl_report.published.importer.readers import Token
 
@@ -173,9 +174,9 @@ def read_title(tokens: list[Token], limit: int) -> tuple[str | None, int | None]
         if not unit and i > 0 and len(compact(tokens[i - 1].text)) <= 40:
             unit = compact(tokens[i - 1].text)  # title printed on two lines
         if unit:
-            return unit, int(m.group("year"))
+            return unit, parse_year(m.group("year"))
         # '2022年政府信息公开工作年度报告' alone: a later line may name the unit
-        first = first or (None, int(m.group("year")))
+        first = first or (None, parse_year(m.group("year")))
     return first or (None, None)
 
 
@@ -184,7 +185,7 @@ def read_period_year(tokens: list[Token]) -> int | None:
         text = compact(t.text) + (compact(tokens[i + 1].text)[:20] if i + 1 < len(tokens) else "")
         m = _PERIOD.search(text)  # the sentence may wrap right inside '2024年1月1日'
         if m and m.start() < len(compact(t.text)):
-            return int(m.group(1))
+            return parse_year(m.group(1))
     return None
 
 
@@ -224,10 +225,12 @@ def _cn_number(s: str) -> int:
 
 
 def _to_date(m: re.Match) -> date | None:
+    """A matched date (digits or 二〇二四年三月五日) through the one date parser (validity, plausible year)."""
     try:
-        return date(_cn_number(m.group(1)), _cn_number(m.group(2)), _cn_number(m.group(3)))
+        y, mo, d = _cn_number(m.group(1)), _cn_number(m.group(2)), _cn_number(m.group(3))
     except (ValueError, IndexError):
         return None
+    return parse_date(f"{y:04d}-{mo:02d}-{d:02d}")
 
 
 def read_published(tokens: list[Token], tail_from: int) -> tuple[date | None, int | None]:
