@@ -358,3 +358,20 @@ def test_a_tab_separated_export_with_a_title_line(tmp_path):
     values = aggregate(read_tally(path), YEAR).report.values
     clerk = aggregate(tally_from_rows(requests=[n for _, n in lf.CSV_ROWS]), YEAR).report.values
     assert values == clerk
+
+
+def test_an_error_value_in_a_ledger_is_a_located_error_and_adopt_marks_it(tmp_path):
+    from xl_report.stages.adopt import adopt_ledger
+
+    rows = [lf.REGISTER_HEADER, [1, "2024.3.1", "某", "个人", "网上", "x", "2024.3.1", None, "予以公开", None]]
+    path = lf._save(tmp_path / "t.xlsx", {"登记台账": rows})
+    wb = openpyxl.load_workbook(path)
+    wb["登记台账"]["H2"] = "=DATE(2024,3,5)"  # openpyxl saves a formula without its value
+    wb.save(path)
+    with pytest.raises(TallyErrors) as e:
+        read_tally(path)
+    (p,) = e.value.problems
+    assert (p.sheet, p.row, p.column) == ("登记台账", 2, "答复日期") and "公式没有计算结果" in p.reason
+    res = adopt_ledger(path, tmp_path / "o.xlsx")
+    assert res.unreadable == 1
+    assert openpyxl.load_workbook(tmp_path / "o.xlsx")[REQUESTS.name]["J2"].comment is not None
