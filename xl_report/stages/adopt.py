@@ -140,6 +140,25 @@ class PlainRows:
         return out
 
 
+    def write_into(self, wb: Workbook) -> None:
+        """The rows into ``wb``'s cells (openpyxl: slower, for a caller that saves the workbook itself)."""
+        for name, rows in self.rows.items():
+            ws = wb[name]
+            for r, cells in rows.items():
+                for k, v in cells:
+                    _put(ws.cell(r, k), v)
+        self.rows = {}
+
+
+def _put(cell, value: object) -> None:
+    if isinstance(value, str):
+        set_text(cell, value)
+    else:
+        cell.value = value
+        if isinstance(value, date):
+            cell.number_format = DATE_FORMAT
+
+
 def save_adopted(wb: Workbook, target: Path, plain: PlainRows) -> None:
     save_workbook(wb, target, deterministic=True, rewrite=plain.rewrite(wb) or None)
 
@@ -284,12 +303,7 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
             continue
         for k, v in values:  # a row with a highlighted cell: through openpyxl (fill, comment)
             cell = ws.cell(r, k)
-            if isinstance(v, str):
-                set_text(cell, v)
-            else:
-                cell.value = v
-                if isinstance(v, date):
-                    cell.number_format = DATE_FORMAT
+            _put(cell, v)
             marked = row[k - 1] if k <= width else None
             if isinstance(marked, _Cell):
                 cell.fill = marked.fill

@@ -108,17 +108,7 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
     tally = read_tally(src)  # checks the file first (every kind of ledger file)
     year = report_year(year, tally)  # before the (slow) full load
     xlsx = src.suffix.lower() in (".xlsx", ".xlsm")
-    wb = open_workbook(src) if xlsx else None
-    notes = []
-    plain = PlainRows()
-    if wb is None or not is_report_book(wb):
-        wb = build_template()
-        blank_tables(wb)  # no tally sheet, no number: as blank as the batch leaves it (F05 says fill it)
-        if tally.adoption is not None:  # an office's own ledger: the original text kept, every decision listed
-            plain = write_adoption(wb, tally.adoption, src.name, AdoptResult(src, tally.adoption))
-        else:
-            copy_tally(wb, tally)
-        notes.append(FRESH_NOTE)
+    wb, notes, plain = report_book(src, tally)
     macros = wb.vba_archive is not None
     target = default_output(src if xlsx else src.with_suffix(".xlsx"), FILLED_SUFFIX, out)
     if target.suffix.lower() == ".xlsm" and not macros:
@@ -137,6 +127,33 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
     result.notes = notes + result.notes
     result.decisions = [str(d) for d in tally.adoption.decisions] if tally.adoption is not None else []
     return result
+
+
+def open_report_book(src: Path, tally: Tally) -> tuple[Workbook, list[str]]:
+    """``src`` as the workbook to fill: itself when it is a report template, else a fresh template with
+    blank tables and ``tally``'s rows copied in (and a note saying so)."""
+    wb, notes, plain = report_book(src, tally)
+    plain.write_into(wb)  # the caller saves with openpyxl: every row in its cells
+    return wb, notes
+
+
+def report_book(src: Path, tally: Tally) -> tuple[Workbook, list[str], PlainRows]:
+    """:func:`open_report_book`, an office's own ledger included (.xls/.ods/.csv too): its rows written as
+    :func:`xl_report.stages.adopt.write_adoption` writes them (the original text kept, every decision in the
+    台账转换说明 sheet), the plain ones left to :func:`save_adopted` (fast) or :meth:`PlainRows.write_into`."""
+    if src.suffix.lower() in (".xlsx", ".xlsm"):
+        wb = open_workbook(src)
+        if is_report_book(wb):
+            return wb, [], PlainRows()
+        wb.close()
+    wb = build_template()
+    blank_tables(wb)  # no tally sheet, no number: as blank as the batch leaves it (F05 says fill it)
+    plain = PlainRows()
+    if tally.adoption is not None:
+        plain = write_adoption(wb, tally.adoption, src.name, AdoptResult(src, tally.adoption))
+    else:
+        copy_tally(wb, tally)
+    return wb, [FRESH_NOTE], plain
 
 
 def blank_tables(wb: Workbook) -> None:
