@@ -176,3 +176,15 @@ def test_cli_saves_the_mapping_and_next_year_needs_no_choice(tmp_path):
     res = runner.invoke(app, ["adopt", str(_ledger(tmp_path, "2025.xlsx")), "-o", str(tmp_path / "2025年报.xlsx"),
                               "--mapping", str(out), "--year", "2025"])
     assert res.exit_code == 0 and "全部已转换" in res.output and "上次的选择" in res.output
+
+
+def test_open_report_book_writes_every_row_of_a_foreign_ledger_for_callers_that_save_themselves(tmp_path):
+    """The web upload saves the book with openpyxl: the rows the fast path would stream in are in its cells."""
+    from xl_report.stages.fill import open_report_book
+    from xl_report.xlsx.tally_reader import read_tally
+
+    layout = lf.register_xlsx(tmp_path)
+    wb, notes = open_report_book(layout.path, read_tally(layout.path))
+    ws = wb[REQUESTS.name]
+    assert [ws.cell(r, 1).value for r in range(2, 11)] == [f"第{n}行" for n in range(3, 12)]
+    assert ws["K3"].value == R["unable_1"] and ADOPT_SHEET in wb.sheetnames and notes
