@@ -15,7 +15,7 @@ Totals are left to the identities (A01–A04).
 from __future__ import annotations
 
 from xl_report.core import form
-from xl_report.core.aggregate import aggregate, cells_filled_by
+from xl_report.core.aggregate import aggregate, cells_filled_by, row_count
 from xl_report.core.findings import Finding
 from xl_report.core.report import ReportData
 from xl_report.core.tally import FillState, Tally, tally_digest
@@ -29,7 +29,7 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
     """``table``: the report as found in the workbook. ``fill``: the workbook's fill record.
     ``require_filled=False`` (the batch, which fills the tables itself): a table that was never filled
     is not an error, only one that was filled and now disagrees."""
-    kept = [k for k in tally.present if _rows(tally, k)]
+    kept = [k for k in tally.present if row_count(tally, k)]
     if table.year is None or not kept:
         return []  # no year, no counts (F12 says so)
     compared = cells_filled_by(kept)
@@ -68,11 +68,6 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
             text = f"{label(n)}：表中 {fmt(table.values.get(n))}，台账 {fmt(computed[n])}（{advice}）"
             out.append(cell_finding("R07", text, table, n))
     return out
-
-
-def _rows(tally: Tally, key: str) -> int:
-    cols = tally.columns(key)
-    return len(next(iter(cols.values()), [])) if cols else 0
 
 
 def _number(v: object) -> float | None:

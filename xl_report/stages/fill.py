@@ -16,7 +16,7 @@ from pathlib import Path
 from openpyxl.workbook.workbook import Workbook
 
 from xl_report.core import form
-from xl_report.core.aggregate import aggregate, placeholder_numbers
+from xl_report.core.aggregate import aggregate, merge_counts, placeholder_numbers
 from xl_report.core.errors import InputError
 from xl_report.core.report import ReportData
 from xl_report.core.tally import Tally
@@ -83,7 +83,7 @@ def fill_book(wb: Workbook, tally: Tally, year: int | None = None, now: datetime
     year = report_year(year, tally)
     result = aggregate(tally, year)
     existing = read_report(wb, source=tally.source)
-    values = {**existing.values, **result.report.values}
+    values = merge_counts(existing.values, tally, result)
     write_report(ReportData(unit=None if existing.unit else tally.unit, year=year, values=values), wb,
                  tables=result.tables, meta=True)
     record_fill(wb, fill_properties(tally, now))

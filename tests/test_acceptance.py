@@ -1,0 +1,56 @@
+"""Found in an acceptance pass (issues 13, 15, 18 tried from outside, as a clerk and a county would)."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from xl_report.batch.run import run_batch
+from xl_report.cli import app
+from xl_report.core import form
+from xl_report.stages.check import check_workbook
+from xl_report.stages.fill import fill_workbook
+from xl_report.xlsx.workbook import read_report_file
+
+from .tally_factory import make_tally_workbook, request
+
+runner = CliRunner()
+UNIT = "某某县某某镇人民政府"
+META = {"meta_level": "乡镇人民政府", "meta_contact": "0476-5326621"}
+
+
+def cli(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def hand_typed_book(path: Path) -> Path:
+    """A clerk who keeps no 复议诉讼台账 (the template's sheet stays empty) and types 表四 by hand."""
+    typed = {form.t4("review", "upheld"): 2, form.t4("review", "other"): 1, **META}
+    return make_tally_workbook(path, unit=UNIT, year=2024, values=typed,
+                               requests=[request(1, date(2024, 3, 1), "自然人", date(2024, 3, 5), "予以公开")])
+
+
+def test_fill_keeps_a_hand_typed_table_whose_tally_sheet_is_empty(tmp_path):
+    """填报 used to overwrite 行政复议 2+1 typed by hand with 0 (the empty tally sheet counted as "no
+    cases"), and check then passed the zeros: a wrong number with a green light."""
+    res = fill_workbook(hand_typed_book(tmp_path / "台账.xlsx"))
+    report = read_report_file(res.output)
+    assert report.values[form.t4("review", "upheld")] == 2 and report.values[form.t4("review", "other")] == 1
+    assert any("复议诉讼台账" in n and "手工" in n for n in res.notes)
+    assert report.values[form.t3("new", "person")] == 1  # the tallies that have rows are still counted
+    assert not [f for f in check_workbook(res.output) if f.is_error]
+
+
+@pytest.mark.slow
+def test_batch_keeps_a_hand_typed_table_whose_tally_sheet_is_empty(tmp_path):
+    indir = tmp_path / "in"
+    indir.mkdir()
+    hand_typed_book(indir / "镇.xlsx")
+    batch = run_batch(indir, tmp_path / "out", freeze=True, progress=False, jobs=1)
+    (unit,) = batch.units
+    assert unit.fingerprint and unit.file
+    frozen = read_report_file(tmp_path / "out" / unit.file)
+    assert frozen.values[form.t4("review", "upheld")] == 2 and frozen.values[form.t4("review", "other")] == 1
