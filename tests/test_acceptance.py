@@ -54,3 +54,19 @@ def test_batch_keeps_a_hand_typed_table_whose_tally_sheet_is_empty(tmp_path):
     assert unit.fingerprint and unit.file
     frozen = read_report_file(tmp_path / "out" / unit.file)
     assert frozen.values[form.t4("review", "upheld")] == 2 and frozen.values[form.t4("review", "other")] == 1
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_text_whose_rows_cannot_be_rebuilt_is_refused_without_denying_its_headings(tmp_path):
+    """`pdftotext` without -layout (as a copy from a PDF viewer) of the demo's rendered 城关镇 report:
+    labels and numbers come in separate runs, no row can be rebuilt. The headings are all there:
+    "找不到表二" was a false statement to the clerk; say what is wrong with the text and what to do."""
+    text = tmp_path / "复制的年报.txt"
+    text.write_bytes((DATA / "chengguan-2024-pdftotext-raw.txt").read_bytes())
+    res = cli("import", text, "-o", tmp_path / "x.xlsx")
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "找不到" not in res.output and "复制的年报.txt" in res.output
+    assert "行名和数字" in res.output and "pdftotext -layout" in res.output
+    assert not (tmp_path / "x.xlsx").exists()
