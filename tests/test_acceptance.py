@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -13,7 +14,7 @@ from xl_report.cli import app
 from xl_report.core import form
 from xl_report.stages.check import check_workbook
 from xl_report.stages.fill import fill_workbook
-from xl_report.xlsx.workbook import read_report_file
+from xl_report.xlsx.workbook import read_report_file, resolve_names
 
 from .tally_factory import make_tally_workbook, request
 
@@ -70,3 +71,20 @@ def test_a_text_whose_rows_cannot_be_rebuilt_is_refused_without_denying_its_head
     assert "找不到" not in res.output and "复制的年报.txt" in res.output
     assert "行名和数字" in res.output and "pdftotext -layout" in res.output
     assert not (tmp_path / "x.xlsx").exists()
+
+
+@pytest.mark.parametrize("typed", ["2024-2025", "二〇二四年", datetime(2024, 1, 1)])
+def test_a_report_year_that_is_not_a_year_is_named_not_called_missing(tmp_path, typed):
+    """"不知道报告年度：请填写报告年度" to a clerk who has typed one (a date formatted 2024年 shows
+    "2024年" on screen): name the value and say what a year looks like."""
+    src = make_tally_workbook(tmp_path / "台账.xlsx", unit=UNIT, year=2024, values=META,
+                              requests=[request(1, date(2024, 3, 1), "自然人", date(2024, 3, 5), "予以公开")])
+    wb = openpyxl.load_workbook(src)
+    sheet, a1 = resolve_names(wb)["meta_year"]
+    wb[sheet][a1] = typed
+    wb.save(src)
+    shown = typed.date().isoformat() if isinstance(typed, datetime) else typed
+    res = cli("fill", src)
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "不知道报告年度" not in res.output and shown in res.output and "四位数" in res.output
+    assert not (tmp_path / "台账-已填报.xlsx").exists()

@@ -119,8 +119,12 @@ def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfil
     for name in ("meta_unit", "meta_contact", "meta_level"):
         fields[name] = one_line(fields.get(name))
     fields["meta_published"] = nz.parse_date(fields.get("meta_published"))
-    fields["meta_year"] = nz.parse_year(fields.get("meta_year"))
+    typed_year = fields.get("meta_year")
+    fields["meta_year"] = nz.parse_year(typed_year)
     tally = tally_from_frames(frames, source=str(path), unit=fields["meta_unit"], year=fields["meta_year"])
+    if fields["meta_year"] is None and typed_year is not None:
+        shown = typed_year.date() if isinstance(typed_year, datetime) else typed_year
+        tally.year_typed = str(shown)
     return tally, fields
 
 
