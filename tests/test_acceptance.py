@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from xl_report.batch.run import run_batch
 from xl_report.cli import app
+from xl_report.cli.demo import synthetic_unit, write_unit
 from xl_report.core import form
 from xl_report.stages.check import check_workbook
 from xl_report.stages.fill import fill_workbook
@@ -88,3 +90,24 @@ def test_a_report_year_that_is_not_a_year_is_named_not_called_missing(tmp_path, 
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "不知道报告年度" not in res.output and shown in res.output and "四位数" in res.output
     assert not (tmp_path / "台账-已填报.xlsx").exists()
+
+
+def test_a_workbook_in_another_format_or_a_subfolder_is_listed_as_skipped(tmp_path):
+    """A unit that sent its tally as .ods / WPS .et / .csv, or a township folder of workbooks: the
+    county saw nothing of them in 汇总 (without --units not even 未提交) — silently left out."""
+    indir = tmp_path / "in"
+    (indir / "乡镇").mkdir(parents=True)
+    write_unit(indir / "甲.xlsx", synthetic_unit("某某县甲镇人民政府", "乡镇人民政府", 2024, seed=1), 2024)
+    for name in ("公安局.ods", "财政局.et", "教育局.csv"):
+        (indir / name).write_bytes(b"not read")
+    shutil.copy(indir / "甲.xlsx", indir / "乡镇" / "乙.xlsx")
+    (indir / "说明.txt").write_text("各单位台账", "utf-8")  # not a spreadsheet: not worth a line
+    batch = run_batch(indir, tmp_path / "out", progress=False, jobs=1)
+    assert [u.source for u in batch.units] == ["甲.xlsx"]
+    ignored = dict(batch.ignored)
+    assert set(ignored) == {"公安局.ods", "财政局.et", "教育局.csv", "乡镇"}
+    assert all("另存为 .xlsx" in ignored[n] for n in ("公安局.ods", "财政局.et", "教育局.csv"))
+    assert "子文件夹" in ignored["乡镇"]
+    wb = openpyxl.load_workbook(tmp_path / "out" / "汇总.xlsx")
+    listed = {r[12]: r[13] for r in wb["汇总"].iter_rows(values_only=True) if r[2] == "跳过"}
+    assert listed == ignored
