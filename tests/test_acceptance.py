@@ -1,7 +1,6 @@
 """Found in an acceptance pass (issues 13, 15, 18 tried from outside, as a clerk and a county would)."""
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -111,3 +110,22 @@ def test_a_workbook_in_another_format_or_a_subfolder_is_listed_as_skipped(tmp_pa
     wb = openpyxl.load_workbook(tmp_path / "out" / "汇总.xlsx")
     listed = {r[12]: r[13] for r in wb["汇总"].iter_rows(values_only=True) if r[2] == "跳过"}
     assert listed == ignored
+
+
+def test_a_number_stored_as_text_is_named_so_and_not_called_a_tally_difference(tmp_path):
+    """WPS and pasted cells store "4" as text: Excel's SUM skips it, so it is an error — but the clerk
+    typed 4, so "填的是文字“4”，请只填数字" and "表中 “4”，台账 4" were baffling. Say it is a number stored
+    as text and how to convert it; a text number that differs from the tally is still R07."""
+    res = fill_workbook(hand_typed_book(tmp_path / "台账.xlsx"))
+    same, other = form.t3("new", "person"), form.t3("open", "person")
+    wb = openpyxl.load_workbook(res.output)
+    names = resolve_names(wb)
+    assert wb[names[same][0]][names[same][1]].value == 1
+    wb[names[same][0]][names[same][1]] = "1"
+    wb[names[other][0]][names[other][1]] = " 5 "
+    wb.save(res.output)
+    found = check_workbook(res.output)
+    on_same = [f for f in found if f.name == same]
+    assert [f.code for f in on_same] == ["F06"]
+    assert "以文本形式存储的数字" in on_same[0].message and "转换为数字" in on_same[0].message
+    assert "R07" in [f.code for f in found if f.name == other]

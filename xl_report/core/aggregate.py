@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from collections.abc import Mapping
 from typing import cast
 
 from xl_report.core import form

@@ -15,6 +15,7 @@ Totals are left to the identities (A01–A04).
 from __future__ import annotations
 
 from xl_report.core import form
+from xl_report.core import normalise as nz
 from xl_report.core.aggregate import aggregate, cells_filled_by, row_count
 from xl_report.core.findings import Finding
 from xl_report.core.report import ReportData
@@ -54,7 +55,8 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
     for t in form.TABLES:
         names = [n for n in computed if form.CELL_BY_NAME[n].table == t and not form.CELL_BY_NAME[n].computed
                  and n not in table.missing]
-        differ = [n for n in names if not _same(table.values.get(n), computed[n])]
+        differ = [n for n in names if not _same(table.values.get(n), computed[n])
+                  and not _same(nz.number_in_text(table.values.get(n)), computed[n])]  # F06: stored as text
         if not differ:
             continue
         if all(_blank(table.values.get(n)) for n in names):
