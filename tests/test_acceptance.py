@@ -15,6 +15,7 @@ from xl_report.cli.demo import synthetic_unit, write_unit
 from xl_report.core import form
 from xl_report.stages.check import check_workbook
 from xl_report.stages.fill import fill_workbook
+from xl_report.xlsx.fillstate import book_properties, fill_state
 from xl_report.xlsx.workbook import read_report_file, resolve_names
 
 from .tally_factory import make_tally_workbook, request
@@ -129,3 +130,17 @@ def test_a_number_stored_as_text_is_named_so_and_not_called_a_tally_difference(t
     assert [f.code for f in on_same] == ["F06"]
     assert "以文本形式存储的数字" in on_same[0].message and "转换为数字" in on_same[0].message
     assert "R07" in [f.code for f in found if f.name == other]
+
+
+def test_the_fill_time_is_shown_as_a_clerk_reads_a_time(tmp_path):
+    """R09 said "填报时间 2026-12-06T09:55:28+00:00": an ISO stamp in UTC, eight hours off for the clerk."""
+    res = fill_workbook(hand_typed_book(tmp_path / "台账.xlsx"))
+    wb = openpyxl.load_workbook(res.output)
+    ws = wb["依申请公开台账"]
+    ws.append(["N9", date(2024, 6, 1), "自然人", None, None, None, None, None, None, date(2024, 6, 5), "予以公开"])
+    wb.save(res.output)
+    (r09,) = [f for f in check_workbook(res.output) if f.code == "R09"]
+    stamp = fill_state(book_properties(openpyxl.load_workbook(res.output)))
+    assert stamp is not None and stamp.filled_at
+    local = datetime.fromisoformat(stamp.filled_at).astimezone().strftime("%Y-%m-%d %H:%M")
+    assert f"填报时间 {local}" in r09.message and "+00:00" not in r09.message and "T" not in r09.message

@@ -14,9 +14,12 @@ Totals are left to the identities (A01–A04).
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from xl_report.core import form
 from xl_report.core import normalise as nz
 from xl_report.core.aggregate import aggregate, cells_filled_by, row_count
+from xl_report.core.errors import printable
 from xl_report.core.findings import Finding
 from xl_report.core.report import ReportData
 from xl_report.core.tally import FillState, Tally, tally_digest
@@ -44,7 +47,7 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
     out: list[Finding] = []
     changed = fill is not None and fill.digest != tally_digest(tally)
     if changed:
-        when = f"（填报时间 {fill.filled_at}）" if fill and fill.filled_at else ""
+        when = f"（填报时间 {_local_time(fill.filled_at)}）" if fill and fill.filled_at else ""
         out.append(finding("R09", f"填报后台账有改动{when}：表中的数字是按改动前的台账算的，请重新填报"))
     if changed:
         advice = "台账在填报后有改动，请重新填报"
@@ -70,6 +73,14 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
             text = f"{label(n)}：表中 {fmt(table.values.get(n))}，台账 {fmt(computed[n])}（{advice}）"
             out.append(cell_finding("R07", text, table, n))
     return out
+
+
+def _local_time(stamp: str) -> str:
+    """The recorded fill time (ISO, UTC) as the clerk's clock showed it; an unreadable stamp as it is."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return printable(stamp)
 
 
 def _number(v: object) -> float | None:
