@@ -13,11 +13,14 @@ from xl_report.batch.run import run_batch
 from xl_report.cli import app
 from xl_report.cli.demo import synthetic_unit, write_unit
 from xl_report.core import form
+from xl_report.document import render
+from xl_report.published.importer import import_report
 from xl_report.stages.check import check_workbook
 from xl_report.stages.fill import fill_workbook
 from xl_report.xlsx.fillstate import book_properties, fill_state
 from xl_report.xlsx.workbook import read_report_file, resolve_names
 
+from .data.reports import demo_report
 from .tally_factory import make_tally_workbook, request
 
 runner = CliRunner()
@@ -144,3 +147,19 @@ def test_the_fill_time_is_shown_as_a_clerk_reads_a_time(tmp_path):
     assert stamp is not None and stamp.filled_at
     local = datetime.fromisoformat(stamp.filled_at).astimezone().strftime("%Y-%m-%d %H:%M")
     assert f"填报时间 {local}" in r09.message and "+00:00" not in r09.message and "T" not in r09.message
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_report_saved_as_unicode_by_notepad_is_read(tmp_path, suffix, encoding):
+    """Windows Notepad's "Unicode" is UTF-16 with a byte-order mark: it was decoded as GB18030 into
+    noise and refused ("找不到表二…")."""
+    report = demo_report("城关镇")
+    rendered = tmp_path / f"年报{suffix}"
+    render(report, rendered)
+    saved = tmp_path / f"另存{suffix}"
+    text = rendered.read_text("utf-8")
+    saved.write_bytes(("\ufeff" + text).encode(encoding) if encoding.endswith("be") else text.encode(encoding))
+    res = import_report(saved)
+    assert {n: res.report.values.get(n) for n in form.CELL_NAMES} == {n: report.values[n] for n in form.CELL_NAMES}
+    assert (res.report.unit, res.report.year) == (report.unit, report.year)

@@ -108,6 +108,8 @@ def sniff(path: Path) -> str:
     .html); an unsupported suffix whose bytes say nothing else is returned as the suffix."""
     with path.open("rb") as f:
         head = f.read(4096)
+    if head.startswith(_UTF16_BOMS):  # look at the characters, not at every other byte
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
     if head.startswith(b"%PDF-"):
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
@@ -148,7 +150,12 @@ _SNIFF_LINES = 5000  # a report's tables start within its first few hundred line
 _SNIFF_WIDTH = 400
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Windows Notepad's "Unicode" (and its big-endian variant)
+
+
 def _decode(data: bytes) -> str:
+    if data.startswith(_UTF16_BOMS):  # before GB18030, which would decode UTF-16 into noise
+        return data.decode("utf-16", errors="replace")
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(enc)
