@@ -163,3 +163,14 @@ def test_a_report_saved_as_unicode_by_notepad_is_read(tmp_path, suffix, encoding
     res = import_report(saved)
     assert {n: res.report.values.get(n) for n in form.CELL_NAMES} == {n: report.values[n] for n in form.CELL_NAMES}
     assert (res.report.unit, res.report.year) == (report.unit, report.year)
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf \r\n\r\n"])
+def test_an_empty_file_is_called_empty(tmp_path, content):
+    """A page saved before it loaded, or a 0-byte download: "找不到表二…请确认这是一份年度报告" blamed the
+    content of a file that has none."""
+    path = tmp_path / "年报.txt"
+    path.write_bytes(content)
+    res = cli("import", path, "-o", tmp_path / "x.xlsx")
+    assert res.exit_code == 2 and "文件是空的" in res.output and "找不到" not in res.output
+    assert not (tmp_path / "x.xlsx").exists()

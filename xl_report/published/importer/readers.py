@@ -97,6 +97,8 @@ def _read_tokens(path: Path) -> list[Token]:
     if kind != "text":
         raise InputError.at(f"不支持 {kind} 文件，请另存为 .docx、.html、.pdf 或纯文本后再导入", file=str(path))
     text = _decode(path.read_bytes())
+    if not text.strip(" \t\r\n\ufeff"):
+        raise InputError.at("文件是空的（没有任何文字）：请确认年报内容已经保存进这个文件", file=str(path))
     return layout_tokens(text) if looks_like_layout(text) else text_tokens(text)
 
 
