@@ -174,3 +174,26 @@ def test_an_empty_file_is_called_empty(tmp_path, content):
     res = cli("import", path, "-o", tmp_path / "x.xlsx")
     assert res.exit_code == 2 and "文件是空的" in res.output and "找不到" not in res.output
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_fill_drops_the_findings_of_the_workbook_it_replaces(tmp_path):
+    """check --write, then 填报 again: the 校验结果 sheet (first sheet, "错误 2 个：表中 4，台账 14") and the red
+    cells stayed, and went into the frozen report upward although the refilled workbook checks clean."""
+    res = fill_workbook(hand_typed_book(tmp_path / "台账.xlsx"))
+    wb = openpyxl.load_workbook(res.output)
+    wb["依申请公开台账"].append(["N9", date(2024, 6, 1), "自然人", None, None, None, None, None, None,
+                              date(2024, 6, 5), "予以公开"])
+    wb.save(res.output)
+    assert cli("check", res.output, "--write").exit_code == 1
+    name = form.t3("new", "person")
+    sheet, a1 = resolve_names(openpyxl.load_workbook(res.output))[name]
+    template_fill = openpyxl.load_workbook(hand_typed_book(tmp_path / "原样.xlsx"))[sheet][a1].fill.fgColor.rgb
+    assert openpyxl.load_workbook(res.output)[sheet][a1].fill.fgColor.rgb != template_fill  # highlighted
+    refilled = tmp_path / "重填.xlsx"
+    assert cli("fill", res.output, "-o", refilled).exit_code == 0
+    wb = openpyxl.load_workbook(refilled)
+    assert form.SHEET_FINDINGS not in wb.sheetnames
+    assert wb[sheet][a1].fill.fgColor.rgb == template_fill
+    frozen = tmp_path / "定稿.xlsx"
+    assert cli("freeze", refilled, "-o", frozen).exit_code == 0
+    assert form.SHEET_FINDINGS not in openpyxl.load_workbook(frozen).sheetnames

@@ -24,6 +24,7 @@ from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
 from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.xlsx.fileio import output_path as default_output
 from xl_report.xlsx.fillstate import fill_properties, record_fill
+from xl_report.xlsx.findings_sheet import clear_findings
 from xl_report.xlsx.safety import check_xlsx
 from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.template import DATE_FORMAT, build_template
@@ -78,7 +79,8 @@ def is_report_book(wb: Workbook) -> bool:
 
 def fill_book(wb: Workbook, tally: Tally, year: int | None = None, now: datetime | None = None) -> FillResult:
     """Write the tables of ``tally`` into the open report workbook ``wb`` (cells of absent sheets kept),
-    the 说明 unit when the book has none, and the fill record (time, tally digest)."""
+    the 说明 unit when the book has none, and the fill record (time, tally digest); an earlier check's
+    校验结果 sheet and highlights go."""
     from xl_report.stages.freeze import read_freeze_info  # lazy: freeze pulls the signing library
 
     if read_freeze_info(wb) is not None:  # refilled, it would still carry the 定稿 stamp and protection
@@ -90,6 +92,7 @@ def fill_book(wb: Workbook, tally: Tally, year: int | None = None, now: datetime
     values = merge_counts(existing.values, tally, result)
     write_report(ReportData(unit=None if existing.unit else tally.unit, year=year, values=values), wb,
                  tables=result.tables, meta=True)
+    clear_findings(wb)  # an earlier check's 校验结果 and red cells describe the tables this fill replaced
     record_fill(wb, fill_properties(tally, now))
     report = ReportData(unit=existing.unit or tally.unit, year=year, contact=existing.contact, level=existing.level,
                         published=existing.published, values=values, narrative=existing.narrative,
