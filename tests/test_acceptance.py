@@ -1,6 +1,7 @@
 """Found in an acceptance pass (issues 13, 15, 18 tried from outside, as a clerk and a county would)."""
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from xl_report.xlsx.fillstate import book_properties, fill_state
 from xl_report.xlsx.workbook import read_report_file, resolve_names
 
 from .data.reports import demo_report
+from .real_reports import REAL
 from .tally_factory import make_tally_workbook, request
 
 runner = CliRunner()
@@ -197,3 +199,52 @@ def test_fill_drops_the_findings_of_the_workbook_it_replaces(tmp_path):
     frozen = tmp_path / "定稿.xlsx"
     assert cli("freeze", refilled, "-o", frozen).exit_code == 0
     assert form.SHEET_FINDINGS not in openpyxl.load_workbook(frozen).sheetnames
+
+
+def browser_copy(page: bytes) -> str:
+    """What a browser's select-all + copy of a report page gives in a text editor: paragraphs one a
+    line, each table row one line with its cells separated by tabs (a rowspan cell in its first row only)."""
+    from lxml import html  # lazy: only this helper parses HTML
+
+    out: list[str] = []
+
+    def walk(el) -> None:
+        if el.tag == "table":
+            for tr in el.iter("tr"):
+                out.append("\t".join(" ".join(td.text_content().split()) for td in tr if td.tag in ("td", "th")))
+            return
+        if el.tag in ("p", "h1", "h2", "h3", "div") and not any(c.tag in ("table", "p", "div") for c in el.iterdescendants()):
+            text = " ".join(el.text_content().split())
+            if text:
+                out.append(text)
+            return
+        for c in el:
+            walk(c)
+
+    walk(html.fromstring(page.decode("utf-8")))
+    return "\n".join(out) + "\n"
+
+
+def test_a_page_copied_from_a_browser_with_tabs_between_cells_is_read(tmp_path):
+    """Tabs between the cells of a copied table were kept inside the labels ("三、本年度办理结果\\x09（一）予以公开"):
+    101 of 200 cells, the rest blank with F03/F04."""
+    report = demo_report("城关镇")
+    page = tmp_path / "年报.html"
+    render(report, page)
+    copied = tmp_path / "复制的网页.txt"
+    copied.write_text(browser_copy(page.read_bytes()), "utf-8")
+    assert "\t（一）予以公开\t" in copied.read_text("utf-8")
+    res = import_report(copied)
+    assert {n: res.report.values.get(n) for n in form.CELL_NAMES} == {n: report.values[n] for n in form.CELL_NAMES}
+    assert not [f for f in res.problems if f.is_error]
+
+
+def test_a_real_page_copied_from_a_browser_is_read_exactly(tmp_path):
+    sample = REAL / "pingtan_2025.html"
+    if not sample.exists():
+        pytest.skip("shared real samples not present")
+    copied = tmp_path / "平潭.txt"
+    copied.write_text(browser_copy(sample.read_bytes()), "utf-8")
+    cells = json.loads((REAL / "pingtan_2025.expected.json").read_text("utf-8"))["cells"]
+    res = import_report(copied)
+    assert {n: res.report.values.get(n) for n in cells} == cells

@@ -177,6 +177,8 @@ def text_tokens(text: str) -> list[Token]:
     prev = ""
     for n, raw in enumerate(_lines(text)):
         line, prev_line = raw.strip(), prev
+        if "\t" in line and "|" not in line:  # a table copied from a browser, Word or Excel: tab-separated cells
+            line = " | ".join(c.strip() for c in line.split("\t"))
         prev = line
         if _MD_RULE.match(line) or _PAGE_NO.match(line):
             continue  # a Markdown rule; a page footer ('— 4 —' is not −4)
