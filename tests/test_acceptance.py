@@ -213,7 +213,8 @@ def browser_copy(page: bytes) -> str:
             for tr in el.iter("tr"):
                 out.append("\t".join(" ".join(td.text_content().split()) for td in tr if td.tag in ("td", "th")))
             return
-        if el.tag in ("p", "h1", "h2", "h3", "div") and not any(c.tag in ("table", "p", "div") for c in el.iterdescendants()):
+        leaf = not any(c.tag in ("table", "p", "div") for c in el.iterdescendants())
+        if el.tag in ("p", "h1", "h2", "h3", "div") and leaf:
             text = " ".join(el.text_content().split())
             if text:
                 out.append(text)

@@ -109,8 +109,9 @@ def _nothing_read(regions: dict[str, list[Token]]) -> str:
     if not found:
         where = "、".join(f"{t}（{form.TABLE_TITLES[t]}）" for t in form.TABLES)
         return f"未能读出任何表格数据：找不到{where}；请确认这是一份政府信息公开工作年度报告"
-    return (f"找到了{'、'.join(found)}，但读不出其中任何一行：行名和数字不在同一行（例如从 PDF 阅读器复制的文字，或不带 "
-            "-layout 的 pdftotext 输出）。请直接导入 PDF 文件或网页（.html），或用 pdftotext -layout 转换后再导入")
+    return (f"找到了{'、'.join(found)}，但读不出其中任何一行：行名和数字不在同一行"
+            "（例如从 PDF 阅读器复制的文字，或不带 -layout 的 pdftotext 输出）。"
+            "请直接导入 PDF 文件或网页（.html），或用 pdftotext -layout 转换后再导入")
 
 
 def _cut_in(regions: dict[str, list[Token]], tokens: list[Token]) -> str | None:
