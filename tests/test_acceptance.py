@@ -249,3 +249,19 @@ def test_a_real_page_copied_from_a_browser_is_read_exactly(tmp_path):
     cells = json.loads((REAL / "pingtan_2025.expected.json").read_text("utf-8"))["cells"]
     res = import_report(copied)
     assert {n: res.report.values.get(n) for n in cells} == cells
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".html", ".docx"])
+def test_a_published_report_given_where_a_workbook_is_wanted_is_told_to_import_first(tmp_path, suffix):
+    """`check 年报.xlsx --previous 去年年报.pdf`: "不是有效的 Excel 工作簿；如为 .xls 或 WPS 格式，请另存为
+    .xlsx" sent the clerk to save a PDF as .xlsx. Say what the file is and that `import` reads it."""
+    report = demo_report("城关镇")
+    published = tmp_path / f"去年年报{suffix}"
+    if suffix == ".pdf":
+        published.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
+    else:
+        render(report, published)
+    src = fill_workbook(hand_typed_book(tmp_path / "台账.xlsx")).output
+    for res in (cli("check", src, "--previous", published), cli("fill", published)):
+        assert res.exit_code == 2 and "Traceback" not in res.output
+        assert "xl-report import" in res.output and "另存为 .xlsx" not in res.output, res.output
