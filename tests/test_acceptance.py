@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from xl_report.batch.model import STATUS_FAILED
 from xl_report.batch.run import run_batch
 from xl_report.cli import app
 from xl_report.cli.demo import synthetic_unit, write_unit
@@ -265,3 +266,21 @@ def test_a_published_report_given_where_a_workbook_is_wanted_is_told_to_import_f
     for res in (cli("check", src, "--previous", published), cli("fill", published)):
         assert res.exit_code == 2 and "Traceback" not in res.output
         assert "xl-report import" in res.output and "另存为 .xlsx" not in res.output, res.output
+
+
+def test_a_failed_unit_shows_no_error_count_of_zero_in_the_summary(tmp_path):
+    """汇总 read "失败 | 0 | 0" for a unit whose tally could not be used: zero errors beside 失败 reads as
+    "nothing wrong". The counts are of check findings, which a failed unit never got: blank."""
+    indir = tmp_path / "in"
+    indir.mkdir()
+    write_unit(indir / "甲.xlsx", synthetic_unit("某某县甲镇人民政府", "乡镇人民政府", 2024, seed=1), 2024)
+    bad = make_tally_workbook(indir / "乙.xlsx", unit="某某县乙镇人民政府", year=2024, values=META,
+                              requests=[request(1, date(2024, 3, 5), "自然人", date(2024, 3, 1), "予以公开")])
+    assert bad.exists()
+    batch = run_batch(indir, tmp_path / "out", progress=False, jobs=1)
+    assert {u.source: u.status for u in batch.units}["乙.xlsx"] == STATUS_FAILED
+    ws = openpyxl.load_workbook(tmp_path / "out" / "汇总.xlsx")["汇总"]
+    (row,) = [r for r in ws.iter_rows(min_row=4, values_only=True) if r[2] == STATUS_FAILED]
+    assert row[3] is None and row[4] is None and "办结日期" in str(row[13])
+    ok = [r for r in ws.iter_rows(min_row=4, values_only=True) if r[1] == "某某县甲镇人民政府"][0]
+    assert isinstance(ok[3], int)
