@@ -44,7 +44,7 @@ def scan_inputs(indir: Path, outdir: Path) -> tuple[list[Path], list[tuple[str, 
     for p in sorted(indir.iterdir()):
         if p.suffix.lower() in OTHER_SPREADSHEETS and not p.name.startswith(("~$", ".")):
             skipped.append((p.name, f"不是 Excel 工作簿（{p.suffix.lower()} 格式），未处理；如是单位的台账，"
-                                    "请用 Excel 或 WPS 打开后另存为 .xlsx 再放回"))
+                                    "请用 Excel 或 WPS 打开后另存为 .xlsx，或用 xl-report adopt 转换后再放回"))
             continue
         if p.is_dir() and not p.is_symlink() and p.suffix.lower() not in INPUT_SUFFIXES:
             if not p.name.startswith(".") and p.resolve() != out_resolved and _holds_workbooks(p):
