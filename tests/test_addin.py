@@ -21,7 +21,6 @@ from xl_report.excel.addin import (
     BUTTONS,
     CUSTOM_UI_PART,
     HELP_TEXT,
-    MACROS_DIR,
     RIBBON_CALLBACK,
     TAB_LABEL,
     XLSM_FILE,
@@ -29,6 +28,7 @@ from xl_report.excel.addin import (
     vba_string,
 )
 from xl_report.cli import app
+from xl_report.core.assets import MACROS, asset_dir
 from xl_report.excel.buttons import PROTECT_SUB, SET_PROP_SUB
 
 from .conftest import ROOT, needs_soffice
@@ -64,7 +64,9 @@ def test_committed_files_are_what_the_build_produces(built):
 
 
 def test_vba_is_ascii_and_complete(built):
-    for src in MACROS_DIR.glob("*.bas"):
+    macros = asset_dir(MACROS)
+    assert macros == ROOT / MACROS  # from a checkout: the top-level sources themselves
+    for src in macros.glob("*.bas"):
         src.read_bytes().decode("ascii")
     need = {"xlwings", "Dictionary", "Remote", "WebHelpers", "WebClient", "WebRequest", "WebResponse",
             "IWebAuthenticator", "XlReport", "XlReportText"}
