@@ -17,13 +17,12 @@ import re
 import tempfile
 from fractions import Fraction
 from typing import TYPE_CHECKING, Iterable, Iterator
-from xml.sax.saxutils import escape as xml_escape
 
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from xl_report.batch.fastfill import clean_text
+from xl_report.batch.fastfill import clean_text, xml_escape
 from xl_report.core import form
 from xl_report.core.findings import SEVERITY_LABELS, Finding, count
 from xl_report.core.report import ReportData

@@ -3,6 +3,7 @@ output workbook, record and write it."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import time
@@ -29,12 +30,17 @@ from xl_report.xlsx.fileio import keep_backup, unit_file_name, write_bytes_atomi
 from xl_report.xlsx.safety import read_package
 
 WORKER: dict = {}
+# what every unit needs: imported by init_worker in the main process, once before the fork, rather than
+# by each worker on its first unit
+UNIT_MODULES = ("python_calamine", "chinese_calendar", "xl_report.core.aggregate", "xl_report.rules",
+                "xl_report.stages.fill", "xl_report.xlsx.safety", "xl_report.xlsx.tally_reader")
 
 
 def init_worker(previous: dict[str, dict] | None) -> None:
     from xl_report.batch.fastfill import Stamper
-    from xl_report.xlsx import safety  # noqa: F401 - imported once, before any fork
 
+    for module in UNIT_MODULES:
+        importlib.import_module(module)
     if "stamper" not in WORKER:
         WORKER["stamper"] = Stamper()  # the template parsed once per process
     WORKER["previous"] = previous or {}

@@ -7,9 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from xl_report.excel.addin import ADDIN_FILE
-from xl_report.core.errors import InputError
 from xl_report.cli.app import app, guarded, out
+from xl_report.core.errors import InputError
+from xl_report.core.filenames import ADDIN_FILE
 
 
 @app.command("serve", help="启动按钮服务器：本机没有 Python 的经办人员，Excel 按钮把工作簿发到这里处理。"

@@ -7,8 +7,8 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from xl_report.stages.fill import FILLED_SUFFIX, fill_workbook, summary_lines
 from xl_report.cli.app import app, guarded, out
+from xl_report.core.filenames import FILLED_SUFFIX
 
 
 @app.command(
@@ -24,6 +24,8 @@ def fill_cmd(
     year: Annotated[Optional[int], typer.Option("--year", help="报告年度（默认取“说明”工作表中的报告年度）",
                                                 min=1990, max=2100)] = None,
 ) -> None:
+    from xl_report.stages.fill import fill_workbook, summary_lines  # lazy: start-up of every command and --help (cli/__init__)
+
     result = fill_workbook(input, output, year)
     out.print(f"已填报 {result.report.year} 年度（{'、'.join(result.tables) or '无'}）：{escape(str(result.output))}")
     for line in summary_lines(result.summary):

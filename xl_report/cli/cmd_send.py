@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from xl_report.core.config import load_config
-from xl_report.mail import SendReport, send_files
 from xl_report.cli.app import _escape, app, err, guarded, out
+
+if TYPE_CHECKING:
+    from xl_report.mail import SendReport
 
 
 @app.command("send", help="上报：把定稿工作簿用邮件发给上级（每个工作簿一封，或 --bundle 合为一封）。"
@@ -28,6 +29,9 @@ def send_cmd(
     outbox: Annotated[Optional[Path], typer.Option("--outbox", help="待发邮件文件夹（默认配置文件旁的 outbox）",
                                                    file_okay=False)] = None,
 ) -> None:
+    from xl_report.core.config import load_config  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.mail import send_files
+
     report = send_files(files, load_config(config), to=to, dry_run=dry_run, resend=resend,
                         allow_draft=allow_draft, bundle=bundle, outbox=outbox,
                         progress=lambda line: err.print(_escape(line)))

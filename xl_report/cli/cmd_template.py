@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from xl_report.xlsx.fileio import backup_existing
-from xl_report.xlsx.template import TEMPLATE_FILE, write_template
 from xl_report.cli.app import app, guarded, out
+from xl_report.core.errors import InputError
+from xl_report.core.filenames import TEMPLATE_FILE
 
 
 @app.command("template", help="生成空白的年报填报工作簿（含台账、表二、表三、表四、正文）。")
@@ -16,9 +16,10 @@ from xl_report.cli.app import app, guarded, out
 def template_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文件", dir_okay=False)] = Path(TEMPLATE_FILE),
 ) -> None:
-    if output.suffix.lower() != ".xlsx":
-        from xl_report.core.errors import InputError
+    from xl_report.xlsx.fileio import backup_existing  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.xlsx.template import write_template
 
+    if output.suffix.lower() != ".xlsx":
         raise InputError.at("输出文件名必须以 .xlsx 结尾", file=str(output))
     backup = backup_existing(output)  # running `template` again must not wipe a tally typed into it
     write_template(output)

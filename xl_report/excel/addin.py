@@ -21,10 +21,9 @@ from xml.sax.saxutils import escape, quoteattr
 from xl_report.core import form
 from xl_report.core.assets import MACROS, asset_dir
 from xl_report.core.errors import InputError
+from xl_report.core.filenames import ADDIN_FILE, XLSM_FILE
 from xl_report.xlsx.fileio import normalise_zip, write_bytes_atomic
 
-ADDIN_FILE = "xl_report.xlam"
-XLSM_FILE = "年报模板.xlsm"
 PROJECT_NAME = "xl_report"  # xlwings config: sheet xl_report.conf, %USERPROFILE%\.xl_report\xl_report.conf
 # Sheets xlwings reads settings from (SERVER_URL, AUTH "Bearer <token>", LICENSE_KEY): never mailed upward.
 CONFIG_SHEETS = (f"{PROJECT_NAME}.conf", "xlwings.conf")

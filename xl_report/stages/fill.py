@@ -24,10 +24,10 @@ from xl_report.xlsx.safety import check_xlsx
 from xl_report.core.tally import Tally
 from xl_report.xlsx.tally_reader import read_tally
 from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
+from xl_report.core.filenames import FILLED_SUFFIX
 from xl_report.xlsx.template import DATE_FORMAT, build_template
 from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, set_text, write_report
 
-FILLED_SUFFIX = "-已填报"
 FRESH_NOTE = "输入文件不是年报模板（缺少表二、表三、表四），已生成新的填报工作簿，并把台账复制进去。"
 
 

@@ -60,6 +60,7 @@ from xl_report.stages.signing import (
 )
 from xl_report.stages.signing import verify_signature
 from xl_report.core.tally_schema import PERSONAL_COLUMNS
+from xl_report.core.filenames import FROZEN_SUFFIX
 from xl_report.xlsx.workbook import cell_value, open_workbook, read_report, resolve_names, set_text
 
 __all__ = [
@@ -67,7 +68,6 @@ __all__ = [
     "read_freeze_info", "freeze_properties", "stamp_line", "fingerprint", "canonical_values", "keygen", "freeze_password", "FROZEN_SUFFIX",
 ]
 
-FROZEN_SUFFIX = "-定稿"
 PASSWORD_ENV = "XL_REPORT_FREEZE_PASSWORD"
 FINAL_STATUS = "Final"  # what Excel's "Mark as Final" writes to contentStatus
 MARK_AS_FINAL = "_MarkAsFinal"

@@ -21,6 +21,7 @@ from xl_report.core import form
 from xl_report.xlsx.fileio import save_workbook
 from xl_report.xlsx.workbook import sum_formula
 from xl_report.core.tally_schema import TALLY_SHEETS, TallySheet
+from xl_report.core.filenames import TEMPLATE_FILE  # noqa: F401 - re-exported
 
 # Official typography. Excel/WPS fall back to 仿宋/黑体/宋体 when the GB2312 faces are absent.
 FONT_TITLE = "方正小标宋简体"
@@ -45,7 +46,6 @@ AMOUNT_FORMAT = "0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 TALLY_ROWS = 5000  # rows covered by the tally sheets' validation
 
-TEMPLATE_FILE = "年报模板.xlsx"
 
 
 @dataclass(frozen=True)

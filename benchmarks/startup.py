@@ -1,0 +1,76 @@
+"""Benchmark: how long ``xl-report --help`` takes, interpreter start included (target: under 0.25 s).
+
+    python benchmarks/startup.py [--runs R]
+
+Runs ``python -m xl_report --help`` (what the ``xl-report`` script does) R times in fresh processes with
+this checkout first on the path and prints the median wall time, next to a bare ``python -c pass``
+and ``import typer`` (the floor: the CLI's help is drawn by typer and rich). Also lists any heavy
+module the CLI loads at start-up: a command imports what it uses inside its own body.
+"""
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = 0.25
+# what no command's --help needs: loaded at start-up, they would cost every command their import time
+HEAVY = ("openpyxl", "numpy", "pandas", "lxml", "python_calamine", "cryptography", "xlwings", "docx", "fastapi",
+         "uvicorn", "pyopenvba", "isal", "chinese_calendar", "email.mime")
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env["COLUMNS"] = "120"
+    return env
+
+
+def wall(cmd: list[str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(), cwd=ROOT)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def heavy_modules_at_startup() -> list[str]:
+    code = ("import json, sys, xl_report.cli; "
+            f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=_env())
+    return json.loads(out.stdout)
+
+
+def compile_package() -> None:
+    """Bytecode for the package, as ``pip install`` writes it: a checkout run with PYTHONDONTWRITEBYTECODE
+    would otherwise compile every module on every start, which no installed copy does."""
+    compileall.compile_dir(str(ROOT / "xl_report"), quiet=1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=15)
+    args = ap.parse_args()
+    compile_package()
+    help_times = wall([sys.executable, "-m", "xl_report", "--help"], args.runs)
+    python_times = wall([sys.executable, "-c", "pass"], args.runs)
+    typer_times = wall([sys.executable, "-c", "import typer, typer.rich_utils"], args.runs)
+    median = statistics.median(help_times)
+    print(f"xl-report --help : {median:.3f} s median of {args.runs} runs (min {min(help_times):.3f} s); "
+          f"target < {TARGET} s: {'met' if median < TARGET else 'NOT met'}")
+    print(f"floor            : python -c pass {statistics.median(python_times):.3f} s, "
+          f"import typer + rich help {statistics.median(typer_times):.3f} s (medians)")
+    heavy = heavy_modules_at_startup()
+    print(f"heavy at start-up: {', '.join(heavy) if heavy else 'none'}")
+
+
+if __name__ == "__main__":
+    main()
