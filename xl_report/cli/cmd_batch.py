@@ -20,7 +20,7 @@ STATUS_STYLE = {"成功": "green", "有错误": "yellow", "失败": "red", "未�
 def progress_reporter(total: int, label: str):
     """A rich bar on stderr in a terminal; one plain line per unit otherwise (logs, CI)."""
     if err.is_terminal:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # terminal
 
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
@@ -48,7 +48,7 @@ def _first_reason(reason: str | None) -> str:
 
 
 def print_result(batch) -> None:
-    from xl_report.batch.state import RETIRED_DIR
+    from xl_report.batch.state import RETIRED_DIR  # lazy: CLI start-up
 
     table = Table(title="各单位处理结果", show_lines=False)
     for col in ("单位名称", "状态", "错误", "提示", "文件 / 原因"):
@@ -87,7 +87,7 @@ def batch_cmd(
     force: Annotated[bool, typer.Option("--force", help="全部重新处理（默认跳过内容未变化的单位）")] = False,
     config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml")] = None,
 ) -> None:
-    from xl_report.batch.inputs import find_inputs, folders_with_workbooks
+    from xl_report.batch.inputs import find_inputs, folders_with_workbooks  # lazy: CLI start-up
     from xl_report.batch.run import run_batch
     from xl_report.core.config import load_config
 
@@ -109,7 +109,7 @@ def batch_cmd(
 def demo_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="演示文件夹", file_okay=False)] = Path("xl-report-演示"),
 ) -> None:
-    from xl_report.cli.demo import COUNTY, DEPARTMENTS, NOT_SUBMITTED, TOWNSHIPS, YEAR, run_demo
+    from xl_report.cli.demo import COUNTY, DEPARTMENTS, NOT_SUBMITTED, TOWNSHIPS, YEAR, run_demo  # lazy: CLI start-up
 
     out.print(f"正在生成演示数据：{COUNTY}（{len(TOWNSHIPS)} 个乡镇、{len(DEPARTMENTS)} 个部门），"
               f"{YEAR - 1}—{YEAR} 两年的台账……")

@@ -20,7 +20,7 @@ _STYLE = {"error": "bold red", "warning": "yellow"}
 
 
 def _print_human(findings: list[Finding], path: Path) -> None:
-    from xl_report.xlsx.findings_sheet import location_text, summary_line  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.xlsx.findings_sheet import location_text, summary_line  # lazy: CLI start-up
 
     errors, warnings = count(findings)
     out.print(f"校验 {escape(path.name)}：错误 {errors} 个，提示 {warnings} 个")
@@ -42,7 +42,7 @@ def _print_human(findings: list[Finding], path: Path) -> None:
 
 def _write(wb, path: Path, findings: list[Finding]) -> Path:
     """Write 校验结果 into the user's workbook (``path``, open as ``wb``): backup first, then an atomic save."""
-    from xl_report.stages.freeze import read_freeze_info  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.stages.freeze import read_freeze_info  # lazy: CLI start-up
     from xl_report.xlsx.fileio import keep_backup, save_workbook
     from xl_report.xlsx.findings_sheet import write_findings_sheet
 
@@ -66,7 +66,7 @@ def check_cmd(
     write: Annotated[bool, typer.Option("--write", help="把“校验结果”工作表写入工作簿并标出有问题的单元格（先保留备份）")] = False,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml", dir_okay=False)] = None,
 ) -> None:
-    from xl_report.core.config import load_config  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.core.config import load_config  # lazy: CLI start-up
     from xl_report.stages.check import check_book
     from xl_report.xlsx.fileio import ensure_readable
     from xl_report.xlsx.workbook import open_workbook

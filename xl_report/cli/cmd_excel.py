@@ -21,7 +21,7 @@ def serve_cmd(
     token: Annotated[Optional[str], typer.Option("--token", help="共享令牌（建议改用环境变量 XL_REPORT_TOKEN）")] = None,
     max_mb: Annotated[int, typer.Option("--max-mb", help="单个请求的大小上限（MB）")] = 32,
 ) -> None:
-    from xl_report.excel.server import TOKEN_ENV, create_app
+    from xl_report.excel.server import TOKEN_ENV, create_app  # lazy: fastapi, only for the server
 
     token = token or os.environ.get(TOKEN_ENV)
     if not token or not token.strip():
@@ -30,7 +30,7 @@ def serve_cmd(
     if max_mb < 1:
         raise InputError.at("--max-mb 至少为 1")
     _check_port_free(host, port)
-    import uvicorn
+    import uvicorn  # lazy: only for the server
 
     application = create_app(token, max_bytes=max_mb * 1024 * 1024)
     out.print(f"按钮服务器已启动：http://{host}:{port}/xl-report/ （Ctrl+C 停止）")
@@ -39,7 +39,7 @@ def serve_cmd(
 
 def _check_port_free(host: str, port: int) -> None:
     """A clear Chinese refusal before uvicorn's English one (and before announcing a start)."""
-    import socket
+    import socket  # lazy: only for the server
 
     try:
         socket.create_server((host, port)).close()
@@ -56,7 +56,7 @@ def addin_cmd(
     xlsm: Annotated[Optional[Path], typer.Option("--xlsm", help="同时生成带按钮的模板（.xlsm）",
                                                  dir_okay=False)] = None,
 ) -> None:
-    from xl_report.excel.addin import write_addin
+    from xl_report.excel.addin import write_addin  # lazy: CLI start-up
 
     for path in write_addin(output, xlsm):
         out.print(f"已生成：{path}")

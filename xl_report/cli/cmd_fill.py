@@ -24,7 +24,7 @@ def fill_cmd(
     year: Annotated[Optional[int], typer.Option("--year", help="报告年度（默认取“说明”工作表中的报告年度）",
                                                 min=1990, max=2100)] = None,
 ) -> None:
-    from xl_report.stages.fill import fill_workbook, summary_lines  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.stages.fill import fill_workbook, summary_lines  # lazy: CLI start-up
 
     result = fill_workbook(input, output, year)
     out.print(f"已填报 {result.report.year} 年度（{'、'.join(result.tables) or '无'}）：{escape(str(result.output))}")

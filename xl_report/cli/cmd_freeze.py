@@ -32,7 +32,7 @@ def freeze_cmd(
         "--keep-personal", help="保留台账中的申请人、申请内容（默认定稿文件删除这些个人信息）")] = False,
     config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml", dir_okay=False)] = None,
 ) -> None:
-    from xl_report.core.config import load_config  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.core.config import load_config  # lazy: CLI start-up
     from xl_report.core.fingerprint import short
     from xl_report.stages.freeze import freeze_file
 
@@ -60,7 +60,7 @@ def verify_cmd(
                                                  file_okay=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
 ) -> None:
-    from xl_report.stages.freeze import VerifyResult, verify_file  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.stages.freeze import VerifyResult, verify_file  # lazy: CLI start-up
 
     if keys is not None and not keys.is_dir():
         raise InputError.at("公钥文件夹不存在", file=str(keys))
@@ -81,7 +81,7 @@ def verify_cmd(
 
 
 def _print_result(r: VerifyResult) -> None:
-    from xl_report.core.fingerprint import short  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.core.fingerprint import short  # lazy: CLI start-up
 
     name = _escape(Path(r.path or "").name)
     if r.ok:
@@ -106,7 +106,7 @@ def keygen_cmd(
     unit: Annotated[str, typer.Argument(help="单位名称（与年报“单位名称”一致）")],
     directory: Annotated[Path, typer.Option("-d", "--dir", help="密钥保存文件夹", file_okay=False)] = Path("."),
 ) -> None:
-    from xl_report.stages.signing import keygen  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.stages.signing import keygen  # lazy: CLI start-up
 
     private, public = keygen(unit, directory)
     out.print(f"私钥：{_escape(str(private))}（只保存在本单位，不要外传，也不要随报表发送）")

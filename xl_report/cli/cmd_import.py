@@ -46,7 +46,7 @@ def import_cmd(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="输出工作簿（.xlsx），默认与年报同名",
                                                 dir_okay=False)] = None,
 ) -> None:
-    from xl_report.core import form  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.core import form  # lazy: CLI start-up
     from xl_report.published.importer import import_report
     from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
     from xl_report.xlsx.template import build_template

@@ -19,7 +19,7 @@ def render_cmd(
     output: Annotated[Optional[Path], typer.Option(
         "-o", "--output", help="输出文件：年报.docx、年报.html 或 年报.md", dir_okay=False)] = None,
 ) -> None:
-    from xl_report.render import check_suffix, render  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.render import check_suffix, render  # lazy: CLI start-up
     from xl_report.xlsx.fileio import backup_existing
     from xl_report.xlsx.workbook import read_report_file
 

@@ -29,7 +29,7 @@ def send_cmd(
     outbox: Annotated[Optional[Path], typer.Option("--outbox", help="待发邮件文件夹（默认配置文件旁的 outbox）",
                                                    file_okay=False)] = None,
 ) -> None:
-    from xl_report.core.config import load_config  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.core.config import load_config  # lazy: CLI start-up
     from xl_report.mail import send_files
 
     report = send_files(files, load_config(config), to=to, dry_run=dry_run, resend=resend,

@@ -16,7 +16,7 @@ from xl_report.core.filenames import TEMPLATE_FILE
 def template_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文件", dir_okay=False)] = Path(TEMPLATE_FILE),
 ) -> None:
-    from xl_report.xlsx.fileio import backup_existing  # lazy: start-up of every command and --help (cli/__init__)
+    from xl_report.xlsx.fileio import backup_existing  # lazy: CLI start-up
     from xl_report.xlsx.template import write_template
 
     if output.suffix.lower() != ".xlsx":
