@@ -199,8 +199,8 @@ def main() -> None:
         print(f"whole-command ratio: {per_openpyxl * n / command:5.1f}x (xl-report batch vs naive openpyxl, "
               f"target >= 20)")
         print(f"peak RSS: main {run['rss_main']:.0f} MiB, largest worker {run['rss_workers']:.0f} MiB (at N={n})")
-        print(f"machine : calibration loop {calib[0]:.0f} / {calib[1]:.0f} ms before / after our runs "
-              f"(a shared VM: compare runs at similar values)")
+        print(f"machine : calibration loop {calib[0]:.0f} / {calib[1]:.0f} ms before / after our runs, load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a shared VM: compare runs at similar values)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

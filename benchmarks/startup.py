@@ -70,6 +70,7 @@ def main() -> None:
           f"import typer + rich help {statistics.median(typer_times):.3f} s (medians)")
     heavy = heavy_modules_at_startup()
     print(f"heavy at start-up: {', '.join(heavy) if heavy else 'none'}")
+    print(f"machine          : load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
