@@ -19,8 +19,8 @@ STATUS_STYLE = {"成功": "green", "有错误": "yellow", "失败": "red", "未�
 @contextmanager
 def progress_reporter(total: int, label: str):
     """A rich bar on stderr in a terminal; one plain line per unit otherwise (logs, CI)."""
-    if err.is_terminal:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # lazy: a terminal only
+    if err.is_terminal:  # lazy import: a terminal only
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
