@@ -2,6 +2,7 @@
 the source tree (``macros/*.bas``: the VBA sources; ``workbooks/``: the template, add-in and .xlsm),
 copied into ``xl_report/assets/`` of the build. :mod:`xl_report.core.assets` finds them there in an
 installed package and at the top of a source checkout otherwise."""
+
 from pathlib import Path
 
 from setuptools import setup

@@ -8,7 +8,7 @@ times, each followed by a slice of the naive loop so both are measured under the
 shared machine; the ratio of the medians is the figure the county sees (target: at least 20x).
 
 Ours: ``run_batch(freeze=True)`` — one-pass calamine read, aggregate, every check, fingerprint, XML
-stamping of a once-parsed template, worker processes, summary workbook + findings.json. It runs in a
+fill of a once-parsed template, worker processes, summary workbook + findings.json. It runs in a
 fresh child process (``--ours`` below), so its peak memory (ru_maxrss of that process and of its
 workers) is not the generator's; run at two sizes to see it flat in N.
 
@@ -94,8 +94,8 @@ def whole_command(indir: Path, outdir: Path, jobs: int | None) -> float:
 def naive_openpyxl(files: list[Path], outdir: Path) -> float:
     import openpyxl
 
-    from xl_report.core.aggregate import aggregate
     from xl_report.batch.fastfill import template_bytes
+    from xl_report.core.aggregate import aggregate
     from xl_report.xlsx.tally_reader import read_tally
     from xl_report.xlsx.workbook import write_report
 

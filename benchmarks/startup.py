@@ -7,6 +7,7 @@ this checkout first on the path and prints the median wall time, next to a bare 
 and ``import typer`` (the floor: the CLI's help is drawn by typer and rich). Also lists any heavy
 module the CLI loads at start-up: a command imports what it uses inside its own body.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 0.25
 # what no command's --help needs: loaded at start-up, they would cost every command their import time
-HEAVY = ("openpyxl", "numpy", "pandas", "lxml", "python_calamine", "cryptography", "xlwings", "docx", "fastapi",
-         "uvicorn", "pyopenvba", "isal", "chinese_calendar", "email.mime")
+HEAVY = (
+    "openpyxl",
+    "numpy",
+    "pandas",
+    "lxml",
+    "python_calamine",
+    "cryptography",
+    "xlwings",
+    "docx",
+    "fastapi",
+    "uvicorn",
+    "pyopenvba",
+    "isal",
+    "chinese_calendar",
+    "email.mime",
+)
 
 
 def _env() -> dict:
@@ -48,8 +63,7 @@ def timed(cmd: list[str], runs: int) -> tuple[list[float], list[float]]:
 
 
 def heavy_modules_at_startup() -> list[str]:
-    code = ("import json, sys, xl_report.cli; "
-            f"print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))")
+    code = f"import json, sys, xl_report.cli; print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=_env())
     return json.loads(out.stdout)
 
@@ -69,13 +83,19 @@ def main() -> None:
     python_times, _ = timed([sys.executable, "-c", "pass"], args.runs)
     typer_times, typer_cpu = timed([sys.executable, "-c", "import typer, typer.rich_utils"], args.runs)
     median = statistics.median(help_times)
-    print(f"xl-report --help : {median:.3f} s median of {args.runs} runs (min {min(help_times):.3f} s); "
-          f"target < {TARGET} s: {'met' if median < TARGET else 'NOT met'}")
-    print(f"                   CPU {statistics.median(help_cpu):.3f} s median (user + system: what a busy machine "
-          "cannot inflate much)")
-    print(f"floor            : python -c pass {statistics.median(python_times):.3f} s, "
-          f"import typer + rich help {statistics.median(typer_times):.3f} s "
-          f"(CPU {statistics.median(typer_cpu):.3f} s) (medians)")
+    print(
+        f"xl-report --help : {median:.3f} s median of {args.runs} runs (min {min(help_times):.3f} s); "
+        f"target < {TARGET} s: {'met' if median < TARGET else 'NOT met'}"
+    )
+    print(
+        f"                   CPU {statistics.median(help_cpu):.3f} s median (user + system: what a busy machine "
+        "cannot inflate much)"
+    )
+    print(
+        f"floor            : python -c pass {statistics.median(python_times):.3f} s, "
+        f"import typer + rich help {statistics.median(typer_times):.3f} s "
+        f"(CPU {statistics.median(typer_cpu):.3f} s) (medians)"
+    )
     heavy = heavy_modules_at_startup()
     print(f"heavy at start-up: {', '.join(heavy) if heavy else 'none'}")
     print(f"machine          : load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

@@ -23,7 +23,6 @@ import openpyxl
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from xl_report.core.aggregate import aggregate  # noqa: E402
-from xl_report.xlsx.tally_reader import read_tally  # noqa: E402
 from xl_report.core.tally_schema import (
     APPLICANT_TYPES,
     CASE_CATEGORIES,
@@ -37,6 +36,7 @@ from xl_report.core.tally_schema import (
     REQUESTS,
     RESULT_CHOICES,
 )
+from xl_report.xlsx.tally_reader import read_tally  # noqa: E402
 
 YEAR = 2023
 

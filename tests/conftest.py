@@ -23,7 +23,10 @@ def soffice_available() -> bool:
     return shutil.which("soffice") is not None
 
 
-needs_soffice = pytest.mark.skipif(not soffice_available(), reason="LibreOffice (soffice) not installed")
+def needs_soffice(test):
+    """A LibreOffice test: skipped without soffice, and slow (headless LibreOffice takes seconds to start)."""
+    skip = pytest.mark.skipif(not soffice_available(), reason="LibreOffice (soffice) not installed")
+    return pytest.mark.slow(skip(test))
 
 
 def to_pdf(src: Path, outdir: Path) -> Path:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from xl_report.xlsx.fileio import save_workbook
 from xl_report.core.report import ReportData
 from xl_report.core.tally import Tally
 from xl_report.core.tally_schema import REQUESTS
+from xl_report.xlsx.fileio import save_workbook
 from xl_report.xlsx.template import build_template
 from xl_report.xlsx.workbook import write_report
 
@@ -67,13 +67,33 @@ def tally(rows: list[dict], year: int = YEAR) -> Tally:
     return Tally(requests=requests_frame(rows), year=year)
 
 
-def write_workbook(path: Path, report: ReportData, requests: list[dict] | None = None) -> Path:
-    """The template filled with ``report`` (totals stay formulas), plus 依申请公开台账 rows."""
+def write_workbook(path: Path, report: ReportData, requests: list[dict] | None = None, *,
+                   as_filled: bool = True) -> Path:
+    """The template filled with ``report`` (totals stay formulas), plus 依申请公开台账 rows. With rows
+    and ``as_filled``, 表三 holds what they give (as fill writes it: table ≡ tally, R07)."""
     from .tally_factory import write_rows
 
     wb = build_template()
+    if requests and as_filled:
+        report = _with_table3_of(report, requests)
     write_report(report, wb, narrative=True)
     if requests:
         write_rows(wb[REQUESTS.name], REQUESTS, requests)
     save_workbook(wb, path)
     return path
+
+
+def _with_table3_of(report: ReportData, requests: list[dict]) -> ReportData:
+    """``report`` with 表三 as aggregated from ``requests`` (rows the tally parser cannot read: unchanged)."""
+    from xl_report.core.aggregate import aggregate
+    from xl_report.core.errors import TallyErrors
+    from xl_report.core.tally import tally_from_frames
+
+    rows = [list(REQUESTS.headers)] + [[r.get(h) for h in REQUESTS.headers] for r in requests]
+    try:
+        tally = tally_from_frames({REQUESTS.name: rows})
+    except TallyErrors:
+        return report
+    out = copy.deepcopy(report)
+    out.values.update(aggregate(tally, report.year).report.values)
+    return out

@@ -30,7 +30,7 @@ def make_cert(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -123,7 +123,7 @@ class SmtpServer:
                 kw.update(ssl_context=ctx, server_hostname="localhost", auth_require_tls=False)
         return Controller(self.sink, **kw)
 
-    def start(self) -> "SmtpServer":
+    def start(self) -> SmtpServer:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self._ctrl = self._controller()

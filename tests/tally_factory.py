@@ -2,23 +2,23 @@
 
     make_tally_workbook(path, requests=[{"编号": "1", "收到日期": date(2023, 3, 5), ...}], year=2023)
 
-Rows are dicts keyed by the tally header (xl_report.tally_schema); values are written as given
+Rows are dicts keyed by the tally header (xl_report.core.tally_schema); values are written as given
 (dates as Excel dates, text always as text — a value like '=HYPERLINK(...)' stays text).
 A sheet argument left as None keeps the sheet as the base has it: present and empty in the
 template, absent in a bare workbook. ``drop`` removes sheets (by key or name) to test absent sheets.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import openpyxl
 from openpyxl.workbook.workbook import Workbook
 
 from xl_report.core import form
-from xl_report.xlsx.fileio import save_workbook
 from xl_report.core.tally_schema import TALLY_SHEETS, TallySheet
+from xl_report.xlsx.fileio import save_workbook
 from xl_report.xlsx.template import build_template
 from xl_report.xlsx.workbook import resolve_names, set_text
 

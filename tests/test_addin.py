@@ -16,6 +16,8 @@ from openpyxl import load_workbook
 from pyopenvba import ExcelFile
 from typer.testing import CliRunner
 
+from xl_report.cli import app
+from xl_report.core.assets import MACROS, asset_dir
 from xl_report.excel.addin import (
     ADDIN_FILE,
     BUTTONS,
@@ -27,8 +29,6 @@ from xl_report.excel.addin import (
     build_addin_bytes,
     vba_string,
 )
-from xl_report.cli import app
-from xl_report.core.assets import MACROS, asset_dir
 from xl_report.excel.buttons import PROTECT_SUB, SET_PROP_SUB
 
 from .conftest import ROOT, needs_soffice
@@ -55,6 +55,7 @@ def _modules(path: Path) -> dict[str, str]:
         return {n: x.get_module(n) for n in x.module_names()}
 
 
+@pytest.mark.slow
 def test_committed_files_are_what_the_build_produces(built):
     # pyopenvba + normalise_zip are byte-stable (checked: two builds give identical bytes)
     for name, path in built.items():
@@ -75,7 +76,7 @@ def test_vba_is_ascii_and_complete(built):
             assert not x.validate()
         mods = _modules(path)
         assert need <= set(mods)
-        for name, src in mods.items():
+        for src in mods.values():
             src.encode("ascii")
         # the client sends this version; the server refuses any other
         assert f'XLWINGS_VERSION As String = "{xw.__version__}"' in mods["xlwings"]

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from typer.testing import CliRunner
 
+from xl_report.cli import app
 from xl_report.core import form
 from xl_report.published.audit import audit, due_date
-from xl_report.cli import app
 
 from .data.reports import SAMPLE, dump, random_report, web_page
 
@@ -35,7 +35,7 @@ def test_sample_audits_without_errors():
     assert r.error is None and r.counts[0] == 0
     assert codes(r) == ["D02"]  # the dump carries no date
     assert (r.unit, r.year) == ("林西县林西镇党群服务中心", 2023)
-    assert "林西县林西镇党群服务中心 2023年" in r.summary() and "错误 0 个" in r.summary()
+    assert "林西县林西镇党群服务中心 2023年" in r.verdict_line() and "错误 0 个" in r.verdict_line()
 
 
 def test_cli_sample_exit_0_and_json_shape():

@@ -15,19 +15,18 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report.core import form
-from xl_report.batch.model import STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK
-from xl_report.batch.unit import read_unit
+from xl_report.batch.fastfill import template_bytes
 from xl_report.batch.inputs import read_unit_list
+from xl_report.batch.model import STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK
 from xl_report.batch.run import run_batch
-from xl_report.xlsx.fileio import unit_file_name
+from xl_report.batch.summary import SUMMARY_FILE
 from xl_report.cli import app
 from xl_report.cli.demo import synthetic_unit, write_unit
+from xl_report.core import form
 from xl_report.core.errors import InputError
-from xl_report.batch.fastfill import template_bytes
-from xl_report.batch.summary import SUMMARY_FILE
 from xl_report.core.tally import MAX_ROWS
-from xl_report.xlsx.tally_reader import read_tally
+from xl_report.xlsx.fileio import unit_file_name
+from xl_report.xlsx.tally_reader import read_tally, read_workbook
 from xl_report.xlsx.workbook import read_report_file
 
 from .conftest import needs_soffice, recalculated_by_libreoffice
@@ -105,6 +104,7 @@ def by_unit(outdir: Path) -> dict[str, dict]:
     return {u["unit"]: u for u in data["units"]}
 
 
+@pytest.mark.slow
 def test_statuses_and_exit_code(county):
     indir, outdir, res = county
     assert res.exit_code == 1, res.output
@@ -152,8 +152,8 @@ def test_rollup_is_the_sum_and_is_checked(county):
     for name in form.CELL_NAMES:
         expected = sum(r.num0(name) for r in reports)
         assert rollup.values[name] == pytest.approx(expected), name
-    from xl_report.rules import check
     from xl_report.batch.summary import check_rollup
+    from xl_report.rules import check
 
     assert not [f for f in check_rollup(rollup) if f.is_error]
     assert not [f for f in check(rollup, narrative={}) if f.is_error and f.name in form.CELL_BY_NAME]
@@ -172,7 +172,7 @@ def test_frozen_outputs_verify(county):
 def test_unit_reader_equals_tally_reader(county):
     indir, _, _ = county
     path = indir / "001.xlsx"
-    a, (b, fields) = read_tally(path), read_unit(path)
+    a, (b, _fields) = read_tally(path), read_workbook(path)
     for key in ("requests", "documents", "decisions", "fees", "cases"):
         assert a.sheet(key).equals(b.sheet(key)), key
     assert (a.unit, a.year) == (b.unit, b.year) == ("某某县甲镇人民政府", YEAR)
@@ -187,6 +187,7 @@ def test_unit_file_names():
     assert len(unit_file_name("长" * 500)) == 80
 
 
+@pytest.mark.slow
 def test_rerun_skips_unchanged_and_redoes_changed(tmp_path):
     indir = tmp_path / "in"
     for i in range(4):
@@ -194,10 +195,11 @@ def test_rerun_skips_unchanged_and_redoes_changed(tmp_path):
     out = tmp_path / "out"
     first = run_batch(indir, out, jobs=1, progress=False)
     assert first.processed == 4 and first.skipped == 0
+    first_rows = summary_rows(out)
     again = run_batch(indir, out, jobs=1, progress=False)
     assert again.skipped == 4 and again.processed == 0
     assert [u.status for u in again.units] == [u.status for u in first.units]
-    assert summary_rows(out) == summary_rows(out)
+    assert summary_rows(out) == first_rows  # the reused units are summed up as if processed again
     unit(indir, "某某县1镇人民政府", 99, file="001.xlsx")  # new content, same file
     third = run_batch(indir, out, jobs=1, progress=False)
     assert third.processed == 1 and third.skipped == 3
@@ -233,6 +235,7 @@ def test_duplicate_names_across_workers_name_the_holder(tmp_path):
     assert f"“{other}”重复" in failed[0].reason
 
 
+@pytest.mark.slow
 def test_records_merged_and_reused(tmp_path, monkeypatch):
     import xl_report.batch.state as batch_module
 
@@ -255,11 +258,12 @@ def _values(outdir: Path) -> dict:
     out = {}
     for p in sorted(outdir.glob("*.xlsx")):
         if p.name != SUMMARY_FILE:
-            fields = read_unit(p)[1]
+            fields = read_workbook(p)[1]
             out[p.name] = (fields["values"], fields["narrative"], fields["meta_unit"], fields.get("meta_fingerprint"))
     return out
 
 
+@pytest.mark.slow
 def test_killed_run_then_rerun_equals_uninterrupted_run(tmp_path):
     indir = tmp_path / "in"
     for i in range(60):
@@ -313,6 +317,7 @@ def test_summary_links_survive_hash_and_percent_in_unit_names(tmp_path):
     assert (tmp_path / "out" / unquote(url.path)).is_file()
 
 
+@pytest.mark.slow
 def test_workers_end_when_the_batch_process_is_killed(tmp_path):
     """SIGKILL on the batch process alone (not its group): its workers must not live on, waiting
     for work forever and holding the console's pipe open (a CI step or a log reader would hang)."""
@@ -342,6 +347,7 @@ def test_workers_end_when_the_batch_process_is_killed(tmp_path):
             pass
 
 
+@pytest.mark.slow
 def test_duplicate_names_the_first_file_wins_whatever_ran_first(tmp_path):
     """b.xlsx processed alone first (its record is then reused and claims the name before a.xlsx
     runs): a.xlsx still keeps the name, exactly as in a clean run of both; and a duplicate failure is
@@ -464,6 +470,7 @@ def test_a_second_batch_into_the_same_output_folder_is_refused(tmp_path):
     assert run_batch(indir, out, year=YEAR, progress=False).units[0].status == STATUS_OK  # released
 
 
+@pytest.mark.slow
 def test_outputs_of_removed_inputs_are_moved_aside_not_sent(tmp_path):
     from xl_report.batch.state import RETIRED_DIR
 
@@ -505,6 +512,7 @@ def test_the_results_table_shows_what_is_wrong_not_the_heading():
     assert _first_reason("文件过大（70 MB）") == "文件过大（70 MB）" and _first_reason(None) == ""
 
 
+@pytest.mark.slow
 def test_a_misnamed_tally_sheet_fails_the_unit_instead_of_counting_zero(tmp_path):
     indir = tmp_path / "in"
     indir.mkdir()
@@ -517,7 +525,7 @@ def test_a_misnamed_tally_sheet_fails_the_unit_instead_of_counting_zero(tmp_path
 
 
 @needs_soffice
-def test_libreoffice_recalculating_a_stamped_output_gets_our_numbers(tmp_path):
+def test_libreoffice_recalculating_a_filled_output_gets_our_numbers(tmp_path):
     """The batch writes 总计 cells as SUM formulas with the values it computed cached beside them:
     LibreOffice, made to recalculate every formula on load, must arrive at the same 200 numbers."""
     import zipfile as zf
@@ -543,6 +551,7 @@ def cached_values(path: Path) -> dict[str, object]:
     return {n: wb[sheet][coord].value for n, (sheet, coord) in resolve_names(wb).items() if n in form.CELL_BY_NAME}
 
 
+@pytest.mark.slow
 def test_the_batch_runs_where_there_is_no_fork(tmp_path):
     """Windows starts workers by spawning (fresh interpreters that import and parse the template
     themselves): the same outputs as the forked run."""
@@ -570,6 +579,7 @@ def test_the_batch_runs_where_there_is_no_fork(tmp_path):
             tmp_path / "forked" / u.file).values
 
 
+@pytest.mark.slow
 def test_workbooks_in_subfolders_are_pointed_out(tmp_path):
     """Filed by township / department in subfolders, they would silently show as 未提交."""
     indir = tmp_path / "in"
@@ -616,3 +626,30 @@ def test_killed_between_record_and_output_the_rerun_backs_nothing_up(tmp_path, m
     (res,) = run_batch(indir, out, year=YEAR, jobs=1, progress=False).units
     assert res.status == STATUS_OK and not res.notes
     assert sorted(p.name for p in out.glob("*.xlsx")) == ["某某县甲镇人民政府.xlsx", SUMMARY_FILE]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the lock is inherited only through fork")
+def test_forked_worker_does_not_keep_the_output_folder_locked(tmp_path):
+    """A batch killed outright must leave its output folder free at once, not when its orphaned workers
+    notice: a worker lets go of the lock descriptor it inherited through the fork."""
+    from xl_report.batch.state import drop_inherited_locks, exclusive
+
+    for drop in (False, True):
+        out = tmp_path / f"out-{drop}"
+        with exclusive(out):
+            pid = os.fork()
+            if pid == 0:  # the "worker": outlives the batch's hold of the lock
+                if drop:
+                    drop_inherited_locks()
+                time.sleep(3)
+                os._exit(0)
+        try:
+            held = subprocess.run([sys.executable, "-c", (
+                "import fcntl, sys\n"
+                f"f = open({str(out / '.xl-report' / 'lock')!r}, 'a+b')\n"
+                "try:\n    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+                "except OSError:\n    sys.exit(1)\n")]).returncode
+        finally:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        assert held == (0 if drop else 1)

@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from xl_report.cli import app
 from xl_report.core import form
 from xl_report.core.calendar import PACKAGE_YEARS
-from xl_report.cli import app
 from xl_report.xlsx.workbook import resolve_names
 
 from .rules_data import clean_report, previous_report, write_workbook
@@ -41,6 +41,7 @@ def edited(src, dst, changes: dict):
     return dst
 
 
+@pytest.mark.slow
 def test_clean_workbook_exits_0(clean_file):
     result = run(clean_file, "--json")
     assert result.exit_code == 0, result.output
@@ -57,6 +58,7 @@ def test_clean_workbook_exits_0(clean_file):
     ("t3_deny_4_business", None),  # blank
     ("t4_suit_direct_corrected", "一件"),
 ])
+@pytest.mark.slow
 def test_single_cell_corruption_exits_1_and_names_the_cell(clean_file, tmp_path, name, value):
     bad = edited(clean_file, tmp_path / "bad.xlsx", {name: value})
     result = run(bad, "--json")
@@ -68,6 +70,7 @@ def test_single_cell_corruption_exits_1_and_names_the_cell(clean_file, tmp_path,
     assert one["sheet"] in form.TABLES and one["cell"]
 
 
+@pytest.mark.slow
 def test_human_output_groups_by_severity(clean_file, tmp_path):
     bad = edited(clean_file, tmp_path / "bad.xlsx", {"t3_carried_out_person": 1, "t2_rules_issued": 1})
     result = run(bad)
@@ -77,6 +80,7 @@ def test_human_output_groups_by_severity(clean_file, tmp_path):
     assert "A01" in out and "F11" in out and "新收 10 + 上年结转 2" in out
 
 
+@pytest.mark.slow
 def test_previous_year(clean_file, tmp_path):
     prev = previous_report()
     good = write_workbook(tmp_path / "2023.xlsx", prev)
@@ -91,6 +95,7 @@ def test_previous_year(clean_file, tmp_path):
     assert "上年结转 2 ≠ 上一年度（2023年）报告的结转下年度 5" in x01["t3_carried_in_person"]["message"]
 
 
+@pytest.mark.slow
 def test_write_keeps_a_backup_and_adds_the_sheet(clean_file, tmp_path):
     book = edited(clean_file, tmp_path / "book.xlsx", {"t4_review_total": 5})
     result = run(book, "--write")
@@ -125,6 +130,7 @@ def test_missing_previous_exits_2(clean_file, tmp_path):
 REQ = {"申请人类型": "自然人", "办理结果": "予以公开"}
 
 
+@pytest.mark.slow
 def test_tally_deadlines_from_the_file(tmp_path):
     rows = [
         {"编号": "2024-1", "收到日期": date(2024, 9, 27), "办结日期": date(2024, 11, 5), **REQ},  # late
@@ -133,7 +139,7 @@ def test_tally_deadlines_from_the_file(tmp_path):
     book = write_workbook(tmp_path / "t.xlsx", clean_report(), requests=rows)
     result = run(book, "--json")
     assert result.exit_code == 0, result.output  # overdue is a warning
-    (r01,) = findings(result)
+    (r01,) = [f for f in findings(result) if f["code"] != "T01"]  # the text's numbers are of another 表三
     assert r01["code"] == "R01" and r01["row"] == 2 and r01["sheet"] == "依申请公开台账"
 
 
@@ -147,6 +153,7 @@ def test_bad_tally_rows_become_error_findings(tmp_path):
     assert all(f["row"] for f in findings(result))
 
 
+@pytest.mark.slow
 def test_unknown_calendar_year_and_config_override(tmp_path):
     y = PACKAGE_YEARS[-1] + 1
     report = clean_report(year=y, published=None)
@@ -162,6 +169,7 @@ def test_unknown_calendar_year_and_config_override(tmp_path):
     assert [f["code"] for f in findings(result)] == ["R01"]
 
 
+@pytest.mark.slow
 def test_write_refuses_a_frozen_workbook(clean_file, tmp_path):
     from xl_report.stages.freeze import freeze_file, verify_file
 

@@ -31,6 +31,7 @@ def test_another_encoding_or_a_syntax_error_is_a_chinese_message(tmp_path):
     assert res.exit_code == 2 and "配置文件格式错误" in res.output and "Traceback" not in res.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("text, message", [("freeze = 5\n", "应为一节 [freeze]"),
                                            ("smtp = 5\n", "应为一节 [smtp]"),
                                            ("[freeze]\npassword_env = 5\n", "password_env 应为环境变量的名字"),

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from xl_report.batch.model import STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK
 from xl_report.cli.demo import (
     BAD_TALLY_ROW,
@@ -19,6 +21,7 @@ from xl_report.cli.demo import (
 from xl_report.stages.freeze import verify_file
 
 
+@pytest.mark.slow
 def test_demo_end_to_end(tmp_path):
     exe = shutil.which("xl-report", path=str(Path(sys.executable).parent)) or "xl-report"
     root = tmp_path / "演示"

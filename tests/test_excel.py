@@ -11,9 +11,9 @@ from openpyxl import load_workbook
 
 from xl_report.core import form
 from xl_report.excel.writeback import excel_literal, rectangles
+from xl_report.stages.check import check_workbook
 from xl_report.stages.fill import fill_workbook
 from xl_report.xlsx.fileio import save_workbook
-from xl_report.stages.check import check_workbook
 from xl_report.xlsx.findings_sheet import write_findings_sheet
 from xl_report.xlsx.workbook import read_report_file, resolve_names
 
@@ -72,6 +72,7 @@ def filled(server, tally_book, tmp_path_factory) -> tuple[Path, Path, list[dict]
     return live, Path(cli), actions
 
 
+@pytest.mark.slow
 def test_fill_over_http_equals_cli(filled, tally_book):
     live, cli, actions = filled
     ours, theirs = _named_values(live), _named_values(cli)
@@ -82,11 +83,17 @@ def test_fill_over_http_equals_cli(filled, tally_book):
     assert "填写" in actions[-1]["args"][0]
     assert "万元" in actions[-1]["args"][0] and "本年新收申请 3 件" in actions[-1]["args"][0]  # as the CLI says it
     assert sum(a["func"] == "setValues" for a in actions) < 30
+    # the fill record reaches the live book through the VBA property setter (table ≡ tally, issue 13)
+    props = {a["args"][1]: a["args"][3] for a in actions
+             if a["func"] == "runMacro" and a["args"][0].endswith("!XlReport_SetProp")}
+    assert set(props) == {"xl_report_filled_at", "xl_report_tally_digest"}
+    assert len(props["xl_report_tally_digest"]) == 64
     # the tally the clerk typed is not rewritten
     wb = load_workbook(live)
     assert wb["依申请公开台账"]["E2"].value == "=1+1" and wb["依申请公开台账"]["E2"].data_type == "s"
 
 
+@pytest.mark.slow
 def test_check_over_http_equals_cli(server, tally_book, tmp_path):
     # hand-typed tables that break A01 in 表三 自然人列
     src = make_tally_workbook(tmp_path / "手填.xlsx", unit="某镇人民政府", year=YEAR,
@@ -120,6 +127,20 @@ def test_check_over_http_equals_cli(server, tally_book, tmp_path):
     _same_findings_and_highlights(again, cli2)
 
 
+def test_check_and_freeze_buttons_refuse_a_table_never_filled(server, tally_book, tmp_path):
+    """The tally has rows, the tables were never filled: 校验 says so (R08, as the CLI), 定稿 refuses."""
+    live = tmp_path / "live.xlsx"
+    actions = _press(server, "check", tally_book, live)
+    assert {f.code for f in check_workbook(tally_book) if f.is_error} >= {"R08"}
+    rows = [[c.value for c in r] for r in load_workbook(live)[form.SHEET_FINDINGS].iter_rows()]
+    assert any("R08" in row for row in rows)
+    assert actions[-1]["func"] == "alert" and "错误" in actions[-1]["args"][0]
+    r = server.press("freeze", payload_from_xlsx(tally_book), host="xl_report.xlam")
+    alert = r.json()["actions"][-1]
+    assert alert["func"] == "alert" and "不能定稿" in alert["args"][0] and "R08" in alert["args"][0]
+    assert not any(a["func"] == "runMacro" for a in r.json()["actions"])
+
+
 def _same_findings_and_highlights(live: Path, cli: Path) -> None:
     a, b = load_workbook(live), load_workbook(cli)
     rows = lambda ws: [[c.value for c in r] for r in ws.iter_rows()]  # noqa: E731
@@ -130,6 +151,7 @@ def _same_findings_and_highlights(live: Path, cli: Path) -> None:
         assert _rgb(a[sheet][coord]) == _rgb(b[sheet][coord]), name
 
 
+@pytest.mark.slow
 def test_freeze_over_http_equals_cli(server, filled, tmp_path):
     from xl_report.stages.freeze import freeze_file
 
@@ -159,6 +181,7 @@ def test_freeze_over_http_equals_cli(server, filled, tmp_path):
         assert [a["func"] for a in acts] == ["alert"] and "已经定稿" in acts[0]["args"][0]
 
 
+@pytest.mark.slow
 def test_send_over_http_writes_outbox(server, filled, tmp_path, monkeypatch):
     live_filled, _, _ = filled
     frozen = tmp_path / "frozen.xlsx"
@@ -179,6 +202,7 @@ def test_send_over_http_writes_outbox(server, filled, tmp_path, monkeypatch):
     assert "请先点击“定稿”" in r.json()["actions"][0]["args"][0]
 
 
+@pytest.mark.slow
 def test_user_errors_leave_the_book_untouched(server, tmp_path):
     bad = make_tally_workbook(tmp_path / "坏台账.xlsx", year=YEAR,
                               requests=[request(1, date(2023, 3, 5), kind="外星人")])
@@ -246,6 +270,7 @@ def test_renamed_table_sheet_is_named_as_renamed(server, tally_book):
     assert "插入或删除" not in message
 
 
+@pytest.mark.slow
 def test_freeze_refusal_in_excel_gives_no_command_line_advice(server, tmp_path):
     # found in acceptance: the 定稿 message box told the clerk to add --force --reason
     src = make_tally_workbook(tmp_path / "手填.xlsx", unit="某镇人民政府", year=YEAR,
@@ -255,6 +280,7 @@ def test_freeze_refusal_in_excel_gives_no_command_line_advice(server, tmp_path):
     assert "--" not in message
 
 
+@pytest.mark.slow
 def test_send_leaves_the_config_sheet_and_its_token_out_of_the_mail(server, filled, tmp_path, monkeypatch):
     # found in acceptance: docs/excel-buttons.md allows an xl_report.conf sheet holding AUTH "Bearer <token>";
     # 上报 mailed it upward inside the deliverable

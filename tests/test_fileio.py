@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from xl_report.xlsx import fileio
 from xl_report.core.errors import InputError
+from xl_report.xlsx import fileio
 from xl_report.xlsx.fileio import atomic_path, write_bytes_atomic
 
 

@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report.core import form
 from xl_report.cli import app
+from xl_report.core import form
 from xl_report.core.errors import InputError, TallyErrors
 from xl_report.stages.fill import FRESH_NOTE, fill_book, fill_workbook
 from xl_report.xlsx.tally_reader import read_tally
@@ -35,6 +35,7 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_fill_template_workbook_end_to_end(tmp_path):
     src = make_tally_workbook(tmp_path / "镇.xlsx", unit="某镇人民政府", year=2023, requests=REQUESTS,
                               decisions=[decision("行政处罚", D(2023, 2, 2), 4)], cases=[case("c", "复议", D(2023, 9, 1))],
@@ -45,8 +46,8 @@ def test_fill_template_workbook_end_to_end(tmp_path):
     assert result.output == tmp_path / "镇-已填报.xlsx" and result.output.exists()
     assert digest(src) == before  # the input is never modified
     assert result.tables == ("表二", "表三", "表四")
-    assert result.summary["新收"] == 2 and result.summary["上年结转"] == 1 and result.summary["办结"] == 2
-    assert result.summary["结转下年度"] == 1 and result.summary["行政复议"] == 1 and result.summary["收费金额"] == 0.25
+    assert result.numbers["新收"] == 2 and result.numbers["上年结转"] == 1 and result.numbers["办结"] == 2
+    assert result.numbers["结转下年度"] == 1 and result.numbers["行政复议"] == 1 and result.numbers["收费金额"] == 0.25
     assert any("没有“文件台账”工作表" in n for n in result.notes)
 
     back = read_report_file(result.output)  # formulas evaluated from the saved file
@@ -63,6 +64,7 @@ def test_fill_template_workbook_end_to_end(tmp_path):
     assert {n: result.report.values[n] for n in form.CELL_NAMES} == v  # the result describes the file
 
 
+@pytest.mark.slow
 def test_year_from_option_overrides_and_is_written(tmp_path):
     src = make_tally_workbook(tmp_path / "t.xlsx", requests=REQUESTS)  # no 报告年度 in 说明
     with pytest.raises(InputError, match="不知道报告年度"):
@@ -73,6 +75,7 @@ def test_year_from_option_overrides_and_is_written(tmp_path):
     assert back.year == 2024 and back.values[T3("carried_in", "legal")] == 1 and back.values[T3("new", "total")] == 0
 
 
+@pytest.mark.slow
 def test_bare_tally_gives_a_fresh_template_with_the_tally(tmp_path):
     src = make_tally_workbook(tmp_path / "台账.xlsx", base_template=False, requests=REQUESTS,
                               title="2023年台账", totals_row=True)
@@ -97,6 +100,7 @@ def test_row_errors_write_nothing(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.xlsx"]  # no output, no temp file
 
 
+@pytest.mark.slow
 def test_formula_injection_stays_text(tmp_path):
     evil = '=HYPERLINK("http://example.invalid/x","点我")'
     rows = [request("=1+1", D(2023, 1, 1), "自然人", 申请内容=evil, 申请人="@SUM(1)")]
@@ -112,6 +116,7 @@ def test_formula_injection_stays_text(tmp_path):
         assert "HYPERLINK" not in "".join(re.findall(r"<f>(.*?)</f>", xml))
 
 
+@pytest.mark.slow
 def test_output_over_input_keeps_a_backup(tmp_path):
     src = make_tally_workbook(tmp_path / "t.xlsx", requests=REQUESTS, year=2023)
     original = src.read_bytes()
@@ -164,6 +169,7 @@ def test_cli_fill_errors_exit_2_without_traceback(tmp_path):
         assert r.exit_code == 2 and "Traceback" not in r.output
 
 
+@pytest.mark.slow
 def test_cli_fill_year_option(tmp_path):
     src = make_tally_workbook(tmp_path / "t.xlsx", requests=REQUESTS)
     r = runner.invoke(app, ["fill", str(src)])
@@ -172,6 +178,7 @@ def test_cli_fill_year_option(tmp_path):
     assert r.exit_code == 0 and "已填报 2023 年度" in r.output
 
 
+@pytest.mark.slow
 def test_cli_fill_unwritable_output_exit_2_without_traceback(tmp_path):
     src = make_tally_workbook(tmp_path / "t.xlsx", requests=REQUESTS, year=2023)
     # output "inside" a file: the folder cannot be made (as a read-only folder, it is the user's problem)
@@ -190,6 +197,7 @@ def test_cli_fill_unwritable_output_exit_2_without_traceback(tmp_path):
         ro.chmod(0o755)
 
 
+@pytest.mark.slow
 def test_frozen_workbook_is_not_filled_again(tmp_path):
     from xl_report.stages.freeze import freeze_file
 
@@ -201,6 +209,7 @@ def test_frozen_workbook_is_not_filled_again(tmp_path):
     assert not (tmp_path / "again.xlsx").exists()
 
 
+@pytest.mark.slow
 def test_fill_again_keeps_the_edited_output(tmp_path):
     """正文 typed into the 已填报 workbook survives a second fill (after a tally fix) as a backup."""
     src = make_tally_workbook(tmp_path / "t.xlsx", requests=REQUESTS, year=2023)

@@ -13,22 +13,22 @@ import pytest
 from openpyxl.utils.protection import hash_password
 from typer.testing import CliRunner
 
-from xl_report.core import form
 from xl_report.cli import app
-from xl_report.core.errors import XlReportError
-from xl_report.xlsx.fileio import backup_existing, save_workbook
+from xl_report.core import form
+from xl_report.core.errors import TallyErrors, XlReportError
 from xl_report.core.fingerprint import fingerprint, short
+from xl_report.core.report import ReportData
+from xl_report.core.tally_schema import PERSONAL_COLUMNS, REQUESTS
 from xl_report.stages.freeze import (
-    FreezeRefused,
     PASSWORD_ENV,
+    FreezeRefused,
     freeze_book,
     freeze_file,
     read_freeze_info,
     verify_book,
     verify_file,
 )
-from xl_report.core.report import ReportData
-from xl_report.core.tally_schema import PERSONAL_COLUMNS, REQUESTS
+from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.xlsx.template import build_template
 from xl_report.xlsx.workbook import open_workbook, read_report, read_report_file, resolve_names, write_report
 
@@ -64,15 +64,41 @@ def good_report() -> ReportData:
 
 
 def write_book(path: Path, report: ReportData | None = None, *, tally: bool = True) -> Path:
+    """The template holding ``report``; with ``tally``, the 依申请公开台账 rows that give good_report's
+    表三 (table ≡ tally, R07), the first of them with the personal columns filled."""
     wb = build_template()
     write_report(report or good_report(), wb, narrative=True)
     if tally:
         ws = wb[REQUESTS.name]
-        row = {"编号": "2024-001", "收到日期": date(2024, 3, 4), "申请人类型": "自然人", "申请人": APPLICANT,
-               "申请内容": REQUEST_TEXT, "办结日期": date(2024, 3, 20), "办理结果": "予以公开"}
-        ws.append([row.get(h) for h in REQUESTS.headers])
+        for row in request_rows():
+            ws.append([row.get(h) for h in REQUESTS.headers])
     save_workbook(wb, path)
     return path
+
+
+def request_rows() -> list[dict]:
+    """Rows whose 2024 表三 is good_report's (first row: 自然人, received 2024-03-04, 予以公开)."""
+    first = {"编号": "2024-001", "收到日期": date(2024, 3, 4), "申请人类型": "自然人", "申请人": APPLICANT,
+             "申请内容": REQUEST_TEXT, "办结日期": date(2024, 3, 20), "办理结果": "予以公开"}
+    rows, v = [first], good_report().values
+    for key, label, _ in form.T3_COLUMNS:
+        if key == "total":
+            continue
+        results = (["予以公开"] * v[form.t3("open", key)] + ["部分公开"] * v[form.t3("partial", key)]
+                   + ["无法提供-本机关不掌握相关政府信息"] * v[form.t3("unable_1", key)])
+        if key == "person":
+            results.remove("予以公开")  # the first row's
+        for _ in range(v[form.t3("carried_in", key)]):
+            rows.append({"收到日期": date(2023, 12, 1), "申请人类型": label, "办结日期": date(2024, 1, 10),
+                         "办理结果": results.pop()})
+        for _ in range(v[form.t3("new", key)] - (key == "person")):
+            done = results.pop() if results else None
+            rows.append({"收到日期": date(2024, 5, 6) if done else date(2024, 12, 20), "申请人类型": label,
+                         "办理结果": done,
+                         "办结日期": date(2024, 5, 20) if done else None})
+    for i, row in enumerate(rows[1:], start=2):
+        row["编号"] = f"2024-{i:03d}"
+    return rows
 
 
 def sha(path: Path) -> str:
@@ -100,6 +126,7 @@ def cell(wb, name: str):
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_writes_a_new_file_and_keeps_the_input(source, frozen):
     assert frozen.output == source.with_name("年报-定稿.xlsx")
     assert frozen.output.exists()
@@ -109,6 +136,7 @@ def test_writes_a_new_file_and_keeps_the_input(source, frozen):
     assert cell(wb, "t3_total_total").value.startswith("=SUM")  # ... and still has its formulas
 
 
+@pytest.mark.slow
 def test_fingerprint_is_over_the_content_not_the_bytes(source, frozen):
     # the unfrozen workbook (formulas computed in Python) says exactly what the frozen one says
     assert frozen.fingerprint == fingerprint(read_report_file(source))
@@ -174,14 +202,14 @@ def test_visible_stamp_below_each_table_and_meta_cells(frozen):
 
 def _column(ws, header: str) -> list:
     col = [c.value for c in ws[1]].index(header) + 1
-    return [ws.cell(r, col).value for r in range(2, ws.max_row + 1)]
+    return [v for r in range(2, ws.max_row + 1) if (v := ws.cell(r, col).value) is not None]
 
 
 def test_personal_columns_dropped_by_default(frozen, source, tmp_path):
     assert PERSONAL_COLUMNS[REQUESTS.name] == ("申请人", "申请内容")
     ws = openpyxl.load_workbook(frozen.output)[REQUESTS.name]
-    assert _column(ws, "申请人") == [None] and _column(ws, "申请内容") == [None]
-    assert _column(ws, "申请人类型") == ["自然人"]  # counts stay possible
+    assert _column(ws, "申请人") == [] and _column(ws, "申请内容") == []
+    assert _column(ws, "申请人类型") == [r["申请人类型"] for r in request_rows()]  # counts stay possible
     assert [c.value for c in ws[1]] == list(REQUESTS.headers)
     assert frozen.personal_removed == 2
     with zipfile.ZipFile(frozen.output) as z:
@@ -192,6 +220,7 @@ def test_personal_columns_dropped_by_default(frozen, source, tmp_path):
     assert kept.fingerprint == frozen.fingerprint
 
 
+@pytest.mark.slow
 def test_freeze_then_verify_and_openpyxl_round_trip(frozen, tmp_path):
     assert verify_file(frozen.output).ok
     copy = tmp_path / "round-trip.xlsx"
@@ -208,6 +237,7 @@ def _broken_source(tmp_path: Path) -> Path:
     return write_book(tmp_path / "有错.xlsx", report.with_totals())
 
 
+@pytest.mark.slow
 def test_refuses_a_workbook_with_check_errors(tmp_path):
     src = _broken_source(tmp_path)
     before = sha(src)
@@ -221,6 +251,7 @@ def test_refuses_a_workbook_with_check_errors(tmp_path):
     assert "勾稽" in run.output or "A01" in run.output
 
 
+@pytest.mark.slow
 def test_force_needs_a_reason_and_records_it(tmp_path):
     src = _broken_source(tmp_path)
     with pytest.raises(XlReportError) as e:
@@ -239,6 +270,7 @@ def test_force_needs_a_reason_and_records_it(tmp_path):
     assert any(reason in m for m in verified.messages)
 
 
+@pytest.mark.slow
 def test_refreezing_a_frozen_file_is_refused(frozen, tmp_path):
     with pytest.raises(XlReportError, match="已经定稿"):
         freeze_file(frozen.output, output=tmp_path / "again.xlsx", force=True, reason="再来一次")
@@ -261,6 +293,7 @@ def test_output_over_the_input_is_refused(source):
     assert sha(source) == before and not list(source.parent.glob("*备份*"))
 
 
+@pytest.mark.slow
 def test_a_formula_python_cannot_compute_is_refused_in_a_report_cell(tmp_path):
     src = write_book(tmp_path / "公式.xlsx")
     wb = openpyxl.load_workbook(src)
@@ -273,6 +306,7 @@ def test_a_formula_python_cannot_compute_is_refused_in_a_report_cell(tmp_path):
     assert "表四" in str(e.value) and c.coordinate in str(e.value) and "AVERAGE" in str(e.value)
 
 
+@pytest.mark.slow
 def test_other_formulas_take_excels_cached_value(tmp_path):
     src = write_book(tmp_path / "缓存.xlsx")
     wb = openpyxl.load_workbook(src)
@@ -286,6 +320,7 @@ def test_other_formulas_take_excels_cached_value(tmp_path):
     assert wb[REQUESTS.name]["M2"].value == "2024-03-04" and wb[REQUESTS.name]["M2"].data_type == "s"
 
 
+@pytest.mark.slow
 def test_password_from_env_or_config_never_printed(source, tmp_path, monkeypatch):
     monkeypatch.setenv(PASSWORD_ENV, "env-pass-1")
     out = tmp_path / "env.xlsx"
@@ -309,6 +344,7 @@ def test_password_from_env_or_config_never_printed(source, tmp_path, monkeypatch
     assert openpyxl.load_workbook(out3)["表二"].protection.password == hash_password("cfg-pass-2")
 
 
+@pytest.mark.slow
 def test_without_password_sheets_are_still_protected(source, tmp_path, monkeypatch):
     monkeypatch.delenv(PASSWORD_ENV, raising=False)
     result = freeze_file(source, output=tmp_path / "nopw.xlsx")
@@ -359,6 +395,7 @@ def test_freeze_book_runs_the_check_when_not_given_findings():
     assert freeze_book(wb2).fingerprint == fingerprint(read_report(wb2))
 
 
+@pytest.mark.slow
 def test_cli_freeze_signed_then_verify(source, tmp_path):
     keys = tmp_path / "keys"
     assert CliRunner().invoke(app, ["keygen", UNIT, "-d", str(keys)]).exit_code == 0
@@ -373,9 +410,10 @@ def test_cli_freeze_signed_then_verify(source, tmp_path):
     assert bad.exit_code == 2 and "私钥" in bad.output and not (tmp_path / "x.xlsx").exists()
 
 
-def test_personal_columns_dropped_before_formulas_are_valued(tmp_path):
-    """A formula typed into 申请人 (no cached value: never opened in Excel) must not block the default
-    freeze, which drops that column anyway; a header typed '申请人（选填）' is still the personal column."""
+def test_a_formula_without_value_in_a_tally_cell_refuses_the_freeze(tmp_path):
+    """A formula typed into 申请人 (no cached value: never opened in Excel) is an unusable tally cell, even
+    in a column the freeze drops: a located error, exit 2, nothing written (issue 13: any tally cell);
+    a header typed '申请人（选填）' is still the personal column."""
     path = write_book(tmp_path / "年报.xlsx")
     wb = openpyxl.load_workbook(path)
     ws = wb[REQUESTS.name]
@@ -383,14 +421,16 @@ def test_personal_columns_dropped_before_formulas_are_valued(tmp_path):
     ws.cell(1, col).value = "申请人（选填）"
     ws.cell(2, col).value = '=HYPERLINK("http://x.example","张三丰")'
     wb.save(path)
-    with pytest.raises(XlReportError):
-        freeze_file(path, output=tmp_path / "kept.xlsx", keep_personal=True)  # kept: still needs a value
-    result = freeze_file(path)
-    ws = openpyxl.load_workbook(result.output)[REQUESTS.name]
-    assert ws.cell(2, col).value is None and ws.cell(2, col + 1).value is None
-    assert result.personal_removed == 2 and verify_file(result.output).ok
+    for keep in (True, False):
+        with pytest.raises(TallyErrors) as info:
+            freeze_file(path, output=tmp_path / "定稿.xlsx", keep_personal=keep)
+        assert info.value.exit_code == 2
+        (p,) = info.value.problems
+        assert (p.sheet, p.row, p.column) == (REQUESTS.name, 2, "申请人") and "公式没有计算结果" in p.reason
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["年报.xlsx"]
 
 
+@pytest.mark.slow
 def test_refused_freeze_leaves_no_backup_and_a_second_freeze_keeps_one(tmp_path):
     bad = good_report()
     bad.values["t3_new_person"] += 1  # 勾稽 broken

@@ -339,6 +339,7 @@ def test_web_page_with_rowspan_colspan(tmp_path, full_width):
     assert res.report.contact == "0476-5326621"  # the preamble's, not the page footer's
 
 
+@pytest.mark.slow
 def test_docx_with_merged_cells(tmp_path):
     report = random_report(11)
     res = import_report(docx_report(report, tmp_path / "r.docx", date_line="2025年1月15日"))

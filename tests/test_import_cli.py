@@ -1,10 +1,11 @@
 """xl-report import: a real template workbook comes out, blanks stay blank, unreadable input exits 2."""
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
-from xl_report.core import form
 from xl_report.cli import app
+from xl_report.core import form
 from xl_report.xlsx.workbook import open_workbook, read_report_file, resolve_names
 
 from .data.reports import SAMPLE
@@ -30,6 +31,7 @@ def test_import_sample_to_workbook(tmp_path):
     assert sorted(set(form.TABLES) & set(wb.sheetnames)) == sorted(form.TABLES)
 
 
+@pytest.mark.slow
 def test_blank_cells_stay_blank_and_problems_printed(tmp_path):
     text = SAMPLE.read_text(encoding="utf-8").replace("行政处罚 |\n5 |", "行政处罚 |\n/ |")
     src = tmp_path / "r.txt"
@@ -72,6 +74,7 @@ def test_wrong_suffix_and_missing_file(tmp_path):
     assert runner.invoke(app, ["import", str(tmp_path / "none.txt")]).exit_code == 2
 
 
+@pytest.mark.slow
 def test_wrong_printed_total_survives_import_and_is_caught(tmp_path):
     """A published 总计 that disagrees with its parts is imported as printed, so check reports it."""
     src = tmp_path / "r.txt"

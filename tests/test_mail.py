@@ -76,6 +76,7 @@ def test_encoded_words_stay_short_and_decode():
     assert str(email.header.make_header(email.header.decode_header(" ".join(words)))) == name
 
 
+@pytest.mark.slow
 def test_outbox_is_the_default_without_smtp(tmp_path, book):
     config = write_config(tmp_path, upward={"to": [TO], "cc": ["市 <shi@example.gov.cn>"]})
     report = send_files([book], config, allow_draft=True, check=False)
@@ -128,6 +129,7 @@ def test_draft_is_refused_without_allow_draft(tmp_path, book):
     assert "--allow-draft" in report.failed[0].message
 
 
+@pytest.mark.slow
 def test_summary_placeholder_runs_the_check(tmp_path, book):
     config = write_config(tmp_path, upward={"to": [TO], "body": "{summary}"})
     report = send_files([book], config, allow_draft=True)

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from xl_report.cli import app
-from xl_report.stages.freeze import freeze_file
 from xl_report.mail import send_files
+from xl_report.stages.freeze import freeze_file
 from xl_report.xlsx.workbook import open_workbook, resolve_names
 
 from .mail_helpers import FROM, TO, UNITS, attachments, log_records, parse, workbook_bytes, write_config
@@ -39,6 +39,7 @@ def config_for(tmp_path, server):
                         upward={"to": [TO]})
 
 
+@pytest.mark.slow
 def test_frozen_goes_out_draft_and_tampered_do_not(tmp_path, frozen, server):
     d, [(first, fp), _] = frozen
     tampered = tmp_path / "改过的定稿.xlsx"
@@ -60,6 +61,7 @@ def test_frozen_goes_out_draft_and_tampered_do_not(tmp_path, frozen, server):
     assert f"定稿指纹：{fp[:12]}" in body
 
 
+@pytest.mark.slow
 def test_refrozen_report_is_sent_again_as_correction(tmp_path, frozen, server):
     _, [(first, fp1), (second, fp2)] = frozen
     config = config_for(tmp_path, server)
@@ -74,6 +76,7 @@ def test_refrozen_report_is_sent_again_as_correction(tmp_path, frozen, server):
     assert len(server.sink.deliveries) == 2
 
 
+@pytest.mark.slow
 def test_cli_send(tmp_path, frozen, server, monkeypatch):
     _, [(first, _), _] = frozen
     config = config_for(tmp_path, server)
@@ -103,6 +106,7 @@ def test_cli_refuses_literal_password(tmp_path, frozen):
     assert result.exit_code == 2 and "不能直接写 password" in result.output and "123456" not in result.output
 
 
+@pytest.mark.slow
 def test_a_line_break_typed_into_the_unit_name_reads_as_a_space_from_freeze_to_mail(tmp_path, template_file, server):
     """Alt+Enter in 单位名称: the name is one line in the fingerprint, verify and the mail subject."""
     from xl_report.stages.freeze import verify_file

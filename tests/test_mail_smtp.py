@@ -7,8 +7,18 @@ import pytest
 from xl_report.core.errors import InputError
 from xl_report.mail import send_files
 
-from .mail_helpers import (FROM, TO, UNITS, XLSX, attachments, log_records, parse, report_name, workbook_bytes,
-                           write_config)
+from .mail_helpers import (
+    FROM,
+    TO,
+    UNITS,
+    XLSX,
+    attachments,
+    log_records,
+    parse,
+    report_name,
+    workbook_bytes,
+    write_config,
+)
 from .smtp_server import PASSWORD, USER, SmtpServer, make_cert
 
 FAST = {"retries": 2, "backoff": 0.01}
@@ -71,6 +81,7 @@ def check_delivery(raw: bytes, path):
     return msg
 
 
+@pytest.mark.slow
 def test_plain_send_roundtrip(tmp_path, servers, books):
     server = servers("plain")
     report = send_files(books[:1], plain_config(tmp_path, server), allow_draft=True, check=False)
@@ -82,6 +93,7 @@ def test_plain_send_roundtrip(tmp_path, servers, books):
     assert "某某县甲镇人民政府" in msg.get_body().get_content()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
 def test_tls_with_auth(tmp_path, servers, books, cert, monkeypatch, security):
     monkeypatch.setenv("XL_REPORT_SMTP_PASSWORD", PASSWORD)
@@ -97,6 +109,7 @@ def test_tls_with_auth(tmp_path, servers, books, cert, monkeypatch, security):
     assert PASSWORD not in str(report)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("security", ["starttls", "ssl"])
 def test_untrusted_certificate_is_refused(tmp_path, servers, books, cert, monkeypatch, security):
     monkeypatch.setenv("XL_REPORT_SMTP_PASSWORD", PASSWORD)
@@ -108,6 +121,7 @@ def test_untrusted_certificate_is_refused(tmp_path, servers, books, cert, monkey
     assert server.sink.deliveries == []
 
 
+@pytest.mark.slow
 def test_wrong_password_is_fatal(tmp_path, servers, books, cert, monkeypatch):
     monkeypatch.setenv("XL_REPORT_SMTP_PASSWORD", "wrong-password")
     server = servers("ssl", cert)
@@ -116,6 +130,7 @@ def test_wrong_password_is_fatal(tmp_path, servers, books, cert, monkeypatch):
     assert "wrong-password" not in str(report)
 
 
+@pytest.mark.slow
 def test_missing_password_is_input_error(tmp_path, servers, books, cert, monkeypatch):
     monkeypatch.delenv("XL_REPORT_SMTP_PASSWORD", raising=False)
     server = servers("ssl", cert)
@@ -123,6 +138,7 @@ def test_missing_password_is_input_error(tmp_path, servers, books, cert, monkeyp
         send_files(books, tls_config(tmp_path, server, "ssl", cert), allow_draft=True, check=False)
 
 
+@pytest.mark.slow
 def test_rerun_sends_nothing_twice(tmp_path, servers, books):
     server = servers("plain")
     config = plain_config(tmp_path, server)
@@ -135,6 +151,7 @@ def test_rerun_sends_nothing_twice(tmp_path, servers, books):
     assert len(forced.sent) == 1 and len(server.sink.deliveries) == 4
 
 
+@pytest.mark.slow
 def test_permanent_rejection_mid_batch_then_rerun(tmp_path, servers, books):
     server = servers("plain")
     server.sink.script = ["ok", "554 5.7.1 message rejected", "ok"]
@@ -156,6 +173,7 @@ def test_transient_rejection_is_retried(tmp_path, servers, books):
     assert report.ok and len(server.sink.deliveries) == 1 and server.sink.data_commands == 3
 
 
+@pytest.mark.slow
 def test_dropped_connection_mid_batch_then_rerun(tmp_path, servers, books):
     server = servers("plain")
     server.sink.script = ["ok", "drop", "drop", "drop"]  # the 2nd message outlasts 2 retries
@@ -173,6 +191,7 @@ def test_dropped_connection_mid_batch_then_rerun(tmp_path, servers, books):
     assert len({parse(m)["Message-ID"] for m in server.sink.messages}) == 3
 
 
+@pytest.mark.slow
 def test_server_down_then_back(tmp_path, servers, books):
     server = servers("plain")
     config = plain_config(tmp_path, server)
@@ -189,6 +208,7 @@ def test_server_down_then_back(tmp_path, servers, books):
     assert len(server.sink.deliveries) == 3
 
 
+@pytest.mark.slow
 def test_refused_recipient_gets_it_on_rerun(tmp_path, servers, books):
     server = servers("plain")
     server.sink.refuse_rcpt = {"shi@example.gov.cn": "550 5.1.1 no such user"}
@@ -204,6 +224,7 @@ def test_refused_recipient_gets_it_on_rerun(tmp_path, servers, books):
     assert len(third.skipped) == 1 and len(server.sink.deliveries) == 2
 
 
+@pytest.mark.slow
 def test_changed_file_is_sent_again_as_correction(tmp_path, servers, books, template_file):
     server = servers("plain")
     config = plain_config(tmp_path, server)
@@ -216,6 +237,7 @@ def test_changed_file_is_sent_again_as_correction(tmp_path, servers, books, temp
     assert sent[1]["replaces"] == sent[0]["fingerprint"] != sent[1]["fingerprint"]
 
 
+@pytest.mark.slow
 def test_bundle_sends_one_message(tmp_path, servers, books):
     server = servers("plain")
     report = send_files(books, plain_config(tmp_path, server), allow_draft=True, check=False, bundle=True)
@@ -240,6 +262,7 @@ def test_to_override_and_injection(tmp_path, servers, books):
     assert len(server.sink.deliveries) == 1
 
 
+@pytest.mark.slow
 def test_unit_name_with_line_break_cannot_inject_a_header(tmp_path, servers, template_file):
     """The reader makes a line break in 单位名称 a space (workbook._text), so the name is one line of the
     subject; the mail layer still refuses a raw CR/LF from elsewhere (test_mail: file names)."""
@@ -263,6 +286,7 @@ def test_subject_template_with_placeholders(tmp_path, servers, books):
     assert f"{UNITS[0]}的年报见附件" in msg.get_body().get_content()
 
 
+@pytest.mark.slow
 def test_two_copies_of_one_report_in_one_run_are_sent_once(tmp_path, servers, books):
     # found in acceptance: 乙乡.xlsx and "乙乡 (1).xlsx" (a second download) both went out in the same run
     import shutil
@@ -287,6 +311,7 @@ def test_a_mailbox_in_both_to_and_cc_gets_one_copy(tmp_path, servers, books):
     assert "XIAN" not in (parse(d.content)["Cc"] or "")
 
 
+@pytest.mark.slow
 def test_ctrl_c_against_a_hung_server_stops_at_once(tmp_path, books):
     # found in acceptance: Ctrl-C while the server did not answer sat another [smtp] timeout (30 s) in QUIT
     import signal

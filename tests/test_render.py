@@ -1,6 +1,6 @@
 """The publishable report (issue 9, render half): .docx / .html / .md from ReportData.
 
-Expected cell positions are computed here from xl_report.form (the official layout), not taken from
+Expected cell positions are computed here from xl_report.core.form (the official layout), not taken from
 the renderer's own model.
 """
 from __future__ import annotations
@@ -19,13 +19,13 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from typer.testing import CliRunner
 
-from xl_report.core import form
 from xl_report.cli import app
+from xl_report.core import form
 from xl_report.core.errors import InputError
-from xl_report.xlsx.fileio import save_workbook
-from xl_report.render import render
-from xl_report.render.model import format_value
 from xl_report.core.report import ReportData
+from xl_report.document import render
+from xl_report.document.model import format_value
+from xl_report.xlsx.fileio import save_workbook
 from xl_report.xlsx.workbook import open_workbook, read_report_file, write_report
 
 from .conftest import needs_soffice, pdf_pages, to_pdf
@@ -381,6 +381,7 @@ def test_render_from_a_filled_workbook(filled_workbook, tmp_path):
     assert_html_values(render(report, tmp_path / "年报.html").path, data)
 
 
+@pytest.mark.slow
 def test_cli_render_all_formats(filled_workbook, tmp_path):
     path, _ = filled_workbook
     runner = CliRunner()
@@ -427,6 +428,7 @@ def test_docx_converts_to_pdf_with_title_and_numbers(tmp_path):
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".html", ".docx"])
 def test_render_then_import_gives_the_same_report(tmp_path, suffix):
     from xl_report.published.importer import import_report
@@ -439,6 +441,7 @@ def test_render_then_import_gives_the_same_report(tmp_path, suffix):
         assert back.narrative["problems"] == data.narrative["problems"]
 
 
+@pytest.mark.slow
 def test_cli_render_again_keeps_the_hand_edited_document(filled_workbook, tmp_path):
     path, _ = filled_workbook
     out = tmp_path / "报告.md"

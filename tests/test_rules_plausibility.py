@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from xl_report.core import form
-from xl_report.rules.plausibility import check
 from xl_report.core.tally import Tally
+from xl_report.rules.plausibility import check
 
 from .rules_data import clean_report, previous_report
 

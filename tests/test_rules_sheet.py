@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import openpyxl
+import pytest
 from openpyxl.utils import quote_sheetname
 
 from xl_report.core import form
 from xl_report.core.findings import Finding
-from xl_report.xlsx.fileio import save_workbook
 from xl_report.rules import check
-from xl_report.xlsx.findings_sheet import findings_sheet_rows, highlight_cells, restore_plan, write_findings_sheet
-from xl_report.xlsx.findings_sheet import HIGHLIGHT
+from xl_report.xlsx.fileio import save_workbook
+from xl_report.xlsx.findings_sheet import (
+    HIGHLIGHT,
+    findings_sheet_rows,
+    highlight_cells,
+    restore_plan,
+    write_findings_sheet,
+)
 from xl_report.xlsx.template import COMPUTED_FILL, INPUT_FILL, build_template
 from xl_report.xlsx.workbook import read_narrative, read_report, resolve_names, write_report
 
@@ -52,6 +58,7 @@ def test_highlight_plan_errors_win_and_identities_expand():
     assert names["t3_open_person"] not in cells  # A03 (22 cells) shows only its total
 
 
+@pytest.mark.slow
 def test_write_then_recheck_clears(tmp_path):
     r = clean_report()
     wb = book_with(r)

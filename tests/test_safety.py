@@ -146,6 +146,7 @@ SPELLINGS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spelling", SPELLINGS)
 def test_every_spelling_of_a_far_cell_is_refused_before_calamine_allocates_it(tmp_path, spelling):
     path = package(tmp_path / "far.xlsx", SPELLINGS[spelling])
@@ -155,6 +156,7 @@ def test_every_spelling_of_a_far_cell_is_refused_before_calamine_allocates_it(tm
         check_xlsx(path)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("part, target", [("xl/evil.png", "evil.png"), ("evil.xml", "/evil.xml")])
 def test_a_sheet_outside_xl_worksheets_is_scanned_too(tmp_path, part, target):
     path = package(tmp_path / "elsewhere.xlsx", _FAR, part=part, target=target)
@@ -220,6 +222,7 @@ _XXE = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
     (_XXE, "xl/worksheets/sheet1.xml", "utf-16"),  # with a byte-order mark
     (_XXE, "xl/worksheets/sheet2.xml", "utf-16-be"),
 ])
+@pytest.mark.slow
 def test_an_entity_declaration_in_any_part_is_refused_for_every_reader(template_file, tmp_path, dtd, part, encoding):
     from typer.testing import CliRunner
 
@@ -251,7 +254,7 @@ def test_thousands_of_defined_names_are_refused(template_file, tmp_path):
 
 def test_a_report_name_over_a_huge_range_is_not_walked(template_file, tmp_path):
     """'表三'!$A$1:$XFD$1048576 as a cell name made fill take 8 GB and batch 24 GB (17 billion cells)."""
-    from xl_report.batch.fastfill import named_cells, package_names
+    from xl_report.xlsx.names import names_from_xml, report_cells
     from xl_report.xlsx.workbook import read_report_file
 
     huge = "'表三'!$A$1:$XFD$1048576".encode()
@@ -261,7 +264,7 @@ def test_a_report_name_over_a_huge_range_is_not_walked(template_file, tmp_path):
     path = with_part(template_file, tmp_path / "huge.xlsx", "xl/workbook.xml", edit)
     assert "t3_new_person" in read_report_file(path).missing
     with zipfile.ZipFile(path) as z:
-        cells = named_cells(package_names(z.read("xl/workbook.xml")))
+        cells = report_cells(names_from_xml(z.read("xl/workbook.xml")))
     assert "t3_new_person" not in cells and len(cells["text_overview"]) == 20  # ordinary ranges still read
 
 

@@ -112,6 +112,7 @@ def test_json_the_parser_chokes_on_is_a_400_not_a_500(server, body):
     assert r.status_code == 400 and "不是有效的 JSON" in r.text
 
 
+@pytest.mark.slow
 def test_a_huge_sheet_rectangle_in_a_small_body_is_refused(server, payload):
     """One 2,000-wide row above 20,000 empty rows: 60 KB of JSON that took > 60 s and 3 GB to rebuild."""
     sheets = [dict(s) for s in payload["sheets"]]

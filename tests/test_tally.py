@@ -10,8 +10,8 @@ from xl_report.core import tally as tally_mod
 from xl_report.core.errors import InputError, TallyErrors
 from xl_report.core.normalise import to_applicant, to_date, to_result
 from xl_report.core.tally import ROW_COLUMN
-from xl_report.xlsx.tally_reader import read_tally
 from xl_report.core.tally_schema import CASES, FEES, REQUESTS, TALLY_SHEETS
+from xl_report.xlsx.tally_reader import read_tally
 
 from .tally_factory import case, decision, document, fee, make_tally_workbook, request, tally_from_rows
 

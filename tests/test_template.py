@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from xl_report.batch.fastfill import built_template_bytes, template_bytes
+from xl_report.cli import app
 from xl_report.core import form
 from xl_report.core.assets import WORKBOOKS, asset_file
 from xl_report.core.filenames import TEMPLATE_FILE
-from xl_report.cli import app
 from xl_report.core.tally_schema import TALLY_SHEETS
 from xl_report.xlsx.template import write_template
 from xl_report.xlsx.workbook import resolve_names
@@ -206,13 +206,6 @@ def test_tables_print_one_a4_page_each(template_file: Path, tmp_path: Path):
     assert re.search(r"Page size:\s+(595\.\d+ x 841\.\d+|841\.\d+ x 595\.\d+) pts \(A4\)", info)
 
 
-def test_cell_names_doc_is_current():
-    from xl_report.core.names_doc import cell_names_markdown
-
-    assert (ROOT / "docs" / "cell-names.md").read_text(encoding="utf-8") == cell_names_markdown(), \
-        "run: python -m xl_report.core.names_doc > docs/cell-names.md"
-
-
 def test_computed_cells_come_after_the_totals_they_sum():
     seen = set()
     for name, parts in form.COMPUTED_FROM.items():
@@ -238,6 +231,7 @@ def test_outputs_get_ordinary_permissions(tmp_path: Path):
     (["template", "-o", "."], "是一个文件夹"),
     (["batch", ".", "-o", __file__], "是一个文件，这里需要文件夹"),
 ])
+@pytest.mark.slow
 def test_usage_errors_are_chinese(args, expected):
     import os
 

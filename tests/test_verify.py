@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from xl_report.core import form
 from xl_report.cli import app
+from xl_report.core import form
 from xl_report.core.errors import InputError
-from xl_report.xlsx.fileio import save_workbook
 from xl_report.core.fingerprint import canonical_values, diff, fingerprint
+from xl_report.core.report import ReportData
 from xl_report.stages.freeze import (
     P_FINGERPRINT,
     P_VALUES,
@@ -24,8 +24,8 @@ from xl_report.stages.freeze import (
     read_freeze_info,
     verify_file,
 )
-from xl_report.core.report import ReportData
 from xl_report.stages.signing import keygen, safe_unit_name
+from xl_report.xlsx.fileio import save_workbook
 from xl_report.xlsx.workbook import open_workbook, resolve_names
 
 from .test_freeze import UNIT, good_report, write_book
@@ -68,6 +68,7 @@ def set_name(wb, name: str, value) -> None:
     wb[sheet][coord.split(":")[0]].value = value
 
 
+@pytest.mark.slow
 def test_intact_file_passes(frozen, keys):
     r = verify_file(frozen, keys)
     assert r.ok and r.frozen and r.signed and r.changed == []
@@ -82,6 +83,7 @@ SAMPLE = ["t2_normative_issued", "t2_fees_amount", "t2_coercion_decisions", "t3_
           "t4_suit_direct_pending", "t4_suit_after_total"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SAMPLE)
 def test_changing_one_named_cell_is_found_and_named(frozen, tmp_path, name):
     old = good_report().values[name]
@@ -98,6 +100,7 @@ def test_changing_one_named_cell_is_found_and_named(frozen, tmp_path, name):
         assert run.exit_code == 1 and form.CELL_BY_NAME[name].row_label in run.output
 
 
+@pytest.mark.slow
 def test_blank_is_not_zero_and_text_is_not_a_number(frozen, tmp_path):
     path = edited(frozen, tmp_path, lambda wb: (set_name(wb, "t4_review_other", None),
                                                 set_name(wb, "t2_penalty_decisions", "29")))
@@ -106,6 +109,7 @@ def test_blank_is_not_zero_and_text_is_not_a_number(frozen, tmp_path):
     assert any("（空）" in str(c) for c in r.changed)
 
 
+@pytest.mark.slow
 def test_every_one_of_the_200_names_changes_the_fingerprint():
     base = good_report()
     fp, values = fingerprint(base), canonical_values(base)
@@ -135,6 +139,7 @@ def test_number_normalisation():
     assert len({fingerprint(a), fingerprint(b), fingerprint(c), fingerprint(d)}) == 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name,new,key", [("meta_unit", "另一个镇人民政府", "unit"), ("meta_year", 2023, "year"),
                                           ("meta_contact", "0476-0000000", "contact")])
 def test_changing_unit_year_or_contact_is_found(frozen, tmp_path, name, new, key):
@@ -143,6 +148,7 @@ def test_changing_unit_year_or_contact_is_found(frozen, tmp_path, name, new, key
     assert form.META_BY_NAME[name].label in str(r.changed[0]) and str(new) in str(r.changed[0])
 
 
+@pytest.mark.slow
 def test_changing_a_narrative_paragraph_is_found(frozen, tmp_path):
     def edit(wb):
         sheet, coord = resolve_names(wb)[form.NARRATIVE_NAMES["problems"]]
@@ -167,12 +173,14 @@ def _drop_props(wb, prefix: str) -> None:
         del wb.custom_doc_props[name]
 
 
+@pytest.mark.slow
 def test_removing_the_stored_values_fails(frozen, tmp_path):
     r = verify_file(edited(frozen, tmp_path, lambda wb: _drop_props(wb, P_VALUES)))
     assert not r.ok and r.frozen and r.exit_code == 1
     assert any("缺失或损坏" in m for m in r.messages)
 
 
+@pytest.mark.slow
 def test_tampering_with_the_stored_values_fails(frozen, tmp_path):
     def edit(wb):  # change the stored copy so it matches an edited cell: the fingerprint still disagrees
         set_name(wb, "t3_new_person", 99)
@@ -180,7 +188,7 @@ def test_tampering_with_the_stored_values_fails(frozen, tmp_path):
         info["values"]["cells"]["t3_new_person"] = 99
         _drop_props(wb, P_VALUES)
         from xl_report.core.fingerprint import canonical_json
-        from xl_report.stages.freeze import _text_props, _record
+        from xl_report.stages.freeze import _record, _text_props
 
         props = {p.name: p.value for p in wb.custom_doc_props}
         props.update(_text_props(P_VALUES, canonical_json(info["values"])))
@@ -190,11 +198,12 @@ def test_tampering_with_the_stored_values_fails(frozen, tmp_path):
     assert not r.ok and any("保存的数据被改动" in m for m in r.messages)
 
 
+@pytest.mark.slow
 def test_rewriting_values_and_fingerprint_breaks_the_signature(frozen, tmp_path, keys):
     """Someone who recomputes everything still cannot sign without the unit's private key."""
     def edit(wb):
         set_name(wb, "t3_new_person", 99)
-        from xl_report.stages.freeze import freeze_properties, _record
+        from xl_report.stages.freeze import _record, freeze_properties
         from xl_report.xlsx.workbook import read_report
 
         values = canonical_values(read_report(wb))
@@ -210,6 +219,7 @@ def test_rewriting_values_and_fingerprint_breaks_the_signature(frozen, tmp_path,
     assert runner.invoke(app, ["verify", str(path), "--keys", str(keys)]).exit_code == 1
 
 
+@pytest.mark.slow
 def test_a_signature_that_is_not_text_fails_without_a_traceback(frozen, tmp_path, keys):
     from openpyxl.packaging.custom import IntProperty
 
@@ -223,6 +233,7 @@ def test_a_signature_that_is_not_text_fails_without_a_traceback(frozen, tmp_path
     assert runner.invoke(app, ["verify", str(path), "--keys", str(keys)]).exit_code == 1
 
 
+@pytest.mark.slow
 def test_signature_by_another_key_fails(tmp_path, keys):
     other = tmp_path / "other"
     keygen(UNIT, other)  # same unit name, a different key pair
@@ -233,6 +244,7 @@ def test_signature_by_another_key_fails(tmp_path, keys):
     assert not r.ok and r.signed is False
 
 
+@pytest.mark.slow
 def test_unsigned_file_fails_when_keys_are_required(tmp_path, keys):
     src = write_book(tmp_path / "年报.xlsx")
     path = freeze_to(src, tmp_path / "未签名.xlsx")
@@ -245,6 +257,7 @@ def test_unsigned_file_fails_when_keys_are_required(tmp_path, keys):
     assert not r.ok and any("找不到" in m for m in r.messages)
 
 
+@pytest.mark.slow
 def test_not_frozen_or_unreadable_exit_2(tmp_path, frozen):
     plain = write_book(tmp_path / "未定稿.xlsx", tally=False)
     assert not verify_file(plain).frozen
@@ -260,6 +273,7 @@ def test_not_frozen_or_unreadable_exit_2(tmp_path, frozen):
     assert [d["ok"] for d in data] == [True, False] and data[0]["fingerprint"] and data[1]["frozen"] is False
 
 
+@pytest.mark.slow
 def test_json_names_changes(frozen, tmp_path):
     path = edited(frozen, tmp_path, lambda wb: set_name(wb, "t4_review_upheld", 7))
     run = runner.invoke(app, ["verify", str(path), "--json"])
@@ -294,6 +308,7 @@ def test_private_key_is_never_embedded(frozen, keys):
         assert not any(body[:40] in z.read(n) for n in z.namelist())
 
 
+@pytest.mark.slow
 def test_long_narrative_is_chunked_within_office_limits(tmp_path):
     report = good_report()
     report.narrative["other"] = ["𠀀" * 300 + "说明" * 400]  # astral characters count as two UTF-16 units

@@ -5,6 +5,7 @@ The fresh venv gets the wheel itself (``--no-deps``) and, for its dependencies o
 pointing at this interpreter's site-packages: no download of pandas & co. per run, and ``pip check``
 still proves every declared dependency is there (``pyopenvba`` included: the add-in needs no extra).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,13 +23,27 @@ from .conftest import ROOT
 
 pytestmark = pytest.mark.slow
 
-SHIPPED = {"xl_report/assets/macros/XlReport.bas": ROOT / "macros" / "XlReport.bas",
-           "xl_report/assets/workbooks/年报模板.xlsx": ROOT / "workbooks" / "年报模板.xlsx",
-           "xl_report/assets/workbooks/xl_report.xlam": ROOT / "workbooks" / "xl_report.xlam",
-           "xl_report/assets/workbooks/年报模板.xlsm": ROOT / "workbooks" / "年报模板.xlsm"}
+SHIPPED = {
+    "xl_report/assets/macros/XlReport.bas": ROOT / "macros" / "XlReport.bas",
+    "xl_report/assets/workbooks/年报模板.xlsx": ROOT / "workbooks" / "年报模板.xlsx",
+    "xl_report/assets/workbooks/xl_report.xlam": ROOT / "workbooks" / "xl_report.xlam",
+    "xl_report/assets/workbooks/年报模板.xlsm": ROOT / "workbooks" / "年报模板.xlsm",
+}
 # what a build leaves in a working tree; a stale build/lib would otherwise end up in the wheel
-NOT_SOURCE = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
-                                    ".hypothesis", ".venv", "venv", "out", "demo-out", "*.pyc")
+NOT_SOURCE = shutil.ignore_patterns(
+    ".git",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".venv",
+    "venv",
+    "out",
+    "demo-out",
+    "*.pyc",
+)
 
 
 def _run(cmd: list[str], cwd: Path, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -53,12 +68,17 @@ def venv(wheel, tmp_path_factory) -> Path:
     env_dir = tmp_path_factory.mktemp("venv") / "v"
     _run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], cwd=env_dir.parent)
     python = env_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                     cwd=env_dir).stdout.strip())
+    site = Path(
+        _run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=env_dir
+        ).stdout.strip()
+    )
     deps = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
     (site / "_xl_report_test_deps.pth").write_text("".join(f"{d}\n" for d in deps), encoding="utf-8")
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
-         cwd=env_dir.parent)
+    _run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
+        cwd=env_dir.parent,
+    )
     return env_dir
 
 
@@ -75,8 +95,11 @@ def test_wheel_ships_the_vba_sources_and_workbooks(wheel):
             assert inside in names, f"{inside} missing from {wheel.name}"
             assert z.read(inside) == source.read_bytes(), inside
         assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "build/"))]
-        requires = [line for line in z.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
-                    .decode().splitlines() if line.startswith("Requires-Dist:")]
+        requires = [
+            line
+            for line in z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode().splitlines()
+            if line.startswith("Requires-Dist:")
+        ]
     assert any("pyopenvba" in r and "extra ==" not in r for r in requires), requires
 
 
@@ -106,4 +129,3 @@ def test_installed_commands_work_from_an_empty_folder(venv, tmp_path):
     assert (empty / "d" / "输出" / "2024年" / "汇总.xlsx").is_file()
     assert list((empty / "d" / "发件箱").glob("*.eml"))
     assert sorted(p.name for p in empty.iterdir()) == sorted(["t.xlsx", "x.xlam", "x.xlsm", "d"])
-

@@ -151,7 +151,7 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/xl-report"
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         import threading
         import time
 

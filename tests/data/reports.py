@@ -12,8 +12,8 @@ from datetime import date
 from pathlib import Path
 
 from xl_report.core import form
-from xl_report.render.model import ReportDocument, Table, build_document
 from xl_report.core.report import ReportData
+from xl_report.document.model import ReportDocument, Table, build_document
 
 DATA = Path(__file__).resolve().parent
 SAMPLE = DATA / "linxi-town-2023.txt"
@@ -158,3 +158,28 @@ def docx_report(report: ReportData, path: Path, date_line: str | None = None) ->
         d.add_paragraph(date_line)
     d.save(str(path))
     return path
+
+
+# --------------------------------------------------------------------------------------------
+# The demo county's units as reports (the counting rules applied to their synthetic tallies)
+# --------------------------------------------------------------------------------------------
+
+
+def demo_report(short: str, year: int = 2024) -> ReportData:
+    import pandas as pd
+
+    from xl_report.cli import demo
+    from xl_report.core.aggregate import aggregate
+    from xl_report.core.tally import Tally
+    from xl_report.core.tally_schema import TALLY_SHEETS
+
+    names = demo.TOWNSHIPS + demo.DEPARTMENTS
+    data = demo.synthetic_unit(demo.full_name(short), demo.level(short), year, seed=names.index(short))
+    tally = Tally(source=data.unit, unit=data.unit, year=year, **{
+        sheet.key: pd.DataFrame([[r.get(h) for h in sheet.headers] for r in data.rows[sheet.key]],
+                                columns=list(sheet.headers), dtype=object)
+        for sheet in TALLY_SHEETS if sheet.key in data.rows})
+    report = aggregate(tally, year).report
+    report.unit, report.year, report.contact, report.level = data.unit, year, data.contact, data.level
+    report.narrative = data.narrative
+    return report

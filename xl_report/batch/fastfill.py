@@ -1,8 +1,8 @@
-"""Fast fill: stamp a report's values straight into the sheet XML of a once-parsed template.
+"""Fast fill: write a report's values straight into the sheet XML of a once-parsed template.
 
 ``load_workbook`` + write + ``save`` costs ~66 ms per workbook; patching the ``<c>`` elements of the
 few sheets that hold named cells and copying every other part of the package unchanged costs a few
-ms (research/deps-perf-peers.md §1). Everything else of the official template (styles, merges,
+ms (docs/format-notes.md §5). Everything else of the official template (styles, merges,
 validation, comments, print setup, defined names) survives byte-for-byte by construction.
 
 - cells are found through the workbook's defined names (xl/workbook.xml), never by address;
@@ -20,16 +20,12 @@ import functools
 import io
 import re
 import struct
+import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from lxml import etree
-
-try:
-    from isal import isal_zlib as _fast_zlib
-except ImportError:  # a platform without its wheel: same output format, slower
-    _fast_zlib = zlib
 from openpyxl.utils.cell import (
     column_index_from_string,
     coordinate_from_string,
@@ -37,18 +33,26 @@ from openpyxl.utils.cell import (
     range_boundaries,
 )
 from openpyxl.utils.datetime import to_excel
+from openpyxl.utils.protection import hash_password
+from openpyxl.xml.functions import tostring
 
 from xl_report.core import form
 from xl_report.core.assets import WORKBOOKS, asset_file
 from xl_report.core.filenames import TEMPLATE_FILE
+from xl_report.core.fingerprint import (
+    canonical_json,
+    canonical_values,
+    fingerprint_of_json,
+)
 from xl_report.core.report import ReportData
 from xl_report.core.tally_schema import TALLY_SHEETS
-from xl_report.xlsx.fileio import FIXED_ZIP_TIME
-from xl_report.xlsx.workbook import parse_ref
+from xl_report.stages.freeze import FINAL_STATUS, STAMP_FONT, freeze_properties, stamp_line
+from xl_report.xlsx.deflate import fast_zlib
+from xl_report.xlsx.fileio import FIXED_ZIP_TIME, normalise_zip
+from xl_report.xlsx.names import NS, name_texts, names_from_xml, parse_ref, report_cells, sheet_parts
+from xl_report.xlsx.ooxml import expect
+from xl_report.xlsx.template import build_template
 
-NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PNS = "http://schemas.openxmlformats.org/package/2006/relationships"
 CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
@@ -86,50 +90,6 @@ def clean_text(value: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def package_names(workbook_xml: bytes) -> dict[str, tuple[str, str]]:
-    """Workbook-scoped defined names of xl/workbook.xml -> (sheet, 'A1' or 'B3:B22')."""
-    root = etree.fromstring(workbook_xml, parser=_parser())
-    out: dict[str, tuple[str, str]] = {}
-    for dn in root.iter(_q("definedName")):
-        if dn.get("localSheetId") is not None:
-            continue
-        ref = parse_ref(dn.text or "")
-        if ref:
-            out[dn.get("name")] = ref
-    return out
-
-
-def sheet_parts(workbook_xml: bytes, workbook_rels: bytes) -> dict[str, str]:
-    """Sheet title -> part name (xl/worksheets/sheetN.xml)."""
-    wbx = etree.fromstring(workbook_xml, parser=_parser())
-    rels = etree.fromstring(workbook_rels, parser=_parser())
-    target = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{PNS}}}Relationship")}
-    out = {}
-    for s in wbx.iter(_q("sheet")):
-        t = (target.get(s.get(f"{{{RNS}}}id")) or "").lstrip("/")
-        out[s.get("name")] = t if t.startswith("xl/") else "xl/" + t
-    return out
-
-
-def _parser() -> etree.XMLParser:
-    # hostile input: no entities, no network, no huge trees
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-
-
-def named_cells(names: dict[str, tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
-    """Every cell the report owns: name -> [(sheet, A1), ...] (a narrative range gives several)."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    wanted = list(form.CELL_NAMES) + [m.name for m in form.META_FIELDS] + list(form.NARRATIVE_NAMES.values())
-    for name in wanted:
-        if name not in names:
-            continue
-        sheet, ref = names[name]
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
-        out[name] = [(sheet, f"{get_column_letter(c)}{r}") for r in range(min_row, max_row + 1)
-                     for c in range(min_col, max_col + 1)]
-    return out
-
-
 # --------------------------------------------------------------------------------------------
 # Freeze data carried into the package
 # --------------------------------------------------------------------------------------------
@@ -147,19 +107,13 @@ class FrozenInfo:
 
 
 def freeze_info(view: ReportData, *, password: str | None = None, now: datetime | None = None,
-                personal_removed: int = 0) -> FrozenInfo:
-    """Fingerprint and custom properties exactly as :func:`xl_report.freeze.freeze_book` records them.
+                personal_removed: int = 0, extra: dict[str, object] | None = None) -> FrozenInfo:
+    """Fingerprint and custom properties exactly as :func:`xl_report.stages.freeze.freeze_book` records them.
 
-    ``view`` must be what a reader sees in the stamped output (:meth:`Stamper.view`).
+    ``view`` must be what a reader sees in the filled output (:meth:`TemplateFiller.view`). ``extra``:
+    further properties kept beside them (the fill record, which freeze keeps too).
     """
-    from openpyxl.utils.protection import hash_password
 
-    from xl_report.core.fingerprint import (
-        canonical_json,
-        canonical_values,
-        fingerprint_of_json,
-    )
-    from xl_report.stages.freeze import freeze_properties, stamp_line
 
     values = canonical_values(view)
     text = canonical_json(values)  # serialised once: the fingerprint and the stored values
@@ -167,7 +121,7 @@ def freeze_info(view: ReportData, *, password: str | None = None, now: datetime 
     now = now or datetime.now().astimezone()
     props = freeze_properties(values, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed,
                               canonical=text)
-    return FrozenInfo(fp, f"{now:%Y-%m-%d %H:%M:%S}", custom_xml(props), stamp_line(fp, now),
+    return FrozenInfo(fp, f"{now:%Y-%m-%d %H:%M:%S}", custom_xml({**(extra or {}), **props}), stamp_line(fp, now),
                       hash_password(password) if password else None)
 
 
@@ -260,7 +214,7 @@ class _Entry:
 def _deflate(data: bytes, level: int) -> _Entry:
     # per-unit parts (level 1) with ISA-L: the batch compresses ~60 KB per unit; parts compressed
     # once per process (level 9) with zlib, whose top level packs tighter
-    lib = _fast_zlib if level <= 3 else zlib
+    lib = fast_zlib if level <= 3 else zlib
     c = lib.compressobj(level, zlib.DEFLATED, -15)
     return _Entry(b"", zlib.crc32(data), len(data), c.compress(data) + c.flush())
 
@@ -288,7 +242,7 @@ def write_zip(entries: list[_Entry]) -> bytes:
 
 
 # --------------------------------------------------------------------------------------------
-# The stamper
+# The filler
 # --------------------------------------------------------------------------------------------
 
 _TEMPLATE_BYTES: bytes | None = None
@@ -307,9 +261,6 @@ def template_bytes() -> bytes:
 
 def built_template_bytes() -> bytes:
     """:func:`xl_report.xlsx.template.build_template`, saved with fixed timestamps."""
-    from xl_report.xlsx.fileio import normalise_zip
-    from xl_report.xlsx.template import build_template
-
     wb = build_template()
     fixed = datetime(*FIXED_ZIP_TIME)
     wb.properties.created = wb.properties.modified = fixed
@@ -415,7 +366,7 @@ def _number(value: int | float) -> str:
     return str(value)
 
 
-def _text(value: object) -> str | None:
+def _stored_text(value: object) -> str | None:
     """Text as a reader gets it back: XML-safe, stripped, blank -> None."""
     if value is None:
         return None
@@ -430,29 +381,31 @@ def _cell_view(value: object) -> object:
         return repr(value)  # not representable as a number cell: kept as text, the check flags it
     if isinstance(value, (int, float, datetime, date)) or value is None:
         return value
-    return _text(value)
+    return _stored_text(value)
 
 
-class Stamper:
-    """Parse the template once; ``stamp(report)`` returns a filled workbook as bytes."""
+class _FillView(ReportData):
+    """A report already normalised for the template by :meth:`TemplateFiller.view`: not normalised again."""
+
+
+class TemplateFiller:
+    """Parse the template once; ``fill(report)`` returns a filled workbook as bytes."""
 
     def __init__(self, template: bytes | None = None, *, compresslevel: int = 1):
-        import zipfile
-
         self.level = compresslevel
         raw = template if template is not None else template_bytes()
         with zipfile.ZipFile(io.BytesIO(raw)) as z:
             self.order = [i.filename for i in z.infolist()]
             self.raw = {n: z.read(n) for n in self.order}
-        self.names = package_names(self.raw["xl/workbook.xml"])
+        self.names = names_from_xml(self.raw["xl/workbook.xml"])
         self.parts = sheet_parts(self.raw["xl/workbook.xml"], self.raw["xl/_rels/workbook.xml.rels"])
-        self.cells = named_cells(self.names)
+        self.cells = report_cells(self.names)
         missing = [n for n in form.CELL_NAMES if n not in self.cells]
         if missing:
             raise ValueError(f"template lacks defined names: {missing[:3]}")
-        stamped = [s for s in (form.SHEET_README,) + form.TABLES if s in self.parts]
+        filled = [s for s in (form.SHEET_README,) + form.TABLES if s in self.parts]
         used_parts = {self.parts[s] for refs in self.cells.values() for s, _ in refs} | {
-            self.parts[s] for s in stamped}
+            self.parts[s] for s in filled}
         self.trees = {p: etree.fromstring(self.raw[p]) for p in used_parts}
         self.slots: dict[str, list[_Slot]] = {}
         for name, refs in self.cells.items():
@@ -464,7 +417,7 @@ class Stamper:
         # the template's guidance paragraphs stay when a report brings no text of its own
         self.template_narrative = {key: [t for s in self.slots.get(name, ()) if (t := _inline_text(s.el))]
                                    for key, name in form.NARRATIVE_NAMES.items()}
-        self.stamp_at = {s: self._stamp_position(s) for s in stamped}
+        self.stamp_at = {s: self._stamp_position(s) for s in filled}
         # parts that never change are compressed once (at the best level: it is paid once)
         self.plain = {n: _entry(n, self.raw[n], 9) for n in self.order if n not in self.trees}
         self._frozen_cache: dict[str | None, dict[str, _Entry]] = {}
@@ -500,14 +453,11 @@ class Stamper:
         return etree.SubElement(rel, _q("c"), r=coord)
 
     def _print_area(self, sheet: str) -> tuple[int, int] | None:
-        index = list(self.parts).index(sheet)
-        root = etree.fromstring(self.raw["xl/workbook.xml"])
-        for dn in root.iter(_q("definedName")):
-            if dn.get("name") == "_xlnm.Print_Area" and dn.get("localSheetId") == str(index):
-                ref = parse_ref((dn.text or "").split(",")[0])
-                if ref and ":" in ref[1]:
-                    _, _, max_col, max_row = range_boundaries(ref[1])
-                    return max_row, max_col
+        text = name_texts(self.raw["xl/workbook.xml"], list(self.parts).index(sheet)).get("_xlnm.Print_Area")
+        ref = parse_ref(text.split(",")[0]) if text else None
+        if ref and ":" in ref[1]:
+            _, _, max_col, max_row = range_boundaries(ref[1])
+            return max_row, max_col
         return None
 
     def _stamp_position(self, sheet: str) -> tuple[int, int, bool]:
@@ -523,7 +473,7 @@ class Stamper:
 
     # ---- values
     def view(self, report: ReportData) -> ReportData:
-        """The report as a reader will find it in the stamped workbook (what the fingerprint covers).
+        """The report as a reader will find it in the filled workbook (what the fingerprint covers).
 
         Totals computed, texts XML-safe and stripped, every named cell present, narrative fitted to
         the template's paragraph cells (overflow joined into the last one).
@@ -541,18 +491,18 @@ class Stamper:
                 paras = paras[: rows - 1] + ["\n".join(paras[rows - 1:])]
             narrative[key] = [p.strip() for p in paras if p.strip()]
         year = report.year if isinstance(report.year, int) and not isinstance(report.year, bool) else None
-        view = ReportData(unit=_text(report.unit), year=year, contact=_text(report.contact),
-                          level=_text(report.level), published=report.published, values=values,
+        view = _FillView(unit=_stored_text(report.unit), year=year, contact=_stored_text(report.contact),
+                          level=_stored_text(report.level), published=report.published, values=values,
                           narrative=narrative, source=report.source)
-        view._stamp_view = True  # stamp() need not normalise it again
         return view
 
-    def stamp(self, report: ReportData, frozen: FrozenInfo | None = None, tally=None,
-              drop_personal: bool = False) -> bytes:
+    def fill(self, report: ReportData, frozen: FrozenInfo | None = None, tally=None,
+              drop_personal: bool = False, properties: dict[str, object] | None = None) -> bytes:
         """The filled workbook as bytes. ``frozen`` (see :func:`freeze_info`) makes it a 定稿 file;
-        ``tally`` (a :class:`xl_report.tally.Tally`) is copied into the tally sheets, without the
-        personal columns when ``drop_personal``. ``report`` may already be a :meth:`view`."""
-        view = report if getattr(report, "_stamp_view", False) else self.view(report)
+        ``tally`` (a :class:`xl_report.core.tally.Tally`) is copied into the tally sheets, without the
+        personal columns when ``drop_personal``. ``report`` may already be a :meth:`view`.
+        ``properties``: custom document properties of a draft (a frozen file carries its own)."""
+        view = report if isinstance(report, _FillView) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
         cells: dict[_Slot, bytes] = {}  # each named cell's <c> element as XML; the rest is constant
         for name in form.CELL_NAMES:
@@ -589,19 +539,27 @@ class Stamper:
             changed[part] = _entry(part, data, self.level)
         if tally is not None:
             for sheet in TALLY_SHEETS:
-                part = self.parts.get(sheet.name)
+                tally_part = self.parts.get(sheet.name)
                 cols = tally.columns(sheet.key)
-                if part is None or cols is None or part in changed:
+                if tally_part is None or cols is None or tally_part in changed:
                     continue
-                data = self.raw[part] if frozen is None else self._protected(part, pw)
-                rows = tally_rows_xml(sheet, cols, self._column_styles(part), drop_personal)
+                data = self.raw[tally_part] if frozen is None else self._protected(tally_part, pw)
+                rows = tally_rows_xml(sheet, cols, self._column_styles(tally_part), drop_personal)
                 extent = f"A1:{get_column_letter(len(sheet.headers))}{len(cols[sheet.headers[0]]) + 1}"
                 data = _DIMENSION.sub(f'<dimension ref="{extent}"/>'.encode(), _append_rows(data, rows), count=1)
-                changed[part] = _entry(part, data, self.level)
+                changed[tally_part] = _entry(tally_part, data, self.level)
         order = self.order
         if frozen is not None:
-            changed.update(self._frozen_parts(pw))
+            for part, entry in self._frozen_parts(pw).items():
+                changed.setdefault(part, entry)  # a tally sheet keeps its rows (protected above)
             changed["docProps/custom.xml"] = _entry("docProps/custom.xml", frozen.properties_xml, self.level)
+            if "docProps/custom.xml" not in order:
+                order = order + ["docProps/custom.xml"]
+        elif properties:
+            ct, rels = _with_custom_part(self.raw["[Content_Types].xml"], self.raw["_rels/.rels"])
+            changed["[Content_Types].xml"] = _entry("[Content_Types].xml", ct, self.level)
+            changed["_rels/.rels"] = _entry("_rels/.rels", rels, self.level)
+            changed["docProps/custom.xml"] = _entry("docProps/custom.xml", custom_xml(properties), self.level)
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]
         return write_zip([changed.get(n) or self.plain[n] for n in order])
@@ -624,7 +582,7 @@ class Stamper:
         return self._col_styles[part]
 
     def _segments(self, line: str | None) -> dict[str, tuple[list[bytes], list]]:
-        """Each stamped part serialised once, split where its named cells go: part -> (the constant
+        """Each filled part serialised once, split where its named cells go: part -> (the constant
         pieces, the slots between them; ``_LINE`` where the text of the 定稿 line goes)."""
         variant = None if line is None else len(line) < 40  # the line's row height depends on its length
         if variant not in self._segment_cache:
@@ -680,7 +638,7 @@ class Stamper:
 
     @functools.cached_property
     def _stamp_style_index(self) -> int:
-        return int(re.search(rb'<cellXfs count="(\d+)"', self.raw["xl/styles.xml"]).group(1))
+        return int(expect(rb'<cellXfs count="(\d+)"', self.raw["xl/styles.xml"]).group(1))
 
     def _frozen_parts(self, password_hash: str | None) -> dict[str, _Entry]:
         if password_hash not in self._frozen_cache:
@@ -706,7 +664,7 @@ class Stamper:
 
 
 def tally_rows_xml(sheet, columns: dict[str, list], col_styles: dict[int, str], drop_personal: bool = False) -> bytes:
-    """The rows of one tally sheet (:meth:`xl_report.tally.Tally.columns`: header → values) as ``<row>``
+    """The rows of one tally sheet (:meth:`xl_report.core.tally.Tally.columns`: header → values) as ``<row>``
     XML, from row 2."""
     out = []
     skip = {c.header for c in sheet.columns if c.personal} if drop_personal else set()
@@ -787,13 +745,11 @@ def _extend_print_area(wbx: bytes, local_id: int, row: int, last_col: int) -> by
 
 def _frozen_styles(styles: bytes) -> bytes:
     """Every cell locked (input cells were unlocked) + one extra cell format for the 定稿 line."""
-    from openpyxl.xml.functions import tostring
 
-    from xl_report.stages.freeze import STAMP_FONT
 
     styles = styles.replace(b'<protection locked="0"', b'<protection locked="1"')
-    fonts = int(re.search(rb'<fonts count="(\d+)"', styles).group(1))
-    xfs = int(re.search(rb'<cellXfs count="(\d+)"', styles).group(1))
+    fonts = int(expect(rb'<fonts count="(\d+)"', styles).group(1))
+    xfs = int(expect(rb'<cellXfs count="(\d+)"', styles).group(1))
     font = tostring(STAMP_FONT.to_tree())
     xf = (f'<xf numFmtId="0" fontId="{fonts}" fillId="0" borderId="0" applyFont="1" applyAlignment="1" xfId="0">'
           '<alignment horizontal="left" vertical="center" wrapText="1"/></xf>').encode()
@@ -805,7 +761,6 @@ def _frozen_styles(styles: bytes) -> bytes:
 
 def _final_status(core: bytes) -> bytes:
     """contentStatus Final: what Excel's Mark as Final writes (freeze does the same)."""
-    from xl_report.stages.freeze import FINAL_STATUS
 
     if b"contentStatus" in core:
         return core

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
 from xl_report.batch.model import display_name, match_key
 from xl_report.batch.state import output_intact, records
+from xl_report.batch.summary import SUMMARY_FILE
 from xl_report.core import form
+from xl_report.core.config import read_toml
 from xl_report.core.errors import InputError, XlReportError
 from xl_report.stages.freeze import FROZEN_SUFFIX
+from xl_report.xlsx.safety import check_xlsx
+from xl_report.xlsx.workbook import read_report_file
 
 INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls is picked up so that it fails with a clear reason
 
@@ -20,17 +26,41 @@ MAX_UNITS = 10_000  # names in a --units list: a county has dozens; millions wou
 
 
 def find_inputs(indir: Path, outdir: Path) -> list[Path]:
+    return scan_inputs(indir, outdir)[0]
+
+
+def scan_inputs(indir: Path, outdir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The unit workbooks of ``indir``, and the entries skipped (name, Chinese reason) that a clerk may
+    have meant as one: hidden workbooks, links pointing outside ``indir`` or nowhere, pipes and other
+    special files (never opened: reading a FIFO would block). Excel's ~$ lock files and the batch's
+    own outputs are left out silently."""
     if not indir.is_dir():
         raise InputError.at("输入文件夹不存在", file=str(indir))
-    out_resolved = outdir.resolve()
-    files = []
+    out_resolved, in_resolved = outdir.resolve(), indir.resolve()
+    files, skipped = [], []
     for p in sorted(indir.iterdir()):
-        if not is_workbook_name(p) or not p.is_file():
+        if p.suffix.lower() not in INPUT_SUFFIXES or p.name.startswith("~$"):
             continue
-        if p.resolve().parent == out_resolved:
-            continue
-        files.append(p)
-    return files
+        why = _skip_reason(p, in_resolved)
+        if why:
+            skipped.append((p.name, why))
+        elif p.resolve().parent != out_resolved:
+            files.append(p)
+    return files, skipped
+
+
+def _skip_reason(p: Path, indir: Path) -> str | None:
+    if p.name.startswith("."):
+        return "隐藏文件（文件名以“.”开头），未处理；如是单位的台账，请去掉文件名开头的“.”"
+    if p.is_symlink():
+        target = p.resolve()
+        if not target.exists():
+            return "快捷方式（符号链接）指向的文件不存在，未处理"
+        if not target.is_relative_to(indir):
+            return "快捷方式（符号链接）指向输入文件夹以外的文件，出于安全考虑未处理；请把文件本身放进输入文件夹"
+    if not p.is_file():
+        return "不是普通文件（文件夹、管道或设备），未处理"
+    return None
 
 
 def folders_with_workbooks(indir: Path, outdir: Path) -> list[str]:
@@ -54,7 +84,6 @@ def is_workbook_name(path: Path) -> bool:
 def read_unit_list(path: Path | str) -> list[str]:
     """Expected unit names from a TOML file (``units = [...]`` or ``[[units]] name = ...``) or an
     .xlsx whose first sheet lists them in the column headed 单位名称 (else the first column)."""
-    from xl_report.core.config import read_toml
 
     path = Path(path)
     if not path.is_file():
@@ -72,9 +101,6 @@ def read_unit_list(path: Path | str) -> list[str]:
             if isinstance(name, str):
                 names.append(name)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        from python_calamine import CalamineWorkbook
-
-        from xl_report.xlsx.safety import check_xlsx
 
         check_xlsx(path)
         try:
@@ -124,8 +150,6 @@ def previous_reports(prevdir: Path | str) -> dict[str, dict]:
         known.add(rec.file)
         if output_intact(prevdir, rec):
             out[match_key(rec.unit)] = {"unit": rec.unit, "year": rec.year, "values": rec.values}
-    from xl_report.batch.summary import SUMMARY_FILE
-    from xl_report.xlsx.workbook import read_report_file
 
     for path in sorted(prevdir.glob("*.xlsx")):
         if path.name in known and match_key(path.stem.removesuffix(FROZEN_SUFFIX)) in out or \

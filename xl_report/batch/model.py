@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Callable
 
 from xl_report.core import form
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK
@@ -69,7 +69,7 @@ class UnitResult:
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "UnitResult":
+    def from_json(cls, d: dict) -> UnitResult:
         d = dict(d)
         d.pop("v", None)
         return cls(**d)
@@ -89,6 +89,7 @@ class BatchResult:
     findings_path: Path | None = None
     seconds: float = 0.0
     retired: list[str] = field(default_factory=list)  # outputs of inputs no longer in DIR, moved aside
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # DIR entries not read: (name, reason)
 
     @property
     def processed(self) -> int:

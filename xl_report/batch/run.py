@@ -1,6 +1,6 @@
 """County batch: read → aggregate → check → (freeze) → write, for every unit's tally workbook in a folder.
 
-Worker processes each parse the template once (:class:`xl_report.batch.fastfill.Stamper`) and stamp every
+Worker processes each parse the template once (:class:`xl_report.batch.fastfill.TemplateFiller`) and fill every
 unit's values into it. A unit whose file is broken, hostile or wrong fails with a Chinese reason;
 the others carry on. Every output is written atomically; a per-unit record (``OUTDIR/.xl-report/``)
 remembers the input's content hash, so a rerun skips unchanged units and an interrupted run
@@ -9,15 +9,16 @@ completes the rest. The summary workbook, the 全县合计 roll-up and findings.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
-from xl_report.batch.inputs import find_inputs, previous_reports, read_unit_list
+from xl_report.batch.inputs import previous_reports, read_unit_list, scan_inputs
 from xl_report.batch.model import (
     STATUS_MISSING,
     BatchResult,
@@ -37,13 +38,21 @@ from xl_report.batch.state import (
     record_index,
     retire_stale,
     reusable,
+    rules_digest,
     sha256_hex,
     state_dir,
 )
+from xl_report.batch.summary import (
+    FINDINGS_FILE,
+    SUMMARY_FILE,
+    UnitDetails,
+    write_summary,
+)
 from xl_report.batch.unit import init_worker, process_many, process_unit, start_worker
 from xl_report.core.errors import InputError
+from xl_report.core.normalise import MAX_YEAR, MIN_YEAR
 from xl_report.core.version import __version__
-from xl_report.stages.freeze import FROZEN_SUFFIX
+from xl_report.stages.freeze import FROZEN_SUFFIX, freeze_password
 from xl_report.xlsx.fileio import backup_existing
 
 
@@ -55,25 +64,17 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
 
     ``progress``: a callback called with each finished unit (the CLI draws its bar with it).
     """
-    from xl_report.batch.summary import (
-        FINDINGS_FILE,
-        SUMMARY_FILE,
-        UnitDetails,
-        write_summary,
-    )
 
     t0 = time.perf_counter()
     indir, outdir = Path(indir), Path(outdir)
     if outdir.resolve() == indir.resolve():
         raise InputError.at("输出文件夹不能与输入文件夹相同", file=str(outdir))
     if year is not None:
-        from xl_report.core.normalise import MAX_YEAR, MIN_YEAR
-
         if not MIN_YEAR <= year <= MAX_YEAR:  # a typo: else every unit fails with an internal error
             raise InputError.at(f"报告年度 {year} 不合理（应在 {MIN_YEAR}–{MAX_YEAR} 之间），请检查 --year")
     expected = read_unit_list(units) if units else None
     prev_index = previous_reports(previous) if previous else None
-    inputs = find_inputs(indir, outdir)
+    inputs, ignored = scan_inputs(indir, outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     first_run = not state_dir(outdir).is_dir()
     with exclusive(outdir):
@@ -90,11 +91,10 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
         claim(outdir, Path(SUMMARY_FILE).stem, "/" + SUMMARY_FILE)
         (state_dir(outdir) / "units").mkdir(parents=True, exist_ok=True)
         if freeze and password is None:
-            from xl_report.stages.freeze import freeze_password
-
             password = freeze_password(None, config)
         options_key = sha256_hex(json.dumps({
-            "version": __version__, "year": year, "freeze": freeze, "config": _plain(config),
+            "version": __version__, "rules": rules_digest(), "year": year, "freeze": freeze,
+            "config": _plain(config),
             "password": sha256_hex(password.encode()) if password else None,
             "previous": prev_index}, sort_keys=True, ensure_ascii=False, default=str).encode())
         # a workbook of the user's in OUTDIR (not written by a run: no record names it) is backed up
@@ -124,7 +124,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
                     continue
                 key = input_key(p, options_key)
                 rec = read_record(records.get(source))
-                if reusable(outdir, rec, key) and (rec.file is None or claim(
+                if rec is not None and reusable(outdir, rec, key) and (rec.file is None or claim(
                         outdir, Path(rec.file).stem.removesuffix(FROZEN_SUFFIX), source) is None):
                     rec.skipped = True
                     results[source] = rec
@@ -140,7 +140,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
         ordered = [results[p.name] for p in inputs]
         if expected is not None:
             ordered = _with_missing(ordered, expected)
-        batch = BatchResult(outdir, ordered)
+        batch = BatchResult(outdir, ordered, ignored=ignored)
         gone = {source: where for source, where in index.items() if source not in results}
         batch.retired = retire_stale(outdir, gone, {u.file for u in ordered if u.file})
         write_summary(batch, year=year, config=config, details=details)
@@ -176,7 +176,6 @@ def _run_jobs(todo: list[tuple[str, str, str | None]], opts: Options, prev_index
         for job in todo:
             finish(process_unit(*job, opts))
         return
-    import multiprocessing
 
     # fork where there is one: workers start with the parent's modules and its parsed template (no
     # re-import, no per-worker parse); the default moves to forkserver in newer Pythons

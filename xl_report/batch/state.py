@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
+import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from xl_report.batch.model import STATUS_FAILED, UnitResult
 from xl_report.core.errors import InputError
@@ -201,8 +203,27 @@ def reusable(outdir: Path, rec: UnitResult | None, key: str) -> bool:
 
 def output_intact(outdir: Path, rec: UnitResult) -> bool:
     """The record's output is in ``outdir`` exactly as the run wrote it (not changed, not replaced)."""
+    if rec.file is None:
+        return False
     path = outdir / rec.file
     return path.is_file() and sha256_hex(path.read_bytes()) == rec.output_hash
+
+
+# The code a unit's output depends on: the form and its counting (core), the rules, the workbook
+# readers and writers (xlsx), the stages and the batch itself. A change in any of them is a change
+# in behaviour, whatever the version says: the next run recomputes every unit.
+BEHAVIOUR_PACKAGES = ("core", "rules", "xlsx", "stages", "batch")
+
+
+@functools.lru_cache(maxsize=1)
+def rules_digest() -> str:
+    """SHA-256 over the source of BEHAVIOUR_PACKAGES (paths and bytes, in order): part of every reuse key."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for package in BEHAVIOUR_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def input_key(path: Path, options_key: str, data: bytes | None = None) -> str:
@@ -227,19 +248,42 @@ def exclusive(outdir: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as f:
         try:
-            if os.name == "nt":
-                import msvcrt
+            if sys.platform == "win32":
+                import msvcrt  # lazy: platform-specific module
 
                 f.seek(0)
                 msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
             else:
-                import fcntl
+                import fcntl  # lazy: platform-specific module
 
                 fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise InputError.at("另一个批量处理正在写入这个输出文件夹，请等它结束后再运行（或换一个输出文件夹）",
                                 file=str(outdir)) from None
-        yield  # released when the file closes, also when the process dies
+        HELD_LOCKS.add(f.fileno())
+        try:
+            yield  # released when the file closes, also when the process dies
+        finally:
+            HELD_LOCKS.discard(f.fileno())
+
+
+HELD_LOCKS: set[int] = set()  # descriptors of the output-folder locks this process holds
+
+
+def drop_inherited_locks() -> None:
+    """In a forked worker: let go of the parent's lock descriptors. A flock belongs to the open file,
+    which a fork shares: a batch killed outright would otherwise stay locked until its orphaned workers
+    notice and exit. The descriptor is pointed at /dev/null (not closed: the inherited file object
+    would close its number again at exit, perhaps another file by then)."""
+    if not HELD_LOCKS:
+        return
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        for fd in HELD_LOCKS:
+            os.dup2(null, fd)
+    finally:
+        os.close(null)
+    HELD_LOCKS.clear()
 
 
 def retire_stale(outdir: Path, gone: dict[str, tuple[Path, int, int]], current: set[str]) -> list[str]:

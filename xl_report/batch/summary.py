@@ -15,20 +15,25 @@ import json
 import math
 import re
 import tempfile
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, cast
 
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from xl_report.batch.fastfill import clean_text, xml_escape
+from xl_report.batch.model import HEADLINES, headline
 from xl_report.core import form
+from xl_report.core.errors import printable
 from xl_report.core.findings import SEVERITY_LABELS, Finding, count
 from xl_report.core.report import ReportData
 from xl_report.core.version import __version__
+from xl_report.rules import check
 from xl_report.xlsx.fileio import atomic_path, save_workbook
-from xl_report.xlsx.template import print_as_list
+from xl_report.xlsx.ooxml import expect
+from xl_report.xlsx.template import build_template, print_as_list
 from xl_report.xlsx.workbook import set_text, write_report
 
 if TYPE_CHECKING:
@@ -76,20 +81,20 @@ class RollupSum:
         """Take back what :meth:`add` added for ``values`` (exact, like the sum)."""
         self.add({n: -v for n, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
 
-    def merge(self, other: "RollupSum") -> None:
+    def merge(self, other: RollupSum) -> None:
         """Add another sum (e.g. a worker's share): exact, so the grouping does not matter."""
-        for name, v in other.ints.items():
-            self.ints[name] += v
-        for name, v in other.floats.items():
-            self.floats[name] = self.floats.get(name, 0) + v
-        for name, v in other.odd.items():
-            self.odd[name] = self.odd.get(name, 0.0) + v
+        for name, n in other.ints.items():
+            self.ints[name] += n
+        for name, fraction in other.floats.items():
+            self.floats[name] = self.floats.get(name, 0) + fraction
+        for name, odd in other.odd.items():
+            self.odd[name] = self.odd.get(name, 0.0) + odd
 
     def report(self, year: int | None) -> ReportData:
         values: dict[str, float | int] = dict(self.ints)
         for name in self.floats.keys() | self.odd.keys():
             values[name] = round(float(values[name] + self.floats.get(name, 0)) + self.odd.get(name, 0.0), 4)
-        return ReportData(unit=ROLLUP, year=year, values=values).with_totals()
+        return ReportData(unit=ROLLUP, year=year, values=cast(dict[str, object], values)).with_totals()
 
 
 def rollup(units, year: int | None) -> ReportData:
@@ -165,14 +170,13 @@ class _InMemory:
 
 def check_rollup(report: ReportData, config: dict | None = None) -> list[Finding]:
     """The table checks on the roll-up (unit metadata such as 联系电话 does not apply to a sum)."""
-    from xl_report.rules import check
 
     return [f for f in check(report, narrative={}, config=config)
             if not (f.name or "").startswith("meta_") and f.sheet != form.SHEET_README]
 
 
-def write_summary(batch: "BatchResult", year: int | None = None, config: dict | None = None,
-                  details: UnitDetails | None = None) -> None:
+def write_summary(batch: BatchResult, year: int | None = None, config: dict | None = None,
+                  details: UnitDetails | _InMemory | None = None) -> None:
     """汇总.xlsx and findings.json. ``details``: what :meth:`UnitDetails.add` kept of the units'
     values and findings (without it, the units still hold them)."""
     details = details or _InMemory(batch.units)
@@ -193,7 +197,7 @@ def write_summary(batch: "BatchResult", year: int | None = None, config: dict | 
         details.close()
 
 
-def findings_json(batch: "BatchResult", year: int | None, details=None, *, units: bool = True) -> dict:
+def findings_json(batch: BatchResult, year: int | None, details=None, *, units: bool = True) -> dict:
     details = details or _InMemory(())
     return {
         "tool": f"xl-report {__version__}",
@@ -205,6 +209,7 @@ def findings_json(batch: "BatchResult", year: int | None, details=None, *, units
             "values": batch.rollup.values if batch.rollup else {},
             "findings": [f.to_json() for f in batch.rollup_findings],
         },
+        "ignored": [{"file": name, "reason": why} for name, why in batch.ignored],
     }
 
 
@@ -218,7 +223,7 @@ def _dump(value) -> str:
     return json.dumps(value, ensure_ascii=False, indent=1, default=str)
 
 
-def findings_json_pieces(batch: "BatchResult", year: int | None, details) -> Iterator[str]:
+def findings_json_pieces(batch: BatchResult, year: int | None, details) -> Iterator[str]:
     """:func:`findings_json` as ``json.dumps(..., indent=1)`` would write it, one unit at a time."""
     skeleton = findings_json(batch, year, details, units=False)
     head, tail = _dump(skeleton).split('"units": []', 1)  # no JSON string holds an unescaped quote
@@ -238,16 +243,15 @@ def findings_json_pieces(batch: "BatchResult", year: int | None, details) -> Ite
 # The workbook
 # --------------------------------------------------------------------------------------------
 
+IGNORED = "跳过"  # the status column of an input-folder entry that was not read
 COLUMNS = ("序号", "单位名称", "状态", "错误", "提示", "新收", "上年结转", "办结", "结转下年度", "复议", "诉讼",
            "定稿指纹", "文件", "说明")
 WIDTHS = (6, 30, 8, 6, 6, 8, 9, 8, 10, 6, 6, 16, 30, 60)
 
 
-def summary_book(batch: "BatchResult", year: int | None, details=None):
+def summary_book(batch: BatchResult, year: int | None, details=None):
     """The summary workbook without its per-unit rows, and the rewrite that streams them into the
-    package as it is saved (see :func:`xl_report.fileio.save_workbook`): (workbook, rewrite)."""
-    from xl_report.batch.model import HEADLINES, headline
-    from xl_report.xlsx.template import build_template
+    package as it is saved (see :func:`xl_report.xlsx.fileio.save_workbook`): (workbook, rewrite)."""
 
     details = details or _InMemory(())
     wb = build_template()
@@ -265,16 +269,23 @@ def summary_book(batch: "BatchResult", year: int | None, details=None):
         ws.column_dimensions[get_column_letter(j)].width = width
     styles = _RowStyles(ws, batch.units)
     r = 4 + len(batch.units)  # the unit rows (4 .. r - 1) are streamed in on saving
+    rollup = batch.rollup
+    assert rollup is not None  # write_summary sums it up first
     errors, warnings = count(batch.rollup_findings)
-    total = headline(batch.rollup)
+    total = headline(rollup)
     _write_row(ws, r, [None, ROLLUP, "有错误" if errors else "成功", errors, warnings, *total.values(), None,
                        None, f"表二、表三、表四为 {sum(1 for u in batch.units if u.has_report)} 个单位之和"])
     for j in range(1, len(COLUMNS) + 1):
         ws.cell(r, j).font = BOLD
+    if batch.ignored:  # entries of the input folder that were not read: the clerk may have meant them
+        set_text(ws.cell(r + 2, 1), f"输入文件夹中跳过的 {len(batch.ignored)} 项（未处理）：")
+        ws.cell(r + 2, 1).font = BOLD
+        for k, (name, why) in enumerate(batch.ignored, start=r + 3):
+            _write_row(ws, k, [None, None, IGNORED, None, None, *([None] * len(HEADLINES)), None, printable(name), why])
     ws.freeze_panes = "C4"
     print_as_list(ws, "3:3")
     ws.auto_filter.ref = f"A3:{get_column_letter(len(COLUMNS))}{r - 1}"
-    write_report(batch.rollup, wb, tables=form.TABLES, meta=False)
+    write_report(rollup, wb, tables=form.TABLES, meta=False)
     for table in form.TABLES:
         _rollup_note(wb[table], sum(1 for u in batch.units if u.has_report))
     findings_ws = _findings_sheet(wb, batch, details)
@@ -290,7 +301,7 @@ def summary_book(batch: "BatchResult", year: int | None, details=None):
 
     def findings_rows() -> Iterator[bytes]:
         for i, (unit, file, f) in enumerate(_finding_rows(batch, details), start=2):
-            yield _row_xml(i, [unit, file, SEVERITY_LABELS.get(f.get("severity"), f.get("severity")), f.get("code"),
+            yield _row_xml(i, [unit, file, SEVERITY_LABELS.get(str(f.get("severity")), f.get("severity")), f.get("code"),
                                f.get("message"), f.get("sheet"), f.get("cell")], [styles.wrap] * 7)
 
     links = [(f"{get_column_letter(13)}{3 + i}", u.file) for i, u in enumerate(batch.units, start=1) if u.file]
@@ -364,7 +375,7 @@ def _row_xml(r: int, values: list, styles: list[int]) -> bytes:
         elif isinstance(v, bool):
             cells.append(f'<c r="{ref}" s="{s}" t="b"><v>{int(v)}</v></c>')
         else:
-            cells.append(f'<c r="{ref}" s="{s}" t="n"><v>{"%.16g" % v}</v></c>')
+            cells.append(f'<c r="{ref}" s="{s}" t="n"><v>{format(v, ".16g")}</v></c>')
     return f'<row r="{r}">{"".join(cells)}</row>'.encode("ascii", "xmlcharrefreplace")  # as openpyxl's writer
 
 
@@ -377,12 +388,12 @@ _RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 def _splice_summary(part: str, body: bytes, total_row: int, rows: Iterable[bytes], links: list[tuple[str, str]]):
     """The 汇总 sheet with the unit rows before the 全县合计 row, its hyperlinks and their relationships."""
-    at = re.search(rb'<row r="%d"[ >]' % total_row, body).start()
+    at = expect(rb'<row r="%d"[ >]' % total_row, body).start()
     tail = body[at:]
     pieces: list[Iterable[bytes]] = [[body[:at]], rows]
     if links:
         end = tail.index(b"</sheetData>")
-        cut = _AFTER_HYPERLINKS.search(tail, end).start()
+        cut = expect(_AFTER_HYPERLINKS, tail, end).start()
         pieces += [[tail[:cut], b"<hyperlinks>"],
                    (f'<hyperlink xmlns:r="{_RNS}" ref="{ref}" r:id="rId{k}"/>'.encode()
                     for k, (ref, _) in enumerate(links, start=1)),
@@ -446,7 +457,7 @@ def _rollup_note(ws, n: int) -> None:
     c.font = Font(bold=True, color="C00000")
 
 
-def _findings_sheet(wb, batch: "BatchResult", details):
+def _findings_sheet(wb, batch: BatchResult, details):
     """The 校验结果 sheet's header; its rows are streamed in on saving (:func:`_finding_rows`)."""
     ws = wb.create_sheet(form.SHEET_FINDINGS)
     heads = ("单位名称", "文件", "级别", "代码", "说明", "工作表", "单元格")
@@ -462,7 +473,7 @@ def _findings_sheet(wb, batch: "BatchResult", details):
     return ws
 
 
-def _finding_rows(batch: "BatchResult", details) -> Iterator[tuple[str, str | None, dict]]:
+def _finding_rows(batch: BatchResult, details) -> Iterator[tuple[str, str | None, dict]]:
     """(unit, file, finding) of every unit in order, then the roll-up's, then each failed unit's reason."""
     for u in batch.units:
         if details.count(u):
@@ -475,6 +486,6 @@ def _finding_rows(batch: "BatchResult", details) -> Iterator[tuple[str, str | No
             yield u.unit, u.source, {"severity": "error", "code": "失败", "message": u.reason}
 
 
-def _finding_count(batch: "BatchResult", details) -> int:
+def _finding_count(batch: BatchResult, details) -> int:
     return (sum(details.count(u) for u in batch.units) + len(batch.rollup_findings)
             + sum(1 for u in batch.units if u.status == "失败"))

@@ -8,19 +8,20 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from typer import _click as click  # typer 0.29 vendors its own click (private, hence the pin <0.30)
+from typer import rich_utils
 
+from xl_report.core.errors import EXIT_INPUT, XlReportError, printable
 from xl_report.core.version import __version__
-from xl_report.core.errors import EXIT_INPUT, XlReportError
+
 
 def _localise_help_chrome() -> None:
     """typer and click print their own help chrome in English; the clerk reads Chinese."""
-    from typer import _click as click  # typer 0.29 vendors its own click (private, hence the pin <0.30)
-    from typer import rich_utils
-
     rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
     rich_utils.OPTIONS_PANEL_TITLE = "选项"
     rich_utils.COMMANDS_PANEL_TITLE = "命令"
@@ -76,8 +77,6 @@ def translate_usage(message: str) -> str:
 
 
 def _localise_usage_errors() -> None:
-    from typer import rich_utils
-
     original = rich_utils.rich_format_error
 
     def rich_format_error(error) -> None:
@@ -85,7 +84,7 @@ def _localise_usage_errors() -> None:
         error.format_message = lambda: text
         original(error)
 
-    rich_utils.rich_format_error = rich_format_error
+    rich_utils.rich_format_error = rich_format_error  # type: ignore[assignment]  # same call, other param name
 
 
 _localise_help_chrome()
@@ -101,8 +100,16 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+class _Console(Console):
+    """A console that never writes a control character from a file name, cell or message raw to the
+    terminal (ESC sequences, BEL, bidi overrides): they are shown escaped."""
+
+    def print(self, *objects, **kwargs) -> None:
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = _Console(soft_wrap=True)
+err = _Console(stderr=True, soft_wrap=True)
 
 
 def guarded(fn: Callable) -> Callable:
@@ -123,8 +130,6 @@ def guarded(fn: Callable) -> Callable:
 
 
 def _escape(text: str) -> str:
-    from rich.markup import escape
-
     return escape(text)
 
 
@@ -144,7 +149,7 @@ def _root(
 def main() -> None:
     try:
         app()
-    except SystemExit as e:
+    except SystemExit:
         raise
     except Exception:  # a bug, not a user mistake: keep the traceback for the bug report
         print("xl-report 内部错误，请把下面的信息发给维护人员：", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 
 STATUS_STYLE = {"成功": "green", "有错误": "yellow", "失败": "red", "未提交": "dim"}
 
@@ -19,7 +20,8 @@ STATUS_STYLE = {"成功": "green", "有错误": "yellow", "失败": "red", "未�
 @contextmanager
 def progress_reporter(total: int, label: str):
     """A rich bar on stderr in a terminal; one plain line per unit otherwise (logs, CI)."""
-    if err.is_terminal:  # lazy import: a terminal only
+    if err.is_terminal:
+        # lazy: xl-report --help imports no library code
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -48,7 +50,7 @@ def _first_reason(reason: str | None) -> str:
 
 
 def print_result(batch) -> None:
-    from xl_report.batch.state import RETIRED_DIR  # lazy: CLI start-up
+    from xl_report.batch.state import RETIRED_DIR  # lazy: xl-report --help imports no library code
 
     table = Table(title="各单位处理结果", show_lines=False)
     for col in ("单位名称", "状态", "错误", "提示", "文件 / 原因"):
@@ -68,28 +70,40 @@ def print_result(batch) -> None:
         shown = "、".join(batch.retired[:10]) + ("等" if len(batch.retired) > 10 else "")
         out.print(f"[yellow]{len(batch.retired)} 个输出文件的台账已不在输入文件夹中，已移到输出文件夹下的"
                   f"“{RETIRED_DIR}”文件夹（不会再随汇总上报）：{escape(shown)}[/]")
+    for name, why in batch.ignored:
+        out.print(f"[yellow]跳过“{escape(name)}”：{escape(why)}[/]")
     out.print(f"汇总表：{escape(str(batch.summary_path))}")
     out.print(f"校验结果（机器可读）：{escape(str(batch.findings_path))}")
 
 
+@readme_row(
+    "`xl-report batch 文件夹 -o 输出文件夹 [--year 2024] [--jobs N] [--freeze] [--previous 上年输出] [--units "
+    "单位名单.toml] [--force] [--config xl-report.toml]`",
+    "县里批量处理：每个单位填报、校验、（无错误的）定稿，写 `输出/<单位>.xlsx` 或 `<单位>-定稿.xlsx`（带着该单位"
+    "的台账，定稿文件删除申请人、申请内容，与单独 `fill` + `freeze` 的结果和指纹相同；已填报的输入表格与台账不一致"
+    "的单位“有错误”、不定稿），再生成 `汇总.xlsx`（各单位状态和主要数字、全县合计表、全部校验结果、输入文件夹中"
+    "跳过的项目）和 `findings.json`；坏文件只影响该单位；再次运行跳过未变化的单位（升级 xl-report 后全部重算）；"
+    "进度条显示在屏幕上",
+)
 @app.command("batch", help="批量处理文件夹中各单位的台账工作簿：填报、校验、（定稿），并生成汇总表和全县合计。")
 @guarded
 def batch_cmd(
     folder: Annotated[Path, typer.Argument(help="存放各单位台账工作簿的文件夹", file_okay=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文件夹", file_okay=False)],
-    year: Annotated[Optional[int], typer.Option("--year", help="报告年度（默认取各工作簿“说明”中的报告年度）")] = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="并行进程数（默认为CPU核数）")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="报告年度（默认取各工作簿“说明”中的报告年度）")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="并行进程数（默认为CPU核数）")] = None,
     freeze: Annotated[bool, typer.Option("--freeze", help="没有错误的单位直接定稿（输出“单位-定稿.xlsx”）")] = False,
-    previous: Annotated[Optional[Path], typer.Option("--previous", help="上一年度的输出文件夹，用于跨年度核对",
+    previous: Annotated[Path | None, typer.Option("--previous", help="上一年度的输出文件夹，用于跨年度核对",
                                                      file_okay=False)] = None,
-    units: Annotated[Optional[Path], typer.Option("--units", help="应报送单位名单（.xlsx 或 .toml），用于找出未报送的单位",
+    units: Annotated[Path | None, typer.Option("--units", help="应报送单位名单（.xlsx 或 .toml），用于找出未报送的单位",
                                                   dir_okay=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="全部重新处理（默认跳过内容未变化的单位）")] = False,
-    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml")] = None,
 ) -> None:
-    from xl_report.batch.inputs import find_inputs, folders_with_workbooks  # lazy: CLI start-up
-    from xl_report.batch.run import run_batch
-    from xl_report.core.config import load_config
+    # lazy: xl-report --help imports no library code
+    from xl_report.batch.inputs import find_inputs, folders_with_workbooks
+    from xl_report.batch.run import run_batch  # lazy: xl-report --help imports no library code
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
 
     cfg = load_config(config)
     total = len(find_inputs(folder, output)) if folder.is_dir() else 0
@@ -104,12 +118,17 @@ def batch_cmd(
     raise typer.Exit(batch.exit_code)
 
 
+@readme_row(
+    "`xl-report demo [-o 文件夹]`",
+    "演示：生成虚构县 20 个单位两个年度的台账（含几处故意的错误），批量处理、定稿、汇总，并把待发邮件写入发件箱",
+)
 @app.command("demo", help="演示：生成一个虚构县（12个乡镇、8个部门）的台账，批量填报、校验、定稿，生成汇总表和待发邮件。")
 @guarded
 def demo_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="演示文件夹", file_okay=False)] = Path("xl-report-演示"),
 ) -> None:
-    from xl_report.cli.demo import COUNTY, DEPARTMENTS, NOT_SUBMITTED, TOWNSHIPS, YEAR, run_demo  # lazy: CLI start-up
+    # lazy: xl-report --help imports no library code
+    from xl_report.cli.demo import COUNTY, DEPARTMENTS, NOT_SUBMITTED, TOWNSHIPS, YEAR, run_demo
 
     out.print(f"正在生成演示数据：{COUNTY}（{len(TOWNSHIPS)} 个乡镇、{len(DEPARTMENTS)} 个部门），"
               f"{YEAR - 1}—{YEAR} 两年的台账……")

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from xl_report.core.findings import SEVERITY_LABELS, count
 
@@ -20,7 +21,7 @@ _STYLE = {"error": "bold red", "warning": "yellow"}
 
 
 def _print_human(findings: list[Finding], path: Path) -> None:
-    from xl_report.xlsx.findings_sheet import location_text, summary_line  # lazy: CLI start-up
+    from xl_report.xlsx.findings_sheet import location_text, verdict_line  # lazy: no library code at start-up
 
     errors, warnings = count(findings)
     out.print(f"校验 {escape(path.name)}：错误 {errors} 个，提示 {warnings} 个")
@@ -37,14 +38,14 @@ def _print_human(findings: list[Finding], path: Path) -> None:
             table.add_row(f.code, escape(f.message), escape(location_text(f)))
         out.print(table)
     if not findings:
-        out.print(summary_line(findings))
+        out.print(verdict_line(findings))
 
 
 def _write(wb, path: Path, findings: list[Finding]) -> Path:
     """Write 校验结果 into the user's workbook (``path``, open as ``wb``): backup first, then an atomic save."""
-    from xl_report.stages.freeze import read_freeze_info  # lazy: CLI start-up
-    from xl_report.xlsx.fileio import keep_backup, save_workbook
-    from xl_report.xlsx.findings_sheet import write_findings_sheet
+    from xl_report.stages.freeze import read_freeze_info  # lazy: xl-report --help imports no library code
+    from xl_report.xlsx.fileio import keep_backup, save_workbook  # lazy: xl-report --help imports no library code
+    from xl_report.xlsx.findings_sheet import write_findings_sheet  # lazy: xl-report --help imports no library code
 
     if read_freeze_info(wb) is not None:  # a frozen deliverable must not gain a sheet and highlights
         raise InputError.at("这是定稿文件，不能写入“校验结果”（会改动定稿文件）；校验结果已在上面列出",
@@ -55,6 +56,14 @@ def _write(wb, path: Path, findings: list[Finding]) -> Path:
     return backup
 
 
+@readme_row(
+    "`xl-report check 年报.xlsx [--previous 上年.xlsx] [--json] [--write] [--config xl-report.toml]`",
+    "校验：表格与台账一致（用填报的统计规则从台账重算，逐格指出“表中 3，台账 13”；未填报、填报后台账有改动、"
+    "手工改动都报错，R07–R09）、表内勾稽关系、与上年结转衔接、正文数字与表格、台账答复期限（按法定工作日，"
+    "含调休）；`--write` "
+    "把“校验结果”工作表写入工作簿并标出问题单元格（先保留备份）。代码表见 [`docs/findings.md`](docs/findings.md"
+    ")。退出码 0 无错误（可有提示），1 有错误，2 文件不能使用",
+)
 @app.command("check", help="校验年报工作簿：表内勾稽关系、与上年衔接、正文与表格一致、台账答复期限。"
                            "退出码：0 无错误（可有提示），1 有错误，2 文件无法使用。")
 @guarded
@@ -66,10 +75,10 @@ def check_cmd(
     write: Annotated[bool, typer.Option("--write", help="把“校验结果”工作表写入工作簿并标出有问题的单元格（先保留备份）")] = False,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml", dir_okay=False)] = None,
 ) -> None:
-    from xl_report.core.config import load_config  # lazy: CLI start-up
-    from xl_report.stages.check import check_book
-    from xl_report.xlsx.fileio import ensure_readable
-    from xl_report.xlsx.workbook import open_workbook
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
+    from xl_report.stages.check import check_book  # lazy: xl-report --help imports no library code
+    from xl_report.xlsx.fileio import ensure_readable  # lazy: xl-report --help imports no library code
+    from xl_report.xlsx.workbook import open_workbook  # lazy: xl-report --help imports no library code
 
     path = ensure_readable(workbook)
     wb = open_workbook(path)  # loaded once: checked, then (--write) written into

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xl_report.cli.app import _escape, app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import InputError, XlReportError
 from xl_report.core.findings import count
 
@@ -15,26 +16,34 @@ if TYPE_CHECKING:
     from xl_report.stages.freeze import VerifyResult
 
 
+@readme_row(
+    '`xl-report freeze 年报.xlsx [-o 定稿.xlsx] [--sign 单位.key] [--force --reason "原因"] '
+    "[--config xl-report.toml]`",
+    "定稿：校验无误（含表格与台账一致）后另存为 `年报-定稿.xlsx`（原文件不变）；公式换成数值，"
+    "全部工作表和工作簿结构加保护（密码取自 `--password`、环境变量 `XL_REPORT_FREEZE_PASSWORD` 或配置 "
+    "`[freeze] password_env`），标记为最终版本，"
+    "表格下方显示定稿时间和指纹；默认删除台账中的申请人、申请内容（`--keep-personal` 保留）",
+)
 @app.command("freeze", help="定稿：校验无误后生成不能再改动的定稿文件（默认“<原名>-定稿.xlsx”，原文件不变）。"
                             "公式换成数值，全部工作表和工作簿结构加保护，标记为最终版本，记录定稿指纹。")
 @guarded
 def freeze_cmd(
     workbook: Annotated[Path, typer.Argument(help="已填报、已校验的年报工作簿", dir_okay=False)],
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="定稿文件名", dir_okay=False)] = None,
-    password: Annotated[Optional[str], typer.Option(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="定稿文件名", dir_okay=False)] = None,
+    password: Annotated[str | None, typer.Option(
         "--password", help="工作表保护密码（更安全的做法：设置环境变量 XL_REPORT_FREEZE_PASSWORD，"
                            "或在配置文件 [freeze] 中用 password_env 指定环境变量名）")] = None,
-    sign: Annotated[Optional[Path], typer.Option("--sign", help="用本单位私钥（xl-report keygen 生成的 .key）签名",
+    sign: Annotated[Path | None, typer.Option("--sign", help="用本单位私钥（xl-report keygen 生成的 .key）签名",
                                                  dir_okay=False)] = None,
     force: Annotated[bool, typer.Option("--force", help="校验有错误时仍然定稿（必须同时用 --reason 写明原因）")] = False,
-    reason: Annotated[Optional[str], typer.Option("--reason", help="强制定稿的原因，记录在定稿文件中")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="强制定稿的原因，记录在定稿文件中")] = None,
     keep_personal: Annotated[bool, typer.Option(
         "--keep-personal", help="保留台账中的申请人、申请内容（默认定稿文件删除这些个人信息）")] = False,
-    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml", dir_okay=False)] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml", dir_okay=False)] = None,
 ) -> None:
-    from xl_report.core.config import load_config  # lazy: CLI start-up
-    from xl_report.core.fingerprint import short
-    from xl_report.stages.freeze import freeze_file
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
+    from xl_report.core.fingerprint import short  # lazy: xl-report --help imports no library code
+    from xl_report.stages.freeze import freeze_file  # lazy: xl-report --help imports no library code
 
     result = freeze_file(workbook, output=output, password=password, sign_key=sign, force=force, reason=reason,
                          keep_personal=keep_personal, config=load_config(config))
@@ -51,16 +60,21 @@ def freeze_cmd(
         out.print("已用本单位私钥签名。")
 
 
+@readme_row(
+    "`xl-report verify 定稿.xlsx... [--keys 公钥文件夹] [--json]`",
+    "核验定稿文件：逐格指出定稿后被改动的数字、单位、年度、正文段落；给出 `--keys` 时核验单位签名。退出码 0 "
+    "完好，1 被改动或签名无效，2 不是定稿文件",
+)
 @app.command("verify", help="核验定稿文件：重新计算定稿指纹，逐格找出定稿后被改动的内容；"
                             "给出 --keys 时核验单位签名。退出码 0 完好，1 被改动或签名无效，2 不是定稿文件或无法读取。")
 @guarded
 def verify_cmd(
     files: Annotated[list[Path], typer.Argument(help="定稿文件（可多个）", dir_okay=False)],
-    keys: Annotated[Optional[Path], typer.Option("--keys", help="存放各单位公钥（<单位名称>.pub）的文件夹",
+    keys: Annotated[Path | None, typer.Option("--keys", help="存放各单位公钥（<单位名称>.pub）的文件夹",
                                                  file_okay=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
 ) -> None:
-    from xl_report.stages.freeze import VerifyResult, verify_file  # lazy: CLI start-up
+    from xl_report.stages.freeze import VerifyResult, verify_file  # lazy: xl-report --help imports no library code
 
     if keys is not None and not keys.is_dir():
         raise InputError.at("公钥文件夹不存在", file=str(keys))
@@ -81,7 +95,7 @@ def verify_cmd(
 
 
 def _print_result(r: VerifyResult) -> None:
-    from xl_report.core.fingerprint import short  # lazy: CLI start-up
+    from xl_report.core.fingerprint import short  # lazy: xl-report --help imports no library code
 
     name = _escape(Path(r.path or "").name)
     if r.ok:
@@ -99,6 +113,10 @@ def _print_result(r: VerifyResult) -> None:
         err.print(f"    {_escape(m)}")
 
 
+@readme_row(
+    "`xl-report keygen 单位名称 [-d 文件夹]`",
+    "生成本单位签名密钥：`单位名称.key`（私钥，仅本人可读，不外传）和 `单位名称.pub`（交给上级）",
+)
 @app.command("keygen", help="为本单位生成签名密钥：<单位名称>.key（私钥，仅本人可读，不要外传）"
                             "和 <单位名称>.pub（公钥，交给上级用于核验）。")
 @guarded
@@ -106,7 +124,7 @@ def keygen_cmd(
     unit: Annotated[str, typer.Argument(help="单位名称（与年报“单位名称”一致）")],
     directory: Annotated[Path, typer.Option("-d", "--dir", help="密钥保存文件夹", file_okay=False)] = Path("."),
 ) -> None:
-    from xl_report.stages.signing import keygen  # lazy: CLI start-up
+    from xl_report.stages.signing import keygen  # lazy: xl-report --help imports no library code
 
     private, public = keygen(unit, directory)
     out.print(f"私钥：{_escape(str(private))}（只保存在本单位，不要外传，也不要随报表发送）")

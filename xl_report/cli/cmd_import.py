@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
 from xl_report.core.findings import SEVERITY_LABELS
 
@@ -37,7 +38,15 @@ def _print_findings(findings: list[Finding]) -> None:
         out.print(f"  ……另有 {blanks - _SHOWN_BLANKS} 个空白单元格（F05），加 --json 可查看全部")
 
 
-@app.command("import", help="读取已发布的年报（纯文本、.html、.docx、PDF），写入年报模板工作簿："
+@readme_row(
+    "`xl-report import 已发布年报.html -o 年报.xlsx`",
+    "读取已发布的年报（纯文本、Markdown、.html、.docx、PDF；按文件内容而不是扩展名判断类型，PDF 需安装 poppler 的 "
+    "pdftotext），写入填报工作簿：单位、年度、联系电话、发布日期、表二表三表四全部单元格和正文；空白、“/”“—”按空白导入"
+    "（不当作 0），读不出的表格和行逐条列出，从不猜测。能读 PDF 的分栏文字（跨页重复的表头、折行的行名、页码）、"
+    "在表格中途截断的网页摘录（只导入截断前的单元格）、各格数字连在一起的网页抓取文本（只在按本行总计和表内勾稽关系"
+    "只有一种拆法时拆开，并提示核对）。退出码 2：文件里找不到年报表格或文件过大",
+)
+@app.command("import", help="读取已发布的年报（纯文本、Markdown、.html、.docx、PDF），写入年报模板工作簿："
                             "单位、年度、表二表三表四全部单元格和正文。空白、“/”“—”按空白导入（不当作 0），"
                             "读不出的表格和行逐条列出。退出码：0 已写出，2 文件无法读取。")
 @guarded
@@ -46,11 +55,11 @@ def import_cmd(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="输出工作簿（.xlsx），默认与年报同名",
                                                 dir_okay=False)] = None,
 ) -> None:
-    from xl_report.core import form  # lazy: CLI start-up
-    from xl_report.published.importer import import_report
-    from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
-    from xl_report.xlsx.template import build_template
-    from xl_report.xlsx.workbook import write_report
+    from xl_report.core import form  # lazy: xl-report --help imports no library code
+    from xl_report.published.importer import import_report  # lazy: xl-report --help imports no importer code
+    from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook  # lazy: as above
+    from xl_report.xlsx.template import build_template  # lazy: xl-report --help imports no importer code
+    from xl_report.xlsx.workbook import write_report  # lazy: xl-report --help imports no importer code
 
     path = ensure_readable(report)
     target = output or path.with_suffix(".xlsx")
@@ -78,6 +87,14 @@ def import_cmd(
     out.print("注：工作簿中的总计格按公式重新计算；用 xl-report audit 核对原文中的总计。")
 
 
+@readme_row(
+    "`xl-report audit 年报... [--previous 上年年报] [--json] [--config xl-report.toml]`",
+    "审核已发布的年报：导入后做全部适用的校验（勾稽关系、空白格、正文与表格、与上年结转、2019年旧格式、"
+    "六部分标题、发布日期是否超期：部门和乡镇 1月31日、县级以上人民政府本级 3月31日，可在配置 `[deadlines]` "
+    '中用 `other = "01-31"`、`government = "03-31"` 修改），每份报告一行汇总；`--json` 每份报告一个对象，'
+    "`blank_cells` 逐格列出空白或未读出的单元格及原因；读不出的单元格不参与校验（不当作 0）。"
+    "退出码 0 无错误，1 有错误，2 有报告无法读取",
+)
 @app.command("audit", help="审核已发布的年报：导入后做全部适用的校验（勾稽关系、空白格、正文与表格、与上年衔接、"
                            "2019年旧格式、发布日期是否超期）。每份报告一行汇总。"
                            "退出码：0 无错误（可有提示），1 有错误，2 有报告无法读取。")
@@ -86,12 +103,13 @@ def audit_cmd(
     reports: Annotated[list[Path], typer.Argument(help="一份或多份已发布的年报文件", dir_okay=False)],
     previous: Annotated[Path | None, typer.Option("--previous", "-p", help="同一单位上一年度的年报（已发布的年报或年报工作簿），"
                                                    "用于核对上年结转", dir_okay=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（每份报告一个对象）")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="以 JSON 输出（每份报告一个对象，含逐格列出的空白单元格及原因）")] = False,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml（[deadlines]）",
                                                 dir_okay=False)] = None,
 ) -> None:
-    from xl_report.published.audit import audit
-    from xl_report.core.config import load_config
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no importer code
+    from xl_report.published.audit import audit  # lazy: xl-report --help imports no importer code
 
     results = audit(reports, previous=previous, config=load_config(config))
     if as_json:
@@ -99,10 +117,13 @@ def audit_cmd(
     else:
         for r in results:
             if r.error:
-                err.print(f"[bold red]{escape(r.summary())}[/]")
+                err.print(f"[bold red]{escape(r.verdict_line())}[/]")
                 continue
             _print_findings(r.findings)
-            out.print(escape(r.summary()))
+            out.print(escape(r.verdict_line()))
+            blank = r.blank_cells()
+            if blank:
+                out.print(f"  {len(blank)} 个单元格空白或未读出（原因见上；--json 逐格列出）")
         if len(results) > 1:
             bad = sum(1 for r in results if r.error or r.counts[0])
             out.print(f"共审核 {len(results)} 份年报，{bad} 份有错误或无法读取。")

@@ -2,16 +2,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xl_report.cli.app import _escape, app, err, guarded, out
+from xl_report.cli.readme_table import readme_row
 
 if TYPE_CHECKING:
     from xl_report.mail import SendReport
 
 
+@readme_row(
+    "`xl-report send 定稿.xlsx... [--config xl-report.toml] [--to 邮箱]... [--dry-run] [--resend] "
+    "[--allow-draft] [--bundle] [--outbox 文件夹]`",
+    "上报：每个定稿工作簿一封邮件（`--bundle` 合为一封）发给 `[upward]` 中的收件人，附件保留中文文件名；"
+    "未定稿或定稿后被改动的文件不发送（`--allow-draft` 作为草稿发送）；同一定稿不重复发送（`--resend` 强制），"
+    "重新定稿的会作为“更正”再发；发送记录见 `xl-report-sent.jsonl`。未配置 `[smtp]` 或 `--dry-run` 时写成 .eml "
+    "放进 `outbox/`。配置示例：[`xl-report.example.toml`](xl-report.example.toml)。退出码 1：有文件未发送，"
+    "重新运行只发剩下的",
+)
 @app.command("send", help="上报：把定稿工作簿用邮件发给上级（每个工作簿一封，或 --bundle 合为一封）。"
                           "收件人、邮件服务器在 xl-report.toml 的 \\[upward]、\\[smtp] 中配置；未配置 \\[smtp] 或加 "
                           "--dry-run 时，只把邮件写成 .eml 文件放进 outbox 文件夹。已发送过的同一定稿不会重复发送。"
@@ -19,18 +29,18 @@ if TYPE_CHECKING:
 @guarded
 def send_cmd(
     files: Annotated[list[Path], typer.Argument(help="要上报的定稿工作簿（可多个）", dir_okay=False)],
-    config: Annotated[Optional[Path], typer.Option("--config", help="配置文件 xl-report.toml（默认当前文件夹）",
+    config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml（默认当前文件夹）",
                                                    dir_okay=False)] = None,
-    to: Annotated[Optional[list[str]], typer.Option("--to", help="收件人（可多次给出；代替配置中的 to 和 cc）")] = None,
+    to: Annotated[list[str] | None, typer.Option("--to", help="收件人（可多次给出；代替配置中的 to 和 cc）")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="不发送，只把邮件写成 .eml 文件放进 outbox")] = False,
     resend: Annotated[bool, typer.Option("--resend", help="已发送过的同一定稿也再发一次")] = False,
     allow_draft: Annotated[bool, typer.Option("--allow-draft", help="允许发送未定稿的工作簿（标题标明“草稿”）")] = False,
     bundle: Annotated[bool, typer.Option("--bundle", help="所有工作簿合为一封邮件")] = False,
-    outbox: Annotated[Optional[Path], typer.Option("--outbox", help="待发邮件文件夹（默认配置文件旁的 outbox）",
+    outbox: Annotated[Path | None, typer.Option("--outbox", help="待发邮件文件夹（默认配置文件旁的 outbox）",
                                                    file_okay=False)] = None,
 ) -> None:
-    from xl_report.core.config import load_config  # lazy: CLI start-up
-    from xl_report.mail import send_files
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
+    from xl_report.mail import send_files  # lazy: xl-report --help imports no library code
 
     report = send_files(files, load_config(config), to=to, dry_run=dry_run, resend=resend,
                         allow_draft=allow_draft, bundle=bundle, outbox=outbox,

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from xl_report.batch.fastfill import TemplateFiller
+from xl_report.batch.model import BatchResult
+from xl_report.batch.run import run_batch
 from xl_report.core import form
-from xl_report.xlsx.fileio import write_bytes_atomic
 from xl_report.core.report import ReportData
 from xl_report.core.tally import Tally
 from xl_report.core.tally_schema import (
@@ -28,6 +30,9 @@ from xl_report.core.tally_schema import (
     DOC_CATEGORIES,
     TALLY_SHEETS,
 )
+from xl_report.document import render
+from xl_report.mail import send_files
+from xl_report.xlsx.fileio import write_bytes_atomic
 
 YEAR = 2024  # a year chinesecalendar knows, so deadlines are checked exactly
 COUNTY = "某某县"
@@ -146,17 +151,16 @@ def as_of(data: UnitData, end: date) -> UnitData:
     return out
 
 
-_STAMPER = None
+_FILLER = None
 
 
 def unit_workbook(data: UnitData, year: int) -> bytes:
     """The unit's tally workbook (the template with its tally sheets, 说明 and 正文 filled) as bytes."""
-    from xl_report.batch.fastfill import Stamper
+    import pandas as pd  # lazy: pandas (~0.5 s) only for the demo's generated DataFrames
 
-    global _STAMPER
-    if _STAMPER is None:
-        _STAMPER = Stamper()
-    import pandas as pd
+    global _FILLER
+    if _FILLER is None:
+        _FILLER = TemplateFiller()
 
     # rows are written as typed (not validated: a demo unit keeps its deliberate slip)
     tally = Tally(source=data.unit, unit=data.unit, year=year, **{
@@ -166,7 +170,7 @@ def unit_workbook(data: UnitData, year: int) -> bytes:
     report = ReportData(unit=data.unit, year=year, contact=data.contact, level=data.level, published=data.published,
                         values={n: 0 for n in form.CELL_NAMES if not form.CELL_BY_NAME[n].computed},
                         narrative=data.narrative)
-    return _STAMPER.stamp(report, tally=tally)
+    return _FILLER.fill(report, tally=tally)
 
 
 def write_unit(path: Path, data: UnitData, year: int) -> Path:
@@ -190,8 +194,8 @@ class DemoResult:
     root: Path
     previous_dir: Path
     output_dir: Path
-    batch: object  # BatchResult of this year
-    previous_batch: object
+    batch: BatchResult  # this year's
+    previous_batch: BatchResult
     outbox: Path | None = None
     mails: int = 0
     html: Path | None = None
@@ -225,8 +229,6 @@ def prepare_county(root: Path, year: int = YEAR) -> tuple[Path, Path, Path]:
 
 
 def run_demo(root: Path | str, *, jobs: int | None = None, progress=None, year: int = YEAR) -> DemoResult:
-    from xl_report.batch.run import run_batch
-
     root = Path(root)
     prev_in, this_in, units_file = prepare_county(root, year)
     prev_out = root / "输出" / f"{year - 1}年"
@@ -240,17 +242,14 @@ def run_demo(root: Path | str, *, jobs: int | None = None, progress=None, year: 
     return result
 
 
-def _render_rollup(batch, outdir: Path) -> Path:
-    from xl_report.render import render
-
+def _render_rollup(batch: BatchResult, outdir: Path) -> Path:
     path = outdir / "全县合计.html"
+    assert batch.rollup is not None  # a batch always sums up its units
     render(batch.rollup, path)
     return path
 
 
-def _prepare_mail(batch, outbox: Path) -> tuple[Path | None, int]:
-    from xl_report.mail import send_files
-
+def _prepare_mail(batch: BatchResult, outbox: Path) -> tuple[Path | None, int]:
     frozen = [batch.outdir / u.file for u in batch.units if u.fingerprint and u.file]
     if not frozen:
         return None, 0

@@ -1,6 +1,6 @@
 """Tally → the numbers of 表二, 表三 and 表四 for one report year, with the counting rules of the format.
 
-Rules (form-2021.md §2.6; issue “Fill the report from the staff tally sheets”), for report year Y:
+Rules (docs/format-notes.md §1), for report year Y:
 
 - 表三 一 新收: received in Y. 二 上年结转: received before Y, not concluded before 1 Jan Y.
   三 results: concluded in Y, once, in the row of its result. 四 结转下年度: received by 31 Dec Y, not
@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from xl_report.core import form
 from xl_report.core.errors import InputError
@@ -61,6 +62,7 @@ class AggregateResult:
 
 
 def aggregate(tally: Tally, year: int) -> AggregateResult:
+    """Count the tally into 表二/表三/表四 of report ``year`` (rules: module docstring); absent sheets add nothing."""
     if not isinstance(year, int) or isinstance(year, bool):
         raise InputError.at(f"报告年度应为四位数字（值：{year}）")
     values: dict[str, int | float] = {}
@@ -82,7 +84,7 @@ def aggregate(tally: Tally, year: int) -> AggregateResult:
             notes.append(note)
         values.update(sheet_values)
     tables = tuple(t for t in form.TABLES if any(_SHEET_TABLE[k] == t for k in tally.present))
-    report = ReportData(unit=tally.unit, year=year, values=values, source=tally.source)
+    report = ReportData(unit=tally.unit, year=year, values=cast(dict[str, object], values), source=tally.source)
     # totals of totals (（七）总计·总计) last, so their parts are already summed
     for name in sorted(form.COMPUTED_FROM, key=lambda n: any(p in form.COMPUTED_FROM for p in form.COMPUTED_FROM[n])):
         if name in values:
@@ -176,10 +178,10 @@ def _cases(df, start: date, end: date, out: dict) -> str | None:
     return _later_note(CASES, later, end, "案件")
 
 
-def summary(report: ReportData, tables: tuple[str, ...] = form.TABLES) -> dict[str, int | float]:
-    """The headline numbers (新收, 上年结转, 办结, 结转下年度, 复议, 诉讼 …) of ``tables``."""
+def placeholder_numbers(report: ReportData, tables: tuple[str, ...] = form.TABLES) -> dict[str, int | float]:
+    """The numbers behind the 正文 placeholders (新收, 上年结转, 办结, 结转下年度, 复议, 诉讼 …) of ``tables``."""
     return {label: report.num0(name) for label, name in form.PLACEHOLDERS.items()
             if form.CELL_BY_NAME[name].table in tables}
 
 
-__all__ = ["AggregateResult", "aggregate", "summary", "cells_filled_by"]
+__all__ = ["AggregateResult", "aggregate", "placeholder_numbers", "cells_filled_by"]

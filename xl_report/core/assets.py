@@ -5,6 +5,7 @@ In the source tree they sit at the top (the design keeps ``macros/`` there); the
 (``setup.py``) copies them into ``xl_report/assets/``. Lookup: the installed package first, then the
 source checkout this package was imported from.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

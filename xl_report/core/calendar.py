@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left, bisect_right
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import chinese_calendar
 from chinese_calendar import constants as _cc
 
 from xl_report.core.errors import InputError
+from xl_report.core.normalise import parse_date
 
 
 class UnknownYear(Exception):
@@ -109,13 +110,8 @@ def _dates(values, key: str, source: str | None) -> tuple[date, ...]:
         raise InputError.at(f"[calendar] {key} 应为日期列表，如 {key} = [\"2027-01-01\"]", file=source)
     out = []
     for raw in values or ():
-        v = raw.date() if isinstance(raw, datetime) else raw
-        if isinstance(v, str):
-            try:
-                v = date.fromisoformat(v.strip())
-            except ValueError:
-                v = None
-        if not isinstance(v, date):
+        v = parse_date(raw) if isinstance(raw, (str, date)) else None
+        if v is None:
             raise InputError.at(f"[calendar] {key} 中的“{raw}”不是日期，请写成 \"2027-01-01\" 的形式", file=source)
         out.append(v)
     return tuple(sorted(out))

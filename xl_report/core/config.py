@@ -37,6 +37,7 @@ def read_toml(path: Path, what: str = "配置文件") -> dict:
 
 
 def load_config(explicit: Path | str | None = None) -> dict:
+    """The settings of ``xl-report.toml`` (``explicit``, else the one in the current folder; none: ``{}``)."""
     path = find_config(explicit)
     if path is None:
         return {}

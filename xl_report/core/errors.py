@@ -4,12 +4,28 @@ The CLI turns these into one line on stderr and exit code 2; they never show a t
 """
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # the check found errors / a unit failed
 EXIT_INPUT = 2  # unusable input
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal: control and format characters (ESC, BEL, the ``_x001B_``
+    escapes openpyxl decodes, bidi overrides, zero-width marks) written as ``\\x1b`` / ``\\u202e``;
+    line breaks kept (messages are multi-line)."""
+    if _PLAIN.fullmatch(text):
+        return text  # the usual case: nothing to escape
+    return "".join(ch if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf")
+                   else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") for ch in text)
+
+
+_PLAIN = re.compile(r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f"
+                    r"\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]*", re.S)
 
 
 @dataclass(frozen=True)
@@ -35,7 +51,7 @@ class Problem:
             where.append(f"“{self.column}”列")
         head = "，".join(where)
         val = "" if self.value in (None, "") else f"（值：{_short(self.value)}）"
-        return f"{head}：{self.reason}{val}" if head else f"{self.reason}{val}"
+        return printable(f"{head}：{self.reason}{val}" if head else f"{self.reason}{val}")
 
 
 def _short(value: object, limit: int = 40) -> str:
@@ -55,16 +71,16 @@ class XlReportError(Exception):
 
     def __str__(self) -> str:
         if not self.problems:
-            return self.message
+            return printable(self.message)
         lines = [self.message] + [f"  - {p}" for p in self.problems]
-        return "\n".join(lines)
+        return printable("\n".join(lines))
 
 
 class InputError(XlReportError):
     """The input cannot be used (exit 2)."""
 
     @classmethod
-    def at(cls, reason: str, **where) -> "InputError":
+    def at(cls, reason: str, **where) -> InputError:
         p = Problem(reason, **where)
         return cls(str(p), [])
 

@@ -1,5 +1,6 @@
 """The names of the files xl_report writes, as a clerk sees them. The commands show them in their help
 without importing the modules that write the files (``xl-report --help`` starts in a blink)."""
+
 from __future__ import annotations
 
 TEMPLATE_FILE = "年报模板.xlsx"  # xl-report template

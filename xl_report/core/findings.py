@@ -4,12 +4,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from xl_report.core.errors import printable
+
 Severity = Literal["error", "warning"]
 SEVERITY_LABELS = {"error": "错误", "warning": "提示"}
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem the checks found: a catalogued code, its severity, a Chinese message and where it is."""
+
     code: str  # stable, e.g. "A01"
     severity: Severity
     message: str  # Chinese, names the numbers involved
@@ -18,6 +22,9 @@ class Finding:
     name: str | None = None  # cell name of the main cell
     names: tuple[str, ...] = field(default_factory=tuple)  # every cell name involved (identities)
     row: int | None = None  # tally row (Excel row number), when relevant
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", printable(self.message))  # a cell's ESC never reaches a terminal
 
     @property
     def is_error(self) -> bool:

@@ -4,7 +4,7 @@ This module is the single source of every official label, cell name, number kind
 identity. The template builder, the filler, the rules, the renderer and the importer all read it;
 nothing else in the code base spells a label or a cell name a second time.
 
-Cell names follow ``shared/format/cell-names.md``:
+Cell names (listed in ``docs/cell-names.md``, generated from this module):
 ``t2_<item>_<measure>``, ``t3_<row>_<col>``, ``t4_<group>_<outcome>``, ``meta_<field>``.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 FORM_ID = "国办公开办函〔2021〕30号"
+FORM_ID_2019 = "国办公开办函〔2019〕60号"  # the superseded 试行 format (its 表二 is T2_2019_SIGNATURE)
 REGULATION_NAME = "中华人民共和国政府信息公开条例"  # cited in the preamble as 《…》
 FORM_NAME = "中华人民共和国政府信息公开工作年度报告格式"
 REPORT_TITLE_SUFFIX = "年政府信息公开工作年度报告"
@@ -235,7 +236,8 @@ def _t3_rows() -> tuple[T3Row, ...]:
 
 T3_ROWS: tuple[T3Row, ...] = _t3_rows()
 T3_RESULT_ROWS: tuple[T3Row, ...] = tuple(r for r in T3_ROWS if r.result)  # the 21 leaves
-RESULT_VALUES: dict[str, str] = {r.result: r.key for r in T3_RESULT_ROWS}  # tally value -> row key
+RESULT_VALUES: dict[str, str] = {r.result: r.key for r in T3_RESULT_ROWS if r.result}  # tally value -> row key
+RESULT_OF: dict[str, str] = {key: result for result, key in RESULT_VALUES.items()}  # row key -> tally value
 
 # --------------------------------------------------------------------------------------------
 # 表四 政府信息公开行政复议、行政诉讼情况

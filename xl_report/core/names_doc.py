@@ -1,6 +1,6 @@
 """docs/cell-names.md, generated from the form so the list of names is never a second copy.
 
-Regenerate: python -m xl_report.names_doc > docs/cell-names.md (a test checks it is current).
+Regenerate with ``python -m xl_report.cli.docs`` (a test checks it is current).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def cell_names_markdown() -> str:
         f"本工具模板中表二、表三、表四的每个数字格都有固定的工作簿级名称（{form.FORM_ID}格式）。",
         "程序、测试和外部检查工具都只通过这些名称访问单元格，不依赖具体的行列位置。",
         "",
-        "Generated from `xl_report/form.py` by `python -m xl_report.names_doc`; do not edit by hand.",
+        "Generated from `xl_report/core/form.py` by `python -m xl_report.cli.docs`; do not edit by hand.",
         "",
         "| 名称 name | 表 | 行 | 列 | 类型 | 合计 |",
         "|---|---|---|---|---|---|",
@@ -32,7 +32,3 @@ def cell_names_markdown() -> str:
     for key, name in form.NARRATIVE_NAMES.items():
         lines.append(f"| `{name}` | {form.SECTION_TITLES[key]}（每格一段） |")
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(cell_names_markdown(), end="")

@@ -6,7 +6,7 @@ when the cell cannot be understood. Blank cells are ``None`` before they reach a
 Category values are matched on a *folded key* (full-width → half-width, spaces, quotes, brackets
 and separators removed, numbering such as ``（三）`` and ``4.`` dropped), so the official numbered
 wording, ``不予公开 - 4.保护第三方合法权益`` and ``不予公开-保护第三方合法权益`` are all the same value.
-Synonyms are listed here once; judgement calls (see form-2021.md §2.7) are documented beside them.
+Synonyms are listed here once; judgement calls (docs/format-notes.md §2) are documented beside them.
 """
 from __future__ import annotations
 
@@ -67,23 +67,27 @@ def header_key(text: object) -> str:
     return s.translate(_DROP).lower()
 
 
-def to_text(value: object) -> Converted:
+def as_text(value: object) -> str:
     """Free text and ids: numbers typed in an id column become '12', not '12.0'."""
-    if value.__class__ is str:
-        return value, None  # already trimmed by clean_cell
+    if isinstance(value, str):
+        return value  # already trimmed by clean_cell
     if isinstance(value, bool):
-        return ("是" if value else "否"), None
+        return "是" if value else "否"
     if isinstance(value, float) and value.is_integer():
-        return str(int(value)), None
+        return str(int(value))
     if isinstance(value, (datetime, date)):
-        return _as_date(value).isoformat(), None
-    return str(value).strip(), None
+        return _as_date(value).isoformat()
+    return str(value).strip()
+
+
+def to_text(value: object) -> Converted:
+    """:func:`as_text` as a converter (never an issue)."""
+    return as_text(value), None
 
 
 def to_id(value: object) -> Converted:
     """An id (编号, 案件编号): folded, so '００１' and '001' are the same id."""
-    text, _ = to_text(value)
-    return fold(text), None
+    return fold(as_text(value)), None
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,7 +148,7 @@ def _as_date(value: date) -> date:
 def to_date(value: object) -> Converted:
     """Excel dates, serial numbers, 2023-03-05, 2023/3/5, 2023年3月5日, 2023.3.5, 20230305."""
     if isinstance(value, (datetime, date)):  # pandas Timestamp is a datetime
-        d = _as_date(value)
+        d: date | None = _as_date(value)
     elif isinstance(value, bool):
         return None, DATE_HINT
     elif isinstance(value, (int, float)):
@@ -161,9 +165,17 @@ def to_date(value: object) -> Converted:
             return None, "日期不存在（月份或日期超出范围）"
     else:
         return None, DATE_HINT
+    assert d is not None  # each branch above returned on None
     if not MIN_YEAR <= d.year <= MAX_YEAR:
         return None, f"日期不合理（年份应在 {MIN_YEAR}–{MAX_YEAR} 之间）"
     return d, None
+
+
+def parse_date(value: object) -> date | None:
+    """:func:`to_date` without the reason: the date, or None (blank or not a date)."""
+    value = clean_cell(value)
+    d = to_date(value)[0] if value is not None else None
+    return d if isinstance(d, date) else None
 
 
 def _from_number(x: float) -> date | None:
@@ -185,7 +197,9 @@ def _ymd(m: re.Match) -> date | None:
 
 
 def parse_year(value: object) -> int | None:
-    """A report year: 2023, '2023', '２０２３年'. None if it is not a plausible year."""
+    """THE report year parser (说明, --year text, mail, import): 2023, 2023.0, '2023', '２０２３',
+    '2023年', '2023年度' (spaces anywhere) all mean 2023; anything else — '23', '2023-2024', a year
+    outside MIN_YEAR..MAX_YEAR — is None (not a year), never a guess."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
@@ -236,12 +250,11 @@ class Choices:
         return key(self._prep(_SPACE.sub("", fold(text))))
 
     def __call__(self, value: object) -> Converted:
-        text, _ = to_text(value)
-        found = self._map.get(self._key(text))
+        found = self._map.get(self._key(as_text(value)))
         return (found, None) if found else (None, f"不是规定的选项，{self.hint}")
 
 
-# 表三 columns. Judgement calls (form-2021.md §2.7): a lawyer applying personally is 自然人; a law firm
+# 表三 columns. Judgement calls (docs/format-notes.md §2): a lawyer applying personally is 自然人; a law firm
 # is 法律服务机构; 个体工商户 counts as 商业企业; 村委会/居委会/事业单位/社会团体 count as 其他.
 _APPLICANT_SYNONYMS = {
     "个人": "自然人", "公民": "自然人", "群众": "自然人", "律师": "自然人", "自然人个人": "自然人",
@@ -276,18 +289,18 @@ def _result_synonyms() -> dict[str, str]:
     syn: dict[str, str] = {}
     items: dict[str, list[str]] = {}
     for row in form.T3_RESULT_ROWS:
-        group_label = row.labels[1]
+        group_label, result = row.labels[1], form.RESULT_OF[row.key]
         if len(row.labels) == 3:  # numbered official form: '（三）不予公开 4.保护第三方合法权益'
-            syn[f"{group_label} {row.labels[2]}"] = row.result
-            items.setdefault(form.strip_item_number(row.labels[2]), []).append(row.result)
+            syn[f"{group_label} {row.labels[2]}"] = result
+            items.setdefault(form.strip_item_number(row.labels[2]), []).append(result)
         else:
-            syn[group_label] = row.result
+            syn[group_label] = result
     # an item's wording alone is enough when it is unambiguous ('保护第三方合法权益')
     for item, results in items.items():
         if len(results) == 1 and item != "其他":
             syn[item] = results[0]
     open_, partial = form.T3_RESULT_GROUPS[0].short, form.T3_RESULT_GROUPS[1].short
-    other = form.T3_RESULT_ROWS[-1].result  # 其他处理-其他: withdrawals go here (§2.7)
+    other = form.RESULT_OF[form.T3_RESULT_ROWS[-1].key]  # 其他处理-其他: withdrawals go here (docs/format-notes.md §2)
     syn.update({"全部公开": open_, "公开": open_, "同意公开": open_, "区分处理": partial, "部分予以公开": partial,
                 "撤回": other, "撤回申请": other, "申请人撤回": other, "申请人主动撤回": other})
     return syn
@@ -304,7 +317,7 @@ def _case_synonyms() -> dict[str, str]:
             "经复议后起诉": after, "诉讼复议后起诉": after}
 
 
-# 表四 outcomes, in the usual reading (form-2021.md §2.6 note 12). '驳回' is left out on purpose: it
+# 表四 outcomes, in the usual reading (docs/format-notes.md §1, rule 12). '驳回' is left out on purpose: it
 # means different things for 复议 and 诉讼, so the clerk must choose.
 def _case_result_synonyms() -> dict[str, str]:
     upheld, corrected, other = CASE_RESULTS

@@ -14,6 +14,8 @@ from xl_report.core import form
 
 @dataclass
 class ReportData:
+    """One annual report: unit, year, contact, level, publication date, cell name -> value, 正文 paragraphs."""
+
     unit: str | None = None
     year: int | None = None
     contact: str | None = None
@@ -27,7 +29,7 @@ class ReportData:
     source: str | None = None
 
     @classmethod
-    def zeros(cls, **meta) -> "ReportData":
+    def zeros(cls, **meta) -> ReportData:
         return cls(values={name: 0 for name in form.CELL_NAMES}, **meta)
 
     def number(self, name: str) -> float | int | None:
@@ -43,7 +45,7 @@ class ReportData:
         v = self.number(name)
         return 0 if v is None else v
 
-    def with_totals(self) -> "ReportData":
+    def with_totals(self) -> ReportData:
         """Fill every computed (总计) cell from its parts, as the template formulas do.
 
         form.COMPUTED_FROM lists a total after the totals it sums, so one pass is enough.

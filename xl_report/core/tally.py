@@ -3,21 +3,25 @@
 The file reader (calamine) is :mod:`xl_report.xlsx.tally_reader`; this module is pure.
 
 Contract (other modules rely on it): each present sheet is a pandas DataFrame whose columns are the
-schema headers of :mod:`xl_report.tally_schema` (absent optional columns added, all missing), plus
+schema headers of :mod:`xl_report.core.tally_schema` (absent optional columns added, all missing), plus
 ``_row`` = the Excel row number. Dates are ``datetime.date`` or None, 延期 is bool, ints are int,
 金额（元） is float, choice columns hold the canonical value. A sheet that is absent is ``None``.
 
 The reader keeps each sheet as plain Python columns (:meth:`Tally.columns`: header → list, same
 values) and builds the DataFrame only when ``tally.requests`` etc. is first accessed: code that loops
-over rows (aggregate, rules, the stamper) uses the columns, so the batch never pays for pandas.
+over rows (aggregate, rules, the batch filler) uses the columns, so the batch never pays for pandas.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from xl_report.core import normalise as nz
 from xl_report.core.errors import InputError, Problem, TallyErrors
@@ -49,14 +53,16 @@ class _SheetField:
         obj.__dict__.get("_columns", {}).pop(self.key, None)  # the frame is the truth from now on
 
 
-def _frame(cols: Columns) -> "pd.DataFrame":
-    import pandas as pd
+def _frame(cols: Columns) -> pd.DataFrame:
+    import pandas as pd  # lazy: pandas (~0.5 s) only when a caller asks for DataFrames
 
     return pd.DataFrame(cols, columns=list(cols), dtype=object)
 
 
 @dataclass
 class Tally:
+    """The five tally sheets of one unit, normalised (see the module docstring for the contract)."""
+
     source: str | None = None
     requests: pd.DataFrame | None = _SheetField()  # 依申请公开台账
     documents: pd.DataFrame | None = _SheetField()  # 文件台账
@@ -88,6 +94,30 @@ class Tally:
     @property
     def present(self) -> tuple[str, ...]:
         return tuple(k for k in ("requests", "documents", "decisions", "fees", "cases") if self.has(k))
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A cell the file reader found holding an Excel error value (#N/A …) or a formula saved without
+    its computed value: never a blank (a blank 数量 counts as 1), always a located error."""
+
+    text: str  # the error literal, or FORMULA_WITHOUT_VALUE
+    formula: str | None = None
+
+    @property
+    def reason(self) -> str:
+        if self.text == FORMULA_WITHOUT_VALUE:
+            return f"{CELL_ERROR_REASON}：公式没有计算结果（文件保存时未计算），请在 Excel 中打开并保存一次，或改为数值"
+        return f"{CELL_ERROR_REASON}：单元格是 Excel 错误值 {self.text}，请改正公式或改为数值"
+
+
+FORMULA_WITHOUT_VALUE = "formula-without-value"
+CELL_ERROR_REASON = "台账中不能有错误值"
+
+
+def has_cell_errors(problems: Sequence[Problem]) -> bool:
+    """Whether a tally's problems include an error value (an unusable file, not a bad row)."""
+    return any(p.reason.startswith(CELL_ERROR_REASON) for p in problems)
 
 
 MAX_ROWS = 200_000  # data rows per sheet; a larger tally is certainly a mistake (or hostile)
@@ -135,7 +165,7 @@ def tally_from_frames(frames: Mapping[str, pd.DataFrame | Sequence[Sequence[obje
         tally._set_columns(sheet.key, _parse_sheet(sheet, rows, problems, source))
     if problems:
         order = {s.name: i for i, s in enumerate(TALLY_SHEETS)}
-        problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0))  # stable: per row, checks in order
+        problems.sort(key=lambda p: (order.get(p.sheet or "", -1), p.row or 0))  # stable: per row, checks in order
         raise TallyErrors(source or "台账", problems)
     return tally
 
@@ -150,7 +180,7 @@ def _header_key(text: str) -> str:
     return nz.header_key(text)  # the same few header texts in every unit's workbook
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _header_spec(sheet: TallySheet) -> tuple[dict[str, str], frozenset[str]]:
     """(header key → header, required headers) of a schema sheet."""
     return {nz.header_key(h): h for h in sheet.headers}, frozenset(c.header for c in sheet.columns if c.required)
@@ -206,6 +236,8 @@ def _convert_column(body: list[list[object]], j: int, convert) -> list[tuple[obj
 
 
 def _convert_cell(v: object, convert) -> tuple[object, str | None, object]:
+    if isinstance(v, CellError):
+        return None, v.reason, v.formula or v.text
     raw = nz.clean_cell(v)
     if raw is None:
         return _BLANK_CELL
@@ -220,7 +252,7 @@ def _empty(columns: list[str]) -> Columns:
 def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Problem],
                  source: str | None) -> Columns:
     columns = list(sheet.headers) + [ROW_COLUMN]
-    where = {"file": source, "sheet": sheet.name}
+    where: dict[str, Any] = {"file": source, "sheet": sheet.name}  # Problem(**where)
     found = _find_header(sheet, rows)
     if found is None:
         if any(nz.clean_cell(v) is not None for row in rows for v in row):
@@ -330,3 +362,42 @@ def _no_checks(df: Columns, problems: list[Problem], where: dict) -> None:
 
 _ROW_CHECKS = {"requests": _check_requests, "documents": _check_documents, "decisions": _no_checks,
                "fees": _no_checks, "cases": _check_cases}
+
+
+# --------------------------------------------------------------------------------------------
+# Digest: what a fill was computed from
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FillState:
+    """What a workbook records of its last fill: when, and the digest of the tally rows it used."""
+
+    filled_at: str | None
+    digest: str | None
+
+
+def tally_digest(tally: Tally) -> str:
+    """SHA-256 over the normalised rows of the present sheets, personal columns and row numbers left
+    out (a frozen copy has no personal columns; sorting the rows changes no number), rows sorted;
+    a sheet without rows counts as absent (a fresh template brings empty ones)."""
+    out: dict[str, list[str]] = {}
+    for sheet in TALLY_SHEETS:
+        cols = tally.columns(sheet.key)
+        if cols is None:
+            continue
+        kept = [c.header for c in sheet.columns if not c.personal]
+        if not cols[ROW_COLUMN]:
+            continue
+        rows = zip(*(cols[h] for h in kept))
+        out[sheet.key] = sorted(json.dumps([_plain(v) for v in r], ensure_ascii=False) for r in rows)
+    return hashlib.sha256(json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _plain(value: object) -> object:
+    """A normalised tally value as JSON data (dates as ISO text, 5.0 as 5)."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else round(value, 6)
+    return value

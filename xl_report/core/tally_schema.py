@@ -1,7 +1,7 @@
 """The staff tally sheets (台账): sheet names, headers and value kinds — the user-facing contract.
 
 The template builder draws these sheets (headers, widths, dropdowns, date formats); the tally reader
-validates against them. Category values come from :mod:`xl_report.form`, never spelled twice.
+validates against them. Category values come from :mod:`xl_report.core.form`, never spelled twice.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ shipped inside the installed xlwings package (so the client's xlwings version al
 server's) + a generated ASCII module holding the help text as ChrW codes. The VBA project is written
 by pyopenvba (pinned), which leaves the compile cache empty so Excel compiles from source on first open.
 The build is deterministic: same inputs, same bytes (fixed zip timestamps through
-:func:`xl_report.fileio.normalise_zip`).
+:func:`xl_report.xlsx.fileio.normalise_zip`).
 """
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ from xml.sax.saxutils import escape, quoteattr
 from xl_report.core import form
 from xl_report.core.assets import MACROS, asset_dir
 from xl_report.core.errors import InputError
-from xl_report.core.filenames import ADDIN_FILE, XLSM_FILE
-from xl_report.xlsx.fileio import normalise_zip, write_bytes_atomic
+from xl_report.core.filenames import ADDIN_FILE, XLSM_FILE  # noqa: F401 - XLSM_FILE re-exported beside ADDIN_FILE
+from xl_report.xlsx.fileio import normalise_zip, save_workbook, write_bytes_atomic
+from xl_report.xlsx.ooxml import expect
+from xl_report.xlsx.template import build_template
+from xl_report.xlsx.xlwings_conf import PROJECT_NAME
 
-PROJECT_NAME = "xl_report"  # xlwings config: sheet xl_report.conf, %USERPROFILE%\.xl_report\xl_report.conf
-# Sheets xlwings reads settings from (SERVER_URL, AUTH "Bearer <token>", LICENSE_KEY): never mailed upward.
-CONFIG_SHEETS = (f"{PROJECT_NAME}.conf", "xlwings.conf")
 TAB_LABEL = "政务公开年报"
 
 
@@ -73,7 +73,7 @@ CUSTOM_UI_PART = "customUI/customUI.xml"
 
 
 def _xlwings_dir() -> Path:
-    import xlwings
+    import xlwings  # lazy: xlwings only to find its VBA files
 
     return Path(xlwings.__file__).parent
 
@@ -130,7 +130,7 @@ def our_modules(macros_dir: Path | None = None) -> dict[str, str]:
         raise InputError.at("VBA 源代码文件夹 macros/ 中没有 .bas 文件：安装包不完整，请重新安装 xl_report",
                             file=str(macros_dir))
     modules["XlReportText"] = text_module()
-    for name, src in modules.items():
+    for src in modules.values():
         src.encode("ascii")  # UnicodeEncodeError: a Chinese literal slipped into VBA
     return modules
 
@@ -153,10 +153,11 @@ def xlwings_modules(standalone: bool) -> dict[str, tuple[str, str]]:
 
 def _pyopenvba():
     try:
-        import pyopenvba
-        from pyopenvba.vba import VBAModuleKind
+        import pyopenvba  # lazy: a large package only the two builders use
+        from pyopenvba.vba import VBAModuleKind  # lazy: as above
     except ImportError:
-        raise InputError.at("生成加载项需要 pyopenvba：请重新安装 xl_report（pip install xl_report，不要加 --no-deps）") from None
+        raise InputError.at("生成加载项需要 pyopenvba：请重新安装 xl_report"
+                            "（pip install xl_report，不要加 --no-deps）") from None
     return pyopenvba.ExcelFile, VBAModuleKind
 
 
@@ -221,12 +222,12 @@ def _add_ribbon(parts: dict[str, bytes]) -> None:
 
 def _sheet_part(parts: dict[str, bytes], sheet_name: str) -> str:
     wbxml = parts["xl/workbook.xml"].decode()
-    m = re.search(r'<sheet [^>]*name="%s"[^>]*r:id="(rId\d+)"' % re.escape(escape(sheet_name)), wbxml)
+    m = re.search(rf'<sheet [^>]*name="{re.escape(escape(sheet_name))}"[^>]*r:id="(rId\d+)"', wbxml)
     if not m:
         raise RuntimeError(f"sheet {sheet_name} not in workbook.xml")
     rels = parts["xl/_rels/workbook.xml.rels"].decode()
     rel = next(r for r in re.findall(r"<Relationship [^>]*/>", rels) if f'Id="{m.group(1)}"' in r)
-    target = re.search(r'Target="([^"]+)"', rel).group(1)
+    target = expect(r'Target="([^"]+)"', rel).group(1)
     return target.lstrip("/") if target.startswith("/") else "xl/" + target
 
 
@@ -307,8 +308,6 @@ def build_addin_bytes(macros_dir: Path | None = None) -> bytes:
 
 def build_xlsm_bytes(macros_dir: Path | None = None) -> bytes:
     """The template as .xlsm: the same VBA in the workbook and form buttons on the 说明 sheet."""
-    from xl_report.xlsx.template import build_template
-    from xl_report.xlsx.fileio import save_workbook
 
     with tempfile.TemporaryDirectory() as tmp:
         xlsx = Path(tmp) / "t.xlsx"

@@ -10,19 +10,21 @@ import logging
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from openpyxl import load_workbook
 
 from xl_report.core import form
-from xl_report.excel.addin import CONFIG_SHEETS, TITLE_TEXT as TITLE
 from xl_report.core.config import load_config
 from xl_report.core.errors import XlReportError
-from xl_report.xlsx.fileio import save_workbook
 from xl_report.excel import writeback
+from xl_report.excel.addin import TITLE_TEXT as TITLE
 from xl_report.excel.snapshot import BookSnapshot, read_book, to_workbook
+from xl_report.xlsx.fileio import save_workbook
+from xl_report.xlsx.fillstate import FILL_PROPERTIES
+from xl_report.xlsx.xlwings_conf import CONFIG_SHEETS
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +66,35 @@ def _refuse_frozen(snap: BookSnapshot, what: str) -> None:
 
 
 def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from xl_report.stages.fill import fill_workbook, summary_lines
+    # lazy: each click is a fresh Python: import only this button's stage
+    from xl_report.stages.fill import describe_numbers, fill_workbook
 
     _refuse_frozen(snap, "填报")
     result = fill_workbook(src, work / "after.xlsx")
-    facts = "；\n".join(summary_lines(result.summary or {}))
+    facts = "；\n".join(describe_numbers(result.numbers or {}))
     notes = "\n".join(result.notes or [])
     tables = "、".join(result.tables or ())
     message = f"已根据台账填写{tables or '报表'}。" + (f"\n{facts}。" if facts else "") + \
               (f"\n{notes}" if notes else "") + "\n请点击“校验”检查勾稽关系。"
-    return Outcome(Path(result.output), message)
+    # the fill record (time, tally digest) lives in document properties: a live book gets them through VBA
+    assert result.output is not None  # written to the path asked for
+    wb = load_workbook(result.output)
+    macros = [(SET_PROP_SUB, (p.name, "s", _prop_text(p.value))) for p in wb.custom_doc_props
+              if p.name in FILL_PROPERTIES]
+    return Outcome(result.output, message, macros=macros, after_wb=wb)
 
 
 def _check(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
-    from xl_report.core.findings import count
-    from xl_report.stages.check import check_book
+    from xl_report.core.findings import count  # lazy: each click is a fresh Python: import only this button's stage
+    from xl_report.stages.check import check_book  # lazy: each click is a fresh Python: import only this button's stage
+
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.xlsx.findings_sheet import write_findings_sheet
+
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.xlsx.safety import load_workbook_safely
+
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.xlsx.workbook import resolve_names
 
     _refuse_frozen(snap, "校验后改写")
@@ -99,14 +113,17 @@ def _check(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
 
 
 def _freeze_password(config: dict) -> str:
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.stages.freeze import freeze_password
 
     return freeze_password(None, config) or ""
 
 
 def _freeze(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
+    from xl_report.core.fingerprint import short  # lazy: each click is a fresh Python: import only this button's stage
+
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.stages.freeze import FreezeRefused, freeze_file
-    from xl_report.core.fingerprint import short
 
     _refuse_frozen(snap, "定稿")
     password = _freeze_password(config)
@@ -119,11 +136,13 @@ def _freeze(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
                             "改正后重新定稿：", e.problems) from None
     # what openpyxl stores but a live book can only get through VBA: document properties, protection
     wb = load_workbook(result.output)
-    macros = [(SET_PROP_SUB, (p.name, _prop_kind(p.value), _prop_text(p.value))) for p in wb.custom_doc_props]
+    macros: list[tuple[str, tuple]] = [(SET_PROP_SUB, (p.name, _prop_kind(p.value), _prop_text(p.value)))
+                                       for p in wb.custom_doc_props]
     macros.append((PROTECT_SUB, (password,)))
     message = (f"已定稿，指纹 {short(result.fingerprint)}。所有工作表已保护。\n"
                "请立即保存工作簿（Ctrl+S），然后点击“上报”。")
-    return Outcome(Path(result.output), message, macros=macros, after_wb=wb)
+    assert result.output is not None  # written to the path asked for
+    return Outcome(result.output, message, macros=macros, after_wb=wb)
 
 
 def _prop_kind(value: object) -> str:
@@ -137,8 +156,10 @@ def _prop_text(value: object) -> str:
 
 
 def _send(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
+    from xl_report.mail import send_files  # lazy: each click is a fresh Python: import only this button's stage
+
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.stages.freeze import freeze_file
-    from xl_report.mail import send_files
 
     if not snap.frozen:
         raise XlReportError("请先点击“定稿”，保存工作簿后再上报。")
@@ -159,6 +180,7 @@ def _without_config_sheets(snap: BookSnapshot, src: Path, work: Path) -> Path:
     found = [name for name in CONFIG_SHEETS if snap.sheet(name) is not None]
     if not found:
         return src
+    # lazy: each click is a fresh Python: import only this button's stage
     from xl_report.xlsx.safety import load_workbook_safely
 
     wb = load_workbook_safely(src)

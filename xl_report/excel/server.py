@@ -38,7 +38,7 @@ class Refusal(Exception):
         self.status, self.message, self.headers = status, message, headers
 
 
-def _text(status: int, message: str, headers: dict | None = None) -> PlainTextResponse:
+def _plain_response(status: int, message: str, headers: dict | None = None) -> PlainTextResponse:
     return PlainTextResponse(message, status_code=status, headers=headers,
                              media_type="text/plain; charset=utf-8")
 
@@ -97,7 +97,7 @@ def _check_shape(payload: object) -> None:
 
 
 def _check_version(payload: dict) -> None:
-    import xlwings as xw
+    import xlwings as xw  # lazy: xlwings (~0.8 s) only for a request
 
     client = payload["version"]
     if client != xw.__version__:
@@ -113,17 +113,17 @@ def create_app(token: str | None = None, max_bytes: int = MAX_BYTES) -> FastAPI:
     # xlwings' remote engine is xlwings PRO code: free for government institutions under PolyForm
     # Noncommercial 1.0.0 ("noncommercial" key); any other use needs a commercial key (see docs/).
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
-    from xl_report.excel.buttons import BUTTONS
+    from xl_report.excel.buttons import BUTTONS  # lazy: the buttons pull in every stage; serve starts first
 
     app = FastAPI(title="xl_report", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.exception_handler(Refusal)
     async def _refused(request: Request, exc: Refusal):
-        return _text(exc.status, exc.message, exc.headers)
+        return _plain_response(exc.status, exc.message, exc.headers)
 
     @app.get(f"{PREFIX}/health")
     def health() -> dict:
-        import xlwings as xw
+        import xlwings as xw  # lazy: xlwings (~0.8 s) only for a request
 
         return {"ok": True, "xlwings": xw.__version__}
 
@@ -136,7 +136,7 @@ def create_app(token: str | None = None, max_bytes: int = MAX_BYTES) -> FastAPI:
             raise Refusal(400, "参数 host 不正确。")
         payload = await _body(request, max_bytes)
         _check_version(payload)
-        from starlette.concurrency import run_in_threadpool
+        from starlette.concurrency import run_in_threadpool  # lazy: starlette arrives with fastapi, used per request
 
         return JSONResponse(await run_in_threadpool(_run, button, payload, host))
 
@@ -144,9 +144,9 @@ def create_app(token: str | None = None, max_bytes: int = MAX_BYTES) -> FastAPI:
 
 
 def _run(button: str, payload: dict, host: str | None) -> dict:
-    import xlwings as xw
+    import xlwings as xw  # lazy: xlwings (~0.8 s) only for a request
 
-    from xl_report.excel.buttons import TITLE, run
+    from xl_report.excel.buttons import TITLE, run  # lazy: the buttons pull in every stage; serve starts first
 
     try:
         book = xw.Book(json=payload)

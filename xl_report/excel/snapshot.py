@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from openpyxl.cell.cell import MergedCell
+from openpyxl.utils.cell import coordinate_to_tuple
 from openpyxl.workbook.workbook import Workbook
 
 from xl_report.core import form
 from xl_report.core.errors import InputError
+from xl_report.xlsx.template import build_template
 from xl_report.xlsx.workbook import resolve_names, set_text
 
 
@@ -57,7 +59,6 @@ class BookSnapshot:
         s = self.sheet(sheet)
         if s is None:
             return None
-        from openpyxl.utils.cell import coordinate_to_tuple
 
         return s.get(*coordinate_to_tuple(coord.split(":")[0]))
 
@@ -88,7 +89,6 @@ def read_book(book) -> BookSnapshot:
 
 def template_workbook() -> Workbook:
     """A fresh template (building it is faster than parsing a saved copy: openpyxl binds merges slowly)."""
-    from xl_report.xlsx.template import build_template
 
     return build_template()
 

@@ -8,6 +8,7 @@ rectangles so a filled table is a handful of actions, not hundreds.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -83,12 +84,12 @@ def rectangles(cells: dict[tuple[int, int], object]) -> list[tuple[Rect, object]
     """Group (row, column) -> key into rectangles of equal key: row runs first, then stacked runs."""
     runs: dict[tuple[int, int, object], list[int]] = {}  # (first col, last col, key) -> rows
     by_row: dict[int, list[int]] = {}
-    for r, c in cells:
-        by_row.setdefault(r, []).append(c)
+    for row, col in cells:
+        by_row.setdefault(row, []).append(col)
     for r in sorted(by_row):
         cols = sorted(by_row[r])
         start = prev = cols[0]
-        for c in cols[1:] + [None]:
+        for c in [*cols[1:], None]:
             if c is not None and c == prev + 1 and _key(cells[(r, c)]) == _key(cells[(r, start)]):
                 prev = c
                 continue
@@ -96,15 +97,15 @@ def rectangles(cells: dict[tuple[int, int], object]) -> list[tuple[Rect, object]
             if c is not None:
                 start = prev = c
     out: list[tuple[Rect, object]] = []
-    for (c1, c2, key), rows in runs.items():
+    for (c1, c2, _value), rows in runs.items():
         first = last = rows[0]
-        for r in rows[1:] + [None]:
-            if r is not None and r == last + 1:
-                last = r
+        for nxt in [*rows[1:], None]:
+            if nxt is not None and nxt == last + 1:
+                last = nxt
                 continue
             out.append(((first, c1, last, c2), cells[(first, c1)]))
-            if r is not None:
-                first = last = r
+            if nxt is not None:
+                first = last = nxt
     return sorted(out, key=lambda x: x[0])
 
 
@@ -112,7 +113,7 @@ def _key(v: object) -> object:
     return v if isinstance(v, str) and v.startswith("#") else True  # colours/formats group by value
 
 
-def diff(before: Workbook, after: Workbook, *, recolor: set[tuple[str, str]] = frozenset()) -> Plan:
+def diff(before: Workbook, after: Workbook, *, recolor: Collection[tuple[str, str]] = frozenset()) -> Plan:
     """The writes that turn ``before`` into ``after``. ``recolor``: (sheet, A1) whose fill is sent even
     when unchanged (the live book may carry an old highlight the snapshot cannot see)."""
     plan = Plan()
@@ -147,8 +148,8 @@ def diff(before: Workbook, after: Workbook, *, recolor: set[tuple[str, str]] = f
             plan.values.append((ws.title, rect, [[_write_value(ws.cell(r, c)) for c in range(c1, c2 + 1)]
                                                  for r in range(r1, r2 + 1)]))
         plan.clears += [(ws.title, rect) for rect, _ in rectangles(cleared)]
-        plan.colors += [(ws.title, rect, key) for rect, key in rectangles(colors)]
-        plan.formats += [(ws.title, rect, key[1:]) for rect, key in rectangles(formats)]
+        plan.colors += [(ws.title, rect, str(key)) for rect, key in rectangles(colors)]
+        plan.formats += [(ws.title, rect, str(key)[1:]) for rect, key in rectangles(formats)]
     return plan
 
 

@@ -2,14 +2,15 @@
 
 Attachment names carry RFC 2231 ``filename*=`` (the standard: Gmail, Thunderbird, Apple Mail) plus an
 RFC 2047 encoded-word ``name=`` on Content-Type, which older Outlook/Exchange paths and some Chinese
-webmail fall back to (research/deps-perf-peers.md §3).
+webmail fall back to (docs/format-notes.md §5).
 """
 from __future__ import annotations
 
 import base64
-import hashlib
 import email.policy
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -17,13 +18,11 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from xl_report.core.errors import InputError
-from xl_report.xlsx.fileio import write_bytes_atomic
 from xl_report.core.fingerprint import short as short_fingerprint
 from xl_report.mail import headers
-from typing import Callable
-
 from xl_report.mail.facts import Workbook
 from xl_report.mail.settings import MailSettings, render
+from xl_report.xlsx.fileio import write_bytes_atomic
 
 # refold_source="none": the pre-folded Content-Type we set_raw() is emitted exactly as written.
 POLICY = email.policy.SMTP.clone(refold_source="none")
@@ -67,16 +66,17 @@ def short(fingerprint: str) -> str:
     return short_fingerprint(fingerprint.split(":", 1)[-1])
 
 
-def template_values(books: list[Workbook], now: datetime, summary: Callable[[Workbook], str]) -> dict[str, object]:
-    summaries = [summary(b) for b in books]
+def template_values(books: list[Workbook], now: datetime, verdict: Callable[[Workbook], str]) -> dict[str, object]:
+    verdicts = [verdict(b) for b in books]
     details = "\n".join(
-        f"附件：{b.name}\n  校验结果：{s}\n  {'定稿指纹' if b.frozen else '草稿（未定稿）SHA-256'}：{short(b.fingerprint)}"
-        for b, s in zip(books, summaries))
+        f"附件：{b.name}\n  校验结果：{s}\n  "
+        f"{'定稿指纹' if b.frozen else '草稿（未定稿）SHA-256'}：{short(b.fingerprint)}"
+        for b, s in zip(books, verdicts))
     years = sorted({str(b.year) for b in books if b.year})
     return {
         "unit": "、".join(dict.fromkeys(b.unit or "（未填单位名称）" for b in books)),
         "year": "、".join(years) or "",
-        "summary": "；".join(summaries),
+        "summary": "；".join(verdicts),
         "fingerprint": "、".join(short(b.fingerprint) for b in books),
         "file": "、".join(b.name for b in books),
         "count": len(books),
@@ -87,10 +87,10 @@ def template_values(books: list[Workbook], now: datetime, summary: Callable[[Wor
 
 def build(settings: MailSettings, books: list[Workbook], recipients: tuple[str, ...], *, bundle: bool,
           notes: list[Note], message_id: str | None = None, now: datetime | None = None,
-          summary: Callable[[Workbook], str] = lambda b: "未校验") -> EmailMessage:
+          verdict: Callable[[Workbook], str] = lambda b: "未校验") -> EmailMessage:
     """One message for ``books`` (one workbook, or all of them with ``bundle``), addressed to ``recipients``."""
     now = now or datetime.now().astimezone()
-    values = template_values(books, now, summary)
+    values = template_values(books, now, verdict)
     subject = render(settings.bundle_subject if bundle else settings.subject, values)
     body = render(settings.bundle_body if bundle else settings.body, values)
     prefix, lead = "", ""  # what makes this send special goes first: subject prefix and the body's first lines

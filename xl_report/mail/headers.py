@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
 from email.policy import default as _default_policy
 
 from xl_report.core.errors import InputError

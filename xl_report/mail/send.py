@@ -5,17 +5,17 @@ Plan (read the sent-log, decide per file: send / skip / refuse), then deliver ov
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from xl_report.core.config import load_config
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from xl_report.mail import headers
 from xl_report.mail.compose import Note, build, short, write_eml
-from xl_report.mail.facts import Workbook, check_summary, inspect
+from xl_report.mail.facts import Workbook, check_verdict, inspect
 from xl_report.mail.sentlog import SentLog
 from xl_report.mail.settings import MailSettings, mail_settings
 from xl_report.mail.transport import DeliveryError, SmtpSender
@@ -69,7 +69,7 @@ def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool 
 
     ``config`` is a ``load_config`` dict, a path to xl-report.toml, or None (look in the current folder).
     ``check``: run the cross-check on drafts for the {summary}/{details} placeholders (seconds per
-    workbook; a frozen workbook's summary comes from its freeze record).
+    workbook; a frozen workbook's verdict comes from its freeze record).
     ``retries``/``backoff``: transient failures are retried after backoff, 2×backoff, … seconds.
     ``progress``: called with a Chinese line before each retry (the CLI prints it).
     """
@@ -91,11 +91,11 @@ def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool 
     log = SentLog(settings.sent_log)
     with log.locked() if mode == "smtp" else nullcontext(log):
         jobs = _plan(books, settings, log, resend=resend, bundle=bundle, report=report)
-        summary = (lambda b: check_summary(b, config)) if check else (lambda b: b.summary or "未校验")
+        verdict = (lambda b: check_verdict(b, config)) if check else (lambda b: b.verdict or "未校验")
         if mode == "outbox":
-            _write_outbox(jobs, settings, bundle, report, summary)
+            _write_outbox(jobs, settings, bundle, report, verdict)
         elif jobs:
-            _deliver(jobs, settings, log, bundle, report, summary, retries=retries, backoff=backoff, resend=resend,
+            _deliver(jobs, settings, log, bundle, report, verdict, retries=retries, backoff=backoff, resend=resend,
                      progress=progress)
     return report
 
@@ -184,10 +184,10 @@ def _when(record: dict) -> str:
     return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}"
 
 
-def _write_outbox(jobs: list[_Job], settings: MailSettings, bundle: bool, report: SendReport, summary) -> None:
+def _write_outbox(jobs: list[_Job], settings: MailSettings, bundle: bool, report: SendReport, verdict) -> None:
     for job in jobs:
         msg = build(settings, job.books, job.recipients, bundle=bundle, notes=job.notes, message_id=job.message_id,
-                    summary=summary)
+                    verdict=verdict)
         eml = write_eml(settings.outbox, msg, job.books, bundle=bundle)
         report.outbox_files.append(eml)
         for book in job.books:
@@ -196,17 +196,19 @@ def _write_outbox(jobs: list[_Job], settings: MailSettings, bundle: bool, report
                                          fingerprint=book.fingerprint, changed=book.fingerprint in job.previous))
 
 
-def _deliver(jobs: list[_Job], settings: MailSettings, log: SentLog, bundle: bool, report: SendReport, summary, *,
+def _deliver(jobs: list[_Job], settings: MailSettings, log: SentLog, bundle: bool, report: SendReport, verdict, *,
              retries: int, backoff: float, resend: bool, progress) -> None:
-    sender = SmtpSender(settings.smtp, retries=retries, backoff=backoff, progress=progress)
-    envelope_from = headers.addr_spec(settings.sender)
+    smtp, sender_address = settings.smtp, settings.sender
+    assert smtp is not None and sender_address is not None  # send_files delivers only with both
+    sender = SmtpSender(smtp, retries=retries, backoff=backoff, progress=progress)
+    envelope_from = headers.addr_spec(sender_address)
     try:
         for i, job in enumerate(jobs):
             msg = build(settings, job.books, job.recipients, bundle=bundle, notes=job.notes,
-                        message_id=job.message_id, summary=summary)
+                        message_id=job.message_id, verdict=verdict)
             mid = msg["Message-ID"]
             rcpt = [headers.addr_spec(a) for a in job.recipients]
-            common = {"message_id": mid, "host": settings.smtp.host, "bundle": bundle and len(job.books) > 1}
+            common = {"message_id": mid, "host": smtp.host, "bundle": bundle and len(job.books) > 1}
             log.append({"event": "pending", **common, "files": [str(b.path.resolve()) for b in job.books],
                         "fingerprints": [b.fingerprint for b in job.books], "recipients": rcpt})
             try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -111,24 +112,24 @@ class SentLog:
 
 
 def _lock(f) -> None:
-    if os.name == "nt":
-        import msvcrt
+    if sys.platform == "win32":
+        import msvcrt  # lazy: platform-specific module
 
         f.seek(0)
         msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
     else:
-        import fcntl
+        import fcntl  # lazy: platform-specific module
 
         fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 def _unlock(f) -> None:
-    if os.name == "nt":
-        import msvcrt
+    if sys.platform == "win32":
+        import msvcrt  # lazy: platform-specific module
 
         f.seek(0)
         msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
     else:
-        import fcntl
+        import fcntl  # lazy: platform-specific module
 
         fcntl.flock(f.fileno(), fcntl.LOCK_UN)

@@ -204,7 +204,7 @@ def smtp_password(smtp: SmtpSettings) -> str | None:
 
 def _keyring_password(smtp: SmtpSettings) -> str | None:
     try:
-        import keyring  # optional: the system keyring (Windows Credential Manager, macOS Keychain, ...)
+        import keyring  # lazy: optional, the system keyring (Windows Credential Manager, macOS Keychain, ...)
     except ImportError:
         return None
     try:

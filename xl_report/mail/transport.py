@@ -11,7 +11,7 @@ import smtplib
 import socket
 import ssl
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from xl_report.mail.settings import SmtpSettings, smtp_password
 
@@ -27,7 +27,7 @@ class DeliveryError(Exception):
         self.connecting = connecting  # never got a usable session: the rest of the batch will fail too
 
 
-def _text(resp: object) -> str:
+def _reply_text(resp: object) -> str:
     if isinstance(resp, bytes):
         resp = resp.decode("utf-8", "replace")
     text = " ".join(str(resp).split())
@@ -43,13 +43,13 @@ def classify(exc: BaseException, *, connecting: bool) -> DeliveryError:
         return DeliveryError(f"加密连接失败（{exc.reason or exc}）：请检查 [smtp] security 与端口是否匹配"
                              f"（ssl 用 465，starttls 用 587）", fatal=True)
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return DeliveryError(f"邮箱登录失败（{exc.smtp_code} {_text(exc.smtp_error)}）：请检查用户名和密码（授权码）",
+        return DeliveryError(f"邮箱登录失败（{exc.smtp_code} {_reply_text(exc.smtp_error)}）：请检查用户名和密码（授权码）",
                              fatal=True)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return DeliveryError(f"邮件服务器不支持所需功能（{exc}）：请检查 [smtp] security 设置", fatal=True)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
-        detail = "；".join(f"{a}（{c} {_text(m)}）" for a, (c, m) in exc.recipients.items())
+        detail = "；".join(f"{a}（{c} {_reply_text(m)}）" for a, (c, m) in exc.recipients.items())
         return DeliveryError(f"收件人被服务器拒收：{detail}", transient=all(400 <= c < 500 for c in codes))
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return DeliveryError("与邮件服务器的连接中断", transient=True, ambiguous=not connecting,
@@ -58,10 +58,10 @@ def classify(exc: BaseException, *, connecting: bool) -> DeliveryError:
         code = exc.smtp_code
         transient = 400 <= code < 500
         kind = "暂时拒绝" if transient else "拒绝"
-        return DeliveryError(f"邮件服务器{kind}（{code} {_text(exc.smtp_error)}）", transient=transient,
+        return DeliveryError(f"邮件服务器{kind}（{code} {_reply_text(exc.smtp_error)}）", transient=transient,
                              fatal=connecting and not transient, connecting=connecting)
     if isinstance(exc, smtplib.SMTPException):
-        return DeliveryError(f"邮件发送失败（{_text(exc)}）", transient=True, connecting=connecting)
+        return DeliveryError(f"邮件发送失败（{_reply_text(exc)}）", transient=True, connecting=connecting)
     if isinstance(exc, ConnectionRefusedError):
         return DeliveryError("邮件服务器拒绝连接（服务器未运行或端口不对）", transient=True, connecting=True)
     if isinstance(exc, (socket.timeout, TimeoutError)):
@@ -91,6 +91,7 @@ class SmtpSender:
     def _connect(self) -> smtplib.SMTP:
         s = self.smtp
         ctx = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+        conn: smtplib.SMTP
         if s.security == "ssl":
             conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ctx)
         else:
@@ -100,7 +101,7 @@ class SmtpSender:
                 conn.ehlo()
                 conn.starttls(context=ctx)
                 conn.ehlo()
-            if s.username:
+            if s.username and self._password is not None:  # smtp_password refused a username without one
                 conn.login(s.username, self._password)
         except BaseException:
             _quietly_close(conn)

@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from xl_report.core import form
+from xl_report.core.deadlines import DUE_OTHER, due_date
 from xl_report.core.errors import InputError
 from xl_report.core.findings import Finding, count
-from xl_report.published.importer import ImportResult, import_report
 from xl_report.core.report import ReportData
-from xl_report.core.deadlines import DUE_OTHER, due_date
+from xl_report.published.importer import ImportResult, import_report
+from xl_report.rules import check
+from xl_report.xlsx.workbook import read_report_file
 
 # rule codes replaced by the importer's own, more precise findings for an imported report
 _IMPORTER_OWNS = {"F02", "F03", "F04"}
@@ -37,7 +40,8 @@ class AuditResult:
     def counts(self) -> tuple[int, int]:
         return count(self.findings)
 
-    def summary(self) -> str:
+    def verdict_line(self) -> str:
+        """One line per report: file, unit and year, then no problem or the counts."""
         name = Path(self.path).name
         if self.error:
             return f"{name}：无法读取（{self.error}）"
@@ -46,11 +50,31 @@ class AuditResult:
         verdict = "未发现问题" if not self.findings else f"错误 {errors} 个，提示 {warnings} 个"
         return f"{name}：{who}年报 — {verdict}"
 
+    def blank_cells(self) -> list[dict]:
+        """Every table cell left blank, with the finding that says why (the first one naming it)."""
+        if self.report is None:
+            return []
+        why: dict[str, Finding] = {}
+        for f in self.findings:
+            for name in (f.name, *f.names):
+                if name:
+                    why.setdefault(name, f)
+        out = []
+        for cell in form.CELLS:
+            if self.report.values.get(cell.name) is not None:
+                continue
+            cause = why.get(cell.name)
+            out.append({"name": cell.name, "label": cell.caption, "code": cause.code if cause else None,
+                        "reason": cause.message if cause else "未读出"})
+        return out
+
     def to_json(self) -> dict:
         d = {"report": self.path, "unit": self.unit, "year": self.year,
              "findings": [f.to_json() for f in self.findings]}
         if self.error:
             d["error"] = self.error
+        else:
+            d["blank_cells"] = self.blank_cells()
         return d
 
 
@@ -60,7 +84,7 @@ def audit(paths, previous: Path | str | ReportData | None = None, config: dict |
     ``previous``: last year's report (a published report or a workbook), used for the cross-year
     rules of the reports of the same unit.
     """
-    last = load_previous(previous)
+    last = read_previous_report(previous)
     results = []
     for path in paths:
         try:
@@ -72,13 +96,12 @@ def audit(paths, previous: Path | str | ReportData | None = None, config: dict |
     return results
 
 
-def load_previous(previous: Path | str | ReportData | None) -> ReportData | None:
+def read_previous_report(previous: Path | str | ReportData | None) -> ReportData | None:
+    """Last year's report for the cross-year rules: a 年报 workbook, or a published report to import."""
     if previous is None or isinstance(previous, ReportData):
         return previous
     path = Path(previous)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from xl_report.xlsx.workbook import read_report_file
-
         return read_report_file(path)
     return import_report(path).report
 
@@ -90,9 +113,12 @@ def audit_import(imported: ImportResult, path: str, previous: ReportData | None 
         previous = None  # last year's report of another unit says nothing about this one
     findings = list(imported.problems)
     mine = {(f.code, f.name) for f in findings}
+    unread = set(report.missing)
     for f in _rules(report, previous, config):
         if f.code in _IMPORTER_OWNS or f.code in _NOT_FOR_PUBLISHED:
             continue
+        if unread.intersection(f.names or (f.name,)):
+            continue  # a cell it checks could not be read: a blank there is not a 0 to check
         if f.code in _SAME_CELL and ((f.code, f.name) in mine or (f.code == "F12" and any(
                 c == "F12" for c, _ in mine))):
             continue
@@ -102,8 +128,6 @@ def audit_import(imported: ImportResult, path: str, previous: ReportData | None 
 
 
 def _rules(report: ReportData, previous: ReportData | None, config: dict | None) -> list[Finding]:
-    from xl_report.rules import check  # lazy: the rule engine is only needed for audits
-
     return check(report, previous=previous, narrative=report.narrative, config=config)
 
 

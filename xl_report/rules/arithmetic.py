@@ -5,7 +5,9 @@ recomputes formulas, and here every identity is summed again from its parts.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from xl_report.core import form
 from xl_report.core.findings import Finding
@@ -20,7 +22,7 @@ def _term_label(code: str, name: str) -> str:
     if code == "A03":
         if cell.row_key == "total":
             return form.T3_TOTAL_LABEL
-        return next(r.result for r in form.T3_RESULT_ROWS if r.key == cell.row_key).replace("-", "·")
+        return form.RESULT_OF[cell.row_key].replace("-", "·")
     return cell.col_label  # A02: applicant column, A04: outcome
 
 
@@ -70,18 +72,19 @@ def check(report: ReportData) -> list[Finding]:
     out: list[Finding] = []
     missing = set(report.missing)
     raw = report.values
-    prepared = PREPARED
+    prepared: Sequence[_Prepared] = PREPARED
     if not missing and all(v.__class__ is int for v in map(raw.get, _IDENTITY_NAMES)):
         # the usual case, plain counts: exact sums, and only a broken identity goes the long way below
+        ints = cast(dict[str, int], raw)  # just checked
         prepared = [p for p in PREPARED
-                    if sum(map(raw.__getitem__, p.ident.lhs)) != sum(map(raw.__getitem__, p.ident.rhs))]
+                    if sum(map(ints.__getitem__, p.ident.lhs)) != sum(map(ints.__getitem__, p.ident.rhs))]
     for p in prepared:
         names = p.ident.names
         values: dict[str, float | int] = {}
         usable = True
         for n in names:
             v = raw.get(n)
-            if n in missing or isinstance(v, (str, bool)):
+            if n in missing or isinstance(v, bool) or not (v is None or isinstance(v, (int, float))):
                 usable = False  # F03/F05/F06 already report the cell; a sum over it means nothing
                 break
             values[n] = 0 if v is None else v

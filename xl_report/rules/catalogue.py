@@ -1,8 +1,8 @@
 """The finding catalogue: every code the cross-check can emit, its severity and a short title.
 
 Codes are stable (clerks, batch summaries and the Excel add-in refer to them). F/A/X/T/D follow the
-check list of form-2021.md §4.2; R codes are the tally (台账) rules of this toolkit.
-docs/findings.md mirrors this table (a test keeps them in step).
+published check list of the format (docs/format-notes.md §4); R codes are the tally (台账) rules of this toolkit.
+docs/findings.md is generated from this table (``python -m xl_report.cli.docs``; a test keeps it current).
 """
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ RULES: tuple[Rule, ...] = (
     Rule("F11", "warning", "没有规章制定权的单位，规章一行不为 0", "规章 non-zero for a unit without rule-making power"),
     Rule("F12", "error", "单位名称或报告年度未填写", "unit name or report year missing"),
     Rule("F13", "warning", "单位类型未填写或无法识别", "unit level missing or unknown"),
+    Rule("F14", "error", "已发布年报的文本在表格中断（如网页摘录不全），其后的单元格未导入",
+         "published report text stops inside a table (an excerpt): the cells after it are not imported"),
+    Rule("F15", "warning", "已发布年报的表格数字连写在一起，按合计和勾稽关系只有一种拆分，已按此导入",
+         "cells run together in a published table, split the only way its totals allow"),
+    Rule("F16", "error", "已发布年报的表格数字连写在一起，无法唯一拆分，未导入",
+         "cells run together in a published table with no unique split: not imported"),
+    Rule("F17", "warning", "已发布年报引用已废止的年报格式通知（国办公开办函〔2019〕60号）",
+         "published report cites the superseded 2019 format notice"),
+    Rule("F18", "warning", "已发布年报的表格行没有行名，按规定行序放入（恰好填满两个已识别行之间的空缺）",
+         "label-less rows of a published table placed by the official order (they exactly fill a gap)"),
     Rule("A01", "error", "表三 勾稽关系：第一项加第二项之和等于第三项加第四项之和", "table 3: new + carried in = total + carried out"),
     Rule("A02", "error", "表三 总计列等于六类申请人之和", "table 3: total column = sum of six applicant columns"),
     Rule("A03", "error", "表三 （七）总计等于各项办理结果之和", "table 3: (7) total = sum of the 21 result rows"),
@@ -52,5 +62,10 @@ RULES: tuple[Rule, ...] = (
     Rule("R04", "error", "台账编号重复", "duplicate request number in the tally"),
     Rule("R05", "warning", "该年度的节假日安排未知，期限未能核对", "holiday schedule of a year unknown: deadlines not checked"),
     Rule("R06", "error", "台账数据有错误", "tally row error"),
+    Rule("R07", "error", "表中数字与台账算出的不一致（填报后台账或表格有改动）",
+         "a table cell differs from what the tally gives (tally or table changed after fill)"),
+    Rule("R08", "error", "表格未填报：台账中有记录，但由台账计算的格子全为空或 0",
+         "table never filled: blank/zero while the tally has records"),
+    Rule("R09", "warning", "填报后台账有改动（与填报时的台账不同）", "tally changed since the tables were filled"),
 )
 RULE_BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}

@@ -40,15 +40,16 @@ def check_stock(report: ReportData, previous: ReportData) -> list[Finding]:
         names = {m: form.t2(item, m) for m in _T2_MEASURES}
         now = {m: report.number(n) for m, n in names.items()}
         before = previous.number(names["in_force"])
-        if before is None or None in now.values():
+        in_force, issued, repealed = now["in_force"], now["issued"], now["repealed"]
+        if before is None or in_force is None or issued is None or repealed is None:
             continue
-        expected = total([before, now["issued"], -now["repealed"]])
-        if expected == now["in_force"]:
+        expected = total([before, issued, -repealed])
+        if expected == in_force:
             continue
         out.append(cell_finding(
-            "X02", f"表二 {item_label}：{_T2_MEASURES['in_force']} {fmt(now['in_force'])} ≠ 上年{_T2_MEASURES['in_force']} "
-                   f"{fmt(before)} + {_T2_MEASURES['issued']} {fmt(now['issued'])} − {_T2_MEASURES['repealed']} "
-                   f"{fmt(now['repealed'])} = {fmt(expected)}（有修改或自然失效的可以不同，请核实）",
+            "X02", f"表二 {item_label}：{_T2_MEASURES['in_force']} {fmt(in_force)} "
+                   f"≠ 上年{_T2_MEASURES['in_force']} {fmt(before)} + {_T2_MEASURES['issued']} {fmt(issued)} "
+                   f"− {_T2_MEASURES['repealed']} {fmt(repealed)} = {fmt(expected)}（有修改或自然失效的可以不同，请核实）",
             report, names["in_force"], tuple(names.values())))
     return out
 

@@ -36,7 +36,14 @@ _TOPICS: tuple[tuple[str, re.Pattern, tuple[str, ...], str], ...] = (
 )
 _NO_REQUESTS = re.compile(r"(?:未|没有|无)(?:收到|受理|接到|发生)[^，。；;,]{0,12}?申请")
 _NO_CASES = re.compile(r"(?:未|没有|无)(?:发生|收到|涉及|出现)[^，。；;,]{0,24}?(?:复议|诉讼)[^，。；;,]*")
-_ALL_DONE = re.compile(r"(?:全部|均已|均|所有申请均已|已全部)(?:按时|按期|依法)?(?:办结|办理完毕|办理完成|答复完毕)")
+# '未发生…被复议纠错、诉讼败诉情况' denies an outcome, not that cases were brought
+_OUTCOME = re.compile(r"纠错|纠正|败诉|撤销|确认违法|被追责")
+_ABOUT_CASES = re.compile(r"复议|诉讼|纠错|败诉")
+_ALL_DONE = re.compile(r"(?:全部|均已|均|所有申请均已|已全部)(?:按时|按期|依法|按规定|在法定期限内)?"
+                       r"(?:办结|办理完毕|办理完成|答复完毕)")
+# '予以公开及部分公开 120 件': one number for two result groups
+_OPEN_AND_PARTIAL = re.compile(r"(?:予以公开|全部公开)(?:及|和|与|、|或)部分公开" + _GAP % 4 + _NUM + _UNIT)
+_OPEN_KEYS = ("open", "partial")
 _PERIOD = re.compile(r"(\d{4})\s*年\s*1\s*月\s*1\s*日\s*(?:起)?\s*至\s*(\d{4})\s*年\s*12\s*月\s*31\s*日")
 _YEAR = re.compile(r"(?<!\d)(20\d{2})\s*年")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
@@ -96,7 +103,7 @@ def _table_values(report: ReportData) -> dict[str, float | int]:
 def _accepted(key: str, values: dict, report: ReportData) -> tuple[set, str]:
     """Values the text may state for a topic, and how to describe them."""
     v = values[key]
-    if key == "new":  # 受理/收到 means 新收 for some units, 新收 + 上年结转 for others (form-2021 §2.7)
+    if key == "new":  # 受理/收到 means 新收 for some units, 新收 + 上年结转 for others (format-notes §2)
         both = total([v, values["carried_in"]])
         return {v, both}, f"本年新收 {fmt(v)}（或加上年结转为 {fmt(both)}）"
     if key == "suit":
@@ -112,7 +119,18 @@ def check_numbers(report: ReportData, narrative: dict | None = None) -> list[Fin
         for clause in _CLAUSE_SPLIT.split(text):
             if not clause.strip():
                 continue
+            both = _OPEN_AND_PARTIAL.search(clause)
+            if both and _number(both.group(1)) is not None:
+                names = _group_names("open") + _group_names("partial")
+                values = values or _table_values(report)
+                table = total([values["open"], values["partial"]])
+                if _number(both.group(1)) != table:
+                    said = _number(both.group(1))
+                    out.append(finding("T01", f"正文{_quote(both.group(0))}：予以公开及部分公开 {said} 件，"
+                                       f"表格为 {fmt(table)}", names=names, **_where(section, a1)))
             for key, pattern, names, topic in _TOPICS:
+                if both and key in _OPEN_KEYS:
+                    continue
                 if key == "new" and "补正" in clause:
                     continue
                 m = pattern.search(clause)
@@ -138,11 +156,15 @@ def check_claims(report: ReportData, narrative: dict | None = None) -> list[Find
     carried_out = report.num0(form.t3("carried_out", "total"))
     for section, a1, text in _paragraphs(report, narrative):
         m = _NO_REQUESTS.search(text)
+        if m and _ABOUT_CASES.search(_CLAUSE_SPLIT.split(text[m.start():], 1)[0]):
+            m = None  # '未发生因依申请公开被复议纠错…': about appeals, not about requests
         if m and new:
             out.append(finding("T02", f"正文{_quote(m.group(0))}，但表三 本年新收申请为 {fmt(new)} 件",
                                names=(form.t3("new", "total"),), **_where(section, a1)))
         for m in _NO_CASES.finditer(text):
             said = m.group(0)
+            if _OUTCOME.search(said):
+                continue
             if "复议" in said and review:
                 out.append(finding("T02", f"正文{_quote(said)}，但表四 {form.T4_REVIEW}为 {fmt(review)} 件",
                                    names=(form.t4("review", "total"),), **_where(section, a1)))
@@ -161,7 +183,7 @@ def check_years(report: ReportData, narrative: dict | None = None) -> list[Findi
         return []
     out: list[Finding] = []
     seen: set[int] = set()
-    first = None
+    first: tuple[str, str | None] | None = None
     for section, a1, text in _paragraphs(report, narrative):
         for m in _PERIOD.finditer(text):
             if {int(m.group(1)), int(m.group(2))} != {report.year}:
@@ -171,7 +193,7 @@ def check_years(report: ReportData, narrative: dict | None = None) -> list[Findi
         if years and first is None:
             first = (section, a1)
         seen |= years
-    if seen and report.year not in seen and not out:
+    if first is not None and report.year not in seen and not out:
         listed = "、".join(f"{y}年" for y in sorted(seen))
         out.append(finding("F07", f"正文提到的年份是 {listed}，没有提到报告年度 {report.year} 年，是否沿用了往年的正文？",
                            **_where(*first)))

@@ -2,14 +2,13 @@
 numbers identical to last year (X03), report published after its deadline (D01)."""
 from __future__ import annotations
 
-
 from xl_report.core import form
+from xl_report.core.deadlines import DUE_GOVERNMENT, DUE_OTHER, due_date
 from xl_report.core.errors import InputError
 from xl_report.core.findings import Finding
 from xl_report.core.report import ReportData
 from xl_report.core.tally_schema import FEES
 from xl_report.rules.common import cell_finding, finding, fmt, label, total
-from xl_report.core.deadlines import DUE_GOVERNMENT, DUE_OTHER, due_date
 
 RULE_NAMES = tuple(form.t2("rules", m) for m, _ in form.T2_BLOCKS[0].measures)
 FEE_NAME = "t2_fees_amount"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, datetime
+from typing import SupportsInt
 
 from openpyxl.utils import get_column_letter
 
@@ -41,7 +42,7 @@ def _flag(v: object) -> bool:
 
 def _int(v: object) -> int:
     try:
-        return 0 if v is None or v != v else int(v)
+        return int(v) if isinstance(v, (SupportsInt, str)) and v == v else 0  # v != v: NaN
     except (TypeError, ValueError):
         return 0
 
@@ -132,7 +133,9 @@ def check(tally, year: int | None = None, config: dict | None = None) -> list[Fi
             unknown[e.year] += 1
     for y, n in sorted(unknown.items()):
         out.append(finding(
-            "R05", f"{y}年的法定节假日和调休安排尚未收录（内置日历只到 {PACKAGE_YEARS[-1]} 年），{n} 件申请的答复期限未能核对。"
-                   f"请升级 chinesecalendar，或在配置文件 xl-report.toml 的 [calendar] 中填写 extra_holidays（放假的工作日）"
+            "R05", f"{y}年的法定节假日和调休安排尚未收录（内置日历只到 {PACKAGE_YEARS[-1]} 年），"
+                   f"{n} 件申请的答复期限未能核对。"
+                   "请升级 chinesecalendar，或在配置文件 xl-report.toml 的 [calendar] 中填写 "
+                   "extra_holidays（放假的工作日）"
                    f"和 extra_workdays（调休上班的周末），如 extra_holidays = [\"{y}-01-01\"]", sheet=REQUESTS.name))
     return out

@@ -9,10 +9,12 @@ from xl_report.core import form
 from xl_report.core.errors import InputError, Problem, TallyErrors
 from xl_report.core.findings import Finding
 from xl_report.core.report import ReportData
+from xl_report.core.tally import has_cell_errors
 from xl_report.core.tally_schema import TALLY_BY_NAME, TALLY_SHEETS
 from xl_report.rules import check
 from xl_report.rules.common import finding
 from xl_report.xlsx.fileio import ensure_readable
+from xl_report.xlsx.fillstate import book_properties, fill_state
 from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.workbook import open_workbook, read_narrative, read_report, read_report_file, resolve_names
 
@@ -38,11 +40,27 @@ def check_book(wb, path: Path | str, previous: Path | str | ReportData | None = 
     if len(report.missing) == len(form.CELL_NAMES):
         raise InputError.at("不是年报工作簿：找不到表二、表三、表四的单元格名称（请用 xl-report template 生成的模板）",
                             file=str(path))
-    narrative = read_narrative(wb, resolve_names(wb), cells=True)
+    names = resolve_names(wb)
+    refuse_error_values(wb, names, path)
+    narrative = read_narrative(wb, names, cells=True)
     has_tally = any(s.name in wb.sheetnames for s in TALLY_SHEETS)
     last = _previous(previous)
     tally, tally_findings = _tally(path) if has_tally else (None, [])
-    return tally_findings + check(report, last, tally, narrative, config)
+    return tally_findings + check(report, last, tally, narrative, config, fill=fill_state(book_properties(wb)))
+
+
+def refuse_error_values(wb, names: dict[str, tuple[str, str]], path: Path) -> None:
+    """A table cell holding an Excel error value (#N/A …) cannot be checked: a located error (exit 2)."""
+    problems = []
+    for name in form.CELL_NAMES:
+        sheet, coord = names.get(name, (None, ""))
+        if sheet in wb.sheetnames:
+            c = wb[sheet][coord.split(":")[0]]
+            if c.data_type == "e":
+                problems.append(Problem(f"单元格 {c.coordinate} 是 Excel 错误值，请改正公式或改为数值",
+                                        file=str(path), sheet=sheet, value=c.value))
+    if problems:
+        raise InputError(f"表格中有 {len(problems)} 个错误值，无法校验：", problems)
 
 
 def _previous(previous: Path | str | ReportData | None) -> ReportData | None:
@@ -59,6 +77,8 @@ def _tally(path: Path):
     try:
         return read_tally(path), []
     except TallyErrors as e:
+        if has_cell_errors(e.problems):  # an error value is an unusable file, not a bad row (exit 2)
+            raise
         return None, [_problem_finding(p) for p in e.problems]
     except InputError as e:
         return None, [finding("R06", f"台账无法读取：{e}")]

@@ -10,21 +10,23 @@ Nothing is written when any tally row is bad (TallyErrors lists them all).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl.workbook.workbook import Workbook
 
 from xl_report.core import form
-from xl_report.core.aggregate import aggregate, summary
+from xl_report.core.aggregate import aggregate, placeholder_numbers
 from xl_report.core.errors import InputError
-from xl_report.xlsx.fileio import backup_existing, output_path as default_output, save_workbook
-from xl_report.core.report import ReportData
-from xl_report.xlsx.safety import check_xlsx
-from xl_report.core.tally import Tally
-from xl_report.xlsx.tally_reader import read_tally
-from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
 from xl_report.core.filenames import FILLED_SUFFIX
+from xl_report.core.report import ReportData
+from xl_report.core.tally import Tally
+from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
+from xl_report.xlsx.fileio import backup_existing, save_workbook
+from xl_report.xlsx.fileio import output_path as default_output
+from xl_report.xlsx.fillstate import fill_properties, record_fill
+from xl_report.xlsx.safety import check_xlsx
+from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.template import DATE_FORMAT, build_template
 from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, set_text, write_report
 
@@ -37,7 +39,7 @@ class FillResult:
     report: ReportData  # what the workbook now holds (totals computed)
     tables: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
-    summary: dict[str, int | float] = field(default_factory=dict)
+    numbers: dict[str, int | float] = field(default_factory=dict)  # placeholder label -> number (for messages)
 
 
 def report_year(year: int | None, tally: Tally) -> int:
@@ -50,8 +52,8 @@ def report_year(year: int | None, tally: Tally) -> int:
                         "或在命令中加 --year 2024 这样的参数", file=tally.source)
 
 
-def summary_lines(s: dict[str, int | float]) -> list[str]:
-    """The headline numbers of a fill (:attr:`FillResult.summary`) as the clerk reads them, with units."""
+def describe_numbers(s: dict[str, int | float]) -> list[str]:
+    """The numbers of a fill (:attr:`FillResult.numbers`) as the clerk reads them, with units."""
     lines = []
     if "新收" in s:
         lines.append(f"本年新收申请 {s['新收']} 件，上年结转 {s['上年结转']} 件，本年办结 {s['办结']} 件"
@@ -70,8 +72,9 @@ def is_report_book(wb: Workbook) -> bool:
     return all(n in names and names[n][0] in wb.sheetnames for n in form.CELL_NAMES)
 
 
-def fill_book(wb: Workbook, tally: Tally, year: int | None = None) -> FillResult:
-    """Write the tables of ``tally`` into the open report workbook ``wb`` (cells of absent sheets kept)."""
+def fill_book(wb: Workbook, tally: Tally, year: int | None = None, now: datetime | None = None) -> FillResult:
+    """Write the tables of ``tally`` into the open report workbook ``wb`` (cells of absent sheets kept),
+    the 说明 unit when the book has none, and the fill record (time, tally digest)."""
     from xl_report.stages.freeze import read_freeze_info  # lazy: freeze pulls the signing library
 
     if read_freeze_info(wb) is not None:  # refilled, it would still carry the 定稿 stamp and protection
@@ -81,14 +84,18 @@ def fill_book(wb: Workbook, tally: Tally, year: int | None = None) -> FillResult
     result = aggregate(tally, year)
     existing = read_report(wb, source=tally.source)
     values = {**existing.values, **result.report.values}
-    write_report(ReportData(year=year, values=values), wb, tables=result.tables, meta=True)
+    write_report(ReportData(unit=None if existing.unit else tally.unit, year=year, values=values), wb,
+                 tables=result.tables, meta=True)
+    record_fill(wb, fill_properties(tally, now))
     report = ReportData(unit=existing.unit or tally.unit, year=year, contact=existing.contact, level=existing.level,
                         published=existing.published, values=values, narrative=existing.narrative,
                         locations=existing.locations, source=tally.source).with_totals()
-    return FillResult(None, report, result.tables, result.notes, summary(report, result.tables))
+    return FillResult(None, report, result.tables, result.notes, placeholder_numbers(report, result.tables))
 
 
 def fill_workbook(input_path: Path | str, output_path: Path | str | None = None, year: int | None = None) -> FillResult:
+    """填报: count the tally sheets of ``input_path`` into 表二/表三/表四 of a new file (default
+    ``<name>-已填报.xlsx``); the input is never changed. TallyErrors lists every bad tally row."""
     src = check_xlsx(input_path)
     out = Path(output_path) if output_path is not None else None
     if out is not None and out.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -99,6 +106,7 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
     notes = []
     if not is_report_book(wb):
         wb = build_template()
+        blank_tables(wb)  # no tally sheet, no number: as blank as the batch leaves it (F05 says fill it)
         copy_tally(wb, tally)
         notes.append(FRESH_NOTE)
     macros = wb.vba_archive is not None
@@ -115,6 +123,15 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
     result.output = target
     result.notes = notes + result.notes
     return result
+
+
+def blank_tables(wb: Workbook) -> None:
+    """Empty the template's input cells (its zeros would read as counted)."""
+    names = resolve_names(wb)
+    for cell in form.CELLS:
+        if not cell.computed:
+            sheet, coord = names[cell.name]
+            wb[sheet][coord].value = None
 
 
 def copy_tally(wb: Workbook, tally: Tally) -> None:

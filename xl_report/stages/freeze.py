@@ -3,7 +3,7 @@
 Freezing writes a NEW workbook in which every formula is replaced by its value, every cell is
 locked, every sheet and the workbook structure are protected, the file is marked final, and a
 visible 定稿 line (date, short fingerprint) sits below each table. The fingerprint (see
-:mod:`xl_report.fingerprint`), the canonical values themselves, the time, the tool version, a force
+:mod:`xl_report.core.fingerprint`), the canonical values themselves, the time, the tool version, a force
 reason and an optional Ed25519 signature are stored in custom document properties, which survive
 openpyxl round trips (custom XML parts do not).
 
@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
-from openpyxl.cell.cell import MergedCell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.packaging.custom import BoolProperty, IntProperty, StringProperty
 from openpyxl.styles import Alignment, Font, Protection
@@ -32,11 +32,10 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.workbook.workbook import Workbook
 
-from xl_report.core.version import __version__
 from xl_report.core import form
 from xl_report.core.config import secret_from_env
 from xl_report.core.errors import EXIT_FINDINGS, InputError, Problem, XlReportError
-from xl_report.xlsx.fileio import backup_existing, output_path, save_workbook
+from xl_report.core.filenames import FROZEN_SUFFIX
 from xl_report.core.findings import Finding
 from xl_report.core.fingerprint import (
     Change,
@@ -48,7 +47,8 @@ from xl_report.core.fingerprint import (
     short,
 )
 from xl_report.core.normalise import header_key
-from xl_report.xlsx.safety import check_xlsx
+from xl_report.core.tally_schema import PERSONAL_COLUMNS
+from xl_report.core.version import __version__
 from xl_report.stages.signing import (
     PUBLIC_SUFFIX,
     key_id,
@@ -57,10 +57,11 @@ from xl_report.stages.signing import (
     load_public_key,
     safe_unit_name,
     sign,
+    verify_signature,
 )
-from xl_report.stages.signing import verify_signature
-from xl_report.core.tally_schema import PERSONAL_COLUMNS
-from xl_report.core.filenames import FROZEN_SUFFIX
+from xl_report.xlsx.fileio import backup_existing, output_path, save_workbook
+from xl_report.xlsx.fillstate import FILL_PROPERTIES
+from xl_report.xlsx.safety import check_xlsx
 from xl_report.xlsx.workbook import cell_value, open_workbook, read_report, resolve_names, set_text
 
 __all__ = [
@@ -161,7 +162,9 @@ def _chunks(text: str, limit: int = PROP_CHUNK) -> list[str]:
     """Split ``text`` into pieces of at most ``limit`` UTF-16 units (Office counts those)."""
     if not _BEYOND_BMP.search(text):  # the usual case: one unit per character, plain slices
         return [text[i:i + limit] for i in range(0, len(text), limit)]
-    out, cur, size = [], [], 0  # characters beyond the BMP take two units
+    out: list[str] = []
+    cur: list[str] = []
+    size = 0  # characters beyond the BMP take two units
     for ch in text:
         n = 2 if ord(ch) > 0xFFFF else 1
         if size + n > limit:
@@ -201,13 +204,14 @@ def _get_text(props: dict, base: str) -> str | None:
     if n is None or n > 10_000:
         return None
     parts = [props.get(f"{base}_{i}") for i in range(1, n + 1)]
-    if any(not isinstance(p, str) for p in parts):
-        return None
-    return "".join(parts)
+    texts = [p for p in parts if isinstance(p, str)]
+    return "".join(texts) if len(texts) == len(parts) else None
 
 
 def _clear_props(wb: Workbook) -> None:
-    for name in [p.name for p in wb.custom_doc_props if p.name.startswith(PROP_PREFIX) or p.name == MARK_AS_FINAL]:
+    """Drop earlier freeze properties; the fill record stays (upstream re-checks table ≡ tally with it)."""
+    for name in [p.name for p in wb.custom_doc_props if (p.name.startswith(PROP_PREFIX) or p.name == MARK_AS_FINAL)
+                 and p.name not in FILL_PROPERTIES]:
         del wb.custom_doc_props[name]
 
 
@@ -274,7 +278,7 @@ def _run_check(wb: Workbook, path: Path, config: dict | None) -> list[Finding]:
 
 def _check_book(wb: Workbook) -> list[Finding]:
     """Findings for an in-memory workbook: report and narrative (freeze_file's check also reads the tally)."""
-    from xl_report.rules import check
+    from xl_report.rules import check  # lazy: the rules are not needed to verify
 
     report = read_report(wb)
     return list(check(report, narrative=report.narrative))
@@ -368,7 +372,7 @@ def _formulas_to_values(wb: Workbook, names: dict[str, tuple[str, str]], cached:
     report_cells = {(s, c.split(":")[0]) for n, (s, c) in names.items()
                     if n in form.CELL_BY_NAME or n in form.META_BY_NAME}
     problems: list[Problem] = []
-    pending: list[tuple[object, object]] = []  # applied only when every formula has a value
+    pending: list[tuple[Cell, object]] = []  # applied only when every formula has a value
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
@@ -496,7 +500,7 @@ def freeze_properties(values: dict, fp: str, frozen_at: str, *, reason: str | No
                       canonical: str | None = None) -> dict[str, object]:
     """The custom document properties of a frozen workbook, in order (bool / int / str values).
 
-    Also for writers that build the package themselves (the fast stamp path): the reader accepts
+    Also for writers that build the package themselves (the batch's fast fill): the reader accepts
     integers written as text.
     """
     props: dict[str, object] = {MARK_AS_FINAL: True, P_FINGERPRINT: fp, P_FROZEN_AT: frozen_at,

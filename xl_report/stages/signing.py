@@ -23,7 +23,7 @@ PUBLIC_SUFFIX = ".pub"
 
 
 def safe_unit_name(unit: str | None) -> str:
-    """The key files' base name: :func:`xl_report.fileio.unit_file_name`, refusing a name with nothing left."""
+    """The key files' base name: :func:`xl_report.xlsx.fileio.unit_file_name`, refusing a name with nothing left."""
     name = unit_file_name(unit, fallback="")
     if not name:
         raise InputError.at(f"单位名称“{unit or ''}”不能用作密钥文件名，请填写单位全称")

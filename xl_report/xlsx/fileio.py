@@ -9,10 +9,11 @@ import re
 import shutil
 import unicodedata
 import zipfile
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Mapping
+from typing import BinaryIO
 
 from xl_report.core.errors import InputError
 
@@ -46,13 +47,29 @@ _TEMP_NUMBERS = itertools.count()
 _TEMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
+MAX_NAME_BYTES = 255  # a file name's length on every common file system (ext4, NTFS in UTF-16 units, APFS)
+
+
+def check_name_length(target: Path, what: str = "文件名") -> Path:
+    """Refuse a name the file system cannot hold, with a message instead of "File name too long"."""
+    size = len(target.name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise InputError.at(f"{what}过长（{size} 字节，上限 {MAX_NAME_BYTES} 字节），无法保存，请缩短{what}",
+                            file=str(target))
+    return target
+
+
 def _create_temp(target: Path) -> tuple[int, Path]:
-    """A new hidden temp file beside ``target`` (``.<stem>.<pid>-<n><suffix>.tmp``, which an
-    interrupted batch clears): (open fd, path)."""
+    """A new hidden temp file beside ``target`` (``.<stem>.<pid>-<n><suffix>.tmp``, or ``.xl-report.…``
+    for a long name; an interrupted batch clears both): (open fd, path)."""
+    check_name_length(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         while True:
-            tmp = target.with_name(f".{target.stem}.{os.getpid()}-{next(_TEMP_NUMBERS)}{target.suffix}.tmp")
+            n = f"{os.getpid()}-{next(_TEMP_NUMBERS)}"
+            tmp = target.with_name(f".{target.stem}.{n}{target.suffix}.tmp")
+            if len(tmp.name.encode("utf-8")) > MAX_NAME_BYTES:
+                tmp = target.with_name(f".xl-report.{n}.tmp")
             try:
                 return os.open(tmp, _TEMP_FLAGS, 0o666), tmp
             except FileExistsError:  # left by a killed process that had this pid
@@ -84,6 +101,8 @@ def _write_error(target: Path, e: OSError) -> InputError:
         why = "磁盘空间不足"
     elif e.errno in (errno.EEXIST, errno.ENOTDIR):
         why = "所在位置不是文件夹"
+    elif e.errno == errno.ENAMETOOLONG:
+        why = f"文件名过长（上限 {MAX_NAME_BYTES} 字节），请缩短文件名"
     else:
         why = f"无法写入（{e.strerror or e}）"
     return InputError.at(f"无法写到“{target.parent}”：{why}", file=str(target))
@@ -111,7 +130,8 @@ def normalise_zip(data: bytes, rewrite: Mapping[str, Rewrite] | None = None, des
     never sits in memory whole. With ``dest`` (a binary file) the package goes there (returns b"").
     """
     src = zipfile.ZipFile(io.BytesIO(data))
-    out = dest or io.BytesIO()
+    buffer = io.BytesIO()
+    out = dest or buffer
     stamp = datetime(*FIXED_ZIP_TIME).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
 
     def entry(name: str) -> zipfile.ZipInfo:
@@ -132,7 +152,7 @@ def normalise_zip(data: bytes, rewrite: Mapping[str, Rewrite] | None = None, des
                             f.write(piece)
                 continue
             dst.writestr(entry(info.filename), body)
-    return b"" if dest else out.getvalue()
+    return b"" if dest else buffer.getvalue()
 
 
 def save_workbook(wb, target: Path | str, *, deterministic: bool = False,
@@ -189,7 +209,7 @@ def backup_existing(path: Path) -> Path | None:
 def output_path(input_path: Path, suffix: str, output: Path | None) -> Path:
     """``output``, else ``<input><suffix>.xlsx`` beside the input. The caller calls :func:`backup_existing`
     once it is sure to write, so a refused run leaves no stray backup."""
-    return output or input_path.with_name(f"{input_path.stem}{suffix}{input_path.suffix or '.xlsx'}")
+    return check_name_length(output or input_path.with_name(f"{input_path.stem}{suffix}{input_path.suffix or '.xlsx'}"))
 
 
 # Windows device names: not usable as a file name, whatever the extension

@@ -13,9 +13,9 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from xl_report.core import form
 from xl_report.core.findings import SEVERITY_LABELS, Finding, count
+from xl_report.rules.arithmetic import DIRECT_NAMES
 from xl_report.xlsx.template import COMPUTED_FILL, F_BODY, F_HEAD, HEADER_FILL, INPUT_FILL
 from xl_report.xlsx.workbook import resolve_names, set_text
-from xl_report.rules.arithmetic import DIRECT_NAMES
 
 HEADERS = ("序号", "级别", "代码", "说明", "位置")
 WIDTHS = (6, 6, 6, 100, 22)
@@ -43,7 +43,8 @@ def link_target(f: Finding) -> str | None:
     return None
 
 
-def summary_line(findings: list[Finding]) -> str:
+def verdict_line(findings: list[Finding]) -> str:
+    """The first line of the 校验结果 sheet: passed, or how many errors and warnings."""
     errors, warnings = count(findings)
     if not findings:
         return "校验通过：未发现问题。"
@@ -51,8 +52,8 @@ def summary_line(findings: list[Finding]) -> str:
 
 
 def findings_sheet_rows(findings: list[Finding]) -> list[list[object]]:
-    """Rows of the 校验结果 sheet: a summary line, the header, one row per finding."""
-    rows: list[list[object]] = [[summary_line(findings)], list(HEADERS)]
+    """Rows of the 校验结果 sheet: the verdict line, the header, one row per finding."""
+    rows: list[list[object]] = [[verdict_line(findings)], list(HEADERS)]
     for i, f in enumerate(ordered(findings), start=1):
         rows.append([i, SEVERITY_LABELS[f.severity], f.code, f.message, location_text(f)])
     return rows
@@ -74,10 +75,11 @@ def highlight_cells(findings: list[Finding], locations: dict[str, tuple[str, str
 
     for f in findings:
         add(f.sheet, f.cell, f.severity)
-        shown = DIRECT_NAMES.get((f.code, f.name), f.names)
+        shown = DIRECT_NAMES.get((f.code, f.name or ""), f.names)
         if locations and len(shown) <= MAX_NAMES_HIGHLIGHTED:
             for name in shown:
-                add(*locations.get(name, (None, None)), f.severity)
+                if name in locations:
+                    add(*locations[name], f.severity)
     return [(s, a1, colour) for (s, a1), colour in plan.items()]
 
 
@@ -112,7 +114,7 @@ def _highlighted(wb: Workbook) -> list[tuple[str, str]]:
     colours = set(HIGHLIGHT.values())
     out = []
     for ws in wb.worksheets:
-        for (row, col), c in ws._cells.items():  # only cells that exist: fast even on long tallies
+        for c in ws._cells.values():  # only cells that exist: fast even on long tallies
             rgb = c.fill.fgColor.rgb if c.fill is not None and c.fill.fill_type == "solid" else None
             if isinstance(rgb, str) and rgb[-6:].upper() in colours:
                 out.append((ws.title, c.coordinate))
@@ -135,7 +137,7 @@ def write_findings_sheet(wb: Workbook, findings: list[Finding]) -> None:
     ws = wb.create_sheet(form.SHEET_FINDINGS, 0)
     rows = findings_sheet_rows(findings)
     ws.append([None])
-    set_text(ws.cell(1, 1), rows[0][0])
+    set_text(ws.cell(1, 1), verdict_line(findings))
     ws.cell(1, 1).font = F_HEAD
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
     for j, head in enumerate(rows[1], start=1):

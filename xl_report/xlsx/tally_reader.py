@@ -1,41 +1,146 @@
-"""Read the tally sheets (台账) of a workbook file with calamine: sheet grids → :func:`tally_from_frames`.
+"""Read a unit workbook with calamine: its tally sheets (台账) → :func:`tally_from_frames`, and the report
+fields (说明, table cells, narrative) through its defined names. ONE reader for every path: fill,
+check and freeze (:func:`read_tally`) and the batch (:func:`read_workbook`, from the bytes it already read).
 
-The file adapter of :mod:`xl_report.core.tally` (which parses, normalises and validates the grids).
+Excel error values (#N/A …) and formulas saved without a computed value read as blank in calamine;
+here they are found in the sheet XML and reach the tally parser as :class:`CellError`, which makes
+them located errors instead of blanks (a blank 数量 counts as 1 decision).
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import zipfile
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
-from typing import Sequence
 
-from defusedxml import ElementTree
+from lxml import etree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineWorkbook
 
+from xl_report.core import form
 from xl_report.core import normalise as nz
+from xl_report.core.aggregate import cells_filled_by
 from xl_report.core.errors import InputError, Problem, TallyErrors
-from xl_report.core.tally import HEADER_SCAN_ROWS, MAX_ROWS, Tally, tally_from_frames
+from xl_report.core.tally import FORMULA_WITHOUT_VALUE, HEADER_SCAN_ROWS, MAX_ROWS, CellError, Tally, tally_from_frames
 from xl_report.core.tally_schema import TALLY_SHEETS
+from xl_report.xlsx.fillstate import package_properties
+from xl_report.xlsx.names import NS, names_in_package, package_sheet_parts, report_cells
 from xl_report.xlsx.safety import check_xlsx
-from xl_report.xlsx.workbook import _REF
+from xl_report.xlsx.workbook import one_line
+
 
 def read_tally(path: Path | str) -> Tally:
     """Read, normalise and validate the tally sheets of ``path``; TallyErrors lists every bad row."""
     path = check_xlsx(path)
+    return read_workbook(path, table_cells=False)[0]
+
+
+def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfile.ZipFile | None = None,
+                  data: bytes | None = None) -> tuple[Tally, dict]:
+    """The tally and the report fields of one unit workbook, from ONE calamine pass. The caller has
+    checked the file (:func:`xl_report.xlsx.safety.check_xlsx` / ``open_xlsx``).
+
+    ``fields``: ``meta_*`` (parsed as :func:`xl_report.xlsx.workbook.read_report` does), ``values``
+    (the typed input cells of the tables; computed totals left out), ``narrative`` and ``properties``
+    (the custom document properties). ``table_cells=False`` leaves out of ``values`` the cells that
+    the present tally sheets fill (:func:`xl_report.core.aggregate.cells_filled_by`).
+    ``package``: the file already open as a ``zipfile.ZipFile``; ``data``: its bytes, already read.
+    """
+    path = Path(path)
     try:
-        book = CalamineWorkbook.from_path(str(path))
-        refuse_misnamed_sheets(book.sheet_names, path)
-        frames = {}
-        for sheet in TALLY_SHEETS:
-            if sheet.name in book.sheet_names:
-                frames[sheet.name] = _read_grid(book, sheet.name, path)
-        if not frames:
-            names = "、".join(s.name for s in TALLY_SHEETS)
-            raise InputError.at(f"工作簿中没有任何台账工作表（应为：{names}）", file=str(path))
-        unit, year = _read_meta(book, path)
-    except CalamineError as e:  # a malformed part inside a well-formed zip
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None else \
+            CalamineWorkbook.from_path(str(path))
+    except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
-    return tally_from_frames(frames, source=str(path), unit=unit, year=year)
+    refuse_misnamed_sheets(book.sheet_names, path)  # '依申请公开台帐' read as absent would leave 表三 at zero
+    present = set(book.sheet_names)
+    grids: dict[str, list] = {}  # rows as calamine returns them: _cell converts what is used
+
+    def grid(sheet: str, limit: int | None = None) -> list:
+        if sheet not in grids:
+            try:
+                grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)
+            except Exception as e:  # noqa: BLE001
+                raise InputError.at(f"无法读取工作表（{e}）", file=str(path), sheet=sheet) from None
+        return grids[sheet]
+
+    tally_sheets = [s.name for s in TALLY_SHEETS if s.name in present]
+    if not tally_sheets:
+        names = "、".join(s.name for s in TALLY_SHEETS)
+        raise InputError.at(f"工作簿中没有任何台账工作表（应为：{names}）", file=str(path))
+    try:
+        opened = contextlib.nullcontext(package) if package is not None else \
+            zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
+        with opened as z:
+            cells = _cell_positions(z)
+            bad_cells = error_cells(z, tally_sheets)
+            properties = package_properties(z)
+    except (OSError, zipfile.BadZipFile) as e:
+        raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
+    frames = {}
+    for sheet in tally_sheets:
+        rows = grid(sheet, MAX_ROWS + HEADER_SCAN_ROWS + 1)
+        if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
+            raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
+                                file=str(path), sheet=sheet)
+        frame = [[v if v.__class__ is str else _cell(v) for v in row] for row in rows]
+        for (row, col), bad in bad_cells.get(sheet, {}).items():
+            if row <= MAX_ROWS + HEADER_SCAN_ROWS:
+                while len(frame) < row:
+                    frame.append([])
+                line = frame[row - 1]
+                line.extend([""] * (col - len(line)))
+                line[col - 1] = bad
+        frames[sheet] = frame
+    skip = frozenset() if table_cells else cells_filled_by(s.key for s in TALLY_SHEETS if s.name in frames)
+    fields: dict = {"values": {}, "narrative": {}, "properties": properties}
+
+    def value(sheet: str, row: int, col: int) -> object:
+        if sheet not in present:
+            return None
+        g = grid(sheet)
+        v = _cell(g[row - 1][col - 1]) if row <= len(g) and col <= len(g[row - 1]) else None
+        return (v.strip() or None) if isinstance(v, str) else v
+
+    narrative_key = {n: k for k, n in form.NARRATIVE_NAMES.items()}
+    for name, refs in cells.items():
+        if name in narrative_key:
+            fields["narrative"][narrative_key[name]] = [str(v) for v in (value(*ref) for ref in refs) if v is not None]
+        elif name in form.CELL_BY_NAME:
+            if not form.CELL_BY_NAME[name].computed and name not in skip:
+                fields["values"][name] = value(*refs[0])
+        else:
+            fields[name] = value(*refs[0])
+    if form.SHEET_README in present:  # a 说明 copied without its names (cells pasted): found by its labels
+        for name, v in _readme_by_label(grid(form.SHEET_README, README_SCAN_ROWS)).items():
+            fields.setdefault(name, v)
+    for name in ("meta_unit", "meta_contact", "meta_level"):
+        fields[name] = one_line(fields.get(name))
+    fields["meta_published"] = nz.parse_date(fields.get("meta_published"))
+    fields["meta_year"] = nz.parse_year(fields.get("meta_year"))
+    tally = tally_from_frames(frames, source=str(path), unit=fields["meta_unit"], year=fields["meta_year"])
+    return tally, fields
+
+
+README_SCAN_ROWS = 60  # rows of 说明 searched for its field labels (the template's sit at rows 14-18)
+_META_LABELS = {nz.key(m.label): m.name for m in form.META_FIELDS}
+
+
+def _readme_by_label(rows: list) -> dict[str, object]:
+    """说明 fields by label: a cell reading 单位名称 (or 单位名称：) and the cell right of it (the template's
+    hint column further right is never taken for a value)."""
+    found: dict[str, object] = {}
+    for row in rows:
+        for j, v in enumerate(row):
+            name = _META_LABELS.get(nz.key(v)) if isinstance(v, str) and v.strip() else None
+            if name is None or name in found:
+                continue
+            value = nz.clean_cell(row[j + 1]) if j + 1 < len(row) else None
+            if value is not None:
+                found[name] = _cell(value)
+    return found
 
 
 def _sheet_key(name: str) -> str:
@@ -54,59 +159,91 @@ def refuse_misnamed_sheets(names: Sequence[str], path: Path) -> None:
         raise TallyErrors(str(path), problems)
 
 
-# --------------------------------------------------------------------------------------------
-# Reading
-# --------------------------------------------------------------------------------------------
+def _cell(value: object) -> object:
+    """A calamine value as the tally parser takes it: whole floats as int, dates as datetime."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)
+    return value
 
 
-def _read_grid(book: CalamineWorkbook, name: str, path: Path) -> list[list[object]]:
-    """The sheet as a grid from A1. python-calamine directly, i.e. the engine of
-    ``pd.read_excel(engine="calamine")`` without pandas' per-cell Python conversion (~40% of the read):
-    the values come typed as in Excel (text, float, date, bool; "" for empty) and nothing is inferred,
-    so ids stay text and 'NA' stays 'NA'.
-    """
-    sheet = book.get_sheet_by_name(name)
-    if sheet.total_height > MAX_ROWS + HEADER_SCAN_ROWS:
-        raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
-                            file=str(path), sheet=name)
-    return sheet.to_python(skip_empty_area=False)
+_POSITIONS: dict[bytes, dict[str, list[tuple[str, int, int]]]] = {}
 
 
-def _read_meta(book: CalamineWorkbook, path: Path) -> tuple[str | None, int | None]:
-    """meta_unit / meta_year through the workbook's defined names (cheap: workbook.xml + one small sheet)."""
-    refs = defined_cell_names(path, ("meta_unit", "meta_year"))
-    values: dict[str, object] = {}
-    grids: dict[str, list[list[object]]] = {}
-    for name, (sheet, coord) in refs.items():
-        if sheet not in book.sheet_names:
-            continue
-        if sheet not in grids:
-            grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=200)
-        col_letter, row = coordinate_from_string(coord)
-        col = column_index_from_string(col_letter)
-        grid = grids[sheet]
-        if row <= len(grid) and col <= len(grid[row - 1]):
-            values[name] = nz.clean_cell(grid[row - 1][col - 1])
-    unit = values.get("meta_unit")
-    return (str(unit) if unit is not None else None), nz.parse_year(values.get("meta_year"))
-
-
-def defined_cell_names(path: Path | str, wanted: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """Single-cell defined names from xl/workbook.xml without loading the workbook: name → (sheet, 'B5')."""
-    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+def _cell_positions(z: zipfile.ZipFile) -> dict[str, list[tuple[str, int, int]]]:
+    """Named report cells -> [(sheet, row, col)]; cached per workbook.xml (units mostly share the template's)."""
     try:
-        with zipfile.ZipFile(path) as z:
-            part = next((n for n in z.namelist() if n.lower() == "xl/workbook.xml"), None)
-            if part is None:
-                return {}
-            root = ElementTree.fromstring(z.read(part))
-    except Exception:  # no names is not an error here: the caller falls back to --year
+        key = z.read("xl/workbook.xml")
+    except KeyError:
         return {}
-    out = {}
-    for dn in root.iter(f"{ns}definedName"):
-        name = dn.get("name")
-        if name in wanted and dn.get("localSheetId") is None:
-            m = _REF.match((dn.text or "").strip())
-            if m and not m.group(5):
-                out[name] = ((m.group(1) or "").replace("''", "'") or m.group(2), f"{m.group(3)}{m.group(4)}")
+    if key not in _POSITIONS:
+        if len(_POSITIONS) > 64:
+            _POSITIONS.clear()
+        positions = {}
+        for name, refs in report_cells(names_in_package(z)).items():
+            out = []
+            for sheet, a1 in refs:
+                letters, row = coordinate_from_string(a1)
+                out.append((sheet, row, column_index_from_string(letters)))
+            positions[name] = out
+        _POSITIONS[key] = positions
+    return _POSITIONS[key]
+
+
+# --------------------------------------------------------------------------------------------
+# Error values and formulas without a value, from the sheet XML
+# --------------------------------------------------------------------------------------------
+# an error cell (t="e") or a formula (<f>, <f t="shared" .../>, <x:f>): plain substring tests, ~10x faster
+# than one regex over a large sheet; a hit only means "parse this part"
+_MAYBE_BAD = (b't="e"', b"<f>", b"<f ", b"<f/", b":f>", b":f ")
+_CELL, _ROW, _V, _F = f"{{{NS}}}c", f"{{{NS}}}row", f"{{{NS}}}v", f"{{{NS}}}f"
+
+
+def error_cells(z: zipfile.ZipFile, sheets: Sequence[str]) -> dict[str, dict[tuple[int, int], CellError]]:
+    """sheet -> {(row, col): CellError} for each cell holding an Excel error value or a formula
+    saved without its value. Parts without either (the usual case) cost one byte scan."""
+    parts = package_sheet_parts(z)
+    out: dict[str, dict[tuple[int, int], CellError]] = {}
+    for sheet in sheets:
+        part = parts.get(sheet)
+        try:
+            data = z.read(part) if part else b""
+        except KeyError:
+            continue
+        if not any(mark in data for mark in _MAYBE_BAD):
+            continue
+        found = _scan(data)
+        if found:
+            out[sheet] = found
     return out
+
+
+def _scan(data: bytes) -> dict[tuple[int, int], CellError]:
+    found: dict[tuple[int, int], CellError] = {}
+    row, col = 0, 0
+    for event, el in etree.iterparse(io.BytesIO(data), events=("start", "end"), tag=(_ROW, _CELL),
+                                     resolve_entities=False, no_network=True, huge_tree=False):
+        if el.tag == _ROW:
+            if event == "start":
+                row, col = int(el.get("r") or row + 1), 0
+            else:
+                el.clear()
+            continue
+        if event == "start":
+            continue
+        ref = el.get("r")
+        if ref:
+            letters = ref.rstrip("0123456789")
+            col = column_index_from_string(letters.upper())
+        else:
+            col += 1
+        v = el.find(_V)
+        cached = v.text if v is not None else None
+        if el.get("t") == "e":
+            found[(row, col)] = CellError(cached or "#N/A")
+        elif el.find(_F) is not None and not cached and el.get("t") not in ("str", "inlineStr"):
+            f = el.find(_F)
+            found[(row, col)] = CellError(FORMULA_WITHOUT_VALUE, "=" + (f.text or "") if f.text else None)
+        el.clear()
+    return found

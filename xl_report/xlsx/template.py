@@ -1,4 +1,4 @@
-"""Build the template workbook from :mod:`xl_report.form` and :mod:`xl_report.tally_schema`.
+"""Build the template workbook from :mod:`xl_report.core.form` and :mod:`xl_report.core.tally_schema`.
 
 The three table sheets mirror the official layout (merged multi-level headers, borders, fonts, A4
 print setup, one page per table). Every value cell gets its workbook-scoped defined name; 总计
@@ -18,10 +18,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_report.core import form
+from xl_report.core.tally_schema import TALLY_SHEETS, TallySheet
 from xl_report.xlsx.fileio import save_workbook
 from xl_report.xlsx.workbook import sum_formula
-from xl_report.core.tally_schema import TALLY_SHEETS, TallySheet
-from xl_report.core.filenames import TEMPLATE_FILE  # noqa: F401 - re-exported
 
 # Official typography. Excel/WPS fall back to 仿宋/黑体/宋体 when the GB2312 faces are absent.
 FONT_TITLE = "方正小标宋简体"
@@ -240,10 +239,12 @@ README_LINES = (
     "1. 在本页黄色格子里填写单位名称、报告年度、单位类型和联系电话。",
     "2. 平时把每件申请、每个文件、每个执法决定、每笔收费、每个复议诉讼案件记在对应的“台账”工作表里，一件一行。",
     "3. 年底点“填报”按钮（或运行 xl-report fill），表二、表三、表四会按统计规则自动算好填入，不用手工数。",
-    "4. 在“正文”工作表填写年报的第一、五、六部分文字，可以写 {新收}、{办结} 这样的占位符，生成年报时自动换成表中的数字。",
+    "4. 在“正文”工作表填写年报的第一、五、六部分文字，可以写 {新收}、{办结} 这样的占位符，"
+    "生成年报时自动换成表中的数字。",
     "5. 点“校验”按钮（或运行 xl-report check），按“校验结果”工作表的提示改正错误。",
     "6. 领导审定后点“定稿”按钮（或运行 xl-report freeze），生成不能再改动的定稿文件，再点“上报”发送给上级。",
-    "说明：黄色格子可以填写；灰色格子是自动计算的合计，请不要改动。表格中的数字请填写阿拉伯数字，没有发生的填 0，不要留空或填“/”。",
+    "说明：黄色格子可以填写；灰色格子是自动计算的合计，请不要改动。"
+    "表格中的数字请填写阿拉伯数字，没有发生的填 0，不要留空或填“/”。",
 )
 
 
@@ -413,6 +414,7 @@ def _sheet_tally(wb: Workbook, sheet: TallySheet) -> None:
 
 
 def build_template() -> Workbook:
+    """The blank 年报 workbook in memory: 说明, the five tally sheets, 表二/表三/表四 with named cells, 正文."""
     wb = Workbook()
     slots: dict[str, Slot] = {}
     ranges: dict[str, str] = {}
@@ -439,6 +441,7 @@ def build_template() -> Workbook:
 
 
 def write_template(path: Path | str) -> Path:
+    """Write :func:`build_template` to ``path`` (byte-stable: the same code writes the same bytes)."""
     path = Path(path)
     save_workbook(build_template(), path, deterministic=True)
     return path

@@ -6,7 +6,6 @@ workbook whose layout differs but whose names are right works too.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter, range_boundaries
@@ -15,39 +14,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_report.core import form
 from xl_report.core.errors import InputError
+from xl_report.core.normalise import parse_date, parse_year
 from xl_report.core.report import ReportData
-from xl_report.xlsx.safety import MAX_NAME_CELLS, load_workbook_safely
+from xl_report.xlsx.names import Names, parse_ref, resolve_names
+from xl_report.xlsx.safety import load_workbook_safely
 
-_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?$")
+__all__ = ["resolve_names", "parse_ref", "read_report", "read_report_file", "write_report", "cell_value",
+           "open_workbook", "read_narrative", "write_narrative", "set_text", "sum_formula", "one_line"]
 
-
-def resolve_names(wb: Workbook) -> dict[str, tuple[str, str]]:
-    """Workbook-scoped defined names -> (sheet title, 'A1' or 'B3:B22')."""
-    out: dict[str, tuple[str, str]] = {}
-    for name, dn in wb.defined_names.items():
-        ref = parse_ref(dn.attr_text or "")
-        if ref:
-            out[name] = ref
-    return out
-
-
-def parse_ref(text: str) -> tuple[str, str] | None:
-    """"'表三'!$D$5" -> ("表三", "D5"); a range gives "B3:B22"; anything else None (also a range
-    over more than MAX_NAME_CELLS cells: no report name covers one, and every reader would walk it)."""
-    m = _REF.match(text.strip())
-    if not m:
-        return None
-    sheet = (m.group(1) or "").replace("''", "'") or m.group(2)
-    coord = f"{m.group(3)}{m.group(4)}"
-    if m.group(5):
-        coord += f":{m.group(5)}{m.group(6)}"
-        min_col, min_row, max_col, max_row = range_boundaries(coord)
-        if (abs(max_col - min_col) + 1) * (abs(max_row - min_row) + 1) > MAX_NAME_CELLS:
-            return None
-    return sheet, coord
-
-
-def _cell(wb: Workbook, names: dict[str, tuple[str, str]], name: str):
+def _cell(wb: Workbook, names: Names, name: str):
     sheet, coord = names[name]
     if sheet not in wb.sheetnames:
         return None
@@ -110,7 +85,8 @@ def evaluate(ws: Worksheet, formula: str, depth: int = 0, budget: list[int] | No
 
 def _range_sum(ws: Worksheet, ref: str, depth: int, budget: list[int]) -> float:
     total = 0.0
-    for c in _range_cells(ws, *range_boundaries(ref), budget):
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    for c in _range_cells(ws, min_col, min_row, max_col, max_row, budget):
         v = c.value
         if isinstance(v, str) and v.startswith("=") and c.data_type == "f":
             v = evaluate(ws, v, depth + 1, budget)
@@ -182,25 +158,25 @@ def read_report(wb: Workbook, source: str | None = None) -> ReportData:
             c = _cell(wb, names, field.name)
             meta[field.name] = cell_value(c.parent, c)
             data.locations[field.name] = names[field.name]
-    data.unit = _text(meta.get("meta_unit"))
-    data.year = _year(meta.get("meta_year"))
-    data.contact = _text(meta.get("meta_contact"))
-    data.level = _text(meta.get("meta_level"))
-    data.published = _date(meta.get("meta_published"))
+    data.unit = one_line(meta.get("meta_unit"))
+    data.year = parse_year(meta.get("meta_year"))
+    data.contact = one_line(meta.get("meta_contact"))
+    data.level = one_line(meta.get("meta_level"))
+    data.published = parse_date(meta.get("meta_published"))
     data.narrative = read_narrative(wb, names)
     return data
 
 
-def read_narrative(wb: Workbook, names: dict[str, tuple[str, str]] | None = None, *,
+def read_narrative(wb: Workbook, names: Names | None = None, *,
                    cells: bool = False) -> dict[str, list]:
     """Section -> paragraphs; with ``cells=True`` each paragraph is (A1, text) (for located findings)."""
     names = names if names is not None else resolve_names(wb)
-    out: dict[str, list[str]] = {}
+    out: dict[str, list] = {}
     for key, name in form.NARRATIVE_NAMES.items():
         found = _narrative_cells(wb, names, name)
         if found is None:
             continue
-        paras = []
+        paras: list[tuple[str, str] | str] = []
         for c in found:
             if c.value is not None and str(c.value).strip():
                 text = str(c.value).strip()
@@ -209,7 +185,7 @@ def read_narrative(wb: Workbook, names: dict[str, tuple[str, str]] | None = None
     return out
 
 
-def _narrative_cells(wb: Workbook, names: dict[str, tuple[str, str]], name: str) -> list | None:
+def _narrative_cells(wb: Workbook, names: Names, name: str) -> list | None:
     """The cells of a narrative name (one paragraph each; a single cell or a range), None when absent."""
     if name not in names or names[name][0] not in wb.sheetnames:
         return None
@@ -219,6 +195,7 @@ def _narrative_cells(wb: Workbook, names: dict[str, tuple[str, str]], name: str)
 
 
 def read_report_file(path: Path | str) -> ReportData:
+    """The report in a 年报 workbook: 说明, 表二/表三/表四 by cell name, 正文 (a hostile file is refused first)."""
     wb = open_workbook(path)
     try:
         return read_report(wb, source=str(path))
@@ -229,40 +206,13 @@ def read_report_file(path: Path | str) -> ReportData:
 _LINE_BREAKS = re.compile(r"\s*[\r\n\t\v\f\x85\u2028\u2029]+\s*")
 
 
-def _text(v: object) -> str | None:
+def one_line(v: object) -> str | None:
     """A one-line field (unit name, contact, level): a line break typed into the cell (Alt+Enter)
     reads as a space, so the name prints, files and mails as one line everywhere."""
     if v is None:
         return None
     s = _LINE_BREAKS.sub(" ", str(v)).strip()
     return s or None
-
-
-def _year(v: object) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float)) and float(v).is_integer():
-        return int(v)
-    if isinstance(v, str):
-        m = re.fullmatch(r"\s*(\d{4})\s*年?\s*", v)
-        if m:
-            return int(m.group(1))
-    return None
-
-
-def _date(v: object) -> date | None:
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    if isinstance(v, str):
-        m = re.fullmatch(r"\s*(\d{4})\D(\d{1,2})\D(\d{1,2})\D?\s*", v)
-        if m:
-            try:
-                return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                return None
-    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,7 +272,7 @@ def write_report(data: ReportData, wb: Workbook, *, tables: tuple[str, ...] | No
 def write_narrative(wb: Workbook, narrative: dict[str, list[str]], names=None) -> None:
     names = names if names is not None else resolve_names(wb)
     for key, paras in narrative.items():
-        cells = _narrative_cells(wb, names, form.NARRATIVE_NAMES.get(key))
+        cells = _narrative_cells(wb, names, form.NARRATIVE_NAMES.get(key, ""))
         if not cells:
             continue
         if len(paras) > len(cells):  # more paragraphs than rows: join the overflow into the last cell
@@ -331,5 +281,5 @@ def write_narrative(wb: Workbook, narrative: dict[str, list[str]], names=None) -
             set_text(c, paras[i] if i < len(paras) else None)
 
 
-def _sum_formula(names: dict[str, tuple[str, str]], name: str) -> str:
+def _sum_formula(names: Names, name: str) -> str:
     return sum_formula([names[p][1] for p in form.COMPUTED_FROM[name]])

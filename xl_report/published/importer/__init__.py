@@ -14,13 +14,13 @@ from xl_report.core import form
 from xl_report.core.errors import InputError
 from xl_report.core.findings import Finding
 from xl_report.core.report import ReportData
-from xl_report.published.importer import document, tables
+from xl_report.published.importer import document, runon, tables
 from xl_report.published.importer.labels import key
-from xl_report.published.importer.readers import Token, read_tokens
+from xl_report.published.importer.readers import Token, read_tokens, sniff
 
 __all__ = ["ImportResult", "import_report", "import_tokens"]
 
-_WRAPPED = {".pdf", ".txt", ".text", ""}  # sources whose paragraphs may be cut into lines
+_UNWRAPPED = {".md", ".markdown"}  # text whose paragraphs are one line each (PDF and plain text wrap them)
 
 
 @dataclass
@@ -32,9 +32,13 @@ class ImportResult:
 
 
 def import_report(path: Path | str) -> ImportResult:
+    """Read a published report (.txt, .html, .docx, .pdf) into ReportData; what cannot be read is listed in
+    ``problems``, never guessed."""
     path = Path(path)
     tokens = read_tokens(path)
-    return import_tokens(tokens, source=str(path), wrapped=path.suffix.lower() in _WRAPPED)
+    kind = sniff(path)  # what the file is, not what it is called
+    wrapped = kind == "pdf" or (kind == "text" and path.suffix.lower() not in _UNWRAPPED)
+    return import_tokens(tokens, source=str(path), wrapped=wrapped)
 
 
 # anchors for a table whose section heading is missing: (table, label key of its first cells)
@@ -46,6 +50,7 @@ _ANCHORS = {
 
 
 def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool = True) -> ImportResult:
+    tokens = runon.expand(tokens)
     layout = document.find_sections(tokens)
     problems = document.section_findings(layout)
     regions = {s: layout.region(s, tokens) for s, _ in form.SECTIONS}
@@ -67,16 +72,25 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
 
     report = ReportData(unit=unit, year=year, contact=contact, level=document.infer_level(unit),
                         published=published, source=source)
-    t2 = tables.read_t2(regions["active"])
-    t3 = tables.read_t3(regions["requests"])
-    t4 = tables.read_t4(regions["appeals"])
+    cut = _cut_in(regions, tokens)
+    after = False  # a table after the one the text stops in: nothing of it is in the text
+    reads = {}
+    for section, read in (("active", tables.read_t2), ("requests", tables.read_t3), ("appeals", tables.read_t4)):
+        reads[section] = read([] if after else regions[section], cut=after or section == cut)
+        after = after or section == cut
+    t2, t3, t4 = reads["active"], reads["requests"], reads["appeals"]
     if not (t2.values or t3.values or t4.values or t2.format_2019):
         where = "、".join(f"{t}（{form.TABLE_TITLES[t]}）" for t in form.TABLES)
         raise InputError.at(f"未能读出任何表格数据：找不到{where}；请确认这是一份政府信息公开工作年度报告", file=source)
+    cited = None if t2.format_2019 else document.old_form_citation(tokens)
+    if cited is not None:
+        problems.append(cited)
     for part in (t2, t3, t4):
         report.values.update(part.values)
         report.missing.extend(part.missing)
         problems.extend(part.problems)
+    if cut is not None:
+        problems = _cut_findings(problems, cut, [n for part in (t2, t3, t4) for n in part.cut_off])
 
     for section in form.NARRATIVE_SECTIONS:
         region = regions[section]
@@ -86,6 +100,33 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
                 region = _without_signature(tokens, region, date_line, unit)
         report.narrative[section] = document.paragraphs(region, wrapped)
     return ImportResult(report, problems, t2.format_2019, published)
+
+
+def _cut_in(regions: dict[str, list[Token]], tokens: list[Token]) -> str | None:
+    """The table section the text stops in (an excerpt of a web page ends part way through a table)."""
+    if not tokens:
+        return None
+    for section in ("appeals", "requests", "active"):
+        if regions[section] and regions[section][-1] is tokens[-1]:
+            return section
+    return None
+
+
+def _cut_findings(problems: list[Finding], cut: str, cells: list[str]) -> list[Finding]:
+    """One finding for everything after the point where the text stops, instead of one per missing
+    row and section: the sections after the table are not 'missing' from the report, only from the text."""
+    if not cells:
+        return problems  # the table is whole: sections missing after it are missing from the report
+    sections = [s for s, _ in form.SECTIONS]
+    later = {form.SECTION_TITLES[s] for s in sections[sections.index(cut) + 1:]}
+    # document.section_findings' "not found" findings of the sections after the cut
+    kept = [f for f in problems if not (f.code == "F01" and any(f"“{t}”部分未找到" in f.message for t in later))]
+    table = next(t for t in form.TABLES if form.TABLE_TITLES[t] == form.SECTION_TITLES[cut])
+    tail = "；其后的" + "、".join(f"“{t}”" for t in sorted(later, key=list(form.SECTION_TITLES.values()).index)) \
+        + "也不在文本中" if later else ""
+    kept.append(Finding("F14", "error", f"文本在{table}中断（可能只是网页的一部分）：{len(cells)} 个单元格未导入{tail}",
+                        sheet=table, names=tuple(cells)))
+    return kept
 
 
 def _anchored_region(tokens: list[Token], anchor: str) -> list[Token]:

@@ -13,6 +13,7 @@ from difflib import SequenceMatcher
 
 from xl_report.core import form
 from xl_report.core.findings import Finding
+from xl_report.core.normalise import parse_date, parse_year
 from xl_report.published.importer.labels import compact, key, nfkc
 from xl_report.published.importer.readers import Token
 
@@ -81,7 +82,31 @@ def find_sections(tokens: list[Token]) -> Layout:
         hit.section = section
         layout.headings[section] = hit
         pos = hit.index + 1
+    _renumbered(tokens, layout)
     return layout
+
+
+def _renumbered(tokens: list[Token], layout: Layout) -> None:
+    """Official titles printed under another numeral (表二 under 一、 when 总体情况 is unnumbered): found
+    between their neighbours, accepted with a warning (``exact=False``)."""
+    sections = [s for s, _ in form.SECTIONS]
+    for n, (section, title) in enumerate(form.SECTIONS):
+        if section in layout.headings:
+            continue
+        before = [layout.headings[s].index for s in sections[:n] if s in layout.headings]
+        after = [layout.headings[s].index for s in sections[n + 1:] if s in layout.headings]
+        lo, hi = max(before, default=-1) + 1, min(after, default=len(tokens))
+        want = key(title)
+        for i in range(lo, hi):
+            t = tokens[i]
+            if t.cell and t.row is not None:
+                continue
+            m = _HEADING.match(compact(t.text))
+            if m and key(compact(t.text)[m.end():]) == want:
+                layout.headings[section] = Heading(section, i, t.text, False)
+                if section in layout.out_of_order:
+                    layout.out_of_order.remove(section)
+                break
 
 
 def _find_heading(tokens: list[Token], start: int, number: int, title: str) -> Heading | None:
@@ -113,7 +138,10 @@ def section_findings(layout: Layout) -> list[Finding]:
 # --------------------------------------------------------------------------------------------
 _TITLE_TAIL = key(form.REPORT_TITLE_SUFFIX[1:])  # 政府信息公开工作年度报告
 # real titles drop or move words of the tail: 政府信息公开年度报告, 政府信息公开工作报告
-_TAIL = re.compile("(?:工作)?(?:年度)?".join(re.escape(p) for p in _TITLE_TAIL.split("工作年度")))
+# … and 政府 (下湿壕镇政府2022年信息公开工作年度报告)
+_TAIL_WORDS = _TITLE_TAIL.removeprefix("政府").split("工作年度")  # 信息公开 / 报告
+_TAIL = re.compile("(?:政府)?" + "(?:工作)?(?:年度)?".join(map(re.escape, _TAIL_WORDS)))
+_TITLE_LABEL = re.compile(r"^(?:标题|题目|文章标题)[:：]")  # a crawler's record: '标题: <title>'
 _TITLE = re.compile(r"^(?P<unit>.*?)(?P<year>(?:19|20)\d\d)年度?(?P<rest>.*?)$")
 _QUOTED = re.compile(r"《([^《》]+)》")
 _MAX_TITLE = 60  # a longer line is a sentence that mentions the title, not the title
@@ -127,9 +155,13 @@ _DATE_LABELED = re.compile(rf"(?:发布日期|发布时间|成文日期|印发�
 
 def read_title(tokens: list[Token], limit: int) -> tuple[str | None, int | None]:
     """(unit, year) from ``<单位><年>年政府信息公开工作年度报告`` before the first section."""
+    first: tuple[str | None, int | None] | None = None
     for i, t in enumerate(tokens[:limit]):
         m = None
-        for s in [compact(t.text)] + _QUOTED.findall(compact(t.text)):
+        line = _TITLE_LABEL.sub("", compact(t.text))
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        wrapped = [line + compact(nxt.text)] if nxt is not None and not nxt.cell and len(nxt.text) <= 20 else []
+        for s in [line] + _QUOTED.findall(line) + wrapped:  # a title may wrap onto a second line
             tail = _TAIL.search(s)
             # the title is a line (or a 《quoted》 name) that ends with the tail
             if tail and tail.end() <= _MAX_TITLE and not key(s[tail.end():]):
@@ -141,16 +173,36 @@ def read_title(tokens: list[Token], limit: int) -> tuple[str | None, int | None]
         unit = (m.group("unit") or m.group("rest") or "").strip("《》\"“”")
         if not unit and i > 0 and len(compact(tokens[i - 1].text)) <= 40:
             unit = compact(tokens[i - 1].text)  # title printed on two lines
-        return unit or None, int(m.group("year"))
-    return None, None
+        if unit:
+            return unit, parse_year(m.group("year"))
+        # '2022年政府信息公开工作年度报告' alone: a later line may name the unit
+        first = first or (None, parse_year(m.group("year")))
+    return first or (None, None)
 
 
 def read_period_year(tokens: list[Token]) -> int | None:
-    for t in tokens:
-        m = _PERIOD.search(compact(t.text))
-        if m:
-            return int(m.group(1))
+    for i, t in enumerate(tokens):
+        text = compact(t.text) + (compact(tokens[i + 1].text)[:20] if i + 1 < len(tokens) else "")
+        m = _PERIOD.search(text)  # the sentence may wrap right inside '2024年1月1日'
+        if m and m.start() < len(compact(t.text)):
+            return parse_year(m.group(1))
     return None
+
+
+def old_form_citation(tokens: list[Token]) -> Finding | None:
+    """F17 when the text cites the superseded 2019 report format notice instead of the 2021 one."""
+    old = compact(form.FORM_ID_2019)
+    for t in tokens:
+        if not t.cell and old in _normal_brackets(compact(t.text)):
+            return Finding("F17", "warning", f"正文引用了已废止的{form.FORM_ID_2019}，"
+                           f"年度报告格式已由{form.FORM_ID}替代"
+                           f"（“{t.text.strip()[:40]}…”）")
+    return None
+
+
+def _normal_brackets(text: str) -> str:
+    """'国办公开办函[2019]60号' / '(2019)' -> the official 〔2019〕."""
+    return re.sub(r"[\[【(（]\s*((?:19|20)\d\d)\s*[\]】)）]", r"〔\1〕", text)
 
 
 def read_contact(tokens: list[Token]) -> str | None:
@@ -173,10 +225,12 @@ def _cn_number(s: str) -> int:
 
 
 def _to_date(m: re.Match) -> date | None:
+    """A matched date (digits or 二〇二四年三月五日) through the one date parser (validity, plausible year)."""
     try:
-        return date(_cn_number(m.group(1)), _cn_number(m.group(2)), _cn_number(m.group(3)))
+        y, mo, d = _cn_number(m.group(1)), _cn_number(m.group(2)), _cn_number(m.group(3))
     except (ValueError, IndexError):
         return None
+    return parse_date(f"{y:04d}-{mo:02d}-{d:02d}")
 
 
 def read_published(tokens: list[Token], tail_from: int) -> tuple[date | None, int | None]:
@@ -236,12 +290,20 @@ def _continues(prev: str, line: str) -> bool:
     return not heading_like
 
 
+# words that make a name an organ of a place rather than the place (局, 中心, 街道 …)
+_ORGAN = re.compile(r"[局委办处所院站队部厅室会社司馆]|中心|街道|政府|机关")
+
+
 def infer_level(unit: str | None) -> str | None:
     """The form's unit level from the unit name, when the name says it (人民政府 / 街道办事处)."""
     if not unit:
         return None
     labels = {u.label for u in form.UNIT_LEVELS}
     gov = "人民政府"
+    if unit.endswith(("县", "区", "旗")) and not _ORGAN.search(unit):
+        unit += gov  # a bare place name ('平潭综合实验区') titles its government's own report
+    elif unit.endswith(("乡", "镇")) and not _ORGAN.search(unit) or unit.endswith(("乡政府", "镇政府")):
+        unit = unit.removesuffix("政府") + gov  # '下湿壕镇政府'
     if unit.endswith("街道办事处"):
         level = "街道办事处"
     elif unit.endswith(gov):

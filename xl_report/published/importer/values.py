@@ -35,9 +35,8 @@ def parse_value(text: str) -> tuple[object, str | None]:
     if m:
         digits = m.group(2).replace(",", "")
         if m.group(3):
-            number: int | float = float(m.group(1) + digits + m.group(3))
-            if number.is_integer() and not m.group(3).strip(".0"):
-                number = int(number)
+            real = float(m.group(1) + digits + m.group(3))
+            number: int | float = int(real) if real.is_integer() and not m.group(3).strip(".0") else real
         else:
             number = int(m.group(1) + digits)
         return number, None

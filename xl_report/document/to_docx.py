@@ -17,20 +17,20 @@ Tables are written as WordprocessingML directly (gridSpan / vMerge), one pass ov
 from __future__ import annotations
 
 import io
-from xml.sax.saxutils import escape as xml_escape
 from datetime import datetime
+from xml.sax.saxutils import escape as xml_escape
 
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import nsdecls
-from docx.oxml.ns import qn
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
 from lxml import etree
 
+from xl_report.document.model import GridCell, ReportDocument, Table
 from xl_report.xlsx.fileio import FIXED_ZIP_TIME, normalise_zip
-from xl_report.render.model import GridCell, ReportDocument, Table
 
 FONT_TITLE = "方正小标宋简体"
 FONT_HEAD = "黑体"
@@ -119,8 +119,6 @@ def _body_format(style, *, indent: bool = True) -> None:
 
 
 def _styles(doc) -> None:
-    from docx.enum.style import WD_STYLE_TYPE
-
     normal = doc.styles["Normal"]
     _style_font(normal, FONT_BODY, SIZE_BODY)
     _body_format(normal)

@@ -1,7 +1,7 @@
 """Render the publishable annual report (.docx / .html / .md) from ReportData.
 
 ``render(report, path)`` builds the document once (:mod:`.model`: title, preamble, the six sections,
-the three tables as grids with merged cells, all labels from :mod:`xl_report.form`) and hands it to
+the three tables as grids with merged cells, all labels from :mod:`xl_report.core.form`) and hands it to
 the writer chosen by the file suffix. The file is written atomically.
 """
 from __future__ import annotations
@@ -11,26 +11,24 @@ from pathlib import Path
 
 from xl_report.core.errors import InputError
 from xl_report.core.filenames import DOCUMENT_SUFFIXES
-from xl_report.xlsx.fileio import write_bytes_atomic
 from xl_report.core.report import ReportData
-from xl_report.render.model import ReportDocument, build_document
+from xl_report.document.model import ReportDocument, build_document
+from xl_report.document.to_html import to_html
+from xl_report.document.to_markdown import to_markdown
+from xl_report.xlsx.fileio import write_bytes_atomic
 
 
 def _docx(doc: ReportDocument) -> bytes:
-    from xl_report.render.to_docx import to_docx  # python-docx is only imported when a .docx is asked for
+    from xl_report.document.to_docx import to_docx  # lazy: python-docx (~0.2 s) only when a .docx is asked for
 
     return to_docx(doc)
 
 
 def _html(doc: ReportDocument) -> bytes:
-    from xl_report.render.to_html import to_html
-
     return to_html(doc).encode("utf-8")
 
 
 def _md(doc: ReportDocument) -> bytes:
-    from xl_report.render.to_markdown import to_markdown
-
     return to_markdown(doc).encode("utf-8")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from xl_report.render.model import ReportDocument, Table
+from xl_report.document.model import ReportDocument, Table
 
 # Characters that would start Markdown or inline HTML inside a cell or paragraph.
 _SPECIAL = re.compile(r"([\\`*_\[\]#|~])")

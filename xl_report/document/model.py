@@ -1,6 +1,6 @@
 """The report document built once from ReportData; the .docx/.html/.md writers only lay it out.
 
-Every label and the merge structure of the three tables come from :mod:`xl_report.form`. A table
+Every label and the merge structure of the three tables come from :mod:`xl_report.core.form`. A table
 is a grid of placed cells (row, col, rowspan, colspan), the same shape as an HTML table or a Word
 table with merged cells, so each writer is a straight walk over it.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -164,7 +165,7 @@ def is_subheading(text: str) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def _headers(paths: list[tuple[str, ...]], top: int, left: int) -> tuple[list[GridCell], int]:
+def _headers(paths: Sequence[tuple[str, ...]], top: int, left: int) -> tuple[list[GridCell], int]:
     depth = max(len(p) for p in paths)
     cells = [GridCell(top + level, left + first, label, "header", rowspan=end_level - level + 1,
                       colspan=last - first + 1)

@@ -1,27 +1,27 @@
-"""The XML stamper: values read back by openpyxl and calamine, template preserved, text stays text,
-frozen output verified by xl_report.freeze."""
+"""The batch's XML filler: values read back by openpyxl and calamine, template preserved, text stays text,
+frozen output verified by xl_report.stages.freeze."""
 from __future__ import annotations
 
 import io
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 
+from xl_report.batch.fastfill import TemplateFiller, freeze_info, template_bytes
 from xl_report.core import form
-from xl_report.stages.freeze import verify_file
 from xl_report.core.report import ReportData
-from xl_report.batch.fastfill import Stamper, freeze_info, template_bytes
+from xl_report.stages.freeze import verify_file
 from xl_report.xlsx.workbook import read_report_file, resolve_names
 
 from .tally_factory import request, tally_from_rows
 
 
 @pytest.fixture(scope="module")
-def stamper() -> Stamper:
-    return Stamper()
+def filler() -> TemplateFiller:
+    return TemplateFiller()
 
 
 def sample(seed: int = 1) -> ReportData:
@@ -39,10 +39,10 @@ def write(tmp_path, data: bytes, name: str = "out.xlsx"):
     return p
 
 
-def test_values_read_back_by_openpyxl_and_calamine(stamper, tmp_path):
-    stamper.stamp(sample(3))  # a previous unit must not leak into the next
+def test_values_read_back_by_openpyxl_and_calamine(filler, tmp_path):
+    filler.fill(sample(3))  # a previous unit must not leak into the next
     report = sample(1)
-    path = write(tmp_path, stamper.stamp(report))
+    path = write(tmp_path, filler.fill(report))
     back = read_report_file(path)
     assert back.values == report.values
     assert (back.unit, back.year, back.contact, back.level) == (report.unit, 2024, report.contact, report.level)
@@ -61,8 +61,8 @@ def test_values_read_back_by_openpyxl_and_calamine(stamper, tmp_path):
             assert c.data_type == "f" and c.value.startswith("=SUM("), name  # Excel still recalculates
 
 
-def test_text_never_becomes_a_formula(stamper, tmp_path):
-    path = write(tmp_path, stamper.stamp(sample()))
+def test_text_never_becomes_a_formula(filler, tmp_path):
+    path = write(tmp_path, filler.fill(sample()))
     wb = openpyxl.load_workbook(path)
     sheet, coord = resolve_names(wb)["text_overview"]
     first = wb[sheet][coord.split(":")[0]]
@@ -76,9 +76,9 @@ def style(c) -> tuple:
             c.alignment.wrap_text, c.alignment.horizontal, c.number_format, c.protection.locked)
 
 
-def test_template_preserved(stamper, tmp_path):
+def test_template_preserved(filler, tmp_path):
     """Styles, merges, validation, names and print setup are the template's, part by part."""
-    path = write(tmp_path, stamper.stamp(sample()))
+    path = write(tmp_path, filler.fill(sample()))
     tpl = openpyxl.load_workbook(io.BytesIO(template_bytes()))
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == tpl.sheetnames
@@ -101,35 +101,37 @@ def test_template_preserved(stamper, tmp_path):
         assert out.testzip() is None
 
 
-def test_same_report_same_bytes(stamper):
-    assert stamper.stamp(sample()) == Stamper().stamp(sample())
+def test_same_report_same_bytes(filler):
+    assert filler.fill(sample()) == TemplateFiller().fill(sample())
 
 
-def test_hostile_text_is_made_xml_safe(stamper, tmp_path):
+def test_hostile_text_is_made_xml_safe(filler, tmp_path):
     r = sample()
     r.unit = "某镇\x00\x1b[31m政府"
     r.narrative = {"overview": ["a\x01b"]}
-    back = read_report_file(write(tmp_path, stamper.stamp(r)))
+    back = read_report_file(write(tmp_path, filler.fill(r)))
     assert back.unit == "某镇[31m政府" and back.narrative["overview"] == ["ab"]
 
 
-def test_tally_rows_copied_and_personal_columns_dropped(stamper, tmp_path):
+@pytest.mark.slow
+def test_tally_rows_copied_and_personal_columns_dropped(filler, tmp_path):
     from datetime import date
 
     tally = tally_from_rows(requests=[request(1, date(2024, 3, 1), 申请人="张三", done=date(2024, 3, 5),
                                               result="予以公开")])
-    full = openpyxl.load_workbook(write(tmp_path, stamper.stamp(sample(), tally=tally), "a.xlsx"))
+    full = openpyxl.load_workbook(write(tmp_path, filler.fill(sample(), tally=tally), "a.xlsx"))
     ws = full["依申请公开台账"]
     assert ws["A2"].value == "1" and ws["B2"].value.date() == date(2024, 3, 1) and ws["D2"].value == "张三"
     assert ws["B2"].number_format == "yyyy-mm-dd"
-    dropped = openpyxl.load_workbook(write(tmp_path, stamper.stamp(sample(), tally=tally, drop_personal=True), "b.xlsx"))
+    dropped = openpyxl.load_workbook(write(tmp_path, filler.fill(sample(), tally=tally, drop_personal=True), "b.xlsx"))
     assert dropped["依申请公开台账"]["D2"].value is None and dropped["依申请公开台账"]["A2"].value == "1"
 
 
-def test_frozen_output_verifies(stamper, tmp_path):
-    view = stamper.view(sample())
-    info = freeze_info(view, password="s3cret", now=datetime(2025, 1, 20, 9, 30, tzinfo=timezone.utc))
-    path = write(tmp_path, stamper.stamp(view, info), "定稿.xlsx")
+@pytest.mark.slow
+def test_frozen_output_verifies(filler, tmp_path):
+    view = filler.view(sample())
+    info = freeze_info(view, password="s3cret", now=datetime(2025, 1, 20, 9, 30, tzinfo=UTC))
+    path = write(tmp_path, filler.fill(view, info), "定稿.xlsx")
     result = verify_file(path)
     assert result.ok and result.frozen and result.fingerprint == info.fingerprint, result.messages
     assert result.unit == "某某县某某镇人民政府" and result.year == 2024
@@ -144,15 +146,15 @@ def test_frozen_output_verifies(stamper, tmp_path):
     sheet, a1 = names["meta_fingerprint"]
     assert wb[sheet][a1].value == info.fingerprint
     assert any("定稿：2025-01-20 09:30" in str(c.value) for row in wb["表三"].iter_rows() for c in row)
-    # the stamper is reusable after a frozen unit: the next plain output is not frozen
-    plain = openpyxl.load_workbook(write(tmp_path, stamper.stamp(sample()), "plain.xlsx"))
+    # the filler is reusable after a frozen unit: the next plain output is not frozen
+    plain = openpyxl.load_workbook(write(tmp_path, filler.fill(sample()), "plain.xlsx"))
     assert not plain["表三"].protection.sheet
     assert not verify_file(tmp_path / "plain.xlsx").frozen
 
 
-def test_changed_frozen_file_is_detected(stamper, tmp_path):
-    view = stamper.view(sample())
-    path = write(tmp_path, stamper.stamp(view, freeze_info(view)), "定稿.xlsx")
+def test_changed_frozen_file_is_detected(filler, tmp_path):
+    view = filler.view(sample())
+    path = write(tmp_path, filler.fill(view, freeze_info(view)), "定稿.xlsx")
     wb = openpyxl.load_workbook(path)
     sheet, a1 = resolve_names(wb)["t3_new_person"]
     wb[sheet][a1] = 99

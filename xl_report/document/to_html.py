@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from xl_report.render.model import ReportDocument, Table
+from xl_report.document.model import ReportDocument, Table
 
 # Font stacks name the 公文 faces first, then the usual Windows/macOS/Linux fallbacks.
 FONT_BODY = '"仿宋_GB2312", "仿宋", FangSong, STFangsong, "Noto Serif CJK SC", serif'
