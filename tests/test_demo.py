@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -47,4 +48,15 @@ def test_demo_end_to_end(tmp_path):
     prev = json.loads((root / "输出" / "2023年" / "findings.json").read_text(encoding="utf-8"))
     assert not [u for u in prev["units"] if u["errors"]]
     assert len(list((root / "发件箱").glob("*.eml"))) == 15
-    assert (out / "汇总.xlsx").is_file() and (out / "全县合计.html").is_file()
+    assert (out / "汇总.xlsx").is_file() and (out / "汇总.html").is_file() and not (out / "全县合计.html").exists()
+    html = (out / "汇总.html").read_text("utf-8")
+    assert "XlDashboard" in html and full_name(NOT_SUBMITTED) in html
+    assert "<script src" not in html and "<link" not in html  # everything inline: it opens offline
+    # the web demo: the printed command serves the demo county; the printed codes log in
+    assert "xl-report serve --data" in res.stdout and "登录码" in res.stdout
+    from xl_report.web import codes as web_codes
+
+    data = root / "网页数据"
+    printed = re.findall(r"：([A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4})", res.stdout)
+    assert len(printed) == 5 and web_codes.verify(web_codes.load(data), printed[0]) == full_name("城关镇")
+    assert len(list((data / "2023" / "收件").glob("*.xlsx"))) == 19  # last year's reports, for the comparison

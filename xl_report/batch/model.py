@@ -55,6 +55,7 @@ class UnitResult:
     fingerprint: str | None = None
     findings: list[dict] = field(default_factory=list)
     values: dict[str, object] = field(default_factory=dict)  # the 200 cells, for the roll-up
+    figures: dict[str, float | int] = field(default_factory=dict)  # what the charts show (core.figures)
     notes: list[str] = field(default_factory=list)
     year: int | None = None
     key: str = ""  # what the result depends on (input hash + options): equal key, same result
@@ -86,6 +87,8 @@ class BatchResult:
     rollup: ReportData | None = None
     rollup_findings: list[Finding] = field(default_factory=list)
     summary_path: Path | None = None
+    html_path: Path | None = None  # 汇总.html (written by xl_report.document.dashboard)
+    charts: dict[str, tuple[dict, dict | None]] = field(default_factory=dict)  # source -> (figures, last year's)
     findings_path: Path | None = None
     seconds: float = 0.0
     retired: list[str] = field(default_factory=list)  # outputs of inputs no longer in DIR, moved aside

@@ -143,7 +143,7 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
         batch = BatchResult(outdir, ordered, ignored=ignored)
         gone = {source: where for source, where in index.items() if source not in results}
         batch.retired = retire_stale(outdir, gone, {u.file for u in ordered if u.file})
-        write_summary(batch, year=year, config=config, details=details)
+        write_summary(batch, year=year, config=config, details=details, previous=prev_index)
         batch.seconds = time.perf_counter() - t0
         return batch
 

@@ -24,13 +24,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from xl_report.batch.fastfill import clean_text, xml_escape
-from xl_report.batch.model import HEADLINES, headline
+from xl_report.batch.model import HEADLINES, headline, match_key
 from xl_report.core import form
 from xl_report.core.errors import printable
+from xl_report.core.figures import figures
 from xl_report.core.findings import SEVERITY_LABELS, Finding, count
 from xl_report.core.report import ReportData
 from xl_report.core.version import __version__
 from xl_report.rules import check
+from xl_report.xlsx.charts import add_chart_sheet
 from xl_report.xlsx.fileio import atomic_path, save_workbook
 from xl_report.xlsx.ooxml import expect
 from xl_report.xlsx.template import build_template, print_as_list
@@ -114,12 +116,14 @@ class UnitDetails:
 
     def __init__(self) -> None:
         self.rollup = RollupSum()
+        self.figures: dict[str, dict] = {}  # source -> the unit's chart figures (core.figures)
         self._spool = tempfile.TemporaryFile()
         self._where: dict[str, tuple[int, int, int]] = {}  # source -> (offset, length, findings)
 
     def add(self, u) -> None:
         if u.has_report:
             self.rollup.add(u.values)
+            self.figures[u.source] = u.figures or figures(u.values)
         if u.findings:
             data = json.dumps(u.findings, ensure_ascii=False, default=str).encode("utf-8")
             offset = self._spool.seek(0, 2)
@@ -132,6 +136,7 @@ class UnitDetails:
         if u.has_report:
             self.rollup.subtract(values)
         self._where.pop(u.source, None)
+        self.figures.pop(u.source, None)
 
     def findings(self, u) -> list[dict]:
         if u.findings or u.source not in self._where:
@@ -152,9 +157,11 @@ class _InMemory:
 
     def __init__(self, units) -> None:
         self.rollup = RollupSum()
+        self.figures: dict[str, dict] = {}
         for u in units:
             if u.has_report:
                 self.rollup.add(u.values)
+                self.figures[u.source] = figures(u.values)
 
     @staticmethod
     def findings(u) -> list[dict]:
@@ -176,9 +183,11 @@ def check_rollup(report: ReportData, config: dict | None = None) -> list[Finding
 
 
 def write_summary(batch: BatchResult, year: int | None = None, config: dict | None = None,
-                  details: UnitDetails | _InMemory | None = None) -> None:
+                  details: UnitDetails | _InMemory | None = None, previous: dict[str, dict] | None = None) -> None:
     """汇总.xlsx and findings.json. ``details``: what :meth:`UnitDetails.add` kept of the units'
-    values and findings (without it, the units still hold them)."""
+    values and findings (without it, the units still hold them). ``previous``: last year's reports by
+    match key (:func:`xl_report.batch.inputs.previous_reports`), for the this-year-vs-last charts;
+    the charts' figures are kept in ``batch.charts`` for 汇总.html (:mod:`xl_report.document.dashboard`)."""
     details = details or _InMemory(batch.units)
     try:
         years = sorted({u.year for u in batch.units if u.has_report and u.year})
@@ -186,15 +195,29 @@ def write_summary(batch: BatchResult, year: int | None = None, config: dict | No
         batch.rollup = details.rollup.report(year)
         batch.rollup_findings = check_rollup(batch.rollup, config)
         out = batch.outdir
-        wb, rewrite = summary_book(batch, year, details)
+        charts = chart_rows(batch, details, previous)
+        wb, rewrite = summary_book(batch, year, details, charts)
         save_workbook(wb, out / SUMMARY_FILE, deterministic=True, rewrite=rewrite)
         batch.summary_path = out / SUMMARY_FILE
+        batch.charts = charts
         with atomic_path(out / FINDINGS_FILE) as tmp, open(tmp, "wb") as f:
             for piece in findings_json_pieces(batch, year, details):
                 f.write(piece.encode("utf-8"))
         batch.findings_path = out / FINDINGS_FILE
     finally:
         details.close()
+
+
+def chart_rows(batch: BatchResult, details: UnitDetails | _InMemory,
+               previous: dict[str, dict] | None) -> dict[str, tuple[dict, dict | None]]:
+    """source -> (this year's figures, last year's or None) of every unit with a report."""
+    out = {}
+    for u in batch.units:
+        fig = details.figures.get(u.source) if u.has_report else None
+        if fig is not None:
+            last = (previous or {}).get(match_key(u.unit))
+            out[u.source] = (fig, figures(last["values"]) if last else None)
+    return out
 
 
 def findings_json(batch: BatchResult, year: int | None, details=None, *, units: bool = True) -> dict:
@@ -249,7 +272,7 @@ COLUMNS = ("序号", "单位名称", "状态", "错误", "提示", "新收", "�
 WIDTHS = (6, 30, 8, 6, 6, 8, 9, 8, 10, 6, 6, 16, 30, 60)
 
 
-def summary_book(batch: BatchResult, year: int | None, details=None):
+def summary_book(batch: BatchResult, year: int | None, details=None, charts: dict | None = None):
     """The summary workbook without its per-unit rows, and the rewrite that streams them into the
     package as it is saved (see :func:`xl_report.xlsx.fileio.save_workbook`): (workbook, rewrite)."""
 
@@ -289,6 +312,8 @@ def summary_book(batch: BatchResult, year: int | None, details=None):
     for table in form.TABLES:
         _rollup_note(wb[table], sum(1 for u in batch.units if u.has_report))
     findings_ws = _findings_sheet(wb, batch, details)
+    if charts is not None:
+        add_chart_sheet(wb, [(u.unit, *charts[u.source]) for u in batch.units if u.source in charts], year)
     wb.active = 0
     styles.register(ws)
 

@@ -24,6 +24,7 @@ from xl_report.batch.summary import RollupSum
 from xl_report.core import form
 from xl_report.core.aggregate import aggregate
 from xl_report.core.errors import XlReportError
+from xl_report.core.figures import figures
 from xl_report.core.findings import count
 from xl_report.core.report import ReportData
 from xl_report.rules import check
@@ -67,6 +68,7 @@ def process_many(jobs: list[tuple[str, str, str | None]], opts: Options):
         res = process_unit(path, source, key, opts)
         if res.has_report:
             share.add(res.values)
+            res.figures = figures(res.values)  # the values stay here: the charts need these few
         res.values = {}
         out.append(res)
     return out, share

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -73,6 +74,8 @@ def print_result(batch) -> None:
     for name, why in batch.ignored:
         out.print(f"[yellow]跳过“{escape(name)}”：{escape(why)}[/]")
     out.print(f"汇总表：{escape(str(batch.summary_path))}")
+    if batch.html_path:
+        out.print(f"汇总（网页，含图表）：{escape(str(batch.html_path))}")
     out.print(f"校验结果（机器可读）：{escape(str(batch.findings_path))}")
 
 
@@ -82,8 +85,8 @@ def print_result(batch) -> None:
     "县里批量处理：每个单位填报、校验、（无错误的）定稿，写 `输出/<单位>.xlsx` 或 `<单位>-定稿.xlsx`（带着该单位"
     "的台账，定稿文件删除申请人、申请内容，与单独 `fill` + `freeze` 的结果和指纹相同；已填报的输入表格与台账不一致"
     "的单位“有错误”、不定稿），再生成 `汇总.xlsx`（各单位状态和主要数字、全县合计表、全部校验结果、输入文件夹中"
-    "跳过的项目）和 `findings.json`；坏文件只影响该单位；再次运行跳过未变化的单位（升级 xl-report 后全部重算）；"
-    "进度条显示在屏幕上",
+    "跳过的项目、原生图表）、`汇总.html`（同样内容的网页，含图表，离线可打开）和 `findings.json`；坏文件只影响该单位；"
+    "再次运行跳过未变化的单位（升级 xl-report 后全部重算）；进度条显示在屏幕上",
 )
 @app.command("batch", help="批量处理文件夹中各单位的台账工作簿：填报、校验、（定稿），并生成汇总表和全县合计。")
 @guarded
@@ -104,6 +107,7 @@ def batch_cmd(
     from xl_report.batch.inputs import find_inputs, folders_with_workbooks
     from xl_report.batch.run import run_batch  # lazy: xl-report --help imports no library code
     from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
+    from xl_report.document.dashboard import write_batch_dashboard  # lazy: xl-report --help imports no library code
 
     cfg = load_config(config)
     total = len(find_inputs(folder, output)) if folder.is_dir() else 0
@@ -114,13 +118,15 @@ def batch_cmd(
     with progress_reporter(total, "处理各单位") as notify:
         batch = run_batch(folder, output, year=year, jobs=jobs, freeze=freeze, previous=previous, units=units,
                           force=force, progress=notify, config=cfg)
+    write_batch_dashboard(batch)  # 汇总.html beside 汇总.xlsx
     print_result(batch)
     raise typer.Exit(batch.exit_code)
 
 
 @readme_row(
     "`xl-report demo [-o 文件夹]`",
-    "演示：生成虚构县 20 个单位两个年度的台账（含几处故意的错误），批量处理、定稿、汇总，并把待发邮件写入发件箱",
+    "演示：生成虚构县 20 个单位两个年度的台账（含几处故意的错误），批量处理、定稿、汇总，并把待发邮件写入发件箱；"
+    "最后打印在演示县上启动网页的命令和各单位的登录码",
 )
 @app.command("demo", help="演示：生成一个虚构县（12个乡镇、8个部门）的台账，批量填报、校验、定稿，生成汇总表和待发邮件。")
 @guarded
@@ -144,10 +150,28 @@ def demo_cmd(
     out.print(f"  本年度输出（定稿）：{escape(str(result.output_dir))}")
     out.print(f"  汇总表：            {escape(str(result.batch.summary_path))}")
     if result.html:
-        out.print(f"  全县合计（网页）：  {escape(str(result.html))}")
+        out.print(f"  汇总（网页）：      {escape(str(result.html))}")
     if result.outbox:
         out.print(f"  待发邮件（{result.mails} 封，发件箱）：{escape(str(result.outbox))}")
     out.print("")
+    if result.web is not None:
+        _print_web_demo(result.web)
     out.print("演示中故意安排的问题：正文与表格矛盾（东风镇）、发布日期晚于期限（教育局）、"
               "上年结转与上年报告不一致（红旗乡）、台账日期填反（市场监督管理局）、未报送（卫生健康局）。"
               "打开汇总表的“汇总”和“校验结果”工作表查看。")
+
+
+def _print_web_demo(web) -> None:
+    """How to start the web page on the demo county, with the codes to click through it."""
+    cmd = ["xl-report", "serve", "--data", str(web.data), "--units", str(web.units), "--year", str(web.year),
+           "--token", web.token]
+    out.print("")
+    out.print("[bold]网页演示：[/]启动服务器（Ctrl+C 停止）：")
+    out.print(f"  {escape(shlex.join(cmd))}")
+    out.print("  经办人员打开 http://127.0.0.1:8000/ ，用下面的登录码登录，上传"
+              f"“{escape(str(web.tallies))}”中本单位的工作簿；")
+    out.print("  县里打开 http://127.0.0.1:8000/county ，用上面命令中的令牌（--token 之后）登录。")
+    for unit, code in web.codes[:5]:
+        out.print(f"  {escape(unit)}：{code}")
+    if web.codes:
+        out.print(f"  全部 {len(web.codes)} 个单位的登录码：{escape(str(web.codes_csv))}")

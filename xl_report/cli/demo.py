@@ -12,11 +12,13 @@ The generator (:func:`write_unit`, :func:`synthetic_unit`) is also what ``benchm
 from __future__ import annotations
 
 import random
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 from xl_report.batch.fastfill import TemplateFiller
+from xl_report.batch.inputs import read_unit_list
 from xl_report.batch.model import BatchResult
 from xl_report.batch.run import run_batch
 from xl_report.core import form
@@ -30,8 +32,10 @@ from xl_report.core.tally_schema import (
     DOC_CATEGORIES,
     TALLY_SHEETS,
 )
-from xl_report.document import render
+from xl_report.document.dashboard import write_batch_dashboard
 from xl_report.mail import send_files
+from xl_report.web.codes import csv_text, issue
+from xl_report.web.store import Store
 from xl_report.xlsx.fileio import write_bytes_atomic
 
 YEAR = 2024  # a year chinesecalendar knows, so deadlines are checked exactly
@@ -198,7 +202,8 @@ class DemoResult:
     previous_batch: BatchResult
     outbox: Path | None = None
     mails: int = 0
-    html: Path | None = None
+    html: Path | None = None  # 汇总.html
+    web: WebDemo | None = None
 
 
 def prepare_county(root: Path, year: int = YEAR) -> tuple[Path, Path, Path]:
@@ -237,16 +242,36 @@ def run_demo(root: Path | str, *, jobs: int | None = None, progress=None, year: 
     batch = run_batch(this_in, this_out, year=year, jobs=jobs, freeze=True, previous=prev_out, units=units_file,
                       progress=progress if progress is not None else False)
     result = DemoResult(root, prev_out, this_out, batch, previous)
-    result.html = _render_rollup(batch, this_out)
+    result.html = write_batch_dashboard(batch)
     result.outbox, result.mails = _prepare_mail(batch, root / "发件箱")
+    result.web = prepare_web(root, previous, units_file, year)
     return result
 
 
-def _render_rollup(batch: BatchResult, outdir: Path) -> Path:
-    path = outdir / "全县合计.html"
-    assert batch.rollup is not None  # a batch always sums up its units
-    render(batch.rollup, path)
-    return path
+@dataclass
+class WebDemo:
+    data: Path  # serve --data
+    units: Path  # serve --units
+    year: int
+    token: str  # the county's, for this demo only
+    codes: list[tuple[str, str]]  # (unit, access code)
+    codes_csv: Path
+    tallies: Path  # the workbooks a clerk can upload
+
+
+def prepare_web(root: Path, previous, units_file: Path, year: int = YEAR) -> WebDemo:
+    """A data folder for ``xl-report serve``: access codes for every unit, and last year's reports in
+    last year's inbox (the dashboard compares with them; a clerk may start from them)."""
+    data = root / "网页数据"
+    last_inbox = Store(data, year - 1).inbox()
+    for u in previous.units:
+        if u.file:
+            write_bytes_atomic(last_inbox / u.file, (previous.outdir / u.file).read_bytes())
+    codes = issue(data, read_unit_list(units_file)) or []
+    codes_csv = root / "登录码.csv"
+    if codes:
+        write_bytes_atomic(codes_csv, csv_text(codes).encode("utf-8"))
+    return WebDemo(data, units_file, year, secrets.token_urlsafe(24), codes, codes_csv, root / "输入" / f"{year}年台账")
 
 
 def _prepare_mail(batch: BatchResult, outbox: Path) -> tuple[Path | None, int]:

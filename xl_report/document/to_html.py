@@ -37,7 +37,7 @@ tr {{ page-break-inside: avoid; }}
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
-def _table(t: Table) -> str:
+def table_html(t: Table) -> str:
     total = sum(t.widths)
     cls = ' class="wide"' if t.ncols > 4 else ""
     out = [f"<table{cls}>", "<colgroup>"]
@@ -81,6 +81,6 @@ def to_html(doc: ReportDocument) -> str:
         for p in s.paragraphs:
             parts.append(f'<p class="sub">{escape(p.text)}</p>' if p.subheading else f"<p>{escape(p.text)}</p>")
         if s.table is not None:
-            parts.append(_table(s.table))
+            parts.append(table_html(s.table))
     parts += ["</main>", "</body>", "</html>", ""]
     return "\n".join(parts)

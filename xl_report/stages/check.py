@@ -79,12 +79,12 @@ def _tally(path: Path):
     except TallyErrors as e:
         if has_cell_errors(e.problems):  # an error value is an unusable file, not a bad row (exit 2)
             raise
-        return None, [_problem_finding(p) for p in e.problems]
+        return None, [problem_finding(p) for p in e.problems]
     except InputError as e:
         return None, [finding("R06", f"台账无法读取：{e}")]
 
 
-def _problem_finding(p: Problem) -> Finding:
+def problem_finding(p: Problem) -> Finding:
     code = "R04" if p.column and "重复" in p.reason else "R06"
     cell = None
     sheet = TALLY_BY_NAME.get(p.sheet or "")

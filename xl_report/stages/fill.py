@@ -102,13 +102,7 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
         raise InputError.at("输出文件名必须以 .xlsx 结尾", file=str(out))
     tally = read_tally(src)
     year = report_year(year, tally)  # before the (slow) full load
-    wb = open_workbook(src)
-    notes = []
-    if not is_report_book(wb):
-        wb = build_template()
-        blank_tables(wb)  # no tally sheet, no number: as blank as the batch leaves it (F05 says fill it)
-        copy_tally(wb, tally)
-        notes.append(FRESH_NOTE)
+    wb, notes = open_report_book(src, tally)
     macros = wb.vba_archive is not None
     target = default_output(src, FILLED_SUFFIX, out)
     if target.suffix.lower() == ".xlsm" and not macros:
@@ -123,6 +117,19 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
     result.output = target
     result.notes = notes + result.notes
     return result
+
+
+def open_report_book(src: Path, tally: Tally) -> tuple[Workbook, list[str]]:
+    """``src`` as the workbook to fill: itself when it is a report template, else a fresh template with
+    blank tables and ``tally``'s rows copied in (and a note saying so)."""
+    wb = open_workbook(src)
+    if is_report_book(wb):
+        return wb, []
+    wb.close()
+    wb = build_template()
+    blank_tables(wb)  # no tally sheet, no number: as blank as the batch leaves it (F05 says fill it)
+    copy_tally(wb, tally)
+    return wb, [FRESH_NOTE]
 
 
 def blank_tables(wb: Workbook) -> None:
