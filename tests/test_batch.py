@@ -513,15 +513,19 @@ def test_the_results_table_shows_what_is_wrong_not_the_heading():
 
 
 @pytest.mark.slow
-def test_a_misnamed_tally_sheet_fails_the_unit_instead_of_counting_zero(tmp_path):
-    indir = tmp_path / "in"
+def test_a_variant_sheet_name_is_counted_as_the_tally_sheet_not_as_zero(tmp_path):
+    """'依申请公开台帐' (the older spelling) holds the 依申请公开台账: the unit's 表三 counts it (issue 16)."""
+    indir, other = tmp_path / "in", tmp_path / "in2"
     indir.mkdir()
+    other.mkdir()
     path = unit(indir, "某某县甲镇人民政府", 1)
     wb = openpyxl.load_workbook(path)
-    wb["依申请公开台账"].title = "依申请公开台帐"  # the older spelling
-    wb.save(path)
-    (res,) = run_batch(indir, tmp_path / "out", year=YEAR, progress=False).units
-    assert res.status == STATUS_FAILED and "依申请公开台账" in res.reason and "改名" in res.reason
+    wb["依申请公开台账"].title = "依申请公开台帐"
+    wb.save(other / path.name)
+    (native,) = run_batch(indir, tmp_path / "out", year=YEAR, progress=False).units
+    (variant,) = run_batch(other, tmp_path / "out2", year=YEAR, progress=False).units
+    assert variant.status == native.status == STATUS_OK
+    assert variant.headline == native.headline and native.headline["新收"] > 0
 
 
 @needs_soffice

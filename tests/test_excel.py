@@ -94,6 +94,18 @@ def test_fill_over_http_equals_cli(filled, tally_book):
 
 
 @pytest.mark.slow
+def test_fill_over_http_reads_a_variant_sheet_name(server, filled, tally_book, tmp_path):
+    """'依申请公开台帐' (the older spelling) is the 依申请公开台账 for the button and the server too (issue 16)."""
+    src = tmp_path / "台帐.xlsx"
+    wb = load_workbook(tally_book)
+    wb["依申请公开台账"].title = "依申请公开台帐"
+    wb.save(src)
+    actions = _press(server, "fill", src, tmp_path / "live.xlsx")
+    assert _named_values(tmp_path / "live.xlsx") == _named_values(filled[0])
+    assert "台账识别：工作表“依申请公开台帐”读作“依申请公开台账”" in actions[-1]["args"][0]
+
+
+@pytest.mark.slow
 def test_check_over_http_equals_cli(server, tally_book, tmp_path):
     # hand-typed tables that break A01 in 表三 自然人列
     src = make_tally_workbook(tmp_path / "手填.xlsx", unit="某镇人民政府", year=YEAR,

@@ -20,12 +20,13 @@ D = date
 
 @pytest.mark.parametrize("text", [date(2023, 3, 5), datetime(2023, 3, 5, 9, 30), "2023-03-05", "2023/3/5",
                                   "2023年3月5日", "2023.3.5", "２０２３－０３－０５", " 2023 年 3 月 5 日 ", 20230305,
-                                  44990])
+                                  44990, "20230305", "2023年3月5号", "2023.03.05.", "2023年03月05日 09:30"])
 def test_date_forms(text):
     assert to_date(text) == (date(2023, 3, 5), None)
 
 
-@pytest.mark.parametrize("text", ["2023-02-30", "下周一", "3/5/2023", "1899-01-01", True, 2.5])
+@pytest.mark.parametrize("text", ["2023-02-30", "下周一", "3/5/2023", "1899-01-01", True, 2.5, "2023.3.5.6", "23.3.5",
+                                  "2023年3月"])
 def test_bad_dates_have_reasons(text):
     value, reason = to_date(text)
     assert value is None and reason
@@ -224,16 +225,36 @@ def test_a_normal_wide_enough_sheet_is_fine(tmp_path):
     assert read_tally(path).requests is not None
 
 
-def test_misnamed_tally_sheet_is_an_error_not_an_absent_sheet(tmp_path):
-    """'依申请公开台帐' (older spelling) or a trailing space: read as absent, 表三 would silently keep the
-    template's zeros, so the reader names the sheet and asks for the official name."""
+def test_variant_sheet_names_are_read_as_the_tally_sheet_and_said(tmp_path):
+    """'依申请公开台帐' (older spelling) or a trailing space: read as the tally sheet (issue 16), never as
+    absent (表三 would silently keep the template's zeros); the reading is one of the decisions."""
     path = make_tally_workbook(tmp_path / "t.xlsx", requests=[request("A1", "2024-01-02", "自然人")],
                                fees=[fee("x", D(2024, 1, 1), 10)], year=2024)
     wb = openpyxl.load_workbook(path)
     wb[REQUESTS.name].title = "依申请公开台帐"
     wb[FEES.name].title = f"{FEES.name} "
     wb.save(path)
-    with pytest.raises(TallyErrors) as e:
+    t = read_tally(path)
+    assert t.requests["编号"].tolist() == ["A1"] and t.fees["金额（元）"].tolist() == [10]
+    assert {(d.source, d.target) for d in t.adoption.decisions if d.kind == "工作表"} == {
+        ("依申请公开台帐", REQUESTS.name), (f"{FEES.name} ", FEES.name)}
+
+
+def test_two_filled_sheets_for_one_tally_are_an_error(tmp_path):
+    path = make_tally_workbook(tmp_path / "t.xlsx", requests=[request("A1", "2024-01-02", "自然人")], year=2024)
+    wb = openpyxl.load_workbook(path)
+    copy = wb.copy_worksheet(wb[REQUESTS.name])
+    copy.title = "依申请公开台帐"
+    wb.save(path)
+    with pytest.raises(TallyErrors, match="都是依申请公开台账，请合并"):
         read_tally(path)
-    assert [(p.sheet, REQUESTS.name in p.reason or FEES.name in p.reason) for p in e.value.problems] == [
-        ("依申请公开台帐", True), (f"{FEES.name} ", True)]
+
+
+def test_the_templates_empty_sheet_gives_way_to_the_ledger_pasted_beside_it(tmp_path):
+    path = make_tally_workbook(tmp_path / "t.xlsx", requests=[request("A1", "2024-01-02", "自然人")], year=2024)
+    wb = openpyxl.load_workbook(path)
+    wb.copy_worksheet(wb[REQUESTS.name]).title = "依申请公开台帐"
+    ws = wb[REQUESTS.name]
+    ws.delete_rows(2, ws.max_row)
+    wb.save(path)
+    assert read_tally(path).requests["编号"].tolist() == ["A1"]

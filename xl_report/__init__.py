@@ -38,6 +38,7 @@ _HOMES: dict[str, str] = {
     "write_template": "xl_report.xlsx.template",
     "read_report_file": "xl_report.xlsx.workbook",
     "fill_workbook": "xl_report.stages.fill",
+    "adopt_ledger": "xl_report.stages.adopt",
     "check_workbook": "xl_report.stages.check",
     "freeze_file": "xl_report.stages.freeze",
     "verify_file": "xl_report.stages.freeze",
@@ -82,6 +83,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; `x as x` marks a re-export
     from xl_report.published.importer import import_report as import_report
     from xl_report.rules import RULES as RULES
     from xl_report.rules import check as check
+    from xl_report.stages.adopt import adopt_ledger as adopt_ledger
     from xl_report.stages.check import check_workbook as check_workbook
     from xl_report.stages.fill import fill_workbook as fill_workbook
     from xl_report.stages.freeze import freeze_file as freeze_file

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from xl_report.cli.app import app, main  # noqa: F401
 from xl_report.cli import cmd_template  # noqa: F401  template
+from xl_report.cli import cmd_adopt  # noqa: F401  adopt
 from xl_report.cli import cmd_fill  # noqa: F401  fill
 from xl_report.cli import cmd_check  # noqa: F401  check
 from xl_report.cli import cmd_freeze  # noqa: F401  freeze, verify, keygen

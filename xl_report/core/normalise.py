@@ -134,8 +134,8 @@ def to_amount(value: object) -> Converted:
 # --------------------------------------------------------------------------------------------
 EXCEL_EPOCH = date(1899, 12, 30)
 MIN_YEAR, MAX_YEAR = 1990, 2100
-_DATE = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+_DATE = re.compile(  # 2024-3-5, 2024/03/05, 2024.3.5(.), 2024年3月5日 / 5号, with an optional time of day
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号.]?(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 )
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 DATE_HINT = "无法识别的日期，请写成 2024-03-05 这样的格式"
@@ -146,7 +146,7 @@ def _as_date(value: date) -> date:
 
 
 def to_date(value: object) -> Converted:
-    """Excel dates, serial numbers, 2023-03-05, 2023/3/5, 2023年3月5日, 2023.3.5, 20230305."""
+    """Excel dates, serial numbers, 2023-03-05, 2023/3/5, 2023年3月5日 (or 5号), 2023.3.5, 20230305."""
     if isinstance(value, (datetime, date)):  # pandas Timestamp is a datetime
         d: date | None = _as_date(value)
     elif isinstance(value, bool):

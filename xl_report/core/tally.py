@@ -30,6 +30,8 @@ from xl_report.core.tally_schema import TALLY_SHEETS, Column, TallySheet
 if TYPE_CHECKING:
     import pandas as pd
 
+    from xl_report.core.ledger import Adoption
+
 Columns = dict[str, list]  # header -> values, one per row (plus ROW_COLUMN)
 
 
@@ -71,6 +73,7 @@ class Tally:
     cases: pd.DataFrame | None = _SheetField()  # 复议诉讼台账
     unit: str | None = None  # from 说明 (meta_unit) when the tally is the template
     year: int | None = None  # from 说明 (meta_year)
+    adoption: Adoption | None = None  # how an office's own ledger was read (None: our own sheets)
 
     def sheet(self, key: str) -> pd.DataFrame | None:
         return getattr(self, key)
@@ -137,11 +140,11 @@ _CHOICE_CONVERTERS: dict[tuple[str, str], Callable[[object], nz.Converted]] = {
     ("复议诉讼台账", "类别"): nz.to_case_category,
     ("复议诉讼台账", "结果"): nz.to_case_result,
 }
-_ID_COLUMNS = {("依申请公开台账", "编号"), ("复议诉讼台账", "案件编号")}
+ID_COLUMNS = {("依申请公开台账", "编号"), ("复议诉讼台账", "案件编号")}
 
 
-def _converter(sheet: TallySheet, column: Column) -> Callable[[object], nz.Converted]:
-    if (sheet.name, column.header) in _ID_COLUMNS:
+def converter(sheet: TallySheet, column: Column) -> Callable[[object], nz.Converted]:
+    if (sheet.name, column.header) in ID_COLUMNS:
         return nz.to_id
     if column.kind == "choice":
         return _CHOICE_CONVERTERS[(sheet.name, column.header)]
@@ -204,7 +207,7 @@ def _find_header(sheet: TallySheet, rows: list[list[object]]) -> tuple[int, dict
     return best
 
 
-def _is_total_row(row: list[object]) -> bool:
+def is_total_row(row: list[object]) -> bool:
     return any(isinstance(v, str) and _TOTAL_ROW.match(nz.key(v)) for v in row)
 
 
@@ -268,7 +271,7 @@ def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Pro
 
     body = rows[header_idx + 1:]
     blank_column = [_BLANK_CELL] * len(body)
-    cells_by_column = [_convert_column(body, col_of[c.header], _converter(sheet, c)) if c.header in col_of
+    cells_by_column = [_convert_column(body, col_of[c.header], converter(sheet, c)) if c.header in col_of
                        else blank_column for c in sheet.columns]
     records: list[list[object]] = []
     for i, cells in enumerate(zip(*cells_by_column)):
@@ -284,7 +287,7 @@ def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Pro
                 found_problems.append(Problem("必填项为空", row=excel_row, column=column.header, **where))
             record.append(value)
         if found_problems:
-            if _is_total_row(body[i]):
+            if is_total_row(body[i]):
                 continue  # a 合计 row (no valid record would carry the word) is tolerated
             problems.extend(found_problems)
         record.append(excel_row)

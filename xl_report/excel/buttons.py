@@ -74,8 +74,10 @@ def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     facts = "；\n".join(describe_numbers(result.numbers or {}))
     notes = "\n".join(result.notes or [])
     tables = "、".join(result.tables or ())
+    read_as = "；".join(result.decisions[:5]) + ("……" if len(result.decisions) > 5 else "")
     message = f"已根据台账填写{tables or '报表'}。" + (f"\n{facts}。" if facts else "") + \
-              (f"\n{notes}" if notes else "") + "\n请点击“校验”检查勾稽关系。"
+              (f"\n{notes}" if notes else "") + (f"\n台账识别：{read_as}" if read_as else "") + \
+              "\n请点击“校验”检查勾稽关系。"
     # the fill record (time, tally digest) lives in document properties: a live book gets them through VBA
     assert result.output is not None  # written to the path asked for
     wb = load_workbook(result.output)

@@ -22,10 +22,10 @@ from xl_report.core.filenames import FILLED_SUFFIX
 from xl_report.core.report import ReportData
 from xl_report.core.tally import Tally
 from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
+from xl_report.stages.adopt import AdoptResult, PlainRows, save_adopted, write_adoption
 from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.xlsx.fileio import output_path as default_output
 from xl_report.xlsx.fillstate import fill_properties, record_fill
-from xl_report.xlsx.safety import check_xlsx
 from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.template import DATE_FORMAT, build_template
 from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, set_text, write_report
@@ -40,6 +40,7 @@ class FillResult:
     tables: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
     numbers: dict[str, int | float] = field(default_factory=dict)  # placeholder label -> number (for messages)
+    decisions: list[str] = field(default_factory=list)  # how an office's own ledger was read (one line each)
 
 
 def report_year(year: int | None, tally: Tally) -> int:
@@ -95,16 +96,21 @@ def fill_book(wb: Workbook, tally: Tally, year: int | None = None, now: datetime
 
 def fill_workbook(input_path: Path | str, output_path: Path | str | None = None, year: int | None = None) -> FillResult:
     """填报: count the tally sheets of ``input_path`` into 表二/表三/表四 of a new file (default
-    ``<name>-已填报.xlsx``); the input is never changed. TallyErrors lists every bad tally row."""
-    src = check_xlsx(input_path)
+    ``<name>-已填报.xlsx``); the input is never changed. TallyErrors lists every bad tally row.
+
+    ``input_path`` may also be an office's own ledger (.xlsx/.xls/.ods/.csv): it is read as
+    :func:`xl_report.stages.adopt.adopt_ledger` reads it, its decisions are in :attr:`FillResult.decisions`,
+    and a value it leaves for the clerk stops the fill (UndecidedValues, exit 2)."""
+    src = Path(input_path)
     out = Path(output_path) if output_path is not None else None
     if out is not None and out.suffix.lower() not in (".xlsx", ".xlsm"):
         raise InputError.at("输出文件名必须以 .xlsx 结尾", file=str(out))
-    tally = read_tally(src)
+    tally = read_tally(src)  # checks the file first (every kind of ledger file)
     year = report_year(year, tally)  # before the (slow) full load
-    wb, notes = open_report_book(src, tally)
+    xlsx = src.suffix.lower() in (".xlsx", ".xlsm")
+    wb, notes, plain = report_book(src, tally)
     macros = wb.vba_archive is not None
-    target = default_output(src, FILLED_SUFFIX, out)
+    target = default_output(src if xlsx else src.with_suffix(".xlsx"), FILLED_SUFFIX, out)
     if target.suffix.lower() == ".xlsm" and not macros:
         target = target.with_suffix(".xlsx") if out is None else target
         if target.suffix.lower() == ".xlsm":
@@ -113,23 +119,41 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
         raise InputError.at("输入文件含宏（.xlsm），输出文件名也请以 .xlsm 结尾", file=str(target))
     result = fill_book(wb, tally, year)
     backup_existing(target)
-    save_workbook(wb, target)
+    if plain.rows:
+        save_adopted(wb, target, plain)
+    else:
+        save_workbook(wb, target)
     result.output = target
     result.notes = notes + result.notes
+    result.decisions = [str(d) for d in tally.adoption.decisions] if tally.adoption is not None else []
     return result
 
 
 def open_report_book(src: Path, tally: Tally) -> tuple[Workbook, list[str]]:
     """``src`` as the workbook to fill: itself when it is a report template, else a fresh template with
     blank tables and ``tally``'s rows copied in (and a note saying so)."""
-    wb = open_workbook(src)
-    if is_report_book(wb):
-        return wb, []
-    wb.close()
+    wb, notes, plain = report_book(src, tally)
+    plain.write_into(wb)  # the caller saves with openpyxl: every row in its cells
+    return wb, notes
+
+
+def report_book(src: Path, tally: Tally) -> tuple[Workbook, list[str], PlainRows]:
+    """:func:`open_report_book`, an office's own ledger included (.xls/.ods/.csv too): its rows written as
+    :func:`xl_report.stages.adopt.write_adoption` writes them (the original text kept, every decision in the
+    台账转换说明 sheet), the plain ones left to :func:`save_adopted` (fast) or :meth:`PlainRows.write_into`."""
+    if src.suffix.lower() in (".xlsx", ".xlsm"):
+        wb = open_workbook(src)
+        if is_report_book(wb):
+            return wb, [], PlainRows()
+        wb.close()
     wb = build_template()
     blank_tables(wb)  # no tally sheet, no number: as blank as the batch leaves it (F05 says fill it)
-    copy_tally(wb, tally)
-    return wb, [FRESH_NOTE]
+    plain = PlainRows()
+    if tally.adoption is not None:
+        plain = write_adoption(wb, tally.adoption, src.name, AdoptResult(src, tally.adoption))
+    else:
+        copy_tally(wb, tally)
+    return wb, [FRESH_NOTE], plain
 
 
 def blank_tables(wb: Workbook) -> None:

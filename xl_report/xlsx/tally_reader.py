@@ -2,6 +2,10 @@
 fields (说明, table cells, narrative) through its defined names. ONE reader for every path: fill,
 check and freeze (:func:`read_tally`) and the batch (:func:`read_workbook`, from the bytes it already read).
 
+Which sheets hold which tally is decided by :func:`xl_report.core.ledger.recognise` (our names, their common
+variants such as 依申请公开台帐, or the headers of an office's own ledger); .xls/.ods/.csv ledgers come
+through :mod:`xl_report.xlsx.ledger_reader`. The decisions are on ``tally.adoption``.
+
 Excel error values (#N/A …) and formulas saved without a computed value read as blank in calamine;
 here they are found in the sheet XML and reach the tally parser as :class:`CellError`, which makes
 them located errors instead of blanks (a blank 数量 counts as 1 decision).
@@ -11,34 +15,53 @@ from __future__ import annotations
 import contextlib
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 from lxml import etree
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 from xl_report.core import form
 from xl_report.core import normalise as nz
 from xl_report.core.aggregate import cells_filled_by
 from xl_report.core.errors import InputError, Problem, TallyErrors
+from xl_report.core.ledger import (
+    FORM_SHEETS,
+    Adoption,
+    Decision,
+    LedgerError,
+    LedgerMapping,
+    recognise,
+    sheets_by_name,
+)
 from xl_report.core.tally import FORMULA_WITHOUT_VALUE, HEADER_SCAN_ROWS, MAX_ROWS, CellError, Tally, tally_from_frames
 from xl_report.core.tally_schema import TALLY_SHEETS
 from xl_report.xlsx.fillstate import package_properties
+from xl_report.xlsx.ledger_reader import LedgerFile, open_ledger
 from xl_report.xlsx.names import NS, names_in_package, package_sheet_parts, report_cells
 from xl_report.xlsx.safety import check_xlsx
 from xl_report.xlsx.workbook import one_line
 
+XLSX = (".xlsx", ".xlsm")
 
-def read_tally(path: Path | str) -> Tally:
-    """Read, normalise and validate the tally sheets of ``path``; TallyErrors lists every bad row."""
-    path = check_xlsx(path)
-    return read_workbook(path, table_cells=False)[0]
+
+def read_tally(path: Path | str, mapping: LedgerMapping | None = None) -> Tally:
+    """Read, normalise and validate the tally sheets of ``path``; TallyErrors lists every bad row.
+
+    ``path`` may be an office's own ledger (other sheet names and headers, free text, .xls/.ods/.csv):
+    the decisions taken are on ``tally.adoption``. A value left for the clerk (matching two categories, or
+    none) is an error listing it: never counted."""
+    if Path(path).suffix.lower() in XLSX:
+        return read_workbook(check_xlsx(path), table_cells=False, mapping=mapping)[0]
+    adoption, ledger, unit, year = read_adoption(path, mapping)
+    assert ledger is not None  # not a workbook: read as a ledger file
+    return tally_from_adoption(adoption, str(ledger.path), unit=unit, year=year, sheet_label=ledger.sheet_label)
 
 
 def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfile.ZipFile | None = None,
-                  data: bytes | None = None) -> tuple[Tally, dict]:
+                  data: bytes | None = None, mapping: LedgerMapping | None = None) -> tuple[Tally, dict]:
     """The tally and the report fields of one unit workbook, from ONE calamine pass. The caller has
     checked the file (:func:`xl_report.xlsx.safety.check_xlsx` / ``open_xlsx``).
 
@@ -48,13 +71,21 @@ def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfil
     the present tally sheets fill (:func:`xl_report.core.aggregate.cells_filled_by`).
     ``package``: the file already open as a ``zipfile.ZipFile``; ``data``: its bytes, already read.
     """
+    adoption, fields = read_book(path, table_cells=table_cells, package=package, data=data, mapping=mapping)
+    tally = tally_from_adoption(adoption, str(path), unit=fields["meta_unit"], year=fields["meta_year"])
+    return tally, fields
+
+
+def read_book(path: Path | str, *, table_cells: bool = True, package: zipfile.ZipFile | None = None,
+              data: bytes | None = None, mapping: LedgerMapping | None = None) -> tuple[Adoption, dict]:
+    """:func:`read_workbook` before validation: the recognised tally sheets (see :mod:`xl_report.core.ledger`)
+    and the report fields."""
     path = Path(path)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None else \
             CalamineWorkbook.from_path(str(path))
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
-    refuse_misnamed_sheets(book.sheet_names, path)  # '依申请公开台帐' read as absent would leave 表三 at zero
     present = set(book.sheet_names)
     grids: dict[str, list] = {}  # rows as calamine returns them: _cell converts what is used
 
@@ -66,37 +97,36 @@ def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfil
                 raise InputError.at(f"无法读取工作表（{e}）", file=str(path), sheet=sheet) from None
         return grids[sheet]
 
-    tally_sheets = [s.name for s in TALLY_SHEETS if s.name in present]
-    if not tally_sheets:
-        names = "、".join(s.name for s in TALLY_SHEETS)
-        raise InputError.at(f"工作簿中没有任何台账工作表（应为：{names}）", file=str(path))
+    # '依申请公开台帐' is the 依申请公开台账 (read as absent, 表三 would keep zeros): the recogniser decides
+    # which sheets hold which tally, by their names or else by their headers (any sheet may hold a ledger)
+    by_name = sheets_by_name(book.sheet_names, mapping)
+    candidates = [n for n in book.sheet_names if n not in FORM_SHEETS]
     try:
         opened = contextlib.nullcontext(package) if package is not None else \
             zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
         with opened as z:
             cells = _cell_positions(z)
-            bad_cells = error_cells(z, tally_sheets)
+            bad_cells = error_cells(z, candidates)
             properties = package_properties(z)
     except (OSError, zipfile.BadZipFile) as e:
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     frames = {}
-    for sheet in tally_sheets:
+    for sheet in candidates:
         rows = grid(sheet, MAX_ROWS + HEADER_SCAN_ROWS + 1)
         if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
             raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
                                 file=str(path), sheet=sheet)
-        frame = [[v if v.__class__ is str else _cell(v) for v in row] for row in rows]
-        for (row, col), bad in bad_cells.get(sheet, {}).items():
-            if row <= MAX_ROWS + HEADER_SCAN_ROWS:
-                while len(frame) < row:
-                    frame.append([])
-                line = frame[row - 1]
-                line.extend([""] * (col - len(line)))
-                line[col - 1] = bad
-        frames[sheet] = frame
-    skip = frozenset() if table_cells else cells_filled_by(s.key for s in TALLY_SHEETS if s.name in frames)
+        frames[sheet] = with_errors([[v if v.__class__ is str else _cell(v) for v in row] for row in rows],
+                                    bad_cells.get(sheet, {}))
+    try:
+        adoption = recognise(frames, mapping, by_name)
+    except LedgerError as e:
+        raise ledger_errors(e, str(path), lambda name: name) from None
+    if not adoption.reads:
+        names = "、".join(s.name for s in TALLY_SHEETS)
+        raise InputError.at(f"工作簿中没有任何台账工作表，也没有能识别的台账表头（应为：{names}）", file=str(path))
+    skip = frozenset() if table_cells else cells_filled_by(r.sheet.key for r in adoption.reads)
     fields: dict = {"values": {}, "narrative": {}, "properties": properties}
-
     def value(sheet: str, row: int, col: int) -> object:
         if sheet not in present:
             return None
@@ -120,8 +150,81 @@ def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfil
         fields[name] = one_line(fields.get(name))
     fields["meta_published"] = nz.parse_date(fields.get("meta_published"))
     fields["meta_year"] = nz.parse_year(fields.get("meta_year"))
-    tally = tally_from_frames(frames, source=str(path), unit=fields["meta_unit"], year=fields["meta_year"])
-    return tally, fields
+    return adoption, fields
+
+
+def with_errors(frame: list[list[object]], bad: dict[tuple[int, int], CellError]) -> list[list[object]]:
+    """``frame`` with the error values and value-less formulas found in the sheet XML put in their cells."""
+    for (row, col), error in bad.items():
+        if row <= MAX_ROWS + HEADER_SCAN_ROWS:
+            while len(frame) < row:
+                frame.append([])
+            line = frame[row - 1]
+            line.extend([""] * (col - len(line)))
+            line[col - 1] = error
+    return frame
+
+
+def tally_from_adoption(adoption: Adoption, source: str, *, unit: str | None = None, year: int | None = None,
+                        sheet_label: Callable[[str], str | None] = lambda name: name) -> Tally:
+    """The Tally of a recognised ledger, its problems located in the ledger (its sheets, its headers)."""
+    undecided = adoption.undecided
+    if undecided:
+        raise UndecidedValues(source, [d.problem(source, _label(adoption, d.sheet, sheet_label), _header(adoption, d))
+                                       for d in undecided])
+    try:
+        tally = tally_from_frames(adoption.frames, source=source, unit=unit, year=year)
+    except TallyErrors as e:
+        labels = {r.source: sheet_label(r.source) for r in adoption.reads}
+        raise TallyErrors(source, [adoption.relocate(p, labels) for p in e.problems]) from None
+    tally.adoption = adoption if adoption.foreign else None
+    return tally
+
+
+class UndecidedValues(TallyErrors):
+    """Free-text values the rules could not read with certainty (exit 2: the clerk chooses)."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        InputError.__init__(self, f"台账“{Path(file).name}”有 {len(problems)} 种写法不能确定对应哪一项，"
+                            "未写入任何文件。请用 xl-report adopt 转换后在下拉列表中选择，或改为规定的选项：", problems)
+
+
+def _header(adoption: Adoption, d: Decision) -> str | None:
+    read = adoption.source_of(d.sheet)
+    return read.source_headers.get(d.column) if read else None
+
+
+def _label(adoption: Adoption, sheet: str, sheet_label: Callable[[str], str | None]) -> str | None:
+    read = adoption.source_of(sheet)
+    return sheet_label(read.source) if read else sheet
+
+
+def read_adoption(path: Path | str, mapping: LedgerMapping | None = None
+                  ) -> tuple[Adoption, LedgerFile | None, str | None, int | None]:
+    """The ledger at ``path`` read as tally sheets (not yet validated): (adoption, file, unit, year).
+    The file is None for a workbook (.xlsx/.xlsm: read by :func:`read_book`, error values included)."""
+    if Path(path).suffix.lower() in XLSX:
+        adoption, fields = read_book(check_xlsx(path), table_cells=False, mapping=mapping)
+        return adoption, None, fields["meta_unit"], fields["meta_year"]
+    ledger = open_ledger(path)
+    try:
+        by_name = sheets_by_name(ledger.names, mapping)
+        grids = {n: ledger.grid(n) for n in ledger.names if n not in FORM_SHEETS}
+        adoption = recognise(grids, mapping, by_name)
+    except CalamineError as e:
+        raise InputError.at(f"无法读取工作簿（{e}）", file=str(ledger.path)) from None
+    except LedgerError as e:
+        raise ledger_errors(e, str(ledger.path), ledger.sheet_label) from None
+    if not adoption.reads:
+        wanted = "、".join(s.name for s in TALLY_SHEETS)
+        raise InputError.at(f"文件中没有能识别的台账表头（应为：{wanted}）", file=str(ledger.path))
+    return adoption, ledger, None, None
+
+
+def ledger_errors(e: LedgerError, source: str, sheet_label: Callable[[str], str | None]) -> TallyErrors:
+    return TallyErrors(source, [Problem(p.reason, file=source, sheet=sheet_label(p.sheet) if p.sheet else None,
+                                        row=p.row, column=p.column, value=p.value) for p in e.problems])
+
 
 
 README_SCAN_ROWS = 60  # rows of 说明 searched for its field labels (the template's sit at rows 14-18)
@@ -143,20 +246,9 @@ def _readme_by_label(rows: list) -> dict[str, object]:
     return found
 
 
-def _sheet_key(name: str) -> str:
-    return nz.key(name).replace("帐", "账")  # 台帐 is the older spelling of 台账
-
-
-def refuse_misnamed_sheets(names: Sequence[str], path: Path) -> None:
-    """'依申请公开台帐' or '收费台账 ' is meant as a tally sheet: read as absent, its table would silently
-    keep the template's zeros (and freeze would keep its personal columns), so the clerk must rename it."""
-    wanted = {_sheet_key(s.name): s.name for s in TALLY_SHEETS}
-    problems = [Problem(f"工作表名应为“{wanted[_sheet_key(n)]}”，请改名后重试（名称不符的台账不会被统计）",
-                        file=str(path), sheet=n)
-                for n in names if n not in wanted.values() and _sheet_key(n) in wanted
-                and wanted[_sheet_key(n)] not in names]
-    if problems:
-        raise TallyErrors(str(path), problems)
+# --------------------------------------------------------------------------------------------
+# Cells
+# --------------------------------------------------------------------------------------------
 
 
 def _cell(value: object) -> object:
