@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xl_report.cli.app import _escape, app, err, guarded, out
 from xl_report.cli.readme_table import readme_row
-from xl_report.core.config import load_config
-from xl_report.mail import SendReport, confirm_files, send_files
-from xl_report.mail.send import RESOLVE_HINT
+
+if TYPE_CHECKING:
+    from xl_report.mail import SendReport
 
 
 @readme_row(
@@ -43,6 +43,9 @@ def send_cmd(
     outbox: Annotated[Path | None, typer.Option("--outbox", help="待发邮件文件夹（默认配置文件旁的 outbox）",
                                                    file_okay=False)] = None,
 ) -> None:
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
+    from xl_report.mail import confirm_files, send_files  # lazy: xl-report --help imports no library code
+
     if confirm:
         report = confirm_files(files, load_config(config))
         print_report(report, dry_run=False)
@@ -72,6 +75,8 @@ def print_report(report: SendReport, *, dry_run: bool) -> None:
         out.print(f"已发送 {len(report.sent)} 个，{maybe}未重复发送 {len(report.skipped)} 个，未发送 {len(report.failed)} 个。"
                   f"发送记录：{_escape(str(report.sent_log))}")
     if report.uncertain:
+        from xl_report.mail.send import RESOLVE_HINT  # lazy: xl-report --help imports no library code
+
         out.print(_escape(f"{len(report.uncertain)} 份可能已送达（待确认）：{RESOLVE_HINT}。"))
     if report.failed and report.mode == "smtp":
         out.print("处理好上述问题后重新运行同一命令，只会发送尚未发送的文件。")
