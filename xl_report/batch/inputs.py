@@ -16,7 +16,8 @@ from xl_report.stages.freeze import FROZEN_SUFFIX
 from xl_report.xlsx.safety import check_xlsx
 from xl_report.xlsx.workbook import read_report_file
 
-INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls is picked up so that it fails with a clear reason
+LEDGER_FILES = (".xls", ".ods", ".csv")  # an office's own ledger, converted as `adopt`/`fill` convert it
+INPUT_SUFFIXES = (".xlsx", ".xlsm") + LEDGER_FILES
 
 
 UNIT_LIST_HEADER_ROWS = 10  # rows of a --units workbook searched for the 单位名称 header
