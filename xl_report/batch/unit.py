@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from xl_report.batch.fastfill import TemplateFiller, freeze_info, personal_count
+from xl_report.batch.inputs import LEDGER_FILES
 from xl_report.batch.model import (
     STATUS_ERRORS,
     STATUS_FAILED,
@@ -19,7 +20,6 @@ from xl_report.batch.model import (
     headline,
     match_key,
 )
-from xl_report.batch.inputs import LEDGER_FILES
 from xl_report.batch.state import claim, drop_inherited_locks, input_key, save_record, sha256_hex
 from xl_report.batch.summary import RollupSum
 from xl_report.core import form

@@ -94,7 +94,7 @@ def adopt_ledger(ledger: Path | str, output: Path | str, *, year: int | None = N
     backup_existing(out)
     save_adopted(wb, out, plain)
     if save_mapping_to is not None:
-        result.mapping_file = save_mapping(mapping_of(adoption, learned), save_mapping_to)
+        result.mapping_file = save_mapping(mapping_of(result.adoption, learned), save_mapping_to)
     return result
 
 

@@ -18,15 +18,15 @@ from xl_report.batch.unit import start_worker
 from xl_report.core import form
 from xl_report.core.errors import TallyErrors, XlReportError
 from xl_report.core.figures import figures
-from xl_report.core.ledger import ADOPT_SHEET
 from xl_report.core.findings import count
 from xl_report.core.fingerprint import short
+from xl_report.core.ledger import ADOPT_SHEET
 from xl_report.core.report import ReportData
 from xl_report.core.tally import has_cell_errors
 from xl_report.document import render
 from xl_report.rules.catalogue import RULE_BY_CODE
-from xl_report.stages.check import check_book, problem_finding
 from xl_report.stages.adopt import adopted_book, choice_findings, save_adopted
+from xl_report.stages.check import check_book, problem_finding
 from xl_report.stages.fill import blank_tables, copy_tally, describe_numbers, fill_book, open_report_book
 from xl_report.stages.freeze import FreezeRefused, freeze_file
 from xl_report.web.store import DOCX, FILLED, FROZEN, HTML, upload_name
