@@ -117,7 +117,7 @@ def test_statuses_and_exit_code(county):
     assert units["某某县戊镇人民政府"]["status"] == STATUS_MISSING
     failed = {u["source"]: u["reason"] for u in units.values() if u["status"] == STATUS_FAILED}
     assert set(failed) == {"不是工作簿.xlsx", "炸弹.xlsx", "工资表.xlsx", "超大.xlsx"}
-    assert "不是有效的 Excel 工作簿" in failed["不是工作簿.xlsx"]
+    assert "这是 PDF 文件，不是 Excel 工作簿" in failed["不是工作簿.xlsx"]  # a PDF named .xlsx: said what it is
     assert "压缩炸弹" in failed["炸弹.xlsx"]
     assert "台账工作表" in failed["工资表.xlsx"]
     assert "行数超过" in failed["超大.xlsx"]

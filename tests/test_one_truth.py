@@ -269,7 +269,7 @@ def test_what_is_not_a_year_is_f12_on_every_path(tmp_path, typed):
     src = make_tally_workbook(tmp_path / "t.xlsx", unit=UNIT, year=typed, values=META,
                               requests=[request(1, date(2023, 3, 1))])
     assert "F12" in codes(src)
-    with pytest.raises(InputError, match="不知道报告年度"):
+    with pytest.raises(InputError, match=f"报告年度”（值：{typed}）不是年份"):  # named, not "please fill it"
         fill_workbook(src)
     indir = tmp_path / "in"
     indir.mkdir()

@@ -18,6 +18,8 @@ from xl_report.xlsx.workbook import read_report_file
 
 LEDGER_FILES = (".xls", ".ods", ".csv")  # an office's own ledger, converted as `adopt`/`fill` convert it
 INPUT_SUFFIXES = (".xlsx", ".xlsm") + LEDGER_FILES
+# spreadsheets no reader of ours opens (WPS .et, binary .xlsb, Numbers, templates): listed as skipped, never opened
+OTHER_SPREADSHEETS = (".et", ".ett", ".xlsb", ".numbers", ".xltx", ".xlt")
 
 
 UNIT_LIST_HEADER_ROWS = 10  # rows of a --units workbook searched for the 单位名称 header
@@ -33,13 +35,22 @@ def find_inputs(indir: Path, outdir: Path) -> list[Path]:
 def scan_inputs(indir: Path, outdir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
     """The unit workbooks of ``indir``, and the entries skipped (name, Chinese reason) that a clerk may
     have meant as one: hidden workbooks, links pointing outside ``indir`` or nowhere, pipes and other
-    special files (never opened: reading a FIFO would block). Excel's ~$ lock files and the batch's
+    special files (never opened: reading a FIFO would block), spreadsheets in another format, subfolders
+    holding workbooks (the batch reads ``indir`` itself only). Excel's ~$ lock files and the batch's
     own outputs are left out silently."""
     if not indir.is_dir():
         raise InputError.at("输入文件夹不存在", file=str(indir))
     out_resolved, in_resolved = outdir.resolve(), indir.resolve()
     files, skipped = [], []
     for p in sorted(indir.iterdir()):
+        if p.suffix.lower() in OTHER_SPREADSHEETS and not p.name.startswith(("~$", ".")):
+            skipped.append((p.name, f"不是 Excel 工作簿（{p.suffix.lower()} 格式），未处理；如是单位的台账，"
+                                    "请用 Excel 或 WPS 打开后另存为 .xlsx 再放回"))
+            continue
+        if p.is_dir() and not p.is_symlink() and p.suffix.lower() not in INPUT_SUFFIXES:
+            if not p.name.startswith(".") and p.resolve() != out_resolved and _holds_workbooks(p):
+                skipped.append((p.name, "子文件夹，其中的工作簿未处理；请把各单位的工作簿直接放在输入文件夹中"))
+            continue
         if p.suffix.lower() not in INPUT_SUFFIXES or p.name.startswith("~$"):
             continue
         why = _skip_reason(p, in_resolved)
@@ -72,9 +83,13 @@ def folders_with_workbooks(indir: Path, outdir: Path) -> list[str]:
     for d in sorted(p for p in indir.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if d.resolve() == out_resolved:
             continue
-        if any(is_workbook_name(f) for f in d.rglob("*")):
+        if _holds_workbooks(d):
             found.append(d.name)
     return found
+
+
+def _holds_workbooks(folder: Path) -> bool:
+    return any(is_workbook_name(f) for f in folder.rglob("*"))
 
 
 def is_workbook_name(path: Path) -> bool:

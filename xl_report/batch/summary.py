@@ -25,7 +25,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from xl_report.batch.fastfill import clean_text
-from xl_report.batch.model import HEADLINES, headline, match_key
+from xl_report.batch.model import HEADLINES, STATUS_FAILED, headline, match_key
 from xl_report.core import form
 from xl_report.core.errors import printable
 from xl_report.core.figures import figures
@@ -321,7 +321,8 @@ def summary_book(batch: BatchResult, year: int | None, details=None, charts: dic
     def unit_rows() -> Iterator[bytes]:
         for i, u in enumerate(batch.units, start=1):
             note = u.reason or "；".join(u.notes)
-            row = [i, u.unit, u.status, u.errors if u.source else None, u.warnings if u.source else None,
+            checked = u.source and u.status != STATUS_FAILED  # a failed unit was never checked: no "0 errors"
+            row = [i, u.unit, u.status, u.errors if checked else None, u.warnings if checked else None,
                    *(u.headline.get(k) for k in HEADLINES), (u.fingerprint or "")[:12] or None, u.file, note or None]
             yield _row_xml(3 + i, row, styles.of(u))
 

@@ -23,7 +23,7 @@ from xl_report.batch.model import (
 from xl_report.batch.state import claim, drop_inherited_locks, input_key, save_record, sha256_hex
 from xl_report.batch.summary import RollupSum
 from xl_report.core import form
-from xl_report.core.aggregate import aggregate
+from xl_report.core.aggregate import aggregate, merge_counts
 from xl_report.core.errors import XlReportError
 from xl_report.core.figures import figures
 from xl_report.core.findings import count
@@ -132,8 +132,7 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
     year = report_year(opts.year, tally)
     agg = aggregate(tally, year)
     unit = display_name(book.get("meta_unit") or tally.unit) or display_name(path.stem) or path.name
-    values = {n: book["values"].get(n) for n in form.CELL_NAMES}
-    values.update(agg.report.values)
+    values = merge_counts({n: book["values"].get(n) for n in form.CELL_NAMES}, tally, agg)
     report = ReportData(unit=unit, year=year, contact=book.get("meta_contact"), level=book.get("meta_level"),
                         published=book.get("meta_published"), values=values, narrative=book["narrative"],
                         source=source)

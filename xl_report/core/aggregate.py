@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -90,6 +91,36 @@ def aggregate(tally: Tally, year: int) -> AggregateResult:
         if name in values:
             values[name] = sum(values[p] for p in form.COMPUTED_FROM[name])
     return AggregateResult(report, tables, notes)
+
+
+def row_count(tally: Tally, key: str) -> int:
+    """Rows of a tally sheet (0 when absent or empty)."""
+    cols = tally.columns(key)
+    return len(next(iter(cols.values()), [])) if cols else 0
+
+
+def merge_counts(existing: Mapping[str, object], tally: Tally, result: AggregateResult) -> dict[str, object]:
+    """The table values to write: ``existing`` (the workbook's) with the counts of ``result`` on top,
+    except where a tally sheet is present but holds no row while the workbook has numbers typed in its
+    cells: the clerk keeps no such tally (the template's sheet merely exists), so "0 cases" would be a
+    wrong number; the typed numbers stay, with a note in ``result.notes``. ``check`` does not compare
+    the cells of an empty tally sheet either (:mod:`xl_report.rules.table_tally`)."""
+    values = {**existing, **result.report.values}
+    for sheet in (REQUESTS, DOCUMENTS, DECISIONS, FEES, CASES):
+        if not tally.has(sheet.key) or row_count(tally, sheet.key):
+            continue
+        cells = _SHEET_CELLS[sheet.key]
+        typed = [n for n in cells if not form.CELL_BY_NAME[n].computed and _nonzero(existing.get(n))]
+        if not typed:
+            continue
+        values.update({n: existing.get(n) for n in cells})
+        result.notes.append(f"“{sheet.name}”没有记录：{_SHEET_TABLE[sheet.key]}中由它统计的格子保留了工作簿中手工填写的"
+                            "数字（未改为 0）。本年度确实没有的，请把这些格子改为 0；或把记录登记到台账后重新填报。")
+    return values
+
+
+def _nonzero(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v != 0
 
 
 def cells_filled_by(sheet_keys) -> frozenset[str]:
@@ -184,4 +215,4 @@ def placeholder_numbers(report: ReportData, tables: tuple[str, ...] = form.TABLE
             if form.CELL_BY_NAME[name].table in tables}
 
 
-__all__ = ["AggregateResult", "aggregate", "placeholder_numbers", "cells_filled_by"]
+__all__ = ["AggregateResult", "aggregate", "placeholder_numbers", "cells_filled_by", "merge_counts", "row_count"]

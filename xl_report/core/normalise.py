@@ -103,10 +103,16 @@ def _number(value: object, unit_words: str) -> float | None:
         return float(value)
     if isinstance(value, str):
         s = _SPACE.sub("", fold(value)).replace(",", "")
-        s = re.sub(f"^[¥￥]|[{unit_words}]$", "", s)
+        s = re.sub(f"^[¥￥]|[{unit_words}]$" if unit_words else "^[¥￥]", "", s)
         if _NUMBER.match(s):
             return float(s)
     return None
+
+
+def number_in_text(value: object) -> float | None:
+    """The number a text cell spells exactly ('4', ' 4 ', '４', '1,200'), None for anything else: a
+    table cell holding it is a number stored as text (WPS, pasted cells), which Excel's SUM skips."""
+    return _number(value, "") if isinstance(value, str) else None
 
 
 def to_int(value: object) -> Converted:

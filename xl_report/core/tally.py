@@ -73,6 +73,7 @@ class Tally:
     cases: pd.DataFrame | None = _SheetField()  # 复议诉讼台账
     unit: str | None = None  # from 说明 (meta_unit) when the tally is the template
     year: int | None = None  # from 说明 (meta_year)
+    year_typed: str | None = None  # 说明's 报告年度 as typed when it is not a year (for the message)
     adoption: Adoption | None = None  # how an office's own ledger was read (None: our own sheets)
 
     def sheet(self, key: str) -> pd.DataFrame | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from xl_report.core import form
+from xl_report.core import normalise as nz
 from xl_report.core.findings import Finding
 from xl_report.core.report import ReportData
 from xl_report.rules.common import cell_finding, finding, label
@@ -60,6 +61,9 @@ def _problem(v: object, kind: str) -> tuple[str, str] | None:
             return "F05", f"填了“{s}”，没有发生的请填 0"
         if s.startswith("="):
             return "F06", f"公式“{s}”无法核对，请直接填数字"
+        if nz.number_in_text(s) is not None:
+            return "F06", (f"“{s}”是以文本形式存储的数字，合计公式不会计入它：请改为数值（Excel 中选中该格，点旁边的"
+                           "感叹号选“转换为数字”；WPS 中点“转换为数字”）")
         return "F06", f"填的是文字“{s}”，请只填数字（文字说明请写到正文中）"
     if not isinstance(v, (int, float)):
         return "F06", f"填的是“{v}”，请填数字"

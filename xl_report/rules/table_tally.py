@@ -14,8 +14,12 @@ Totals are left to the identities (A01–A04).
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from xl_report.core import form
-from xl_report.core.aggregate import aggregate, cells_filled_by
+from xl_report.core import normalise as nz
+from xl_report.core.aggregate import aggregate, cells_filled_by, row_count
+from xl_report.core.errors import printable
 from xl_report.core.findings import Finding
 from xl_report.core.report import ReportData
 from xl_report.core.tally import FillState, Tally, tally_digest
@@ -29,7 +33,7 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
     """``table``: the report as found in the workbook. ``fill``: the workbook's fill record.
     ``require_filled=False`` (the batch, which fills the tables itself): a table that was never filled
     is not an error, only one that was filled and now disagrees."""
-    kept = [k for k in tally.present if _rows(tally, k)]
+    kept = [k for k in tally.present if row_count(tally, k)]
     if table.year is None or not kept:
         return []  # no year, no counts (F12 says so)
     compared = cells_filled_by(kept)
@@ -43,7 +47,7 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
     out: list[Finding] = []
     changed = fill is not None and fill.digest != tally_digest(tally)
     if changed:
-        when = f"（填报时间 {fill.filled_at}）" if fill and fill.filled_at else ""
+        when = f"（填报时间 {_local_time(fill.filled_at)}）" if fill and fill.filled_at else ""
         out.append(finding("R09", f"填报后台账有改动{when}：表中的数字是按改动前的台账算的，请重新填报"))
     if changed:
         advice = "台账在填报后有改动，请重新填报"
@@ -54,7 +58,8 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
     for t in form.TABLES:
         names = [n for n in computed if form.CELL_BY_NAME[n].table == t and not form.CELL_BY_NAME[n].computed
                  and n not in table.missing]
-        differ = [n for n in names if not _same(table.values.get(n), computed[n])]
+        differ = [n for n in names if not _same(table.values.get(n), computed[n])
+                  and not _same(nz.number_in_text(table.values.get(n)), computed[n])]  # F06: stored as text
         if not differ:
             continue
         if all(_blank(table.values.get(n)) for n in names):
@@ -70,9 +75,12 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
     return out
 
 
-def _rows(tally: Tally, key: str) -> int:
-    cols = tally.columns(key)
-    return len(next(iter(cols.values()), [])) if cols else 0
+def _local_time(stamp: str) -> str:
+    """The recorded fill time (ISO, UTC) as the clerk's clock showed it; an unreadable stamp as it is."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return printable(stamp)
 
 
 def _number(v: object) -> float | None:

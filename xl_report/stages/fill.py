@@ -16,8 +16,8 @@ from pathlib import Path
 from openpyxl.workbook.workbook import Workbook
 
 from xl_report.core import form
-from xl_report.core.aggregate import aggregate, placeholder_numbers
-from xl_report.core.errors import InputError
+from xl_report.core.aggregate import aggregate, merge_counts, placeholder_numbers
+from xl_report.core.errors import InputError, printable
 from xl_report.core.report import ReportData
 from xl_report.core.tally import Tally
 from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
@@ -25,6 +25,7 @@ from xl_report.stages.adopt import AdoptResult, PlainRows, save_adopted, write_a
 from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.xlsx.fileio import output_path as default_output
 from xl_report.xlsx.fillstate import fill_properties, record_fill
+from xl_report.xlsx.findings_sheet import clear_findings
 from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.template import DATE_FORMAT, build_template
 from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, set_text, write_report
@@ -49,6 +50,10 @@ def report_year(year: int | None, tally: Tally) -> int:
         return year
     if tally.year is not None:
         return tally.year
+    label = f"“{form.SHEET_README}”工作表的“{form.META_BY_NAME['meta_year'].label}”"
+    if tally.year_typed is not None:  # typed, but not a year: "please fill it" would be false
+        raise InputError.at(f"{label}（值：{printable(tally.year_typed)}）不是年份：请填写四位数的年份，如 2024；"
+                            "或在命令中加 --year 2024 这样的参数", file=tally.source)
     raise InputError.at(f"不知道报告年度：请在“{form.SHEET_README}”工作表填写“{form.META_BY_NAME['meta_year'].label}”，"
                         "或在命令中加 --year 2024 这样的参数", file=tally.source)
 
@@ -75,7 +80,8 @@ def is_report_book(wb: Workbook) -> bool:
 
 def fill_book(wb: Workbook, tally: Tally, year: int | None = None, now: datetime | None = None) -> FillResult:
     """Write the tables of ``tally`` into the open report workbook ``wb`` (cells of absent sheets kept),
-    the 说明 unit when the book has none, and the fill record (time, tally digest)."""
+    the 说明 unit when the book has none, and the fill record (time, tally digest); an earlier check's
+    校验结果 sheet and highlights go."""
     from xl_report.stages.freeze import read_freeze_info  # lazy: freeze pulls the signing library
 
     if read_freeze_info(wb) is not None:  # refilled, it would still carry the 定稿 stamp and protection
@@ -84,9 +90,10 @@ def fill_book(wb: Workbook, tally: Tally, year: int | None = None, now: datetime
     year = report_year(year, tally)
     result = aggregate(tally, year)
     existing = read_report(wb, source=tally.source)
-    values = {**existing.values, **result.report.values}
+    values = merge_counts(existing.values, tally, result)
     write_report(ReportData(unit=None if existing.unit else tally.unit, year=year, values=values), wb,
                  tables=result.tables, meta=True)
+    clear_findings(wb)  # an earlier check's 校验结果 and red cells describe the tables this fill replaced
     record_fill(wb, fill_properties(tally, now))
     report = ReportData(unit=existing.unit or tally.unit, year=year, contact=existing.contact, level=existing.level,
                         published=existing.published, values=values, narrative=existing.narrative,

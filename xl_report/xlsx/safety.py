@@ -11,6 +11,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from xl_report.core.errors import InputError
@@ -84,17 +85,19 @@ def _check_size(path: Path, size: int) -> None:
                             file=str(path))
 
 
-def open_zip(path: Path | str, not_zip: str, max_uncompressed: int = MAX_UNCOMPRESSED_BYTES,
-             data: bytes | None = None) -> zipfile.ZipFile:
+def open_zip(path: Path | str, not_zip: str | Callable[[bytes], str],
+             max_uncompressed: int = MAX_UNCOMPRESSED_BYTES, data: bytes | None = None) -> zipfile.ZipFile:
     """:func:`check_zip`, returning the package open (the caller closes it): its directory read once.
-    ``data``: the file's bytes, already read (:func:`read_package`); ``path`` then only names it."""
+    ``data``: the file's bytes, already read (:func:`read_package`); ``path`` then only names it.
+    ``not_zip``: the message when it is no zip package, or a function of the file's bytes giving it."""
     path = Path(path) if data is not None else ensure_readable(path)
     _check_size(path, len(data) if data is not None else path.stat().st_size)
     source = io.BytesIO(data) if data is not None else path
     if not zipfile.is_zipfile(source):
-        if is_encrypted(data if data is not None else path.read_bytes()):
+        content = data if data is not None else path.read_bytes()
+        if is_encrypted(content):
             raise InputError.at(ENCRYPTED, file=str(path))
-        raise InputError.at(not_zip, file=str(path))
+        raise InputError.at(not_zip(content) if callable(not_zip) else not_zip, file=str(path))
     try:
         z = zipfile.ZipFile(source)
         z.filename = str(path)  # messages name the file, also when it was opened from its bytes
@@ -122,6 +125,20 @@ def _check_entries(infos: list[zipfile.ZipInfo], path: Path, max_uncompressed: i
         raise InputError.at("文件解压后过大（疑似“压缩炸弹”），拒绝打开", file=str(path))
 
 
+PUBLISHED_HINT = "已发布的年报请先用 xl-report import 转成工作簿（xl-report import 年报.pdf -o 年报.xlsx）"
+
+
+def _not_a_workbook(content: bytes) -> str:
+    """What a file that is no .xlsx package is, by its first bytes: a published report (PDF, web page,
+    text) goes through ``import``; an old .xls / WPS file is saved again as .xlsx."""
+    head = content[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"%pdf-"):
+        return f"这是 PDF 文件，不是 Excel 工作簿；{PUBLISHED_HINT}"
+    if head.startswith((b"<!doctype html", b"<html", b"<?xml", b"<meta", b"<head", b"<body")):
+        return f"这是网页（HTML）文件，不是 Excel 工作簿；{PUBLISHED_HINT}"
+    return "不是有效的 Excel 工作簿（.xlsx）文件；如为 .xls 或 WPS 格式，请另存为 .xlsx"
+
+
 def check_xlsx(path: Path | str) -> Path:
     """Raise InputError unless ``path`` looks like a sane .xlsx/.xlsm zip package."""
     open_xlsx(path).close()
@@ -131,10 +148,12 @@ def check_xlsx(path: Path | str) -> Path:
 def open_xlsx(path: Path | str, data: bytes | None = None) -> zipfile.ZipFile:
     """:func:`check_xlsx`, returning the package open (the caller closes it). ``data``: as for
     :func:`open_zip`."""
-    z = open_zip(path, "不是有效的 Excel 工作簿（.xlsx）文件；如为 .xls 或 WPS 格式，请另存为 .xlsx", data=data)
+    z = open_zip(path, _not_a_workbook, data=data)
     names = {info.filename for info in z.infolist()}
     try:
         if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
+            if any(n.startswith("word/") for n in names):
+                raise InputError.at(f"这是 Word 文档，不是 Excel 工作簿；{PUBLISHED_HINT}", file=str(path))
             raise InputError.at("不是有效的 Excel 工作簿（缺少工作簿结构）", file=str(path))
         # every part: calamine reads a sheet from wherever the workbook's relationships point
         # (xl/evil.png will do), so a scan of xl/worksheets/ alone could be walked around

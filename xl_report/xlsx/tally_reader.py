@@ -73,6 +73,7 @@ def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfil
     """
     adoption, fields = read_book(path, table_cells=table_cells, package=package, data=data, mapping=mapping)
     tally = tally_from_adoption(adoption, str(path), unit=fields["meta_unit"], year=fields["meta_year"])
+    tally.year_typed = fields.get("meta_year_typed")
     return tally, fields
 
 
@@ -149,7 +150,10 @@ def read_book(path: Path | str, *, table_cells: bool = True, package: zipfile.Zi
     for name in ("meta_unit", "meta_contact", "meta_level"):
         fields[name] = one_line(fields.get(name))
     fields["meta_published"] = nz.parse_date(fields.get("meta_published"))
-    fields["meta_year"] = nz.parse_year(fields.get("meta_year"))
+    typed_year = fields.get("meta_year")
+    fields["meta_year"] = nz.parse_year(typed_year)
+    if fields["meta_year"] is None and typed_year is not None:  # typed, but no year: the message names it
+        fields["meta_year_typed"] = str(typed_year.date() if isinstance(typed_year, datetime) else typed_year)
     return adoption, fields
 
 

@@ -80,8 +80,7 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
         after = after or section == cut
     t2, t3, t4 = reads["active"], reads["requests"], reads["appeals"]
     if not (t2.values or t3.values or t4.values or t2.format_2019):
-        where = "、".join(f"{t}（{form.TABLE_TITLES[t]}）" for t in form.TABLES)
-        raise InputError.at(f"未能读出任何表格数据：找不到{where}；请确认这是一份政府信息公开工作年度报告", file=source)
+        raise InputError.at(_nothing_read(regions), file=source)
     cited = None if t2.format_2019 else document.old_form_citation(tokens)
     if cited is not None:
         problems.append(cited)
@@ -100,6 +99,19 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
                 region = _without_signature(tokens, region, date_line, unit)
         report.narrative[section] = document.paragraphs(region, wrapped)
     return ImportResult(report, problems, t2.format_2019, published)
+
+
+def _nothing_read(regions: dict[str, list[Token]]) -> str:
+    """Why not a single table cell came in: no table at all, or tables whose rows cannot be rebuilt
+    (labels and numbers in separate runs, as `pdftotext` without -layout or a PDF viewer's copy gives)."""
+    titles = {s: t for t in form.TABLES for s, _ in form.SECTIONS if form.SECTION_TITLES[s] == form.TABLE_TITLES[t]}
+    found = [t for s, t in titles.items() if regions.get(s)]
+    if not found:
+        where = "、".join(f"{t}（{form.TABLE_TITLES[t]}）" for t in form.TABLES)
+        return f"未能读出任何表格数据：找不到{where}；请确认这是一份政府信息公开工作年度报告"
+    return (f"找到了{'、'.join(found)}，但读不出其中任何一行：行名和数字不在同一行"
+            "（例如从 PDF 阅读器复制的文字，或不带 -layout 的 pdftotext 输出）。"
+            "请直接导入 PDF 文件或网页（.html），或用 pdftotext -layout 转换后再导入")
 
 
 def _cut_in(regions: dict[str, list[Token]], tokens: list[Token]) -> str | None:

@@ -97,6 +97,8 @@ def _read_tokens(path: Path) -> list[Token]:
     if kind != "text":
         raise InputError.at(f"不支持 {kind} 文件，请另存为 .docx、.html、.pdf 或纯文本后再导入", file=str(path))
     text = _decode(path.read_bytes())
+    if not text.strip(" \t\r\n\ufeff"):
+        raise InputError.at("文件是空的（没有任何文字）：请确认年报内容已经保存进这个文件", file=str(path))
     return layout_tokens(text) if looks_like_layout(text) else text_tokens(text)
 
 
@@ -108,6 +110,8 @@ def sniff(path: Path) -> str:
     .html); an unsupported suffix whose bytes say nothing else is returned as the suffix."""
     with path.open("rb") as f:
         head = f.read(4096)
+    if head.startswith(_UTF16_BOMS):  # look at the characters, not at every other byte
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
     if head.startswith(b"%PDF-"):
         return "pdf"
     if head.startswith(b"PK\x03\x04"):
@@ -148,7 +152,12 @@ _SNIFF_LINES = 5000  # a report's tables start within its first few hundred line
 _SNIFF_WIDTH = 400
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Windows Notepad's "Unicode" (and its big-endian variant)
+
+
 def _decode(data: bytes) -> str:
+    if data.startswith(_UTF16_BOMS):  # before GB18030, which would decode UTF-16 into noise
+        return data.decode("utf-16", errors="replace")
     for enc in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(enc)
@@ -168,6 +177,8 @@ def text_tokens(text: str) -> list[Token]:
     prev = ""
     for n, raw in enumerate(_lines(text)):
         line, prev_line = raw.strip(), prev
+        if "\t" in line and "|" not in line:  # a table copied from a browser, Word or Excel: tab-separated cells
+            line = " | ".join(c.strip() for c in line.split("\t"))
         prev = line
         if _MD_RULE.match(line) or _PAGE_NO.match(line):
             continue  # a Markdown rule; a page footer ('— 4 —' is not −4)
