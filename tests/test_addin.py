@@ -17,12 +17,12 @@ from pyopenvba import ExcelFile
 from typer.testing import CliRunner
 
 from xl_report.cli import app
+from xl_report.core.assets import MACROS, asset_dir
 from xl_report.excel.addin import (
     ADDIN_FILE,
     BUTTONS,
     CUSTOM_UI_PART,
     HELP_TEXT,
-    MACROS_DIR,
     RIBBON_CALLBACK,
     TAB_LABEL,
     XLSM_FILE,
@@ -65,7 +65,9 @@ def test_committed_files_are_what_the_build_produces(built):
 
 
 def test_vba_is_ascii_and_complete(built):
-    for src in MACROS_DIR.glob("*.bas"):
+    macros = asset_dir(MACROS)
+    assert macros == ROOT / MACROS  # from a checkout: the top-level sources themselves
+    for src in macros.glob("*.bas"):
         src.read_bytes().decode("ascii")
     need = {"xlwings", "Dictionary", "Remote", "WebHelpers", "WebClient", "WebRequest", "WebResponse",
             "IWebAuthenticator", "XlReport", "XlReportText"}

@@ -11,8 +11,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from xl_report.batch.fastfill import built_template_bytes, template_bytes
 from xl_report.cli import app
 from xl_report.core import form
+from xl_report.core.assets import WORKBOOKS, asset_file
+from xl_report.core.filenames import TEMPLATE_FILE
 from xl_report.core.tally_schema import TALLY_SHEETS
 from xl_report.xlsx.template import write_template
 from xl_report.xlsx.workbook import resolve_names
@@ -153,6 +156,9 @@ def test_committed_template_matches_generator(tmp_path: Path):
     fresh = write_template(tmp_path / "fresh.xlsx")
     committed = ROOT / "workbooks" / "年报模板.xlsx"
     assert committed.read_bytes() == fresh.read_bytes(), "run: xl-report template -o workbooks/年报模板.xlsx"
+    # the batch stamps the shipped file rather than building it: the same bytes either way
+    assert built_template_bytes() == committed.read_bytes()
+    assert asset_file(WORKBOOKS, TEMPLATE_FILE) == committed and template_bytes() == committed.read_bytes()
 
 
 def test_template_is_byte_stable(tmp_path: Path):

@@ -24,7 +24,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from xml.sax.saxutils import escape as xml_escape
 
 from lxml import etree
 from openpyxl.utils.cell import (
@@ -38,6 +37,8 @@ from openpyxl.utils.protection import hash_password
 from openpyxl.xml.functions import tostring
 
 from xl_report.core import form
+from xl_report.core.assets import WORKBOOKS, asset_file
+from xl_report.core.filenames import TEMPLATE_FILE
 from xl_report.core.fingerprint import (
     canonical_json,
     canonical_values,
@@ -69,6 +70,15 @@ def _q(tag: str) -> str:
 def split_coord(coord: str) -> tuple[int, int]:
     col, row = coordinate_from_string(coord)
     return column_index_from_string(col), row
+
+
+def xml_escape(text: str, entities: dict[str, str] | None = None) -> str:
+    """``xml.sax.saxutils.escape`` without importing it: that module loads urllib, http and email, a good
+    part of the batch's start-up."""
+    text = text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    for char, entity in (entities or {}).items():
+        text = text.replace(char, entity)
+    return text
 
 
 def clean_text(value: str) -> str:
@@ -239,16 +249,24 @@ _TEMPLATE_BYTES: bytes | None = None
 
 
 def template_bytes() -> bytes:
-    """The official template, built and saved once per process (deterministic bytes)."""
+    """The official template as deterministic bytes, once per process: the shipped
+    ``workbooks/年报模板.xlsx`` (the same bytes as :func:`built_template_bytes`, which the tests keep so),
+    else built. Reading the file spares the batch's serial start an openpyxl build and save."""
     global _TEMPLATE_BYTES
     if _TEMPLATE_BYTES is None:
-        wb = build_template()
-        fixed = datetime(*FIXED_ZIP_TIME)
-        wb.properties.created = wb.properties.modified = fixed
-        buf = io.BytesIO()
-        wb.save(buf)
-        _TEMPLATE_BYTES = normalise_zip(buf.getvalue())
+        shipped = asset_file(WORKBOOKS, TEMPLATE_FILE)
+        _TEMPLATE_BYTES = shipped.read_bytes() if shipped is not None else built_template_bytes()
     return _TEMPLATE_BYTES
+
+
+def built_template_bytes() -> bytes:
+    """:func:`xl_report.xlsx.template.build_template`, saved with fixed timestamps."""
+    wb = build_template()
+    fixed = datetime(*FIXED_ZIP_TIME)
+    wb.properties.created = wb.properties.modified = fixed
+    buf = io.BytesIO()
+    wb.save(buf)
+    return normalise_zip(buf.getvalue())
 
 
 _UNSET = object()

@@ -18,13 +18,12 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from typing import TYPE_CHECKING, cast
-from xml.sax.saxutils import escape as xml_escape
 
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from xl_report.batch.fastfill import clean_text
+from xl_report.batch.fastfill import clean_text, xml_escape
 from xl_report.batch.model import HEADLINES, STATUS_FAILED, headline, match_key
 from xl_report.core import form
 from xl_report.core.errors import printable

@@ -1,7 +1,10 @@
 """The typer CLI: ``xl-report``. Each command is a few lines over the library API.
 
 Commands live in one small module per area (``cli/cmd_*.py``), each registering on :data:`app`;
-the import order below is the order of ``xl-report --help`` (the clerk's workflow).
+the import order below is the order of ``xl-report --help`` (the clerk's workflow). A command module
+imports only typer, rich and light core modules at its top; the library a command runs is imported in
+its body (``# lazy: xl-report --help imports no library code``), so ``--help`` and every command start
+without openpyxl & co. (tests/test_startup.py, benchmarks/startup.py).
 """
 # isort: skip_file
 from __future__ import annotations

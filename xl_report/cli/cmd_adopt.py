@@ -9,8 +9,7 @@ from rich.markup import escape
 
 from xl_report.cli.app import app, guarded, out
 from xl_report.cli.readme_table import readme_row
-from xl_report.core.ledger import ADOPT_SHEET
-from xl_report.stages.adopt import adopt_ledger
+from xl_report.core.filenames import ADOPT_SHEET
 
 
 @readme_row(
@@ -40,6 +39,8 @@ def adopt_cmd(
     save_mapping: Annotated[Path | None, typer.Option("--save-mapping", help="把本次的映射另存为 .toml",
                                                          dir_okay=False)] = None,
 ) -> None:
+    from xl_report.stages.adopt import adopt_ledger  # lazy: xl-report --help imports no library code
+
     result = adopt_ledger(ledger, output, year=year, unit=unit, mapping=mapping, save_mapping_to=save_mapping)
     rows = "，".join(f"{name} {n} 行" for name, n in result.rows.items()) or "没有数据行"
     out.print(f"已转换：{escape(str(result.output))}（{escape(rows)}）")

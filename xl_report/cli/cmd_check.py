@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -11,18 +11,18 @@ from rich.table import Table
 
 from xl_report.cli.app import app, err, guarded, out
 from xl_report.cli.readme_table import readme_row
-from xl_report.core.config import load_config
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK, InputError
-from xl_report.core.findings import SEVERITY_LABELS, Finding, count
-from xl_report.stages.check import check_book
-from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
-from xl_report.xlsx.findings_sheet import location_text, verdict_line, write_findings_sheet
-from xl_report.xlsx.workbook import open_workbook
+from xl_report.core.findings import SEVERITY_LABELS, count
+
+if TYPE_CHECKING:
+    from xl_report.core.findings import Finding
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 
 
 def _print_human(findings: list[Finding], path: Path) -> None:
+    from xl_report.xlsx.findings_sheet import location_text, verdict_line  # lazy: no library code at start-up
+
     errors, warnings = count(findings)
     out.print(f"校验 {escape(path.name)}：错误 {errors} 个，提示 {warnings} 个")
     for severity in ("error", "warning"):
@@ -43,7 +43,9 @@ def _print_human(findings: list[Finding], path: Path) -> None:
 
 def _write(wb, path: Path, findings: list[Finding]) -> Path:
     """Write 校验结果 into the user's workbook (``path``, open as ``wb``): backup first, then an atomic save."""
-    from xl_report.stages.freeze import read_freeze_info  # lazy: freeze pulls the signing library
+    from xl_report.stages.freeze import read_freeze_info  # lazy: xl-report --help imports no library code
+    from xl_report.xlsx.fileio import keep_backup, save_workbook  # lazy: xl-report --help imports no library code
+    from xl_report.xlsx.findings_sheet import write_findings_sheet  # lazy: xl-report --help imports no library code
 
     if read_freeze_info(wb) is not None:  # a frozen deliverable must not gain a sheet and highlights
         raise InputError.at("这是定稿文件，不能写入“校验结果”（会改动定稿文件）；校验结果已在上面列出",
@@ -73,6 +75,11 @@ def check_cmd(
     write: Annotated[bool, typer.Option("--write", help="把“校验结果”工作表写入工作簿并标出有问题的单元格（先保留备份）")] = False,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml", dir_okay=False)] = None,
 ) -> None:
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
+    from xl_report.stages.check import check_book  # lazy: xl-report --help imports no library code
+    from xl_report.xlsx.fileio import ensure_readable  # lazy: xl-report --help imports no library code
+    from xl_report.xlsx.workbook import open_workbook  # lazy: xl-report --help imports no library code
+
     path = ensure_readable(workbook)
     wb = open_workbook(path)  # loaded once: checked, then (--write) written into
     try:

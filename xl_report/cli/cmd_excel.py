@@ -12,7 +12,7 @@ from rich.markup import escape
 from xl_report.cli.app import app, guarded, out
 from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import InputError
-from xl_report.excel.addin import ADDIN_FILE
+from xl_report.core.filenames import ADDIN_FILE
 
 if TYPE_CHECKING:
     from xl_report.web.api import WebConfig
@@ -168,7 +168,7 @@ def addin_cmd(
     xlsm: Annotated[Path | None, typer.Option("--xlsm", help="同时生成带按钮的模板（.xlsm）",
                                                  dir_okay=False)] = None,
 ) -> None:
-    from xl_report.excel.addin import write_addin  # lazy: xl-report --help imports no server code
+    from xl_report.excel.addin import write_addin  # lazy: xl-report --help imports no library code
 
     for path in write_addin(output, xlsm):
         out.print(f"已生成：{path}")

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from xl_report.cli.app import app, guarded, out
 from xl_report.cli.readme_table import readme_row
-from xl_report.stages.fill import FILLED_SUFFIX, describe_numbers, fill_workbook
+from xl_report.core.filenames import FILLED_SUFFIX
 
 
 @readme_row(
@@ -39,6 +39,8 @@ def fill_cmd(
     year: Annotated[int | None, typer.Option("--year", help="报告年度（默认取“说明”工作表中的报告年度）",
                                                 min=1990, max=2100)] = None,
 ) -> None:
+    from xl_report.stages.fill import describe_numbers, fill_workbook  # lazy: xl-report --help imports no library code
+
     result = fill_workbook(input, output, year)
     out.print(f"已填报 {result.report.year} 年度（{'、'.join(result.tables) or '无'}）：{escape(str(result.output))}")
     for line in describe_numbers(result.numbers):

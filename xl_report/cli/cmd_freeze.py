@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xl_report.cli.app import _escape, app, err, guarded, out
 from xl_report.cli.readme_table import readme_row
-from xl_report.core.config import load_config
 from xl_report.core.errors import InputError, XlReportError
 from xl_report.core.findings import count
-from xl_report.core.fingerprint import short
-from xl_report.stages.freeze import VerifyResult, freeze_file, keygen, verify_file
+
+if TYPE_CHECKING:
+    from xl_report.stages.freeze import VerifyResult
 
 
 @readme_row(
@@ -41,6 +41,10 @@ def freeze_cmd(
         "--keep-personal", help="保留台账中的申请人、申请内容（默认定稿文件删除这些个人信息）")] = False,
     config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml", dir_okay=False)] = None,
 ) -> None:
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
+    from xl_report.core.fingerprint import short  # lazy: xl-report --help imports no library code
+    from xl_report.stages.freeze import freeze_file  # lazy: xl-report --help imports no library code
+
     result = freeze_file(workbook, output=output, password=password, sign_key=sign, force=force, reason=reason,
                          keep_personal=keep_personal, config=load_config(config))
     errors, warnings = count(result.findings)
@@ -70,6 +74,8 @@ def verify_cmd(
                                                  file_okay=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
 ) -> None:
+    from xl_report.stages.freeze import VerifyResult, verify_file  # lazy: xl-report --help imports no library code
+
     if keys is not None and not keys.is_dir():
         raise InputError.at("公钥文件夹不存在", file=str(keys))
     results = []
@@ -89,6 +95,8 @@ def verify_cmd(
 
 
 def _print_result(r: VerifyResult) -> None:
+    from xl_report.core.fingerprint import short  # lazy: xl-report --help imports no library code
+
     name = _escape(Path(r.path or "").name)
     if r.ok:
         who = "，".join(x for x in (r.unit, f"{r.year}年度" if r.year else None) if x)
@@ -116,6 +124,8 @@ def keygen_cmd(
     unit: Annotated[str, typer.Argument(help="单位名称（与年报“单位名称”一致）")],
     directory: Annotated[Path, typer.Option("-d", "--dir", help="密钥保存文件夹", file_okay=False)] = Path("."),
 ) -> None:
+    from xl_report.stages.signing import keygen  # lazy: xl-report --help imports no library code
+
     private, public = keygen(unit, directory)
     out.print(f"私钥：{_escape(str(private))}（只保存在本单位，不要外传，也不要随报表发送）")
     out.print(f"公钥：{_escape(str(public))}（交给上级，核验时用 xl-report verify --keys 指向存放公钥的文件夹）")

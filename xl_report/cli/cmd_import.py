@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from xl_report.cli.app import app, err, guarded, out
 from xl_report.cli.readme_table import readme_row
-from xl_report.core import form
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
-from xl_report.core.findings import SEVERITY_LABELS, Finding
-from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook
+from xl_report.core.findings import SEVERITY_LABELS
+
+if TYPE_CHECKING:
+    from xl_report.core.findings import Finding
 
 _STYLE = {"error": "bold red", "warning": "yellow"}
 
@@ -54,7 +55,9 @@ def import_cmd(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="输出工作簿（.xlsx），默认与年报同名",
                                                 dir_okay=False)] = None,
 ) -> None:
+    from xl_report.core import form  # lazy: xl-report --help imports no library code
     from xl_report.published.importer import import_report  # lazy: xl-report --help imports no importer code
+    from xl_report.xlsx.fileio import ensure_readable, keep_backup, save_workbook  # lazy: as above
     from xl_report.xlsx.template import build_template  # lazy: xl-report --help imports no importer code
     from xl_report.xlsx.workbook import write_report  # lazy: xl-report --help imports no importer code
 

@@ -8,9 +8,7 @@ import typer
 
 from xl_report.cli.app import _escape, app, guarded, out
 from xl_report.cli.readme_table import readme_row
-from xl_report.document import SUFFIXES, check_suffix, render
-from xl_report.xlsx.fileio import backup_existing
-from xl_report.xlsx.workbook import read_report_file
+from xl_report.core.filenames import DOCUMENT_SUFFIXES
 
 
 @readme_row(
@@ -19,7 +17,7 @@ from xl_report.xlsx.workbook import read_report_file
     "等占位符换成表中数字",
 )
 @app.command("render", help="生成对外公开的年度报告：标题、前言、一至六部分，表二、表三、表四按官方格式合并表头。"
-                            f"输出格式由文件后缀决定（{' / '.join(SUFFIXES)}；默认与工作簿同名的 .docx）。"
+                            f"输出格式由文件后缀决定（{' / '.join(DOCUMENT_SUFFIXES)}；默认与工作簿同名的 .docx）。"
                             "正文中的 {新收} 等占位符换成表中数字。")
 @guarded
 def render_cmd(
@@ -27,6 +25,10 @@ def render_cmd(
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="输出文件：年报.docx、年报.html 或 年报.md", dir_okay=False)] = None,
 ) -> None:
+    from xl_report.document import check_suffix, render  # lazy: xl-report --help imports no library code
+    from xl_report.xlsx.fileio import backup_existing  # lazy: xl-report --help imports no library code
+    from xl_report.xlsx.workbook import read_report_file  # lazy: xl-report --help imports no library code
+
     output = output or workbook.with_suffix(".docx")
     check_suffix(output)  # before reading: a wrong name fails fast
     report = read_report_file(workbook)

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from xl_report.cli.app import _escape, app, err, guarded, out
 from xl_report.cli.readme_table import readme_row
-from xl_report.core.config import load_config
-from xl_report.mail import SendReport, send_files
+
+if TYPE_CHECKING:
+    from xl_report.mail import SendReport
 
 
 @readme_row(
@@ -38,6 +39,9 @@ def send_cmd(
     outbox: Annotated[Path | None, typer.Option("--outbox", help="待发邮件文件夹（默认配置文件旁的 outbox）",
                                                    file_okay=False)] = None,
 ) -> None:
+    from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
+    from xl_report.mail import send_files  # lazy: xl-report --help imports no library code
+
     report = send_files(files, load_config(config), to=to, dry_run=dry_run, resend=resend,
                         allow_draft=allow_draft, bundle=bundle, outbox=outbox,
                         progress=lambda line: err.print(_escape(line)))

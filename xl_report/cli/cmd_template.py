@@ -9,8 +9,7 @@ import typer
 from xl_report.cli.app import app, guarded, out
 from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import InputError
-from xl_report.xlsx.fileio import backup_existing
-from xl_report.xlsx.template import TEMPLATE_FILE, write_template
+from xl_report.core.filenames import TEMPLATE_FILE
 
 
 @readme_row(
@@ -22,6 +21,9 @@ from xl_report.xlsx.template import TEMPLATE_FILE, write_template
 def template_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文件", dir_okay=False)] = Path(TEMPLATE_FILE),
 ) -> None:
+    from xl_report.xlsx.fileio import backup_existing  # lazy: xl-report --help imports no library code
+    from xl_report.xlsx.template import write_template  # lazy: xl-report --help imports no library code
+
     if output.suffix.lower() != ".xlsx":
         raise InputError.at("输出文件名必须以 .xlsx 结尾", file=str(output))
     backup = backup_existing(output)  # running `template` again must not wipe a tally typed into it

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from xl_report.core import form
 from xl_report.core import normalise as nz
 from xl_report.core.errors import Problem
+from xl_report.core.filenames import ADOPT_SHEET
 from xl_report.core.ledger_rules import NEGATIONS, RULES, Rule
 from xl_report.core.tally import HEADER_SCAN_ROWS, ID_COLUMNS, converter, is_total_row
 from xl_report.core.tally_schema import TALLY_BY_NAME, TALLY_SHEETS, Column, TallySheet
 
-ADOPT_SHEET = "台账转换说明"
 # sheets of our own workbook that are never a ledger
 FORM_SHEETS = frozenset({form.SHEET_README, form.SHEET_NARRATIVE, form.SHEET_FINDINGS, form.SHEET_LISTS,
                          *form.TABLE_TITLES, ADOPT_SHEET})

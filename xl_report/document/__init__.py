@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xl_report.core.errors import InputError
+from xl_report.core.filenames import DOCUMENT_SUFFIXES
 from xl_report.core.report import ReportData
 from xl_report.document.model import ReportDocument, build_document
 from xl_report.document.to_html import to_html
@@ -32,7 +33,7 @@ def _md(doc: ReportDocument) -> bytes:
 
 
 WRITERS = {".docx": _docx, ".html": _html, ".htm": _html, ".md": _md}
-SUFFIXES = (".docx", ".html", ".md")
+SUFFIXES = DOCUMENT_SUFFIXES
 
 
 @dataclass(frozen=True)

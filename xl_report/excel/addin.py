@@ -1,11 +1,12 @@
 """Build the Excel buttons without Excel: ``xl_report.xlam`` (ribbon tab 政务公开年报) and the template as
 ``.xlsm`` with form buttons on the 说明 sheet.
 
-VBA = our ``macros/*.bas`` + the modules shipped inside the installed xlwings package (so the
-client's xlwings version always equals the server's) + a generated ASCII module holding the help
-text as ChrW codes. The VBA project is written by pyopenvba (pinned), which leaves the compile cache
-empty so Excel compiles from source on first open. The build is deterministic: same inputs, same
-bytes (fixed zip timestamps through :func:`xl_report.xlsx.fileio.normalise_zip`).
+VBA = our ``macros/*.bas`` (shipped in the package: :mod:`xl_report.core.assets`) + the modules
+shipped inside the installed xlwings package (so the client's xlwings version always equals the
+server's) + a generated ASCII module holding the help text as ChrW codes. The VBA project is written
+by pyopenvba (pinned), which leaves the compile cache empty so Excel compiles from source on first open.
+The build is deterministic: same inputs, same bytes (fixed zip timestamps through
+:func:`xl_report.xlsx.fileio.normalise_zip`).
 """
 from __future__ import annotations
 
@@ -18,15 +19,14 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from xl_report.core import form
+from xl_report.core.assets import MACROS, asset_dir
 from xl_report.core.errors import InputError
+from xl_report.core.filenames import ADDIN_FILE, XLSM_FILE  # noqa: F401 - XLSM_FILE re-exported beside ADDIN_FILE
 from xl_report.xlsx.fileio import normalise_zip, save_workbook, write_bytes_atomic
 from xl_report.xlsx.ooxml import expect
 from xl_report.xlsx.template import build_template
 from xl_report.xlsx.xlwings_conf import PROJECT_NAME
 
-MACROS_DIR = Path(__file__).resolve().parents[2] / "macros"
-ADDIN_FILE = "xl_report.xlam"
-XLSM_FILE = "年报模板.xlsm"
 TAB_LABEL = "政务公开年报"
 
 
@@ -121,10 +121,14 @@ def text_module() -> str:
 
 def our_modules(macros_dir: Path | None = None) -> dict[str, str]:
     """macros/*.bas (name from the file) plus the generated text module, all checked to be ASCII."""
-    macros_dir = Path(macros_dir or MACROS_DIR)
-    if not macros_dir.is_dir():
-        raise InputError.at("找不到 VBA 源代码文件夹 macros/（请在 xl_report 源代码目录中运行）", file=str(macros_dir))
+    macros_dir = Path(macros_dir) if macros_dir is not None else asset_dir(MACROS)
+    if macros_dir is None or not macros_dir.is_dir():
+        raise InputError.at("找不到 VBA 源代码文件夹 macros/：安装包不完整，请重新安装 xl_report",
+                            file=str(macros_dir or MACROS))
     modules = {p.stem: p.read_text(encoding="ascii") for p in sorted(macros_dir.glob("*.bas"))}
+    if not modules:
+        raise InputError.at("VBA 源代码文件夹 macros/ 中没有 .bas 文件：安装包不完整，请重新安装 xl_report",
+                            file=str(macros_dir))
     modules["XlReportText"] = text_module()
     for src in modules.values():
         src.encode("ascii")  # UnicodeEncodeError: a Chinese literal slipped into VBA
@@ -149,10 +153,11 @@ def xlwings_modules(standalone: bool) -> dict[str, tuple[str, str]]:
 
 def _pyopenvba():
     try:
-        import pyopenvba  # lazy: pyopenvba is the optional 'build' extra
-        from pyopenvba.vba import VBAModuleKind  # lazy: pyopenvba is the optional 'build' extra
+        import pyopenvba  # lazy: a large package only the two builders use
+        from pyopenvba.vba import VBAModuleKind  # lazy: as above
     except ImportError:
-        raise InputError.at("生成加载项需要 pyopenvba：请运行 pip install \"xl_report[build]\"") from None
+        raise InputError.at("生成加载项需要 pyopenvba：请重新安装 xl_report"
+                            "（pip install xl_report，不要加 --no-deps）") from None
     return pyopenvba.ExcelFile, VBAModuleKind
 
 

@@ -18,6 +18,7 @@ from openpyxl.workbook.workbook import Workbook
 from xl_report.core import form
 from xl_report.core.aggregate import aggregate, merge_counts, placeholder_numbers
 from xl_report.core.errors import InputError, printable
+from xl_report.core.filenames import FILLED_SUFFIX
 from xl_report.core.report import ReportData
 from xl_report.core.tally import Tally
 from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
@@ -30,7 +31,6 @@ from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.template import DATE_FORMAT, build_template
 from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, set_text, write_report
 
-FILLED_SUFFIX = "-已填报"
 FRESH_NOTE = "输入文件不是年报模板（缺少表二、表三、表四），已生成新的填报工作簿，并把台账复制进去。"
 
 

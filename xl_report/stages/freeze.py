@@ -35,6 +35,7 @@ from openpyxl.workbook.workbook import Workbook
 from xl_report.core import form
 from xl_report.core.config import secret_from_env
 from xl_report.core.errors import EXIT_FINDINGS, InputError, Problem, XlReportError
+from xl_report.core.filenames import FROZEN_SUFFIX
 from xl_report.core.findings import Finding
 from xl_report.core.fingerprint import (
     Change,
@@ -68,7 +69,6 @@ __all__ = [
     "read_freeze_info", "freeze_properties", "stamp_line", "fingerprint", "canonical_values", "keygen", "freeze_password", "FROZEN_SUFFIX",
 ]
 
-FROZEN_SUFFIX = "-定稿"
 PASSWORD_ENV = "XL_REPORT_FREEZE_PASSWORD"
 FINAL_STATUS = "Final"  # what Excel's "Mark as Final" writes to contentStatus
 MARK_AS_FINAL = "_MarkAsFinal"

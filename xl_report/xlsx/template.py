@@ -45,7 +45,6 @@ AMOUNT_FORMAT = "0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 TALLY_ROWS = 5000  # rows covered by the tally sheets' validation
 
-TEMPLATE_FILE = "年报模板.xlsx"
 
 
 @dataclass(frozen=True)
