@@ -99,8 +99,8 @@ def test_a_report_year_that_is_not_a_year_is_named_not_called_missing(tmp_path, 
 
 
 def test_a_workbook_in_another_format_or_a_subfolder_is_listed_as_skipped(tmp_path):
-    """A unit that sent its tally as .ods / WPS .et / .csv, or a township folder of workbooks: the
-    county saw nothing of them in 汇总 (without --units not even 未提交) — silently left out."""
+    """A unit that sent its tally as WPS .et, or a township folder of workbooks: the county saw nothing of
+    them in 汇总 (without --units not even 未提交) — silently left out. (.ods and .csv are read as ledgers.)"""
     indir = tmp_path / "in"
     (indir / "乡镇").mkdir(parents=True)
     write_unit(indir / "甲.xlsx", synthetic_unit("某某县甲镇人民政府", "乡镇人民政府", 2024, seed=1), 2024)
@@ -109,10 +109,14 @@ def test_a_workbook_in_another_format_or_a_subfolder_is_listed_as_skipped(tmp_pa
     shutil.copy(indir / "甲.xlsx", indir / "乡镇" / "乙.xlsx")
     (indir / "说明.txt").write_text("各单位台账", "utf-8")  # not a spreadsheet: not worth a line
     batch = run_batch(indir, tmp_path / "out", progress=False, jobs=1)
-    assert [u.source for u in batch.units] == ["甲.xlsx"]
+    # .ods and .csv are ledgers the batch reads (as adopt does): these broken ones fail, each with its reason
+    assert sorted(u.source for u in batch.units) == sorted(["甲.xlsx", "公安局.ods", "教育局.csv"])
+    failed = {u.source: u.reason for u in batch.units if u.status == "失败"}
+    assert set(failed) == {"公安局.ods", "教育局.csv"} and all(failed.values())
+    assert "不是有效的 .ods 文件" in failed["公安局.ods"] and "表头" in failed["教育局.csv"]
     ignored = dict(batch.ignored)
-    assert set(ignored) == {"公安局.ods", "财政局.et", "教育局.csv", "乡镇"}
-    assert all("另存为 .xlsx" in ignored[n] for n in ("公安局.ods", "财政局.et", "教育局.csv"))
+    assert set(ignored) == {"财政局.et", "乡镇"}
+    assert "另存为 .xlsx" in ignored["财政局.et"]
     assert "子文件夹" in ignored["乡镇"]
     wb = openpyxl.load_workbook(tmp_path / "out" / "汇总.xlsx")
     listed = {r[12]: r[13] for r in wb["汇总"].iter_rows(values_only=True) if r[2] == "跳过"}

@@ -16,9 +16,10 @@ from xl_report.stages.freeze import FROZEN_SUFFIX
 from xl_report.xlsx.safety import check_xlsx
 from xl_report.xlsx.workbook import read_report_file
 
-INPUT_SUFFIXES = (".xlsx", ".xlsm", ".xls")  # .xls is picked up so that it fails with a clear reason
-# spreadsheets of other programs (LibreOffice, WPS, Numbers, CSV): listed as skipped, never opened
-OTHER_SPREADSHEETS = (".ods", ".et", ".ett", ".xlsb", ".csv", ".numbers", ".xltx", ".xlt")
+LEDGER_FILES = (".xls", ".ods", ".csv")  # an office's own ledger, converted as `adopt`/`fill` convert it
+INPUT_SUFFIXES = (".xlsx", ".xlsm") + LEDGER_FILES
+# spreadsheets no reader of ours opens (WPS .et, binary .xlsb, Numbers, templates): listed as skipped, never opened
+OTHER_SPREADSHEETS = (".et", ".ett", ".xlsb", ".numbers", ".xltx", ".xlt")
 
 
 UNIT_LIST_HEADER_ROWS = 10  # rows of a --units workbook searched for the 单位名称 header
@@ -44,7 +45,7 @@ def scan_inputs(indir: Path, outdir: Path) -> tuple[list[Path], list[tuple[str, 
     for p in sorted(indir.iterdir()):
         if p.suffix.lower() in OTHER_SPREADSHEETS and not p.name.startswith(("~$", ".")):
             skipped.append((p.name, f"不是 Excel 工作簿（{p.suffix.lower()} 格式），未处理；如是单位的台账，"
-                                    "请用 Excel 或 WPS 打开后另存为 .xlsx，或用 xl-report adopt 转换后再放回"))
+                                    "请用 Excel 或 WPS 打开后另存为 .xlsx 再放回"))
             continue
         if p.is_dir() and not p.is_symlink() and p.suffix.lower() not in INPUT_SUFFIXES:
             if not p.name.startswith(".") and p.resolve() != out_resolved and _holds_workbooks(p):

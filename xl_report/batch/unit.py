@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from xl_report.batch.fastfill import TemplateFiller, personal_count
+from xl_report.batch.inputs import LEDGER_FILES
 from xl_report.batch.model import (
     STATUS_ERRORS,
     STATUS_FAILED,
@@ -33,7 +34,7 @@ from xl_report.stages.freeze import FROZEN_SUFFIX
 from xl_report.xlsx.fileio import check_name_length, keep_backup, unit_file_name, write_bytes_atomic
 from xl_report.xlsx.fillstate import fill_properties, fill_state
 from xl_report.xlsx.safety import open_xlsx, read_package
-from xl_report.xlsx.tally_reader import read_workbook
+from xl_report.xlsx.tally_reader import read_tally, read_workbook
 
 WORKER: dict = {}
 
@@ -122,8 +123,12 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
     """One unit read, filled, checked (and frozen): its result and the output workbook to write."""
 
     outdir = Path(opts.outdir)
-    with open_xlsx(path, data) as package:  # checked, and its directory read once
-        tally, book = read_workbook(path, package=package, data=data)
+    if path.suffix.lower() in LEDGER_FILES:  # an office's own ledger: read as fill and adopt read it
+        tally = read_tally(path)  # a text left for the clerk: UndecidedValues, the unit fails listing them
+        book: dict = {"meta_unit": tally.unit, "values": {}, "narrative": {}, "properties": {}}
+    else:
+        with open_xlsx(path, data) as package:  # checked, and its directory read once
+            tally, book = read_workbook(path, package=package, data=data)
     year = report_year(opts.year, tally)
     agg = aggregate(tally, year)
     unit = display_name(book.get("meta_unit") or tally.unit) or display_name(path.stem) or path.name

@@ -84,14 +84,15 @@ def print_result(batch) -> None:
     "单位名单.toml] [--force] [--config xl-report.toml]`",
     "县里批量处理：每个单位填报、校验、（无错误的）定稿，写 `输出/<单位>.xlsx` 或 `<单位>-定稿.xlsx`（带着该单位"
     "的台账，定稿文件删除申请人、申请内容，与单独 `fill` + `freeze` 的结果和指纹相同；已填报的输入表格与台账不一致"
-    "的单位“有错误”、不定稿），再生成 `汇总.xlsx`（各单位状态和主要数字、全县合计表、全部校验结果、输入文件夹中"
+    "的单位“有错误”、不定稿；单位原有的台账 .xls/.ods/.csv 按 `adopt` 转换，有看不准的写法的单位“失败”并列出写法，"
+    "不计数），再生成 `汇总.xlsx`（各单位状态和主要数字、全县合计表、全部校验结果、输入文件夹中"
     "跳过的项目、原生图表）、`汇总.html`（同样内容的网页，含图表，离线可打开）和 `findings.json`；坏文件只影响该单位；"
     "再次运行跳过未变化的单位（升级 xl-report 后全部重算）；进度条显示在屏幕上",
 )
 @app.command("batch", help="批量处理文件夹中各单位的台账工作簿：填报、校验、（定稿），并生成汇总表和全县合计。")
 @guarded
 def batch_cmd(
-    folder: Annotated[Path, typer.Argument(help="存放各单位台账工作簿的文件夹", file_okay=False)],
+    folder: Annotated[Path, typer.Argument(help="存放各单位台账工作簿（.xlsx/.xlsm，或原有的台账 .xls/.ods/.csv）的文件夹", file_okay=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文件夹", file_okay=False)],
     year: Annotated[int | None, typer.Option("--year", help="报告年度（默认取各工作簿“说明”中的报告年度）")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="并行进程数（默认为CPU核数）")] = None,

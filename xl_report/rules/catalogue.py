@@ -67,5 +67,7 @@ RULES: tuple[Rule, ...] = (
     Rule("R08", "error", "表格未填报：台账中有记录，但由台账计算的格子全为空或 0",
          "table never filled: blank/zero while the tally has records"),
     Rule("R09", "warning", "填报后台账有改动（与填报时的台账不同）", "tally changed since the tables were filled"),
+    Rule("R10", "error", "台账中的写法不能确定对应哪一项，需要在下拉列表中选择（未计数）",
+         "a ledger text the rules cannot read with certainty: the clerk chooses (never counted)"),
 )
 RULE_BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}

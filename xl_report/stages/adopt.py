@@ -16,11 +16,13 @@ from pathlib import Path
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
 from xl_report.core import normalise as nz
 from xl_report.core.errors import InputError, TallyErrors
+from xl_report.core.findings import Finding
 from xl_report.core.ledger import (
     ADOPT_SHEET,
     COLUMN,
@@ -38,6 +40,7 @@ from xl_report.core.ledger import (
 from xl_report.core.report import ReportData
 from xl_report.core.tally import CellError, converter, tally_from_frames
 from xl_report.core.tally_schema import YES_NO
+from xl_report.rules.common import finding
 from xl_report.stages.ledger_mapping import NOTE_HEADERS, ORIGINAL_PREFIX, load_mapping, save_mapping
 from xl_report.xlsx.bulk_rows import column_styles, merge_rows, row_xml
 from xl_report.xlsx.fileio import Rewrite, backup_existing, save_workbook
@@ -60,6 +63,20 @@ class AdoptResult:
     unreadable: int = 0  # cells to correct
     remaining: list[str] = field(default_factory=list)  # what fill would still refuse (besides the above)
     mapping_file: Path | None = None
+    marked: list[Marked] = field(default_factory=list)  # the highlighted cells, where the workbook has them
+
+
+@dataclass(frozen=True)
+class Marked:
+    """A highlighted cell of the converted workbook: to choose (``undecided``) or to correct."""
+
+    sheet: str  # our tally sheet
+    column: str  # our header
+    text: str  # what the ledger says
+    cell: str  # e.g. "F3"
+    why: str
+    undecided: bool
+    candidates: tuple[str, ...] = ()
 
 
 def adopt_ledger(ledger: Path | str, output: Path | str, *, year: int | None = None, unit: str | None = None,
@@ -73,19 +90,49 @@ def adopt_ledger(ledger: Path | str, output: Path | str, *, year: int | None = N
     if Path(ledger).resolve() == out.resolve():
         raise InputError.at("输出文件不能是台账本身（原台账不会被改动）", file=str(out))
     learned = load_mapping(mapping) if mapping is not None else None
+    wb, plain, result = adopted_book(ledger, out, year=year, unit=unit, learned=learned)
+    backup_existing(out)
+    save_adopted(wb, out, plain)
+    if save_mapping_to is not None:
+        result.mapping_file = save_mapping(mapping_of(result.adoption, learned), save_mapping_to)
+    return result
+
+
+def adopted_book(ledger: Path | str, output: Path, *, year: int | None = None, unit: str | None = None,
+                 learned: LedgerMapping | None = None, name: str | None = None
+                 ) -> tuple[Workbook, PlainRows, AdoptResult]:
+    """The converted workbook of :func:`adopt_ledger`, not yet saved (:func:`save_adopted`). ``name``: how
+    the 转换说明 names the ledger (default: its file name)."""
     adoption, file, book_unit, book_year = read_adoption(ledger, learned)
     wb = build_template()
-    result = AdoptResult(out, adoption)
-    plain = write_adoption(wb, adoption, Path(ledger).name, result,
+    result = AdoptResult(output, adoption)
+    plain = write_adoption(wb, adoption, name or Path(ledger).name, result,
                            label=file.sheet_label if file is not None else lambda name: name)
     meta_year, meta_unit = year if year is not None else book_year, unit if unit is not None else book_unit
     if meta_year is not None or meta_unit is not None:
         write_report(ReportData(unit=meta_unit, year=meta_year), wb, tables=(), meta=True)
-    backup_existing(out)
-    save_adopted(wb, out, plain)
-    if save_mapping_to is not None:
-        result.mapping_file = save_mapping(mapping_of(adoption, learned), save_mapping_to)
-    return result
+    return wb, plain, result
+
+
+def choice_findings(result: AdoptResult) -> list[Finding]:
+    """One error finding per text left for the clerk (R10) or value to correct (R06), naming the highlighted
+    cells of the converted workbook: for a caller that hands the workbook back (the web page)."""
+    groups: dict[tuple[bool, str, str, str], list[Marked]] = {}
+    for m in result.marked:
+        groups.setdefault((m.undecided, m.sheet, m.column, m.text), []).append(m)
+    out = []
+    for (undecided, sheet, column, text), marks in groups.items():
+        cells = "、".join(m.cell for m in marks[:12]) + (f"等 {len(marks)} 个格子" if len(marks) > 12 else "")
+        first = marks[0]
+        if undecided:
+            options = "、".join(first.candidates[:6]) if first.candidates else "下拉列表中的一项"
+            message = (f"{sheet}·{column}：“{text}”{first.why}，没有计数。请在下载的工作簿中，"
+                       f"于橙色格子 {cells} 的下拉列表中选择（可选：{options}），选好后重新上传")
+        else:
+            message = f"{sheet}·{column}：“{text}”{first.why}。请在下载的工作簿中改正红色格子 {cells}，改好后重新上传"
+        out.append(finding("R10" if undecided else "R06", message, sheet=sheet, cell=first.cell,
+                           row=coordinate_from_string(first.cell)[1]))
+    return out
 
 
 def mapping_of(adoption: Adoption, learned: LedgerMapping | None = None) -> LedgerMapping:
@@ -276,8 +323,12 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
                 row.append(_Cell(display(v), UNDECIDED_FILL,
                                  f"原台账：{display(v)}\n{reading.why}。请在下拉列表中选择（可选：{options}）"))
                 result.undecided += 1
+                result.marked.append(Marked(sheet.name, headers[k], display(v), f"{get_column_letter(k + 1)}{r}",
+                                            reading.why, True, tuple(reading.candidates)))
             else:
                 row.append(_Cell(display(v), UNREADABLE_FILL, f"{reason}。请改正后再填报"))
+                result.marked.append(Marked(sheet.name, headers[k], display(v), f"{get_column_letter(k + 1)}{r}",
+                                            str(reason), False))
                 checks.append(Decision(CHECK, sheet.name, headers[k], source=display(v), why=str(reason),
                                        rows=(excel_row,)))
                 result.unreadable += 1

@@ -136,15 +136,16 @@ def fill_workbook(input_path: Path | str, output_path: Path | str | None = None,
     return result
 
 
-def open_report_book(src: Path, tally: Tally) -> tuple[Workbook, list[str]]:
+def open_report_book(src: Path, tally: Tally, name: str | None = None) -> tuple[Workbook, list[str]]:
     """``src`` as the workbook to fill: itself when it is a report template, else a fresh template with
-    blank tables and ``tally``'s rows copied in (and a note saying so)."""
-    wb, notes, plain = report_book(src, tally)
+    blank tables and ``tally``'s rows copied in (and a note saying so). ``name``: how the 台账转换说明
+    names an office's ledger (default: its file name)."""
+    wb, notes, plain = report_book(src, tally, name)
     plain.write_into(wb)  # the caller saves with openpyxl: every row in its cells
     return wb, notes
 
 
-def report_book(src: Path, tally: Tally) -> tuple[Workbook, list[str], PlainRows]:
+def report_book(src: Path, tally: Tally, name: str | None = None) -> tuple[Workbook, list[str], PlainRows]:
     """:func:`open_report_book`, an office's own ledger included (.xls/.ods/.csv too): its rows written as
     :func:`xl_report.stages.adopt.write_adoption` writes them (the original text kept, every decision in the
     台账转换说明 sheet), the plain ones left to :func:`save_adopted` (fast) or :meth:`PlainRows.write_into`."""
@@ -157,7 +158,7 @@ def report_book(src: Path, tally: Tally) -> tuple[Workbook, list[str], PlainRows
     blank_tables(wb)  # no tally sheet, no number: as blank as the batch leaves it (F05 says fill it)
     plain = PlainRows()
     if tally.adoption is not None:
-        plain = write_adoption(wb, tally.adoption, src.name, AdoptResult(src, tally.adoption))
+        plain = write_adoption(wb, tally.adoption, name or src.name, AdoptResult(src, tally.adoption))
     else:
         copy_tally(wb, tally)
     return wb, [FRESH_NOTE], plain

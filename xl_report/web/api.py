@@ -289,14 +289,17 @@ class Web:
         who = await self.unit_of(request, post=True)
         unit = who.unit
         assert unit is not None
-        data = await self._upload_bytes(request)
+        data, filename = await self._upload_bytes(request)
+        suffix = Path(filename).suffix.lower()
+        upload_file = st.upload_name(suffix)  # a workbook, or an office's own ledger kept as .xls/.ods/.csv
         self.store.year_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".upload-", dir=self.store.year_dir))
         try:
-            (tmp / st.UPLOAD).write_bytes(data)
+            (tmp / upload_file).write_bytes(data)
             last = self.store.inbox_file(unit, self.cfg.year - 1)
             result = await self._run(work.upload_job, str(tmp), unit, self.cfg.year,
-                                     str(last) if last.is_file() else None, self.cfg.config)
+                                     str(last) if last.is_file() else None, self.cfg.config, suffix,
+                                     _display_name(filename))
             if "error" in result:
                 self.store.log(who.role, unit, "上传被拒绝", sha256=_sha(data))
                 raise WebError(400, result["error"])
@@ -305,7 +308,9 @@ class Web:
                 folder.mkdir(parents=True, exist_ok=True)
                 for name in (st.FILLED, st.FROZEN, st.DOCX, st.HTML):  # a new draft: the old results go
                     (folder / name).unlink(missing_ok=True)
-                os.replace(tmp / st.UPLOAD, folder / st.UPLOAD)
+                for old in st.UPLOADS:  # one current upload, of whatever kind
+                    (folder / old).unlink(missing_ok=True)
+                os.replace(tmp / upload_file, folder / upload_file)
                 if result["filled"]:
                     os.replace(tmp / st.FILLED, folder / st.FILLED)
                 state = self.store.state(unit)
@@ -319,7 +324,9 @@ class Web:
         self.store.log(who.role, unit, "上传", sha256=_sha(data), errors=result["errors"], warnings=result["warnings"])
         return {k: result[k] for k in ("unit", "year", "summary", "findings", "errors", "warnings")}
 
-    async def _upload_bytes(self, request: Request) -> bytes:
+    async def _upload_bytes(self, request: Request) -> tuple[bytes, str]:
+        """The uploaded file's bytes and the name the browser gave it (only its suffix and, shown in the
+        台账转换说明, its last part are used)."""
         limit = self.cfg.max_bytes
         too_big = WebError(413, f"文件过大（超过 {limit // 1024 // 1024} MB）："
                                 "请删除台账中多余的空行和无关工作表后重新上传。")
@@ -338,17 +345,18 @@ class Web:
         try:
             form = await Request(request.scope, receive).form(max_files=1, max_fields=10)
         except Exception:  # noqa: BLE001 - starlette/multipart raise several types for a malformed body
-            raise WebError(400, "上传的内容不正确：请用页面上的“上传工作簿”按钮选择 .xlsx 文件。") from None
+            raise WebError(400, "上传的内容不正确：请用页面上的“上传”按钮选择工作簿（.xlsx）或台账（.xls/.ods/.csv）。") from None
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
-            raise WebError(400, "没有收到文件：请选择要上传的工作簿（.xlsx）。")
+            raise WebError(400, "没有收到文件：请选择要上传的工作簿（.xlsx）或台账（.xls/.ods/.csv）。")
         data = await upload.read()
+        filename = upload.filename or ""
         await form.close()
         if not data:
             raise WebError(400, "上传的文件是空的。")
         if len(data) > limit:
             raise too_big
-        return data
+        return data, filename
 
     async def download(self, request: Request, kind: str) -> Response:
         who = await self.unit_of(request)
@@ -555,3 +563,9 @@ def _file_response(data: bytes, filename: str, media: str) -> Response:
 
 
 __all__ = ["WebConfig", "mount"]
+
+
+def _display_name(filename: str) -> str | None:
+    """The browser's file name as the 台账转换说明 shows it: its last part, no control characters, short."""
+    name = "".join(ch for ch in filename.replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable()).strip()
+    return name[:80] or None

@@ -26,6 +26,17 @@ UNITS_DIR, INBOX_DIR, HISTORY_DIR, OUTPUT_DIR, OUTBOX_DIR = "单位", "收件", 
 LOG_FILE = "操作记录.jsonl"
 STATE_FILE = "状态.json"
 UPLOAD, FILLED, FROZEN, DOCX, HTML = "上传.xlsx", "已填报.xlsx", "定稿.xlsx", "年报.docx", "年报.html"
+LEDGER_SUFFIXES = (".xls", ".ods", ".csv")  # an office's own ledger, uploaded as it is kept
+
+
+def upload_name(suffix: str) -> str:
+    """The stored upload: ``上传.xlsx``, or the ledger's kind (the readers go by the suffix)."""
+    return "上传" + (suffix if suffix in LEDGER_SUFFIXES else ".xlsx")
+
+
+UPLOADS = tuple(upload_name(s) for s in (".xlsx",) + LEDGER_SUFFIXES)
+
+
 # the files a unit may download: API name -> (file, media type)
 DOWNLOADS = {
     "filled": (FILLED, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),

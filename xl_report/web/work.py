@@ -20,18 +20,20 @@ from xl_report.core.errors import TallyErrors, XlReportError
 from xl_report.core.figures import figures
 from xl_report.core.findings import count
 from xl_report.core.fingerprint import short
+from xl_report.core.ledger import ADOPT_SHEET
 from xl_report.core.report import ReportData
 from xl_report.core.tally import has_cell_errors
 from xl_report.document import render
 from xl_report.rules.catalogue import RULE_BY_CODE
+from xl_report.stages.adopt import adopted_book, choice_findings, save_adopted
 from xl_report.stages.check import check_book, problem_finding
-from xl_report.stages.fill import copy_tally, describe_numbers, fill_book, open_report_book
+from xl_report.stages.fill import blank_tables, copy_tally, describe_numbers, fill_book, open_report_book
 from xl_report.stages.freeze import FreezeRefused, freeze_file
-from xl_report.web.store import DOCX, FILLED, FROZEN, HTML, UPLOAD
+from xl_report.web.store import DOCX, FILLED, FROZEN, HTML, upload_name
 from xl_report.xlsx.fileio import save_workbook
 from xl_report.xlsx.findings_sheet import ordered, write_findings_sheet
 from xl_report.xlsx.safety import check_xlsx
-from xl_report.xlsx.tally_reader import read_tally
+from xl_report.xlsx.tally_reader import UndecidedValues, read_tally
 from xl_report.xlsx.template import build_template
 from xl_report.xlsx.workbook import read_report_file, resolve_names, set_text, write_narrative, write_report
 
@@ -43,15 +45,21 @@ def _message(e: XlReportError, *folders: Path) -> str:
     return text
 
 
-def upload_job(work: str, unit: str, year: int, previous: str | None, config: dict | None) -> dict:
-    """Fill and check ``work/上传.xlsx`` for ``unit`` and ``year``; write ``work/已填报.xlsx`` with its
-    校验结果 sheet and highlights. Bad tally rows are findings (no filled workbook then)."""
+def upload_job(work: str, unit: str, year: int, previous: str | None, config: dict | None,
+               suffix: str = ".xlsx", name: str | None = None) -> dict:
+    """Fill and check ``work/上传<suffix>`` (a workbook, or an office's own ledger: .xls/.ods/.csv too) for
+    ``unit`` and ``year``; write ``work/已填报.xlsx`` with its 校验结果 sheet and highlights. Bad tally rows
+    are findings (no filled workbook then). A ledger with texts the rules cannot read with certainty gives
+    the converted workbook (as ``adopt`` writes it, tables blank) and one finding per text to choose."""
     folder = Path(work)
-    src = folder / UPLOAD
+    src = folder / upload_name(suffix)
     try:
-        check_xlsx(src)
+        if src.suffix in (".xlsx", ".xlsm"):
+            check_xlsx(src)
         try:
             tally = read_tally(src)
+        except UndecidedValues:  # never counted: the clerk chooses in the converted workbook, then re-uploads
+            return _undecided(folder, src, unit, year, name)
         except TallyErrors as e:
             if has_cell_errors(e.problems):  # an Excel error value: an unusable file (as check says), not a row
                 raise
@@ -65,7 +73,7 @@ def upload_job(work: str, unit: str, year: int, previous: str | None, config: di
         if tally.unit and match_key(display_name(tally.unit) or "") != match_key(unit):
             return {"error": f"工作簿“{form.SHEET_README}”中的单位名称是“{display_name(tally.unit)}”，"
                              f"与登录的单位“{unit}”不一致：请上传本单位的工作簿，或改正单位名称后重新上传。"}
-        wb, notes = open_report_book(src, tally)
+        wb, notes = open_report_book(src, tally, name)
         result = fill_book(wb, tally, year)
         names = resolve_names(wb)
         if not result.report.unit and "meta_unit" in names:  # the unit is known from the login
@@ -78,6 +86,23 @@ def upload_job(work: str, unit: str, year: int, previous: str | None, config: di
         return _result(unit, year, ordered(found), filled=True, summary=lines, values=result.report.values)
     except XlReportError as e:
         return {"error": _message(e, folder)}
+
+
+def _undecided(folder: Path, src: Path, unit: str, year: int, name: str | None) -> dict:
+    """The ledger converted (tables left blank: nothing is counted from a guess), every text left for the
+    clerk a finding that names the cells to choose in the downloaded workbook."""
+    wb, plain, result = adopted_book(src, folder / FILLED, year=year, unit=unit, name=name)
+    blank_tables(wb)
+    found = choice_findings(result)
+    write_findings_sheet(wb, found)
+    save_adopted(wb, folder / FILLED, plain)
+    summary = [f"台账中有 {len({(m.sheet, m.column, m.text) for m in result.marked if m.undecided})} 种写法"
+               f"（{result.undecided} 个格子）不能确定对应哪一项，没有计数：请下载工作簿，在橙色格子的下拉列表中"
+               "选择，选好后重新上传。"]
+    if result.unreadable:
+        summary.append(f"另有 {result.unreadable} 个格子（红色）无法读取，请改正。")
+    summary.append(f"台账已转换为填报工作簿，每一项转换都列在“{ADOPT_SHEET}”工作表中。")
+    return _result(unit, year, ordered(found), filled=True, summary=summary)
 
 
 def _result(unit: str, year: int, found: list, *, filled: bool, summary: list[str], values: dict | None = None) -> dict:

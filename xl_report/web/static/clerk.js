@@ -68,7 +68,9 @@
     Xl.message("message", "", "");
     busy(true);
     Xl.api("POST", "/api/upload", form).then(function (r) {
-      var text = r.errors ? "已上传并填报，校验发现错误 " + r.errors + " 处、提示 " + r.warnings + " 处：请按下表改正后重新上传。"
+      var choose = r.findings.filter(function (f) { return f.code === "R10"; }).length;
+      var text = choose ? "台账已转换，有 " + choose + " 种写法看不准，没有计数：请下载工作簿，在橙色格子的下拉列表中选择，选好后重新上传。"
+        : r.errors ? "已上传并填报，校验发现错误 " + r.errors + " 处、提示 " + r.warnings + " 处：请按下表改正后重新上传。"
         : "已上传并填报，校验没有发现错误" + (r.warnings ? "（提示 " + r.warnings + " 处，请核对）" : "") + "。可以定稿。";
       Xl.message("message", r.errors ? "error" : "ok", text);
       return refresh();
