@@ -467,3 +467,22 @@ def test_a_dead_worker_costs_one_request_not_the_server(county):
             assert r.status_code == 500 and "编号" in r.json()["message"] and "Traceback" not in r.text
         r = upload(c, county.books[C])
         assert r.status_code == 200, r.text
+
+
+def test_the_clerks_frozen_download_never_carries_the_county_password(county, monkeypatch):
+    """The county protects frozen files with its password: the file a clerk downloads is protected with a
+    one-time password instead (its protection hash would otherwise hand every clerk the county's)."""
+    from openpyxl.utils.protection import hash_password
+
+    shared = "县里的定稿保护口令-2024"
+    monkeypatch.setenv("XL_REPORT_FREEZE_PASSWORD", shared)
+    with Serve(county) as s:
+        c, csrf = s.login(county.codes[D])
+        assert upload(c, county.books[D], csrf).status_code == 200
+        assert post(c, "/api/freeze", csrf).status_code == 200
+        frozen = c.get("/api/files/frozen").content
+    wb = load_workbook(io.BytesIO(frozen))
+    hashes = {ws.protection.password for ws in wb.worksheets} | {wb.security.workbookPassword}
+    assert all(wb[name].protection.sheet for name in ("表二", "表三", "表四"))
+    assert None not in hashes and "" not in hashes  # still protected (a courtesy) ...
+    assert hash_password(shared) not in hashes  # ... but not with the county's password

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -123,10 +122,11 @@ def _freeze_password(config: dict) -> str:
 
 
 def _one_time_password(config: dict) -> str:
-    """The live book's sheet protection never uses the county's password (the actions go to every
-    clerk): when the county protects with a password, each frozen book gets a fresh random one,
-    used once and never logged or kept. Protection is a courtesy; the fingerprint is the lock."""
-    return secrets.token_urlsafe(12) if _freeze_password(config) else ""
+    """The live book's protection password (the actions go to every clerk): see one_time_password."""
+    # lazy: each click is a fresh Python: import only this button's stage
+    from xl_report.stages.freeze import one_time_password
+
+    return one_time_password(_freeze_password(config)) or ""
 
 
 def _freeze(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:

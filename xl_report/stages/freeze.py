@@ -23,6 +23,7 @@ import base64
 import io
 import json
 import re
+import secrets
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -317,6 +318,14 @@ def freeze_password(password: str | None = None, config: dict | None = None) -> 
         return password
     env_name = ((config or {}).get("freeze") or {}).get("password_env")
     return secret_from_env(env_name) or secret_from_env(PASSWORD_ENV)
+
+
+def one_time_password(shared: str | None) -> str | None:
+    """The sheet-protection password for a frozen file handed to a clerk (a button's live book, the web
+    page's download): never the county's shared one, whose protection hash would travel with every file.
+    When the county protects with a password, each such file gets a fresh random one, used once and
+    never logged or kept. Protection is a courtesy; the fingerprint is the lock."""
+    return secrets.token_urlsafe(12) if shared else None
 
 
 def _check_reason(force: bool, reason: str | None) -> str | None:

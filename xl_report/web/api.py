@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from xl_report.batch.model import match_key
 from xl_report.core.errors import XlReportError
+from xl_report.stages.freeze import one_time_password
 from xl_report.web import auth, pages, work
 from xl_report.web import store as st
 from xl_report.web.auth import COUNTY, Who
@@ -385,7 +386,9 @@ class Web:
             tmp = Path(tempfile.mkdtemp(prefix=".freeze-", dir=self.store.year_dir))
             try:
                 shutil.copyfile(folder / st.FILLED, tmp / st.FILLED)
-                result = await self._run(work.freeze_job, str(tmp), self.cfg.password, self.cfg.config)
+                # the clerk downloads this file: never the county's password (its hash would travel with it)
+                result = await self._run(work.freeze_job, str(tmp), one_time_password(self.cfg.password),
+                                         self.cfg.config)
                 if "refused" in result:
                     errors = sum(1 for f in result["refused"] if f["severity"] == "error")
                     raise WebError(409, f"校验发现 {errors} 个错误，不能定稿：请在工作簿中改正后重新上传。",
