@@ -20,6 +20,7 @@ Naive baselines, timed on K units each and scaled to N (they are linear, one uni
 - library: our own non-batch path, ``fill_workbook`` + ``freeze_file`` (fill, check, freeze, each
   through an openpyxl load and save), i.e. what a script calling the single-file commands would do.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,9 @@ def generate(folder: Path, n: int) -> None:
     from xl_report.cli.demo import synthetic_unit, write_unit
 
     for i in range(n):
-        write_unit(folder / f"unit{i:05d}.xlsx", synthetic_unit(f"某某县第{i:05d}单位", "乡镇人民政府", YEAR, seed=i),
-                   YEAR)
+        write_unit(
+            folder / f"unit{i:05d}.xlsx", synthetic_unit(f"某某县第{i:05d}单位", "乡镇人民政府", YEAR, seed=i), YEAR
+        )
 
 
 def ours_child(indir: Path, outdir: Path, jobs: int | None) -> None:
@@ -60,11 +62,18 @@ def ours_child(indir: Path, outdir: Path, jobs: int | None) -> None:
     result = run_batch(indir, outdir, year=YEAR, jobs=jobs, freeze=True, progress=False)
     seconds = time.perf_counter() - t0
     failed = [u.reason for u in result.units if u.status == STATUS_FAILED]
-    print(json.dumps({
-        "seconds": seconds, "import": t0 - t_import, "units": len(result.units), "failed": failed[:3],
-        "rss_main": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "rss_workers": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-    }))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "import": t0 - t_import,
+                "units": len(result.units),
+                "failed": failed[:3],
+                "rss_main": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "rss_workers": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def ours(indir: Path, outdir: Path, jobs: int | None) -> dict:
@@ -81,8 +90,18 @@ def whole_command(indir: Path, outdir: Path, jobs: int | None) -> float:
     """Seconds for ``xl-report batch`` in a fresh process, as a clerk's terminal would run it."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    cmd = [sys.executable, "-m", "xl_report", "batch", str(indir), "-o", str(outdir), "--year", str(YEAR),
-           "--freeze"] + (["--jobs", str(jobs)] if jobs else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "xl_report",
+        "batch",
+        str(indir),
+        "-o",
+        str(outdir),
+        "--year",
+        str(YEAR),
+        "--freeze",
+    ] + (["--jobs", str(jobs)] if jobs else [])
     t0 = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, env=env, check=False)
     seconds = time.perf_counter() - t0
@@ -177,30 +196,44 @@ def main() -> None:
             _settle()
             commands.append(whole_command(indir, work / f"command{i}", args.jobs))
             shutil.rmtree(work / f"command{i}", ignore_errors=True)
-            part = files[i * k // args.repeat:(i + 1) * k // args.repeat] or files[:1]
+            part = files[i * k // args.repeat : (i + 1) * k // args.repeat] or files[:1]
             naive_slices.append(naive_openpyxl(part, work / "naive") / len(part))
         per_openpyxl = statistics.median(naive_slices)
         command = statistics.median(commands)
         per_library = naive_library(files, work / "naive") / k
         n, t = args.n, run["seconds"]
         times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
-        print(f"ours    : {t:6.2f} s for {n} units = {t / n * 1000:5.2f} ms/unit wall "
-              f"(jobs={args.jobs or 'all cores'}; read, fill, check, freeze, write + summary and findings.json)"
-              + (f"; median of {len(runs)} runs: {times} s" if len(runs) > 1 else ""))
+        print(
+            f"ours    : {t:6.2f} s for {n} units = {t / n * 1000:5.2f} ms/unit wall "
+            f"(jobs={args.jobs or 'all cores'}; read, fill, check, freeze, write + summary and findings.json)"
+            + (f"; median of {len(runs)} runs: {times} s" if len(runs) > 1 else "")
+        )
         print(f"          {run['process']:6.2f} s for run_batch in a fresh process (imports {run['import']:.2f} s)")
-        print(f"command : {command:6.2f} s for the whole `xl-report batch --freeze` command in a fresh process"
-              + (f"; median of {len(commands)} runs: {', '.join(f'{c:.2f}' for c in commands)} s"
-                 if len(commands) > 1 else ""))
-        print(f"naive   : {per_openpyxl * n:6.2f} s = {per_openpyxl * 1000:5.1f} ms/unit, openpyxl load template + "
-              f"write + save (measured on {k}, scaled to {n}; no check, no freeze)")
-        print(f"library : {per_library * n:6.2f} s = {per_library * 1000:5.1f} ms/unit, fill_workbook + freeze_file "
-              f"(measured on {k}, scaled)")
+        print(
+            f"command : {command:6.2f} s for the whole `xl-report batch --freeze` command in a fresh process"
+            + (
+                f"; median of {len(commands)} runs: {', '.join(f'{c:.2f}' for c in commands)} s"
+                if len(commands) > 1
+                else ""
+            )
+        )
+        print(
+            f"naive   : {per_openpyxl * n:6.2f} s = {per_openpyxl * 1000:5.1f} ms/unit, openpyxl load template + "
+            f"write + save (measured on {k}, scaled to {n}; no check, no freeze)"
+        )
+        print(
+            f"library : {per_library * n:6.2f} s = {per_library * 1000:5.1f} ms/unit, fill_workbook + freeze_file "
+            f"(measured on {k}, scaled)"
+        )
         print(f"ratio   : {per_openpyxl * n / t:5.1f}x vs naive openpyxl, {per_library * n / t:5.1f}x vs library path")
-        print(f"whole-command ratio: {per_openpyxl * n / command:5.1f}x (xl-report batch vs naive openpyxl, "
-              f"target >= 20)")
+        print(
+            f"whole-command ratio: {per_openpyxl * n / command:5.1f}x (xl-report batch vs naive openpyxl, target >= 20)"
+        )
         print(f"peak RSS: main {run['rss_main']:.0f} MiB, largest worker {run['rss_workers']:.0f} MiB (at N={n})")
-        print(f"machine : calibration loop {calib[0]:.0f} / {calib[1]:.0f} ms before / after our runs, load average "
-              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a shared VM: compare runs at similar values)")
+        print(
+            f"machine : calibration loop {calib[0]:.0f} / {calib[1]:.0f} ms before / after our runs, load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (a shared VM: compare runs at similar values)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

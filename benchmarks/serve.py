@@ -11,6 +11,7 @@ processes), then:
 - the dashboard of ``--units`` units (every unit with this year's and last year's figures, as
   after a season of uploads): ``GET /api/county/dashboard``, median of 5 and worst. Target: < 1 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,14 +44,25 @@ def county(root: Path, n_units: int, clerks: int):
     units_file.write_text("units = [" + ", ".join(f'"{u}"' for u in names) + "]\n", encoding="utf-8")
     data = root / "data"
     codes = dict(issue(data, names[:clerks]))
-    books = {u: write_unit(root / f"{u}.xlsx", synthetic_unit(u, level("城关镇"), YEAR, seed=i, size=2), YEAR)
-             for i, u in enumerate(names[:clerks])}
+    books = {
+        u: write_unit(root / f"{u}.xlsx", synthetic_unit(u, level("城关镇"), YEAR, seed=i, size=2), YEAR)
+        for i, u in enumerate(names[:clerks])
+    }
     for i, u in enumerate(names[clerks:]):
         fig = figures(ReportData(values={}).values) | {"新收": 5 + i % 9, "办结": 4 + i % 7, "予以公开": 3}
         for year in (YEAR, YEAR - 1):
-            Store(data, year).save_state(u, {"status": "已提交", "errors": 0, "warnings": 1, "figures": fig,
-                                             "updated_at": "2025-01-20T10:00:00+08:00", "submitted": "f" * 64,
-                                             "fingerprint": "f" * 64})
+            Store(data, year).save_state(
+                u,
+                {
+                    "status": "已提交",
+                    "errors": 0,
+                    "warnings": 1,
+                    "figures": fig,
+                    "updated_at": "2025-01-20T10:00:00+08:00",
+                    "submitted": "f" * 64,
+                    "fingerprint": "f" * 64,
+                },
+            )
     return County(root, data, units_file, codes, books)
 
 
@@ -110,18 +122,24 @@ def main() -> None:
             times.sort()
             load = os.getloadavg()[0]
             p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
-            print(f"machine: {os.cpu_count()} cores, load average {load:.1f} during the run "
-                  "(other work on the machine slows every figure below)")
+            print(
+                f"machine: {os.cpu_count()} cores, load average {load:.1f} during the run "
+                "(other work on the machine slows every figure below)"
+            )
             print(f"upload → findings, one clerk alone: {alone:.2f} s (median of 3)")
-            print(f"{args.clerks} clerks at once × {args.rounds} rounds ({len(times)} uploads, "
-                  f"{args.workers} workers): "
-                  f"p50 {statistics.median(times):.2f} s, p95 {p95:.2f} s, max {times[-1]:.2f} s; "
-                  f"p95 / alone = {p95 / alone:.1f}× (target p95 < 1.5 s: {'met' if p95 < 1.5 else 'NOT met'})")
+            print(
+                f"{args.clerks} clerks at once × {args.rounds} rounds ({len(times)} uploads, "
+                f"{args.workers} workers): "
+                f"p50 {statistics.median(times):.2f} s, p95 {p95:.2f} s, max {times[-1]:.2f} s; "
+                f"p95 / alone = {p95 / alone:.1f}× (target p95 < 1.5 s: {'met' if p95 < 1.5 else 'NOT met'})"
+            )
 
             cpu = job_cpu(c.books[first], first)
-            print(f"CPU time of one upload's work (fill + check + write, measured in this process): {cpu:.2f} s; "
-                  f"on an otherwise idle machine the last of {args.clerks} simultaneous uploads waits about "
-                  f"{-(-args.clerks // args.workers) * cpu:.2f} s")
+            print(
+                f"CPU time of one upload's work (fill + check + write, measured in this process): {cpu:.2f} s; "
+                f"on an otherwise idle machine the last of {args.clerks} simultaneous uploads waits about "
+                f"{-(-args.clerks // args.workers) * cpu:.2f} s"
+            )
 
             county_client = s.bearer(c.token)
             dash = []
@@ -130,8 +148,10 @@ def main() -> None:
                 r = county_client.get("/api/county/dashboard")
                 dash.append(time.perf_counter() - t0)
                 assert r.status_code == 200 and len(r.json()["units"]) == args.units
-            print(f"dashboard of {args.units} units: median {statistics.median(dash):.3f} s, worst {max(dash):.3f} s "
-                  f"(target < 1 s: {'met' if max(dash) < 1 else 'NOT met'})")
+            print(
+                f"dashboard of {args.units} units: median {statistics.median(dash):.3f} s, worst {max(dash):.3f} s "
+                f"(target < 1 s: {'met' if max(dash) < 1 else 'NOT met'})"
+            )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ write-only mode, then times xl_report's path (pandas + calamine, normalise, vali
 against a naive openpyxl read (read_only iter_rows, values only — no validation at all).
 Prints numbers; asserts nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,19 @@ def write_tally(path: Path, rows: int, seed: int = 1) -> Path:
     def req(i):
         got = _day(rng)
         done = got + timedelta(rng.randrange(60)) if rng.random() < 0.9 else None
-        return [f"YSQ-{i:06d}", got, rng.choice(APPLICANT_TYPES), f"申请人{i}", "关于某某事项的政府信息", None, None,
-                rng.choice(["是", "否"]), rng.randrange(5), done, rng.choice(RESULT_CHOICES) if done else None]
+        return [
+            f"YSQ-{i:06d}",
+            got,
+            rng.choice(APPLICANT_TYPES),
+            f"申请人{i}",
+            "关于某某事项的政府信息",
+            None,
+            None,
+            rng.choice(["是", "否"]),
+            rng.randrange(5),
+            done,
+            rng.choice(RESULT_CHOICES) if done else None,
+        ]
 
     def case_row(i):
         got = _day(rng)
@@ -67,7 +79,9 @@ def write_tally(path: Path, rows: int, seed: int = 1) -> Path:
         return [f"AJ-{i}", rng.choice(CASE_CATEGORIES), got, rng.choice(CASE_RESULTS) if closed else None, closed]
 
     sheet(REQUESTS, req, rows)
-    sheet(DOCUMENTS, lambda i: [f"文件{i}", f"某政发〔{YEAR}〕{i}号", rng.choice(DOC_CATEGORIES), _day(rng), None], 1000)
+    sheet(
+        DOCUMENTS, lambda i: [f"文件{i}", f"某政发〔{YEAR}〕{i}号", rng.choice(DOC_CATEGORIES), _day(rng), None], 1000
+    )
     sheet(DECISIONS, lambda i: [rng.choice(DECISION_CATEGORIES), _day(rng), f"决定{i}", rng.randrange(1, 4)], 1000)
     sheet(FEES, lambda i: ["工本费", _day(rng), round(rng.uniform(1, 500), 2)], 1000)
     sheet(CASES, case_row, 1000)
@@ -125,9 +139,11 @@ def main() -> None:
         t_naive = timed(naive, path, args.repeat)
     print(f"tally: {args.rows:,} applications + 4,000 other rows, {size} KiB; median of {args.repeat}")
     print("                                             wall ms   CPU ms")
-    for label, (wall, cpu) in (("xl_report read_tally + validate + aggregate", t_ours),
-                               ("  of which calamine parse alone", t_raw),
-                               ("naive openpyxl read_only read (no checks)", t_naive)):
+    for label, (wall, cpu) in (
+        ("xl_report read_tally + validate + aggregate", t_ours),
+        ("  of which calamine parse alone", t_raw),
+        ("naive openpyxl read_only read (no checks)", t_naive),
+    ):
         print(f"{label:<44} {wall * 1000:7.0f}  {cpu * 1000:7.0f}")
     print(f"ratio naive / xl_report: {t_naive[0] / t_ours[0]:.1f}x wall, {t_naive[1] / t_ours[1]:.1f}x CPU")
 

@@ -1,4 +1,5 @@
 """Shared fixtures: real files built by code, real tools where the machine has them."""
+
 from __future__ import annotations
 
 import os
@@ -58,15 +59,25 @@ def _soffice_convert(src: Path, outdir: Path, to: str, profile: Path) -> Path:
     if fonts.exists():
         env["FONTCONFIG_FILE"] = str(fonts)
     subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", to,
-         "--outdir", str(outdir), str(src)],
-        check=True, capture_output=True, timeout=180, env=env,
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            to,
+            "--outdir",
+            str(outdir),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env=env,
     )
     return outdir / (src.stem + "." + to.split(":")[0])
 
 
 def pdf_pages(pdf: Path) -> list[str]:
     """Text of each page (pdftotext)."""
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")

@@ -4,6 +4,7 @@ of calling a tiny VBA function. One soffice for all files, private profile, kill
 
     /usr/bin/python3 tests/lo_vba_probe.py OUT.json FILE[::Module.Function] ...
 """
+
 import json
 import os
 import subprocess
@@ -49,8 +50,9 @@ def probe(smgr, ctx, desktop, path, call):
                 for c in range(frm.Count):
                     name = frm.getByIndex(c).Name
                     for ev in frm.getScriptEvents(c):
-                        out["bindings"].append({"sheet": sheet.Name, "control": name, "label": labels.get(name),
-                                                "script": ev.ScriptCode})
+                        out["bindings"].append(
+                            {"sheet": sheet.Name, "control": name, "label": labels.get(name), "script": ev.ScriptCode}
+                        )
         if call:
             libs.loadLibrary("Standard")
             std = libs.getByName("Standard")
@@ -61,7 +63,8 @@ def probe(smgr, ctx, desktop, path, call):
             else:
                 std.insertByName("XlrBridge", code)
             msp = smgr.createInstanceWithContext(
-                "com.sun.star.script.provider.MasterScriptProviderFactory", ctx).createScriptProvider(doc)
+                "com.sun.star.script.provider.MasterScriptProviderFactory", ctx
+            ).createScriptProvider(doc)
             script = msp.getScript("vnd.sun.star.script:Standard.XlrBridge.Bridge?language=Basic&location=document")
             out["call"] = script.invoke((), (), ())[0]
     finally:
@@ -73,9 +76,19 @@ def main(out_path, specs):
     pipe = "xlr_" + uuid.uuid4().hex[:8]
     profile = tempfile.mkdtemp(prefix="lo_profile_")
     proc = subprocess.Popen(
-        ["soffice", "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
-         f"-env:UserInstallation=file://{profile}", f"--accept=pipe,name={pipe};urp;"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            "soffice",
+            "--headless",
+            "--invisible",
+            "--nologo",
+            "--norestore",
+            "--nodefault",
+            f"-env:UserInstallation=file://{profile}",
+            f"--accept=pipe,name={pipe};urp;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     results = {}
     try:
         local = uno.getComponentContext()

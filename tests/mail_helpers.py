@@ -1,4 +1,5 @@
 """Shared helpers for the mail tests: workbooks with unit/year, configs, parsing what the server got."""
+
 from __future__ import annotations
 
 import email

@@ -1,4 +1,5 @@
 """Clean, internally consistent report data for the rule tests (and the workbooks built from it)."""
+
 from __future__ import annotations
 
 import copy
@@ -30,16 +31,32 @@ NARRATIVE = {
 
 
 def clean_report(**meta) -> ReportData:
-    r = ReportData.zeros(unit=UNIT, year=YEAR, level="乡镇人民政府", contact="0476-5326621",
-                         published=date(YEAR + 1, 1, 20))
+    r = ReportData.zeros(
+        unit=UNIT, year=YEAR, level="乡镇人民政府", contact="0476-5326621", published=date(YEAR + 1, 1, 20)
+    )
     r.values.update(
-        t2_normative_issued=3, t2_normative_repealed=1, t2_normative_in_force=12,
-        t2_licensing_decisions=120, t2_penalty_decisions=15, t2_coercion_decisions=2, t2_fees_amount=1.25,
-        t3_new_person=10, t3_new_business=2, t3_new_legal=1, t3_carried_in_person=2,
-        t3_open_person=6, t3_partial_person=2, t3_unable_1_person=1, t3_reject_2_person=1,
-        t3_deny_4_business=1, t3_other_3_legal=1,
-        t3_carried_out_person=2, t3_carried_out_business=1,
-        t4_review_upheld=1, t4_review_pending=1, t4_suit_direct_corrected=1,
+        t2_normative_issued=3,
+        t2_normative_repealed=1,
+        t2_normative_in_force=12,
+        t2_licensing_decisions=120,
+        t2_penalty_decisions=15,
+        t2_coercion_decisions=2,
+        t2_fees_amount=1.25,
+        t3_new_person=10,
+        t3_new_business=2,
+        t3_new_legal=1,
+        t3_carried_in_person=2,
+        t3_open_person=6,
+        t3_partial_person=2,
+        t3_unable_1_person=1,
+        t3_reject_2_person=1,
+        t3_deny_4_business=1,
+        t3_other_3_legal=1,
+        t3_carried_out_person=2,
+        t3_carried_out_business=1,
+        t4_review_upheld=1,
+        t4_review_pending=1,
+        t4_suit_direct_corrected=1,
     )
     r.narrative = copy.deepcopy(NARRATIVE)
     for k, v in meta.items():
@@ -49,15 +66,17 @@ def clean_report(**meta) -> ReportData:
 
 def previous_report() -> ReportData:
     p = ReportData.zeros(unit=UNIT, year=YEAR - 1, level="乡镇人民政府")
-    p.values.update(t3_new_person=5, t3_open_person=3, t3_carried_out_person=2, t2_normative_issued=2,
-                    t2_normative_in_force=10)
+    p.values.update(
+        t3_new_person=5, t3_open_person=3, t3_carried_out_person=2, t2_normative_issued=2, t2_normative_in_force=10
+    )
     return p.with_totals()
 
 
 def requests_frame(rows: list[dict]) -> pd.DataFrame:
     """A 依申请公开台账 DataFrame as read_tally returns it: schema headers + _row, missing as None."""
-    df = pd.DataFrame([{h: r.get(h) for h in REQUESTS.headers} for r in rows], columns=list(REQUESTS.headers),
-                      dtype=object)
+    df = pd.DataFrame(
+        [{h: r.get(h) for h in REQUESTS.headers} for r in rows], columns=list(REQUESTS.headers), dtype=object
+    )
     df["延期"] = [bool(r.get("延期", False)) for r in rows]
     df["_row"] = list(range(2, 2 + len(rows)))
     return df
@@ -67,8 +86,9 @@ def tally(rows: list[dict], year: int = YEAR) -> Tally:
     return Tally(requests=requests_frame(rows), year=year)
 
 
-def write_workbook(path: Path, report: ReportData, requests: list[dict] | None = None, *,
-                   as_filled: bool = True) -> Path:
+def write_workbook(
+    path: Path, report: ReportData, requests: list[dict] | None = None, *, as_filled: bool = True
+) -> Path:
     """The template filled with ``report`` (totals stay formulas), plus 依申请公开台账 rows. With rows
     and ``as_filled``, 表三 holds what they give (as fill writes it: table ≡ tally, R07)."""
     from .tally_factory import write_rows

@@ -6,6 +6,7 @@ refuse (4xx/5xx) or drop the connection at the n-th DATA, store a message and th
 connection or answer only after the client's timeout, drop the connection before DATA, and refuse
 chosen recipients.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,19 +36,25 @@ def make_cert(directory: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -96,8 +103,9 @@ class Sink:
             return "421 closing"  # never reaches the client: the transport is closed
         if action not in ("ok", "store-drop") and not action.startswith("store-slow:"):
             return action
-        self.deliveries.append(Delivery(envelope.mail_from, list(envelope.rcpt_tos),
-                                        envelope.original_content or envelope.content))
+        self.deliveries.append(
+            Delivery(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content)
+        )
         if action == "store-drop":
             server.transport.close()
             return "421 closing"
@@ -111,8 +119,11 @@ class Sink:
 
 
 def _authenticator(server, session, envelope, mechanism, auth_data):
-    ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USER \
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login.decode() == USER
         and auth_data.password.decode() == PASSWORD
+    )
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd replies 535 itself
 
 

@@ -7,6 +7,7 @@ Rows are dicts keyed by the tally header (xl_report.core.tally_schema); values a
 A sheet argument left as None keeps the sheet as the base has it: present and empty in the
 template, absent in a bare workbook. ``drop`` removes sheets (by key or name) to test absent sheets.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -60,8 +61,9 @@ def make_tally_workbook(
             continue
         sheet = SHEET_KEYS[key]
         ws = wb[sheet.name] if sheet.name in wb.sheetnames else wb.create_sheet(sheet.name)
-        write_rows(ws, sheet, rows, title=title, totals_row=totals_row, blank_rows=blank_rows,
-                   extra_column=extra_column)
+        write_rows(
+            ws, sheet, rows, title=title, totals_row=totals_row, blank_rows=blank_rows, extra_column=extra_column
+        )
     for item in drop:
         name = SHEET_KEYS[item].name if item in SHEET_KEYS else item
         if name in wb.sheetnames:
@@ -82,8 +84,16 @@ def _bare_workbook() -> Workbook:
     return wb
 
 
-def write_rows(ws, sheet: TallySheet, rows: Sequence[Row], *, title: str | None = None, totals_row: bool = False,
-               blank_rows: int = 0, extra_column: str | None = None) -> None:
+def write_rows(
+    ws,
+    sheet: TallySheet,
+    rows: Sequence[Row],
+    *,
+    title: str | None = None,
+    totals_row: bool = False,
+    blank_rows: int = 0,
+    extra_column: str | None = None,
+) -> None:
     """Write the header (unless the sheet has it already in row 1) and the rows of one tally sheet."""
     headers = list(sheet.headers) + ([extra_column] if extra_column else [])
     unknown = {k for r in rows for k in r} - set(headers)
@@ -153,4 +163,15 @@ def case(no: str, kind: str, received, result: str | None = None, closed=None) -
     return {"案件编号": no, "类别": kind, "收到日期": received, "结果": result, "结案日期": closed}
 
 
-__all__ = ["make_tally_workbook", "write_rows", "grid", "tally_from_rows", "request", "document", "decision", "fee", "case", "form"]
+__all__ = [
+    "make_tally_workbook",
+    "write_rows",
+    "grid",
+    "tally_from_rows",
+    "request",
+    "document",
+    "decision",
+    "fee",
+    "case",
+    "form",
+]

@@ -1,4 +1,5 @@
 """Found in an acceptance pass (issues 13, 15, 18 tried from outside, as a clerk and a county would)."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,13 @@ def cli(*args):
 def hand_typed_book(path: Path) -> Path:
     """A clerk who keeps no 复议诉讼台账 (the template's sheet stays empty) and types 表四 by hand."""
     typed = {form.t4("review", "upheld"): 2, form.t4("review", "other"): 1, **META}
-    return make_tally_workbook(path, unit=UNIT, year=2024, values=typed,
-                               requests=[request(1, date(2024, 3, 1), "自然人", date(2024, 3, 5), "予以公开")])
+    return make_tally_workbook(
+        path,
+        unit=UNIT,
+        year=2024,
+        values=typed,
+        requests=[request(1, date(2024, 3, 1), "自然人", date(2024, 3, 5), "予以公开")],
+    )
 
 
 def test_fill_keeps_a_hand_typed_table_whose_tally_sheet_is_empty(tmp_path):
@@ -83,10 +89,15 @@ def test_a_text_whose_rows_cannot_be_rebuilt_is_refused_without_denying_its_head
 
 @pytest.mark.parametrize("typed", ["2024-2025", "二〇二四年", datetime(2024, 1, 1)])
 def test_a_report_year_that_is_not_a_year_is_named_not_called_missing(tmp_path, typed):
-    """"不知道报告年度：请填写报告年度" to a clerk who has typed one (a date formatted 2024年 shows
+    """ "不知道报告年度：请填写报告年度" to a clerk who has typed one (a date formatted 2024年 shows
     "2024年" on screen): name the value and say what a year looks like."""
-    src = make_tally_workbook(tmp_path / "台账.xlsx", unit=UNIT, year=2024, values=META,
-                              requests=[request(1, date(2024, 3, 1), "自然人", date(2024, 3, 5), "予以公开")])
+    src = make_tally_workbook(
+        tmp_path / "台账.xlsx",
+        unit=UNIT,
+        year=2024,
+        values=META,
+        requests=[request(1, date(2024, 3, 1), "自然人", date(2024, 3, 5), "予以公开")],
+    )
     wb = openpyxl.load_workbook(src)
     sheet, a1 = resolve_names(wb)["meta_year"]
     wb[sheet][a1] = typed
@@ -188,8 +199,9 @@ def test_fill_drops_the_findings_of_the_workbook_it_replaces(tmp_path):
     cells stayed, and went into the frozen report upward although the refilled workbook checks clean."""
     res = fill_workbook(hand_typed_book(tmp_path / "台账.xlsx"))
     wb = openpyxl.load_workbook(res.output)
-    wb["依申请公开台账"].append(["N9", date(2024, 6, 1), "自然人", None, None, None, None, None, None,
-                              date(2024, 6, 5), "予以公开"])
+    wb["依申请公开台账"].append(
+        ["N9", date(2024, 6, 1), "自然人", None, None, None, None, None, None, date(2024, 6, 5), "予以公开"]
+    )
     wb.save(res.output)
     assert cli("check", res.output, "--write").exit_code == 1
     name = form.t3("new", "person")
@@ -278,8 +290,13 @@ def test_a_failed_unit_shows_no_error_count_of_zero_in_the_summary(tmp_path):
     indir = tmp_path / "in"
     indir.mkdir()
     write_unit(indir / "甲.xlsx", synthetic_unit("某某县甲镇人民政府", "乡镇人民政府", 2024, seed=1), 2024)
-    bad = make_tally_workbook(indir / "乙.xlsx", unit="某某县乙镇人民政府", year=2024, values=META,
-                              requests=[request(1, date(2024, 3, 5), "自然人", date(2024, 3, 1), "予以公开")])
+    bad = make_tally_workbook(
+        indir / "乙.xlsx",
+        unit="某某县乙镇人民政府",
+        year=2024,
+        values=META,
+        requests=[request(1, date(2024, 3, 5), "自然人", date(2024, 3, 1), "予以公开")],
+    )
     assert bad.exists()
     batch = run_batch(indir, tmp_path / "out", progress=False, jobs=1)
     assert {u.source: u.status for u in batch.units}["乙.xlsx"] == STATUS_FAILED

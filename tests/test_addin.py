@@ -1,5 +1,6 @@
 """The built add-in and .xlsm: deterministic, ASCII VBA, every button names a Sub, well-formed XML,
 openpyxl keep_vba round trip, xlwings versions match; headless LibreOffice loads and runs them."""
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,9 @@ def _modules(path: Path) -> dict[str, str]:
 def test_committed_files_are_what_the_build_produces(built):
     # pyopenvba + normalise_zip are byte-stable (checked: two builds give identical bytes)
     for name, path in built.items():
-        assert path.read_bytes() == COMMITTED[name].read_bytes(), \
+        assert path.read_bytes() == COMMITTED[name].read_bytes(), (
             f"workbooks/{name} is stale: run xl-report addin -o workbooks/{ADDIN_FILE} --xlsm workbooks/{XLSM_FILE}"
+        )
     assert build_addin_bytes() == built[ADDIN_FILE].read_bytes()
 
 
@@ -69,8 +71,18 @@ def test_vba_is_ascii_and_complete(built):
     assert macros == ROOT / MACROS  # from a checkout: the top-level sources themselves
     for src in macros.glob("*.bas"):
         src.read_bytes().decode("ascii")
-    need = {"xlwings", "Dictionary", "Remote", "WebHelpers", "WebClient", "WebRequest", "WebResponse",
-            "IWebAuthenticator", "XlReport", "XlReportText"}
+    need = {
+        "xlwings",
+        "Dictionary",
+        "Remote",
+        "WebHelpers",
+        "WebClient",
+        "WebRequest",
+        "WebResponse",
+        "IWebAuthenticator",
+        "XlReport",
+        "XlReportText",
+    }
     for path in built.values():
         with ExcelFile(path) as x:
             assert not x.validate()
@@ -120,8 +132,10 @@ def test_every_button_names_an_existing_sub(built):
 def test_help_text_encodes_back():
     expr = vba_string(HELP_TEXT)
     expr.encode("ascii")
-    decoded = "".join(chr(int(m.group(1))) if m.group(1) else ("\n" if m.group(0) == "vbLf" else m.group(2))
-                      for m in re.finditer(r'ChrW\((\d+)\)|vbLf|"([^"]*)"', expr))
+    decoded = "".join(
+        chr(int(m.group(1))) if m.group(1) else ("\n" if m.group(0) == "vbLf" else m.group(2))
+        for m in re.finditer(r'ChrW\((\d+)\)|vbLf|"([^"]*)"', expr)
+    )
     assert decoded == HELP_TEXT
 
 
@@ -159,8 +173,11 @@ def test_addin_refuses_wrong_suffix(tmp_path):
 
 
 def _uno_available() -> bool:
-    return shutil.which("soffice") is not None and Path("/usr/bin/python3").exists() and subprocess.run(
-        ["/usr/bin/python3", "-c", "import uno"], capture_output=True).returncode == 0
+    return (
+        shutil.which("soffice") is not None
+        and Path("/usr/bin/python3").exists()
+        and subprocess.run(["/usr/bin/python3", "-c", "import uno"], capture_output=True).returncode == 0
+    )
 
 
 @needs_soffice
@@ -169,8 +186,12 @@ def test_libreoffice_loads_binds_and_runs(built, tmp_path):
         pytest.skip("python3-uno (system python) not installed")
     out = tmp_path / "lo.json"
     specs = [f"{built[XLSM_FILE]}::XlReport.XlReport_Ping", f"{built[ADDIN_FILE]}::XlReportText.HelpText"]
-    subprocess.run(["/usr/bin/python3", str(ROOT / "tests" / "lo_vba_probe.py"), str(out), *specs],
-                   check=True, timeout=120, capture_output=True)
+    subprocess.run(
+        ["/usr/bin/python3", str(ROOT / "tests" / "lo_vba_probe.py"), str(out), *specs],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     res = json.loads(out.read_text(encoding="utf-8"))
     xlsm, xlam = res[str(built[XLSM_FILE])], res[str(built[ADDIN_FILE])]
     for r in (xlsm, xlam):

@@ -1,5 +1,6 @@
 """xl-report adopt (issue 16): ledger → workbook → the clerk chooses → fill → check, equal to the same
 records typed natively; the original text stays; the mapping makes next year's conversion question-free."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,16 +28,26 @@ R = {row.key: row.result for row in form.T3_RESULT_ROWS if row.result}
 # a ledger with two texts no rule can decide, and what the clerk will choose for them
 UNDECIDED = {"不予公开": R["deny_4"], "已电话沟通": R["other_3"]}
 ROWS = [  # (ledger row, careful clerk's row)
-    ([1, "2024.1.3", "甲", "个人", "网上", "x", "2024.1.4", "2024.1.20", "予以公开", None],
-     request("第3行", "2024-01-04", "自然人", "2024-01-20", "予以公开")),
-    ([2, "2024.2.3", "乙", "企业", "网上", "x", "2024.2.4", "2024.2.20", "不予公开", None],
-     request("第4行", "2024-02-04", "商业企业", "2024-02-20", R["deny_4"])),
-    ([3, "2024.3.3", "丙", "公民", "网上", "x", "2024.3.4", "2024.3.20", "不予公开", None],
-     request("第5行", "2024-03-04", "自然人", "2024-03-20", R["deny_4"])),
-    ([4, "2024.4.3", "丁", "个人", "网上", "x", "2024.4.4", "2024.4.20", "已电话沟通", None],
-     request("第6行", "2024-04-04", "自然人", "2024-04-20", R["other_3"])),
-    ([5, "2024.5.3", "戊", "律所", "网上", "x", "2024.5.4", "2024.5.20", "信息不存在", None],
-     request("第7行", "2024-05-04", "法律服务机构", "2024-05-20", R["unable_1"])),
+    (
+        [1, "2024.1.3", "甲", "个人", "网上", "x", "2024.1.4", "2024.1.20", "予以公开", None],
+        request("第3行", "2024-01-04", "自然人", "2024-01-20", "予以公开"),
+    ),
+    (
+        [2, "2024.2.3", "乙", "企业", "网上", "x", "2024.2.4", "2024.2.20", "不予公开", None],
+        request("第4行", "2024-02-04", "商业企业", "2024-02-20", R["deny_4"]),
+    ),
+    (
+        [3, "2024.3.3", "丙", "公民", "网上", "x", "2024.3.4", "2024.3.20", "不予公开", None],
+        request("第5行", "2024-03-04", "自然人", "2024-03-20", R["deny_4"]),
+    ),
+    (
+        [4, "2024.4.3", "丁", "个人", "网上", "x", "2024.4.4", "2024.4.20", "已电话沟通", None],
+        request("第6行", "2024-04-04", "自然人", "2024-04-20", R["other_3"]),
+    ),
+    (
+        [5, "2024.5.3", "戊", "律所", "网上", "x", "2024.5.4", "2024.5.20", "信息不存在", None],
+        request("第7行", "2024-05-04", "法律服务机构", "2024-05-20", R["unable_1"]),
+    ),
 ]
 
 
@@ -99,8 +110,7 @@ def test_adopt_choose_fill_check_equals_the_ledger_typed_natively(tmp_path):
     original = {h: head.index(h) for h in head if h and (h.startswith("原文：") or h == SOURCE_ROW)}
     assert set(original) == {SOURCE_ROW, "原文：受理日期", "原文：申请人类型", "原文：答复日期", "原文：答复结果"}
     rows = list(ws.iter_rows(min_row=2, values_only=True))
-    assert [r[original["原文：答复结果"]] for r in rows] == [None, "不予公开", "不予公开",
-                                                            "已电话沟通", "信息不存在"]
+    assert [r[original["原文：答复结果"]] for r in rows] == [None, "不予公开", "不予公开", "已电话沟通", "信息不存在"]
     assert [r[original[SOURCE_ROW]] for r in rows] == [3, 4, 5, 6, 7]
 
 
@@ -142,8 +152,9 @@ def test_adopt_refuses_to_overwrite_the_ledger_and_keeps_a_backup_of_an_existing
     assert any(p.read_bytes() == b"mine" for p in tmp_path.iterdir() if p != out and p.name.startswith("o"))
 
 
-@pytest.mark.parametrize("make", [lf.decisions_register, lf.fees_list, lf.requests_csv, lf.documents_xlsx,
-                                  lf.cases_xlsx, lf.register_xlsx])
+@pytest.mark.parametrize(
+    "make", [lf.decisions_register, lf.fees_list, lf.requests_csv, lf.documents_xlsx, lf.cases_xlsx, lf.register_xlsx]
+)
 def test_every_layout_adopts_and_fills_to_the_native_counts(tmp_path, make):
     layout = make(tmp_path)
     out = tmp_path / "年报.xlsx"
@@ -173,8 +184,19 @@ def test_cli_saves_the_mapping_and_next_year_needs_no_choice(tmp_path):
     res = runner.invoke(app, ["adopt", str(ledger), "-o", str(out), "--save-mapping", str(toml)])
     assert res.exit_code == 0 and "映射已保存" in res.output and toml.is_file()
     _choose(out)
-    res = runner.invoke(app, ["adopt", str(_ledger(tmp_path, "2025.xlsx")), "-o", str(tmp_path / "2025年报.xlsx"),
-                              "--mapping", str(out), "--year", "2025"])
+    res = runner.invoke(
+        app,
+        [
+            "adopt",
+            str(_ledger(tmp_path, "2025.xlsx")),
+            "-o",
+            str(tmp_path / "2025年报.xlsx"),
+            "--mapping",
+            str(out),
+            "--year",
+            "2025",
+        ],
+    )
     assert res.exit_code == 0 and "全部已转换" in res.output and "上次的选择" in res.output
 
 

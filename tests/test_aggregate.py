@@ -1,4 +1,5 @@
 """Counting rules tally → 表二/表三/表四, with hand-computed expectations (issue 3)."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -43,20 +44,39 @@ def test_requests_2023_hand_counted():
     res = aggregate(tally_from_rows(requests=REQUESTS), 2023)
     v = res.report.values
     assert nonzero(v, "t3_") == {
-        T3("new", "legal"): 1, T3("new", "person"): 1, T3("new", "research"): 1, T3("new", "total"): 3,
-        T3("carried_in", "person"): 1, T3("carried_in", "business"): 1, T3("carried_in", "total"): 2,
-        T3("open", "person"): 1, T3("open", "total"): 1,
-        T3("partial", "legal"): 1, T3("partial", "total"): 1,  # 部分公开 only, not also 不予公开
-        T3("deny_4", "research"): 1, T3("deny_4", "total"): 1,
-        T3("total", "person"): 1, T3("total", "legal"): 1, T3("total", "research"): 1, T3("total", "total"): 3,
-        T3("carried_out", "business"): 1, T3("carried_out", "person"): 1, T3("carried_out", "total"): 2,
+        T3("new", "legal"): 1,
+        T3("new", "person"): 1,
+        T3("new", "research"): 1,
+        T3("new", "total"): 3,
+        T3("carried_in", "person"): 1,
+        T3("carried_in", "business"): 1,
+        T3("carried_in", "total"): 2,
+        T3("open", "person"): 1,
+        T3("open", "total"): 1,
+        T3("partial", "legal"): 1,
+        T3("partial", "total"): 1,  # 部分公开 only, not also 不予公开
+        T3("deny_4", "research"): 1,
+        T3("deny_4", "total"): 1,
+        T3("total", "person"): 1,
+        T3("total", "legal"): 1,
+        T3("total", "research"): 1,
+        T3("total", "total"): 3,
+        T3("carried_out", "business"): 1,
+        T3("carried_out", "person"): 1,
+        T3("carried_out", "total"): 2,
     }
     assert len([n for n in v if n.startswith("t3_")]) == 175  # the whole table, zeros included
     assert res.tables == ("表三",)
     assert any("1 件申请的收到日期晚于 2023 年" in n for n in res.notes)
     assert_identities({n: res.report.values.get(n, 0) for n in form.CELL_NAMES})
     assert placeholder_numbers(res.report, res.tables) == {
-        "新收": 3, "上年结转": 2, "办结": 3, "结转下年度": 2, "予以公开": 1, "部分公开": 1}
+        "新收": 3,
+        "上年结转": 2,
+        "办结": 3,
+        "结转下年度": 2,
+        "予以公开": 1,
+        "部分公开": 1,
+    }
 
 
 def test_multi_year_carry_over_is_continuous():
@@ -83,8 +103,12 @@ def test_documents_issued_repealed_in_force():
     ]
     res = aggregate(tally_from_rows(documents=docs), 2023)
     assert res.report.values == {
-        "t2_rules_issued": 0, "t2_rules_repealed": 1, "t2_rules_in_force": 0,
-        "t2_normative_issued": 2, "t2_normative_repealed": 1, "t2_normative_in_force": 2,
+        "t2_rules_issued": 0,
+        "t2_rules_repealed": 1,
+        "t2_rules_in_force": 0,
+        "t2_normative_issued": 2,
+        "t2_normative_repealed": 1,
+        "t2_normative_in_force": 2,
     }
     assert res.tables == ("表二",)
 
@@ -101,8 +125,12 @@ def test_decisions_sum_quantities_default_one():
 
 
 def test_fees_yuan_to_wanyuan_four_decimals():
-    rows = [fee("工本费", D(2023, 3, 1), 12345.67), fee("工本费", D(2023, 4, 1), "1,000元"),
-            fee("工本费", D(2023, 5, 1), 0.33), fee("工本费", D(2022, 5, 1), 5000)]
+    rows = [
+        fee("工本费", D(2023, 3, 1), 12345.67),
+        fee("工本费", D(2023, 4, 1), "1,000元"),
+        fee("工本费", D(2023, 5, 1), 0.33),
+        fee("工本费", D(2022, 5, 1), 5000),
+    ]
     res = aggregate(tally_from_rows(fees=rows), 2023)
     assert res.report.values == {"t2_fees_amount": 1.3346}  # 13,346.00 元
     whole = aggregate(tally_from_rows(fees=[fee("x", D(2023, 1, 2), 50000)]), 2023)
@@ -131,18 +159,27 @@ def test_cases_spanning_years():
     tally = tally_from_rows(cases=CASES)
     v = aggregate(tally, 2023).report.values
     assert nonzero(v, "t4_") == {
-        T4("review", "upheld"): 1, T4("review", "pending"): 1, T4("review", "total"): 2,
-        T4("suit_direct", "other"): 1, T4("suit_direct", "total"): 1,
-        T4("suit_after", "pending"): 1, T4("suit_after", "total"): 1,
+        T4("review", "upheld"): 1,
+        T4("review", "pending"): 1,
+        T4("review", "total"): 2,
+        T4("suit_direct", "other"): 1,
+        T4("suit_direct", "total"): 1,
+        T4("suit_after", "pending"): 1,
+        T4("suit_after", "total"): 1,
     }
     v24 = aggregate(tally, 2024).report.values
     assert nonzero(v24, "t4_") == {
-        T4("review", "corrected"): 1, T4("review", "pending"): 1, T4("review", "total"): 2,
-        T4("suit_after", "pending"): 1, T4("suit_after", "total"): 1,
+        T4("review", "corrected"): 1,
+        T4("review", "pending"): 1,
+        T4("review", "total"): 2,
+        T4("suit_after", "pending"): 1,
+        T4("suit_after", "total"): 1,
     }
     assert nonzero(aggregate(tally, 2022).report.values, "t4_") == {
-        T4("review", "pending"): 1, T4("review", "total"): 1,
-        T4("suit_direct", "upheld"): 1, T4("suit_direct", "total"): 1,
+        T4("review", "pending"): 1,
+        T4("review", "total"): 1,
+        T4("suit_direct", "upheld"): 1,
+        T4("suit_direct", "total"): 1,
     }
 
 
@@ -174,25 +211,41 @@ days = st.one_of(st.integers(0, 4 * 366), st.sampled_from(EDGES))
 maybe_days = st.one_of(st.none(), st.integers(0, 500), st.sampled_from([0, 1, 365]))
 
 request_rows = st.lists(
-    st.tuples(days, maybe_days, st.sampled_from(APPLICANT_TYPES), st.sampled_from(RESULT_CHOICES)), max_size=40)
+    st.tuples(days, maybe_days, st.sampled_from(APPLICANT_TYPES), st.sampled_from(RESULT_CHOICES)), max_size=40
+)
 case_rows = st.lists(
-    st.tuples(days, maybe_days, st.sampled_from(CASE_CATEGORIES), st.sampled_from(CASE_RESULTS)), max_size=15)
+    st.tuples(days, maybe_days, st.sampled_from(CASE_CATEGORIES), st.sampled_from(CASE_RESULTS)), max_size=15
+)
 doc_rows = st.lists(st.tuples(days, maybe_days, st.sampled_from(["规章", "行政规范性文件"])), max_size=15)
 
 
 def _requests(rows):
-    return [request(i, BASE + timedelta(r), kind, None if d is None else BASE + timedelta(r + d),
-                    None if d is None else res) for i, (r, d, kind, res) in enumerate(rows)]
+    return [
+        request(
+            i, BASE + timedelta(r), kind, None if d is None else BASE + timedelta(r + d), None if d is None else res
+        )
+        for i, (r, d, kind, res) in enumerate(rows)
+    ]
 
 
 def _cases(rows):
-    return [case(f"c{i}", kind, BASE + timedelta(r), None if d is None else res,
-                 None if d is None else BASE + timedelta(r + d)) for i, (r, d, kind, res) in enumerate(rows)]
+    return [
+        case(
+            f"c{i}",
+            kind,
+            BASE + timedelta(r),
+            None if d is None else res,
+            None if d is None else BASE + timedelta(r + d),
+        )
+        for i, (r, d, kind, res) in enumerate(rows)
+    ]
 
 
 def _docs(rows):
-    return [document(f"d{i}", kind, BASE + timedelta(r), None if d is None else BASE + timedelta(r + d))
-            for i, (r, d, kind) in enumerate(rows)]
+    return [
+        document(f"d{i}", kind, BASE + timedelta(r), None if d is None else BASE + timedelta(r + d))
+        for i, (r, d, kind) in enumerate(rows)
+    ]
 
 
 def naive_counts(reqs, cases, docs, y: int) -> dict:
@@ -248,8 +301,9 @@ def test_property_random_tallies(req_rows, c_rows, d_rows, year):
     assert values[T3("total", "total")] <= values[T3("new", "total")] + values[T3("carried_in", "total")]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(request_rows, case_rows, st.integers(2021, 2025))
 def test_property_file_round_trip_agrees(tmp_path, req_rows, c_rows, year):
     """The same rows through a real .xlsx (openpyxl writes, calamine reads) give the same numbers."""

@@ -1,4 +1,5 @@
 """xl-report audit: import + every check that applies to a published report."""
+
 from __future__ import annotations
 
 import json
@@ -82,7 +83,7 @@ def test_blank_and_annotation_reported_once(tmp_path):
 def test_missing_row_is_one_precise_finding(tmp_path):
     lines = sample_text().split("\n")
     i = lines.index("2.重复申请 |")
-    (r,) = audit([write(tmp_path, "\n".join(lines[:i] + lines[i + 8:]))])
+    (r,) = audit([write(tmp_path, "\n".join(lines[:i] + lines[i + 8 :]))])
     f03 = [f for f in r.findings if f.code == "F03"]
     assert len(f03) == 1 and "2.重复申请" in f03[0].message
 
@@ -112,13 +113,16 @@ def _dated(tmp_path, unit: str, when: str):
     return write(tmp_path, text + f"\n{unit}\n{when}\n")
 
 
-@pytest.mark.parametrize("unit, when, late", [
-    ("林西县林西镇党群服务中心", "2024年1月31日", False),  # a department-like unit: 1月31日
-    ("林西县林西镇党群服务中心", "2024年2月1日", True),
-    ("林西县林西镇人民政府", "2024年2月5日", True),  # 乡镇 by the local rule: 1月31日
-    ("林西县人民政府", "2024年3月31日", False),  # 县级以上 government's own report: 3月31日
-    ("林西县人民政府", "2024年4月1日", True),
-])
+@pytest.mark.parametrize(
+    "unit, when, late",
+    [
+        ("林西县林西镇党群服务中心", "2024年1月31日", False),  # a department-like unit: 1月31日
+        ("林西县林西镇党群服务中心", "2024年2月1日", True),
+        ("林西县林西镇人民政府", "2024年2月5日", True),  # 乡镇 by the local rule: 1月31日
+        ("林西县人民政府", "2024年3月31日", False),  # 县级以上 government's own report: 3月31日
+        ("林西县人民政府", "2024年4月1日", True),
+    ],
+)
 def test_deadline_by_unit_type(tmp_path, unit, when, late):
     (r,) = audit([_dated(tmp_path, unit, when)])
     assert ("D01" in codes(r)) is late

@@ -1,4 +1,5 @@
 """County batch: statuses of good / erroneous / broken / missing units, roll-up, skip, kill + resume."""
+
 from __future__ import annotations
 
 import io
@@ -89,8 +90,9 @@ def county(tmp_path_factory):
     units = root / "units.toml"
     units.write_text('units = ["某某县甲镇人民政府", "某某县乙镇人民政府", "某某县戊镇人民政府"]\n', encoding="utf-8")
     outdir = root / "out"
-    res = CliRunner().invoke(app, ["batch", str(indir), "-o", str(outdir), "--units", str(units), "--jobs", "2",
-                                   "--freeze"])
+    res = CliRunner().invoke(
+        app, ["batch", str(indir), "-o", str(outdir), "--units", str(units), "--jobs", "2", "--freeze"]
+    )
     return indir, outdir, res
 
 
@@ -364,8 +366,10 @@ def test_duplicate_names_the_first_file_wins_whatever_ran_first(tmp_path):
     run_batch(indir, clean, jobs=2, progress=False)
     assert _values(out) == _values(clean)
     assert summary_rows(out) == summary_rows(clean)
-    assert json.loads((out / "findings.json").read_text("utf-8"))["rollup"] == \
-        json.loads((clean / "findings.json").read_text("utf-8"))["rollup"]
+    assert (
+        json.loads((out / "findings.json").read_text("utf-8"))["rollup"]
+        == json.loads((clean / "findings.json").read_text("utf-8"))["rollup"]
+    )
     (indir / "a.xlsx").unlink()
     again = {u.source: u for u in run_batch(indir, out, jobs=2, progress=False).units}
     assert again["b.xlsx"].status == STATUS_OK and not again["b.xlsx"].skipped
@@ -506,9 +510,14 @@ def test_a_renamed_input_keeps_its_unit_output(tmp_path):
 def test_the_results_table_shows_what_is_wrong_not_the_heading():
     from xl_report.cli.cmd_batch import _first_reason
 
-    reason = ("台账“甲.xlsx”有 2 处错误，未写入任何文件：\n  - 文件“甲.xlsx”，工作表“依申请公开台账”，第2行，“办结日期”列："
-              "办结日期早于收到日期（值：2023-09-03）\n  - 文件“甲.xlsx”，工作表“文件台账”，第3行：必填项为空")
-    assert _first_reason(reason) == "工作表“依申请公开台账”，第2行，“办结日期”列：办结日期早于收到日期（值：2023-09-03）（另有 1 处）"
+    reason = (
+        "台账“甲.xlsx”有 2 处错误，未写入任何文件：\n  - 文件“甲.xlsx”，工作表“依申请公开台账”，第2行，“办结日期”列："
+        "办结日期早于收到日期（值：2023-09-03）\n  - 文件“甲.xlsx”，工作表“文件台账”，第3行：必填项为空"
+    )
+    assert (
+        _first_reason(reason)
+        == "工作表“依申请公开台账”，第2行，“办结日期”列：办结日期早于收到日期（值：2023-09-03）（另有 1 处）"
+    )
     assert _first_reason("文件过大（70 MB）") == "文件过大（70 MB）" and _first_reason(None) == ""
 
 
@@ -541,7 +550,8 @@ def test_libreoffice_recalculating_a_filled_output_gets_our_numbers(tmp_path):
     ours = tmp_path / "out" / res.file
     with zf.ZipFile(ours) as z:
         assert sum(z.read(n).count(b"<f>SUM(") for n in z.namelist() if n.startswith("xl/worksheets/")) == len(
-            form.COMPUTED_FROM)  # every 总计 is a formula
+            form.COMPUTED_FROM
+        )  # every 总计 is a formula
     theirs = recalculated_by_libreoffice(ours, tmp_path / "lo")
     a, b = cached_values(ours), cached_values(theirs)  # what each engine stored, not re-evaluated here
     assert [n for n in form.CELL_NAMES if (a[n] or 0) != (b[n] or 0)] == []
@@ -564,23 +574,31 @@ def test_the_batch_runs_where_there_is_no_fork(tmp_path):
     for i in range(5):
         unit(indir, f"某某县第{i}镇人民政府", 20 + i)
     forked = run_batch(indir, tmp_path / "forked", year=YEAR, jobs=2, freeze=True, progress=False)
-    script = ("import multiprocessing, sys\n"
-              "from pathlib import Path\n"
-              "if __name__ == '__main__':\n"
-              "    multiprocessing.set_start_method('spawn')\n"
-              "    multiprocessing.get_all_start_methods = lambda: ['spawn', 'forkserver']  # as on Windows\n"
-              "    from xl_report.batch import run_batch\n"
-              f"    r = run_batch(Path(sys.argv[1]), Path(sys.argv[2]), year={YEAR}, jobs=2, freeze=True,\n"
-              "                  progress=False)\n"
-              "    print(sorted(u.status for u in r.units))\n")
+    script = (
+        "import multiprocessing, sys\n"
+        "from pathlib import Path\n"
+        "if __name__ == '__main__':\n"
+        "    multiprocessing.set_start_method('spawn')\n"
+        "    multiprocessing.get_all_start_methods = lambda: ['spawn', 'forkserver']  # as on Windows\n"
+        "    from xl_report.batch import run_batch\n"
+        f"    r = run_batch(Path(sys.argv[1]), Path(sys.argv[2]), year={YEAR}, jobs=2, freeze=True,\n"
+        "                  progress=False)\n"
+        "    print(sorted(u.status for u in r.units))\n"
+    )
     (tmp_path / "spawned.py").write_text(script, encoding="utf-8")
-    res = subprocess.run([sys.executable, str(tmp_path / "spawned.py"), str(indir), str(tmp_path / "spawned")],
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, str(tmp_path / "spawned.py"), str(indir), str(tmp_path / "spawned")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == str(sorted(u.status for u in forked.units))
     for u in forked.units:  # frozen at another moment: compare what the reports say, not the bytes
-        assert read_report_file(tmp_path / "spawned" / u.file).values == read_report_file(
-            tmp_path / "forked" / u.file).values
+        assert (
+            read_report_file(tmp_path / "spawned" / u.file).values
+            == read_report_file(tmp_path / "forked" / u.file).values
+        )
 
 
 @pytest.mark.slow
@@ -597,11 +615,14 @@ def test_workbooks_in_subfolders_are_pointed_out(tmp_path):
         assert "子文件夹（乡镇）" in res.output.replace("\n", ""), res.output
 
 
-@pytest.mark.parametrize("text, words", [
-    ("units = 5\n", "名称列表"),
-    ("units = {name = 1}\n", "名称列表"),
-    ("units = [" + ", ".join(f'"单位{i}"' for i in range(10_001)) + "]\n", "名称过多"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("units = 5\n", "名称列表"),
+        ("units = {name = 1}\n", "名称列表"),
+        ("units = [" + ", ".join(f'"单位{i}"' for i in range(10_001)) + "]\n", "名称过多"),
+    ],
+)
 def test_a_misshapen_unit_list_is_a_chinese_message(tmp_path, text, words):
     path = tmp_path / "单位名单.toml"
     path.write_text(text, encoding="utf-8")
@@ -648,11 +669,18 @@ def test_forked_worker_does_not_keep_the_output_folder_locked(tmp_path):
                 time.sleep(3)
                 os._exit(0)
         try:
-            held = subprocess.run([sys.executable, "-c", (
-                "import fcntl, sys\n"
-                f"f = open({str(out / '.xl-report' / 'lock')!r}, 'a+b')\n"
-                "try:\n    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
-                "except OSError:\n    sys.exit(1)\n")]).returncode
+            held = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    (
+                        "import fcntl, sys\n"
+                        f"f = open({str(out / '.xl-report' / 'lock')!r}, 'a+b')\n"
+                        "try:\n    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+                        "except OSError:\n    sys.exit(1)\n"
+                    ),
+                ]
+            ).returncode
         finally:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)

@@ -1,4 +1,5 @@
 """Working-day calendar: chinesecalendar through a bisect table, checked against `holidays`."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -24,8 +25,21 @@ def test_every_day_agrees_with_the_holidays_oracle(year):
     assert wrong == []
 
 
-@pytest.mark.parametrize("day", ["2021-02-07", "2021-09-18", "2021-10-09", "2025-01-26", "2025-02-08",
-                                 "2025-09-28", "2025-10-11", "2026-01-04", "2026-02-14", "2026-10-10"])
+@pytest.mark.parametrize(
+    "day",
+    [
+        "2021-02-07",
+        "2021-09-18",
+        "2021-10-09",
+        "2025-01-26",
+        "2025-02-08",
+        "2025-09-28",
+        "2025-10-11",
+        "2026-01-04",
+        "2026-02-14",
+        "2026-10-10",
+    ],
+)
 def test_tiaoxiu_weekend_days_are_workdays(day):
     d = date.fromisoformat(day)
     assert d.weekday() >= 5 and CAL.is_workday(d)
@@ -71,15 +85,17 @@ def test_unknown_year_raises_a_typed_error():
 
 def test_config_override_makes_a_year_known():
     y = PACKAGE_YEARS[-1] + 1
-    cal = calendar_from_config({"calendar": {"extra_holidays": [f"{y}-01-01", date(y, 1, 4)],
-                                             "extra_workdays": [f"{y}-01-09"]}})
+    cal = calendar_from_config(
+        {"calendar": {"extra_holidays": [f"{y}-01-01", date(y, 1, 4)], "extra_workdays": [f"{y}-01-09"]}}
+    )
     assert not cal.is_workday(date(y, 1, 1))  # a Friday made a holiday
     assert not cal.is_workday(date(y, 1, 4))
     assert cal.is_workday(date(y, 1, 9))  # a Saturday made a workday
     assert cal.is_workday(date(y, 1, 5))
     assert cal.add_workdays(date(y - 1, 12, 31), 1) == date(y, 1, 5)
-    assert calendar_from_config({"calendar": {"extra_holidays": [f"{y}-01-01"]}}) is \
-        calendar_from_config({"calendar": {"extra_holidays": [f"{y}-01-01"]}})  # built once
+    assert calendar_from_config({"calendar": {"extra_holidays": [f"{y}-01-01"]}}) is calendar_from_config(
+        {"calendar": {"extra_holidays": [f"{y}-01-01"]}}
+    )  # built once
 
 
 def test_override_can_correct_a_known_year():
@@ -92,8 +108,9 @@ def test_bad_config_date_is_an_input_error():
         calendar_from_config({"calendar": {"extra_holidays": ["2027-13-01"]}, "_path": "xl-report.toml"})
 
 
-@pytest.mark.parametrize("table, words", [(5, "[calendar]"), ({"extra_holidays": 5}, "日期列表"),
-                                          ({"extra_workdays": ["x"]}, "“x”不是日期")])
+@pytest.mark.parametrize(
+    "table, words", [(5, "[calendar]"), ({"extra_holidays": 5}, "日期列表"), ({"extra_workdays": ["x"]}, "“x”不是日期")]
+)
 def test_misshapen_calendar_config_is_an_input_error(table, words):
     with pytest.raises(InputError) as e:
         calendar_from_config({"calendar": table, "_path": "xl-report.toml"})

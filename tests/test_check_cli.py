@@ -1,4 +1,5 @@
 """xl-report check on real files: exit codes, JSON, human output, --previous, --write, tally, config."""
+
 from __future__ import annotations
 
 import json
@@ -50,14 +51,17 @@ def test_clean_workbook_exits_0(clean_file):
     assert human.exit_code == 0 and "校验通过" in human.stdout
 
 
-@pytest.mark.parametrize("name, value", [
-    ("t3_open_person", 7),  # an input part of a 总计 formula
-    ("t3_carried_out_person", 0),
-    ("t3_total_total", 99),  # a formula overwritten by a number
-    ("t4_review_total", 5),
-    ("t3_deny_4_business", None),  # blank
-    ("t4_suit_direct_corrected", "一件"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("t3_open_person", 7),  # an input part of a 总计 formula
+        ("t3_carried_out_person", 0),
+        ("t3_total_total", 99),  # a formula overwritten by a number
+        ("t4_review_total", 5),
+        ("t3_deny_4_business", None),  # blank
+        ("t4_suit_direct_corrected", "一件"),
+    ],
+)
 @pytest.mark.slow
 def test_single_cell_corruption_exits_1_and_names_the_cell(clean_file, tmp_path, name, value):
     bad = edited(clean_file, tmp_path / "bad.xlsx", {name: value})

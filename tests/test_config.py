@@ -1,4 +1,5 @@
 """xl-report.toml as clerks save it (xl_report.config)."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,10 +33,15 @@ def test_another_encoding_or_a_syntax_error_is_a_chinese_message(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("text, message", [("freeze = 5\n", "应为一节 [freeze]"),
-                                           ("smtp = 5\n", "应为一节 [smtp]"),
-                                           ("[freeze]\npassword_env = 5\n", "password_env 应为环境变量的名字"),
-                                           ('[server]\ntoken_env = ""\n', "token_env 应为环境变量的名字")])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("freeze = 5\n", "应为一节 [freeze]"),
+        ("smtp = 5\n", "应为一节 [smtp]"),
+        ("[freeze]\npassword_env = 5\n", "password_env 应为环境变量的名字"),
+        ('[server]\ntoken_env = ""\n', "token_env 应为环境变量的名字"),
+    ],
+)
 def test_a_secret_section_or_env_name_of_the_wrong_type_is_a_chinese_message(tmp_path, text, message):
     """`freeze = 5` or `password_env = 5` made freeze and send end in a traceback."""
     path = tmp_path / "xl-report.toml"

@@ -1,4 +1,5 @@
 """xl-report demo: the README's first command, run as a user would (the installed console script)."""
+
 from __future__ import annotations
 
 import json

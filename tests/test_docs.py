@@ -1,4 +1,5 @@
 """Generated docs are current, and README's command table has one row per command naming every option."""
+
 from __future__ import annotations
 
 import re

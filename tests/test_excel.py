@@ -1,6 +1,7 @@
 """The Excel buttons end to end on Linux: the exact VBA payload of a real workbook, POSTed over real
 HTTP to ``xl-report serve``, the returned actions replayed as Remote.bas would, compared with what
 the CLI (the file-based library) produces for the same input."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -33,11 +34,15 @@ def server():
 def tally_book(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("excel")
     return make_tally_workbook(
-        d / "某镇年报.xlsx", unit="某镇人民政府", year=YEAR, values={"meta_level": "乡镇人民政府"},
-        requests=[request(1, date(2023, 3, 5), done=date(2023, 3, 20), result="予以公开", 申请内容="=1+1"),
-                  request(2, date(2023, 6, 1), kind="商业企业", done=date(2023, 6, 10),
-                          result="不予公开-保护第三方合法权益"),
-                  request(3, date(2023, 12, 25), kind="科研机构")],
+        d / "某镇年报.xlsx",
+        unit="某镇人民政府",
+        year=YEAR,
+        values={"meta_level": "乡镇人民政府"},
+        requests=[
+            request(1, date(2023, 3, 5), done=date(2023, 3, 20), result="予以公开", 申请内容="=1+1"),
+            request(2, date(2023, 6, 1), kind="商业企业", done=date(2023, 6, 10), result="不予公开-保护第三方合法权益"),
+            request(3, date(2023, 12, 25), kind="科研机构"),
+        ],
         documents=[document("某某管理办法", "行政规范性文件", date(2023, 2, 1), number="001")],
         decisions=[decision("行政处罚", date(2023, 4, 2), count=3), decision("行政许可", date(2023, 5, 2))],
         fees=[fee("工本费", date(2023, 5, 1), 1234.5)],
@@ -84,8 +89,11 @@ def test_fill_over_http_equals_cli(filled, tally_book):
     assert "万元" in actions[-1]["args"][0] and "本年新收申请 3 件" in actions[-1]["args"][0]  # as the CLI says it
     assert sum(a["func"] == "setValues" for a in actions) < 30
     # the fill record reaches the live book through the VBA property setter (table ≡ tally, issue 13)
-    props = {a["args"][1]: a["args"][3] for a in actions
-             if a["func"] == "runMacro" and a["args"][0].endswith("!XlReport_SetProp")}
+    props = {
+        a["args"][1]: a["args"][3]
+        for a in actions
+        if a["func"] == "runMacro" and a["args"][0].endswith("!XlReport_SetProp")
+    }
     assert set(props) == {"xl_report_filled_at", "xl_report_tally_digest"}
     assert len(props["xl_report_tally_digest"]) == 64
     # the tally the clerk typed is not rewritten
@@ -108,8 +116,12 @@ def test_fill_over_http_reads_a_variant_sheet_name(server, filled, tally_book, t
 @pytest.mark.slow
 def test_check_over_http_equals_cli(server, tally_book, tmp_path):
     # hand-typed tables that break A01 in 表三 自然人列
-    src = make_tally_workbook(tmp_path / "手填.xlsx", unit="某镇人民政府", year=YEAR,
-                              values={"meta_level": "乡镇人民政府", "t3_new_person": 3})
+    src = make_tally_workbook(
+        tmp_path / "手填.xlsx",
+        unit="某镇人民政府",
+        year=YEAR,
+        values={"meta_level": "乡镇人民政府", "t3_new_person": 3},
+    )
     live = tmp_path / "live.xlsx"
     actions = _press(server, "check", src, live)
     findings = check_workbook(src)
@@ -200,8 +212,11 @@ def test_send_over_http_writes_outbox(server, filled, tmp_path, monkeypatch):
     _press(server, "freeze", live_filled, frozen)
     outbox = tmp_path / "outbox"
     cfg = tmp_path / "xl-report.toml"
-    cfg.write_text(f'[upward]\nto = ["shangji@example.gov.cn"]\noutbox = "{outbox.as_posix()}"\n'
-                   f'sent_log = "{(tmp_path / "sent.json").as_posix()}"\n', encoding="utf-8")
+    cfg.write_text(
+        f'[upward]\nto = ["shangji@example.gov.cn"]\noutbox = "{outbox.as_posix()}"\n'
+        f'sent_log = "{(tmp_path / "sent.json").as_posix()}"\n',
+        encoding="utf-8",
+    )
     monkeypatch.setenv("XL_REPORT_CONFIG", str(cfg))
     r = server.press("send", payload_from_xlsx(frozen))
     acts = r.json()["actions"]
@@ -216,15 +231,15 @@ def test_send_over_http_writes_outbox(server, filled, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_user_errors_leave_the_book_untouched(server, tmp_path):
-    bad = make_tally_workbook(tmp_path / "坏台账.xlsx", year=YEAR,
-                              requests=[request(1, date(2023, 3, 5), kind="外星人")])
+    bad = make_tally_workbook(
+        tmp_path / "坏台账.xlsx", year=YEAR, requests=[request(1, date(2023, 3, 5), kind="外星人")]
+    )
     for button in ("fill",):
         acts = server.press(button, payload_from_xlsx(bad)).json()["actions"]
         assert [a["func"] for a in acts] == ["alert"]
         assert acts[0]["args"][3] == "critical" and "申请人类型" in acts[0]["args"][0]
     # errors in the tables: freeze refused, nothing written
-    src = make_tally_workbook(tmp_path / "手填.xlsx", unit="某镇人民政府", year=YEAR,
-                              values={"t3_new_person": 3})
+    src = make_tally_workbook(tmp_path / "手填.xlsx", unit="某镇人民政府", year=YEAR, values={"t3_new_person": 3})
     acts = server.press("freeze", payload_from_xlsx(src)).json()["actions"]
     assert [a["func"] for a in acts] == ["alert"] and "不能定稿" in acts[0]["args"][0]
     # not our workbook at all
@@ -261,8 +276,7 @@ def test_entry_points_call_book_caller(monkeypatch):
     monkeypatch.setattr(xw.Book, "caller", classmethod(lambda cls: "BOOK"))
     monkeypatch.setattr(x, "run", lambda book, button, host=None: seen.append((book, button, host)))
     x.fill(host="book"), x.check(), x.freeze(), x.send()
-    assert seen == [("BOOK", "fill", "book"), ("BOOK", "check", None), ("BOOK", "freeze", None),
-                    ("BOOK", "send", None)]
+    assert seen == [("BOOK", "fill", "book"), ("BOOK", "check", None), ("BOOK", "freeze", None), ("BOOK", "send", None)]
 
 
 def _alert(server, button: str, payload: dict) -> str:
@@ -285,8 +299,7 @@ def test_renamed_table_sheet_is_named_as_renamed(server, tally_book):
 @pytest.mark.slow
 def test_freeze_refusal_in_excel_gives_no_command_line_advice(server, tmp_path):
     # found in acceptance: the 定稿 message box told the clerk to add --force --reason
-    src = make_tally_workbook(tmp_path / "手填.xlsx", unit="某镇人民政府", year=YEAR,
-                              values={"t3_new_person": 3})
+    src = make_tally_workbook(tmp_path / "手填.xlsx", unit="某镇人民政府", year=YEAR, values={"t3_new_person": 3})
     message = _alert(server, "freeze", payload_from_xlsx(src))
     assert "不能定稿" in message and "A01" in message and "校验" in message
     assert "--" not in message
@@ -305,8 +318,14 @@ def test_send_leaves_the_config_sheet_and_its_token_out_of_the_mail(server, fill
     _press(server, "freeze", live_filled, frozen)
     payload = payload_from_xlsx(frozen)
     secret = "Bearer county-secret-token-123"
-    payload["sheets"].append({"name": "xl_report.conf", "pictures": [], "tables": [],
-                              "values": [["SERVER_URL", "http://10.1.2.3:8000"], ["AUTH", secret]]})
+    payload["sheets"].append(
+        {
+            "name": "xl_report.conf",
+            "pictures": [],
+            "tables": [],
+            "values": [["SERVER_URL", "http://10.1.2.3:8000"], ["AUTH", secret]],
+        }
+    )
     outbox = tmp_path / "outbox"
     cfg = tmp_path / "xl-report.toml"
     cfg.write_text(f'[upward]\nto = ["shangji@example.gov.cn"]\noutbox = "{outbox.as_posix()}"\n', encoding="utf-8")
@@ -320,26 +339,35 @@ def test_send_leaves_the_config_sheet_and_its_token_out_of_the_mail(server, fill
     assert not any(secret in str(c.value) for ws in sent.worksheets for row in ws.iter_rows() for c in row)
 
 
-def test_no_response_of_the_four_buttons_carries_the_freeze_password(server, filled, tally_book, tmp_path,
-                                                                     monkeypatch):
+def test_no_response_of_the_four_buttons_carries_the_freeze_password(server, filled, tally_book, tmp_path, monkeypatch):
     from openpyxl.utils.protection import hash_password
 
     secret = "County-Freeze-Pass-2024"
     monkeypatch.setenv("XL_REPORT_FREEZE_PASSWORD", secret)
     outbox = tmp_path / "outbox"
     cfg = tmp_path / "xl-report.toml"
-    cfg.write_text(f'[upward]\nto = ["shangji@example.gov.cn"]\noutbox = "{outbox.as_posix()}"\n'
-                   f'sent_log = "{(tmp_path / "sent.jsonl").as_posix()}"\n', encoding="utf-8")
+    cfg.write_text(
+        f'[upward]\nto = ["shangji@example.gov.cn"]\noutbox = "{outbox.as_posix()}"\n'
+        f'sent_log = "{(tmp_path / "sent.jsonl").as_posix()}"\n',
+        encoding="utf-8",
+    )
     monkeypatch.setenv("XL_REPORT_CONFIG", str(cfg))
     live_filled, _, _ = filled
     bodies, protect = [], []
-    for button, book in (("fill", tally_book), ("check", live_filled), ("freeze", live_filled),
-                         ("freeze", live_filled)):
+    for button, book in (
+        ("fill", tally_book),
+        ("check", live_filled),
+        ("freeze", live_filled),
+        ("freeze", live_filled),
+    ):
         r = server.press(button, payload_from_xlsx(book))
         assert r.status_code == 200
         bodies.append(r.text)
-        protect += [a["args"][1] for a in r.json()["actions"]
-                    if a["func"] == "runMacro" and a["args"][0].endswith("!XlReport_Protect")]
+        protect += [
+            a["args"][1]
+            for a in r.json()["actions"]
+            if a["func"] == "runMacro" and a["args"][0].endswith("!XlReport_Protect")
+        ]
     frozen = tmp_path / "frozen.xlsx"
     apply_actions(live_filled, server.press("freeze", payload_from_xlsx(live_filled)).json()["actions"], frozen)
     r = server.press("send", payload_from_xlsx(frozen))
@@ -363,16 +391,18 @@ def test_no_response_of_the_four_buttons_carries_the_freeze_password(server, fil
     assert load_workbook(sent)["表三"].protection.password == hash_password(secret)
 
 
-def test_send_refuses_a_book_changed_after_freeze_and_takes_one_frozen_before_v2(server, filled, tmp_path,
-                                                                                  monkeypatch):
+def test_send_refuses_a_book_changed_after_freeze_and_takes_one_frozen_before_v2(server, filled, tmp_path, monkeypatch):
     from xl_report.core.fingerprint import fingerprint
 
     live_filled, _, _ = filled
     frozen = tmp_path / "frozen.xlsx"
     _press(server, "freeze", live_filled, frozen)
     cfg = tmp_path / "xl-report.toml"
-    cfg.write_text(f'[upward]\nto = ["shangji@example.gov.cn"]\noutbox = "{(tmp_path / "outbox").as_posix()}"\n'
-                   f'sent_log = "{(tmp_path / "sent.jsonl").as_posix()}"\n', encoding="utf-8")
+    cfg.write_text(
+        f'[upward]\nto = ["shangji@example.gov.cn"]\noutbox = "{(tmp_path / "outbox").as_posix()}"\n'
+        f'sent_log = "{(tmp_path / "sent.jsonl").as_posix()}"\n',
+        encoding="utf-8",
+    )
     monkeypatch.setenv("XL_REPORT_CONFIG", str(cfg))
     wb = load_workbook(frozen)
     names = resolve_names(wb)

@@ -1,4 +1,5 @@
 """The library facade: README's script runs as written; every exported name resolves, lazily, with a docstring."""
+
 from __future__ import annotations
 
 import ast
@@ -27,18 +28,23 @@ def readme_script() -> str:
 
 def _run(code: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.slow
 def test_the_readme_script_runs_as_written(tmp_path):
     script = readme_script()
     assert len([line for line in script.splitlines() if line.strip()]) == 5, "the README promises five lines"
-    make_tally_workbook(tmp_path / "台账.xlsx", unit="某某县某某镇人民政府", year=2024,
-                        requests=[request("1", D(2024, 3, 5), "自然人", D(2024, 3, 20), "予以公开"),
-                                  request("2", D(2024, 12, 20), "商业企业")],
-                        cases=[case("c1", "复议", D(2024, 5, 1))])
+    make_tally_workbook(
+        tmp_path / "台账.xlsx",
+        unit="某某县某某镇人民政府",
+        year=2024,
+        requests=[
+            request("1", D(2024, 3, 5), "自然人", D(2024, 3, 20), "予以公开"),
+            request("2", D(2024, 12, 20), "商业企业"),
+        ],
+        cases=[case("c1", "复议", D(2024, 5, 1))],
+    )
     r = _run(script, tmp_path)
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "年报.html").read_text(encoding="utf-8")
@@ -79,7 +85,10 @@ def test_no_export_is_shadowed_by_a_subpackage_of_the_same_name():
 
 
 def test_importing_the_package_loads_nothing_heavy(tmp_path):
-    r = _run("import sys, xl_report; print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
-             "('xl_report', 'openpyxl', 'pandas', 'typer', 'rich', 'python_calamine', 'lxml'))))", tmp_path)
+    r = _run(
+        "import sys, xl_report; print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('xl_report', 'openpyxl', 'pandas', 'typer', 'rich', 'python_calamine', 'lxml'))))",
+        tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     assert set(r.stdout.split()) <= {"xl_report", "xl_report.core", "xl_report.core.version"}, r.stdout

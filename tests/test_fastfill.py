@@ -1,5 +1,6 @@
 """The batch's XML filler: values read back by openpyxl and calamine, template preserved, text stays text,
 frozen output verified by xl_report.stages.freeze."""
+
 from __future__ import annotations
 
 import io
@@ -72,8 +73,18 @@ def test_text_never_becomes_a_formula(filler, tmp_path):
 
 
 def style(c) -> tuple:
-    return (c.font.name, c.font.sz, c.font.b, repr(c.border.left), repr(c.border.bottom), c.fill.fgColor.rgb,
-            c.alignment.wrap_text, c.alignment.horizontal, c.number_format, c.protection.locked)
+    return (
+        c.font.name,
+        c.font.sz,
+        c.font.b,
+        repr(c.border.left),
+        repr(c.border.bottom),
+        c.fill.fgColor.rgb,
+        c.alignment.wrap_text,
+        c.alignment.horizontal,
+        c.number_format,
+        c.protection.locked,
+    )
 
 
 def test_template_preserved(filler, tmp_path):
@@ -87,8 +98,11 @@ def test_template_preserved(filler, tmp_path):
         ws = wb[t.title]
         assert {str(r) for r in ws.merged_cells.ranges} == {str(r) for r in t.merged_cells.ranges}
         assert len(ws.data_validations.dataValidation) == len(t.data_validations.dataValidation)
-        assert (ws.print_area, ws.page_setup.orientation, ws.freeze_panes) == (t.print_area, t.page_setup.orientation,
-                                                                              t.freeze_panes)
+        assert (ws.print_area, ws.page_setup.orientation, ws.freeze_panes) == (
+            t.print_area,
+            t.page_setup.orientation,
+            t.freeze_panes,
+        )
         for row in t.iter_rows():
             for c in row:
                 o = ws[c.coordinate]
@@ -117,8 +131,9 @@ def test_hostile_text_is_made_xml_safe(filler, tmp_path):
 def test_tally_rows_copied_and_personal_columns_dropped(filler, tmp_path):
     from datetime import date
 
-    tally = tally_from_rows(requests=[request(1, date(2024, 3, 1), 申请人="张三", done=date(2024, 3, 5),
-                                              result="予以公开")])
+    tally = tally_from_rows(
+        requests=[request(1, date(2024, 3, 1), 申请人="张三", done=date(2024, 3, 5), result="予以公开")]
+    )
     full = openpyxl.load_workbook(write(tmp_path, filler.fill(sample(), tally=tally), "a.xlsx"))
     ws = full["依申请公开台账"]
     assert ws["A2"].value == "1" and ws["B2"].value.date() == date(2024, 3, 1) and ws["D2"].value == "张三"

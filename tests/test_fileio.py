@@ -1,4 +1,5 @@
 """Atomic output (xl_report.fileio): a whole new file or the old one, never a half-written one."""
+
 from __future__ import annotations
 
 import os

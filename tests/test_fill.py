@@ -1,4 +1,5 @@
 """Filling a workbook from its tallies: files, notes, safety, and the CLI (issue 3)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -37,10 +38,17 @@ def digest(path) -> str:
 
 @pytest.mark.slow
 def test_fill_template_workbook_end_to_end(tmp_path):
-    src = make_tally_workbook(tmp_path / "镇.xlsx", unit="某镇人民政府", year=2023, requests=REQUESTS,
-                              decisions=[decision("行政处罚", D(2023, 2, 2), 4)], cases=[case("c", "复议", D(2023, 9, 1))],
-                              fees=[fee("工本费", D(2023, 6, 1), 2500)], drop=["documents"],
-                              values={"t2_rules_issued": 1, "t2_normative_in_force": 7})
+    src = make_tally_workbook(
+        tmp_path / "镇.xlsx",
+        unit="某镇人民政府",
+        year=2023,
+        requests=REQUESTS,
+        decisions=[decision("行政处罚", D(2023, 2, 2), 4)],
+        cases=[case("c", "复议", D(2023, 9, 1))],
+        fees=[fee("工本费", D(2023, 6, 1), 2500)],
+        drop=["documents"],
+        values={"t2_rules_issued": 1, "t2_normative_in_force": 7},
+    )
     before = digest(src)
     result = fill_workbook(src)
     assert result.output == tmp_path / "镇-已填报.xlsx" and result.output.exists()
@@ -77,8 +85,9 @@ def test_year_from_option_overrides_and_is_written(tmp_path):
 
 @pytest.mark.slow
 def test_bare_tally_gives_a_fresh_template_with_the_tally(tmp_path):
-    src = make_tally_workbook(tmp_path / "台账.xlsx", base_template=False, requests=REQUESTS,
-                              title="2023年台账", totals_row=True)
+    src = make_tally_workbook(
+        tmp_path / "台账.xlsx", base_template=False, requests=REQUESTS, title="2023年台账", totals_row=True
+    )
     res = fill_workbook(src, year=2023)
     assert res.notes[0] == FRESH_NOTE
     assert res.tables == ("表三",)
@@ -92,8 +101,11 @@ def test_bare_tally_gives_a_fresh_template_with_the_tally(tmp_path):
 
 
 def test_row_errors_write_nothing(tmp_path):
-    src = make_tally_workbook(tmp_path / "t.xlsx", year=2023,
-                              requests=[request("1", "2023-02-30", "自然人"), request("1", D(2023, 1, 1), "火星人")])
+    src = make_tally_workbook(
+        tmp_path / "t.xlsx",
+        year=2023,
+        requests=[request("1", "2023-02-30", "自然人"), request("1", D(2023, 1, 1), "火星人")],
+    )
     with pytest.raises(TallyErrors) as info:
         fill_workbook(src)
     assert len(info.value.problems) == 3
@@ -158,8 +170,11 @@ def test_cli_fill_ok(tmp_path):
 
 
 def test_cli_fill_errors_exit_2_without_traceback(tmp_path):
-    src = make_tally_workbook(tmp_path / "t.xlsx", year=2023,
-                              requests=[request("1", "明天", "自然人"), request("2", D(2023, 1, 1), "其他", None, "予以公开")])
+    src = make_tally_workbook(
+        tmp_path / "t.xlsx",
+        year=2023,
+        requests=[request("1", "明天", "自然人"), request("2", D(2023, 1, 1), "其他", None, "予以公开")],
+    )
     r = runner.invoke(app, ["fill", str(src)])
     assert r.exit_code == 2
     assert "有 2 处错误" in r.output and "第2行" in r.output and "第3行" in r.output

@@ -1,5 +1,6 @@
 """One fingerprint for one content: the batch's frozen writer (batch/fastfill.py) and fill + freeze
 (openpyxl) produce files a reader sees alike, and the time of freezing is not part of it."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from xl_report.stages.reader_diff import diff_views
 from xl_report.xlsx.reader_view import read_view
 
 from .test_fastfill import sample
+
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory) -> tuple[Path, Path]:

@@ -1,4 +1,5 @@
 """Freeze (定稿): a new, protected, final workbook with a fingerprint; the input never changes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from xl_report.cli import app
 from xl_report.core import form
 from xl_report.core.errors import TallyErrors, XlReportError
-from xl_report.core.fingerprint import fingerprint, short
+from xl_report.core.fingerprint import short
 from xl_report.core.report import ReportData
 from xl_report.core.tally_schema import PERSONAL_COLUMNS, REQUESTS
 from xl_report.stages.freeze import (
@@ -46,21 +47,38 @@ REQUEST_TEXT = "关于某某村土地征收补偿标准的文件"
 
 def good_report() -> ReportData:
     """A consistent report (every identity holds) with distinctive numbers."""
-    r = ReportData(unit=UNIT, year=2024, contact="0476-5326621", level="乡镇人民政府",
-                   values={n: 0 for n in form.CELL_NAMES})
-    r.values.update(t2_normative_issued=3, t2_normative_repealed=1, t2_normative_in_force=12,
-                    t2_licensing_decisions=173, t2_penalty_decisions=29, t2_coercion_decisions=2,
-                    t2_fees_amount=1.25)
+    r = ReportData(
+        unit=UNIT, year=2024, contact="0476-5326621", level="乡镇人民政府", values={n: 0 for n in form.CELL_NAMES}
+    )
+    r.values.update(
+        t2_normative_issued=3,
+        t2_normative_repealed=1,
+        t2_normative_in_force=12,
+        t2_licensing_decisions=173,
+        t2_penalty_decisions=29,
+        t2_coercion_decisions=2,
+        t2_fees_amount=1.25,
+    )
     for j, col in enumerate(form.T3_APPLICANT_COLUMNS):
         new, carried_in, opened, partial, unable = 11 + j, 1, 8 + j, 1, 1 if j % 2 == 0 else 0
-        r.values.update({form.t3("new", col): new, form.t3("carried_in", col): carried_in,
-                         form.t3("open", col): opened, form.t3("partial", col): partial,
-                         form.t3("unable_1", col): unable,
-                         form.t3("carried_out", col): new + carried_in - opened - partial - unable})
+        r.values.update(
+            {
+                form.t3("new", col): new,
+                form.t3("carried_in", col): carried_in,
+                form.t3("open", col): opened,
+                form.t3("partial", col): partial,
+                form.t3("unable_1", col): unable,
+                form.t3("carried_out", col): new + carried_in - opened - partial - unable,
+            }
+        )
     r.values.update(t4_review_upheld=2, t4_review_corrected=1, t4_suit_direct_pending=1)
     r.narrative = {
-        "overview": ["（一）主动公开", "本镇全年主动公开政府信息一百余条。", "（二）依申请公开",
-                     "本年度共收到政府信息公开申请{新收}件，办结{办结}件。"],
+        "overview": [
+            "（一）主动公开",
+            "本镇全年主动公开政府信息一百余条。",
+            "（二）依申请公开",
+            "本年度共收到政府信息公开申请{新收}件，办结{办结}件。",
+        ],
         "problems": ["（一）上一年度存在问题的改进情况", "已全部整改。"],
         "other": ["本年度未收取信息处理费。"],
     }
@@ -82,24 +100,45 @@ def write_book(path: Path, report: ReportData | None = None, *, tally: bool = Tr
 
 def request_rows() -> list[dict]:
     """Rows whose 2024 表三 is good_report's (first row: 自然人, received 2024-03-04, 予以公开)."""
-    first = {"编号": "2024-001", "收到日期": date(2024, 3, 4), "申请人类型": "自然人", "申请人": APPLICANT,
-             "申请内容": REQUEST_TEXT, "办结日期": date(2024, 3, 20), "办理结果": "予以公开"}
+    first = {
+        "编号": "2024-001",
+        "收到日期": date(2024, 3, 4),
+        "申请人类型": "自然人",
+        "申请人": APPLICANT,
+        "申请内容": REQUEST_TEXT,
+        "办结日期": date(2024, 3, 20),
+        "办理结果": "予以公开",
+    }
     rows, v = [first], good_report().values
     for key, label, _ in form.T3_COLUMNS:
         if key == "total":
             continue
-        results = (["予以公开"] * v[form.t3("open", key)] + ["部分公开"] * v[form.t3("partial", key)]
-                   + ["无法提供-本机关不掌握相关政府信息"] * v[form.t3("unable_1", key)])
+        results = (
+            ["予以公开"] * v[form.t3("open", key)]
+            + ["部分公开"] * v[form.t3("partial", key)]
+            + ["无法提供-本机关不掌握相关政府信息"] * v[form.t3("unable_1", key)]
+        )
         if key == "person":
             results.remove("予以公开")  # the first row's
         for _ in range(v[form.t3("carried_in", key)]):
-            rows.append({"收到日期": date(2023, 12, 1), "申请人类型": label, "办结日期": date(2024, 1, 10),
-                         "办理结果": results.pop()})
+            rows.append(
+                {
+                    "收到日期": date(2023, 12, 1),
+                    "申请人类型": label,
+                    "办结日期": date(2024, 1, 10),
+                    "办理结果": results.pop(),
+                }
+            )
         for _ in range(v[form.t3("new", key)] - (key == "person")):
             done = results.pop() if results else None
-            rows.append({"收到日期": date(2024, 5, 6) if done else date(2024, 12, 20), "申请人类型": label,
-                         "办理结果": done,
-                         "办结日期": date(2024, 5, 20) if done else None})
+            rows.append(
+                {
+                    "收到日期": date(2024, 5, 6) if done else date(2024, 12, 20),
+                    "申请人类型": label,
+                    "办理结果": done,
+                    "办结日期": date(2024, 5, 20) if done else None,
+                }
+            )
     for i, row in enumerate(rows[1:], start=2):
         row["编号"] = f"2024-{i:03d}"
     return rows
@@ -151,8 +190,9 @@ def test_fingerprint_is_over_what_a_reader_sees_not_the_moment(source, frozen, t
 
 def test_every_formula_became_its_value(frozen):
     wb = openpyxl.load_workbook(frozen.output)
-    formulas = [(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows() for c in row
-                if c.data_type == "f"]
+    formulas = [
+        (ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"
+    ]
     assert formulas == []
     expected = good_report()
     for name in form.COMPUTED_FROM:
@@ -181,11 +221,17 @@ def test_protection_flags_in_the_xml(frozen):
 
 
 def test_every_cell_is_locked(frozen, source):
-    assert any(c.protection.locked is False for row in openpyxl.load_workbook(source)["表三"].iter_rows()
-               for c in row), "the template has unlocked input cells"
+    assert any(
+        c.protection.locked is False for row in openpyxl.load_workbook(source)["表三"].iter_rows() for c in row
+    ), "the template has unlocked input cells"
     wb = openpyxl.load_workbook(frozen.output)
-    unlocked = [(ws.title, c.coordinate) for ws in wb.worksheets for row in ws.iter_rows() for c in row
-                if c.protection.locked is False]
+    unlocked = [
+        (ws.title, c.coordinate)
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.protection.locked is False
+    ]
     assert unlocked == []
 
 
@@ -339,8 +385,9 @@ def test_password_from_env_or_config_never_printed(source, tmp_path, monkeypatch
     cfg = tmp_path / "xl-report.toml"
     cfg.write_text('[freeze]\npassword_env = "MY_FREEZE_PW"\n', encoding="utf-8")
     out2 = tmp_path / "cfg.xlsx"
-    run = CliRunner().invoke(app, ["freeze", str(source), "-o", str(out2), "--config", str(cfg),
-                                   "--password", "opt-pass-3"])
+    run = CliRunner().invoke(
+        app, ["freeze", str(source), "-o", str(out2), "--config", str(cfg), "--password", "opt-pass-3"]
+    )
     assert run.exit_code == 0, run.output
     assert openpyxl.load_workbook(out2).security.workbookPassword == hash_password("opt-pass-3")
     assert "opt-pass-3" not in run.output and "cfg-pass-2" not in run.output
@@ -380,8 +427,7 @@ def test_frozen_file_opens_in_libreoffice_with_the_same_numbers(frozen, tmp_path
     text = "\n".join(pdf_pages(pdf))
     assert short(frozen.fingerprint) in text and "定稿" in text
     expected = good_report()
-    for name in ("t2_licensing_decisions", "t3_new_total", "t3_total_total", "t3_carried_out_total",
-                 "t4_review_total"):
+    for name in ("t2_licensing_decisions", "t3_new_total", "t3_total_total", "t3_carried_out_total", "t4_review_total"):
         assert re.search(rf"(?<!\d){expected.values[name]}(?!\d)", text), name
     assert "1.25" in text
     assert APPLICANT not in text
@@ -413,8 +459,9 @@ def test_cli_freeze_signed_then_verify(source, tmp_path):
     assert "签名" in run.output and "个人信息" in run.output
     run = CliRunner().invoke(app, ["verify", str(out), "--keys", str(keys)])
     assert run.exit_code == 0 and "签名有效" in run.output
-    bad = CliRunner().invoke(app, ["freeze", str(source), "-o", str(tmp_path / "x.xlsx"), "--sign",
-                                   str(keys / f"{UNIT}.pub")])
+    bad = CliRunner().invoke(
+        app, ["freeze", str(source), "-o", str(tmp_path / "x.xlsx"), "--sign", str(keys / f"{UNIT}.pub")]
+    )
     assert bad.exit_code == 2 and "私钥" in bad.output and not (tmp_path / "x.xlsx").exists()
 
 

@@ -1,4 +1,5 @@
 """Import of published reports: the real sample, text-dump variants, HTML, .docx, PDF."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -81,11 +82,18 @@ def test_typographic_variants_import_the_same(tmp_path, variant):
     elif variant == "half_width":
         text = text.replace("“", '"').replace("”", '"')
     elif variant == "spaced":
-        text = (text.replace("法人或其他组织 |", "法人或 其他组织 |").replace("1.属于国家秘密 |", "1. 属于 国家 秘密 |")
-                .replace("行政规范性文件 |", "行政规范 性文件 |").replace("(七)总计 |", "( 七 ) 总 计 |"))
+        text = (
+            text.replace("法人或其他组织 |", "法人或 其他组织 |")
+            .replace("1.属于国家秘密 |", "1. 属于 国家 秘密 |")
+            .replace("行政规范性文件 |", "行政规范 性文件 |")
+            .replace("(七)总计 |", "( 七 ) 总 计 |")
+        )
     else:
-        text = (text.replace("3、其他 |", "3.其他 |").replace("2.重复申请 |", "2、重复申请 |")
-                .replace("1.本机关不掌握相关政府信息 |", "1．本机关不掌握相关政府信息 |"))
+        text = (
+            text.replace("3、其他 |", "3.其他 |")
+            .replace("2.重复申请 |", "2、重复申请 |")
+            .replace("1.本机关不掌握相关政府信息 |", "1．本机关不掌握相关政府信息 |")
+        )
     res = imp(tmp_path, text)
     assert res.problems == []
     assert res.report.values["t2_penalty_decisions"] == 7
@@ -93,8 +101,9 @@ def test_typographic_variants_import_the_same(tmp_path, variant):
 
 
 def test_label_cut_over_two_lines(tmp_path):
-    text = sample_text().replace("(二)部分公开(区分处理的,只计这一情形,不计其他情形) |",
-                                 "(二)部分公开(区分处理的,\n只计这一情形,不计其他情形) |")
+    text = sample_text().replace(
+        "(二)部分公开(区分处理的,只计这一情形,不计其他情形) |", "(二)部分公开(区分处理的,\n只计这一情形,不计其他情形) |"
+    )
     text = text.replace("2.没有现成信息需要另行制作 |\n0 |", "2.没有现成信息需要另行制作 |\n4 |")
     res = imp(tmp_path, text)
     assert res.problems == []
@@ -122,7 +131,9 @@ def test_blank_slash_dash_are_none_with_a_problem(tmp_path):
     v = res.report.values
     assert [v[form.t3("new", c)] for c, _, _ in form.T3_COLUMNS] == [None, None, None, None, None, 0, 0]
     blank = [p for p in res.problems if p.code == "F05"]
-    assert {p.name for p in blank} == {form.t3("new", c) for c in ("person", "business", "research", "charity", "legal")}
+    assert {p.name for p in blank} == {
+        form.t3("new", c) for c in ("person", "business", "research", "charity", "legal")
+    }
     msg = next(p.message for p in blank if p.name == "t3_new_person")
     assert "表三" in msg and "一、本年新收政府信息公开申请数量" in msg and "自然人" in msg and "“/”" in msg
     assert all(p.severity == "error" for p in blank)
@@ -152,7 +163,7 @@ def test_amount_decimal_and_thousands(tmp_path):
 def _drop_row(text: str, label: str, n: int = 7) -> str:
     lines = text.split("\n")
     i = next(k for k, line in enumerate(lines) if line.startswith(label))
-    return "\n".join(lines[:i] + lines[i + 1 + n:])
+    return "\n".join(lines[:i] + lines[i + 1 + n :])
 
 
 def test_missing_row_reported_by_label(tmp_path):
@@ -166,8 +177,9 @@ def test_missing_row_reported_by_label(tmp_path):
 
 
 def test_short_row_not_guessed(tmp_path):
-    text = _drop_row(sample_text(), "2.重复申请", 7).replace("3.要求提供公开出版物 |",
-                                                              "2.重复申请 |\n0 |\n0 |\n0 |\n3.要求提供公开出版物 |")
+    text = _drop_row(sample_text(), "2.重复申请", 7).replace(
+        "3.要求提供公开出版物 |", "2.重复申请 |\n0 |\n0 |\n0 |\n3.要求提供公开出版物 |"
+    )
     res = imp(tmp_path, text)
     (p,) = res.problems
     assert p.code == "F03" and "2.重复申请" in p.message and "3 个数值" in p.message
@@ -177,7 +189,7 @@ def test_short_row_not_guessed(tmp_path):
 def test_collapsed_group_reported(tmp_path):
     lines = sample_text().split("\n")
     i = next(k for k, line in enumerate(lines) if line.startswith("(四) 无法提供"))
-    collapsed = lines[:i + 1] + ["0 |"] * 7 + lines[i + 1 + 3 * 8:]
+    collapsed = lines[: i + 1] + ["0 |"] * 7 + lines[i + 1 + 3 * 8 :]
     res = imp(tmp_path, "\n".join(collapsed))
     (p,) = res.problems
     assert p.code == "F03" and "（四）无法提供" in p.message and "合并" in p.message
@@ -254,11 +266,14 @@ def test_2019_table2_detected_tables_3_4_still_read(tmp_path):
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("2024年1月20日", date(2024, 1, 20)),
-    ("二〇二四年一月二十日", date(2024, 1, 20)),
-    ("二〇二四年三月五日", date(2024, 3, 5)),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("2024年1月20日", date(2024, 1, 20)),
+        ("二〇二四年一月二十日", date(2024, 1, 20)),
+        ("二〇二四年三月五日", date(2024, 3, 5)),
+    ],
+)
 def test_closing_date_read_and_dropped_from_narrative(tmp_path, line, expected):
     text = sample_text() + "\n林西县林西镇党群服务中心\n" + line + "\n"
     res = imp(tmp_path, text)
@@ -315,8 +330,11 @@ def test_gb18030_text(tmp_path):
 
 
 def _same_values(result, report):
-    diff = {n: (result.report.values.get(n), report.values[n]) for n in form.CELL_NAMES
-            if result.report.values.get(n) != report.values[n]}
+    diff = {
+        n: (result.report.values.get(n), report.values[n])
+        for n in form.CELL_NAMES
+        if result.report.values.get(n) != report.values[n]
+    }
     assert diff == {}
     assert result.problems == []
 
@@ -387,10 +405,12 @@ def test_text_then_bar_style(tmp_path):
 def test_whole_rows_on_one_line_and_blank_line_cells(tmp_path):
     text = sample_text()
     start, end = text.index("第二十条第(一)项"), text.index("三、收到和处理政府信息公开申请情况")
-    t2 = ("第二十条第(一)项 | |||\n信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |\n规章 | 0 | 0 | 0 |\n"
-          "行政规范性文件 | 4 | 0 | 32 |\n第二十条第(五)项 | |||\n信息内容 | 本年处理决定数量 | ||\n行政许可 | 0 | ||\n"
-          "第二十条第(六)项 | |||\n信息内容 | 本年处理决定数量 | ||\n行政处罚 | 9 | ||\n行政强制 | 0 | ||\n"
-          "第二十条第(八)项 | |||\n信息内容 | 本年收费金额(单位:万元) | ||\n行政事业性收费 | 0 |\n")
+    t2 = (
+        "第二十条第(一)项 | |||\n信息内容 | 本年制发件数 | 本年废止件数 | 现行有效件数 |\n规章 | 0 | 0 | 0 |\n"
+        "行政规范性文件 | 4 | 0 | 32 |\n第二十条第(五)项 | |||\n信息内容 | 本年处理决定数量 | ||\n行政许可 | 0 | ||\n"
+        "第二十条第(六)项 | |||\n信息内容 | 本年处理决定数量 | ||\n行政处罚 | 9 | ||\n行政强制 | 0 | ||\n"
+        "第二十条第(八)项 | |||\n信息内容 | 本年收费金额(单位:万元) | ||\n行政事业性收费 | 0 |\n"
+    )
     res = imp(tmp_path, text[:start] + t2 + text[end:].replace(" |", "\n"))
     v = res.report.values
     assert (v["t2_normative_issued"], v["t2_normative_in_force"], v["t2_penalty_decisions"]) == (4, 32, 9)
@@ -398,8 +418,10 @@ def test_whole_rows_on_one_line_and_blank_line_cells(tmp_path):
 
 
 def test_title_quoted_in_a_sentence(tmp_path):
-    text = sample_text().replace("林西县林西镇党群服务中心2023年政府信息公开工作年度报告\n",
-                                 "按照做好2023年政府信息公开工作年度报告编制发布工作的要求，现编制形成了"
-                                 "《林西县林西镇人民政府2023年政府信息公开工作年度报告》。\n")
+    text = sample_text().replace(
+        "林西县林西镇党群服务中心2023年政府信息公开工作年度报告\n",
+        "按照做好2023年政府信息公开工作年度报告编制发布工作的要求，现编制形成了"
+        "《林西县林西镇人民政府2023年政府信息公开工作年度报告》。\n",
+    )
     r = imp(tmp_path, text).report
     assert (r.unit, r.year, r.level) == ("林西县林西镇人民政府", 2023, "乡镇人民政府")

@@ -1,4 +1,5 @@
 """xl-report import: a real template workbook comes out, blanks stay blank, unreadable input exits 2."""
+
 from __future__ import annotations
 
 import pytest

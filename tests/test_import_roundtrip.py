@@ -1,4 +1,5 @@
 """render -> import returns the same 200 values (and unit, year, contact, narrative) for random reports."""
+
 from __future__ import annotations
 
 import random
@@ -15,8 +16,9 @@ from .conftest import needs_soffice, pdf_pages, to_pdf
 from .data.reports import demo_report, random_report
 
 count = st.integers(min_value=0, max_value=99999)
-amount = st.one_of(st.integers(min_value=0, max_value=9999),
-                   st.decimals(min_value=0, max_value=9999, places=2).map(float))
+amount = st.one_of(
+    st.integers(min_value=0, max_value=9999), st.decimals(min_value=0, max_value=9999, places=2).map(float)
+)
 
 
 @st.composite

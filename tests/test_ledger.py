@@ -1,6 +1,7 @@
 """Offices' own ledgers (issue 16): six realistic layouts give exactly the counts a careful clerk would
 (cell by cell against the same records typed into our template), every decision is said, every file is
 hostile, and nothing undecided is ever counted."""
+
 from __future__ import annotations
 
 import codecs
@@ -45,9 +46,11 @@ def office_files(tmp_path_factory) -> dict[str, lf.Layout]:
     wb.save(far.path)
     out = tmp / "converted"
     out.mkdir()
-    return {"xls": lf.Layout(_converted(docs.path, out, "xls"), docs.native),
-            "ods": lf.Layout(_converted(cases.path, out, "ods"), cases.native),
-            "far": lf.Layout(_converted(far.path, out, "xls"), {})}
+    return {
+        "xls": lf.Layout(_converted(docs.path, out, "xls"), docs.native),
+        "ods": lf.Layout(_converted(cases.path, out, "ods"), cases.native),
+        "far": lf.Layout(_converted(far.path, out, "xls"), {}),
+    }
 
 
 def _same_counts(layout: lf.Layout) -> dict:
@@ -143,8 +146,10 @@ def test_the_documents_and_cases_registers_as_xlsx_too(tmp_path):
 
 
 def _register_with(tmp_path: Path, results: list[str]) -> Path:
-    rows = [lf.REGISTER_HEADER] + [[i, "2024.3.1", "某", "个人", "网上", "x", "2024.3.1", "2024.3.5", text, None]
-                                   for i, text in enumerate(results, start=1)]
+    rows = [lf.REGISTER_HEADER] + [
+        [i, "2024.3.1", "某", "个人", "网上", "x", "2024.3.1", "2024.3.5", text, None]
+        for i, text in enumerate(results, start=1)
+    ]
     return lf._save(tmp_path / "台账.xlsx", {"登记台账": rows})
 
 
@@ -254,10 +259,12 @@ def test_csv_limits(tmp_path, monkeypatch):
 
 def test_an_ods_repeating_a_value_a_million_times_is_refused(tmp_path):
     path = tmp_path / "bomb.ods"
-    content = ('<?xml version="1.0"?><office:document-content xmlns:office="o" xmlns:table="t"><office:body>'
-               '<office:spreadsheet><table:table table:name="收费台账"><table:table-row table:number-rows-repeated='
-               '"1000000"><table:table-cell office:value-type="float" office:value="1"/></table:table-row>'
-               '</table:table></office:spreadsheet></office:body></office:document-content>')
+    content = (
+        '<?xml version="1.0"?><office:document-content xmlns:office="o" xmlns:table="t"><office:body>'
+        '<office:spreadsheet><table:table table:name="收费台账"><table:table-row table:number-rows-repeated='
+        '"1000000"><table:table-cell office:value-type="float" office:value="1"/></table:table-row>'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         z.writestr("content.xml", content)
@@ -266,8 +273,10 @@ def test_an_ods_repeating_a_value_a_million_times_is_refused(tmp_path):
 
 
 def test_formula_looking_ledger_text_stays_text_in_the_converted_workbook(tmp_path):
-    rows = [lf.REGISTER_HEADER, [1, "2024.3.1", "=HYPERLINK(\"http://x\")", "个人", "网上", "=1+1", "2024.3.1",
-                                 "2024.3.5", "予以公开", None]]
+    rows = [
+        lf.REGISTER_HEADER,
+        [1, "2024.3.1", '=HYPERLINK("http://x")', "个人", "网上", "=1+1", "2024.3.1", "2024.3.5", "予以公开", None],
+    ]
     path = lf._save(tmp_path / "t.xlsx", {"登记台账": rows})
     res = fill_workbook(path, tmp_path / "out.xlsx", year=YEAR)
     ws = openpyxl.load_workbook(res.output)[REQUESTS.name]
@@ -329,8 +338,10 @@ def test_a_ledger_longer_than_the_templates_dropdowns_gets_them_stretched(tmp_pa
     from xl_report.stages.adopt import adopt_ledger
     from xl_report.xlsx.template import TALLY_ROWS
 
-    rows = [lf.REGISTER_HEADER] + [[i, "2024.3.1", "某", "个人", "网上", "x", "2024.3.1", "2024.3.5", "予以公开", None]
-                                   for i in range(TALLY_ROWS + 5)]
+    rows = [lf.REGISTER_HEADER] + [
+        [i, "2024.3.1", "某", "个人", "网上", "x", "2024.3.1", "2024.3.5", "予以公开", None]
+        for i in range(TALLY_ROWS + 5)
+    ]
     rows[-1][8] = "不予公开"
     path = lf._save(tmp_path / "长.xlsx", {"登记台账": rows})
     res = adopt_ledger(path, tmp_path / "o.xlsx")

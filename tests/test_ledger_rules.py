@@ -1,5 +1,6 @@
 """Free-text rules (issue 16): every rule has a text that fires it and a near miss that does not;
 ambiguous and unknown texts are never guessed."""
+
 from __future__ import annotations
 
 import pytest
@@ -75,8 +76,10 @@ def test_every_rule_has_a_firing_and_a_missing_test():
     assert every == tested
 
 
-@pytest.mark.parametrize("text,group", [("不予公开", "不予公开"), ("无法提供", "无法提供"), ("不予处理", "不予处理"),
-                                        ("其他处理", "其他处理")])
+@pytest.mark.parametrize(
+    "text,group",
+    [("不予公开", "不予公开"), ("无法提供", "无法提供"), ("不予处理", "不予处理"), ("其他处理", "其他处理")],
+)
 def test_a_group_without_its_reason_is_left_for_the_clerk_with_the_groups_items(text, group):
     reading = _read(RESULT, f"{text}。")
     assert reading.value is None and reading.candidates and all(c.startswith(group) for c in reading.candidates)
@@ -87,20 +90,25 @@ def test_a_group_with_its_reason_is_the_reasons_item():
     assert _read(RESULT, "不予公开（危及国家安全）").value == R["deny_3"]
 
 
-@pytest.mark.parametrize("column,text,candidates", [
-    (RESULT, "部分信息不存在，其余予以公开", {R["open"], R["unable_1"]}),
-    (RESULT, "属于信访事项，且为重复申请", {R["reject_1"], R["reject_2"]}),
-    (APPLICANT, "某某研究院有限公司", {A["business"], A["research"]}),
-    (APPLICANT, "法律服务公司", {A["business"], A["legal"]}),
-    (DECISION, "许可与处罚", {"行政许可", "行政处罚"}),
-])
+@pytest.mark.parametrize(
+    "column,text,candidates",
+    [
+        (RESULT, "部分信息不存在，其余予以公开", {R["open"], R["unable_1"]}),
+        (RESULT, "属于信访事项，且为重复申请", {R["reject_1"], R["reject_2"]}),
+        (APPLICANT, "某某研究院有限公司", {A["business"], A["research"]}),
+        (APPLICANT, "法律服务公司", {A["business"], A["legal"]}),
+        (DECISION, "许可与处罚", {"行政许可", "行政处罚"}),
+    ],
+)
 def test_two_categories_are_never_guessed(column, text, candidates):
     reading = _read(column, text)
     assert reading.value is None and set(reading.candidates) == candidates and "不能确定" in reading.why
 
 
-@pytest.mark.parametrize("column,text", [(RESULT, "已电话沟通"), (RESULT, "办结"), (APPLICANT, "匿名"),
-                                         (DECISION, "行政检查"), (CASE, "驳回")])
+@pytest.mark.parametrize(
+    "column,text",
+    [(RESULT, "已电话沟通"), (RESULT, "办结"), (APPLICANT, "匿名"), (DECISION, "行政检查"), (CASE, "驳回")],
+)
 def test_unknown_texts_are_never_guessed(column, text):
     reading = _read(column, text)
     assert reading.value is None and "不能对应" in reading.why

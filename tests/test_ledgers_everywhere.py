@@ -1,6 +1,7 @@
 """An office's own ledger (.xls/.ods/.csv, other headers, free text) where the clerk and the county work:
 the web page's upload (real HTTP, ``xl-report serve`` in its own process) and ``xl-report batch`` read it
 as ``adopt``/``fill`` do; a text the rules cannot read is never counted, the clerk chooses it."""
+
 from __future__ import annotations
 
 import io
@@ -48,8 +49,10 @@ def office_ledgers(tmp_path_factory) -> dict[str, lf.Layout]:
     out = tmp / "converted"
     out.mkdir()
     profile = out / "lo-profile"
-    return {"xls": lf.Layout(_soffice_convert(register.path, out, "xls", profile), register.native),
-            "ods": lf.Layout(_soffice_convert(cases.path, out, "ods", profile), cases.native)}
+    return {
+        "xls": lf.Layout(_soffice_convert(register.path, out, "xls", profile), register.native),
+        "ods": lf.Layout(_soffice_convert(cases.path, out, "ods", profile), cases.native),
+    }
 
 
 def undecided_csv(tmp: Path, name: str = "申请登记.csv") -> lf.Layout:
@@ -142,8 +145,11 @@ def _ods_with_entity() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
-        z.writestr("content.xml", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-                                  "<office:document-content>&e;</office:document-content>")
+        z.writestr(
+            "content.xml",
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+            "<office:document-content>&e;</office:document-content>",
+        )
     return buf.getvalue()
 
 
@@ -154,13 +160,26 @@ def _ods_bomb() -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("name,kind", [("台账.ods", "entity"), ("台账.ods", "bomb"), ("台账.xls", "not-ole"),
-                                       ("台账.csv", "nul"), ("台账.csv", "no-header"), ("台账.xls", "xlsx-inside")])
+@pytest.mark.parametrize(
+    "name,kind",
+    [
+        ("台账.ods", "entity"),
+        ("台账.ods", "bomb"),
+        ("台账.xls", "not-ole"),
+        ("台账.csv", "nul"),
+        ("台账.csv", "no-header"),
+        ("台账.xls", "xlsx-inside"),
+    ],
+)
 def test_a_hostile_or_unusable_ledger_is_refused_with_nothing_stored(server, county, tmp_path, name, kind):
-    data = {"entity": _ods_with_entity, "bomb": _ods_bomb, "not-ole": lambda: b"MZ\x90\x00" + b"\x00" * 5000,
-            "nul": lambda: "编号,收到日期\n".encode() + b"\x00" * 100,
-            "no-header": lambda: "姓名,工资\n张三,100\n".encode("gbk"),
-            "xlsx-inside": lambda: county.books[C].read_bytes()}[kind]()
+    data = {
+        "entity": _ods_with_entity,
+        "bomb": _ods_bomb,
+        "not-ole": lambda: b"MZ\x90\x00" + b"\x00" * 5000,
+        "nul": lambda: "编号,收到日期\n".encode() + b"\x00" * 100,
+        "no-header": lambda: "姓名,工资\n张三,100\n".encode("gbk"),
+        "xlsx-inside": lambda: county.books[C].read_bytes(),
+    }[kind]()
     path = tmp_path / name
     path.write_bytes(data)
     c, csrf = server.login(county.codes[C])

@@ -1,4 +1,5 @@
 """Mail without a server: config validation, header safety, message format, the outbox, the sent-log."""
+
 from __future__ import annotations
 
 import email.header
@@ -41,20 +42,23 @@ def test_literal_password_refused(tmp_path):
         write_config(tmp_path, smtp={"host": "smtp.example.gov.cn", "password": "123456"})
 
 
-@pytest.mark.parametrize("smtp, upward, match", [
-    ({"host": "smtp.example.gov.cn", "security": "none"}, {}, "只允许用于本机"),
-    ({"host": "smtp.example.gov.cn", "security": "tls"}, {}, "security 只能是"),
-    ({"host": "smtp.example.gov.cn", "port": 99999}, {}, "port"),
-    ({"host": "smtp.example.gov.cn", "pasword_env": "X"}, {}, "不认识的项"),
-    ({"host": "smtp.example.gov.cn", "ca_file": "no-such.pem"}, {}, "ca_file"),
-    ({"host": "smtp.example.gov.cn", "from": "a@b.cn\nBcc: evil@x.com"}, {}, "换行"),
-    (None, {"to": ["a@b.cn", "evil@x.com\r\nBcc: evil@x.com"]}, "换行"),
-    (None, {"cc": ["a@b.cn, evil@x.com"]}, "不是有效的邮箱地址"),
-    (None, {"subject": "{unit}年报{secret}"}, "未知的占位符 {secret}"),
-    (None, {"body": "{unit.__class__}"}, "未知的占位符"),
-    (None, {"body": "{unit"}, "花括号"),
-    (None, {"subject": "年报\nBcc: evil@x.com"}, "换行"),
-])
+@pytest.mark.parametrize(
+    "smtp, upward, match",
+    [
+        ({"host": "smtp.example.gov.cn", "security": "none"}, {}, "只允许用于本机"),
+        ({"host": "smtp.example.gov.cn", "security": "tls"}, {}, "security 只能是"),
+        ({"host": "smtp.example.gov.cn", "port": 99999}, {}, "port"),
+        ({"host": "smtp.example.gov.cn", "pasword_env": "X"}, {}, "不认识的项"),
+        ({"host": "smtp.example.gov.cn", "ca_file": "no-such.pem"}, {}, "ca_file"),
+        ({"host": "smtp.example.gov.cn", "from": "a@b.cn\nBcc: evil@x.com"}, {}, "换行"),
+        (None, {"to": ["a@b.cn", "evil@x.com\r\nBcc: evil@x.com"]}, "换行"),
+        (None, {"cc": ["a@b.cn, evil@x.com"]}, "不是有效的邮箱地址"),
+        (None, {"subject": "{unit}年报{secret}"}, "未知的占位符 {secret}"),
+        (None, {"body": "{unit.__class__}"}, "未知的占位符"),
+        (None, {"body": "{unit"}, "花括号"),
+        (None, {"subject": "年报\nBcc: evil@x.com"}, "换行"),
+    ],
+)
 def test_bad_config_is_refused(tmp_path, smtp, upward, match):
     with pytest.raises(InputError, match=match):
         mail_settings(write_config(tmp_path, smtp=smtp, upward=upward))
@@ -101,8 +105,9 @@ def test_no_config_at_all_writes_outbox_in_current_folder(tmp_path, book, monkey
 
 
 def test_dry_run_does_not_connect(tmp_path, book):
-    config = write_config(tmp_path, smtp={"host": "127.0.0.1", "port": free_port(), "security": "none",
-                                          "from": FROM}, upward={"to": [TO]})
+    config = write_config(
+        tmp_path, smtp={"host": "127.0.0.1", "port": free_port(), "security": "none", "from": FROM}, upward={"to": [TO]}
+    )
     report = send_files([book], config, dry_run=True, allow_draft=True, check=False)
     assert report.ok and report.mode == "outbox" and len(report.outbox_files) == 1
 
@@ -118,8 +123,13 @@ def test_xlsm_gets_macro_enabled_type(tmp_path, book):
 def test_bad_files_are_reported_per_file(tmp_path, book):
     bogus = tmp_path / "不是工作簿.xlsx"
     bogus.write_text("hello")
-    report = send_files([bogus, tmp_path / "没有.xlsx", tmp_path / "a.csv", book], {}, allow_draft=True,
-                        check=False, outbox=tmp_path / "o")
+    report = send_files(
+        [bogus, tmp_path / "没有.xlsx", tmp_path / "a.csv", book],
+        {},
+        allow_draft=True,
+        check=False,
+        outbox=tmp_path / "o",
+    )
     assert len(report.failed) == 3 and len(report.outbox_files) == 1 and report.exit_code == 1
 
 

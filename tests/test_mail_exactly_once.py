@@ -2,6 +2,7 @@
 message and then drops the connection, stores it and answers after the client's timeout, drops the
 connection before DATA, refuses (451 / 550) or is down. Deliveries are counted at the server: never
 more than one per file across a run and its rerun, and every file ends as 已发送, 待确认 or 未发送."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,8 +41,11 @@ def server():
 
 
 def config_for(tmp_path, server):
-    return write_config(tmp_path, smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "from": FROM,
-                                        "timeout": TIMEOUT}, upward={"to": [TO]})
+    return write_config(
+        tmp_path,
+        smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "from": FROM, "timeout": TIMEOUT},
+        upward={"to": [TO]},
+    )
 
 
 def per_file(server) -> dict[str, int]:
@@ -54,9 +58,16 @@ def per_file(server) -> dict[str, int]:
 
 def status(report, path) -> str:
     """已发送 / 待确认 / 未发送 (or 已跳过 when an earlier run sent it) of one file; exactly one of them."""
-    found = [label for label, outcomes in (("已发送", report.sent), ("待确认", report.uncertain),
-                                           ("未发送", report.failed), ("已跳过", report.skipped))
-             if any(o.path == path for o in outcomes)]
+    found = [
+        label
+        for label, outcomes in (
+            ("已发送", report.sent),
+            ("待确认", report.uncertain),
+            ("未发送", report.failed),
+            ("已跳过", report.skipped),
+        )
+        if any(o.path == path for o in outcomes)
+    ]
     assert len(found) == 1, found
     return found[0]
 

@@ -1,5 +1,6 @@
 """Drafts are refused, frozen workbooks go out, tampered ones do not, a re-frozen one is sent as a correction;
 and the ``xl-report send`` command end to end (real frozen files, real aiosmtpd on 127.0.0.1)."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,8 +36,9 @@ def server():
 
 
 def config_for(tmp_path, server):
-    return write_config(tmp_path, smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "from": FROM},
-                        upward={"to": [TO]})
+    return write_config(
+        tmp_path, smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "from": FROM}, upward={"to": [TO]}
+    )
 
 
 @pytest.mark.slow
@@ -71,8 +73,7 @@ def test_refrozen_report_is_sent_again_as_correction(tmp_path, frozen, server):
     assert again.sent[0].changed and "已发送更正版" in again.sent[0].message
     assert parse(server.sink.messages[-1])["Subject"].startswith("【更正】")
     sent = [r for r in log_records(tmp_path / "xl-report-sent.jsonl") if r["event"] == "sent"]
-    assert [(r["fingerprint"], r["replaces"], r["kind"]) for r in sent] == [(fp1, None, "frozen"),
-                                                                          (fp2, fp1, "frozen")]
+    assert [(r["fingerprint"], r["replaces"], r["kind"]) for r in sent] == [(fp1, None, "frozen"), (fp2, fp1, "frozen")]
     assert len(server.sink.deliveries) == 2
 
 
@@ -100,8 +101,9 @@ def test_cli_send(tmp_path, frozen, server, monkeypatch):
 
 def test_cli_refuses_literal_password(tmp_path, frozen):
     _, [(first, _), _] = frozen
-    (tmp_path / "xl-report.toml").write_text('[smtp]\nhost = "smtp.example.gov.cn"\npassword = "123456"\n',
-                                             encoding="utf-8")
+    (tmp_path / "xl-report.toml").write_text(
+        '[smtp]\nhost = "smtp.example.gov.cn"\npassword = "123456"\n', encoding="utf-8"
+    )
     result = CliRunner().invoke(app, ["send", str(first), "--config", str(tmp_path / "xl-report.toml")])
     assert result.exit_code == 2 and "不能直接写 password" in result.output and "123456" not in result.output
 

@@ -1,5 +1,6 @@
 """send_files against real aiosmtpd servers on 127.0.0.1: plain, STARTTLS + AUTH, implicit TLS + AUTH,
 refusals and dropped connections mid-batch, exactly-once reruns (deliveries counted at the server)."""
+
 from __future__ import annotations
 
 import pytest
@@ -59,8 +60,11 @@ def servers():
 
 
 def plain_config(tmp_path, server, **upward):
-    return write_config(tmp_path, smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "from": FROM},
-                        upward={"to": [TO], **upward})
+    return write_config(
+        tmp_path,
+        smtp={"host": "127.0.0.1", "port": server.port, "security": "none", "from": FROM},
+        upward={"to": [TO], **upward},
+    )
 
 
 def tls_config(tmp_path, server, security, cert, *, ca=True):
@@ -73,7 +77,7 @@ def tls_config(tmp_path, server, security, cert, *, ca=True):
 def check_delivery(raw: bytes, path):
     msg = parse(raw)
     assert "2024年政府信息公开工作年度报告" in msg["Subject"]
-    (filename, name_fallback, payload, ctype), = attachments(msg)
+    ((filename, name_fallback, payload, ctype),) = attachments(msg)
     assert filename == path.name  # RFC 2231
     assert name_fallback == path.name  # RFC 2047 name= for older clients
     assert payload == path.read_bytes()
@@ -114,7 +118,9 @@ def test_tls_with_auth(tmp_path, servers, books, cert, monkeypatch, security):
 def test_untrusted_certificate_is_refused(tmp_path, servers, books, cert, monkeypatch, security):
     monkeypatch.setenv("XL_REPORT_SMTP_PASSWORD", PASSWORD)
     server = servers(security, cert)
-    report = send_files(books, tls_config(tmp_path, server, security, cert, ca=False), allow_draft=True, check=False, **FAST)
+    report = send_files(
+        books, tls_config(tmp_path, server, security, cert, ca=False), allow_draft=True, check=False, **FAST
+    )
     assert not report.sent and len(report.failed) == 3
     assert "证书验证失败" in report.failed[0].message
     assert "中止" in report.failed[1].message  # fatal: the rest is not even tried
@@ -281,8 +287,12 @@ def test_unit_name_with_line_break_cannot_inject_a_header(tmp_path, servers, tem
 
 def test_subject_template_with_placeholders(tmp_path, servers, books):
     server = servers("plain")
-    config = plain_config(tmp_path, server, subject="{unit}报送{year}年度年报（{file}）",
-                          body="领导：\n{unit}的年报见附件。{summary}。指纹 {fingerprint}\n")
+    config = plain_config(
+        tmp_path,
+        server,
+        subject="{unit}报送{year}年度年报（{file}）",
+        body="领导：\n{unit}的年报见附件。{summary}。指纹 {fingerprint}\n",
+    )
     send_files(books[:1], config, allow_draft=True, check=False)
     msg = parse(server.sink.messages[0])
     assert msg["Subject"] == f"【草稿】{UNITS[0]}报送2024年度年报（{books[0].name}）"
@@ -340,13 +350,21 @@ def test_ctrl_c_against_a_hung_server_stops_at_once(tmp_path, books):
             held.append(conn)
 
     threading.Thread(target=greet_then_hang, daemon=True).start()
-    write_config(tmp_path, smtp={"host": "127.0.0.1", "port": port, "security": "none", "from": FROM},
-                 upward={"to": [TO]})
-    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-            "sys.argv = ['xl-report', 'send', '--allow-draft', sys.argv[1]]; "
-            "from xl_report.cli import main; main()")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(books[0])], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    write_config(
+        tmp_path, smtp={"host": "127.0.0.1", "port": port, "security": "none", "from": FROM}, upward={"to": [TO]}
+    )
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv = ['xl-report', 'send', '--allow-draft', sys.argv[1]]; "
+        "from xl_report.cli import main; main()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(books[0])],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         for _ in range(200):  # until the client has connected and waits for the EHLO reply
             if held:

@@ -1,5 +1,6 @@
 """One truth from tally to table (issue 13): a stale, unfilled or hand-edited table never checks clean
 or freezes; error values in tally cells stop every command; every path agrees on the same input."""
+
 from __future__ import annotations
 
 import json
@@ -46,18 +47,30 @@ def codes(path: Path) -> list[str]:
 def tally_book(path: Path, **sheets) -> Path:
     """A clerk's template with tallies of every kind (dates on 1 Jan / 31 Dec, 万元 with 4 decimals)."""
     rows = dict(
-        requests=[request(1, date(2024, 1, 1), "自然人", date(2024, 1, 5), "予以公开"),
-                  request(2, date(2023, 12, 31), "商业企业", date(2024, 1, 1), "部分公开"),
-                  request(3, date(2024, 12, 31), "自然人"),
-                  request(4, date(2023, 12, 1), "其他", date(2023, 12, 29), "予以公开")],  # done last year
-        documents=[document("甲", "行政规范性文件", date(2024, 1, 1)),
-                   document("乙", "行政规范性文件", date(2023, 12, 31), date(2024, 12, 31))],
-        decisions=[decision("行政许可", date(2024, 12, 31), 17), decision("行政处罚", date(2024, 1, 1)),
-                   decision("行政强制", date(2023, 12, 31), 5)],
-        fees=[fee("工本费", date(2024, 1, 1), 1550.5), fee("工本费", date(2024, 12, 31), 0.01),
-              fee("工本费", date(2025, 1, 1), 99)],
-        cases=[case("F1", "行政复议", date(2024, 1, 1), "维持", date(2024, 12, 31)),
-               case("S1", "行政诉讼-复议后起诉", date(2024, 12, 31))],
+        requests=[
+            request(1, date(2024, 1, 1), "自然人", date(2024, 1, 5), "予以公开"),
+            request(2, date(2023, 12, 31), "商业企业", date(2024, 1, 1), "部分公开"),
+            request(3, date(2024, 12, 31), "自然人"),
+            request(4, date(2023, 12, 1), "其他", date(2023, 12, 29), "予以公开"),
+        ],  # done last year
+        documents=[
+            document("甲", "行政规范性文件", date(2024, 1, 1)),
+            document("乙", "行政规范性文件", date(2023, 12, 31), date(2024, 12, 31)),
+        ],
+        decisions=[
+            decision("行政许可", date(2024, 12, 31), 17),
+            decision("行政处罚", date(2024, 1, 1)),
+            decision("行政强制", date(2023, 12, 31), 5),
+        ],
+        fees=[
+            fee("工本费", date(2024, 1, 1), 1550.5),
+            fee("工本费", date(2024, 12, 31), 0.01),
+            fee("工本费", date(2025, 1, 1), 99),
+        ],
+        cases=[
+            case("F1", "行政复议", date(2024, 1, 1), "维持", date(2024, 12, 31)),
+            case("S1", "行政诉讼-复议后起诉", date(2024, 12, 31)),
+        ],
     )
     rows.update(sheets)
     return make_tally_workbook(path, unit=UNIT, year=YEAR, values=META, **rows)
@@ -126,8 +139,13 @@ def test_tally_changed_after_fill_names_the_cell_with_both_values(filled):
     wb = openpyxl.load_workbook(filled)
     ws = wb[REQUESTS.name]
     for i in range(10):  # 10 more applications by 自然人, received and concluded in 2024
-        row = {"编号": f"N{i}", "收到日期": date(2024, 6, 1), "申请人类型": "自然人", "办结日期": date(2024, 6, 5),
-               "办理结果": "予以公开"}
+        row = {
+            "编号": f"N{i}",
+            "收到日期": date(2024, 6, 1),
+            "申请人类型": "自然人",
+            "办结日期": date(2024, 6, 5),
+            "办理结果": "予以公开",
+        }
         ws.append([row.get(h) for h in REQUESTS.headers])
     wb.save(filled)
     res = cli("check", filled, "--json")
@@ -266,8 +284,9 @@ def test_the_year_family_means_2023_on_every_path(tmp_path, typed):
 
 @pytest.mark.parametrize("typed", ["23", "2023-2024", "二〇二三", "1900"])
 def test_what_is_not_a_year_is_f12_on_every_path(tmp_path, typed):
-    src = make_tally_workbook(tmp_path / "t.xlsx", unit=UNIT, year=typed, values=META,
-                              requests=[request(1, date(2023, 3, 1))])
+    src = make_tally_workbook(
+        tmp_path / "t.xlsx", unit=UNIT, year=typed, values=META, requests=[request(1, date(2023, 3, 1))]
+    )
     assert "F12" in codes(src)
     with pytest.raises(InputError, match=f"报告年度”（值：{typed}）不是年份"):  # named, not "please fill it"
         fill_workbook(src)
@@ -316,8 +335,14 @@ def _same_outputs(indir: Path, tmp_path: Path) -> int:
         assert a.ok and b.ok, (u.source, a.messages, b.messages)
         assert a.fingerprint == b.fingerprint == u.fingerprint == mine.fingerprint, u.source
         ra, rb = read_report_file(mine.output), read_report_file(theirs)
-        assert (ra.values, ra.narrative, ra.unit, ra.year, ra.contact, ra.level) == \
-            (rb.values, rb.narrative, rb.unit, rb.year, rb.contact, rb.level), u.source
+        assert (ra.values, ra.narrative, ra.unit, ra.year, ra.contact, ra.level) == (
+            rb.values,
+            rb.narrative,
+            rb.unit,
+            rb.year,
+            rb.contact,
+            rb.level,
+        ), u.source
         ta, tb = read_tally(mine.output), read_tally(theirs)
         for key in ("requests", "documents", "decisions", "fees", "cases"):
             ca, cb = ta.columns(key), tb.columns(key)
@@ -339,8 +364,11 @@ def test_batch_equals_fill_and_freeze_for_50_random_units(tmp_path):
     rng = random.Random(13)
     for i in range(50):
         level = rng.choice(["乡镇人民政府", "县级人民政府部门"])
-        write_unit(indir / f"{i:03d}.xlsx", synthetic_unit(f"某某县第{i}单位", level, YEAR, seed=rng.randrange(10**6),
-                                                           size=rng.choice([1, 2, 3])), YEAR)
+        write_unit(
+            indir / f"{i:03d}.xlsx",
+            synthetic_unit(f"某某县第{i}单位", level, YEAR, seed=rng.randrange(10**6), size=rng.choice([1, 2, 3])),
+            YEAR,
+        )
     assert _same_outputs(indir, tmp_path) >= 45
 
 
@@ -365,14 +393,20 @@ def test_a_bare_tally_workbook_gives_the_same_tables_and_findings_from_fill_and_
     fill_codes = sorted(f.code for f in check_workbook(filled.output))
     assert fill_codes.count("F05") == 22 and "R08" not in fill_codes
     # the batch names the unit after the file (a bare workbook has no 说明 cell): F12 is fill's alone
-    assert sorted(f["code"] for f in batch_findings(tmp_path / "out", src.name)) == \
-        [c for c in fill_codes if c != "F12"]
+    assert sorted(f["code"] for f in batch_findings(tmp_path / "out", src.name)) == [
+        c for c in fill_codes if c != "F12"
+    ]
 
 
 def test_a_bare_workbook_with_a_copied_readme_is_filled_with_its_unit(tmp_path):
     """The template's 说明 copied into a tally workbook (its names come along): fill takes the unit."""
-    src = make_tally_workbook(tmp_path / "t.xlsx", unit=UNIT, year=YEAR, values=META,
-                              requests=[request(1, date(2024, 3, 1), "自然人", date(2024, 3, 5), "予以公开")])
+    src = make_tally_workbook(
+        tmp_path / "t.xlsx",
+        unit=UNIT,
+        year=YEAR,
+        values=META,
+        requests=[request(1, date(2024, 3, 1), "自然人", date(2024, 3, 5), "予以公开")],
+    )
     wb = openpyxl.load_workbook(src)
     for title in form.TABLES:
         del wb[title]

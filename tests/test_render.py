@@ -3,6 +3,7 @@
 Expected cell positions are computed here from xl_report.core.form (the official layout), not taken from
 the renderer's own model.
 """
+
 from __future__ import annotations
 
 import random
@@ -44,11 +45,15 @@ def random_report(seed: int = 7, **meta) -> ReportData:
     rnd = random.Random(seed)
     data = ReportData(unit=UNIT, year=2024, contact="0476-5326621", level="乡镇人民政府", **meta)
     for c in form.CELLS:
-        data.values[c.name] = round(rnd.uniform(0, 99), rnd.randint(0, 4)) if c.kind == "amount" else \
-            rnd.randint(0, 400)
+        data.values[c.name] = (
+            round(rnd.uniform(0, 99), rnd.randint(0, 4)) if c.kind == "amount" else rnd.randint(0, 400)
+        )
     data.with_totals()
-    data.narrative = {"overview": list(OVERVIEW), "problems": ["（一）存在的主要问题", "人员力量不足。"],
-                      "other": ["本年度未收取信息处理费。"]}
+    data.narrative = {
+        "overview": list(OVERVIEW),
+        "problems": ["（一）存在的主要问题", "人员力量不足。"],
+        "other": ["本年度未收取信息处理费。"],
+    }
     return data
 
 
@@ -84,15 +89,21 @@ def t3_depth() -> int:
 
 def t3_positions() -> dict[str, tuple[int, int]]:
     depth, label_cols = t3_depth(), max(len(r.labels) for r in form.T3_ROWS)
-    return {form.t3(row.key, col): (depth + i, label_cols + j)
-            for i, row in enumerate(form.T3_ROWS) for j, (col, _, _) in enumerate(form.T3_COLUMNS)}
+    return {
+        form.t3(row.key, col): (depth + i, label_cols + j)
+        for i, row in enumerate(form.T3_ROWS)
+        for j, (col, _, _) in enumerate(form.T3_COLUMNS)
+    }
 
 
 def t4_positions() -> dict[str, tuple[int, int]]:
     depth = max(len(c.col_labels) for c in form.CELLS if c.table == "表四")
     n = len(form.T4_OUTCOMES)
-    return {form.t4(g, o): (depth, gi * n + oi)
-            for gi, (g, _) in enumerate(form.T4_GROUPS) for oi, (o, _) in enumerate(form.T4_OUTCOMES)}
+    return {
+        form.t4(g, o): (depth, gi * n + oi)
+        for gi, (g, _) in enumerate(form.T4_GROUPS)
+        for oi, (o, _) in enumerate(form.T4_OUTCOMES)
+    }
 
 
 POSITIONS = {"表二": t2_positions(), "表三": t3_positions(), "表四": t4_positions()}
@@ -245,11 +256,23 @@ def test_blank_cells_stay_blank_and_text_is_kept(tmp_path):
     assert any("为空" in w for w in result.warnings) and any("不是数字" in w for w in result.warnings)
 
 
-@pytest.mark.parametrize("value, kind, text", [
-    (0, "count", "0"), (3.0, "count", "3"), (12, "count", "12"), (None, "count", ""),
-    (0, "amount", "0"), (0.0, "amount", "0"), (12.3456, "amount", "12.3456"), (12.5, "amount", "12.5"),
-    (3, "amount", "3"), (0.00001, "amount", "0"), (1.23456789, "amount", "1.2346"), (" / ", "count", "/"),
-])
+@pytest.mark.parametrize(
+    "value, kind, text",
+    [
+        (0, "count", "0"),
+        (3.0, "count", "3"),
+        (12, "count", "12"),
+        (None, "count", ""),
+        (0, "amount", "0"),
+        (0.0, "amount", "0"),
+        (12.3456, "amount", "12.3456"),
+        (12.5, "amount", "12.5"),
+        (3, "amount", "3"),
+        (0.00001, "amount", "0"),
+        (1.23456789, "amount", "1.2346"),
+        (" / ", "count", "/"),
+    ],
+)
 def test_format_value(value, kind, text):
     assert format_value(value, kind) == text
 
@@ -314,7 +337,12 @@ def test_docx_typography_tables_and_merges(tmp_path):
     d = docx.Document(str(out))
     s = d.sections[0]
     assert abs(s.page_width - Mm(210)) < Mm(0.5) and abs(s.page_height - Mm(297)) < Mm(0.5)
-    assert [round(x / Mm(1)) for x in (s.top_margin, s.bottom_margin, s.left_margin, s.right_margin)] == [37, 35, 28, 26]
+    assert [round(x / Mm(1)) for x in (s.top_margin, s.bottom_margin, s.left_margin, s.right_margin)] == [
+        37,
+        35,
+        28,
+        26,
+    ]
     # East Asian fonts everywhere: document defaults, styles, every run
     styles = d.styles.element
     defaults = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))

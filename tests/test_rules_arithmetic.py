@@ -1,4 +1,5 @@
 """A01–A04 and the single-cell corruption guarantee, on ReportData (pure, fast)."""
+
 from __future__ import annotations
 
 import time
@@ -34,12 +35,15 @@ def test_a01_message_names_the_numbers():
     assert "t3_open_person" in f.names  # a part of the 总计 formula: a wrong part is named too
 
 
-@pytest.mark.parametrize("code, name, value", [
-    ("A02", "t3_new_total", 12),  # row total ≠ six columns
-    ("A03", "t3_total_business", 0),  # （七）总计 0 though its parts are not
-    ("A04", "t4_review_total", 0),
-    ("A04", "t4_suit_after_total", 3),
-])
+@pytest.mark.parametrize(
+    "code, name, value",
+    [
+        ("A02", "t3_new_total", 12),  # row total ≠ six columns
+        ("A03", "t3_total_business", 0),  # （七）总计 0 though its parts are not
+        ("A04", "t4_review_total", 0),
+        ("A04", "t4_suit_after_total", 3),
+    ],
+)
 def test_each_identity_fires(code, name, value):
     r = clean_report()
     r.values[name] = value

@@ -1,4 +1,5 @@
 """The finding catalogue: unique codes, one severity each, documented in docs/findings.md."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Cross-year: X01 carry-over (error), X02 in-force stock (warning), X04 wrong previous year."""
+
 from __future__ import annotations
 
 from xl_report.rules.crossyear import check

@@ -1,4 +1,5 @@
 """Workbook form rules: F02–F06, F12, F13."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,17 +14,20 @@ def test_clean_report_is_quiet():
     assert check(clean_report()) == []
 
 
-@pytest.mark.parametrize("value, code, words", [
-    (None, "F05", "空白"),
-    ("/", "F05", "“/”"),
-    ("—", "F05", "“—”"),
-    ("无", "F05", "“无”"),
-    (-2, "F06", "负数"),
-    (1.5, "F06", "不是整数"),
-    ("16（其中修订3件）", "F06", "文字“16（其中修订3件）”"),
-    ("=A1*2", "F06", "公式"),
-    (True, "F06", "请填数字"),
-])
+@pytest.mark.parametrize(
+    "value, code, words",
+    [
+        (None, "F05", "空白"),
+        ("/", "F05", "“/”"),
+        ("—", "F05", "“—”"),
+        ("无", "F05", "“无”"),
+        (-2, "F06", "负数"),
+        (1.5, "F06", "不是整数"),
+        ("16（其中修订3件）", "F06", "文字“16（其中修订3件）”"),
+        ("=A1*2", "F06", "公式"),
+        (True, "F06", "请填数字"),
+    ],
+)
 def test_bad_cell_values(value, code, words):
     r = clean_report()
     r.locations["t3_open_person"] = ("表三", "D7")
@@ -64,8 +68,10 @@ def test_missing_named_cell_is_named():
     assert f.code == "F02" and f.name == "t2_rules_issued" and "t2_rules_issued" in f.message
 
 
-@pytest.mark.parametrize("field, value, code", [("unit", None, "F12"), ("year", None, "F12"),
-                                                ("level", None, "F13"), ("level", "村委会", "F13")])
+@pytest.mark.parametrize(
+    "field, value, code",
+    [("unit", None, "F12"), ("year", None, "F12"), ("level", None, "F13"), ("level", "村委会", "F13")],
+)
 def test_meta(field, value, code):
     r = clean_report()
     setattr(r, field, value)

@@ -1,4 +1,5 @@
 """Text vs tables: T01 numbers, T02 'none' claims, T03 'all concluded', F07 year; placeholders first."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,29 +25,35 @@ def test_placeholders_are_substituted_from_the_tables():
     assert substitute("共收到申请{新收}件，办结{办结}件，{未知}", r) == "共收到申请13件，办结12件，{未知}"
 
 
-@pytest.mark.parametrize("text", [
-    "本年度共收到政府信息公开申请13件。",  # 新收
-    "受理政府信息公开申请15件（含上年结转2件）。",  # 新收 + 上年结转
-    "收到依申请公开政府信息数为 十三 件",
-    "结转下年度继续办理3件",
-    "予以公开6件，部分公开2件，不予公开1件，无法提供1件，不予处理1件，其他处理1件。",
-    "本年度办结12件。",
-    "发生行政复议2件，行政诉讼1件。",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "本年度共收到政府信息公开申请13件。",  # 新收
+        "受理政府信息公开申请15件（含上年结转2件）。",  # 新收 + 上年结转
+        "收到依申请公开政府信息数为 十三 件",
+        "结转下年度继续办理3件",
+        "予以公开6件，部分公开2件，不予公开1件，无法提供1件，不予处理1件，其他处理1件。",
+        "本年度办结12件。",
+        "发生行政复议2件，行政诉讼1件。",
+    ],
+)
 def test_matching_numbers_are_quiet(text):
     assert run(text) == []
 
 
-@pytest.mark.parametrize("text, topic, names", [
-    ("本年度共收到政府信息公开申请17件。", "收到申请 17 件", ("t3_new_total",)),
-    ("上年结转3件", "上年结转 3 件", ("t3_carried_in_total",)),
-    ("结转下年度继续办理1件", "结转下年度 1 件", ("t3_carried_out_total",)),
-    ("办结95件", "办结 95 件", ("t3_total_total",)),
-    ("予以公开5件", "予以公开 5 件", ("t3_open_total",)),
-    ("不予公开二件", "不予公开 2 件", ("t3_deny_1_total",)),
-    ("行政复议3起", "行政复议 3 件", ("t4_review_total",)),
-    ("行政诉讼4件", "行政诉讼 4 件", ("t4_suit_direct_total", "t4_suit_after_total")),
-])
+@pytest.mark.parametrize(
+    "text, topic, names",
+    [
+        ("本年度共收到政府信息公开申请17件。", "收到申请 17 件", ("t3_new_total",)),
+        ("上年结转3件", "上年结转 3 件", ("t3_carried_in_total",)),
+        ("结转下年度继续办理1件", "结转下年度 1 件", ("t3_carried_out_total",)),
+        ("办结95件", "办结 95 件", ("t3_total_total",)),
+        ("予以公开5件", "予以公开 5 件", ("t3_open_total",)),
+        ("不予公开二件", "不予公开 2 件", ("t3_deny_1_total",)),
+        ("行政复议3起", "行政复议 3 件", ("t4_review_total",)),
+        ("行政诉讼4件", "行政诉讼 4 件", ("t4_suit_direct_total", "t4_suit_after_total")),
+    ],
+)
 def test_t01_numbers_differ(text, topic, names):
     (f,) = run(text)
     assert f.code == "T01" and f.severity == "warning" and topic in f.message
@@ -86,8 +93,16 @@ def test_t02_no_cases_while_table_has_some():
 def test_t03_all_concluded_while_carried_over():
     (f,) = run("所有申请均已按时办结。")
     assert f.code == "T03" and "结转下年度继续办理为 3 件" in f.message
-    assert run("所有申请均已按时办结。", t3_carried_out_person=0, t3_carried_out_business=0,
-               t3_open_person=8, t3_deny_4_business=2) == []
+    assert (
+        run(
+            "所有申请均已按时办结。",
+            t3_carried_out_person=0,
+            t3_carried_out_business=0,
+            t3_open_person=8,
+            t3_deny_4_business=2,
+        )
+        == []
+    )
 
 
 def test_f07_period_of_another_year():

@@ -1,4 +1,5 @@
 """Plausibility: F11 规章 without 规章制定权, A05 fee in 元, X03 identical to last year, D01 published late."""
+
 from __future__ import annotations
 
 import copy
@@ -53,8 +54,9 @@ def test_a05_limit_is_higher_for_governments_and_configurable():
 def test_a05_fee_equal_to_the_tally_sum_in_yuan():
     r = clean_report()
     r.values["t2_fees_amount"] = 350
-    fees = pd.DataFrame({"收费项目": ["复印", "工本"], "收费日期": [date(2024, 3, 1)] * 2, "金额（元）": [200.0, 150.0],
-                         "_row": [2, 3]})
+    fees = pd.DataFrame(
+        {"收费项目": ["复印", "工本"], "收费日期": [date(2024, 3, 1)] * 2, "金额（元）": [200.0, 150.0], "_row": [2, 3]}
+    )
     (f,) = check(r, tally=Tally(fees=fees))
     assert f.code == "A05" and "350 元" in f.message and "0.035" in f.message
     r.values["t2_fees_amount"] = 0.035
@@ -70,10 +72,15 @@ def test_x03_identical_to_last_year():
     assert check(r.zeros(unit="x", year=2024, level="乡镇人民政府"), r.zeros()) == []  # all zeros: fine
 
 
-@pytest.mark.parametrize("level, published, late", [
-    ("乡镇人民政府", date(2025, 1, 31), False), ("乡镇人民政府", date(2025, 2, 3), True),
-    ("县级人民政府", date(2025, 3, 31), False), ("县级人民政府", date(2025, 4, 1), True),
-])
+@pytest.mark.parametrize(
+    "level, published, late",
+    [
+        ("乡镇人民政府", date(2025, 1, 31), False),
+        ("乡镇人民政府", date(2025, 2, 3), True),
+        ("县级人民政府", date(2025, 3, 31), False),
+        ("县级人民政府", date(2025, 4, 1), True),
+    ],
+)
 def test_d01_publication_deadline(level, published, late):
     r = clean_report(level=level, published=published)
     found = [f for f in check(r) if f.code == "D01"]
@@ -91,15 +98,27 @@ def test_a05_tally_sum_counts_only_the_report_year():
     """A tally kept over several years: the 元 total compared with the cell is the report year's (as fill counts)."""
     r = clean_report()
     r.values["t2_fees_amount"] = 350
-    fees = pd.DataFrame({"收费项目": ["复印", "工本", "旧"], "收费日期": [date(r.year, 3, 1), date(r.year, 5, 1),
-                                                             date(r.year - 1, 5, 1)],
-                         "金额（元）": [200.0, 150.0, 90.0], "_row": [2, 3, 4]})
+    fees = pd.DataFrame(
+        {
+            "收费项目": ["复印", "工本", "旧"],
+            "收费日期": [date(r.year, 3, 1), date(r.year, 5, 1), date(r.year - 1, 5, 1)],
+            "金额（元）": [200.0, 150.0, 90.0],
+            "_row": [2, 3, 4],
+        }
+    )
     (f,) = check(r, tally=Tally(fees=fees))
     assert f.code == "A05" and "350 元" in f.message
 
 
-@pytest.mark.parametrize("config", [{"deadlines": {"other": "02-30"}}, {"deadlines": {"other": "1月"}},
-                                    {"rules": {"fee_limit_wan": "1000"}}, {"rules": {"fee_limit_wan": -1}}])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"deadlines": {"other": "02-30"}},
+        {"deadlines": {"other": "1月"}},
+        {"rules": {"fee_limit_wan": "1000"}},
+        {"rules": {"fee_limit_wan": -1}},
+    ],
+)
 def test_bad_config_values_are_input_errors_not_tracebacks(config):
     from xl_report.core.errors import InputError
 

@@ -1,4 +1,5 @@
 """The 校验结果 sheet: rows, links, highlights; a re-check clears the old ones; the plan as data."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -34,12 +35,12 @@ def book_with(report):
 
 def test_rows_plan():
     f1 = Finding("A05", "warning", "收费", "表二", "B14", "t2_fees_amount")
-    f2 = Finding("A01", "error", "=HYPERLINK(\"x\")", "表三", "D5", "t3_new_person")
+    f2 = Finding("A01", "error", '=HYPERLINK("x")', "表三", "D5", "t3_new_person")
     f3 = Finding("R01", "warning", "逾期", "依申请公开台账", "J3", row=3)
     rows = findings_sheet_rows([f1, f2, f3])
     assert rows[0][0].startswith("校验结果：错误 1 个，提示 2 个")
     assert rows[1] == ["序号", "级别", "代码", "说明", "位置"]
-    assert rows[2] == [1, "错误", "A01", "=HYPERLINK(\"x\")", "表三!D5"]  # errors first
+    assert rows[2] == [1, "错误", "A01", '=HYPERLINK("x")', "表三!D5"]  # errors first
     assert rows[4][4] == "依申请公开台账 第3行"
     assert findings_sheet_rows([])[0] == ["校验通过：未发现问题。"]
 
@@ -63,7 +64,9 @@ def test_write_then_recheck_clears(tmp_path):
     r = clean_report()
     wb = book_with(r)
     names = resolve_names(wb)
-    wb[names["t3_open_person"][0]][names["t3_open_person"][1]].value = 7  # totals are formulas: A01 breaks (and the text's 予以公开6件: T01)
+    wb[names["t3_open_person"][0]][
+        names["t3_open_person"][1]
+    ].value = 7  # totals are formulas: A01 breaks (and the text's 予以公开6件: T01)
     findings = check(read_report(wb), narrative=read_narrative(wb, cells=True))
     assert findings
     write_findings_sheet(wb, findings)
@@ -99,8 +102,7 @@ def test_write_then_recheck_clears(tmp_path):
     assert wb[form.SHEET_FINDINGS]["A1"].value == "校验通过：未发现问题。"
     assert rgb(sheet_t3[a1]) == INPUT_FILL.fgColor.rgb[-6:]
     assert rgb(sheet_t3[total_a1]) == COMPUTED_FILL.fgColor.rgb[-6:]
-    highlighted = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
-                   if rgb(c) in HIGHLIGHT.values()]
+    highlighted = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if rgb(c) in HIGHLIGHT.values()]
     assert highlighted == []
 
 

@@ -1,5 +1,6 @@
 """Tally rules on the 依申请公开台账: R01 overdue reply, R02 late 补正 notice, R03 open past deadline at
 31 Dec, R04 duplicate 编号, R05 unknown calendar year (warning, never a crash)."""
+
 from __future__ import annotations
 
 from datetime import date as D
@@ -40,7 +41,9 @@ def test_r01_overdue_reply_names_row_and_days():
 
 def test_r01_extension_and_consultation_extend_the_deadline():
     late = tally_check(tally([row("1", D(2025, 9, 26), 延期=True, 征求意见工作日=2, 办结日期=D(2025, 12, 2))], 2025))
-    assert [f.code for f in late] == ["R01"] and "2025-12-01" in late[0].message and "延期 20 个工作日" in late[0].message
+    assert (
+        [f.code for f in late] == ["R01"] and "2025-12-01" in late[0].message and "延期 20 个工作日" in late[0].message
+    )
 
 
 def test_r01_clock_restarts_at_correction():
@@ -60,9 +63,16 @@ def test_r03_open_past_deadline_at_year_end():
 
 
 def test_r04_duplicate_numbers():
-    (f,) = tally_check(tally([row("7", D(2025, 3, 3), 办结日期=D(2025, 3, 4)), row("8", D(2025, 3, 3),
-                                                                                     办结日期=D(2025, 3, 4)),
-                              row("7", D(2025, 3, 5), 办结日期=D(2025, 3, 6))], 2025))
+    (f,) = tally_check(
+        tally(
+            [
+                row("7", D(2025, 3, 3), 办结日期=D(2025, 3, 4)),
+                row("8", D(2025, 3, 3), 办结日期=D(2025, 3, 4)),
+                row("7", D(2025, 3, 5), 办结日期=D(2025, 3, 6)),
+            ],
+            2025,
+        )
+    )
     assert f.code == "R04" and f.severity == "error" and "第 2、4 行" in f.message and f.row == 4
 
 

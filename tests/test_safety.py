@@ -1,4 +1,5 @@
 """The package checks every reader goes through (xl_report.safety), on hand-made hostile packages."""
+
 from __future__ import annotations
 
 import re
@@ -41,7 +42,7 @@ def patch_headers(path: Path, part: str, local: int | None, central: int | None,
         struct.pack_into(fmt, data, info.header_offset + local, value)
     if central is not None:
         entry = data.rindex(part.encode()) - 46  # its central directory entry (the name's last occurrence)
-        assert data[entry:entry + 4] == b"PK\x01\x02"
+        assert data[entry : entry + 4] == b"PK\x01\x02"
         struct.pack_into(fmt, data, entry + central, value)
     path.write_bytes(bytes(data))
 
@@ -52,7 +53,7 @@ def overwrite_local(path: Path, part: str, offset: int, new: bytes) -> None:
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as z:
         start = z.getinfo(part).header_offset + offset
-    data[start:start + len(new)] = new
+    data[start : start + len(new)] = new
     path.write_bytes(bytes(data))
 
 
@@ -92,24 +93,35 @@ def test_an_unknown_compression_method_is_a_clear_error(tmp_path):
 
 # A minimal package: one sheet "S" whose part and relationship target are given (calamine reads a sheet
 # from wherever workbook.xml.rels points).
-_CT = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-       '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-       '<Default Extension="xml" ContentType="application/xml"/></Types>')
-_RELS = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-         'officeDocument" Target="xl/workbook.xml"/></Relationships>')
-_WB = ('<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-       'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-       '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
-_WB_RELS = ('<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'worksheet" Target="{target}"/></Relationships>')
+_CT = (
+    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/></Types>'
+)
+_RELS = (
+    '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+_WB = (
+    '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+    '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+_WB_RELS = (
+    '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+    'worksheet" Target="{target}"/></Relationships>'
+)
 
 
-def package(path: Path, sheet_data: str, part: str = "xl/worksheets/sheet1.xml",
-            target: str = "worksheets/sheet1.xml") -> Path:
-    sheet = ('<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             f"<sheetData>{sheet_data}</sheetData></worksheet>")
+def package(
+    path: Path, sheet_data: str, part: str = "xl/worksheets/sheet1.xml", target: str = "worksheets/sheet1.xml"
+) -> Path:
+    sheet = (
+        '<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{sheet_data}</sheetData></worksheet>"
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", _CT)
         z.writestr("_rels/.rels", _RELS)
@@ -135,12 +147,14 @@ SPELLINGS = {
     "spaces around =": _FAR.replace("<c r=", "<c r = "),
     "lower case": _FAR.replace("XFD300", "xfd300"),
     "r not first": _FAR.replace('<c r="XFD300">', '<c s="0" r="XFD300">'),
-    "namespace prefix": _FAR.replace("<row", "<x:row").replace("</row", "</x:row").replace("<c", "<x:c")
-                            .replace("</c", "</x:c").replace("<v", "<x:v").replace("</v", "</x:v")
-                            .replace('<x:row r="1"', '<x:row xmlns:x="http://schemas.openxmlformats.org/'
-                                                      'spreadsheetml/2006/main" r="1"')
-                            .replace('<x:row r="300"', '<x:row xmlns:x="http://schemas.openxmlformats.org/'
-                                                        'spreadsheetml/2006/main" r="300"'),
+    "namespace prefix": _FAR.replace("<row", "<x:row")
+    .replace("</row", "</x:row")
+    .replace("<c", "<x:c")
+    .replace("</c", "</x:c")
+    .replace("<v", "<x:v")
+    .replace("</v", "</x:v")
+    .replace('<x:row r="1"', '<x:row xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="1"')
+    .replace('<x:row r="300"', '<x:row xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="300"'),
     "no references, wide": '<row r="1">' + "<c><v>1</v></c>" * 16384 + '</row><row r="300"><c><v>1</v></c></row>',
     "no references, tall": '<row><c><v>1</v></c></row><row r="1048000">' + "<c><v>1</v></c>" * 5 + "</row>",
 }
@@ -195,8 +209,9 @@ def test_too_many_cells_for_openpyxl_are_refused_whatever_their_spelling(tmp_pat
     rows = "".join(f'<row r="{i}">{cell.format(i=i)}</row>' for i in range(1, 5_002))
     with pytest.raises(InputError, match="单元格过多"):
         check_xlsx(package(tmp_path / "many.xlsx", rows))
-    check_xlsx(package(tmp_path / "enough.xlsx", "".join(f'<row r="{i}">{cell.format(i=i)}</row>'
-                                                           for i in range(1, 4_000))))
+    check_xlsx(
+        package(tmp_path / "enough.xlsx", "".join(f'<row r="{i}">{cell.format(i=i)}</row>' for i in range(1, 4_000)))
+    )
 
 
 def with_part(template_file: Path, path: Path, part: str, edit) -> Path:
@@ -208,20 +223,25 @@ def with_part(template_file: Path, path: Path, part: str, edit) -> Path:
     return path
 
 
-_LOL = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
-        + "".join(f'<!ENTITY lol{i} "{(f"&lol{i - 1};" if i > 1 else "&lol;") * 10}">' for i in range(1, 10))
-        + "]>")
+_LOL = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{(f"&lol{i - 1};" if i > 1 else "&lol;") * 10}">' for i in range(1, 10))
+    + "]>"
+)
 _XXE = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
 
 
-@pytest.mark.parametrize("dtd, part, encoding", [
-    (_LOL, "xl/styles.xml", "utf-8"),  # openpyxl refused it, calamine read the workbook as if sound
-    (_LOL, "docProps/core.xml", "utf-8"),  # both readers went on silently
-    (_XXE, "xl/workbook.xml", "utf-8"),  # openpyxl dropped the names: "不知道报告年度", not the cause
-    (_XXE, "xl/worksheets/sheet1.xml", "utf-16-le"),
-    (_XXE, "xl/worksheets/sheet1.xml", "utf-16"),  # with a byte-order mark
-    (_XXE, "xl/worksheets/sheet2.xml", "utf-16-be"),
-])
+@pytest.mark.parametrize(
+    "dtd, part, encoding",
+    [
+        (_LOL, "xl/styles.xml", "utf-8"),  # openpyxl refused it, calamine read the workbook as if sound
+        (_LOL, "docProps/core.xml", "utf-8"),  # both readers went on silently
+        (_XXE, "xl/workbook.xml", "utf-8"),  # openpyxl dropped the names: "不知道报告年度", not the cause
+        (_XXE, "xl/worksheets/sheet1.xml", "utf-16-le"),
+        (_XXE, "xl/worksheets/sheet1.xml", "utf-16"),  # with a byte-order mark
+        (_XXE, "xl/worksheets/sheet2.xml", "utf-16-be"),
+    ],
+)
 @pytest.mark.slow
 def test_an_entity_declaration_in_any_part_is_refused_for_every_reader(template_file, tmp_path, dtd, part, encoding):
     from typer.testing import CliRunner
@@ -246,8 +266,12 @@ def test_an_entity_declaration_in_any_part_is_refused_for_every_reader(template_
 def test_thousands_of_defined_names_are_refused(template_file, tmp_path):
     """200,000 names in a 600 KB file cost openpyxl ~10 s and 300 MB on every open."""
     junk = b"".join(b'<definedName name="junk%d">S!$A$1</definedName>' % i for i in range(10_001))
-    path = with_part(template_file, tmp_path / "names.xlsx", "xl/workbook.xml",
-                     lambda d: d.replace(b"<definedNames>", b"<definedNames>" + junk))
+    path = with_part(
+        template_file,
+        tmp_path / "names.xlsx",
+        "xl/workbook.xml",
+        lambda d: d.replace(b"<definedNames>", b"<definedNames>" + junk),
+    )
     with pytest.raises(InputError, match="名称.*过多"):
         check_xlsx(path)
 
@@ -258,6 +282,7 @@ def test_a_report_name_over_a_huge_range_is_not_walked(template_file, tmp_path):
     from xl_report.xlsx.workbook import read_report_file
 
     huge = "'表三'!$A$1:$XFD$1048576".encode()
+
     def edit(data: bytes) -> bytes:
         return re.sub(rb'(<definedName name="t3_new_person"[^>]*>)[^<]+', lambda m: m.group(1) + huge, data)
 

@@ -1,4 +1,5 @@
 """xl-report serve refuses cleanly: token, client version, size, malformed bodies (real HTTP)."""
+
 from __future__ import annotations
 
 import json
@@ -48,18 +49,27 @@ def test_oversized(server, payload):
 
     def chunks():  # no Content-Length: the cap holds while streaming too
         for i in range(0, len(big), 65536):
-            yield big[i:i + 65536]
+            yield big[i : i + 65536]
 
     import httpx
 
-    r = httpx.post(f"{server.url}/check", content=chunks(),
-                   headers={"Authorization": f"Bearer {server.token}"}, timeout=30)
+    r = httpx.post(
+        f"{server.url}/check", content=chunks(), headers={"Authorization": f"Bearer {server.token}"}, timeout=30
+    )
     assert r.status_code == 413
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[]", b'{"book": {}, "sheets": []}',
-                                  b'{"client": "VBA", "version": "0.37.8", "book": {"name": "a"}, '
-                                  b'"sheets": [{"name": "s", "values": "x"}], "names": []}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"\xff\xfe",
+        b"[]",
+        b'{"book": {}, "sheets": []}',
+        b'{"client": "VBA", "version": "0.37.8", "book": {"name": "a"}, '
+        b'"sheets": [{"name": "s", "values": "x"}], "names": []}',
+    ],
+)
 def test_malformed(server, body):
     r = server.press("fill", None, content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and r.headers["content-type"].startswith("text/plain")
@@ -108,8 +118,13 @@ def test_serve_on_a_port_in_use_says_so_in_chinese():
     assert f"端口 {port} 已被占用" in result.output and "已启动" not in result.output
 
 
-@pytest.mark.parametrize("body", [b'{"book": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # RecursionError
-                                  b'{"book": {}, "sheets": [{"name": "s", "values": [[' + b"9" * 5000 + b"]]}]}"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"book": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",  # RecursionError
+        b'{"book": {}, "sheets": [{"name": "s", "values": [[' + b"9" * 5000 + b"]]}]}",
+    ],
+)
 def test_json_the_parser_chokes_on_is_a_400_not_a_500(server, body):
     r = server.press("fill", None, content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and "不是有效的 JSON" in r.text
@@ -173,8 +188,10 @@ def test_throttle_window_slides():
     assert f.retry_after("10.0.0.1") == 0
 
 
-@pytest.mark.parametrize("value,words", [("a\x01b", "控制字符"), ({"x": 1}, "不是数字"), ([1, 2], "不是数字"),
-                                         (2 ** 70, "超出"), ("x" * 40_000, "上限")])
+@pytest.mark.parametrize(
+    "value,words",
+    [("a\x01b", "控制字符"), ({"x": 1}, "不是数字"), ([1, 2], "不是数字"), (2**70, "超出"), ("x" * 40_000, "上限")],
+)
 def test_a_bad_cell_is_a_400_naming_sheet_row_and_column(server, payload, value, words):
     sheets = [dict(s) for s in payload["sheets"]]
     sheets[0]["values"] = [list(r) for r in sheets[0]["values"]]
@@ -183,11 +200,16 @@ def test_a_bad_cell_is_a_400_naming_sheet_row_and_column(server, payload, value,
     assert r.status_code == 400 and f"工作表“{sheets[0]['name']}”第 2 行第 3 列" in r.text and words in r.text
 
 
-@pytest.mark.parametrize("edit", [lambda p: p["names"][0].pop("book_scope"),
-                                  lambda p: p["names"][0].update(sheet_index=99),
-                                  lambda p: p["names"][0].update(address="not an address"),
-                                  lambda p: p["book"].update(active_sheet_index="0"),
-                                  lambda p: p["sheets"].append(dict(p["sheets"][0]))])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda p: p["names"][0].pop("book_scope"),
+        lambda p: p["names"][0].update(sheet_index=99),
+        lambda p: p["names"][0].update(address="not an address"),
+        lambda p: p["book"].update(active_sheet_index="0"),
+        lambda p: p["sheets"].append(dict(p["sheets"][0])),
+    ],
+)
 def test_a_bad_name_or_book_field_is_a_400(server, payload, edit):
     broken = json.loads(json.dumps(payload))
     edit(broken)

@@ -1,4 +1,5 @@
 """Reading tally sheets: normalisation, header detection, and every bad row reported at once (issue 3)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -18,31 +19,51 @@ from .tally_factory import case, decision, document, fee, make_tally_workbook, r
 D = date
 
 
-@pytest.mark.parametrize("text", [date(2023, 3, 5), datetime(2023, 3, 5, 9, 30), "2023-03-05", "2023/3/5",
-                                  "2023年3月5日", "2023.3.5", "２０２３－０３－０５", " 2023 年 3 月 5 日 ", 20230305,
-                                  44990, "20230305", "2023年3月5号", "2023.03.05.", "2023年03月05日 09:30"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        date(2023, 3, 5),
+        datetime(2023, 3, 5, 9, 30),
+        "2023-03-05",
+        "2023/3/5",
+        "2023年3月5日",
+        "2023.3.5",
+        "２０２３－０３－０５",
+        " 2023 年 3 月 5 日 ",
+        20230305,
+        44990,
+        "20230305",
+        "2023年3月5号",
+        "2023.03.05.",
+        "2023年03月05日 09:30",
+    ],
+)
 def test_date_forms(text):
     assert to_date(text) == (date(2023, 3, 5), None)
 
 
-@pytest.mark.parametrize("text", ["2023-02-30", "下周一", "3/5/2023", "1899-01-01", True, 2.5, "2023.3.5.6", "23.3.5",
-                                  "2023年3月"])
+@pytest.mark.parametrize(
+    "text", ["2023-02-30", "下周一", "3/5/2023", "1899-01-01", True, 2.5, "2023.3.5.6", "23.3.5", "2023年3月"]
+)
 def test_bad_dates_have_reasons(text):
     value, reason = to_date(text)
     assert value is None and reason
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("（三）不予公开 4.保护第三方合法权益", "不予公开-保护第三方合法权益"),
-    ("(三)不予公开4、保护第三方合法权益", "不予公开-保护第三方合法权益"),
-    ("不予公开 - 保护第三方合法权益", "不予公开-保护第三方合法权益"),
-    ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "部分公开"),
-    ("（一）予以公开", "予以公开"),
-    ("危及三安全一稳定", "不予公开-危及“三安全一稳定”"),
-    ("（六）其他处理 3.其他", "其他处理-其他"),
-    ("申请人撤回", "其他处理-其他"),
-    ("无法提供—本机关不掌握相关政府信息", "无法提供-本机关不掌握相关政府信息"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("（三）不予公开 4.保护第三方合法权益", "不予公开-保护第三方合法权益"),
+        ("(三)不予公开4、保护第三方合法权益", "不予公开-保护第三方合法权益"),
+        ("不予公开 - 保护第三方合法权益", "不予公开-保护第三方合法权益"),
+        ("（二）部分公开（区分处理的，只计这一情形，不计其他情形）", "部分公开"),
+        ("（一）予以公开", "予以公开"),
+        ("危及三安全一稳定", "不予公开-危及“三安全一稳定”"),
+        ("（六）其他处理 3.其他", "其他处理-其他"),
+        ("申请人撤回", "其他处理-其他"),
+        ("无法提供—本机关不掌握相关政府信息", "无法提供-本机关不掌握相关政府信息"),
+    ],
+)
 def test_result_forms(text, expected):
     assert to_result(text) == (expected, None)
 
@@ -52,17 +73,29 @@ def test_ambiguous_or_unknown_results_are_errors(text):
     assert to_result(text)[0] is None
 
 
-@pytest.mark.parametrize("text,expected", [("个人", "自然人"), ("律师事务所", "法律服务机构"), ("企业", "商业企业"),
-                                           ("自 然 人", "自然人"), ("法人或其他组织-科研机构", "科研机构"),
-                                           ("村委会", "其他")])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("个人", "自然人"),
+        ("律师事务所", "法律服务机构"),
+        ("企业", "商业企业"),
+        ("自 然 人", "自然人"),
+        ("法人或其他组织-科研机构", "科研机构"),
+        ("村委会", "其他"),
+    ],
+)
 def test_applicant_synonyms(text, expected):
     assert to_applicant(text) == (expected, None)
 
 
 def test_reads_template_workbook_with_meta(tmp_path):
     path = make_tally_workbook(
-        tmp_path / "t.xlsx", unit="某某县某某镇人民政府", year="２０２３",
-        requests=[request("００１", "2023/3/5", "个人", "2023年3月20日", "（一）予以公开", 延期="是", 征求意见工作日="３")],
+        tmp_path / "t.xlsx",
+        unit="某某县某某镇人民政府",
+        year="２０２３",
+        requests=[
+            request("００１", "2023/3/5", "个人", "2023年3月20日", "（一）予以公开", 延期="是", 征求意见工作日="３")
+        ],
     )
     t = read_tally(path)
     assert (t.unit, t.year) == ("某某县某某镇人民政府", 2023)
@@ -78,8 +111,9 @@ def test_reads_template_workbook_with_meta(tmp_path):
 
 
 def test_bare_workbook_absent_sheets_and_no_meta(tmp_path):
-    path = make_tally_workbook(tmp_path / "t.xlsx", base_template=False,
-                               fees=[fee("工本费", D(2023, 1, 1), "1,234.50元")])
+    path = make_tally_workbook(
+        tmp_path / "t.xlsx", base_template=False, fees=[fee("工本费", D(2023, 1, 1), "1,234.50元")]
+    )
     t = read_tally(path)
     assert t.present == ("fees",) and t.requests is None
     assert (t.unit, t.year) == (None, None)
@@ -88,8 +122,16 @@ def test_bare_workbook_absent_sheets_and_no_meta(tmp_path):
 
 def test_header_under_merged_title_blank_rows_extra_column_totals_row(tmp_path):
     rows = [request("A1", D(2023, 1, 5), "自然人"), request("NA", D(2023, 2, 5), "其他", D(2023, 2, 6), "予以公开")]
-    path = make_tally_workbook(tmp_path / "t.xlsx", base_template=False, requests=rows, fees=[fee("x", D(2023, 1, 1), 10)],
-                               title="某某镇2023年依申请公开台账", blank_rows=2, totals_row=True, extra_column="备注")
+    path = make_tally_workbook(
+        tmp_path / "t.xlsx",
+        base_template=False,
+        requests=rows,
+        fees=[fee("x", D(2023, 1, 1), 10)],
+        title="某某镇2023年依申请公开台账",
+        blank_rows=2,
+        totals_row=True,
+        extra_column="备注",
+    )
     t = read_tally(path)
     assert t.requests["编号"].tolist() == ["A1", "NA"]  # 'NA' stays text
     assert t.requests[ROW_COLUMN].tolist() == [5, 6]  # title row 1, header row 2, two blank rows
@@ -105,7 +147,9 @@ def test_header_with_marks_and_reordered_columns(tmp_path):
     ws.append([100, "x", "2023-1-2", "工本费"])
     wb.save(tmp_path / "t.xlsx")
     t = read_tally(tmp_path / "t.xlsx")
-    assert t.fees[["收费项目", "收费日期", "金额（元）", ROW_COLUMN]].values.tolist() == [["工本费", date(2023, 1, 2), 100.0, 3]]
+    assert t.fees[["收费项目", "收费日期", "金额（元）", ROW_COLUMN]].values.tolist() == [
+        ["工本费", date(2023, 1, 2), 100.0, 3]
+    ]
 
 
 def test_every_bad_row_reported_at_once(tmp_path):
@@ -124,23 +168,53 @@ def test_every_bad_row_reported_at_once(tmp_path):
     documents = [document("办法", "规章", D(2023, 5, 1), D(2023, 1, 1))]
     cases = [case("c1", "行政复议", D(2023, 1, 1), "结果维持"), case("c1", "行政赔偿", D(2023, 1, 1))]
     decisions = [decision("行政许可", D(2023, 1, 1), 1.5)]
-    path = make_tally_workbook(tmp_path / "bad.xlsx", requests=requests, fees=fees, documents=documents,
-                               cases=cases, decisions=decisions, year=2023)
+    path = make_tally_workbook(
+        tmp_path / "bad.xlsx",
+        requests=requests,
+        fees=fees,
+        documents=documents,
+        cases=cases,
+        decisions=decisions,
+        year=2023,
+    )
     with pytest.raises(TallyErrors) as info:
         read_tally(path)
     got = {(p.sheet, p.row, p.column) for p in info.value.problems}
     req, fee_s, doc_s, case_s, dec_s = (s.name for s in (REQUESTS, FEES, TALLY_SHEETS[1], CASES, TALLY_SHEETS[2]))
     assert got == {
-        (req, 2, "申请人类型"), (req, 3, "收到日期"), (req, 4, "办结日期"), (req, 5, "编号"), (req, 6, "办理结果"),
-        (req, 7, "办结日期"), (req, 8, "收到日期"), (req, 9, "办理结果"), (req, 10, "延期"), (req, 10, "征求意见工作日"),
-        (doc_s, 2, "废止日期"), (dec_s, 2, "数量"), (fee_s, 2, "金额（元）"), (fee_s, 3, "收费日期"),
-        (fee_s, 3, "金额（元）"), (case_s, 2, "结案日期"), (case_s, 3, "案件编号"),
+        (req, 2, "申请人类型"),
+        (req, 3, "收到日期"),
+        (req, 4, "办结日期"),
+        (req, 5, "编号"),
+        (req, 6, "办理结果"),
+        (req, 7, "办结日期"),
+        (req, 8, "收到日期"),
+        (req, 9, "办理结果"),
+        (req, 10, "延期"),
+        (req, 10, "征求意见工作日"),
+        (doc_s, 2, "废止日期"),
+        (dec_s, 2, "数量"),
+        (fee_s, 2, "金额（元）"),
+        (fee_s, 3, "收费日期"),
+        (fee_s, 3, "金额（元）"),
+        (case_s, 2, "结案日期"),
+        (case_s, 3, "案件编号"),
         (case_s, 3, "类别"),
     }
     text = str(info.value)
-    for reason in ("不是规定的选项", "无法识别的日期", "办结日期早于收到日期", "编号重复（与第4行相同）",
-                   "已填写办结日期，但没有填写办理结果", "填写了办理结果，但办结日期为空", "必填项为空",
-                   "金额不能为负数", "废止日期早于印发日期", "应为整数", "不能为负数"):
+    for reason in (
+        "不是规定的选项",
+        "无法识别的日期",
+        "办结日期早于收到日期",
+        "编号重复（与第4行相同）",
+        "已填写办结日期，但没有填写办理结果",
+        "填写了办理结果，但办结日期为空",
+        "必填项为空",
+        "金额不能为负数",
+        "废止日期早于印发日期",
+        "应为整数",
+        "不能为负数",
+    ):
         assert reason in text, reason
     assert "第2行" in text and "外星人" in text and "bad.xlsx" in text
     assert len(info.value.problems) == len(got)  # one message per bad cell
@@ -173,16 +247,16 @@ def test_not_a_tally_or_not_a_workbook(tmp_path):
 
 def test_row_cap(tmp_path, monkeypatch):
     monkeypatch.setattr(tally_mod, "MAX_ROWS", 5)
-    path = make_tally_workbook(tmp_path / "t.xlsx", base_template=False,
-                               fees=[fee("x", D(2023, 1, 1), 1)] * 40)
+    path = make_tally_workbook(tmp_path / "t.xlsx", base_template=False, fees=[fee("x", D(2023, 1, 1), 1)] * 40)
     with pytest.raises(InputError, match="行数超过 5 行的上限"):
         read_tally(path)
 
 
 def test_formula_like_text_stays_text(tmp_path):
     evil = '=HYPERLINK("http://example.invalid","点我")'
-    path = make_tally_workbook(tmp_path / "t.xlsx", base_template=False,
-                               requests=[request("=1+1", D(2023, 1, 1), "自然人", 申请内容=evil)])
+    path = make_tally_workbook(
+        tmp_path / "t.xlsx", base_template=False, requests=[request("=1+1", D(2023, 1, 1), "自然人", 申请内容=evil)]
+    )
     df = read_tally(path).requests
     assert df["编号"].tolist() == ["=1+1"] and df["申请内容"].tolist() == [evil]
 
@@ -228,8 +302,12 @@ def test_a_normal_wide_enough_sheet_is_fine(tmp_path):
 def test_variant_sheet_names_are_read_as_the_tally_sheet_and_said(tmp_path):
     """'依申请公开台帐' (older spelling) or a trailing space: read as the tally sheet (issue 16), never as
     absent (表三 would silently keep the template's zeros); the reading is one of the decisions."""
-    path = make_tally_workbook(tmp_path / "t.xlsx", requests=[request("A1", "2024-01-02", "自然人")],
-                               fees=[fee("x", D(2024, 1, 1), 10)], year=2024)
+    path = make_tally_workbook(
+        tmp_path / "t.xlsx",
+        requests=[request("A1", "2024-01-02", "自然人")],
+        fees=[fee("x", D(2024, 1, 1), 10)],
+        year=2024,
+    )
     wb = openpyxl.load_workbook(path)
     wb[REQUESTS.name].title = "依申请公开台帐"
     wb[FEES.name].title = f"{FEES.name} "
@@ -237,7 +315,9 @@ def test_variant_sheet_names_are_read_as_the_tally_sheet_and_said(tmp_path):
     t = read_tally(path)
     assert t.requests["编号"].tolist() == ["A1"] and t.fees["金额（元）"].tolist() == [10]
     assert {(d.source, d.target) for d in t.adoption.decisions if d.kind == "工作表"} == {
-        ("依申请公开台帐", REQUESTS.name), (f"{FEES.name} ", FEES.name)}
+        ("依申请公开台帐", REQUESTS.name),
+        (f"{FEES.name} ", FEES.name),
+    }
 
 
 def test_two_filled_sheets_for_one_tally_are_an_error(tmp_path):

@@ -6,6 +6,7 @@ Decided: a frozen file opened and saved by openpyxl, or by LibreOffice, with no 
 (exit 0; LibreOffice drops the workbook-structure protection, which is a note): the reader view is
 read from the XML whatever wrote it, and equivalent spellings are one view.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -43,8 +44,10 @@ def keys(tmp_path_factory) -> Path:
 def books(tmp_path_factory, keys) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("tamper")
     src = write_book(d / "年报.xlsx")
-    return {"unsigned": freeze_file(src, d / "未签名-定稿.xlsx").output,
-            "signed": freeze_file(src, d / "签名-定稿.xlsx", sign_key=keys / f"{UNIT}.key").output}
+    return {
+        "unsigned": freeze_file(src, d / "未签名-定稿.xlsx").output,
+        "signed": freeze_file(src, d / "签名-定稿.xlsx", sign_key=keys / f"{UNIT}.key").output,
+    }
 
 
 def _cell(wb, name: str):
@@ -53,8 +56,9 @@ def _cell(wb, name: str):
 
 
 def _stamp_cell(ws):
-    return next(c for row in ws.iter_rows() for c in row
-                if isinstance(c.value, str) and c.value.startswith(STAMP_START))
+    return next(
+        c for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith(STAMP_START)
+    )
 
 
 # ---- openpyxl edits: fn(wb)
@@ -70,7 +74,7 @@ def names_to_hidden_sheet(wb):
     copy = wb.copy_worksheet(wb["表三"])
     copy.title = "表三副本"
     copy.sheet_state = "hidden"
-    for name, dn in list(wb.defined_names.items()):
+    for dn in list(wb.defined_names.values()):
         if dn.attr_text.startswith("'表三'!") or dn.attr_text.startswith("表三!"):
             dn.attr_text = dn.attr_text.replace("表三", "表三副本", 1)
     wb["表三"]["D5"] = 99
@@ -100,8 +104,9 @@ def tally_row_removed(wb):
 
 
 def white_conditional(wb):
-    wb["表三"].conditional_formatting.add("D5", CellIsRule(operator="greaterThan", formula=["0"],
-                                                          font=Font(color="FFFFFF")))
+    wb["表三"].conditional_formatting.add(
+        "D5", CellIsRule(operator="greaterThan", formula=["0"], font=Font(color="FFFFFF"))
+    )
 
 
 def zeros_hidden(wb):
@@ -127,7 +132,10 @@ def merge_new(wb):
 
 
 OPENPYXL_EDITS = {
-    "value changed": (lambda wb: wb["表三"].__setitem__("D5", 99), "表三 D5（一、本年新收政府信息公开申请数量 · 申请人情况·自然人）显示 99，定稿时为 11"),
+    "value changed": (
+        lambda wb: wb["表三"].__setitem__("D5", 99),
+        "表三 D5（一、本年新收政府信息公开申请数量 · 申请人情况·自然人）显示 99，定稿时为 11",
+    ),
     "value stored as text": (lambda wb: wb["表三"].__setitem__("D5", "11"), "显示 “11”（文本），定稿时为 11"),
     "unit changed": (lambda wb: setattr(_cell(wb, "meta_unit"), "value", "另一个镇人民政府"), "单位名称"),
     "year changed": (lambda wb: setattr(_cell(wb, "meta_year"), "value", 2023), "报告年度"),
@@ -155,7 +163,10 @@ OPENPYXL_EDITS = {
     "stamp time changed": (stamp_time, "定稿行显示“2020-01-01 08:00"),
     "fingerprint cell changed": (lambda wb: setattr(_cell(wb, "meta_fingerprint"), "value", "0" * 64), "定稿记录为"),
     "tally row added": (tally_row_added, "显示 “2024-099”，定稿时为空"),
-    "tally row changed": (lambda wb: wb["依申请公开台账"].__setitem__("K2", "不予公开"), "依申请公开台账 K2 显示 “不予公开”"),
+    "tally row changed": (
+        lambda wb: wb["依申请公开台账"].__setitem__("K2", "不予公开"),
+        "依申请公开台账 K2 显示 “不予公开”",
+    ),
     "tally row removed": (tally_row_removed, "已清空，定稿时为 “"),
     "conditional white font": (white_conditional, "条件格式"),
     "zeros hidden": (zeros_hidden, "不显示零值"),
@@ -169,6 +180,7 @@ OPENPYXL_EDITS = {
 def _in(part: str, fn):
     def edit(name: str, data: bytes) -> bytes:
         return fn(data) if name == part else data
+
     return edit
 
 
@@ -192,19 +204,37 @@ def duplicate_name(name: str, data: bytes) -> bytes:
 
 
 RAW_EDITS = {
-    "raw value changed": (_in(SHEET3, lambda d: sub(r'(<c r="D5"[^>]*>)<v>11</v>', r"\1<v>99</v>", d)),
-                          "显示 99，定稿时为 11"),
+    "raw value changed": (
+        _in(SHEET3, lambda d: sub(r'(<c r="D5"[^>]*>)<v>11</v>', r"\1<v>99</v>", d)),
+        "显示 99，定稿时为 11",
+    ),
     "raw formula with cached value": (formula_with_cache, "表三 D5 含公式 =1+0"),
-    "raw name moved": (_in(WORKBOOK, lambda d: sub(r'(<definedName name="t3_new_person">)[^<]*', r"\1'表三'!$Z$900", d)),
-                       "名称 t3_new_person 已从 表三!D5 移到 表三!Z900"),
+    "raw name moved": (
+        _in(WORKBOOK, lambda d: sub(r'(<definedName name="t3_new_person">)[^<]*', r"\1'表三'!$Z$900", d)),
+        "名称 t3_new_person 已从 表三!D5 移到 表三!Z900",
+    ),
     "raw name duplicated": (duplicate_name, "名称 t3_new_person 出现 2 次"),
     "raw hidden row": (_in(SHEET3, lambda d: sub(r'<row r="5"', '<row r="5" hidden="1"', d)), "表三 第 5 行被隐藏"),
-    "raw sheet hidden": (_in(WORKBOOK, lambda d: sub(r'name="表二" sheetId="(\d+)" state="visible"',
-                                                    r'name="表二" sheetId="\1" state="veryHidden"', d)),
-                         "工作表“表二”由可见改为深度隐藏"),
-    "raw tiny column": (_in(SHEET3, lambda d: sub(r'<col width="8.5" customWidth="1" min="4" max="4"/>',
-                                                 '<col width="0.1" customWidth="1" min="4" max="4"/>', d)),
-                        "表三 第 D 列被隐藏"),
+    "raw sheet hidden": (
+        _in(
+            WORKBOOK,
+            lambda d: sub(
+                r'name="表二" sheetId="(\d+)" state="visible"', r'name="表二" sheetId="\1" state="veryHidden"', d
+            ),
+        ),
+        "工作表“表二”由可见改为深度隐藏",
+    ),
+    "raw tiny column": (
+        _in(
+            SHEET3,
+            lambda d: sub(
+                r'<col width="8.5" customWidth="1" min="4" max="4"/>',
+                '<col width="0.1" customWidth="1" min="4" max="4"/>',
+                d,
+            ),
+        ),
+        "表三 第 D 列被隐藏",
+    ),
 }
 
 
@@ -234,8 +264,12 @@ def test_edit_is_found_and_named(books, keys, tmp_path, case):
 
     signed = _edited(books["signed"], tmp_path, case)
     r = verify_file(signed, keys)
-    assert not r.ok and r.exit_code == 1 and any(expected in str(c) for c in r.changed) or any(
-        expected in m for m in r.messages)
+    assert (
+        not r.ok
+        and r.exit_code == 1
+        and any(expected in str(c) for c in r.changed)
+        or any(expected in m for m in r.messages)
+    )
     # recomputing the public fingerprint, the stored view and the 定稿 lines is possible for anyone
     # (then an unsigned file passes: see test_verify), but not the signature; an edit of the 定稿 line
     # leaves the fingerprint (and so the signature) as it was and is named on its own
@@ -265,8 +299,9 @@ def test_openpyxl_resave_without_change_passes(books, keys, tmp_path):
 
 
 def test_protection_removed_is_a_warning_saying_the_content_is_intact(books, tmp_path):
-    out = rezip(books["unsigned"], tmp_path / "无保护.xlsx",
-                _in(SHEET3, lambda d: sub(r"<sheetProtection[^>]*/>", "", d)))
+    out = rezip(
+        books["unsigned"], tmp_path / "无保护.xlsx", _in(SHEET3, lambda d: sub(r"<sheetProtection[^>]*/>", "", d))
+    )
     r = verify_file(out)
     assert r.ok and any("“表三”的保护已被取消" in m and "内容与定稿时一致" in m for m in r.messages), r.messages
     run = runner.invoke(app, ["verify", str(out)])
@@ -279,18 +314,33 @@ def test_signed_by_another_units_key_names_that_unit(books, keys, tmp_path):
     shutil.copy(keys.parent / "other" / f"{other}.pub", keys / f"{other}.pub")
     try:
         with pytest.raises(Exception, match="属于单位"):  # freeze --sign refuses a key of another unit
-            freeze_file(books["unsigned"].with_name("年报.xlsx"), tmp_path / "x.xlsx",
-                        sign_key=keys.parent / "other" / f"{other}.key")
-        run = runner.invoke(app, ["freeze", str(books["unsigned"].with_name("年报.xlsx")), "-o",
-                                  str(tmp_path / "y.xlsx"), "--sign", str(keys.parent / "other" / f"{other}.key")])
+            freeze_file(
+                books["unsigned"].with_name("年报.xlsx"),
+                tmp_path / "x.xlsx",
+                sign_key=keys.parent / "other" / f"{other}.key",
+            )
+        run = runner.invoke(
+            app,
+            [
+                "freeze",
+                str(books["unsigned"].with_name("年报.xlsx")),
+                "-o",
+                str(tmp_path / "y.xlsx"),
+                "--sign",
+                str(keys.parent / "other" / f"{other}.key"),
+            ],
+        )
         assert run.exit_code == 2 and "属于单位" in run.output and not (tmp_path / "y.xlsx").exists()
     finally:
         (keys / f"{other}.pub").unlink()
 
 
 def test_every_column_hidden_by_one_col_element_is_one_range(books, tmp_path):
-    out = rezip(books["unsigned"], tmp_path / "列.xlsx",
-                _in(SHEET3, lambda d: sub(r"</cols>", '<col min="11" max="16384" width="9" hidden="1"/></cols>', d)))
+    out = rezip(
+        books["unsigned"],
+        tmp_path / "列.xlsx",
+        _in(SHEET3, lambda d: sub(r"</cols>", '<col min="11" max="16384" width="9" hidden="1"/></cols>', d)),
+    )
     r = verify_file(out)
     assert not r.ok and [str(c) for c in r.changed] == ["表三 第 K–XFD 列被隐藏"]
 

@@ -1,4 +1,5 @@
 """The form definition and the template workbook (issue: form and template)."""
+
 from __future__ import annotations
 
 import re
@@ -223,21 +224,25 @@ def test_outputs_get_ordinary_permissions(tmp_path: Path):
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["check"], "缺少参数"),
-    (["templat"], "没有这个命令"),
-    (["check", "--jsn", "x.xlsx"], "没有这个选项：--jsn"),
-    (["batch", ".", "-o", ".", "--jobs", "0"], "应不小于 1"),
-    (["template", "-o", "."], "是一个文件夹"),
-    (["batch", ".", "-o", __file__], "是一个文件，这里需要文件夹"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["check"], "缺少参数"),
+        (["templat"], "没有这个命令"),
+        (["check", "--jsn", "x.xlsx"], "没有这个选项：--jsn"),
+        (["batch", ".", "-o", ".", "--jobs", "0"], "应不小于 1"),
+        (["template", "-o", "."], "是一个文件夹"),
+        (["batch", ".", "-o", __file__], "是一个文件，这里需要文件夹"),
+    ],
+)
 @pytest.mark.slow
 def test_usage_errors_are_chinese(args, expected):
     import os
 
     env = dict(os.environ, COLUMNS="200", TERMINAL_WIDTH="200")
-    res = subprocess.run([sys.executable, "-m", "xl_report", *args], capture_output=True, text=True,
-                                       env=env, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "xl_report", *args], capture_output=True, text=True, env=env, timeout=60
+    )
     assert res.returncode == 2
     assert expected in res.stderr + res.stdout, res.stderr
     assert "Traceback" not in res.stderr

@@ -1,4 +1,5 @@
 """Verify: any change to a frozen workbook is found and named; signatures tie a file to its unit."""
+
 from __future__ import annotations
 
 import json
@@ -82,9 +83,20 @@ def test_intact_file_passes(frozen, keys):
     assert "完好" in run.output and "签名有效" in run.output
 
 
-SAMPLE = ["t2_normative_issued", "t2_fees_amount", "t2_coercion_decisions", "t3_new_person", "t3_deny_4_research",
-          "t3_other_3_charity", "t3_carried_out_other", "t3_total_total", "t3_open_total", "t4_review_upheld",
-          "t4_suit_direct_pending", "t4_suit_after_total"]
+SAMPLE = [
+    "t2_normative_issued",
+    "t2_fees_amount",
+    "t2_coercion_decisions",
+    "t3_new_person",
+    "t3_deny_4_research",
+    "t3_other_3_charity",
+    "t3_carried_out_other",
+    "t3_total_total",
+    "t3_open_total",
+    "t4_review_upheld",
+    "t4_suit_direct_pending",
+    "t4_suit_after_total",
+]
 
 
 @pytest.mark.slow
@@ -106,8 +118,9 @@ def test_changing_one_named_cell_is_found_and_named(frozen, tmp_path, name):
 
 @pytest.mark.slow
 def test_blank_is_not_zero_and_text_is_not_a_number(frozen, tmp_path):
-    path = edited(frozen, tmp_path, lambda wb: (set_name(wb, "t4_review_other", None),
-                                                set_name(wb, "t2_penalty_decisions", "29")))
+    path = edited(
+        frozen, tmp_path, lambda wb: (set_name(wb, "t4_review_other", None), set_name(wb, "t2_penalty_decisions", "29"))
+    )
     r = verify_file(path)
     assert {c.key for c in r.changed} == {"t4_review_other", "t2_penalty_decisions"}
     assert any("已清空，定稿时为 0" in str(c) for c in r.changed)
@@ -120,8 +133,14 @@ def test_every_one_of_the_200_names_changes_the_fingerprint():
     fp, values = fingerprint(base), canonical_values(base)
     seen = set()
     for name in form.CELL_NAMES:
-        changed = ReportData(unit=base.unit, year=base.year, contact=base.contact, level=base.level,
-                             values=dict(base.values), narrative=base.narrative)
+        changed = ReportData(
+            unit=base.unit,
+            year=base.year,
+            contact=base.contact,
+            level=base.level,
+            values=dict(base.values),
+            narrative=base.narrative,
+        )
         changed.values[name] = base.values[name] + 1
         other = fingerprint(changed)
         assert other != fp, name
@@ -145,8 +164,14 @@ def test_number_normalisation():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,new,key", [("meta_unit", "另一个镇人民政府", "unit"), ("meta_year", 2023, "year"),
-                                          ("meta_contact", "0476-0000000", "contact")])
+@pytest.mark.parametrize(
+    "name,new,key",
+    [
+        ("meta_unit", "另一个镇人民政府", "unit"),
+        ("meta_year", 2023, "year"),
+        ("meta_contact", "0476-0000000", "contact"),
+    ],
+)
 def test_changing_unit_year_or_contact_is_found(frozen, tmp_path, name, new, key):
     r = verify_file(edited(frozen, tmp_path, lambda wb: set_name(wb, name, new)))
     assert not r.ok and [c.key for c in r.changed] == [key]
@@ -353,9 +378,13 @@ def test_a_v1_frozen_file_still_verifies_and_says_what_it_does_not_cover(frozen,
     assert verify_file(white).ok  # the older scheme's known gap, said in the note above
 
 
-@pytest.mark.parametrize("garbage", [{"sheets": [1, "x", {"cells": [1]}], "names": [[], [1], "x"]},
-                                     {"sheets": [{"name": "表三", "cells": {"D5": [1, 2, 3]}, "looks": 5}],
-                                      "names": [["a", "", 5]], "looks": []}])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {"sheets": [1, "x", {"cells": [1]}], "names": [[], [1], "x"]},
+        {"sheets": [{"name": "表三", "cells": {"D5": [1, 2, 3]}, "looks": 5}], "names": [["a", "", 5]], "looks": []},
+    ],
+)
 def test_a_stored_record_not_written_by_freeze_fails_without_a_traceback(frozen, tmp_path, garbage):
     def edit(wb):
         _drop_props(wb, P_VIEW)

@@ -1,4 +1,5 @@
 """The web page's JSON API over real HTTP: ``xl-report serve --data --units`` in its own process."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,10 +23,18 @@ from .web_helpers import UNITS, YEAR, Serve, contradicting_book, make_county, su
 
 A, B, C, D = UNITS  # D: only the clerk-flow test uses it (it starts from nothing)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-COUNTY_GETS = ("/api/county/units", "/api/county/dashboard", f"/api/county/unit?unit={A}",
-               f"/api/county/files/filled?unit={A}", f"/api/county/files/report.docx?unit={A}",
-               f"/api/county/inbox.xlsx?unit={A}", "/api/county/batch", "/api/county/summary.xlsx",
-               "/api/county/summary.html", "/api/county/frozen.zip")
+COUNTY_GETS = (
+    "/api/county/units",
+    "/api/county/dashboard",
+    f"/api/county/unit?unit={A}",
+    f"/api/county/files/filled?unit={A}",
+    f"/api/county/files/report.docx?unit={A}",
+    f"/api/county/inbox.xlsx?unit={A}",
+    "/api/county/batch",
+    "/api/county/summary.xlsx",
+    "/api/county/summary.html",
+    "/api/county/frozen.zip",
+)
 COUNTY_POSTS = ("/api/county/batch", "/api/county/send")
 UNIT_FILES = ("filled", "frozen", "report.docx", "report.html")
 
@@ -77,11 +86,13 @@ def test_another_site_cannot_log_a_browser_in(server, county):
     # what a form on another site can send: text/plain; or JSON from a page of another origin
     r = server.client().post("/api/login", content=body, headers={"Content-Type": "text/plain"})
     assert r.status_code == 403 and "set-cookie" not in r.headers
-    r = server.client().post("/api/login", content=body, headers={"Content-Type": "application/json",
-                                                                  "Origin": "http://evil.example"})
+    r = server.client().post(
+        "/api/login", content=body, headers={"Content-Type": "application/json", "Origin": "http://evil.example"}
+    )
     assert r.status_code == 403 and "set-cookie" not in r.headers
-    r = server.client().post("/api/login", content=body, headers={"Content-Type": "application/json",
-                                                                  "Origin": server.url})
+    r = server.client().post(
+        "/api/login", content=body, headers={"Content-Type": "application/json", "Origin": server.url}
+    )
     assert r.status_code == 200
 
 
@@ -156,8 +167,11 @@ def test_a_unit_sees_and_changes_only_its_own_files(server, county):
         for url in (f"/api/files/{kind}?unit={A}", f"/api/files/{kind}"):
             r = b.get(url)
             assert r.content != a_filled and A.encode() not in r.content
-    for url in (f"/api/files/..%2F..%2F{A}%2F{FILLED}", f"/api/files/%2e%2e/{A}",
-                "/api/files/../../.xl-report/登录码.json"):
+    for url in (
+        f"/api/files/..%2F..%2F{A}%2F{FILLED}",
+        f"/api/files/%2e%2e/{A}",
+        "/api/files/../../.xl-report/登录码.json",
+    ):
         assert b.get(url).status_code == 404
     assert b.get(f"/api/state?unit={A}").json()["unit"] == B
     assert a.get("/api/files/filled").content == a_filled  # A's draft untouched by B's upload
@@ -229,9 +243,12 @@ def _bomb() -> bytes:
 
 @pytest.mark.parametrize("kind", ["xxe", "bomb", "not-a-zip", "html"])
 def test_a_hostile_upload_is_refused_with_nothing_stored(server, county, kind):
-    body = {"xxe": lambda: _evil(county, "xl/workbook.xml"), "bomb": _bomb,
-            "not-a-zip": lambda: b"MZ\x90\x00" + b"\x00" * 5000,
-            "html": lambda: b"<html><script>alert(1)</script></html>"}[kind]()
+    body = {
+        "xxe": lambda: _evil(county, "xl/workbook.xml"),
+        "bomb": _bomb,
+        "not-a-zip": lambda: b"MZ\x90\x00" + b"\x00" * 5000,
+        "html": lambda: b"<html><script>alert(1)</script></html>",
+    }[kind]()
     c, csrf = server.login(county.codes[C])
     unit_dir = store(county).unit_dir(C)
     before = sorted(p.name for p in unit_dir.iterdir()) if unit_dir.exists() else None
@@ -354,8 +371,9 @@ def test_the_action_log_holds_no_secret(server, county):
 
 def test_wrong_codes_are_throttled(county):
     with Serve(county) as s:
-        statuses = [s.client().post("/api/login", json={"code": f"AAAA-BBBB-CCCC-{i:04d}"}).status_code
-                    for i in range(8)]
+        statuses = [
+            s.client().post("/api/login", json={"code": f"AAAA-BBBB-CCCC-{i:04d}"}).status_code for i in range(8)
+        ]
         assert statuses[:5] == [401] * 5 and 429 in statuses[5:]
         r = s.client().post("/api/login", json={"code": county.codes[A]})  # even the right code waits
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "秒后" in r.json()["message"]
@@ -371,8 +389,9 @@ def test_a_rotated_code_ends_its_sessions(county, tmp_path):
         c, _ = s.login(county.codes[C])
         assert c.get("/api/state").status_code == 200
         out = tmp_path / "new.csv"
-        res = CliRunner().invoke(app, ["codes", "--units", str(county.units_file), "--data", str(county.data),
-                                       "--rotate", C, "-o", str(out)])
+        res = CliRunner().invoke(
+            app, ["codes", "--units", str(county.units_file), "--data", str(county.data), "--rotate", C, "-o", str(out)]
+        )
         assert res.exit_code == 0, res.output
         new = out.read_text("utf-8-sig").splitlines()[1].split(",")[1]
         assert c.get("/api/state").status_code == 401
@@ -401,13 +420,21 @@ def _self_signed(folder) -> tuple:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     certfile, keyfile = folder / "cert.pem", folder / "key.pem"
     certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
+    keyfile.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return certfile, keyfile
 
 

@@ -6,6 +6,7 @@ county's (dashboard with the submission and its charts → batch → download), 
 1366×768 and on a phone checked for a horizontal scroll bar. ``XL_REPORT_SCREENSHOTS=docs`` writes
 the screenshots shown in README/docs.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,8 +24,10 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
-                       reason="chromium and chromium-driver (Debian packages) not installed"),
+    pytest.mark.skipif(
+        not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
+        reason="chromium and chromium-driver (Debian packages) not installed",
+    ),
 ]
 
 DESKTOP, PHONE = (1366, 768), (390, 844)
@@ -54,13 +57,24 @@ def browser(tmp_path):
     downloads.mkdir()
     opts = Options()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}", "--lang=zh-CN",
-                f"--window-size={DESKTOP[0]},{DESKTOP[1]}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--lang=zh-CN",
+        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
+    ):
         opts.add_argument(arg)
-    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                           "download.prompt_for_download": False})
+    opts.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     driver.downloads = downloads
     driver.set_window_size(*DESKTOP)
@@ -103,7 +117,8 @@ def no_horizontal_scroll(driver) -> None:
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
         width = driver.execute_script(
-            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
         if width[0] <= width[1]:
             return
         time.sleep(0.2)
@@ -111,7 +126,8 @@ def no_horizontal_scroll(driver) -> None:
         "var w = document.documentElement.clientWidth, out = [];"
         "document.querySelectorAll('body *').forEach(function (e) { var r = e.getBoundingClientRect();"
         " if (r.width && r.right > w + 1) { out.push(e.tagName + '#' + e.id + '.' + e.className); } });"
-        "return out.slice(0, 5);")
+        "return out.slice(0, 5);"
+    )
     assert width[0] <= width[1], f"page is {width[0]} px wide in a {width[1]} px window: {wide}"
 
 
@@ -183,8 +199,10 @@ def test_findings_are_shown_and_freeze_is_explained(server, county, browser, tmp
     login(browser, county.codes[unit])
     wait_for(lambda: visible(browser, "clerk"))
     by_id(browser, "file").send_keys(str(bad))
-    wait_for(lambda: "校验发现错误" in by_id(browser, "message").text,
-             what=lambda: f"the findings (page says: {by_id(browser, 'message').text})")
+    wait_for(
+        lambda: "校验发现错误" in by_id(browser, "message").text,
+        what=lambda: f"the findings (page says: {by_id(browser, 'message').text})",
+    )
     rows = by_id(browser, "findings").text
     assert "T02" in rows and rows.index("错误") < (rows.index("提示") if "提示" in rows else len(rows))
     assert not by_id(browser, "freeze").is_enabled() and "错误" in by_id(browser, "freeze").get_attribute("title")
@@ -231,11 +249,20 @@ def test_the_county_flow_in_a_browser(server, county, browser, tmp_path):
 
     by_id(browser, "run-batch").click()
     wait_for(lambda: "批量处理完成" in by_id(browser, "message").text, timeout=120, what="the batch")
-    wait_for(lambda: "表三" in by_id(browser, "rollup").text or "申请" in by_id(browser, "rollup").text,
-             what="the 全县合计 tables")
+    wait_for(
+        lambda: "表三" in by_id(browser, "rollup").text or "申请" in by_id(browser, "rollup").text,
+        what="the 全县合计 tables",
+    )
     before = {p.name for p in browser.downloads.iterdir()}
     by_id(browser, "dl-summary").click()
-    assert "汇总" in downloaded(browser, ".xlsx", before, ).name
+    assert (
+        "汇总"
+        in downloaded(
+            browser,
+            ".xlsx",
+            before,
+        ).name
+    )
     before = {p.name for p in browser.downloads.iterdir()}
     by_id(browser, "dl-zip").click()
     downloaded(browser, ".zip", before)
@@ -255,10 +282,14 @@ def test_the_offline_summary_file_draws_without_a_network(server, county, browse
     if not summary.is_file():
         import httpx
 
-        httpx.get(server.url + "/api/county/summary.html", headers={"Authorization": f"Bearer {county.token}"},
-                  timeout=120)
+        httpx.get(
+            server.url + "/api/county/summary.html", headers={"Authorization": f"Bearer {county.token}"}, timeout=120
+        )
     browser.get(summary.as_uri())
-    wait_for(lambda: browser.execute_script(
-        "return !!window.Chart && !!Chart.getChart(document.getElementById('chart-mix'))"),
-             what="the charts of 汇总.html")
+    wait_for(
+        lambda: browser.execute_script(
+            "return !!window.Chart && !!Chart.getChart(document.getElementById('chart-mix'))"
+        ),
+        what="the charts of 汇总.html",
+    )
     no_horizontal_scroll(browser)

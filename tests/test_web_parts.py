@@ -1,4 +1,5 @@
 """The web app's parts without a server: access codes, sessions, throttling, the dashboard file, the figures."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from xl_report.web import auth, codes
 
 from .web_helpers import TOKEN
 
-UNITS = ["某某县城关镇人民政府", "某某县教育局", "=HYPERLINK(\"http://x\")局"]
+UNITS = ["某某县城关镇人民政府", "某某县教育局", '=HYPERLINK("http://x")局']
 
 
 def test_codes_are_random_stored_as_salted_hashes_and_verified(tmp_path):
@@ -68,8 +69,9 @@ def test_codes_command(tmp_path):
 def test_serve_refuses_a_unit_list_whose_names_share_a_folder(tmp_path):
     units = tmp_path / "单位名单.toml"
     units.write_text('units = ["甲/乙局", "甲_乙局"]\n', encoding="utf-8")
-    res = CliRunner().invoke(app, ["serve", "--data", str(tmp_path / "d"), "--units", str(units)],
-                             env={"XL_REPORT_TOKEN": TOKEN})
+    res = CliRunner().invoke(
+        app, ["serve", "--data", str(tmp_path / "d"), "--units", str(units)], env={"XL_REPORT_TOKEN": TOKEN}
+    )
     assert res.exit_code == 2 and "甲/乙局" in res.output and "甲_乙局" in res.output
 
 
@@ -80,8 +82,9 @@ def test_serve_refuses_half_given_web_options(tmp_path):
     assert res.exit_code == 2 and "--data" in res.output
     res = runner.invoke(app, ["serve", "--data", str(tmp_path / "d")], env=env)
     assert res.exit_code == 2 and "--units" in res.output
-    res = runner.invoke(app, ["serve", "--data", str(tmp_path), "--units", str(tmp_path / "u.toml"),
-                              "--certfile", "c.pem"], env=env)
+    res = runner.invoke(
+        app, ["serve", "--data", str(tmp_path), "--units", str(tmp_path / "u.toml"), "--certfile", "c.pem"], env=env
+    )
     assert res.exit_code == 2 and "--keyfile" in res.output
 
 
@@ -136,7 +139,7 @@ def test_figures_follow_the_form():
 
 
 def test_the_dashboard_file_is_inline_and_a_hostile_unit_name_stays_text(tmp_path):
-    evil = '</script><script>alert(1)</script><!--'
+    evil = "</script><script>alert(1)</script><!--"
     rows = [dashboard.DashboardRow(evil, "成功", 0, 0, None, None, {"新收": 1}, None)]
     data = dashboard.dashboard_data(rows, None, 2024, ("成功",))
     path = dashboard.write_dashboard(tmp_path / "汇总.html", data, "汇总")

@@ -1,4 +1,5 @@
 """A demo county for the web tests and ``xl-report serve`` running it in a real process on 127.0.0.1."""
+
 from __future__ import annotations
 
 import os
@@ -83,9 +84,23 @@ class Serve:
 
     def __enter__(self) -> Serve:
         c = self.county
-        cmd = [sys.executable, "-c", "import sys; from xl_report.cli import main; sys.argv[0] = 'xl-report'; main()",
-               "serve", "--port", str(self.port), "--data", str(c.data), "--units", str(c.units_file),
-               "--year", str(YEAR), "--workers", "2", *self.extra]
+        cmd = [
+            sys.executable,
+            "-c",
+            "import sys; from xl_report.cli import main; sys.argv[0] = 'xl-report'; main()",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data",
+            str(c.data),
+            "--units",
+            str(c.units_file),
+            "--year",
+            str(YEAR),
+            "--workers",
+            "2",
+            *self.extra,
+        ]
         env = dict(os.environ, XL_REPORT_TOKEN=c.token)
         self.log = open(c.root / f"serve-{self.port}.log", "wb")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)

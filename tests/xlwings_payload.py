@@ -4,6 +4,7 @@
 ``apply_actions`` replays the returned actions onto an openpyxl copy the way ``Remote.bas`` does,
 so a test can look at the *resulting workbook* instead of an action list.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,9 @@ from xl_report.xlsx.workbook import cell_value
 
 REMOTE_BAS = Path(xw.__file__).parent / "addin" / "Remote.bas"
 # The actions the VBA client can replay: one `Sub <func>(wb As Workbook, action As Dictionary)` each.
-VBA_ACTIONS = frozenset(re.findall(r"^Sub (\w+)\(wb As Workbook, action As Dictionary\)",
-                                   REMOTE_BAS.read_text(encoding="utf-8"), re.M))
+VBA_ACTIONS = frozenset(
+    re.findall(r"^Sub (\w+)\(wb As Workbook, action As Dictionary\)", REMOTE_BAS.read_text(encoding="utf-8"), re.M)
+)
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?)?$")
 
 
@@ -41,8 +43,9 @@ def _json_value(ws, cell) -> object:
     return v
 
 
-def payload_from_xlsx(path: Path | str, active: int = 0, selection: str | None = "A1",
-                      exclude: tuple[str, ...] = ()) -> dict:
+def payload_from_xlsx(
+    path: Path | str, active: int = 0, selection: str | None = "A1", exclude: tuple[str, ...] = ()
+) -> dict:
     """The body Remote.bas's RunServerPython sends for the workbook at ``path`` (client "VBA")."""
     path = Path(path)
     wb = load_workbook(path)  # formulas kept so their values can be computed like Excel does
@@ -54,19 +57,33 @@ def payload_from_xlsx(path: Path | str, active: int = 0, selection: str | None =
         sheet, ref = dests[0]
         if sheet not in wb.sheetnames:
             continue
-        names.append({"name": name, "sheet_index": wb.sheetnames.index(sheet), "address": ref.replace("$", ""),
-                      "book_scope": True, "scope_sheet_name": None, "scope_sheet_index": None})
+        names.append(
+            {
+                "name": name,
+                "sheet_index": wb.sheetnames.index(sheet),
+                "address": ref.replace("$", ""),
+                "book_scope": True,
+                "scope_sheet_name": None,
+                "scope_sheet_index": None,
+            }
+        )
     sheets = []
     for ws in wb.worksheets:
         if ws.title in exclude or ws.max_row == 1 and ws.max_column == 1 and ws["A1"].value is None:
             values = [[]]
         else:
-            values = [[_json_value(ws, c) for c in row]
-                      for row in ws.iter_rows(min_row=1, max_row=ws.max_row, min_col=1, max_col=ws.max_column)]
+            values = [
+                [_json_value(ws, c) for c in row]
+                for row in ws.iter_rows(min_row=1, max_row=ws.max_row, min_col=1, max_col=ws.max_column)
+            ]
         sheets.append({"name": ws.title, "pictures": [], "tables": [], "values": values})
-    return {"client": "VBA", "version": xw.__version__,
-            "book": {"name": path.name, "active_sheet_index": active, "selection": selection},
-            "names": names, "sheets": sheets}
+    return {
+        "client": "VBA",
+        "version": xw.__version__,
+        "book": {"name": path.name, "active_sheet_index": active, "selection": selection},
+        "names": names,
+        "sheets": sheets,
+    }
 
 
 def _excel_value(v: object) -> object:
@@ -171,8 +188,16 @@ class LiveServer:
         self.server.should_exit = True
         self.thread.join(timeout=10)
 
-    def press(self, button: str, payload: object, *, token: str | None = None, host: str | None = None,
-              content: bytes | None = None, headers: dict | None = None):
+    def press(
+        self,
+        button: str,
+        payload: object,
+        *,
+        token: str | None = None,
+        host: str | None = None,
+        content: bytes | None = None,
+        headers: dict | None = None,
+    ):
         import httpx
 
         token = self.token if token is None else token

@@ -12,6 +12,7 @@ The library API a script uses, importable from here::
 Names are loaded on first use (PEP 562), so ``import xl_report`` and ``xl-report --help`` stay fast.
 Each name's home module is in :data:`_HOMES`; the layers are described in README "For developers".
 """
+
 from __future__ import annotations
 
 import importlib

@@ -4,6 +4,7 @@ The grid of each table (rows, merged cells) comes from the renderer's document m
 here emit it the way other tools do: the one-cell-per-line text dump of the sample, a government
 web page (layout table around data tables, <br> inside labels), and a .docx with merged cells.
 """
+
 from __future__ import annotations
 
 import html
@@ -19,8 +20,12 @@ DATA = Path(__file__).resolve().parent
 SAMPLE = DATA / "linxi-town-2023.txt"
 
 NARRATIVE = {
-    "overview": ["（一）主动公开", "本年度主动公开政府信息120条。", "（二）依申请公开",
-                 "本年度收到政府信息公开申请{新收}件。"],
+    "overview": [
+        "（一）主动公开",
+        "本年度主动公开政府信息120条。",
+        "（二）依申请公开",
+        "本年度收到政府信息公开申请{新收}件。",
+    ],
     "problems": ["一是公开内容不够全面。", "下一步将加强培训。"],
     "other": ["本年度未收取信息处理费。"],
 }
@@ -99,7 +104,8 @@ def web_page(report: ReportData, published: date | None = None, full_width: bool
         "<script>var x = '第二十条第（一）项 0 0 0';</script></head><body>"
         "<div class='nav'>首页 &gt; 政务公开 &gt; 年度报告</div>"
         f"<table class='layout'><tr><td class='left'>栏目导航</td><td class='main'>{article}</td></tr></table>"
-        "<div class='footer'>主办单位：某某县人民政府办公室 电话：0476-0000000</div></body></html>")
+        "<div class='footer'>主办单位：某某县人民政府办公室 电话：0476-0000000</div></body></html>"
+    )
 
 
 def _html_table(table: Table, full_width: bool) -> str:
@@ -114,7 +120,8 @@ def _html_table(table: Table, full_width: bool) -> str:
             if not full_width:
                 text = text.replace("（", "(").replace("）", ")").replace("，", ",").replace("：", ":")
             span = (f" rowspan='{c.rowspan}'" if c.rowspan > 1 else "") + (
-                f" colspan='{c.colspan}'" if c.colspan > 1 else "")
+                f" colspan='{c.colspan}'" if c.colspan > 1 else ""
+            )
             tds.append(f"<td{span}><p><span>{text}</span></p></td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
     return "<table border='1'>" + "".join(rows) + "</table>"
@@ -175,10 +182,20 @@ def demo_report(short: str, year: int = 2024) -> ReportData:
 
     names = demo.TOWNSHIPS + demo.DEPARTMENTS
     data = demo.synthetic_unit(demo.full_name(short), demo.level(short), year, seed=names.index(short))
-    tally = Tally(source=data.unit, unit=data.unit, year=year, **{
-        sheet.key: pd.DataFrame([[r.get(h) for h in sheet.headers] for r in data.rows[sheet.key]],
-                                columns=list(sheet.headers), dtype=object)
-        for sheet in TALLY_SHEETS if sheet.key in data.rows})
+    tally = Tally(
+        source=data.unit,
+        unit=data.unit,
+        year=year,
+        **{
+            sheet.key: pd.DataFrame(
+                [[r.get(h) for h in sheet.headers] for r in data.rows[sheet.key]],
+                columns=list(sheet.headers),
+                dtype=object,
+            )
+            for sheet in TALLY_SHEETS
+            if sheet.key in data.rows
+        },
+    )
     report = aggregate(tally, year).report
     report.unit, report.year, report.contact, report.level = data.unit, year, data.contact, data.level
     report.narrative = data.narrative

@@ -14,6 +14,7 @@ validation, comments, print setup, defined names) survives byte-for-byte by cons
 - zip entries carry a fixed timestamp and unchanged parts are compressed once per process, so the
   same report always gives the same bytes.
 """
+
 from __future__ import annotations
 
 import functools
@@ -110,15 +111,27 @@ class FrozenInfo:
     password_hash: str | None = None  # legacy sheet-protection hash (hex), when a password is set
 
 
-def freeze_info(fp: str, view_json: str, *, password: str | None = None, now: datetime | None = None,
-                personal_removed: int = 0, extra: dict[str, object] | None = None) -> FrozenInfo:
+def freeze_info(
+    fp: str,
+    view_json: str,
+    *,
+    password: str | None = None,
+    now: datetime | None = None,
+    personal_removed: int = 0,
+    extra: dict[str, object] | None = None,
+) -> FrozenInfo:
     """The meta cells, 定稿 line and custom properties exactly as :func:`xl_report.stages.freeze.freeze_book`
     records them, for the reader view ``view_json`` (its :func:`canonical_json`) whose fingerprint is ``fp``.
     ``extra``: further properties kept beside them (the fill record, which freeze keeps too)."""
     now = now or datetime.now().astimezone()
     props = freeze_properties(view_json, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed)
-    return FrozenInfo(fp, f"{now:%Y-%m-%d %H:%M:%S}", custom_xml({**(extra or {}), **props}), stamp_line(fp, now),
-                      hash_password(password) if password else None)
+    return FrozenInfo(
+        fp,
+        f"{now:%Y-%m-%d %H:%M:%S}",
+        custom_xml({**(extra or {}), **props}),
+        stamp_line(fp, now),
+        hash_password(password) if password else None,
+    )
 
 
 def custom_xml(props: dict[str, object]) -> bytes:
@@ -133,10 +146,13 @@ def custom_xml(props: dict[str, object]) -> bytes:
             continue  # an empty lpwstr reads back as None: leave it out, as freeze does
         else:
             typed = f"<vt:lpwstr>{xml_escape(clean_text(str(value)))}</vt:lpwstr>"
-        items.append(f'<property fmtid="{FMTID}" pid="{pid}" name="{xml_escape(name, {chr(34): "&quot;"})}">'
-                     f"{typed}</property>")
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="{CUSTOM_NS}" '
-            f'xmlns:vt="{VT_NS}">{"".join(items)}</Properties>').encode()
+        items.append(
+            f'<property fmtid="{FMTID}" pid="{pid}" name="{xml_escape(name, {chr(34): "&quot;"})}">{typed}</property>'
+        )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Properties xmlns="{CUSTOM_NS}" '
+        f'xmlns:vt="{VT_NS}">{"".join(items)}</Properties>'
+    ).encode()
 
 
 def _protection_attrs(password_hash: str | None) -> str:
@@ -167,18 +183,20 @@ def protect_workbook_xml(data: bytes, password_hash: str | None) -> bytes:
     if _WB_PROTECTION.search(data):
         return _WB_PROTECTION.sub(tag, data, count=1)
     m = _WB_INSERT_BEFORE.search(data)
-    return data[: m.start()] + tag + data[m.start():] if m else data
+    return data[: m.start()] + tag + data[m.start() :] if m else data
 
 
 def _with_custom_part(content_types: bytes, root_rels: bytes) -> tuple[bytes, bytes]:
     if b"/docProps/custom.xml" not in content_types:
         content_types = content_types.replace(
-            b"</Types>", f'<Override PartName="/docProps/custom.xml" ContentType="{CUSTOM_CT}"/></Types>'.encode())
+            b"</Types>", f'<Override PartName="/docProps/custom.xml" ContentType="{CUSTOM_CT}"/></Types>'.encode()
+        )
     if CUSTOM_REL.encode() not in root_rels:
         root_rels = root_rels.replace(
             b"</Relationships>",
             f'<Relationship Type="{CUSTOM_REL}" Target="docProps/custom.xml" Id="rIdXlReportCustom"/>'
-            f"</Relationships>".encode())
+            f"</Relationships>".encode(),
+        )
     return content_types, root_rels
 
 
@@ -198,14 +216,47 @@ class _Entry:
     @functools.cached_property
     def local(self) -> bytes:
         """Local header + name + data: the same wherever the entry goes (unchanged parts: built once)."""
-        return struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, _FLAGS, 8, _DOS_TIME, _DOS_DATE, self.crc,
-                           len(self.data), self.size, len(self.name), 0) + self.name + self.data
+        return (
+            struct.pack(
+                "<4sHHHHHIIIHH",
+                b"PK\x03\x04",
+                20,
+                _FLAGS,
+                8,
+                _DOS_TIME,
+                _DOS_DATE,
+                self.crc,
+                len(self.data),
+                self.size,
+                len(self.name),
+                0,
+            )
+            + self.name
+            + self.data
+        )
 
     @functools.cached_property
     def central_head(self) -> bytes:
         """The central directory record up to its offset field."""
-        return struct.pack("<4sHHHHHHIIIHHHHHI", b"PK\x01\x02", 20, 20, _FLAGS, 8, _DOS_TIME, _DOS_DATE, self.crc,
-                           len(self.data), self.size, len(self.name), 0, 0, 0, 0, 0o600 << 16)
+        return struct.pack(
+            "<4sHHHHHHIIIHHHHHI",
+            b"PK\x01\x02",
+            20,
+            20,
+            _FLAGS,
+            8,
+            _DOS_TIME,
+            _DOS_DATE,
+            self.crc,
+            len(self.data),
+            self.size,
+            len(self.name),
+            0,
+            0,
+            0,
+            0,
+            0o600 << 16,
+        )
 
 
 def _deflate(data: bytes, level: int) -> _Entry:
@@ -401,8 +452,7 @@ class TemplateFiller:
         if missing:
             raise ValueError(f"template lacks defined names: {missing[:3]}")
         filled = [s for s in (form.SHEET_README,) + form.TABLES if s in self.parts]
-        used_parts = {self.parts[s] for refs in self.cells.values() for s, _ in refs} | {
-            self.parts[s] for s in filled}
+        used_parts = {self.parts[s] for refs in self.cells.values() for s, _ in refs} | {self.parts[s] for s in filled}
         self.trees = {p: etree.fromstring(self.raw[p]) for p in used_parts}
         self.slots: dict[str, list[_Slot]] = {}
         for name, refs in self.cells.items():
@@ -412,8 +462,10 @@ class TemplateFiller:
                 row.attrib.pop("spans", None)  # we may add cells; a stale hint is worse than none
         self.narrative_rows = {key: len(self.slots.get(name, ())) for key, name in form.NARRATIVE_NAMES.items()}
         # the template's guidance paragraphs stay when a report brings no text of its own
-        self.template_narrative = {key: [t for s in self.slots.get(name, ()) if (t := _inline_text(s.el))]
-                                   for key, name in form.NARRATIVE_NAMES.items()}
+        self.template_narrative = {
+            key: [t for s in self.slots.get(name, ()) if (t := _inline_text(s.el))]
+            for key, name in form.NARRATIVE_NAMES.items()
+        }
         self.stamp_at = {s: self._stamp_position(s) for s in filled}
         # parts that never change are compressed once (at the best level: it is paid once)
         self.plain = {n: _entry(n, self.raw[n], 9) for n in self.order if n not in self.trees}
@@ -485,24 +537,43 @@ class TemplateFiller:
             paras = report.narrative.get(key, self.template_narrative[key])
             paras = [clean_text(str(p)) for p in paras if p is not None]
             if len(paras) > rows:
-                paras = paras[: rows - 1] + ["\n".join(paras[rows - 1:])]
+                paras = paras[: rows - 1] + ["\n".join(paras[rows - 1 :])]
             narrative[key] = [p.strip() for p in paras if p.strip()]
         year = report.year if isinstance(report.year, int) and not isinstance(report.year, bool) else None
-        view = _FillView(unit=_stored_text(report.unit), year=year, contact=_stored_text(report.contact),
-                          level=_stored_text(report.level), published=report.published, values=values,
-                          narrative=narrative, source=report.source)
+        view = _FillView(
+            unit=_stored_text(report.unit),
+            year=year,
+            contact=_stored_text(report.contact),
+            level=_stored_text(report.level),
+            published=report.published,
+            values=values,
+            narrative=narrative,
+            source=report.source,
+        )
         return view
 
-    def fill(self, report: ReportData, frozen: FrozenInfo | None = None, tally=None,
-              drop_personal: bool = False, properties: dict[str, object] | None = None) -> bytes:
+    def fill(
+        self,
+        report: ReportData,
+        frozen: FrozenInfo | None = None,
+        tally=None,
+        drop_personal: bool = False,
+        properties: dict[str, object] | None = None,
+    ) -> bytes:
         """The filled workbook as bytes. ``frozen`` (see :func:`freeze_info`) makes it a 定稿 file;
         ``tally`` (a :class:`xl_report.core.tally.Tally`) is copied into the tally sheets, without the
         personal columns when ``drop_personal``. ``report`` may already be a :meth:`view`.
         ``properties``: custom document properties of a draft (a frozen file carries its own)."""
         return write_zip(self._entries(report, frozen, tally, drop_personal, properties))
 
-    def _entries(self, report: ReportData, frozen: FrozenInfo | None, tally, drop_personal: bool,
-                 properties: dict[str, object] | None) -> list[_Entry]:
+    def _entries(
+        self,
+        report: ReportData,
+        frozen: FrozenInfo | None,
+        tally,
+        drop_personal: bool,
+        properties: dict[str, object] | None,
+    ) -> list[_Entry]:
         """The package's parts, in order (see :meth:`fill`)."""
         view = report if isinstance(report, _FillView) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
@@ -510,10 +581,15 @@ class TemplateFiller:
         for name in form.CELL_NAMES:
             slot = self.slots[name][0]
             cells[slot] = slot.xml(view.values[name], keep_formula)
-        meta = {"meta_unit": view.unit, "meta_year": view.year, "meta_contact": view.contact,
-                "meta_level": view.level, "meta_published": view.published,
-                "meta_fingerprint": frozen.fingerprint if frozen else None,
-                "meta_frozen_at": frozen.frozen_at if frozen else None}
+        meta = {
+            "meta_unit": view.unit,
+            "meta_year": view.year,
+            "meta_contact": view.contact,
+            "meta_level": view.level,
+            "meta_published": view.published,
+            "meta_fingerprint": frozen.fingerprint if frozen else None,
+            "meta_frozen_at": frozen.frozen_at if frozen else None,
+        }
         for name, value in meta.items():
             if name in self.slots:
                 slot = self.slots[name][0]
@@ -568,9 +644,16 @@ class TemplateFiller:
                 order = order + ["docProps/custom.xml"]
         return [changed.get(n) or self.plain[n] for n in order]
 
-    def fill_frozen(self, report: ReportData, tally=None, *, password: str | None = None,
-                    now: datetime | None = None, personal_removed: int = 0,
-                    extra: dict[str, object] | None = None) -> tuple[bytes, FrozenInfo]:
+    def fill_frozen(
+        self,
+        report: ReportData,
+        tally=None,
+        *,
+        password: str | None = None,
+        now: datetime | None = None,
+        personal_removed: int = 0,
+        extra: dict[str, object] | None = None,
+    ) -> tuple[bytes, FrozenInfo]:
         """The 定稿 workbook as bytes and what it records (``extra``: as :func:`freeze_info`). Filled once
         with a placeholder fingerprint: the v2 fingerprint is of the file as a reader sees it
         (:mod:`xl_report.xlsx.reader_view`), which leaves the 定稿 line's time and fingerprint out, so the
@@ -581,8 +664,9 @@ class TemplateFiller:
         parts = {e.name.decode("utf-8"): e.plain for e in self._entries(view, draft, tally, True, None)}
         seen = read_view(parts, report.source)  # our own parts, not a hostile file: read as they are
         text = canonical_json(seen.canonical)
-        info = freeze_info(fingerprint_of_json(text), text, password=password, now=now,
-                           personal_removed=personal_removed, extra=extra)
+        info = freeze_info(
+            fingerprint_of_json(text), text, password=password, now=now, personal_removed=personal_removed, extra=extra
+        )
         return self.fill(view, info, tally=tally, drop_personal=True), info
 
     @functools.cached_property
@@ -645,7 +729,7 @@ class TemplateFiller:
                     data = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", standalone=True)
                     pieces, order, at = [], [], 0
                     for m in _PIECE_MARK.finditer(data):
-                        pieces.append(data[at:m.start()])
+                        pieces.append(data[at : m.start()])
                         order.append(slots[int(m.group(1))] if m.group(1) else _LINE)
                         at = m.end()
                     pieces.append(data[at:])
@@ -698,8 +782,9 @@ class TemplateFiller:
             parts["xl/workbook.xml"] = _entry("xl/workbook.xml", wbx, self.level)
             parts["xl/styles.xml"] = _entry("xl/styles.xml", _frozen_styles(self.raw["xl/styles.xml"]), self.level)
             if "docProps/core.xml" in self.raw:
-                parts["docProps/core.xml"] = _entry("docProps/core.xml", _final_status(self.raw["docProps/core.xml"]),
-                                                    self.level)
+                parts["docProps/core.xml"] = _entry(
+                    "docProps/core.xml", _final_status(self.raw["docProps/core.xml"]), self.level
+                )
             ct, rels = _with_custom_part(self.raw["[Content_Types].xml"], self.raw["_rels/.rels"])
             parts["[Content_Types].xml"] = _entry("[Content_Types].xml", ct, self.level)
             parts["_rels/.rels"] = _entry("_rels/.rels", rels, self.level)
@@ -713,8 +798,11 @@ def tally_rows_xml(sheet, columns: dict[str, list], col_styles: dict[int, str], 
     out = []
     skip = {c.header for c in sheet.columns if c.personal} if drop_personal else set()
     # per column, once: letter, date style attribute, values (personal columns left out)
-    kept = [(get_column_letter(j), f' s="{col_styles[j]}"' if col_styles.get(j) else "", columns[h])
-            for j, h in enumerate(sheet.headers, start=1) if h not in skip]
+    kept = [
+        (get_column_letter(j), f' s="{col_styles[j]}"' if col_styles.get(j) else "", columns[h])
+        for j, h in enumerate(sheet.headers, start=1)
+        if h not in skip
+    ]
     for i in range(len(columns[sheet.headers[0]])):
         r = i + 2
         cells = []
@@ -747,8 +835,10 @@ def tally_rows_xml(sheet, columns: dict[str, list], col_styles: dict[int, str], 
             elif isinstance(v, (int, float)):
                 cells.append(f'<c r="{ref}"><v>{_number(v)}</v></c>')
             else:
-                cells.append(f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{xml_escape(clean_text(str(v)))}'
-                             "</t></is></c>")
+                cells.append(
+                    f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{xml_escape(clean_text(str(v)))}'
+                    "</t></is></c>"
+                )
         if cells:
             out.append(f'<row r="{r}">{"".join(cells)}</row>')
     return "".join(out).encode("utf-8")
@@ -800,11 +890,11 @@ def _add_note_shape(vml: bytes, col: int, row: int) -> bytes:
     if first is None:
         return vml
     ids = [int(i) for i in re.findall(rb'id="_x0000_s(\d+)"', vml)]
-    shape = re.sub(rb'id="_x0000_s\d+"', f'id="_x0000_s{max(ids, default=1024) + 1}"'.encode(), first.group(0),
-                   count=1)
+    shape = re.sub(rb'id="_x0000_s\d+"', f'id="_x0000_s{max(ids, default=1024) + 1}"'.encode(), first.group(0), count=1)
     for tag, value in ((b"Row", row - 1), (b"Column", col - 1)):
-        shape = re.sub(rb"(<(?:\w+:)?" + tag + rb">)\d+(</)", lambda m: m.group(1) + str(value).encode() + m.group(2),
-                       shape, count=1)
+        shape = re.sub(
+            rb"(<(?:\w+:)?" + tag + rb">)\d+(</)", rb"\g<1>" + str(value).encode() + rb"\g<2>", shape, count=1
+        )
     return vml.replace(b"</xml>", shape + b"</xml>", 1)
 
 
@@ -817,21 +907,25 @@ def _append_rows(sheet_xml: bytes, rows: bytes) -> bytes:
 
 
 def _extend_print_area(wbx: bytes, local_id: int, row: int, last_col: int) -> bytes:
-    pattern = re.compile(rb'(<definedName name="_xlnm.Print_Area" localSheetId="' + str(local_id).encode()
-                         + rb'">[^<]*?!\$A\$1:\$[A-Z]+\$)\d+(</definedName>)')
+    pattern = re.compile(
+        rb'(<definedName name="_xlnm.Print_Area" localSheetId="'
+        + str(local_id).encode()
+        + rb'">[^<]*?!\$A\$1:\$[A-Z]+\$)\d+(</definedName>)'
+    )
     return pattern.sub(lambda m: m.group(1) + str(row).encode() + m.group(2), wbx, count=1)
 
 
 def _frozen_styles(styles: bytes) -> bytes:
     """Every cell locked (input cells were unlocked) + one extra cell format for the 定稿 line."""
 
-
     styles = styles.replace(b'<protection locked="0"', b'<protection locked="1"')
     fonts = int(expect(rb'<fonts count="(\d+)"', styles).group(1))
     xfs = int(expect(rb'<cellXfs count="(\d+)"', styles).group(1))
     font = tostring(STAMP_FONT.to_tree())
-    xf = (f'<xf numFmtId="0" fontId="{fonts}" fillId="0" borderId="0" applyFont="1" applyAlignment="1" xfId="0">'
-          '<alignment horizontal="left" vertical="center" wrapText="1"/></xf>').encode()
+    xf = (
+        f'<xf numFmtId="0" fontId="{fonts}" fillId="0" borderId="0" applyFont="1" applyAlignment="1" xfId="0">'
+        '<alignment horizontal="left" vertical="center" wrapText="1"/></xf>'
+    ).encode()
     styles = re.sub(rb'<fonts count="\d+"', f'<fonts count="{fonts + 1}"'.encode(), styles, count=1)
     styles = styles.replace(b"</fonts>", font + b"</fonts>", 1)
     styles = re.sub(rb'<cellXfs count="\d+"', f'<cellXfs count="{xfs + 1}"'.encode(), styles, count=1)
@@ -843,5 +937,6 @@ def _final_status(core: bytes) -> bytes:
 
     if b"contentStatus" in core:
         return core
-    return core.replace(b"</cp:coreProperties>",
-                        f"<cp:contentStatus>{FINAL_STATUS}</cp:contentStatus></cp:coreProperties>".encode())
+    return core.replace(
+        b"</cp:coreProperties>", f"<cp:contentStatus>{FINAL_STATUS}</cp:contentStatus></cp:coreProperties>".encode()
+    )

@@ -1,5 +1,6 @@
 """What a batch reads besides the units: the input folder's workbooks, the expected units (--units)
 and last year's reports (--previous)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,8 +45,13 @@ def scan_inputs(indir: Path, outdir: Path) -> tuple[list[Path], list[tuple[str, 
     files, skipped = [], []
     for p in sorted(indir.iterdir()):
         if p.suffix.lower() in OTHER_SPREADSHEETS and not p.name.startswith(("~$", ".")):
-            skipped.append((p.name, f"不是 Excel 工作簿（{p.suffix.lower()} 格式），未处理；如是单位的台账，"
-                                    "请用 Excel 或 WPS 打开后另存为 .xlsx 再放回"))
+            skipped.append(
+                (
+                    p.name,
+                    f"不是 Excel 工作簿（{p.suffix.lower()} 格式），未处理；如是单位的台账，"
+                    "请用 Excel 或 WPS 打开后另存为 .xlsx 再放回",
+                )
+            )
             continue
         if p.is_dir() and not p.is_symlink() and p.suffix.lower() not in INPUT_SUFFIXES:
             if not p.name.startswith(".") and p.resolve() != out_resolved and _holds_workbooks(p):
@@ -117,7 +123,6 @@ def read_unit_list(path: Path | str) -> list[str]:
             if isinstance(name, str):
                 names.append(name)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-
         check_xlsx(path)
         try:
             rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
@@ -128,16 +133,18 @@ def read_unit_list(path: Path | str) -> list[str]:
         for at, row in enumerate(rows[:UNIT_LIST_HEADER_ROWS]):  # a title row may sit above the header
             heads = [str(v).strip() for v in row]
             if label in heads:
-                col, rows = heads.index(label), rows[at + 1:]
+                col, rows = heads.index(label), rows[at + 1 :]
                 break
         # a number is never a unit name (a 序号 column when there is no header)
-        names = [str(r[col]) for r in rows if col < len(r) and not isinstance(r[col], (int, float))
-                 and str(r[col]).strip()]
+        names = [
+            str(r[col]) for r in rows if col < len(r) and not isinstance(r[col], (int, float)) and str(r[col]).strip()
+        ]
     else:
         raise InputError.at("单位名单应为 .xlsx 或 .toml 文件", file=str(path))
     if len(names) > MAX_UNITS:
-        raise InputError.at(f"单位名单中的名称过多（{len(names):,} 个，上限 {MAX_UNITS:,} 个），请检查是否选错了文件",
-                            file=str(path))
+        raise InputError.at(
+            f"单位名单中的名称过多（{len(names):,} 个，上限 {MAX_UNITS:,} 个），请检查是否选错了文件", file=str(path)
+        )
     out, seen = [], set()
     for n in names:
         shown = display_name(n)
@@ -168,8 +175,12 @@ def previous_reports(prevdir: Path | str) -> dict[str, dict]:
             out[match_key(rec.unit)] = {"unit": rec.unit, "year": rec.year, "values": rec.values}
 
     for path in sorted(prevdir.glob("*.xlsx")):
-        if path.name in known and match_key(path.stem.removesuffix(FROZEN_SUFFIX)) in out or \
-                path.name.startswith(("~$", ".")) or path.name == SUMMARY_FILE:
+        if (
+            path.name in known
+            and match_key(path.stem.removesuffix(FROZEN_SUFFIX)) in out
+            or path.name.startswith(("~$", "."))
+            or path.name == SUMMARY_FILE
+        ):
             continue  # the summary holds no unit's report: not worth parsing
         try:
             rep = read_report_file(path)
@@ -178,6 +189,7 @@ def previous_reports(prevdir: Path | str) -> dict[str, dict]:
         if rep.unit and not rep.missing:
             out.setdefault(match_key(rep.unit), {"unit": rep.unit, "year": rep.year, "values": rep.values})
     if not out:  # e.g. last year's tally folder given: silently no cross-year check at all
-        raise InputError.at("该文件夹中没有任何单位的年报；--previous 应指向上一年度 xl-report batch 的输出文件夹",
-                            file=str(prevdir))
+        raise InputError.at(
+            "该文件夹中没有任何单位的年报；--previous 应指向上一年度 xl-report batch 的输出文件夹", file=str(prevdir)
+        )
     return out

@@ -1,5 +1,6 @@
 """The batch's results: one :class:`UnitResult` per input (also its JSON record), the run's
 :class:`BatchResult`, the options a unit is processed with, and the unit name as shown."""
+
 from __future__ import annotations
 
 import re

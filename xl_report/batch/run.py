@@ -6,6 +6,7 @@ the others carry on. Every output is written atomically; a per-unit record (``OU
 remembers the input's content hash, so a rerun skips unchanged units and an interrupted run
 completes the rest. The summary workbook, the 全县合计 roll-up and findings.json are written by
 :mod:`xl_report.batch.summary` at the end."""
+
 from __future__ import annotations
 
 import json
@@ -56,10 +57,19 @@ from xl_report.stages.freeze import FROZEN_SUFFIX, freeze_password
 from xl_report.xlsx.fileio import backup_existing
 
 
-def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jobs: int | None = None,
-              freeze: bool = False, previous: Path | str | None = None, units: Path | str | None = None,
-              force: bool = False, progress: bool | Progress = True, config: dict | None = None,
-              password: str | None = None) -> BatchResult:
+def run_batch(
+    indir: Path | str,
+    outdir: Path | str,
+    year: int | None = None,
+    jobs: int | None = None,
+    freeze: bool = False,
+    previous: Path | str | None = None,
+    units: Path | str | None = None,
+    force: bool = False,
+    progress: bool | Progress = True,
+    config: dict | None = None,
+    password: str | None = None,
+) -> BatchResult:
     """Process every unit workbook in ``indir`` into ``outdir``; then the summary and roll-up.
 
     ``progress``: a callback called with each finished unit (the CLI draws its bar with it).
@@ -92,20 +102,38 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
         (state_dir(outdir) / "units").mkdir(parents=True, exist_ok=True)
         if freeze and password is None:
             password = freeze_password(None, config)
-        options_key = sha256_hex(json.dumps({
-            "version": __version__, "rules": rules_digest(), "year": year, "freeze": freeze,
-            "config": _plain(config),
-            "password": sha256_hex(password.encode()) if password else None,
-            "previous": prev_index}, sort_keys=True, ensure_ascii=False, default=str).encode())
+        options_key = sha256_hex(
+            json.dumps(
+                {
+                    "version": __version__,
+                    "rules": rules_digest(),
+                    "year": year,
+                    "freeze": freeze,
+                    "config": _plain(config),
+                    "password": sha256_hex(password.encode()) if password else None,
+                    "previous": prev_index,
+                },
+                sort_keys=True,
+                ensure_ascii=False,
+                default=str,
+            ).encode()
+        )
         # a workbook of the user's in OUTDIR (not written by a run: no record names it) is backed up
         # before an output of the same name replaces it
         existing = {p.name for p in outdir.glob("*.xlsx")} - {SUMMARY_FILE}
         recorded: set[str] = set()
         index = record_index(outdir, recorded)
         records = {} if force else index
-        opts = Options(str(outdir), year, freeze, password, _plain(config),
-                       datetime.now().astimezone().isoformat(timespec="seconds"), options_key,
-                       frozenset(existing - recorded))
+        opts = Options(
+            str(outdir),
+            year,
+            freeze,
+            password,
+            _plain(config),
+            datetime.now().astimezone().isoformat(timespec="seconds"),
+            options_key,
+            frozenset(existing - recorded),
+        )
         progress_cb = progress if callable(progress) else (lambda _r: None)
         details = UnitDetails()  # the roll-up sum and the spooled findings: results keep only their row
 
@@ -124,8 +152,14 @@ def run_batch(indir: Path | str, outdir: Path | str, year: int | None = None, jo
                     continue
                 key = input_key(p, options_key)
                 rec = read_record(records.get(source))
-                if rec is not None and reusable(outdir, rec, key) and (rec.file is None or claim(
-                        outdir, Path(rec.file).stem.removesuffix(FROZEN_SUFFIX), source) is None):
+                if (
+                    rec is not None
+                    and reusable(outdir, rec, key)
+                    and (
+                        rec.file is None
+                        or claim(outdir, Path(rec.file).stem.removesuffix(FROZEN_SUFFIX), source) is None
+                    )
+                ):
                     rec.skipped = True
                     results[source] = rec
                     notify(rec)
@@ -155,8 +189,15 @@ def _plain(config: dict | None) -> dict | None:
     return json.loads(json.dumps({k: v for k, v in config.items() if not k.startswith("_")}, default=str))
 
 
-def _run_jobs(todo: list[tuple[str, str, str | None]], opts: Options, prev_index: dict | None, jobs: int | None,
-              results: dict[str, UnitResult], notify: Progress, add_share: Callable) -> None:
+def _run_jobs(
+    todo: list[tuple[str, str, str | None]],
+    opts: Options,
+    prev_index: dict | None,
+    jobs: int | None,
+    results: dict[str, UnitResult],
+    notify: Progress,
+    add_share: Callable,
+) -> None:
     if not todo:
         return
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
@@ -183,8 +224,12 @@ def _run_jobs(todo: list[tuple[str, str, str | None]], opts: Options, prev_index
     if fork:
         init_worker(prev_index)
     context = multiprocessing.get_context("fork") if fork else None
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=start_worker,
-                             initargs=(os.getpid(), None if fork else prev_index, not fork)) as pool:
+    with ProcessPoolExecutor(
+        jobs,
+        mp_context=context,
+        initializer=start_worker,
+        initargs=(os.getpid(), None if fork else prev_index, not fork),
+    ) as pool:
         pending = set()
         for chunk in _chunks(todo, jobs):  # a bounded number of chunks in flight: memory stays flat in N
             pending.add(pool.submit(process_many, chunk, opts))
@@ -196,8 +241,9 @@ def _run_jobs(todo: list[tuple[str, str, str | None]], opts: Options, prev_index
             finish_chunk(fut)
 
 
-def _settle_duplicates(inputs: list[Path], opts: Options, prev_index: dict | None,
-                       results: dict[str, UnitResult], details) -> None:
+def _settle_duplicates(
+    inputs: list[Path], opts: Options, prev_index: dict | None, results: dict[str, UnitResult], details
+) -> None:
     """Two inputs naming one unit: the input whose file name sorts first keeps the output, whichever
     worker claimed the name first (else a rerun or a resumed run could pick the other one)."""
     order = {p.name: i for i, p in enumerate(inputs)}
@@ -226,7 +272,7 @@ def _chunks(todo: list, jobs: int, largest: int = 16) -> Iterable[list]:
     at = 0
     while at < len(todo):
         size = max(1, min(largest, (len(todo) - at) // (jobs * 8)))
-        yield todo[at:at + size]
+        yield todo[at : at + size]
         at += size
 
 

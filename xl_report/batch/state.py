@@ -1,5 +1,6 @@
 """The batch's state in OUTDIR/.xl-report/: per-input records (reuse on rerun), per-run name claims,
 the output folder's lock, and retiring the outputs of inputs that left DIR."""
+
 from __future__ import annotations
 
 import contextlib
@@ -88,7 +89,7 @@ def record_index(outdir: Path, outputs: set[str] | None = None) -> dict[str, tup
         except OSError:
             continue
         offset = 0
-        for line in (data.split(b"\n") if path.suffix == ".jsonl" else [data]):
+        for line in data.split(b"\n") if path.suffix == ".jsonl" else [data]:
             try:
                 record = json.loads(line)
                 source = record["source"]
@@ -258,8 +259,9 @@ def exclusive(outdir: Path):
 
                 fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise InputError.at("另一个批量处理正在写入这个输出文件夹，请等它结束后再运行（或换一个输出文件夹）",
-                                file=str(outdir)) from None
+            raise InputError.at(
+                "另一个批量处理正在写入这个输出文件夹，请等它结束后再运行（或换一个输出文件夹）", file=str(outdir)
+            ) from None
         HELD_LOCKS.add(f.fileno())
         try:
             yield  # released when the file closes, also when the process dies

@@ -9,6 +9,7 @@ which adds its cells to the roll-up and spools its findings to a temporary file,
 summary row. The per-unit rows of 汇总 and 校验结果 and the findings of findings.json are streamed
 into the files, written exactly as openpyxl writes such cells.
 """
+
 from __future__ import annotations
 
 import json
@@ -178,12 +179,20 @@ class _InMemory:
 def check_rollup(report: ReportData, config: dict | None = None) -> list[Finding]:
     """The table checks on the roll-up (unit metadata such as 联系电话 does not apply to a sum)."""
 
-    return [f for f in check(report, narrative={}, config=config)
-            if not (f.name or "").startswith("meta_") and f.sheet != form.SHEET_README]
+    return [
+        f
+        for f in check(report, narrative={}, config=config)
+        if not (f.name or "").startswith("meta_") and f.sheet != form.SHEET_README
+    ]
 
 
-def write_summary(batch: BatchResult, year: int | None = None, config: dict | None = None,
-                  details: UnitDetails | _InMemory | None = None, previous: dict[str, dict] | None = None) -> None:
+def write_summary(
+    batch: BatchResult,
+    year: int | None = None,
+    config: dict | None = None,
+    details: UnitDetails | _InMemory | None = None,
+    previous: dict[str, dict] | None = None,
+) -> None:
     """汇总.xlsx and findings.json. ``details``: what :meth:`UnitDetails.add` kept of the units'
     values and findings (without it, the units still hold them). ``previous``: last year's reports by
     match key (:func:`xl_report.batch.inputs.previous_reports`), for the this-year-vs-last charts;
@@ -208,8 +217,9 @@ def write_summary(batch: BatchResult, year: int | None = None, config: dict | No
         details.close()
 
 
-def chart_rows(batch: BatchResult, details: UnitDetails | _InMemory,
-               previous: dict[str, dict] | None) -> dict[str, tuple[dict, dict | None]]:
+def chart_rows(
+    batch: BatchResult, details: UnitDetails | _InMemory, previous: dict[str, dict] | None
+) -> dict[str, tuple[dict, dict | None]]:
     """source -> (this year's figures, last year's or None) of every unit with a report."""
     out = {}
     for u in batch.units:
@@ -237,9 +247,19 @@ def findings_json(batch: BatchResult, year: int | None, details=None, *, units: 
 
 
 def _unit_json(u, details) -> dict:
-    return {"unit": u.unit, "source": u.source or None, "file": u.file, "status": u.status, "reason": u.reason,
-            "errors": u.errors, "warnings": u.warnings, "fingerprint": u.fingerprint, "headline": u.headline,
-            "notes": u.notes, "findings": details.findings(u)}
+    return {
+        "unit": u.unit,
+        "source": u.source or None,
+        "file": u.file,
+        "status": u.status,
+        "reason": u.reason,
+        "errors": u.errors,
+        "warnings": u.warnings,
+        "fingerprint": u.fingerprint,
+        "headline": u.headline,
+        "notes": u.notes,
+        "findings": details.findings(u),
+    }
 
 
 def _dump(value) -> str:
@@ -267,8 +287,22 @@ def findings_json_pieces(batch: BatchResult, year: int | None, details) -> Itera
 # --------------------------------------------------------------------------------------------
 
 IGNORED = "跳过"  # the status column of an input-folder entry that was not read
-COLUMNS = ("序号", "单位名称", "状态", "错误", "提示", "新收", "上年结转", "办结", "结转下年度", "复议", "诉讼",
-           "定稿指纹", "文件", "说明")
+COLUMNS = (
+    "序号",
+    "单位名称",
+    "状态",
+    "错误",
+    "提示",
+    "新收",
+    "上年结转",
+    "办结",
+    "结转下年度",
+    "复议",
+    "诉讼",
+    "定稿指纹",
+    "文件",
+    "说明",
+)
 WIDTHS = (6, 30, 8, 6, 6, 8, 9, 8, 10, 6, 6, 16, 30, 60)
 
 
@@ -296,8 +330,21 @@ def summary_book(batch: BatchResult, year: int | None, details=None, charts: dic
     assert rollup is not None  # write_summary sums it up first
     errors, warnings = count(batch.rollup_findings)
     total = headline(rollup)
-    _write_row(ws, r, [None, ROLLUP, "有错误" if errors else "成功", errors, warnings, *total.values(), None,
-                       None, f"表二、表三、表四为 {sum(1 for u in batch.units if u.has_report)} 个单位之和"])
+    _write_row(
+        ws,
+        r,
+        [
+            None,
+            ROLLUP,
+            "有错误" if errors else "成功",
+            errors,
+            warnings,
+            *total.values(),
+            None,
+            None,
+            f"表二、表三、表四为 {sum(1 for u in batch.units if u.has_report)} 个单位之和",
+        ],
+    )
     for j in range(1, len(COLUMNS) + 1):
         ws.cell(r, j).font = BOLD
     if batch.ignored:  # entries of the input folder that were not read: the clerk may have meant them
@@ -321,22 +368,43 @@ def summary_book(batch: BatchResult, year: int | None, details=None, charts: dic
         for i, u in enumerate(batch.units, start=1):
             note = u.reason or "；".join(u.notes)
             checked = u.source and u.status != STATUS_FAILED  # a failed unit was never checked: no "0 errors"
-            row = [i, u.unit, u.status, u.errors if checked else None, u.warnings if checked else None,
-                   *(u.headline.get(k) for k in HEADLINES), (u.fingerprint or "")[:12] or None, u.file, note or None]
+            row = [
+                i,
+                u.unit,
+                u.status,
+                u.errors if checked else None,
+                u.warnings if checked else None,
+                *(u.headline.get(k) for k in HEADLINES),
+                (u.fingerprint or "")[:12] or None,
+                u.file,
+                note or None,
+            ]
             yield _row_xml(3 + i, row, styles.of(u))
 
     def findings_rows() -> Iterator[bytes]:
         for i, (unit, file, f) in enumerate(_finding_rows(batch, details), start=2):
-            yield _row_xml(i, [unit, file, SEVERITY_LABELS.get(str(f.get("severity")), f.get("severity")), f.get("code"),
-                               f.get("message"), f.get("sheet"), f.get("cell")], [styles.wrap] * 7)
+            yield _row_xml(
+                i,
+                [
+                    unit,
+                    file,
+                    SEVERITY_LABELS.get(str(f.get("severity")), f.get("severity")),
+                    f.get("code"),
+                    f.get("message"),
+                    f.get("sheet"),
+                    f.get("cell"),
+                ],
+                [styles.wrap] * 7,
+            )
 
     links = [(f"{get_column_letter(13)}{3 + i}", u.file) for i, u in enumerate(batch.units, start=1) if u.file]
     summary_part, findings_part = (f"xl/worksheets/sheet{wb.worksheets.index(w) + 1}.xml" for w in (ws, findings_ws))
     last_finding = 1 + _finding_count(batch, details)
     return wb, {
         summary_part: lambda body: _splice_summary(summary_part, body, r, unit_rows(), links),
-        findings_part: lambda body: [(findings_part, _splice_rows(_dimension(body, f"A1:G{last_finding}"),
-                                                                  findings_rows()))],
+        findings_part: lambda body: [
+            (findings_part, _splice_rows(_dimension(body, f"A1:G{last_finding}"), findings_rows()))
+        ],
     }
 
 
@@ -353,8 +421,9 @@ class _RowStyles:
         self._wrap = _style(ws, alignment=WRAP) if units else None
         for u in units:  # fonts and fills in the order the rows assigned them
             if u.status not in self._fills:
-                self._fills[u.status] = _style(ws, alignment=WRAP,
-                                               fill=PatternFill("solid", fgColor=STATUS_FILLS[u.status]))
+                self._fills[u.status] = _style(
+                    ws, alignment=WRAP, fill=PatternFill("solid", fgColor=STATUS_FILLS[u.status])
+                )
             if u.file and self._link is None:
                 self._link = _style(ws, alignment=WRAP, font=Font(color="0563C1", underline="single"))
 
@@ -406,9 +475,11 @@ def _row_xml(r: int, values: list, styles: list[int]) -> bytes:
 
 
 _TEXT = {"\r": "&#13;"}  # lxml writes a carriage return in text as a character reference
-_AFTER_HYPERLINKS = re.compile(rb"<(?:printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|"
-                               rb"customProperties|cellWatches|ignoredErrors|smartTags|drawing|legacyDrawing|"
-                               rb"picture|oleObjects|controls|webPublishItems|tableParts|extLst)\b|</worksheet>")
+_AFTER_HYPERLINKS = re.compile(
+    rb"<(?:printOptions|pageMargins|pageSetup|headerFooter|rowBreaks|colBreaks|"
+    rb"customProperties|cellWatches|ignoredErrors|smartTags|drawing|legacyDrawing|"
+    rb"picture|oleObjects|controls|webPublishItems|tableParts|extLst)\b|</worksheet>"
+)
 _RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
@@ -420,20 +491,28 @@ def _splice_summary(part: str, body: bytes, total_row: int, rows: Iterable[bytes
     if links:
         end = tail.index(b"</sheetData>")
         cut = expect(_AFTER_HYPERLINKS, tail, end).start()
-        pieces += [[tail[:cut], b"<hyperlinks>"],
-                   (f'<hyperlink xmlns:r="{_RNS}" ref="{ref}" r:id="rId{k}"/>'.encode()
-                    for k, (ref, _) in enumerate(links, start=1)),
-                   [b"</hyperlinks>", tail[cut:]]]
+        pieces += [
+            [tail[:cut], b"<hyperlinks>"],
+            (
+                f'<hyperlink xmlns:r="{_RNS}" ref="{ref}" r:id="rId{k}"/>'.encode()
+                for k, (ref, _) in enumerate(links, start=1)
+            ),
+            [b"</hyperlinks>", tail[cut:]],
+        ]
     else:
         pieces.append([tail])
     yield part, (p for group in pieces for p in group)
     if links:  # the sheet has no relationships of its own: openpyxl writes them right after it
         rels = part.replace("worksheets/", "worksheets/_rels/") + ".rels"
         targets = (xml_escape(link_target(target), {'"': "&quot;"}) for _, target in links)
-        xml = ('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-               + "".join(f'<Relationship Type="{_RNS}/hyperlink" Target="{target}" TargetMode="External" Id="rId{k}"/>'
-                         for k, target in enumerate(targets, start=1))
-               + "</Relationships>")
+        xml = (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            + "".join(
+                f'<Relationship Type="{_RNS}/hyperlink" Target="{target}" TargetMode="External" Id="rId{k}"/>'
+                for k, target in enumerate(targets, start=1)
+            )
+            + "</Relationships>"
+        )
         yield rels, [xml.encode("utf-8")]
 
 
@@ -470,8 +549,11 @@ def _keep_tables(wb) -> None:
     for ws in list(wb.worksheets):
         if ws.title not in keep:
             wb.remove(ws)
-    for name in [n for n, dn in wb.defined_names.items() if not any(f"'{t}'!" in (dn.attr_text or "") or
-                                                                     f"{t}!" in (dn.attr_text or "") for t in keep)]:
+    for name in [
+        n
+        for n, dn in wb.defined_names.items()
+        if not any(f"'{t}'!" in (dn.attr_text or "") or f"{t}!" in (dn.attr_text or "") for t in keep)
+    ]:
         del wb.defined_names[name]
 
 
@@ -513,5 +595,8 @@ def _finding_rows(batch: BatchResult, details) -> Iterator[tuple[str, str | None
 
 
 def _finding_count(batch: BatchResult, details) -> int:
-    return (sum(details.count(u) for u in batch.units) + len(batch.rollup_findings)
-            + sum(1 for u in batch.units if u.status == "失败"))
+    return (
+        sum(details.count(u) for u in batch.units)
+        + len(batch.rollup_findings)
+        + sum(1 for u in batch.units if u.status == "失败")
+    )

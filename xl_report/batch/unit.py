@@ -1,5 +1,6 @@
 """One unit, in a worker process: read (one calamine pass), aggregate, check, (freeze), fill the
 output workbook, record and write it."""
+
 from __future__ import annotations
 
 import os
@@ -86,7 +87,9 @@ def process_unit(path: str, source: str, key: str | None, opts: Options) -> Unit
     except XlReportError as e:
         result, output = UnitResult(source, fallback, STATUS_FAILED, reason=str(e).replace(path, source)), None
     except Exception as e:  # noqa: BLE001 - a bug must not stop the county: report it on the unit
-        result = UnitResult(source, fallback, STATUS_FAILED, reason=f"内部错误（{type(e).__name__}: {e}），请把该文件发给维护人员")
+        result = UnitResult(
+            source, fallback, STATUS_FAILED, reason=f"内部错误（{type(e).__name__}: {e}），请把该文件发给维护人员"
+        )
         result.key = ""  # never reuse: the next version may handle it
         return result
     # unreadable (e.g. too large): tried again next run, at the cost of a stat; a duplicate name
@@ -133,9 +136,16 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
     agg = aggregate(tally, year)
     unit = display_name(book.get("meta_unit") or tally.unit) or display_name(path.stem) or path.name
     values = merge_counts({n: book["values"].get(n) for n in form.CELL_NAMES}, tally, agg)
-    report = ReportData(unit=unit, year=year, contact=book.get("meta_contact"), level=book.get("meta_level"),
-                        published=book.get("meta_published"), values=values, narrative=book["narrative"],
-                        source=source)
+    report = ReportData(
+        unit=unit,
+        year=year,
+        contact=book.get("meta_contact"),
+        level=book.get("meta_level"),
+        published=book.get("meta_published"),
+        values=values,
+        narrative=book["narrative"],
+        source=source,
+    )
     filler = WORKER["filler"]
     view = filler.view(report)
     prev = WORKER["previous"].get(match_key(unit))
@@ -143,26 +153,52 @@ def _run_unit(path: Path, source: str, opts: Options, data: bytes) -> tuple[Unit
     # the input's own tables against its tally: a filled workbook edited by hand or filled from other
     # rows is an error here too (a never-filled one is simply filled: require_filled=False)
     table = ReportData(year=year, values=book["values"], locations=filler.names)  # the output's cells
-    findings = list(check(view, previous=previous, tally=tally, narrative=view.narrative, config=opts.config,
-                          table=table, fill=fill_state(book["properties"]), require_filled=False))
+    findings = list(
+        check(
+            view,
+            previous=previous,
+            tally=tally,
+            narrative=view.narrative,
+            config=opts.config,
+            table=table,
+            fill=fill_state(book["properties"]),
+            require_filled=False,
+        )
+    )
     errors, warnings = count(findings)
     name = unit_file_name(unit, fallback=unit_file_name(path.stem))
     check_name_length(outdir / f"{name}{FROZEN_SUFFIX}.xlsx", "单位名称")  # refused here, not "File name too long"
     holder = claim(outdir, name, source)
     if holder is not None:
-        return UnitResult(source, display_name(path.stem) or source, STATUS_FAILED, duplicate_of=holder,
-                          reason=f"单位名称“{unit}”与文件“{holder.lstrip('/')}”重复，未输出；请核对两个文件的单位名称"), None
+        return UnitResult(
+            source,
+            display_name(path.stem) or source,
+            STATUS_FAILED,
+            duplicate_of=holder,
+            reason=f"单位名称“{unit}”与文件“{holder.lstrip('/')}”重复，未输出；请核对两个文件的单位名称",
+        ), None
     frozen = None
     now = datetime.fromisoformat(opts.now) if opts.now else None
     filled = fill_properties(tally, now)  # the output records its fill, as fill_workbook's does
     if opts.freeze and not errors:
-        data, frozen = filler.fill_frozen(view, tally, password=opts.password, now=now,
-                                          personal_removed=personal_count(tally), extra=filled)
+        data, frozen = filler.fill_frozen(
+            view, tally, password=opts.password, now=now, personal_removed=personal_count(tally), extra=filled
+        )
     else:
         data = filler.fill(view, None, tally=tally, properties=filled)
     file = f"{name}{FROZEN_SUFFIX}.xlsx" if frozen else f"{name}.xlsx"
     return UnitResult(
-        source, unit, STATUS_ERRORS if errors else STATUS_OK, file=file, errors=errors, warnings=warnings,
-        headline=headline(view), fingerprint=frozen.fingerprint if frozen else None,
-        findings=[f.to_json() for f in findings], values={n: view.values[n] for n in form.CELL_NAMES},
-        notes=list(agg.notes), year=year, output_hash=sha256_hex(data)), data
+        source,
+        unit,
+        STATUS_ERRORS if errors else STATUS_OK,
+        file=file,
+        errors=errors,
+        warnings=warnings,
+        headline=headline(view),
+        fingerprint=frozen.fingerprint if frozen else None,
+        findings=[f.to_json() for f in findings],
+        values={n: view.values[n] for n in form.CELL_NAMES},
+        notes=list(agg.notes),
+        year=year,
+        output_hash=sha256_hex(data),
+    ), data

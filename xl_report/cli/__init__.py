@@ -6,6 +6,7 @@ imports only typer, rich and light core modules at its top; the library a comman
 its body (``# lazy: xl-report --help imports no library code``), so ``--help`` and every command start
 without openpyxl & co. (tests/test_startup.py, benchmarks/startup.py).
 """
+
 # isort: skip_file
 from __future__ import annotations
 

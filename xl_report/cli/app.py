@@ -3,6 +3,7 @@
 Exit codes: 0 success, 1 the check found errors (or a unit failed), 2 unusable input.
 A user mistake prints one Chinese line naming the file on stderr — never a traceback.
 """
+
 from __future__ import annotations
 
 import functools
@@ -47,11 +48,17 @@ def _localise_help_chrome() -> None:
 _USAGE_ZH = (  # click's usage errors (typer's vendored click has no Chinese catalogue)
     (re.compile(r"^Missing argument '(.+)'\.$"), r"缺少参数 \1。"),
     (re.compile(r"^Missing option '(.+)'\.$"), r"缺少选项 \1。"),
-    (re.compile(r"^No such option: (\S+)(?:\s*\(Possible options: (.+)\)|\s*Did you mean (\S+)\?)?$"),
-     lambda m: f"没有这个选项：{m.group(1)}" + (f"（是否想用 {m.group(2) or m.group(3)}？）"
-                                              if (m.group(2) or m.group(3)) else "")),
-    (re.compile(r"^No such command '(.+)'\.(?: Did you mean '(.+)'\?)?$"),
-     lambda m: f"没有这个命令：{m.group(1)}" + (f"（是否想用 {m.group(2)}？）" if m.group(2) else "")),
+    (
+        re.compile(r"^No such option: (\S+)(?:\s*\(Possible options: (.+)\)|\s*Did you mean (\S+)\?)?$"),
+        lambda m: (
+            f"没有这个选项：{m.group(1)}"
+            + (f"（是否想用 {m.group(2) or m.group(3)}？）" if (m.group(2) or m.group(3)) else "")
+        ),
+    ),
+    (
+        re.compile(r"^No such command '(.+)'\.(?: Did you mean '(.+)'\?)?$"),
+        lambda m: f"没有这个命令：{m.group(1)}" + (f"（是否想用 {m.group(2)}？）" if m.group(2) else ""),
+    ),
     (re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.+)\)$"), r"多余的参数：\1"),
     (re.compile(r"^Input should be greater than or equal to (.+)$"), r"应不小于 \1"),
     (re.compile(r"^Input should be less than or equal to (.+)$"), r"应不大于 \1"),
@@ -63,7 +70,10 @@ _USAGE_ZH = (  # click's usage errors (typer's vendored click has no Chinese cat
     (re.compile(r"^(?:file|directory|dir|path) '(.+)' is not writable\.$", re.I), r"没有权限写入“\1”。"),
     (re.compile(r"^'(.+)' is not a valid integer\.$"), r"“\1”不是整数。"),
     (re.compile(r"^(.+) is not in the range (.+)\.$"), r"\1 不在允许的范围 \2 内。"),
-    (re.compile(r"^Invalid value for (.+?): (.+)$", re.S), lambda m: f"{m.group(1)} 的值无效：{translate_usage(m.group(2))}"),
+    (
+        re.compile(r"^Invalid value for (.+?): (.+)$", re.S),
+        lambda m: f"{m.group(1)} 的值无效：{translate_usage(m.group(2))}",
+    ),
 )
 
 
@@ -99,6 +109,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
+
 
 class _Console(Console):
     """A console that never writes a control character from a file name, cell or message raw to the

@@ -1,4 +1,5 @@
 """xl-report adopt: an office's own ledger (台账) → the template workbook, every decision listed."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -33,11 +34,18 @@ def adopt_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="输出的填报工作簿（.xlsx）", dir_okay=False)],
     year: Annotated[int | None, typer.Option("--year", help="报告年度（写入“说明”工作表）", min=1990, max=2100)] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="单位名称（写入“说明”工作表）")] = None,
-    mapping: Annotated[Path | None, typer.Option(
-        "--mapping", help="上次的映射：--save-mapping 保存的 .toml，或上次转换并选好的工作簿 .xlsx", exists=True,
-        dir_okay=False)] = None,
-    save_mapping: Annotated[Path | None, typer.Option("--save-mapping", help="把本次的映射另存为 .toml",
-                                                         dir_okay=False)] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="上次的映射：--save-mapping 保存的 .toml，或上次转换并选好的工作簿 .xlsx",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    save_mapping: Annotated[
+        Path | None, typer.Option("--save-mapping", help="把本次的映射另存为 .toml", dir_okay=False)
+    ] = None,
 ) -> None:
     from xl_report.stages.adopt import adopt_ledger  # lazy: xl-report --help imports no library code
 
@@ -47,8 +55,10 @@ def adopt_cmd(
     for d in result.adoption.decisions:
         out.print(f"  {escape(str(d))}")
     if result.undecided or result.unreadable:
-        out.print(f"[yellow]还需处理：[/]{result.undecided} 个格子待选择（橙色，下拉列表中选择），"
-                  f"{result.unreadable} 个格子需核对（红色）。详见“{ADOPT_SHEET}”工作表；处理好后运行 xl-report fill。")
+        out.print(
+            f"[yellow]还需处理：[/]{result.undecided} 个格子待选择（橙色，下拉列表中选择），"
+            f"{result.unreadable} 个格子需核对（红色）。详见“{ADOPT_SHEET}”工作表；处理好后运行 xl-report fill。"
+        )
     else:
         out.print("全部已转换，可以运行 xl-report fill。")
     if result.mapping_file is not None:

@@ -1,4 +1,5 @@
 """xl-report batch / demo: a whole county in one command."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,14 @@ def progress_reporter(total: int, label: str):
         # lazy: xl-report --help imports no library code
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
             task = bar.add_task(label, total=total)
             yield lambda unit: bar.advance(task)
         return
@@ -58,19 +65,27 @@ def print_result(batch) -> None:
         table.add_column(col, overflow="fold")
     for u in batch.units:  # Text cells, not markup: a county's hundreds of rows draw in half the time
         detail = u.file or _first_reason(u.reason)
-        table.add_row(Text(u.unit), Text(u.status, style=STATUS_STYLE[u.status]),
-                      Text(str(u.errors) if u.source else ""), Text(str(u.warnings) if u.source else ""),
-                      Text(detail or ""))
+        table.add_row(
+            Text(u.unit),
+            Text(u.status, style=STATUS_STYLE[u.status]),
+            Text(str(u.errors) if u.source else ""),
+            Text(str(u.warnings) if u.source else ""),
+            Text(detail or ""),
+        )
     out.print(table)
     counts = "，".join(f"{k} {v} 个" for k, v in batch.counts().items())
-    out.print(f"共 {len(batch.units)} 个单位：{counts}；本次处理 {batch.processed} 个，未变化跳过 {batch.skipped} 个，"
-              f"用时 {batch.seconds:.1f} 秒。")
+    out.print(
+        f"共 {len(batch.units)} 个单位：{counts}；本次处理 {batch.processed} 个，未变化跳过 {batch.skipped} 个，"
+        f"用时 {batch.seconds:.1f} 秒。"
+    )
     if batch.rollup_findings:
         out.print(f"[yellow]全县合计校验发现 {len(batch.rollup_findings)} 个问题，见汇总表“校验结果”工作表。[/]")
     if batch.retired:
         shown = "、".join(batch.retired[:10]) + ("等" if len(batch.retired) > 10 else "")
-        out.print(f"[yellow]{len(batch.retired)} 个输出文件的台账已不在输入文件夹中，已移到输出文件夹下的"
-                  f"“{RETIRED_DIR}”文件夹（不会再随汇总上报）：{escape(shown)}[/]")
+        out.print(
+            f"[yellow]{len(batch.retired)} 个输出文件的台账已不在输入文件夹中，已移到输出文件夹下的"
+            f"“{RETIRED_DIR}”文件夹（不会再随汇总上报）：{escape(shown)}[/]"
+        )
     for name, why in batch.ignored:
         out.print(f"[yellow]跳过“{escape(name)}”：{escape(why)}[/]")
     out.print(f"汇总表：{escape(str(batch.summary_path))}")
@@ -92,15 +107,23 @@ def print_result(batch) -> None:
 @app.command("batch", help="批量处理文件夹中各单位的台账工作簿：填报、校验、（定稿），并生成汇总表和全县合计。")
 @guarded
 def batch_cmd(
-    folder: Annotated[Path, typer.Argument(help="存放各单位台账工作簿（.xlsx/.xlsm，或原有的台账 .xls/.ods/.csv）的文件夹", file_okay=False)],
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="存放各单位台账工作簿（.xlsx/.xlsm，或原有的台账 .xls/.ods/.csv）的文件夹", file_okay=False
+        ),
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出文件夹", file_okay=False)],
     year: Annotated[int | None, typer.Option("--year", help="报告年度（默认取各工作簿“说明”中的报告年度）")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="并行进程数（默认为CPU核数）")] = None,
     freeze: Annotated[bool, typer.Option("--freeze", help="没有错误的单位直接定稿（输出“单位-定稿.xlsx”）")] = False,
-    previous: Annotated[Path | None, typer.Option("--previous", help="上一年度的输出文件夹，用于跨年度核对",
-                                                     file_okay=False)] = None,
-    units: Annotated[Path | None, typer.Option("--units", help="应报送单位名单（.xlsx 或 .toml），用于找出未报送的单位",
-                                                  dir_okay=False)] = None,
+    previous: Annotated[
+        Path | None, typer.Option("--previous", help="上一年度的输出文件夹，用于跨年度核对", file_okay=False)
+    ] = None,
+    units: Annotated[
+        Path | None,
+        typer.Option("--units", help="应报送单位名单（.xlsx 或 .toml），用于找出未报送的单位", dir_okay=False),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="全部重新处理（默认跳过内容未变化的单位）")] = False,
     config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml")] = None,
 ) -> None:
@@ -114,11 +137,23 @@ def batch_cmd(
     total = len(find_inputs(folder, output)) if folder.is_dir() else 0
     nested = folders_with_workbooks(folder, output) if folder.is_dir() else []
     if nested:
-        err.print(f"[yellow]注意：只处理“{escape(str(folder))}”中的工作簿，其中的子文件夹（{escape('、'.join(nested))}）"
-                  "里的工作簿不会被处理；请把各单位的工作簿直接放在该文件夹中。[/]")
+        err.print(
+            f"[yellow]注意：只处理“{escape(str(folder))}”中的工作簿，其中的子文件夹（{escape('、'.join(nested))}）"
+            "里的工作簿不会被处理；请把各单位的工作簿直接放在该文件夹中。[/]"
+        )
     with progress_reporter(total, "处理各单位") as notify:
-        batch = run_batch(folder, output, year=year, jobs=jobs, freeze=freeze, previous=previous, units=units,
-                          force=force, progress=notify, config=cfg)
+        batch = run_batch(
+            folder,
+            output,
+            year=year,
+            jobs=jobs,
+            freeze=freeze,
+            previous=previous,
+            units=units,
+            force=force,
+            progress=notify,
+            config=cfg,
+        )
     write_batch_dashboard(batch)  # 汇总.html beside 汇总.xlsx
     print_result(batch)
     raise typer.Exit(batch.exit_code)
@@ -129,16 +164,22 @@ def batch_cmd(
     "演示：生成虚构县 20 个单位两个年度的台账（含几处故意的错误），批量处理、定稿、汇总，并把待发邮件写入发件箱；"
     "最后打印在演示县上启动网页的命令和各单位的登录码",
 )
-@app.command("demo", help="演示：生成一个虚构县（12个乡镇、8个部门）的台账，批量填报、校验、定稿，生成汇总表和待发邮件。")
+@app.command(
+    "demo", help="演示：生成一个虚构县（12个乡镇、8个部门）的台账，批量填报、校验、定稿，生成汇总表和待发邮件。"
+)
 @guarded
 def demo_cmd(
-    output: Annotated[Path, typer.Option("-o", "--output", help="演示文件夹", file_okay=False)] = Path("xl-report-演示"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="演示文件夹", file_okay=False)] = Path(
+        "xl-report-演示"
+    ),
 ) -> None:
     # lazy: xl-report --help imports no library code
     from xl_report.cli.demo import COUNTY, DEPARTMENTS, NOT_SUBMITTED, TOWNSHIPS, YEAR, run_demo
 
-    out.print(f"正在生成演示数据：{COUNTY}（{len(TOWNSHIPS)} 个乡镇、{len(DEPARTMENTS)} 个部门），"
-              f"{YEAR - 1}—{YEAR} 两年的台账……")
+    out.print(
+        f"正在生成演示数据：{COUNTY}（{len(TOWNSHIPS)} 个乡镇、{len(DEPARTMENTS)} 个部门），"
+        f"{YEAR - 1}—{YEAR} 两年的台账……"
+    )
     submitted = sum(1 for short in TOWNSHIPS + DEPARTMENTS if short != NOT_SUBMITTED)  # files the bar counts
     with progress_reporter(submitted, f"{YEAR}年度批量处理") as notify:
         result = run_demo(output, progress=notify)
@@ -157,20 +198,34 @@ def demo_cmd(
     out.print("")
     if result.web is not None:
         _print_web_demo(result.web)
-    out.print("演示中故意安排的问题：正文与表格矛盾（东风镇）、发布日期晚于期限（教育局）、"
-              "上年结转与上年报告不一致（红旗乡）、台账日期填反（市场监督管理局）、未报送（卫生健康局）。"
-              "打开汇总表的“汇总”和“校验结果”工作表查看。")
+    out.print(
+        "演示中故意安排的问题：正文与表格矛盾（东风镇）、发布日期晚于期限（教育局）、"
+        "上年结转与上年报告不一致（红旗乡）、台账日期填反（市场监督管理局）、未报送（卫生健康局）。"
+        "打开汇总表的“汇总”和“校验结果”工作表查看。"
+    )
 
 
 def _print_web_demo(web) -> None:
     """How to start the web page on the demo county, with the codes to click through it."""
-    cmd = ["xl-report", "serve", "--data", str(web.data), "--units", str(web.units), "--year", str(web.year),
-           "--token", web.token]
+    cmd = [
+        "xl-report",
+        "serve",
+        "--data",
+        str(web.data),
+        "--units",
+        str(web.units),
+        "--year",
+        str(web.year),
+        "--token",
+        web.token,
+    ]
     out.print("")
     out.print("[bold]网页演示：[/]启动服务器（Ctrl+C 停止）：")
     out.print(f"  {escape(shlex.join(cmd))}")
-    out.print("  经办人员打开 http://127.0.0.1:8000/ ，用下面的登录码登录，上传"
-              f"“{escape(str(web.tallies))}”中本单位的工作簿；")
+    out.print(
+        "  经办人员打开 http://127.0.0.1:8000/ ，用下面的登录码登录，上传"
+        f"“{escape(str(web.tallies))}”中本单位的工作簿；"
+    )
     out.print("  县里打开 http://127.0.0.1:8000/county ，用上面命令中的令牌（--token 之后）登录。")
     for unit, code in web.codes[:5]:
         out.print(f"  {escape(unit)}：{code}")

@@ -1,4 +1,5 @@
 """xl-report check: cross-check a report workbook; print findings, or write them into the workbook."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,13 @@ def _print_human(findings: list[Finding], path: Path) -> None:
         group = [f for f in findings if f.severity == severity]
         if not group:
             continue
-        table = Table(title=f"{SEVERITY_LABELS[severity]}（{len(group)}）", title_style=_STYLE[severity],
-                      title_justify="left", show_lines=False, expand=False)
+        table = Table(
+            title=f"{SEVERITY_LABELS[severity]}（{len(group)}）",
+            title_style=_STYLE[severity],
+            title_justify="left",
+            show_lines=False,
+            expand=False,
+        )
         table.add_column("代码", no_wrap=True)
         table.add_column("说明", overflow="fold")
         table.add_column("位置", no_wrap=True)
@@ -48,8 +54,7 @@ def _write(wb, path: Path, findings: list[Finding]) -> Path:
     from xl_report.xlsx.findings_sheet import write_findings_sheet  # lazy: xl-report --help imports no library code
 
     if read_freeze_info(wb) is not None:  # a frozen deliverable must not gain a sheet and highlights
-        raise InputError.at("这是定稿文件，不能写入“校验结果”（会改动定稿文件）；校验结果已在上面列出",
-                            file=str(path))
+        raise InputError.at("这是定稿文件，不能写入“校验结果”（会改动定稿文件）；校验结果已在上面列出", file=str(path))
     write_findings_sheet(wb, findings)
     backup = keep_backup(path)
     save_workbook(wb, path)
@@ -64,16 +69,24 @@ def _write(wb, path: Path, findings: list[Finding]) -> Path:
     "把“校验结果”工作表写入工作簿并标出问题单元格（先保留备份）。代码表见 [`docs/findings.md`](docs/findings.md"
     ")。退出码 0 无错误（可有提示），1 有错误，2 文件不能使用",
 )
-@app.command("check", help="校验年报工作簿：表内勾稽关系、与上年衔接、正文与表格一致、台账答复期限。"
-                           "退出码：0 无错误（可有提示），1 有错误，2 文件无法使用。")
+@app.command(
+    "check",
+    help="校验年报工作簿：表内勾稽关系、与上年衔接、正文与表格一致、台账答复期限。"
+    "退出码：0 无错误（可有提示），1 有错误，2 文件无法使用。",
+)
 @guarded
 def check_cmd(
     workbook: Annotated[Path, typer.Argument(help="年报工作簿（.xlsx）", dir_okay=False)],
-    previous: Annotated[Path | None, typer.Option("--previous", "-p", help="上一年度的年报工作簿，用于核对上年结转",
-                                                   dir_okay=False)] = None,
+    previous: Annotated[
+        Path | None, typer.Option("--previous", "-p", help="上一年度的年报工作簿，用于核对上年结转", dir_okay=False)
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出校验结果")] = False,
-    write: Annotated[bool, typer.Option("--write", help="把“校验结果”工作表写入工作簿并标出有问题的单元格（先保留备份）")] = False,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml", dir_okay=False)] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="把“校验结果”工作表写入工作簿并标出有问题的单元格（先保留备份）")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml", dir_okay=False)
+    ] = None,
 ) -> None:
     from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
     from xl_report.stages.check import check_book  # lazy: xl-report --help imports no library code

@@ -1,4 +1,5 @@
 """xl-report fill: the tables from the tally sheets."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,8 +37,9 @@ def fill_cmd(
         Path, typer.Argument(help="台账工作簿（.xlsx，或单位自己的台账 .xls/.ods/.csv）", show_default=False)
     ],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件", dir_okay=False)] = None,
-    year: Annotated[int | None, typer.Option("--year", help="报告年度（默认取“说明”工作表中的报告年度）",
-                                                min=1990, max=2100)] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="报告年度（默认取“说明”工作表中的报告年度）", min=1990, max=2100)
+    ] = None,
 ) -> None:
     from xl_report.stages.fill import describe_numbers, fill_workbook  # lazy: xl-report --help imports no library code
 

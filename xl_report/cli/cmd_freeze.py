@@ -1,4 +1,5 @@
 """xl-report freeze / verify / keygen: the final workbook, checking it, and the unit's signing key."""
+
 from __future__ import annotations
 
 import json
@@ -19,36 +20,55 @@ MAX_LISTED = 60  # changes printed per file (a rewritten tally would list thousa
 
 
 @readme_row(
-    '`xl-report freeze 年报.xlsx [-o 定稿.xlsx] [--sign 单位.key] [--force --reason "原因"] '
-    "[--config xl-report.toml]`",
+    '`xl-report freeze 年报.xlsx [-o 定稿.xlsx] [--sign 单位.key] [--force --reason "原因"] [--config xl-report.toml]`',
     "定稿：校验无误（含表格与台账一致）后另存为 `年报-定稿.xlsx`（原文件不变）；公式换成数值，"
     "全部工作表和工作簿结构加保护（密码取自 `--password`、环境变量 `XL_REPORT_FREEZE_PASSWORD` 或配置 "
     "`[freeze] password_env`），标记为最终版本，"
     "表格下方显示定稿时间和指纹；默认删除台账中的申请人、申请内容（`--keep-personal` 保留）",
 )
-@app.command("freeze", help="定稿：校验无误后生成不能再改动的定稿文件（默认“<原名>-定稿.xlsx”，原文件不变）。"
-                            "公式换成数值，全部工作表和工作簿结构加保护，标记为最终版本，记录定稿指纹。")
+@app.command(
+    "freeze",
+    help="定稿：校验无误后生成不能再改动的定稿文件（默认“<原名>-定稿.xlsx”，原文件不变）。"
+    "公式换成数值，全部工作表和工作簿结构加保护，标记为最终版本，记录定稿指纹。",
+)
 @guarded
 def freeze_cmd(
     workbook: Annotated[Path, typer.Argument(help="已填报、已校验的年报工作簿", dir_okay=False)],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="定稿文件名", dir_okay=False)] = None,
-    password: Annotated[str | None, typer.Option(
-        "--password", help="工作表保护密码（更安全的做法：设置环境变量 XL_REPORT_FREEZE_PASSWORD，"
-                           "或在配置文件 [freeze] 中用 password_env 指定环境变量名）")] = None,
-    sign: Annotated[Path | None, typer.Option("--sign", help="用本单位私钥（xl-report keygen 生成的 .key）签名",
-                                                 dir_okay=False)] = None,
-    force: Annotated[bool, typer.Option("--force", help="校验有错误时仍然定稿（必须同时用 --reason 写明原因）")] = False,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password",
+            help="工作表保护密码（更安全的做法：设置环境变量 XL_REPORT_FREEZE_PASSWORD，"
+            "或在配置文件 [freeze] 中用 password_env 指定环境变量名）",
+        ),
+    ] = None,
+    sign: Annotated[
+        Path | None, typer.Option("--sign", help="用本单位私钥（xl-report keygen 生成的 .key）签名", dir_okay=False)
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="校验有错误时仍然定稿（必须同时用 --reason 写明原因）")
+    ] = False,
     reason: Annotated[str | None, typer.Option("--reason", help="强制定稿的原因，记录在定稿文件中")] = None,
-    keep_personal: Annotated[bool, typer.Option(
-        "--keep-personal", help="保留台账中的申请人、申请内容（默认定稿文件删除这些个人信息）")] = False,
+    keep_personal: Annotated[
+        bool, typer.Option("--keep-personal", help="保留台账中的申请人、申请内容（默认定稿文件删除这些个人信息）")
+    ] = False,
     config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml", dir_okay=False)] = None,
 ) -> None:
     from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
     from xl_report.core.fingerprint import short  # lazy: xl-report --help imports no library code
     from xl_report.stages.freeze import freeze_file  # lazy: xl-report --help imports no library code
 
-    result = freeze_file(workbook, output=output, password=password, sign_key=sign, force=force, reason=reason,
-                         keep_personal=keep_personal, config=load_config(config))
+    result = freeze_file(
+        workbook,
+        output=output,
+        password=password,
+        sign_key=sign,
+        force=force,
+        reason=reason,
+        keep_personal=keep_personal,
+        config=load_config(config),
+    )
     errors, warnings = count(result.findings)
     out.print(f"已定稿：{_escape(str(result.output))}")
     out.print(f"定稿指纹：{result.fingerprint}（表格下方显示前 12 位：{short(result.fingerprint)}）")
@@ -68,13 +88,17 @@ def freeze_cmd(
     "“名称 t3_new_person 已从 表三!D5 移到 表三!Z900”），核对定稿行；给出 `--keys` 时核验单位签名并说明是哪个单位签的。"
     "见下文“核验保证什么”。退出码 0 完好（工作表保护被取消只作提示），1 被改动或签名无效，2 不是定稿文件",
 )
-@app.command("verify", help="核验定稿文件：重新计算定稿指纹，逐格找出定稿后被改动的内容；"
-                            "给出 --keys 时核验单位签名。退出码 0 完好，1 被改动或签名无效，2 不是定稿文件或无法读取。")
+@app.command(
+    "verify",
+    help="核验定稿文件：重新计算定稿指纹，逐格找出定稿后被改动的内容；"
+    "给出 --keys 时核验单位签名。退出码 0 完好，1 被改动或签名无效，2 不是定稿文件或无法读取。",
+)
 @guarded
 def verify_cmd(
     files: Annotated[list[Path], typer.Argument(help="定稿文件（可多个）", dir_okay=False)],
-    keys: Annotated[Path | None, typer.Option("--keys", help="存放各单位公钥（<单位名称>.pub）的文件夹",
-                                                 file_okay=False)] = None,
+    keys: Annotated[
+        Path | None, typer.Option("--keys", help="存放各单位公钥（<单位名称>.pub）的文件夹", file_okay=False)
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
 ) -> None:
     from xl_report.stages.freeze import VerifyResult, verify_file  # lazy: xl-report --help imports no library code
@@ -122,8 +146,11 @@ def _print_result(r: VerifyResult) -> None:
     "`xl-report keygen 单位名称 [-d 文件夹]`",
     "生成本单位签名密钥：`单位名称.key`（私钥，仅本人可读，不外传）和 `单位名称.pub`（交给上级）",
 )
-@app.command("keygen", help="为本单位生成签名密钥：<单位名称>.key（私钥，仅本人可读，不要外传）"
-                            "和 <单位名称>.pub（公钥，交给上级用于核验）。")
+@app.command(
+    "keygen",
+    help="为本单位生成签名密钥：<单位名称>.key（私钥，仅本人可读，不要外传）"
+    "和 <单位名称>.pub（公钥，交给上级用于核验）。",
+)
 @guarded
 def keygen_cmd(
     unit: Annotated[str, typer.Argument(help="单位名称（与年报“单位名称”一致）")],

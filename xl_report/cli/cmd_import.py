@@ -1,4 +1,5 @@
 """xl-report import / audit: read published reports back; audit them against every applicable check."""
+
 from __future__ import annotations
 
 import json
@@ -46,14 +47,18 @@ def _print_findings(findings: list[Finding]) -> None:
     "在表格中途截断的网页摘录（只导入截断前的单元格）、各格数字连在一起的网页抓取文本（只在按本行总计和表内勾稽关系"
     "只有一种拆法时拆开，并提示核对）。退出码 2：文件里找不到年报表格或文件过大",
 )
-@app.command("import", help="读取已发布的年报（纯文本、Markdown、.html、.docx、PDF），写入年报模板工作簿："
-                            "单位、年度、表二表三表四全部单元格和正文。空白、“/”“—”按空白导入（不当作 0），"
-                            "读不出的表格和行逐条列出。退出码：0 已写出，2 文件无法读取。")
+@app.command(
+    "import",
+    help="读取已发布的年报（纯文本、Markdown、.html、.docx、PDF），写入年报模板工作簿："
+    "单位、年度、表二表三表四全部单元格和正文。空白、“/”“—”按空白导入（不当作 0），"
+    "读不出的表格和行逐条列出。退出码：0 已写出，2 文件无法读取。",
+)
 @guarded
 def import_cmd(
     report: Annotated[Path, typer.Argument(help="已发布的年报文件（.txt/.html/.docx/.pdf）", dir_okay=False)],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出工作簿（.xlsx），默认与年报同名",
-                                                dir_okay=False)] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="输出工作簿（.xlsx），默认与年报同名", dir_okay=False)
+    ] = None,
 ) -> None:
     from xl_report.core import form  # lazy: xl-report --help imports no library code
     from xl_report.published.importer import import_report  # lazy: xl-report --help imports no importer code
@@ -76,8 +81,10 @@ def import_cmd(
         backup = keep_backup(target)
     save_workbook(wb, target)
     read = sum(1 for n in form.CELL_NAMES if n not in data.missing)
-    out.print(f"已导入 {escape(data.unit or '（单位不明）')} {data.year or '?'}年年报：读出 {read}/{len(form.CELL_NAMES)} "
-              f"个单元格 → {escape(str(target))}")
+    out.print(
+        f"已导入 {escape(data.unit or '（单位不明）')} {data.year or '?'}年年报：读出 {read}/{len(form.CELL_NAMES)} "
+        f"个单元格 → {escape(str(target))}"
+    )
     if backup:
         out.print(f"原有同名文件已备份为 {escape(backup.name)}")
     if result.problems:
@@ -95,18 +102,30 @@ def import_cmd(
     "`blank_cells` 逐格列出空白或未读出的单元格及原因；读不出的单元格不参与校验（不当作 0）。"
     "退出码 0 无错误，1 有错误，2 有报告无法读取",
 )
-@app.command("audit", help="审核已发布的年报：导入后做全部适用的校验（勾稽关系、空白格、正文与表格、与上年衔接、"
-                           "2019年旧格式、发布日期是否超期）。每份报告一行汇总。"
-                           "退出码：0 无错误（可有提示），1 有错误，2 有报告无法读取。")
+@app.command(
+    "audit",
+    help="审核已发布的年报：导入后做全部适用的校验（勾稽关系、空白格、正文与表格、与上年衔接、"
+    "2019年旧格式、发布日期是否超期）。每份报告一行汇总。"
+    "退出码：0 无错误（可有提示），1 有错误，2 有报告无法读取。",
+)
 @guarded
 def audit_cmd(
     reports: Annotated[list[Path], typer.Argument(help="一份或多份已发布的年报文件", dir_okay=False)],
-    previous: Annotated[Path | None, typer.Option("--previous", "-p", help="同一单位上一年度的年报（已发布的年报或年报工作簿），"
-                                                   "用于核对上年结转", dir_okay=False)] = None,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="以 JSON 输出（每份报告一个对象，含逐格列出的空白单元格及原因）")] = False,
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml（[deadlines]）",
-                                                dir_okay=False)] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            "-p",
+            help="同一单位上一年度的年报（已发布的年报或年报工作簿），用于核对上年结转",
+            dir_okay=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="以 JSON 输出（每份报告一个对象，含逐格列出的空白单元格及原因）")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="配置文件 xl-report.toml（[deadlines]）", dir_okay=False)
+    ] = None,
 ) -> None:
     from xl_report.core.config import load_config  # lazy: xl-report --help imports no importer code
     from xl_report.published.audit import audit  # lazy: xl-report --help imports no importer code

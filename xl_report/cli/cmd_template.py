@@ -1,4 +1,5 @@
 """xl-report template: write the blank template workbook."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -9,6 +9,7 @@ that never submitted. The frozen reports are then prepared as e-mails in an outb
 
 The generator (:func:`write_unit`, :func:`synthetic_unit`) is also what ``benchmarks/batch.py`` uses.
 """
+
 from __future__ import annotations
 
 import random
@@ -40,10 +41,30 @@ from xl_report.xlsx.fileio import write_bytes_atomic
 
 YEAR = 2024  # a year chinesecalendar knows, so deadlines are checked exactly
 COUNTY = "某某县"
-TOWNSHIPS = ("城关镇", "东风镇", "红旗乡", "青山镇", "白河镇", "新华乡", "永安镇", "太平乡", "长岭镇", "石门乡",
-             "柳河镇", "团结乡")
-DEPARTMENTS = ("发展和改革局", "教育局", "公安局", "财政局", "自然资源局", "住房和城乡建设局", "卫生健康局",
-               "市场监督管理局")
+TOWNSHIPS = (
+    "城关镇",
+    "东风镇",
+    "红旗乡",
+    "青山镇",
+    "白河镇",
+    "新华乡",
+    "永安镇",
+    "太平乡",
+    "长岭镇",
+    "石门乡",
+    "柳河镇",
+    "团结乡",
+)
+DEPARTMENTS = (
+    "发展和改革局",
+    "教育局",
+    "公安局",
+    "财政局",
+    "自然资源局",
+    "住房和城乡建设局",
+    "卫生健康局",
+    "市场监督管理局",
+)
 COUNTY_MAILBOX = "xxgk@example.gov.cn"
 # the deliberate mistakes (unit short name -> what goes wrong)
 NARRATIVE_CONTRADICTS = "东风镇"  # text says no requests were received (T02)
@@ -87,25 +108,50 @@ def synthetic_unit(unit: str, unit_level: str, year: int, seed: int | str, size:
             received = _day(rng, y)
             days = rng.choice((5, 8, 10, 12, 15, 18, 20, 25))
             done = received + timedelta(days=days)
-            row = {"编号": f"{y}-{i + 1:03d}", "收到日期": received, "申请人类型": rng.choice(APPLICANT_TYPES[:3]),
-                   "申请人": f"申请人{rng.randrange(100, 999)}", "申请内容": "申请公开相关政府信息"}
+            row = {
+                "编号": f"{y}-{i + 1:03d}",
+                "收到日期": received,
+                "申请人类型": rng.choice(APPLICANT_TYPES[:3]),
+                "申请人": f"申请人{rng.randrange(100, 999)}",
+                "申请内容": "申请公开相关政府信息",
+            }
             if done <= date(year, 12, 31) and not (y == year and received.month == 12 and rng.random() < 0.7):
                 row["办结日期"] = done
-                row["办理结果"] = rng.choice(("予以公开", "予以公开", "部分公开", "无法提供-本机关不掌握相关政府信息",
-                                          "不予处理-重复申请"))
+                row["办理结果"] = rng.choice(
+                    ("予以公开", "予以公开", "部分公开", "无法提供-本机关不掌握相关政府信息", "不予处理-重复申请")
+                )
             requests.append(row)
     # a request received at the very end of last year, concluded this year: 上年结转
-    requests.append({"编号": f"{year - 1}-999", "收到日期": date(year - 1, 12, 27), "申请人类型": APPLICANT_TYPES[0],
-                     "办结日期": date(year, 1, 10), "办理结果": "予以公开"})
+    requests.append(
+        {
+            "编号": f"{year - 1}-999",
+            "收到日期": date(year - 1, 12, 27),
+            "申请人类型": APPLICANT_TYPES[0],
+            "办结日期": date(year, 1, 10),
+            "办理结果": "予以公开",
+        }
+    )
     data.rows["requests"] = requests
     data.rows["documents"] = [
-        {"文件名称": f"关于加强第{i + 1}项工作的通知", "文号": f"{unit[-6:]}发〔{y}〕{i + 1}号", "类别": DOC_CATEGORIES[1],
-         "印发日期": _day(rng, y)} for y in (year - 1, year) for i in range(rng.randrange(1, 4) * size)]
+        {
+            "文件名称": f"关于加强第{i + 1}项工作的通知",
+            "文号": f"{unit[-6:]}发〔{y}〕{i + 1}号",
+            "类别": DOC_CATEGORIES[1],
+            "印发日期": _day(rng, y),
+        }
+        for y in (year - 1, year)
+        for i in range(rng.randrange(1, 4) * size)
+    ]
     data.rows["decisions"] = [
         {"类别": rng.choice(DECISION_CATEGORIES), "决定日期": _day(rng, y), "数量": rng.randrange(1, 20)}
-        for y in (year - 1, year) for _ in range(rng.randrange(2, 6) * size)]
-    data.rows["fees"] = [{"收费项目": "不动产登记费", "收费日期": _day(rng, y), "金额（元）": float(rng.randrange(80, 550) * 10)}
-                         for y in (year - 1, year) for _ in range(rng.randrange(0, 3) * size)]
+        for y in (year - 1, year)
+        for _ in range(rng.randrange(2, 6) * size)
+    ]
+    data.rows["fees"] = [
+        {"收费项目": "不动产登记费", "收费日期": _day(rng, y), "金额（元）": float(rng.randrange(80, 550) * 10)}
+        for y in (year - 1, year)
+        for _ in range(rng.randrange(0, 3) * size)
+    ]
     cases = []
     for y in (year - 1, year):
         for i in range(rng.randrange(0, 3)):
@@ -137,8 +183,13 @@ def narrative(unit: str, year: int) -> dict[str, list[str]]:
 def as_of(data: UnitData, end: date) -> UnitData:
     """The tally as it stood on ``end``: later rows absent, later conclusions not yet known."""
     out = UnitData(data.unit, data.level, contact=data.contact, narrative=narrative(data.unit, end.year))
-    dated = {"requests": "收到日期", "documents": "印发日期", "decisions": "决定日期", "fees": "收费日期",
-             "cases": "收到日期"}
+    dated = {
+        "requests": "收到日期",
+        "documents": "印发日期",
+        "decisions": "决定日期",
+        "fees": "收费日期",
+        "cases": "收到日期",
+    }
     later = {"requests": ("办结日期", "办理结果"), "cases": ("结案日期", "结果"), "documents": ("废止日期",)}
     for key, rows in data.rows.items():
         kept = []
@@ -167,13 +218,29 @@ def unit_workbook(data: UnitData, year: int) -> bytes:
         _FILLER = TemplateFiller()
 
     # rows are written as typed (not validated: a demo unit keeps its deliberate slip)
-    tally = Tally(source=data.unit, unit=data.unit, year=year, **{
-        sheet.key: pd.DataFrame([[r.get(h) for h in sheet.headers] for r in data.rows[sheet.key]],
-                                columns=list(sheet.headers), dtype=object)
-        for sheet in TALLY_SHEETS if sheet.key in data.rows})
-    report = ReportData(unit=data.unit, year=year, contact=data.contact, level=data.level, published=data.published,
-                        values={n: 0 for n in form.CELL_NAMES if not form.CELL_BY_NAME[n].computed},
-                        narrative=data.narrative)
+    tally = Tally(
+        source=data.unit,
+        unit=data.unit,
+        year=year,
+        **{
+            sheet.key: pd.DataFrame(
+                [[r.get(h) for h in sheet.headers] for r in data.rows[sheet.key]],
+                columns=list(sheet.headers),
+                dtype=object,
+            )
+            for sheet in TALLY_SHEETS
+            if sheet.key in data.rows
+        },
+    )
+    report = ReportData(
+        unit=data.unit,
+        year=year,
+        contact=data.contact,
+        level=data.level,
+        published=data.published,
+        values={n: 0 for n in form.CELL_NAMES if not form.CELL_BY_NAME[n].computed},
+        narrative=data.narrative,
+    )
     return _FILLER.fill(report, tally=tally)
 
 
@@ -222,7 +289,9 @@ def prepare_county(root: Path, year: int = YEAR) -> tuple[Path, Path, Path]:
         data = synthetic_unit(unit, level(short), year, seed=i)
         write_unit(prev_in / f"{unit}.xlsx", as_of(data, date(year - 1, 12, 31)), year - 1)
         if short == NARRATIVE_CONTRADICTS:
-            data.narrative = dict(data.narrative, overview=["本年度未收到政府信息公开申请。"] + data.narrative["overview"][2:])
+            data.narrative = dict(
+                data.narrative, overview=["本年度未收到政府信息公开申请。"] + data.narrative["overview"][2:]
+            )
         if short == PUBLISHED_LATE:
             data.published = date(year + 1, 3, 20)
         if short == CARRY_OVER_LOST:  # deleted by mistake after last year's report was filed
@@ -239,8 +308,16 @@ def run_demo(root: Path | str, *, jobs: int | None = None, progress=None, year: 
     prev_out = root / "输出" / f"{year - 1}年"
     this_out = root / "输出" / f"{year}年"
     previous = run_batch(prev_in, prev_out, year=year - 1, jobs=jobs, units=units_file, progress=False)
-    batch = run_batch(this_in, this_out, year=year, jobs=jobs, freeze=True, previous=prev_out, units=units_file,
-                      progress=progress if progress is not None else False)
+    batch = run_batch(
+        this_in,
+        this_out,
+        year=year,
+        jobs=jobs,
+        freeze=True,
+        previous=prev_out,
+        units=units_file,
+        progress=progress if progress is not None else False,
+    )
     result = DemoResult(root, prev_out, this_out, batch, previous)
     result.html = write_batch_dashboard(batch)
     result.outbox, result.mails = _prepare_mail(batch, root / "发件箱")

@@ -7,6 +7,7 @@
 
 ``--check`` writes nothing and exits 1 naming each stale file (tests/test_docs.py runs it).
 """
+
 from __future__ import annotations
 
 import sys

@@ -5,6 +5,7 @@ writes the rows into README.md in the order the commands are registered (the ord
 fails when a command has no row or README is stale. A new option: add it to the usage (or mention it in
 ``what``) — the test checks that every option of a command is mentioned in its row.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -13,6 +13,7 @@ A tally sheet that is present (even empty) is authoritative: all its cells are i
 (zeros included). An absent sheet contributes no values at all — the caller keeps what is there —
 and a Chinese note says so.
 """
+
 from __future__ import annotations
 
 import functools
@@ -42,13 +43,14 @@ _CASE_OUTCOME = {label: key for key, label in form.T4_OUTCOMES}
 # which cells each tally sheet owns
 _SHEET_CELLS: dict[str, tuple[str, ...]] = {
     REQUESTS.key: tuple(c.name for c in form.CELLS if c.table == "表三"),
-    DOCUMENTS.key: tuple(form.t2(item, m) for item, _ in form.T2_BLOCKS[0].items for m, _ in form.T2_BLOCKS[0].measures),
+    DOCUMENTS.key: tuple(
+        form.t2(item, m) for item, _ in form.T2_BLOCKS[0].items for m, _ in form.T2_BLOCKS[0].measures
+    ),
     DECISIONS.key: tuple(form.t2(item, "decisions") for item in _DECISION_ITEM.values()),
     FEES.key: (_FEE_CELL,),
     CASES.key: tuple(c.name for c in form.CELLS if c.table == "表四"),
 }
-_SHEET_TABLE = {REQUESTS.key: "表三", DOCUMENTS.key: "表二", DECISIONS.key: "表二", FEES.key: "表二",
-                CASES.key: "表四"}
+_SHEET_TABLE = {REQUESTS.key: "表三", DOCUMENTS.key: "表二", DECISIONS.key: "表二", FEES.key: "表二", CASES.key: "表四"}
 
 
 @dataclass
@@ -69,11 +71,18 @@ def aggregate(tally: Tally, year: int) -> AggregateResult:
     values: dict[str, int | float] = {}
     notes: list[str] = []
     if tally.year is not None and tally.year != year:  # e.g. a --year typo: every count would be of that year
-        notes.append(f"按 {year} 年度统计，但“{form.SHEET_README}”中的{form.META_BY_NAME['meta_year'].label}是 "
-                     f"{tally.year} 年，请核对年度。")
+        notes.append(
+            f"按 {year} 年度统计，但“{form.SHEET_README}”中的{form.META_BY_NAME['meta_year'].label}是 "
+            f"{tally.year} 年，请核对年度。"
+        )
     start, end = date(year, 1, 1), date(year, 12, 31)
-    counters = {REQUESTS.key: _requests, DOCUMENTS.key: _documents, DECISIONS.key: _decisions, FEES.key: _fees,
-                CASES.key: _cases}
+    counters = {
+        REQUESTS.key: _requests,
+        DOCUMENTS.key: _documents,
+        DECISIONS.key: _decisions,
+        FEES.key: _fees,
+        CASES.key: _cases,
+    }
     for sheet in (REQUESTS, DOCUMENTS, DECISIONS, FEES, CASES):
         df = tally.columns(sheet.key)  # plain lists: loops over pandas columns are slow
         if df is None:
@@ -114,8 +123,10 @@ def merge_counts(existing: Mapping[str, object], tally: Tally, result: Aggregate
         if not typed:
             continue
         values.update({n: existing.get(n) for n in cells})
-        result.notes.append(f"“{sheet.name}”没有记录：{_SHEET_TABLE[sheet.key]}中由它统计的格子保留了工作簿中手工填写的"
-                            "数字（未改为 0）。本年度确实没有的，请把这些格子改为 0；或把记录登记到台账后重新填报。")
+        result.notes.append(
+            f"“{sheet.name}”没有记录：{_SHEET_TABLE[sheet.key]}中由它统计的格子保留了工作簿中手工填写的"
+            "数字（未改为 0）。本年度确实没有的，请把这些格子改为 0；或把记录登记到台账后重新填报。"
+        )
     return values
 
 
@@ -211,8 +222,9 @@ def _cases(df, start: date, end: date, out: dict) -> str | None:
 
 def placeholder_numbers(report: ReportData, tables: tuple[str, ...] = form.TABLES) -> dict[str, int | float]:
     """The numbers behind the 正文 placeholders (新收, 上年结转, 办结, 结转下年度, 复议, 诉讼 …) of ``tables``."""
-    return {label: report.num0(name) for label, name in form.PLACEHOLDERS.items()
-            if form.CELL_BY_NAME[name].table in tables}
+    return {
+        label: report.num0(name) for label, name in form.PLACEHOLDERS.items() if form.CELL_BY_NAME[name].table in tables
+    }
 
 
 __all__ = ["AggregateResult", "aggregate", "placeholder_numbers", "cells_filled_by", "merge_counts", "row_count"]

@@ -11,6 +11,7 @@ a day-by-day loop. A year the package does not know yet can be supplied in the c
 Any year named there counts as known (weekdays work unless listed). A year known to neither raises
 :class:`UnknownYear` — callers turn it into a warning finding; we never guess weekday-only silently.
 """
+
 from __future__ import annotations
 
 import functools
@@ -107,12 +108,12 @@ def _dates(values, key: str, source: str | None) -> tuple[date, ...]:
     if isinstance(values, (str, date)):
         values = [values]  # one date written without the list brackets
     if not isinstance(values, (list, tuple, type(None))):
-        raise InputError.at(f"[calendar] {key} 应为日期列表，如 {key} = [\"2027-01-01\"]", file=source)
+        raise InputError.at(f'[calendar] {key} 应为日期列表，如 {key} = ["2027-01-01"]', file=source)
     out = []
     for raw in values or ():
         v = parse_date(raw) if isinstance(raw, (str, date)) else None
         if v is None:
-            raise InputError.at(f"[calendar] {key} 中的“{raw}”不是日期，请写成 \"2027-01-01\" 的形式", file=source)
+            raise InputError.at(f'[calendar] {key} 中的“{raw}”不是日期，请写成 "2027-01-01" 的形式', file=source)
         out.append(v)
     return tuple(sorted(out))
 
@@ -128,9 +129,13 @@ def calendar_from_config(config: dict | None = None) -> WorkCalendar:
     table = config.get("calendar") or {}
     source = config.get("_path")
     if not isinstance(table, dict):
-        raise InputError.at("配置文件中的 calendar 应为一节 [calendar]（含 extra_holidays、extra_workdays）", file=source)
-    return _cached(_dates(table.get("extra_holidays"), "extra_holidays", source),
-                   _dates(table.get("extra_workdays"), "extra_workdays", source))
+        raise InputError.at(
+            "配置文件中的 calendar 应为一节 [calendar]（含 extra_holidays、extra_workdays）", file=source
+        )
+    return _cached(
+        _dates(table.get("extra_holidays"), "extra_holidays", source),
+        _dates(table.get("extra_workdays"), "extra_workdays", source),
+    )
 
 
 __all__ = ["WorkCalendar", "UnknownYear", "calendar_from_config", "PACKAGE_YEARS"]

@@ -4,6 +4,7 @@ Each area reads its own table: [smtp] and [upward] (mail), [freeze] (password_en
 (extra_holidays / extra_workdays for years chinesecalendar does not know yet), [deadlines], [server].
 Secrets never live in this file: a literal password is refused.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,7 +51,9 @@ def load_config(explicit: Path | str | None = None) -> dict:
             if key in table:
                 raise InputError.at(
                     f"配置文件的 [{section}] 中不能直接写 {key}，请改为在环境变量中设置，"
-                    f"并在配置中用 {key}_env 写出环境变量的名字", file=str(path))
+                    f"并在配置中用 {key}_env 写出环境变量的名字",
+                    file=str(path),
+                )
             env = table.get(f"{key}_env")
             if env is not None and not (isinstance(env, str) and env.strip()):
                 raise InputError.at(f"配置文件的 [{section}] {key}_env 应为环境变量的名字（值：{env}）", file=str(path))

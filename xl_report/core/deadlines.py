@@ -3,6 +3,7 @@ local rule): 1月31日, or 3月31日 for 县级以上人民政府本级.
 
 The one parser of the ``[deadlines]`` texts of xl-report.toml (``other = "01-31"``, ``government = "03-31"``).
 """
+
 from __future__ import annotations
 
 from datetime import date

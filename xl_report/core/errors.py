@@ -2,6 +2,7 @@
 
 The CLI turns these into one line on stderr and exit code 2; they never show a traceback.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,12 +21,19 @@ def printable(text: str) -> str:
     line breaks kept (messages are multi-line)."""
     if _PLAIN.fullmatch(text):
         return text  # the usual case: nothing to escape
-    return "".join(ch if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf")
-                   else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") for ch in text)
+    return "".join(
+        ch
+        if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf")
+        else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        for ch in text
+    )
 
 
-_PLAIN = re.compile(r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f"
-                    r"\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]*", re.S)
+_PLAIN = re.compile(
+    r"[^\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e\u200b-\u200f"
+    r"\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]*",
+    re.S,
+)
 
 
 @dataclass(frozen=True)

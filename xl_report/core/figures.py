@@ -1,5 +1,6 @@
 """The few figures the county's charts show for one report: requests received and concluded and the
 result mix of 表三 (by the official result groups), read from the report's cells."""
+
 from __future__ import annotations
 
 from xl_report.core import form
@@ -8,8 +9,9 @@ RECEIVED = "新收"
 CONCLUDED = "办结"
 # the result groups of 表三 by their short official names (予以公开 … 其他处理), each with its leaf rows
 RESULT_GROUPS: dict[str, tuple[str, ...]] = {
-    g.short: tuple(form.t3(r.key, "total") for r in form.T3_RESULT_ROWS
-                   if r.key == g.key or r.key.startswith(g.key + "_"))
+    g.short: tuple(
+        form.t3(r.key, "total") for r in form.T3_RESULT_ROWS if r.key == g.key or r.key.startswith(g.key + "_")
+    )
     for g in form.T3_RESULT_GROUPS
 }
 

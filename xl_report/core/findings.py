@@ -1,4 +1,5 @@
 """Typed findings: what the cross-check reports (stable code, severity, Chinese message, location)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

@@ -8,6 +8,7 @@ from 0 and from the text "0"; a cell whose name is missing from the workbook is 
 :func:`diff` compares two canonical dicts and names every change in Chinese, so that verify can say
 "表三 …·自然人 原值 3 现值 4".
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -48,8 +49,10 @@ def canonical_scalar(value: object) -> object:
 def canonical_values(report: ReportData) -> dict:
     """Everything the fingerprint covers, as plain JSON data."""
     values = report.values
-    cells = {name: ((v if (v := values[name]).__class__ is int else canonical_scalar(v)) if name in values else MISSING)
-             for name in form.CELL_NAMES}  # a plain int is its own canonical form (most cells)
+    cells = {
+        name: ((v if (v := values[name]).__class__ is int else canonical_scalar(v)) if name in values else MISSING)
+        for name in form.CELL_NAMES
+    }  # a plain int is its own canonical form (most cells)
     narrative = {key: [str(p) for p in report.narrative.get(key, [])] for key in form.NARRATIVE_SECTIONS}
     out = {"v": CANONICAL_VERSION, "cells": cells, "narrative": narrative}
     for key in META_KEYS:

@@ -7,6 +7,7 @@ nothing else in the code base spells a label or a cell name a second time.
 Cell names (listed in ``docs/cell-names.md``, generated from this module):
 ``t2_<item>_<measure>``, ``t3_<row>_<col>``, ``t4_<group>_<outcome>``, ``meta_<field>``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -287,13 +288,17 @@ def label_spans(paths, depth: int) -> list[tuple[int, int, int, int, str]]:
                 i += 1
                 continue
             end = i
-            while end + 1 < len(paths) and len(paths[end + 1]) > level and \
-                    paths[end + 1][: level + 1] == path[: level + 1]:
+            while (
+                end + 1 < len(paths)
+                and len(paths[end + 1]) > level
+                and paths[end + 1][: level + 1] == path[: level + 1]
+            ):
                 end += 1
             end_level = depth - 1 if level == len(path) - 1 else level
             spans.append((level, i, end, end_level, path[level]))
             i = end + 1
     return spans
+
 
 # --------------------------------------------------------------------------------------------
 # Cells
@@ -330,8 +335,9 @@ def _build_cells() -> tuple[CellDef, ...]:
                 )
     for row in T3_ROWS:
         for col, col_label, legal in T3_COLUMNS:
-            col_labels = (T3_APPLICANT_HEADER, T3_LEGAL_PERSON_HEADER, col_label) if legal else (
-                T3_APPLICANT_HEADER, col_label)
+            col_labels = (
+                (T3_APPLICANT_HEADER, T3_LEGAL_PERSON_HEADER, col_label) if legal else (T3_APPLICANT_HEADER, col_label)
+            )
             cells.append(
                 CellDef(
                     f"t3_{row.key}_{col}",
@@ -399,29 +405,47 @@ def _build_identities() -> tuple[Identity, ...]:
     ids: list[Identity] = []
     for col, label, _ in T3_COLUMNS:
         ids.append(
-            Identity("A01", (t3("new", col), t3("carried_in", col)), (t3("total", col), t3("carried_out", col)),
-                     f"表三 {label}列")
+            Identity(
+                "A01",
+                (t3("new", col), t3("carried_in", col)),
+                (t3("total", col), t3("carried_out", col)),
+                f"表三 {label}列",
+            )
         )
     for row in T3_ROWS:
         ids.append(
-            Identity("A02", (t3(row.key, "total"),), tuple(t3(row.key, c) for c in T3_APPLICANT_COLUMNS),
-                     f"表三 {row.labels[-1]}行", total=t3(row.key, "total"))
+            Identity(
+                "A02",
+                (t3(row.key, "total"),),
+                tuple(t3(row.key, c) for c in T3_APPLICANT_COLUMNS),
+                f"表三 {row.labels[-1]}行",
+                total=t3(row.key, "total"),
+            )
         )
     for col, label, _ in T3_COLUMNS:
         ids.append(
-            Identity("A03", (t3("total", col),), tuple(t3(r.key, col) for r in T3_RESULT_ROWS),
-                     f"表三 {label}列", total=t3("total", col))
+            Identity(
+                "A03",
+                (t3("total", col),),
+                tuple(t3(r.key, col) for r in T3_RESULT_ROWS),
+                f"表三 {label}列",
+                total=t3("total", col),
+            )
         )
     for group, labels in T4_GROUPS:
         ids.append(
-            Identity("A04", (t4(group, "total"),), tuple(t4(group, o) for o in T4_PARTS),
-                     f"表四 {'·'.join(labels)}", total=t4(group, "total"))
+            Identity(
+                "A04",
+                (t4(group, "total"),),
+                tuple(t4(group, o) for o in T4_PARTS),
+                f"表四 {'·'.join(labels)}",
+                total=t4(group, "total"),
+            )
         )
     return tuple(ids)
 
 
 IDENTITIES: tuple[Identity, ...] = _build_identities()
-
 
 
 def _computed_from() -> dict[str, tuple[str, ...]]:
@@ -525,4 +549,3 @@ SHEET_README = "说明"
 SHEET_NARRATIVE = "正文"
 SHEET_FINDINGS = "校验结果"
 SHEET_LISTS = "_lists"  # hidden: dropdown sources longer than Excel's 255-character inline limit
-

@@ -14,6 +14,7 @@ still names the ledger's row) plus the list of decisions taken on the way:
 A sheet that is already ours (our name, our headers) passes through untouched: it is read exactly as before,
 strictly (a free-text value there is an error, not a guess).
 """
+
 from __future__ import annotations
 
 import functools
@@ -30,8 +31,9 @@ from xl_report.core.tally import HEADER_SCAN_ROWS, ID_COLUMNS, converter, is_tot
 from xl_report.core.tally_schema import TALLY_BY_NAME, TALLY_SHEETS, Column, TallySheet
 
 # sheets of our own workbook that are never a ledger
-FORM_SHEETS = frozenset({form.SHEET_README, form.SHEET_NARRATIVE, form.SHEET_FINDINGS, form.SHEET_LISTS,
-                         *form.TABLE_TITLES, ADOPT_SHEET})
+FORM_SHEETS = frozenset(
+    {form.SHEET_README, form.SHEET_NARRATIVE, form.SHEET_FINDINGS, form.SHEET_LISTS, *form.TABLE_TITLES, ADOPT_SHEET}
+)
 
 # kinds of decision, as the 转换说明 sheet shows them
 SHEET, COLUMN, IGNORED, GENERATED = "工作表", "列", "未使用的列", "生成"
@@ -76,8 +78,12 @@ class Decision:
         """An undecided value as the clerk reads it: located in the ledger (its sheet, its header)."""
         rows = "、".join(map(str, self.rows[:8])) + ("…" if len(self.rows) > 8 else "")
         where = f"第{rows}行：" if rows else ""
-        return Problem(f"{where}“{self.source}”{self.why}，请选择{self.column}", file=file, sheet=source_sheet,
-                       column=source_column or self.column)
+        return Problem(
+            f"{where}“{self.source}”{self.why}，请选择{self.column}",
+            file=file,
+            sheet=source_sheet,
+            column=source_column or self.column,
+        )
 
 
 @dataclass
@@ -319,8 +325,9 @@ def _match_row(sheet: TallySheet, row: Sequence[object], i: int, mapping: Ledger
     return _HeaderMatch(i, found, shadowed)
 
 
-def match_headers(sheet: TallySheet, rows: Sequence[Sequence[object]], mapping: LedgerMapping | None = None
-                  ) -> _HeaderMatch | None:
+def match_headers(
+    sheet: TallySheet, rows: Sequence[Sequence[object]], mapping: LedgerMapping | None = None
+) -> _HeaderMatch | None:
     """The first row (among the first rows: titles may sit above) holding every required header, else the
     row holding the most; None when no row holds any."""
     required = _required(sheet)
@@ -339,7 +346,7 @@ def _text_cells(row: Sequence[object]) -> list[str]:
 
 
 def _has_data(rows: Sequence[Sequence[object]], after: int) -> bool:
-    return any(nz.clean_cell(v) is not None for row in rows[after + 1:] for v in row)
+    return any(nz.clean_cell(v) is not None for row in rows[after + 1 :] for v in row)
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,8 +362,11 @@ class LedgerError(Exception):
         self.problems = problems
 
 
-def recognise(grids: Mapping[str, Sequence[Sequence[object]]], mapping: LedgerMapping | None = None,
-              by_name: Mapping[str, tuple[TallySheet, str]] | None = None) -> Adoption:
+def recognise(
+    grids: Mapping[str, Sequence[Sequence[object]]],
+    mapping: LedgerMapping | None = None,
+    by_name: Mapping[str, tuple[TallySheet, str]] | None = None,
+) -> Adoption:
     """Read ``grids`` (ledger sheet → rows as read) as tally sheets. ``by_name``: the sheets whose name
     already says which tally they hold (:func:`sheets_by_name`); without it, it is computed. Any other sheet
     is tried by its headers, for the tally sheets that no named sheet fills (a ledger pasted into the
@@ -369,8 +379,14 @@ def recognise(grids: Mapping[str, Sequence[Sequence[object]]], mapping: LedgerMa
     for n, rows in grids.items():
         if n in FORM_SHEETS or n in by_name:
             continue
-        scored = [(s, m) for s in TALLY_SHEETS if s.name not in filled and (m := match_headers(s, rows, mapping))
-                  and _required(s) <= m.found.keys() and _has_data(rows, m.row)]
+        scored = [
+            (s, m)
+            for s in TALLY_SHEETS
+            if s.name not in filled
+            and (m := match_headers(s, rows, mapping))
+            and _required(s) <= m.found.keys()
+            and _has_data(rows, m.row)
+        ]
         if not scored:
             continue  # a sheet of something else: not ours to read
         top = max(len(m.found) for _, m in scored)
@@ -414,26 +430,50 @@ def _prefer(a: _Candidate, b: _Candidate, grids: Mapping[str, Sequence[Sequence[
     return a if a_data or not b_data and a[2] == HOW_NAME else b
 
 
-def _read_sheet(sheet: TallySheet, source: str, how: str, m: _HeaderMatch | None, rows: Sequence[Sequence[object]],
-                mapping: LedgerMapping | None, decisions: list[Decision]) -> SheetRead:
+def _read_sheet(
+    sheet: TallySheet,
+    source: str,
+    how: str,
+    m: _HeaderMatch | None,
+    rows: Sequence[Sequence[object]],
+    mapping: LedgerMapping | None,
+    decisions: list[Decision],
+) -> SheetRead:
     where = {"sheet": source}
     if m is None or not _required(sheet) <= m.found.keys():
         if source == sheet.name or m is None and not any(nz.clean_cell(v) is not None for row in rows for v in row):
             # our own sheet (its own messages name what is missing), or an empty one
             grid = rows if isinstance(rows, list) else [list(r) for r in rows]
             return SheetRead(sheet, source, how, native=True, grid=grid, rows=rows)
-        missing = sorted(_required(sheet) - (m.found.keys() if m else set()),
-                         key=[c.header for c in sheet.columns].index)
-        seen = _text_cells(rows[m.row]) if m else next((_text_cells(r) for r in rows[:HEADER_SCAN_ROWS]
-                                                       if _text_cells(r)), [])
+        missing = sorted(
+            _required(sheet) - (m.found.keys() if m else set()), key=[c.header for c in sheet.columns].index
+        )
+        seen = (
+            _text_cells(rows[m.row])
+            if m
+            else next((_text_cells(r) for r in rows[:HEADER_SCAN_ROWS] if _text_cells(r)), [])
+        )
         hint = "、".join(f"“{c}”" for c in missing)
         found = "、".join(seen[:20]) or "（没有文字）"
-        raise LedgerError([Problem(f"读作“{sheet.name}”，但找不到{hint}列（找到的表头：{found}）；"
-                                   "请把表头改为规定的名称，或用 --mapping 指定", row=(m.row + 1) if m else None,
-                                   **where)])
-    read = SheetRead(sheet, source, how, header_row=m.row, rows=rows,
-                     columns={h: j for h, (j, _, _) in m.found.items()},
-                     source_headers={h: t for h, (_, t, _) in m.found.items()})
+        raise LedgerError(
+            [
+                Problem(
+                    f"读作“{sheet.name}”，但找不到{hint}列（找到的表头：{found}）；"
+                    "请把表头改为规定的名称，或用 --mapping 指定",
+                    row=(m.row + 1) if m else None,
+                    **where,
+                )
+            ]
+        )
+    read = SheetRead(
+        sheet,
+        source,
+        how,
+        header_row=m.row,
+        rows=rows,
+        columns={h: j for h, (j, _, _) in m.found.items()},
+        source_headers={h: t for h, (_, t, _) in m.found.items()},
+    )
     read.native = source == sheet.name and all(rank == 0 for _, _, rank in m.found.values())
     if read.native:
         read.grid = rows if isinstance(rows, list) else [list(r) for r in rows]
@@ -445,22 +485,29 @@ def _read_sheet(sheet: TallySheet, source: str, how: str, m: _HeaderMatch | None
             why = HOW_SAME if rank == 0 else HOW_MAPPING if rank < 0 else HOW_ALIAS
             decisions.append(Decision(COLUMN, sheet.name, c.header, source=text, target=c.header, why=why))
     for text, header, instead in m.shadowed:
-        decisions.append(Decision(IGNORED, sheet.name, header, source=text,
-                                  why=f"同样可以读作“{header}”，已按“{instead}”读取"))
+        decisions.append(
+            Decision(IGNORED, sheet.name, header, source=text, why=f"同样可以读作“{header}”，已按“{instead}”读取")
+        )
     used = {j for j, _, _ in m.found.values()}
     for j, v in enumerate(rows[m.row]):
         if j not in used and isinstance(v, str) and v.strip() and not any(v.strip() == s for s, _, _ in m.shadowed):
             decisions.append(Decision(IGNORED, sheet.name, source=v.strip(), why="年报不需要这一列"))
     generate = [c.header for c in sheet.columns if (sheet.name, c.header) in ID_COLUMNS and c.header not in m.found]
     for header in generate:
-        decisions.append(Decision(GENERATED, sheet.name, header, target="第N行",
-                                  why=f"台账没有{header}列，按台账行号生成"))
+        decisions.append(
+            Decision(GENERATED, sheet.name, header, target="第N行", why=f"台账没有{header}列，按台账行号生成")
+        )
     _convert_rows(read, rows, mapping, generate, decisions)
     return read
 
 
-def _convert_rows(read: SheetRead, rows: Sequence[Sequence[object]], mapping: LedgerMapping | None, generate: list[str],
-                  decisions: list[Decision]) -> None:
+def _convert_rows(
+    read: SheetRead,
+    rows: Sequence[Sequence[object]],
+    mapping: LedgerMapping | None,
+    generate: list[str],
+    decisions: list[Decision],
+) -> None:
     sheet = read.sheet
     header_texts = {nz.key(t) for t in _text_cells(rows[read.header_row])}
     picks = [(c, read.columns.get(c.header)) for c in sheet.columns]
@@ -509,10 +556,22 @@ def _convert_rows(read: SheetRead, rows: Sequence[Sequence[object]], mapping: Le
         for text, reading in by_text.items():
             rows_of = tuple(where_rows[(header, text)])
             if reading.value is None:
-                decisions.append(Decision(UNDECIDED, sheet.name, header, source=text, why=reading.why,
-                                          rows=rows_of, candidates=reading.candidates))
+                decisions.append(
+                    Decision(
+                        UNDECIDED,
+                        sheet.name,
+                        header,
+                        source=text,
+                        why=reading.why,
+                        rows=rows_of,
+                        candidates=reading.candidates,
+                    )
+                )
             elif reading.why != HOW_CHOICE or text != reading.value:
-                decisions.append(Decision(VALUE, sheet.name, header, source=text, target=reading.value,
-                                          why=reading.why, rows=rows_of))
+                decisions.append(
+                    Decision(
+                        VALUE, sheet.name, header, source=text, target=reading.value, why=reading.why, rows=rows_of
+                    )
+                )
     for excel_row, why in read.skipped.items():
         decisions.append(Decision(SKIPPED, sheet.name, source=f"第{excel_row}行", why=why, rows=(excel_row,)))

@@ -11,6 +11,7 @@ brackets and punctuation do not matter. How the rules combine (:mod:`xl_report.c
   choose the item;
 - anything else that fires two categories, or none, is never guessed: it is listed for the clerk.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,7 +36,6 @@ class Rule:
     group: tuple[str, ...] = ()  # a group rule: the categories the clerk chooses among (category = group name)
 
 
-
 NEGATIONS: tuple[str, ...] = ("不涉及", "未涉及", "不属于", "不含", "并非", "不是", "不", "未", "非", "无需")
 
 _RESULT = {row.key: row.result for row in form.T3_RESULT_ROWS if row.result}
@@ -53,8 +53,14 @@ def _group(key: str, *keywords: str) -> Rule:
 
 # 办理结果 → the 21 results of 表三 (form-2021.md §2.7 for the readings)
 RESULT_RULES: tuple[Rule, ...] = (
-    _result("partial", "部分公开", "部分予以公开", "区分处理", "部分提供",
-            beats=tuple(v for v in _ALL_RESULTS if v.startswith(("予以公开", "不予公开", "无法提供")))),
+    _result(
+        "partial",
+        "部分公开",
+        "部分予以公开",
+        "区分处理",
+        "部分提供",
+        beats=tuple(v for v in _ALL_RESULTS if v.startswith(("予以公开", "不予公开", "无法提供"))),
+    ),
     _result("open", "予以公开", "同意公开", "全部公开", "公开并提供", "已主动公开", "告知获取方式", "告知获取途径"),
     _result("deny_1", "国家秘密", "涉密"),
     _result("deny_2", "法律行政法规禁止", "法律法规禁止"),

@@ -2,6 +2,7 @@
 
 Regenerate with ``python -m xl_report.cli.docs`` (a test checks it is current).
 """
+
 from __future__ import annotations
 
 from xl_report.core import form

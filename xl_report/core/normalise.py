@@ -8,6 +8,7 @@ and separators removed, numbering such as ``（三）`` and ``4.`` dropped), so 
 wording, ``不予公开 - 4.保护第三方合法权益`` and ``不予公开-保护第三方合法权益`` are all the same value.
 Synonyms are listed here once; judgement calls (docs/format-notes.md §2) are documented beside them.
 """
+
 from __future__ import annotations
 
 import math
@@ -240,8 +241,9 @@ def to_yesno(value: object) -> Converted:
 class Choices:
     """A closed list of canonical values plus synonyms, matched on the folded key."""
 
-    def __init__(self, canonical: tuple[str, ...], synonyms: dict[str, str] | None = None, prep=None,
-                 hint: str | None = None):
+    def __init__(
+        self, canonical: tuple[str, ...], synonyms: dict[str, str] | None = None, prep=None, hint: str | None = None
+    ):
         self.canonical = canonical
         self._prep = prep or (lambda s: s)
         self._map: dict[str, str] = {}
@@ -263,20 +265,43 @@ class Choices:
 # 表三 columns. Judgement calls (docs/format-notes.md §2): a lawyer applying personally is 自然人; a law firm
 # is 法律服务机构; 个体工商户 counts as 商业企业; 村委会/居委会/事业单位/社会团体 count as 其他.
 _APPLICANT_SYNONYMS = {
-    "个人": "自然人", "公民": "自然人", "群众": "自然人", "律师": "自然人", "自然人个人": "自然人",
-    "企业": "商业企业", "公司": "商业企业", "企业法人": "商业企业", "个体工商户": "商业企业", "商户": "商业企业",
-    "科研院所": "科研机构", "研究所": "科研机构", "研究院": "科研机构", "科研单位": "科研机构",
-    "公益组织": "社会公益组织", "社会组织": "社会公益组织", "基金会": "社会公益组织", "公益机构": "社会公益组织",
-    "律师事务所": "法律服务机构", "律所": "法律服务机构", "法律服务所": "法律服务机构", "法律援助机构": "法律服务机构",
-    "其他组织": "其他", "村委会": "其他", "村民委员会": "其他", "居委会": "其他", "居民委员会": "其他",
-    "事业单位": "其他", "社会团体": "其他", "其它": "其他",
+    "个人": "自然人",
+    "公民": "自然人",
+    "群众": "自然人",
+    "律师": "自然人",
+    "自然人个人": "自然人",
+    "企业": "商业企业",
+    "公司": "商业企业",
+    "企业法人": "商业企业",
+    "个体工商户": "商业企业",
+    "商户": "商业企业",
+    "科研院所": "科研机构",
+    "研究所": "科研机构",
+    "研究院": "科研机构",
+    "科研单位": "科研机构",
+    "公益组织": "社会公益组织",
+    "社会组织": "社会公益组织",
+    "基金会": "社会公益组织",
+    "公益机构": "社会公益组织",
+    "律师事务所": "法律服务机构",
+    "律所": "法律服务机构",
+    "法律服务所": "法律服务机构",
+    "法律援助机构": "法律服务机构",
+    "其他组织": "其他",
+    "村委会": "其他",
+    "村民委员会": "其他",
+    "居委会": "其他",
+    "居民委员会": "其他",
+    "事业单位": "其他",
+    "社会团体": "其他",
+    "其它": "其他",
 }
 
 
 def _drop_legal_person(s: str) -> str:
     """'法人或其他组织-商业企业' → '商业企业' (the 表三 header path typed into the cell)."""
     head = form.T3_LEGAL_PERSON_HEADER
-    return s[len(head):] if s.startswith(head) and len(s) > len(head) else s
+    return s[len(head) :] if s.startswith(head) and len(s) > len(head) else s
 
 
 _GROUP_NO = re.compile(r"^(?:\(?[一二三四五六七]\)|[一二三四五六七][、.])")
@@ -307,8 +332,19 @@ def _result_synonyms() -> dict[str, str]:
             syn[item] = results[0]
     open_, partial = form.T3_RESULT_GROUPS[0].short, form.T3_RESULT_GROUPS[1].short
     other = form.RESULT_OF[form.T3_RESULT_ROWS[-1].key]  # 其他处理-其他: withdrawals go here (docs/format-notes.md §2)
-    syn.update({"全部公开": open_, "公开": open_, "同意公开": open_, "区分处理": partial, "部分予以公开": partial,
-                "撤回": other, "撤回申请": other, "申请人撤回": other, "申请人主动撤回": other})
+    syn.update(
+        {
+            "全部公开": open_,
+            "公开": open_,
+            "同意公开": open_,
+            "区分处理": partial,
+            "部分予以公开": partial,
+            "撤回": other,
+            "撤回申请": other,
+            "申请人撤回": other,
+            "申请人主动撤回": other,
+        }
+    )
     return syn
 
 
@@ -318,9 +354,18 @@ _DECISION_SYNONYMS = {label.removeprefix("行政"): label for label in DECISION_
 
 def _case_synonyms() -> dict[str, str]:
     review, direct, after = CASE_CATEGORIES
-    return {"复议": review, "直接起诉": direct, "未经复议直接起诉": direct, "直诉": direct,
-            "行政诉讼未经复议": direct, "诉讼直接起诉": direct, "复议后起诉": after, "复议后诉讼": after,
-            "经复议后起诉": after, "诉讼复议后起诉": after}
+    return {
+        "复议": review,
+        "直接起诉": direct,
+        "未经复议直接起诉": direct,
+        "直诉": direct,
+        "行政诉讼未经复议": direct,
+        "诉讼直接起诉": direct,
+        "复议后起诉": after,
+        "复议后诉讼": after,
+        "经复议后起诉": after,
+        "诉讼复议后起诉": after,
+    }
 
 
 # 表四 outcomes, in the usual reading (docs/format-notes.md §1, rule 12). '驳回' is left out on purpose: it
@@ -335,7 +380,9 @@ def _case_result_synonyms() -> dict[str, str]:
 
 to_applicant = Choices(APPLICANT_TYPES, _APPLICANT_SYNONYMS, prep=_drop_legal_person)
 to_result = Choices(
-    RESULT_CHOICES, _result_synonyms(), prep=_result_prep,
+    RESULT_CHOICES,
+    _result_synonyms(),
+    prep=_result_prep,
     hint="应为“予以公开”“部分公开”或“类别-具体情形”，如“不予公开-保护第三方合法权益”（见下拉列表）",
 )
 to_doc_category = Choices(DOC_CATEGORIES, _DOC_SYNONYMS)

@@ -4,6 +4,7 @@ Pure data; the adapters (workbook files, live Excel books, published-report impo
 Values are kept as found (a number, None for blank, or the raw text when a cell holds something
 that is not a number) so the rules can report form errors precisely.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

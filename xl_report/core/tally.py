@@ -11,6 +11,7 @@ The reader keeps each sheet as plain Python columns (:meth:`Tally.columns`: head
 values) and builds the DataFrame only when ``tally.requests`` etc. is first accessed: code that loops
 over rows (aggregate, rules, the batch filler) uses the columns, so the batch never pays for pandas.
 """
+
 from __future__ import annotations
 
 import functools
@@ -131,7 +132,11 @@ _TOTAL_ROW = re.compile(r"^(?:合计|总计|小计|共计)")
 
 # one converter per column kind; 'choice' columns get the converter of their own value list
 _KIND_CONVERTERS: dict[str, Callable[[object], nz.Converted]] = {
-    "text": nz.to_text, "date": nz.to_date, "int": nz.to_int, "number": nz.to_amount, "yesno": nz.to_yesno,
+    "text": nz.to_text,
+    "date": nz.to_date,
+    "int": nz.to_int,
+    "number": nz.to_amount,
+    "yesno": nz.to_yesno,
 }
 _CHOICE_CONVERTERS: dict[tuple[str, str], Callable[[object], nz.Converted]] = {
     ("依申请公开台账", "申请人类型"): nz.to_applicant,
@@ -152,8 +157,13 @@ def converter(sheet: TallySheet, column: Column) -> Callable[[object], nz.Conver
     return _KIND_CONVERTERS[column.kind]
 
 
-def tally_from_frames(frames: Mapping[str, pd.DataFrame | Sequence[Sequence[object]]], *, source: str | None = None,
-                      unit: str | None = None, year: int | None = None) -> Tally:
+def tally_from_frames(
+    frames: Mapping[str, pd.DataFrame | Sequence[Sequence[object]]],
+    *,
+    source: str | None = None,
+    unit: str | None = None,
+    year: int | None = None,
+) -> Tally:
     """Build a Tally from raw sheet grids (sheet name → rows as read, row 0 = Excel row 1).
 
     This is the reader minus the file: tests and in-memory callers (the Excel button) use it directly.
@@ -253,8 +263,7 @@ def _empty(columns: list[str]) -> Columns:
     return {c: [] for c in columns}
 
 
-def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Problem],
-                 source: str | None) -> Columns:
+def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Problem], source: str | None) -> Columns:
     columns = list(sheet.headers) + [ROW_COLUMN]
     where: dict[str, Any] = {"file": source, "sheet": sheet.name}  # Problem(**where)
     found = _find_header(sheet, rows)
@@ -270,10 +279,12 @@ def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Pro
     if len(rows) - header_idx - 1 > MAX_ROWS:
         raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限", **where)
 
-    body = rows[header_idx + 1:]
+    body = rows[header_idx + 1 :]
     blank_column = [_BLANK_CELL] * len(body)
-    cells_by_column = [_convert_column(body, col_of[c.header], converter(sheet, c)) if c.header in col_of
-                       else blank_column for c in sheet.columns]
+    cells_by_column = [
+        _convert_column(body, col_of[c.header], converter(sheet, c)) if c.header in col_of else blank_column
+        for c in sheet.columns
+    ]
     records: list[list[object]] = []
     for i, cells in enumerate(zip(*cells_by_column)):
         if all(c is _BLANK_CELL for c in cells):
@@ -303,8 +314,7 @@ def _parse_sheet(sheet: TallySheet, rows: list[list[object]], problems: list[Pro
 # --------------------------------------------------------------------------------------------
 
 
-def _check_order(df: Columns, problems: list[Problem], where: dict, first: str, later: str,
-                 reason: str) -> None:
+def _check_order(df: Columns, problems: list[Problem], where: dict, first: str, later: str, reason: str) -> None:
     for a, b, r in zip(df[first], df[later], df[ROW_COLUMN]):
         if a is not None and b is not None and b < a:
             problems.append(Problem(reason, row=r, column=later, value=b.isoformat(), **where))
@@ -321,8 +331,9 @@ def _check_unique(df: Columns, problems: list[Problem], where: dict, column: str
             seen[v] = r
 
 
-def _check_outcome(df: Columns, problems: list[Problem], where: dict, done: str, outcome: str,
-                   raw_missing: set[int]) -> None:
+def _check_outcome(
+    df: Columns, problems: list[Problem], where: dict, done: str, outcome: str, raw_missing: set[int]
+) -> None:
     """A concluded row needs its outcome; an outcome needs its conclusion date."""
     for d, res, r in zip(df[done], df[outcome], df[ROW_COLUMN]):
         if r in raw_missing:
@@ -330,8 +341,15 @@ def _check_outcome(df: Columns, problems: list[Problem], where: dict, done: str,
         if d is not None and res is None:
             problems.append(Problem(f"已填写{done}，但没有填写{outcome}", row=r, column=outcome, **where))
         elif d is None and res is not None:
-            problems.append(Problem(f"填写了{outcome}，但{done}为空（尚未办结的请不要填写{outcome}）", row=r,
-                                    column=done, value=res, **where))
+            problems.append(
+                Problem(
+                    f"填写了{outcome}，但{done}为空（尚未办结的请不要填写{outcome}）",
+                    row=r,
+                    column=done,
+                    value=res,
+                    **where,
+                )
+            )
 
 
 def _rows_with_problem(problems: list[Problem], where: dict, columns: tuple[str, ...]) -> set[int]:
@@ -364,8 +382,13 @@ def _no_checks(df: Columns, problems: list[Problem], where: dict) -> None:
     """Single-column rules (required, numbers ≥ 0, dates) already ran while converting."""
 
 
-_ROW_CHECKS = {"requests": _check_requests, "documents": _check_documents, "decisions": _no_checks,
-               "fees": _no_checks, "cases": _check_cases}
+_ROW_CHECKS = {
+    "requests": _check_requests,
+    "documents": _check_documents,
+    "decisions": _no_checks,
+    "fees": _no_checks,
+    "cases": _check_cases,
+}
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 the three tables as grids with merged cells, all labels from :mod:`xl_report.core.form`) and hands it to
 the writer chosen by the file suffix. The file is written atomically.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -6,6 +6,7 @@ file ``batch`` writes beside 汇总.xlsx; both draw it with ``assets/dashboard.j
 with no network and no server. Unit names come from workbooks (hostile): the data travels as JSON
 in a non-executed script element with ``<`` escaped, and the script writes it as text only.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,9 @@ def rollup_tables_html(rollup: ReportData | None) -> str | None:
     return "\n".join(parts)
 
 
-def dashboard_data(rows: list[DashboardRow], rollup: ReportData | None, year: int | None,
-                   statuses: tuple[str, ...]) -> dict:
+def dashboard_data(
+    rows: list[DashboardRow], rollup: ReportData | None, year: int | None, statuses: tuple[str, ...]
+) -> dict:
     counts = dict.fromkeys(statuses, 0)
     for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -68,9 +70,19 @@ def dashboard_data(rows: list[DashboardRow], rollup: ReportData | None, year: in
         "counts": counts,
         "measures": [RECEIVED, CONCLUDED],
         "results": list(RESULT_GROUPS),
-        "units": [{"unit": r.unit, "status": r.status, "errors": r.errors, "warnings": r.warnings,
-                   "updated_at": r.updated_at, "fingerprint": r.fingerprint, "figures": r.figures, "last": r.last}
-                  for r in rows],
+        "units": [
+            {
+                "unit": r.unit,
+                "status": r.status,
+                "errors": r.errors,
+                "warnings": r.warnings,
+                "updated_at": r.updated_at,
+                "fingerprint": r.fingerprint,
+                "figures": r.figures,
+                "last": r.last,
+            }
+            for r in rows
+        ],
         "rollup": figures(rollup.values) if rollup is not None else None,
         "tables_html": rollup_tables_html(rollup),
     }
@@ -84,28 +96,30 @@ def _json_for_script(data: dict) -> str:
 
 def dashboard_html(data: dict, title: str) -> str:
     """A single self-contained page: styles, Chart.js, the dashboard script and the data inline."""
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="zh-CN">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{FILE_CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{asset(CSS)}</style>",
-        "</head>",
-        '<body class="offline">',
-        f'<header class="bar"><h1>{escape(title)}</h1></header>',
-        '<main id="dashboard"></main>',
-        f'<script type="application/json" id="xl-data">{_json_for_script(data)}</script>',
-        f"<script>{asset(CHART_JS)}</script>",
-        f"<script>{asset(DASHBOARD_JS)}</script>",
-        "<script>XlDashboard.render(JSON.parse(document.getElementById('xl-data').textContent),"
-        " document.getElementById('dashboard'), {});</script>",
-        "</body>",
-        "</html>",
-        "",
-    ])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="zh-CN">',
+            "<head>",
+            '<meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{FILE_CSP}">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{escape(title)}</title>",
+            f"<style>{asset(CSS)}</style>",
+            "</head>",
+            '<body class="offline">',
+            f'<header class="bar"><h1>{escape(title)}</h1></header>',
+            '<main id="dashboard"></main>',
+            f'<script type="application/json" id="xl-data">{_json_for_script(data)}</script>',
+            f"<script>{asset(CHART_JS)}</script>",
+            f"<script>{asset(DASHBOARD_JS)}</script>",
+            "<script>XlDashboard.render(JSON.parse(document.getElementById('xl-data').textContent),"
+            " document.getElementById('dashboard'), {});</script>",
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
 
 
 def write_dashboard(path: Path | str, data: dict, title: str) -> Path:
@@ -118,8 +132,12 @@ def write_batch_dashboard(batch) -> Path:
     """汇总.html beside 汇总.xlsx for a finished batch (a ``BatchResult``: its units, roll-up and the
     chart figures ``write_summary`` kept in ``batch.charts``); statuses as the batch counts them."""
     charts = getattr(batch, "charts", None) or {}
-    rows = [DashboardRow(u.unit, u.status, u.errors, u.warnings, None, u.fingerprint,
-                         *(charts.get(u.source) or (None, None))) for u in batch.units]
+    rows = [
+        DashboardRow(
+            u.unit, u.status, u.errors, u.warnings, None, u.fingerprint, *(charts.get(u.source) or (None, None))
+        )
+        for u in batch.units
+    ]
     year = batch.rollup.year if batch.rollup is not None else None
     data = dashboard_data(rows, batch.rollup, year, statuses=tuple(batch.counts()))
     title = f"{year}年度政府信息公开工作年度报告汇总" if year else "政府信息公开工作年度报告汇总"

@@ -4,6 +4,7 @@ Every label and the merge structure of the three tables come from :mod:`xl_repor
 is a grid of placed cells (row, col, rowspan, colspan), the same shape as an HTML table or a Word
 table with merged cells, so each writer is a straight walk over it.
 """
+
 from __future__ import annotations
 
 import math
@@ -144,8 +145,12 @@ def substitute(text: str, report: ReportData, where: str, problems: list[Problem
             return m.group(0)
         value = cell_text(report, name)
         if value == "":
-            problems.append(Problem(f"{where}：占位符 {m.group(0)} 对应的{form.CELL_BY_NAME[name].caption} 为空",
-                                    sheet=form.SHEET_NARRATIVE))
+            problems.append(
+                Problem(
+                    f"{where}：占位符 {m.group(0)} 对应的{form.CELL_BY_NAME[name].caption} 为空",
+                    sheet=form.SHEET_NARRATIVE,
+                )
+            )
             return m.group(0)
         return value
 
@@ -167,9 +172,10 @@ def is_subheading(text: str) -> bool:
 
 def _headers(paths: Sequence[tuple[str, ...]], top: int, left: int) -> tuple[list[GridCell], int]:
     depth = max(len(p) for p in paths)
-    cells = [GridCell(top + level, left + first, label, "header", rowspan=end_level - level + 1,
-                      colspan=last - first + 1)
-             for level, first, last, end_level, label in form.label_spans(paths, depth)]
+    cells = [
+        GridCell(top + level, left + first, label, "header", rowspan=end_level - level + 1, colspan=last - first + 1)
+        for level, first, last, end_level, label in form.label_spans(paths, depth)
+    ]
     return cells, depth
 
 
@@ -205,21 +211,39 @@ def table_t3(report: ReportData) -> Table:
     row_paths = [r.labels for r in form.T3_ROWS]
     for level, first, last, end_level, label in form.label_spans(row_paths, label_cols):
         leaf = end_level == label_cols - 1 and level == len(row_paths[first]) - 1
-        cells.append(GridCell(depth + first, level, label, "label", rowspan=last - first + 1,
-                              colspan=end_level - level + 1, align="left" if leaf else "center"))
+        cells.append(
+            GridCell(
+                depth + first,
+                level,
+                label,
+                "label",
+                rowspan=last - first + 1,
+                colspan=end_level - level + 1,
+                align="left" if leaf else "center",
+            )
+        )
     for i, row in enumerate(form.T3_ROWS):
         for j, (col, _, _) in enumerate(form.T3_COLUMNS):
             cells.append(_value(report, form.t3(row.key, col), depth + i, label_cols + j))
     ncols = label_cols + len(form.T3_COLUMNS)
     # millimetres on the 156mm text width: 4 characters of 小五 fit the （三）不予公开 column
-    return Table("表三", depth + len(form.T3_ROWS), ncols, tuple(cells),
-                 (14, 17, 44.5) + (11.5,) * len(form.T3_COLUMNS), head_rows=depth)
+    return Table(
+        "表三",
+        depth + len(form.T3_ROWS),
+        ncols,
+        tuple(cells),
+        (14, 17, 44.5) + (11.5,) * len(form.T3_COLUMNS),
+        head_rows=depth,
+    )
 
 
 def table_t4(report: ReportData) -> Table:
     headers, depth = _headers(form.T4_COLUMN_PATHS, 0, 0)
-    values = [_value(report, form.t4(g, o), depth, gi * len(form.T4_OUTCOMES) + oi)
-              for gi, (g, _) in enumerate(form.T4_GROUPS) for oi, (o, _) in enumerate(form.T4_OUTCOMES)]
+    values = [
+        _value(report, form.t4(g, o), depth, gi * len(form.T4_OUTCOMES) + oi)
+        for gi, (g, _) in enumerate(form.T4_GROUPS)
+        for oi, (o, _) in enumerate(form.T4_OUTCOMES)
+    ]
     ncols = len(values)
     return Table("表四", depth + 1, ncols, tuple(headers + values), (1.0,) * ncols, head_rows=depth)
 
@@ -239,9 +263,11 @@ def preamble_of(report: ReportData) -> str:
     parts = "、".join(title.split("、", 1)[1] for _, title in form.SECTIONS)
     y = report.year
     contact = f"（电话：{clean(report.contact)}）" if report.contact else ""
-    return (f"本报告根据《{form.REGULATION_NAME}》（以下简称《条例》）和《{form.FORM_NAME}》（{form.FORM_ID}）编制。"
-            f"全文包括{parts}。所列数据统计期限为{y}年1月1日至{y}年12月31日。"
-            f"如对本报告有疑问，请与{clean(report.unit or '')}联系{contact}。")
+    return (
+        f"本报告根据《{form.REGULATION_NAME}》（以下简称《条例》）和《{form.FORM_NAME}》（{form.FORM_ID}）编制。"
+        f"全文包括{parts}。所列数据统计期限为{y}年1月1日至{y}年12月31日。"
+        f"如对本报告有疑问，请与{clean(report.unit or '')}联系{contact}。"
+    )
 
 
 def build_document(report: ReportData) -> ReportDocument:
@@ -277,5 +303,10 @@ def build_document(report: ReportData) -> ReportDocument:
     if odd:
         warnings.append(f"{len(odd)} 个表格单元格不是数字，按原文照录（如 {form.CELL_BY_NAME[odd[0]].caption}）")
     lines = (clean(report.unit or ""), f"{report.year}{form.REPORT_TITLE_SUFFIX}")
-    return ReportDocument(title=title_of(report), title_lines=lines, preamble=preamble_of(report),
-                          sections=tuple(sections), warnings=tuple(warnings))
+    return ReportDocument(
+        title=title_of(report),
+        title_lines=lines,
+        preamble=preamble_of(report),
+        sections=tuple(sections),
+        warnings=tuple(warnings),
+    )

@@ -14,6 +14,7 @@ them to Noto Serif/Sans CJK SC.
 Tables are written as WordprocessingML directly (gridSpan / vMerge), one pass over the grid: no
 ``table.cell()`` calls, which rebuild the cell grid each time (O(n²)).
 """
+
 from __future__ import annotations
 
 import io
@@ -212,11 +213,15 @@ def _tc(cell: GridCell, width: int, size: float, *, merge: str | None, text: boo
     mark = f'<w:rPr>{fonts}<w:sz w:val="{sz}"/></w:rPr>'
     run = ""
     if text and cell.text:
-        run = (f'<w:r><w:rPr>{fonts}<w:sz w:val="{sz}"/><w:szCs w:val="{sz}"/></w:rPr>'
-               f'<w:t xml:space="preserve">{xml_escape(cell.text)}</w:t></w:r>')
-    return (f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{span}{vmerge}<w:vAlign w:val="center"/></w:tcPr>'
-            f'<w:p><w:pPr><w:pStyle w:val="{STYLE_TABLE_ID}"/>{"<w:keepNext/>" if keep else ""}'
-            f'<w:jc w:val="{"left" if cell.align == "left" else "center"}"/>{mark}</w:pPr>{run}</w:p></w:tc>')
+        run = (
+            f'<w:r><w:rPr>{fonts}<w:sz w:val="{sz}"/><w:szCs w:val="{sz}"/></w:rPr>'
+            f'<w:t xml:space="preserve">{xml_escape(cell.text)}</w:t></w:r>'
+        )
+    return (
+        f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{span}{vmerge}<w:vAlign w:val="center"/></w:tcPr>'
+        f'<w:p><w:pPr><w:pStyle w:val="{STYLE_TABLE_ID}"/>{"<w:keepNext/>" if keep else ""}'
+        f'<w:jc w:val="{"left" if cell.align == "left" else "center"}"/>{mark}</w:pPr>{run}</w:p></w:tc>'
+    )
 
 
 def add_table(doc, t: Table) -> None:
@@ -247,7 +252,7 @@ def add_table(doc, t: Table) -> None:
             if c.col != k:  # inside a horizontal span that starts further left in this row
                 k += 1
                 continue
-            width = sum(widths[c.col: c.col + c.colspan])
+            width = sum(widths[c.col : c.col + c.colspan])
             if c.row == r:
                 merge = "restart" if c.rowspan > 1 else None
                 cells.append(_tc(c, width, size, merge=merge, text=True, keep=r < keep_rows))
@@ -256,7 +261,7 @@ def add_table(doc, t: Table) -> None:
             k += c.colspan
         cells.append("</w:tr>")
         rows.append("".join(cells))
-    parsed = parse_xml(f'<w:tbl {nsdecls("w")}>{"".join(rows)}</w:tbl>')
+    parsed = parse_xml(f"<w:tbl {nsdecls('w')}>{''.join(rows)}</w:tbl>")
     tbl.extend(list(parsed))
 
 

@@ -1,6 +1,7 @@
 """One self-contained HTML page for a government website: inline CSS, no external resources,
 real <table>s with rowspan/colspan, A4 print layout. Every text is escaped (unit names and the
 narrative come from a clerk's workbook: hostile input)."""
+
 from __future__ import annotations
 
 from html import escape

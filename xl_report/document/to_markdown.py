@@ -3,6 +3,7 @@
 Pipe tables cannot merge cells: a merged cell's text appears once, at its top-left position, and
 the positions it covers stay empty — the same picture as the printed table. Header cells are bold.
 """
+
 from __future__ import annotations
 
 import re

@@ -8,6 +8,7 @@ calls the entry points below on ``xw.Book.caller()``. Without Python on the cler
 buttons POST the book to ``xl-report serve`` (VBA ``RunServerPython``), which runs the same
 :func:`run` on the remote engine (see :mod:`xl_report.excel.server`).
 """
+
 from __future__ import annotations
 
 from xl_report.excel.buttons import BUTTONS, TITLE, alert, plan, run
@@ -40,5 +41,17 @@ def send(host: str | None = None) -> None:
     run(_caller(), "send", host)
 
 
-__all__ = ["fill", "check", "freeze", "send", "run", "plan", "alert", "BUTTONS", "TITLE", "BookSnapshot",
-           "read_book", "to_workbook"]
+__all__ = [
+    "fill",
+    "check",
+    "freeze",
+    "send",
+    "run",
+    "plan",
+    "alert",
+    "BUTTONS",
+    "TITLE",
+    "BookSnapshot",
+    "read_book",
+    "to_workbook",
+]

@@ -4,6 +4,7 @@ Each button: read the whole book (snapshot) -> run the file-based library functi
 copy (the same code the CLI runs) -> diff -> write. Nothing is written before everything has been
 computed, so an error leaves the book untouched and shows one message box instead.
 """
+
 from __future__ import annotations
 
 import logging
@@ -75,14 +76,19 @@ def _fill(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     notes = "\n".join(result.notes or [])
     tables = "、".join(result.tables or ())
     read_as = "；".join(result.decisions[:5]) + ("……" if len(result.decisions) > 5 else "")
-    message = f"已根据台账填写{tables or '报表'}。" + (f"\n{facts}。" if facts else "") + \
-              (f"\n{notes}" if notes else "") + (f"\n台账识别：{read_as}" if read_as else "") + \
-              "\n请点击“校验”检查勾稽关系。"
+    message = (
+        f"已根据台账填写{tables or '报表'}。"
+        + (f"\n{facts}。" if facts else "")
+        + (f"\n{notes}" if notes else "")
+        + (f"\n台账识别：{read_as}" if read_as else "")
+        + "\n请点击“校验”检查勾稽关系。"
+    )
     # the fill record (time, tally digest) lives in document properties: a live book gets them through VBA
     assert result.output is not None  # written to the path asked for
     wb = load_workbook(result.output)
-    macros = [(SET_PROP_SUB, (p.name, "s", _prop_text(p.value))) for p in wb.custom_doc_props
-              if p.name in FILL_PROPERTIES]
+    macros = [
+        (SET_PROP_SUB, (p.name, "s", _prop_text(p.value))) for p in wb.custom_doc_props if p.name in FILL_PROPERTIES
+    ]
     return Outcome(result.output, message, macros=macros, after_wb=wb)
 
 
@@ -109,8 +115,10 @@ def _check(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     if not findings:
         message = "校验通过：没有发现问题。可以点击“定稿”。"
     else:
-        message = (f"校验发现错误 {errors} 处、提示 {warnings} 处，详见“{form.SHEET_FINDINGS}”工作表"
-                   "（有问题的单元格已标出颜色）。")
+        message = (
+            f"校验发现错误 {errors} 处、提示 {warnings} 处，详见“{form.SHEET_FINDINGS}”工作表"
+            "（有问题的单元格已标出颜色）。"
+        )
     return Outcome(src, message, recolor=recolor, activate=form.SHEET_FINDINGS, after_wb=wb)
 
 
@@ -138,20 +146,29 @@ def _freeze(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     _refuse_frozen(snap, "定稿")
     password = _one_time_password(config)
     try:  # xlwings' config sheets are not report content: frozen (and later checked) without them
-        result = freeze_file(_without_config_sheets(snap, src, work), work / "after.xlsx", password=password or None,
-                             keep_personal=True, config=config)
+        result = freeze_file(
+            _without_config_sheets(snap, src, work),
+            work / "after.xlsx",
+            password=password or None,
+            keep_personal=True,
+            config=config,
+        )
     except FreezeRefused as e:  # its message advises the command line's --force, which no button offers
         errors = sum(f.is_error for f in e.findings)
-        raise XlReportError(f"校验发现 {errors} 个错误，不能定稿。请点击“校验”查看“{form.SHEET_FINDINGS}”工作表，"
-                            "改正后重新定稿：", e.problems) from None
+        raise XlReportError(
+            f"校验发现 {errors} 个错误，不能定稿。请点击“校验”查看“{form.SHEET_FINDINGS}”工作表，改正后重新定稿：",
+            e.problems,
+        ) from None
     # what openpyxl stores but a live book can only get through VBA: document properties, protection
     wb = load_workbook(result.output)
     _keep_config_sheets(snap, src, wb)
-    macros: list[tuple[str, tuple]] = [(SET_PROP_SUB, (p.name, _prop_kind(p.value), _prop_text(p.value)))
-                                       for p in wb.custom_doc_props]
+    macros: list[tuple[str, tuple]] = [
+        (SET_PROP_SUB, (p.name, _prop_kind(p.value), _prop_text(p.value))) for p in wb.custom_doc_props
+    ]
     macros.append((PROTECT_SUB, (password,)))
-    message = (f"已定稿，指纹 {short(result.fingerprint)}。所有工作表已保护。\n"
-               "请立即保存工作簿（Ctrl+S），然后点击“上报”。")
+    message = (
+        f"已定稿，指纹 {short(result.fingerprint)}。所有工作表已保护。\n请立即保存工作簿（Ctrl+S），然后点击“上报”。"
+    )
     assert result.output is not None  # written to the path asked for
     return Outcome(result.output, message, macros=macros, after_wb=wb)
 
@@ -185,11 +202,11 @@ def _send(snap: BookSnapshot, src: Path, work: Path, config: dict) -> Outcome:
     if again.fingerprint != shown and _v1_fingerprint(unstamped) != shown:
         raise XlReportError(changed)
     deliverable = work / f"{_safe_stem(snap.name)}-定稿.xlsx"  # without personal data, as the CLI sends it
-    freeze_file(unstamped, deliverable,
-                password=_freeze_password(config) or None, config=config)
+    freeze_file(unstamped, deliverable, password=_freeze_password(config) or None, config=config)
     report = send_files([deliverable], config)
-    lines = [o.message for o in report.sent + report.queued + report.skipped + report.uncertain + report.failed] \
-        + list(report.notes)
+    lines = [o.message for o in report.sent + report.queued + report.skipped + report.uncertain + report.failed] + list(
+        report.notes
+    )
     if report.failed:
         raise XlReportError("上报失败：\n" + "\n".join(lines))
     if report.uncertain:
@@ -261,7 +278,10 @@ def _without_config_sheets(snap: BookSnapshot, src: Path, work: Path) -> Path:
 
 
 BUTTONS: dict[str, Callable[[BookSnapshot, Path, Path, dict], Outcome]] = {
-    "fill": _fill, "check": _check, "freeze": _freeze, "send": _send,
+    "fill": _fill,
+    "check": _check,
+    "freeze": _freeze,
+    "send": _send,
 }
 
 

@@ -12,6 +12,7 @@ Every body is checked against the payload schema before xlwings sees it, and onl
 are passed on (a rebuilt payload): a missing key, a wrong type or a character Excel cannot hold is a
 400 with a Chinese message, never the internal-error path.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -48,7 +49,7 @@ FAILURE_WINDOW = 60.0  # seconds
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")  # XML 1.0 cannot hold them
 _ADDRESS = re.compile(r"^\$?[A-Za-z]{1,3}\$?[0-9]{1,7}(:\$?[A-Za-z]{1,3}\$?[0-9]{1,7})?$")
 MAX_TEXT = 32_767  # Excel's limit for one cell
-MAX_INT = 2 ** 53  # beyond it Excel's doubles lose digits
+MAX_INT = 2**53  # beyond it Excel's doubles lose digits
 
 
 def new_token() -> str:
@@ -108,29 +109,37 @@ class Refusal(Exception):
 
 
 def _plain_response(status: int, message: str, headers: dict | None = None) -> PlainTextResponse:
-    return PlainTextResponse(message, status_code=status, headers=headers,
-                             media_type="text/plain; charset=utf-8")
+    return PlainTextResponse(message, status_code=status, headers=headers, media_type="text/plain; charset=utf-8")
 
 
 def _authorize(request: Request, token: str, failures: FailedAuth) -> None:
     client = request.client.host if request.client else "?"
     wait = failures.retry_after(client)
     if wait:
-        raise Refusal(429, f"令牌错误次数过多，请 {wait} 秒后再试；如令牌已更换，请向县信息中心索取新令牌。",
-                      {"Retry-After": str(wait)})
+        raise Refusal(
+            429,
+            f"令牌错误次数过多，请 {wait} 秒后再试；如令牌已更换，请向县信息中心索取新令牌。",
+            {"Retry-After": str(wait)},
+        )
     header = request.headers.get("authorization", "")
     scheme, _, given = header.partition(" ")
     ok = scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("utf-8", "replace"), token.encode())
     if not ok:
         failures.failed(client)
         log.warning("failed authentication from %s", client)  # never the token given
-        raise Refusal(401, "未授权：xl_report.conf 中的 AUTH 应为“Bearer 县里提供的令牌”，请向县信息中心确认。",
-                      {"WWW-Authenticate": "Bearer"})
+        raise Refusal(
+            401,
+            "未授权：xl_report.conf 中的 AUTH 应为“Bearer 县里提供的令牌”，请向县信息中心确认。",
+            {"WWW-Authenticate": "Bearer"},
+        )
 
 
 async def _body(request: Request, max_bytes: int) -> dict:
-    too_big = Refusal(413, f"工作簿数据过大（超过 {max_bytes // 1024 // 1024} MB）。请删除台账中多余的空行、"
-                           "无关工作表后重试，或在本机用命令行 xl-report 处理。")
+    too_big = Refusal(
+        413,
+        f"工作簿数据过大（超过 {max_bytes // 1024 // 1024} MB）。请删除台账中多余的空行、"
+        "无关工作表后重试，或在本机用命令行 xl-report 处理。",
+    )
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > max_bytes:
         raise too_big
@@ -154,19 +163,32 @@ def _check_shape(payload: object) -> dict:
     sheets, names, book = payload.get("sheets"), payload.get("names", []), payload["book"]
     if not isinstance(sheets, list) or not sheets or not isinstance(names, list):
         raise bad
-    if not isinstance(payload.get("version"), str) or not isinstance(payload.get("client"), str) \
-            or len(payload["version"]) > 40 or len(payload["client"]) > 40:
+    if (
+        not isinstance(payload.get("version"), str)
+        or not isinstance(payload.get("client"), str)
+        or len(payload["version"]) > 40
+        or len(payload["client"]) > 40
+    ):
         raise bad
     cells = 0
     for s in sheets:
-        if not isinstance(s, dict) or not isinstance(s.get("name"), str) or not isinstance(s.get("values"), list) \
-                or not all(isinstance(r, list) for r in s["values"]) \
-                or not 0 < len(s["name"]) <= 31 or _BAD_SHEET_NAME.search(s["name"]) or _ILLEGAL.search(s["name"]):
+        if (
+            not isinstance(s, dict)
+            or not isinstance(s.get("name"), str)
+            or not isinstance(s.get("values"), list)
+            or not all(isinstance(r, list) for r in s["values"])
+            or not 0 < len(s["name"]) <= 31
+            or _BAD_SHEET_NAME.search(s["name"])
+            or _ILLEGAL.search(s["name"])
+        ):
             raise bad
         cells += len(s["values"]) * max(map(len, s["values"]), default=0)
     if cells > MAX_CELLS:
-        raise Refusal(413, f"工作簿数据范围过大（超过 {MAX_CELLS:,} 个单元格）。请删除台账中多余的空行、远处误填的内容"
-                           "和无关工作表后重试，或在本机用命令行 xl-report 处理。")
+        raise Refusal(
+            413,
+            f"工作簿数据范围过大（超过 {MAX_CELLS:,} 个单元格）。请删除台账中多余的空行、远处误填的内容"
+            "和无关工作表后重试，或在本机用命令行 xl-report 处理。",
+        )
     if len({s["name"].casefold() for s in sheets}) != len(sheets):
         raise Refusal(400, "工作簿数据中有两张同名的工作表。")
     for s in sheets:
@@ -181,22 +203,39 @@ def _check_shape(payload: object) -> dict:
         raise bad
     clean_names = []
     for n in names:
-        if not isinstance(n, dict) or not _text_ok(n.get("name"), 255) or not isinstance(n.get("address"), str) \
-                or not _ADDRESS.match(n["address"]) or not _index(n.get("sheet_index"), len(sheets)) \
-                or not isinstance(n.get("book_scope"), bool) \
-                or not (n.get("scope_sheet_name") is None or _text_ok(n.get("scope_sheet_name"), 31)) \
-                or not (n.get("scope_sheet_index") is None or _index(n.get("scope_sheet_index"), len(sheets))):
+        if (
+            not isinstance(n, dict)
+            or not _text_ok(n.get("name"), 255)
+            or not isinstance(n.get("address"), str)
+            or not _ADDRESS.match(n["address"])
+            or not _index(n.get("sheet_index"), len(sheets))
+            or not isinstance(n.get("book_scope"), bool)
+            or not (n.get("scope_sheet_name") is None or _text_ok(n.get("scope_sheet_name"), 31))
+            or not (n.get("scope_sheet_index") is None or _index(n.get("scope_sheet_index"), len(sheets)))
+        ):
             raise bad
-        if not n["book_scope"] and not (_index(n.get("scope_sheet_index"), len(sheets))
-                                        and n.get("scope_sheet_name") == sheets[n["scope_sheet_index"]]["name"]):
+        if not n["book_scope"] and not (
+            _index(n.get("scope_sheet_index"), len(sheets))
+            and n.get("scope_sheet_name") == sheets[n["scope_sheet_index"]]["name"]
+        ):
             raise bad  # a sheet-scoped name names its sheet, by index and by name
-        clean_names.append({"name": n["name"], "sheet_index": n["sheet_index"], "address": n["address"],
-                            "book_scope": n["book_scope"], "scope_sheet_name": n.get("scope_sheet_name"),
-                            "scope_sheet_index": n.get("scope_sheet_index")})
-    return {"client": payload["client"], "version": payload["version"],
-            "book": {"name": title, "active_sheet_index": active, "selection": selection},
-            "names": clean_names,
-            "sheets": [{"name": s["name"], "values": s["values"], "pictures": [], "tables": []} for s in sheets]}
+        clean_names.append(
+            {
+                "name": n["name"],
+                "sheet_index": n["sheet_index"],
+                "address": n["address"],
+                "book_scope": n["book_scope"],
+                "scope_sheet_name": n.get("scope_sheet_name"),
+                "scope_sheet_index": n.get("scope_sheet_index"),
+            }
+        )
+    return {
+        "client": payload["client"],
+        "version": payload["version"],
+        "book": {"name": title, "active_sheet_index": active, "selection": selection},
+        "names": clean_names,
+        "sheets": [{"name": s["name"], "values": s["values"], "pictures": [], "tables": []} for s in sheets],
+    }
 
 
 def _index(value: object, size: int) -> bool:
@@ -227,8 +266,11 @@ def _check_version(payload: dict) -> None:
 
     client = payload["version"]
     if client != xw.__version__:
-        raise Refusal(400, f"Excel 中加载项的 xlwings 版本（{client}）与服务器（{xw.__version__}）不一致。"
-                           "请向县信息中心索取与服务器配套的 xl_report.xlam（或带按钮的模板）重新安装。")
+        raise Refusal(
+            400,
+            f"Excel 中加载项的 xlwings 版本（{client}）与服务器（{xw.__version__}）不一致。"
+            "请向县信息中心索取与服务器配套的 xl_report.xlam（或带按钮的模板）重新安装。",
+        )
 
 
 def create_app(token: str | None = None, max_bytes: int = MAX_BYTES) -> FastAPI:
@@ -287,9 +329,25 @@ def _run(button: str, payload: dict, host: str | None) -> dict:
     except Exception:  # a bug: nothing half-written reaches the book, only a message with an incident id
         incident = uuid.uuid4().hex[:8]
         log.exception("button %s failed (incident %s)", button, incident)
-        return {"actions": [{"func": "alert", "args": [
-            f"服务器处理出错，工作簿未作任何改动。请把编号 {incident} 告诉县信息中心。", TITLE, "ok", "critical", ""],
-            "values": None, "sheet_position": None, "start_row": None, "start_column": None,
-            "row_count": None, "column_count": None}]}
+        return {
+            "actions": [
+                {
+                    "func": "alert",
+                    "args": [
+                        f"服务器处理出错，工作簿未作任何改动。请把编号 {incident} 告诉县信息中心。",
+                        TITLE,
+                        "ok",
+                        "critical",
+                        "",
+                    ],
+                    "values": None,
+                    "sheet_position": None,
+                    "start_row": None,
+                    "start_column": None,
+                    "row_count": None,
+                    "column_count": None,
+                }
+            ]
+        }
     finally:
         book.close()

@@ -7,6 +7,7 @@ The openpyxl copy is the template (formats, formulas, names, validation) overlai
 values: the book is the truth for every value, the template for every formula (Excel sends a
 formula's *result*, never the formula).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -99,19 +100,28 @@ def check_structure(snapshot: BookSnapshot, template: Workbook) -> None:
     wanted = list(form.CELL_NAMES) + [m.name for m in form.META_FIELDS]
     missing = [n for n in wanted if n not in snapshot.names]
     if len(missing) == len(wanted):
-        raise InputError.at("当前工作簿不是年报填报工作簿（找不到表二、表三、表四的单元格名称）。"
-                            "请在“年报模板”工作簿中点击按钮", file=snapshot.name)
+        raise InputError.at(
+            "当前工作簿不是年报填报工作簿（找不到表二、表三、表四的单元格名称）。请在“年报模板”工作簿中点击按钮",
+            file=snapshot.name,
+        )
     if missing:
-        raise InputError.at(f"工作簿缺少 {len(missing)} 个单元格名称（如 {missing[0]}），"
-                            "可能删除或改动了表格结构，请用新模板重新填写", file=snapshot.name)
+        raise InputError.at(
+            f"工作簿缺少 {len(missing)} 个单元格名称（如 {missing[0]}），可能删除或改动了表格结构，请用新模板重新填写",
+            file=snapshot.name,
+        )
     for n in wanted:
         if n in expected and snapshot.names[n] != (expected[n][0], expected[n][1]):
             sheet, coord = snapshot.names[n]
             if sheet != expected[n][0] and snapshot.sheet(expected[n][0]) is None:
-                raise InputError.at(f"工作表“{expected[n][0]}”被改名为“{sheet}”，请把工作表名改回“{expected[n][0]}”"
-                                    "后再点击按钮", file=snapshot.name)
-            raise InputError.at(f"单元格名称 {n} 在“{sheet}”{coord}，而模板中在“{expected[n][0]}”{expected[n][1]}："
-                                "表格结构被改动（插入或删除了行列），请用新模板重新填写", file=snapshot.name)
+                raise InputError.at(
+                    f"工作表“{expected[n][0]}”被改名为“{sheet}”，请把工作表名改回“{expected[n][0]}”后再点击按钮",
+                    file=snapshot.name,
+                )
+            raise InputError.at(
+                f"单元格名称 {n} 在“{sheet}”{coord}，而模板中在“{expected[n][0]}”{expected[n][1]}："
+                "表格结构被改动（插入或删除了行列），请用新模板重新填写",
+                file=snapshot.name,
+            )
 
 
 def to_workbook(snapshot: BookSnapshot) -> Workbook:

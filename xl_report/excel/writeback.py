@@ -5,6 +5,7 @@ cells (rangeClearContents), fill colours (setRangeColor), number formats (setNum
 sheets (addSheet, always appended) and deleted sheets (sheetDelete). Cells are grouped into
 rectangles so a filled table is a handful of actions, not hundreds.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,7 @@ class Plan:
 
     @property
     def empty(self) -> bool:
-        return not (self.deleted_sheets or self.new_sheets or self.values or self.clears or self.colors
-                    or self.formats)
+        return not (self.deleted_sheets or self.new_sheets or self.values or self.clears or self.colors or self.formats)
 
 
 _LOOKS_PARSED = re.compile(r"^\s*([-+]?[\d.,%]+(?:[eE][-+]?\d+)?|\d{1,4}[-/.年]\d{1,2}.*|true|false|#.*)\s*$", re.I)
@@ -145,8 +145,9 @@ def diff(before: Workbook, after: Workbook, *, recolor: Collection[tuple[str, st
                     formats[(c.row, c.column)] = "#" + fmt  # '#' marks a grouping key
         for rect, _ in rectangles(changed):
             r1, c1, r2, c2 = rect
-            plan.values.append((ws.title, rect, [[_write_value(ws.cell(r, c)) for c in range(c1, c2 + 1)]
-                                                 for r in range(r1, r2 + 1)]))
+            plan.values.append(
+                (ws.title, rect, [[_write_value(ws.cell(r, c)) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)])
+            )
         plan.clears += [(ws.title, rect) for rect, _ in rectangles(cleared)]
         plan.colors += [(ws.title, rect, str(key)) for rect, key in rectangles(colors)]
         plan.formats += [(ws.title, rect, str(key)[1:]) for rect, key in rectangles(formats)]

@@ -4,6 +4,7 @@ Public API: :func:`send_files` -> :class:`SendReport`. Modules: ``settings`` ([s
 ``facts`` (what a workbook is: frozen or draft, fingerprint), ``compose`` (message building),
 ``transport`` (SMTP + retries), ``sentlog`` (exactly-once memory), ``send`` (orchestration).
 """
+
 from __future__ import annotations
 
 from xl_report.mail.send import Outcome, SendReport, confirm_files, send_files

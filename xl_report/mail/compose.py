@@ -4,6 +4,7 @@ Attachment names carry RFC 2231 ``filename*=`` (the standard: Gmail, Thunderbird
 RFC 2047 encoded-word ``name=`` on Content-Type, which older Outlook/Exchange paths and some Chinese
 webmail fall back to (docs/format-notes.md §5).
 """
+
 from __future__ import annotations
 
 import base64
@@ -71,7 +72,8 @@ def template_values(books: list[Workbook], now: datetime, verdict: Callable[[Wor
     details = "\n".join(
         f"附件：{b.name}\n  校验结果：{s}\n  "
         f"{'定稿指纹' if b.frozen else '草稿（未定稿）SHA-256'}：{short(b.fingerprint)}"
-        for b, s in zip(books, verdicts))
+        for b, s in zip(books, verdicts)
+    )
     years = sorted({str(b.year) for b in books if b.year})
     return {
         "unit": "、".join(dict.fromkeys(b.unit or "（未填单位名称）" for b in books)),
@@ -85,9 +87,17 @@ def template_values(books: list[Workbook], now: datetime, verdict: Callable[[Wor
     }
 
 
-def build(settings: MailSettings, books: list[Workbook], recipients: tuple[str, ...], *, bundle: bool,
-          notes: list[Note], message_id: str | None = None, now: datetime | None = None,
-          verdict: Callable[[Workbook], str] = lambda b: "未校验") -> EmailMessage:
+def build(
+    settings: MailSettings,
+    books: list[Workbook],
+    recipients: tuple[str, ...],
+    *,
+    bundle: bool,
+    notes: list[Note],
+    message_id: str | None = None,
+    now: datetime | None = None,
+    verdict: Callable[[Workbook], str] = lambda b: "未校验",
+) -> EmailMessage:
     """One message for ``books`` (one workbook, or all of them with ``bundle``), addressed to ``recipients``."""
     now = now or datetime.now().astimezone()
     values = template_values(books, now, verdict)
@@ -139,8 +149,11 @@ def write_eml(outbox: Path, msg: EmailMessage, books: list[Workbook], *, bundle:
     else:
         stem = Path(books[0].name).stem
     stem = _UNSAFE_FILE_CHARS.sub("_", stem)[:80]
-    tag = short(books[0].fingerprint)[:8] if len(books) == 1 else \
-        hashlib.sha256("".join(b.fingerprint for b in books).encode()).hexdigest()[:8]
+    tag = (
+        short(books[0].fingerprint)[:8]
+        if len(books) == 1
+        else hashlib.sha256("".join(b.fingerprint for b in books).encode()).hexdigest()[:8]
+    )
     target = outbox / f"{stem}-{tag}.eml"
     write_bytes_atomic(target, msg.as_bytes())
     return target

@@ -3,6 +3,7 @@
 A frozen workbook is identified by its freeze fingerprint (``xl_report.stages.freeze.verify_file``); a draft by
 the SHA-256 of its bytes. The bytes attached are exactly the bytes that were verified.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -87,9 +88,11 @@ def _refuse_config_sheets(path: Path) -> None:
         workbook_xml = z.read("xl/workbook.xml").decode("utf-8", "replace")
     found = [name for name in CONFIG_SHEETS if f'name="{name}"' in workbook_xml]
     if found:
-        raise InputError.at(f"工作簿中有“{found[0]}”工作表，其中可能写有县服务器的令牌（AUTH），不能上报。"
-                            "请删除该工作表后再上报，或在 Excel 中用“上报”按钮（会自动去掉该工作表）",
-                            file=str(path))
+        raise InputError.at(
+            f"工作簿中有“{found[0]}”工作表，其中可能写有县服务器的令牌（AUTH），不能上报。"
+            "请删除该工作表后再上报，或在 Excel 中用“上报”按钮（会自动去掉该工作表）",
+            file=str(path),
+        )
 
 
 def _frozen_verdict(result) -> str:

@@ -3,6 +3,7 @@
 Everything that ends up in a header (unit names read from a workbook, rendered subjects, file names,
 configured addresses) passes through here, so header injection is impossible by construction.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,9 @@ def header_text(text: str, what: str, *, file: str | None = None) -> str:
     """Text for a header (subject, file name, unit name): refused when it holds line breaks/control chars."""
     text = unicodedata.normalize("NFC", str(text)).strip()
     if has_control(text):
-        raise InputError.at(f"{what}中含有换行或控制字符，不能用于邮件标题或附件名（防止邮件头注入）",
-                            file=file, value=text)
+        raise InputError.at(
+            f"{what}中含有换行或控制字符，不能用于邮件标题或附件名（防止邮件头注入）", file=file, value=text
+        )
     return text
 
 
@@ -48,8 +50,9 @@ def address(value: object, what: str) -> str:
     except Exception:  # the parser raises assorted errors on garbage
         mailboxes = ()
     if len(mailboxes) != 1 or header.defects or not _ADDR_SPEC.match(mailboxes[0].addr_spec or ""):
-        raise InputError.at(f"{what}不是有效的邮箱地址（应为 name@example.gov.cn 或 显示名 <name@example.gov.cn>）",
-                            value=text)
+        raise InputError.at(
+            f"{what}不是有效的邮箱地址（应为 name@example.gov.cn 或 显示名 <name@example.gov.cn>）", value=text
+        )
     return str(mailboxes[0])
 
 
@@ -64,7 +67,7 @@ def address_list(values: object, what: str) -> list[str]:
     if isinstance(values, str):
         values = [values]
     if not isinstance(values, (list, tuple)):
-        raise InputError.at(f"{what}应为邮箱地址列表，如 [\"a@example.gov.cn\"]", value=values)
+        raise InputError.at(f'{what}应为邮箱地址列表，如 ["a@example.gov.cn"]', value=values)
     out: list[str] = []
     for v in values:
         a = address(v, what)

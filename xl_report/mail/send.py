@@ -9,6 +9,7 @@ so it is never sent again automatically; reruns skip it until the clerk has aske
 either confirms it (:func:`confirm_files`, ``send --confirm``) or sends it again (``--resend``, with the
 same Message-ID so the receiving side can recognise a duplicate).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -68,10 +69,23 @@ class _Job:
     previous: dict[str, dict] = field(default_factory=dict)  # fingerprint -> earlier version's record
 
 
-def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool = False,
-               allow_draft: bool = False, bundle: bool = False, outbox=None, sent_log=None, *,
-               keys_dir=None, retries: int = 3, backoff: float = 1.0, check: bool = True,
-               progress: Callable[[str], None] | None = None) -> SendReport:
+def send_files(
+    paths,
+    config=None,
+    to=None,
+    dry_run: bool = False,
+    resend: bool = False,
+    allow_draft: bool = False,
+    bundle: bool = False,
+    outbox=None,
+    sent_log=None,
+    *,
+    keys_dir=None,
+    retries: int = 3,
+    backoff: float = 1.0,
+    check: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> SendReport:
     """Mail each workbook upward once (or all in one message with ``bundle``); see the module docs.
 
     ``config`` is a ``load_config`` dict, a path to xl-report.toml, or None (look in the current folder).
@@ -85,8 +99,11 @@ def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool 
     to = [to] if isinstance(to, str) else to
     settings = mail_settings(config, to=list(to) if to else None, outbox=outbox, sent_log=sent_log)
     mode = "outbox" if dry_run or settings.smtp is None else "smtp"
-    report = SendReport(mode, outbox=settings.outbox if mode == "outbox" else None,
-                        sent_log=settings.sent_log if mode == "smtp" else None)
+    report = SendReport(
+        mode,
+        outbox=settings.outbox if mode == "outbox" else None,
+        sent_log=settings.sent_log if mode == "smtp" else None,
+    )
     if mode == "smtp" and not settings.recipients:
         raise InputError.at("没有收件人：请在配置 [upward] to 中填写上级单位的邮箱，或用 --to 指定")
     if mode == "smtp" and not settings.sender:
@@ -102,8 +119,18 @@ def send_files(paths, config=None, to=None, dry_run: bool = False, resend: bool 
         if mode == "outbox":
             _write_outbox(jobs, settings, bundle, report, verdict)
         elif jobs:
-            _deliver(jobs, settings, log, bundle, report, verdict, retries=retries, backoff=backoff, resend=resend,
-                     progress=progress)
+            _deliver(
+                jobs,
+                settings,
+                log,
+                bundle,
+                report,
+                verdict,
+                retries=retries,
+                backoff=backoff,
+                resend=resend,
+                progress=progress,
+            )
     return report
 
 
@@ -128,9 +155,14 @@ def _inspect_all(files: list[Path], allow_draft: bool, keys_dir, report: SendRep
             report.failed.append(Outcome(path, f"未发送：{e}"))
             continue
         if book.refusal and not allow_draft:
-            report.failed.append(Outcome(path, f"未发送：“{book.name}”{book.refusal}，不能上报。请先定稿"
-                                               f"（xl-report freeze），或加 --allow-draft 作为草稿发送",
-                                         fingerprint=book.fingerprint))
+            report.failed.append(
+                Outcome(
+                    path,
+                    f"未发送：“{book.name}”{book.refusal}，不能上报。请先定稿"
+                    f"（xl-report freeze），或加 --allow-draft 作为草稿发送",
+                    fingerprint=book.fingerprint,
+                )
+            )
             continue
         books.append(book)
     return books
@@ -140,38 +172,57 @@ def _key(mailbox: str) -> str:
     return headers.addr_spec(mailbox).lower()
 
 
-def _plan(books: list[Workbook], settings: MailSettings, log: SentLog, *, resend: bool, bundle: bool,
-          report: SendReport) -> list[_Job]:
+def _plan(
+    books: list[Workbook], settings: MailSettings, log: SentLog, *, resend: bool, bundle: bool, report: SendReport
+) -> list[_Job]:
     jobs: list[_Job] = []
     first_copy: dict[str, Workbook] = {}  # fingerprint -> the file that carries it in this run
     for book in books:
         if book.fingerprint in first_copy:  # a second copy of the same report (e.g. "年报 (1).xlsx")
-            report.skipped.append(Outcome(
-                book.path, f"未重复发送：“{book.name}”与“{first_copy[book.fingerprint].name}”内容相同"
-                           f"（指纹 {short(book.fingerprint)}），只发送一次", fingerprint=book.fingerprint))
+            report.skipped.append(
+                Outcome(
+                    book.path,
+                    f"未重复发送：“{book.name}”与“{first_copy[book.fingerprint].name}”内容相同"
+                    f"（指纹 {short(book.fingerprint)}），只发送一次",
+                    fingerprint=book.fingerprint,
+                )
+            )
             continue
         first_copy[book.fingerprint] = book
         delivered = set() if resend else log.delivered(book.fingerprint)
         needed = tuple(a for a in settings.recipients if _key(a) not in delivered)
         if settings.recipients and not needed:
             first = log.sent_records(book.fingerprint)[0]
-            report.skipped.append(Outcome(
-                book.path, f"未重复发送：“{book.name}”（指纹 {short(book.fingerprint)}）已于{_when(first)}发送给 "
-                           f"{'、'.join(sorted(delivered))}；如确需再次发送，请加 --resend",
-                message_id=first.get("message_id"), recipients=tuple(sorted(delivered)),
-                fingerprint=book.fingerprint))
+            report.skipped.append(
+                Outcome(
+                    book.path,
+                    f"未重复发送：“{book.name}”（指纹 {short(book.fingerprint)}）已于{_when(first)}发送给 "
+                    f"{'、'.join(sorted(delivered))}；如确需再次发送，请加 --resend",
+                    message_id=first.get("message_id"),
+                    recipients=tuple(sorted(delivered)),
+                    fingerprint=book.fingerprint,
+                )
+            )
             continue
         job = _Job([book], needed, [Note(draft=not book.frozen)])
         pending = log.unresolved(book.fingerprint)
         if pending and not resend:
             what = f"于{_when(pending)}发出后服务器未确认收到"
-            report.uncertain.append(Outcome(book.path, uncertain_message(book.name, pending.get("message_id"), what),
-                                            message_id=pending.get("message_id"), fingerprint=book.fingerprint))
+            report.uncertain.append(
+                Outcome(
+                    book.path,
+                    uncertain_message(book.name, pending.get("message_id"), what),
+                    message_id=pending.get("message_id"),
+                    fingerprint=book.fingerprint,
+                )
+            )
             continue
         if pending:
             job.message_id = pending.get("message_id")
-            report.notes.append(f"“{book.name}”此前发送结果待确认；按 --resend 再次发送，使用同一邮件编号"
-                                f"（{job.message_id}），对方邮件系统可据此识别重复")
+            report.notes.append(
+                f"“{book.name}”此前发送结果待确认；按 --resend 再次发送，使用同一邮件编号"
+                f"（{job.message_id}），对方邮件系统可据此识别重复"
+            )
         previous = log.previous_version(str(book.path.resolve()), book.unit, book.year, book.fingerprint)
         if previous:
             what = "草稿" if previous.get("kind") == "draft" else "版本"
@@ -182,19 +233,25 @@ def _plan(books: list[Workbook], settings: MailSettings, log: SentLog, *, resend
         # one message for every file still owed to someone, addressed to everyone owed at least one of them
         wanted = {_key(a) for j in jobs for a in j.recipients}
         ids = {j.message_id for j in jobs}
-        jobs = [_Job([b for j in jobs for b in j.books], tuple(a for a in settings.recipients if _key(a) in wanted),
-                     [n for j in jobs for n in j.notes], ids.pop() if len(ids) == 1 else None,
-                     {k: v for j in jobs for k, v in j.previous.items()})]
+        jobs = [
+            _Job(
+                [b for j in jobs for b in j.books],
+                tuple(a for a in settings.recipients if _key(a) in wanted),
+                [n for j in jobs for n in j.notes],
+                ids.pop() if len(ids) == 1 else None,
+                {k: v for j in jobs for k, v in j.previous.items()},
+            )
+        ]
     return jobs
 
 
-RESOLVE_HINT = ("请向收件人确认是否收到：已收到的，运行 xl-report send --confirm 文件；"
-                "未收到的，运行 xl-report send 文件 --resend")
+RESOLVE_HINT = (
+    "请向收件人确认是否收到：已收到的，运行 xl-report send --confirm 文件；未收到的，运行 xl-report send 文件 --resend"
+)
 
 
 def uncertain_message(name: str, message_id: str | None, what: str) -> str:
-    return (f"可能已送达（待确认）：“{name}”{what}（邮件编号 {message_id}）；为免重复，不再自动发送。"
-            f"{RESOLVE_HINT}")
+    return f"可能已送达（待确认）：“{name}”{what}（邮件编号 {message_id}）；为免重复，不再自动发送。{RESOLVE_HINT}"
 
 
 def confirm_files(paths, config=None, sent_log=None, keys_dir=None) -> SendReport:
@@ -219,14 +276,31 @@ def confirm_files(paths, config=None, sent_log=None, keys_dir=None) -> SendRepor
                 report.notes.append(f"“{book.name}”没有待确认的发送记录，无需确认")
                 continue
             mid = pending.get("message_id")
-            log.append({"event": "sent", "message_id": mid, "host": pending.get("host"),
-                        "bundle": pending.get("bundle"),
-                        "file": str(book.path.resolve()), "name": book.name, "fingerprint": book.fingerprint,
-                        "kind": "frozen" if book.frozen else "draft", "unit": book.unit, "year": book.year,
-                        "recipients": list(pending.get("recipients") or []), "confirmed": True})
-            report.sent.append(Outcome(book.path, f"已确认送达：“{book.name}”（邮件编号 {mid}），以后不会再发送",
-                                       message_id=mid, recipients=tuple(pending.get("recipients") or []),
-                                       fingerprint=book.fingerprint))
+            log.append(
+                {
+                    "event": "sent",
+                    "message_id": mid,
+                    "host": pending.get("host"),
+                    "bundle": pending.get("bundle"),
+                    "file": str(book.path.resolve()),
+                    "name": book.name,
+                    "fingerprint": book.fingerprint,
+                    "kind": "frozen" if book.frozen else "draft",
+                    "unit": book.unit,
+                    "year": book.year,
+                    "recipients": list(pending.get("recipients") or []),
+                    "confirmed": True,
+                }
+            )
+            report.sent.append(
+                Outcome(
+                    book.path,
+                    f"已确认送达：“{book.name}”（邮件编号 {mid}），以后不会再发送",
+                    message_id=mid,
+                    recipients=tuple(pending.get("recipients") or []),
+                    fingerprint=book.fingerprint,
+                )
+            )
     return report
 
 
@@ -240,76 +314,162 @@ def _when(record: dict) -> str:
 
 def _write_outbox(jobs: list[_Job], settings: MailSettings, bundle: bool, report: SendReport, verdict) -> None:
     for job in jobs:
-        msg = build(settings, job.books, job.recipients, bundle=bundle, notes=job.notes, message_id=job.message_id,
-                    verdict=verdict)
+        msg = build(
+            settings,
+            job.books,
+            job.recipients,
+            bundle=bundle,
+            notes=job.notes,
+            message_id=job.message_id,
+            verdict=verdict,
+        )
         eml = write_eml(settings.outbox, msg, job.books, bundle=bundle)
         report.outbox_files.append(eml)
         for book in job.books:
-            report.queued.append(Outcome(book.path, f"已写入待发邮件：“{book.name}” → {eml}",
-                                         message_id=msg["Message-ID"], recipients=job.recipients,
-                                         fingerprint=book.fingerprint, changed=book.fingerprint in job.previous))
+            report.queued.append(
+                Outcome(
+                    book.path,
+                    f"已写入待发邮件：“{book.name}” → {eml}",
+                    message_id=msg["Message-ID"],
+                    recipients=job.recipients,
+                    fingerprint=book.fingerprint,
+                    changed=book.fingerprint in job.previous,
+                )
+            )
 
 
-def _deliver(jobs: list[_Job], settings: MailSettings, log: SentLog, bundle: bool, report: SendReport, verdict, *,
-             retries: int, backoff: float, resend: bool, progress) -> None:
+def _deliver(
+    jobs: list[_Job],
+    settings: MailSettings,
+    log: SentLog,
+    bundle: bool,
+    report: SendReport,
+    verdict,
+    *,
+    retries: int,
+    backoff: float,
+    resend: bool,
+    progress,
+) -> None:
     smtp, sender_address = settings.smtp, settings.sender
     assert smtp is not None and sender_address is not None  # send_files delivers only with both
     sender = SmtpSender(smtp, retries=retries, backoff=backoff, progress=progress)
     envelope_from = headers.addr_spec(sender_address)
     try:
         for i, job in enumerate(jobs):
-            msg = build(settings, job.books, job.recipients, bundle=bundle, notes=job.notes,
-                        message_id=job.message_id, verdict=verdict)
+            msg = build(
+                settings,
+                job.books,
+                job.recipients,
+                bundle=bundle,
+                notes=job.notes,
+                message_id=job.message_id,
+                verdict=verdict,
+            )
             mid = msg["Message-ID"]
             rcpt = [headers.addr_spec(a) for a in job.recipients]
             common = {"message_id": mid, "host": smtp.host, "bundle": bundle and len(job.books) > 1}
-            log.append({"event": "pending", **common, "files": [str(b.path.resolve()) for b in job.books],
-                        "fingerprints": [b.fingerprint for b in job.books], "recipients": rcpt})
+            log.append(
+                {
+                    "event": "pending",
+                    **common,
+                    "files": [str(b.path.resolve()) for b in job.books],
+                    "fingerprints": [b.fingerprint for b in job.books],
+                    "recipients": rcpt,
+                }
+            )
             try:
                 refused = sender.send(envelope_from, rcpt, msg.as_bytes())
             except DeliveryError as e:
                 if e.ambiguous:  # maybe delivered: recorded as 待确认, never retried
-                    log.append({"event": "uncertain", **common, "reason": e.reason,
-                                "fingerprints": [b.fingerprint for b in job.books]})
+                    log.append(
+                        {
+                            "event": "uncertain",
+                            **common,
+                            "reason": e.reason,
+                            "fingerprints": [b.fingerprint for b in job.books],
+                        }
+                    )
                     for book in job.books:
-                        report.uncertain.append(Outcome(
-                            book.path, uncertain_message(book.name, mid, f"已发出，但{e.reason}"),
-                            message_id=mid, recipients=tuple(rcpt), fingerprint=book.fingerprint))
+                        report.uncertain.append(
+                            Outcome(
+                                book.path,
+                                uncertain_message(book.name, mid, f"已发出，但{e.reason}"),
+                                message_id=mid,
+                                recipients=tuple(rcpt),
+                                fingerprint=book.fingerprint,
+                            )
+                        )
                     continue
-                log.append({"event": "failed", **common, "reason": e.reason,
-                            "fingerprints": [b.fingerprint for b in job.books]})
+                log.append(
+                    {
+                        "event": "failed",
+                        **common,
+                        "reason": e.reason,
+                        "fingerprints": [b.fingerprint for b in job.books],
+                    }
+                )
                 for book in job.books:
-                    report.failed.append(Outcome(book.path, f"未发送：“{book.name}”：{e.reason}",
-                                                 fingerprint=book.fingerprint))
+                    report.failed.append(
+                        Outcome(book.path, f"未发送：“{book.name}”：{e.reason}", fingerprint=book.fingerprint)
+                    )
                 if e.fatal or e.connecting:
-                    for rest in jobs[i + 1:]:
+                    for rest in jobs[i + 1 :]:
                         for book in rest.books:
-                            report.failed.append(Outcome(book.path, f"未发送：“{book.name}”：因上述错误中止，"
-                                                                    f"未尝试发送", fingerprint=book.fingerprint))
+                            report.failed.append(
+                                Outcome(
+                                    book.path,
+                                    f"未发送：“{book.name}”：因上述错误中止，未尝试发送",
+                                    fingerprint=book.fingerprint,
+                                )
+                            )
                     break
                 continue
             accepted = [r for r in rcpt if r not in refused]
             for book in job.books:
                 previous = job.previous.get(book.fingerprint)
-                log.append({"event": "sent", **common, "file": str(book.path.resolve()), "name": book.name,
-                            "fingerprint": book.fingerprint, "kind": "frozen" if book.frozen else "draft",
-                            "unit": book.unit, "year": book.year, "recipients": accepted,
-                            "to": [a for a in settings.to if _key(a) in accepted],
-                            "cc": [a for a in settings.cc if _key(a) in accepted],
-                            "subject": str(msg["Subject"]), "resend": resend,
-                            "replaces": previous["fingerprint"] if previous else None})
+                log.append(
+                    {
+                        "event": "sent",
+                        **common,
+                        "file": str(book.path.resolve()),
+                        "name": book.name,
+                        "fingerprint": book.fingerprint,
+                        "kind": "frozen" if book.frozen else "draft",
+                        "unit": book.unit,
+                        "year": book.year,
+                        "recipients": accepted,
+                        "to": [a for a in settings.to if _key(a) in accepted],
+                        "cc": [a for a in settings.cc if _key(a) in accepted],
+                        "subject": str(msg["Subject"]),
+                        "resend": resend,
+                        "replaces": previous["fingerprint"] if previous else None,
+                    }
+                )
                 what = "已发送更正版" if previous else ("已发送草稿" if not book.frozen else "已发送")
                 extra = f"（替代{_when(previous)}发送的指纹 {short(previous['fingerprint'])}）" if previous else ""
-                report.sent.append(Outcome(book.path, f"{what}：“{book.name}” → {'、'.join(accepted)}{extra}"
-                                                      f"（邮件编号 {mid}）", message_id=mid,
-                                           recipients=tuple(accepted), fingerprint=book.fingerprint,
-                                           changed=previous is not None))
+                report.sent.append(
+                    Outcome(
+                        book.path,
+                        f"{what}：“{book.name}” → {'、'.join(accepted)}{extra}（邮件编号 {mid}）",
+                        message_id=mid,
+                        recipients=tuple(accepted),
+                        fingerprint=book.fingerprint,
+                        changed=previous is not None,
+                    )
+                )
                 if refused:
-                    detail = "；".join(f"{a}（{c} {m.decode('utf-8', 'replace') if isinstance(m, bytes) else m}）"
-                                      for a, (c, m) in refused.items())
-                    report.failed.append(Outcome(book.path, f"部分收件人未收到“{book.name}”：{detail}；"
-                                                            f"重新运行只会发给这些收件人",
-                                                 fingerprint=book.fingerprint))
+                    detail = "；".join(
+                        f"{a}（{c} {m.decode('utf-8', 'replace') if isinstance(m, bytes) else m}）"
+                        for a, (c, m) in refused.items()
+                    )
+                    report.failed.append(
+                        Outcome(
+                            book.path,
+                            f"部分收件人未收到“{book.name}”：{detail}；重新运行只会发给这些收件人",
+                            fingerprint=book.fingerprint,
+                        )
+                    )
     except BaseException:  # Ctrl-C or a bug: leave at once, without waiting for the server to answer QUIT
         sender.abort()
         raise

@@ -15,6 +15,7 @@ recipient's mail system can recognise a duplicate). True exactly-once is impossi
 keeps the doubt visible instead of resolving it with a second copy. A torn last line (crash
 mid-write) is ignored when reading.
 """
+
 from __future__ import annotations
 
 import json
@@ -105,8 +106,9 @@ class SentLog:
             try:
                 _lock(f)
             except OSError:
-                raise InputError.at("另一个上报任务正在进行（发送记录被占用），请等它结束后再试",
-                                    file=str(self.path)) from None
+                raise InputError.at(
+                    "另一个上报任务正在进行（发送记录被占用），请等它结束后再试", file=str(self.path)
+                ) from None
             try:
                 self.records = self._read()  # what another run wrote before we got the lock
                 yield self

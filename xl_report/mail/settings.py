@@ -3,6 +3,7 @@
 The password is never stored here: :func:`smtp_password` reads it from the environment (or the system
 keyring when the optional ``keyring`` package is installed) at connect time.
 """
+
 from __future__ import annotations
 
 import ssl
@@ -22,8 +23,14 @@ SENT_LOG_NAME = "xl-report-sent.jsonl"
 
 # Placeholders the subject/body templates may use (key -> what it means, for the error message).
 TEMPLATE_KEYS = {
-    "unit": "单位名称", "year": "报告年度", "summary": "校验结果摘要", "fingerprint": "定稿指纹",
-    "file": "附件文件名", "count": "附件个数", "details": "附件清单（每个附件一行）", "date": "发送日期",
+    "unit": "单位名称",
+    "year": "报告年度",
+    "summary": "校验结果摘要",
+    "fingerprint": "定稿指纹",
+    "file": "附件文件名",
+    "count": "附件个数",
+    "details": "附件清单（每个附件一行）",
+    "date": "发送日期",
 }
 DEFAULT_SUBJECT = "【报送】{unit}{year}年政府信息公开工作年度报告"
 DEFAULT_BODY = (
@@ -78,13 +85,13 @@ def check_template(template: object, what: str, *, single_line: bool = False) ->
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError as e:
-        raise InputError.at(f"配置 {what} 的花括号不成对（{e}）；如要写花括号本身，请写成 {{{{ 或 }}}}",
-                            value=template) from None
+        raise InputError.at(
+            f"配置 {what} 的花括号不成对（{e}）；如要写花括号本身，请写成 {{{{ 或 }}}}", value=template
+        ) from None
     known = "、".join(f"{{{k}}}（{v}）" for k, v in TEMPLATE_KEYS.items())
     for name in fields:
         if name not in TEMPLATE_KEYS:
-            raise InputError.at(f"配置 {what} 使用了未知的占位符 {{{name}}}；可用的占位符：{known}",
-                                value=template)
+            raise InputError.at(f"配置 {what} 使用了未知的占位符 {{{name}}}；可用的占位符：{known}", value=template)
     return template
 
 
@@ -103,8 +110,10 @@ def _table(config: dict, name: str, allowed: set[str]) -> dict:
         raise InputError.at(f"配置文件中的 [{name}] 应为一个表", file=config.get("_path"))
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise InputError.at(f"配置文件的 [{name}] 中有不认识的项：{'、'.join(unknown)}；可用的项："
-                            f"{'、'.join(sorted(allowed))}", file=config.get("_path"))
+        raise InputError.at(
+            f"配置文件的 [{name}] 中有不认识的项：{'、'.join(unknown)}；可用的项：{'、'.join(sorted(allowed))}",
+            file=config.get("_path"),
+        )
     return table
 
 
@@ -127,11 +136,18 @@ def _smtp(table: dict, base: Path, cfg_file: str | None) -> SmtpSettings:
     host = host.strip()
     security = table.get("security", "ssl")
     if security not in SECURITY_PORTS:
-        raise InputError.at("配置 [smtp] security 只能是 ssl（465端口）、starttls（587端口）或 none（仅限本机）",
-                            file=cfg_file, value=security)
+        raise InputError.at(
+            "配置 [smtp] security 只能是 ssl（465端口）、starttls（587端口）或 none（仅限本机）",
+            file=cfg_file,
+            value=security,
+        )
     if security == "none" and host.lower() not in LOCAL_HOSTS:
-        raise InputError.at("配置 [smtp] security = \"none\"（不加密）只允许用于本机（127.0.0.1 / localhost）；"
-                            "连接其他服务器请用 ssl 或 starttls", file=cfg_file, value=host)
+        raise InputError.at(
+            '配置 [smtp] security = "none"（不加密）只允许用于本机（127.0.0.1 / localhost）；'
+            "连接其他服务器请用 ssl 或 starttls",
+            file=cfg_file,
+            value=host,
+        )
     port = table.get("port", SECURITY_PORTS[security])
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise InputError.at("配置 [smtp] port 应为 1–65535 的整数", file=cfg_file, value=port)
@@ -149,16 +165,19 @@ def _smtp(table: dict, base: Path, cfg_file: str | None) -> SmtpSettings:
         try:  # load it now: a bad file is a config mistake, not a TLS failure at send time
             ssl.create_default_context(cafile=str(ca_file))
         except (ssl.SSLError, ValueError, OSError, UnicodeDecodeError):
-            raise InputError.at("[smtp] ca_file 指定的文件不是有效的 PEM 证书（应为 -----BEGIN CERTIFICATE----- "
-                                "开头的文本文件）", file=str(ca_file)) from None
+            raise InputError.at(
+                "[smtp] ca_file 指定的文件不是有效的 PEM 证书（应为 -----BEGIN CERTIFICATE----- 开头的文本文件）",
+                file=str(ca_file),
+            ) from None
     timeout = table.get("timeout", 30)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise InputError.at("配置 [smtp] timeout 应为正数（秒）", file=cfg_file, value=timeout)
     return SmtpSettings(host, port, security, username or None, password_env.strip(), ca_file, float(timeout))
 
 
-def mail_settings(config: dict, *, to: list[str] | None = None, outbox: Path | str | None = None,
-                  sent_log: Path | str | None = None) -> MailSettings:
+def mail_settings(
+    config: dict, *, to: list[str] | None = None, outbox: Path | str | None = None, sent_log: Path | str | None = None
+) -> MailSettings:
     """Validated settings from a ``load_config`` dict; ``to`` (from --to) replaces [upward] to and cc."""
     cfg_file = config.get("_path")
     base = base_dir(config)
@@ -176,11 +195,15 @@ def mail_settings(config: dict, *, to: list[str] | None = None, outbox: Path | s
         in_to = {headers.addr_spec(a).lower() for a in recipients}
         cc = [a for a in cc if headers.addr_spec(a).lower() not in in_to]  # one copy per mailbox
     return MailSettings(
-        smtp=smtp, sender=sender, to=tuple(recipients), cc=tuple(cc),
+        smtp=smtp,
+        sender=sender,
+        to=tuple(recipients),
+        cc=tuple(cc),
         subject=check_template(up.get("subject", DEFAULT_SUBJECT), "[upward] subject", single_line=True),
         body=check_template(up.get("body", DEFAULT_BODY), "[upward] body"),
-        bundle_subject=check_template(up.get("bundle_subject", DEFAULT_BUNDLE_SUBJECT), "[upward] bundle_subject",
-                                      single_line=True),
+        bundle_subject=check_template(
+            up.get("bundle_subject", DEFAULT_BUNDLE_SUBJECT), "[upward] bundle_subject", single_line=True
+        ),
         bundle_body=check_template(up.get("bundle_body", DEFAULT_BUNDLE_BODY), "[upward] bundle_body"),
         outbox=Path(outbox) if outbox else _path(up.get("outbox", "outbox"), base, "[upward] outbox"),
         sent_log=Path(sent_log) if sent_log else _path(up.get("sent_log", SENT_LOG_NAME), base, "[upward] sent_log"),
@@ -195,8 +218,10 @@ def smtp_password(smtp: SmtpSettings) -> str | None:
     if password is None:
         password = _keyring_password(smtp)
     if password is None:
-        raise InputError.at(f"没有找到 SMTP 密码：请在环境变量 {smtp.password_env} 中设置邮箱密码（或授权码）"
-                            f"后重试；配置文件里不能直接写密码")
+        raise InputError.at(
+            f"没有找到 SMTP 密码：请在环境变量 {smtp.password_env} 中设置邮箱密码（或授权码）"
+            f"后重试；配置文件里不能直接写密码"
+        )
     if not password.isascii():
         raise InputError.at("SMTP 密码（授权码）只能包含英文字母、数字和符号")
     return password

@@ -9,6 +9,7 @@ Ambiguous: once the message and its terminating ``.`` have gone out, a dropped c
 (no reply at all) means the server may have stored it. That is never retried: the caller records it
 as 待确认 (see :mod:`xl_report.mail.sentlog`). A reply after the terminator (4xx, 5xx) is definite.
 """
+
 from __future__ import annotations
 
 import smtplib
@@ -21,8 +22,15 @@ from xl_report.mail.settings import SmtpSettings, smtp_password
 
 
 class DeliveryError(Exception):
-    def __init__(self, reason: str, *, transient: bool = False, fatal: bool = False, ambiguous: bool = False,
-                 connecting: bool = False):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        transient: bool = False,
+        fatal: bool = False,
+        ambiguous: bool = False,
+        connecting: bool = False,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
@@ -41,14 +49,21 @@ def _reply_text(resp: object) -> str:
 def classify(exc: BaseException, *, connecting: bool) -> DeliveryError:
     """A Chinese, secret-free explanation of an SMTP/network failure and what kind it is."""
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return DeliveryError(f"服务器证书验证失败（{exc.verify_message}）。如单位邮件服务器使用内部证书，"
-                             f"请在配置 [smtp] ca_file 中指定该 CA 证书文件", fatal=True)
+        return DeliveryError(
+            f"服务器证书验证失败（{exc.verify_message}）。如单位邮件服务器使用内部证书，"
+            f"请在配置 [smtp] ca_file 中指定该 CA 证书文件",
+            fatal=True,
+        )
     if isinstance(exc, ssl.SSLError):
-        return DeliveryError(f"加密连接失败（{exc.reason or exc}）：请检查 [smtp] security 与端口是否匹配"
-                             f"（ssl 用 465，starttls 用 587）", fatal=True)
+        return DeliveryError(
+            f"加密连接失败（{exc.reason or exc}）：请检查 [smtp] security 与端口是否匹配"
+            f"（ssl 用 465，starttls 用 587）",
+            fatal=True,
+        )
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return DeliveryError(f"邮箱登录失败（{exc.smtp_code} {_reply_text(exc.smtp_error)}）：请检查用户名和密码（授权码）",
-                             fatal=True)
+        return DeliveryError(
+            f"邮箱登录失败（{exc.smtp_code} {_reply_text(exc.smtp_error)}）：请检查用户名和密码（授权码）", fatal=True
+        )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return DeliveryError(f"邮件服务器不支持所需功能（{exc}）：请检查 [smtp] security 设置", fatal=True)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -56,14 +71,17 @@ def classify(exc: BaseException, *, connecting: bool) -> DeliveryError:
         detail = "；".join(f"{a}（{c} {_reply_text(m)}）" for a, (c, m) in exc.recipients.items())
         return DeliveryError(f"收件人被服务器拒收：{detail}", transient=all(400 <= c < 500 for c in codes))
     if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return DeliveryError("与邮件服务器的连接中断", transient=True,
-                             connecting=connecting)
+        return DeliveryError("与邮件服务器的连接中断", transient=True, connecting=connecting)
     if isinstance(exc, smtplib.SMTPResponseException):
         code = exc.smtp_code
         transient = 400 <= code < 500
         kind = "暂时拒绝" if transient else "拒绝"
-        return DeliveryError(f"邮件服务器{kind}（{code} {_reply_text(exc.smtp_error)}）", transient=transient,
-                             fatal=connecting and not transient, connecting=connecting)
+        return DeliveryError(
+            f"邮件服务器{kind}（{code} {_reply_text(exc.smtp_error)}）",
+            transient=transient,
+            fatal=connecting and not transient,
+            connecting=connecting,
+        )
     if isinstance(exc, smtplib.SMTPException):
         return DeliveryError(f"邮件发送失败（{_reply_text(exc)}）", transient=True, connecting=connecting)
     if isinstance(exc, ConnectionRefusedError):
@@ -73,8 +91,7 @@ def classify(exc: BaseException, *, connecting: bool) -> DeliveryError:
     if isinstance(exc, socket.gaierror):
         return DeliveryError("找不到邮件服务器（请检查 [smtp] host 与网络）", transient=True, connecting=True)
     if isinstance(exc, OSError):
-        return DeliveryError(f"网络错误（{exc.strerror or exc}）", transient=True,
-                             connecting=connecting)
+        return DeliveryError(f"网络错误（{exc.strerror or exc}）", transient=True, connecting=connecting)
     raise exc
 
 
@@ -101,8 +118,16 @@ class _SMTP_SSL(_Tracked, smtplib.SMTP_SSL):
 class SmtpSender:
     """One SMTP session reused across a batch, reopened after any failure."""
 
-    def __init__(self, smtp: SmtpSettings, *, retries: int = 3, backoff: float = 1.0, max_backoff: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep, progress: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        smtp: SmtpSettings,
+        *,
+        retries: int = 3,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        progress: Callable[[str], None] | None = None,
+    ):
         self.smtp = smtp
         self.retries = max(0, retries)
         self.backoff = backoff
@@ -145,15 +170,16 @@ class SmtpSender:
                 return self._conn.sendmail(from_addr, recipients, data)
             except (smtplib.SMTPException, OSError) as e:
                 err = classify(e, connecting=connecting)
-                err.ambiguous = bool(self._conn is not None and self._conn.body_sent
-                                     and not isinstance(e, smtplib.SMTPResponseException))
+                err.ambiguous = bool(
+                    self._conn is not None and self._conn.body_sent and not isinstance(e, smtplib.SMTPResponseException)
+                )
                 self.abort()  # the session is unusable: a polite QUIT could wait another timeout
                 if err.ambiguous:
                     err.reason += "（邮件内容已全部发出，服务器未确认收到）"
                     raise err from None
                 if not err.transient or attempt == self.retries:
                     raise err from None
-                delay = min(self.backoff * 2 ** attempt, self.max_backoff)
+                delay = min(self.backoff * 2**attempt, self.max_backoff)
                 if self.progress:
                     self.progress(f"{err.reason}，{delay:g} 秒后重试（第 {attempt + 1} 次，共 {self.retries} 次）")
                 self.sleep(delay)

@@ -6,6 +6,7 @@ Findings of one report = the importer's structure findings (F01–F06, F12) + th
 Rule findings that only make sense for a workbook (missing cell names, 单位类型 not chosen) are left
 out: for an imported report the importer already says which table and row could not be read.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -64,13 +65,23 @@ class AuditResult:
             if self.report.values.get(cell.name) is not None:
                 continue
             cause = why.get(cell.name)
-            out.append({"name": cell.name, "label": cell.caption, "code": cause.code if cause else None,
-                        "reason": cause.message if cause else "未读出"})
+            out.append(
+                {
+                    "name": cell.name,
+                    "label": cell.caption,
+                    "code": cause.code if cause else None,
+                    "reason": cause.message if cause else "未读出",
+                }
+            )
         return out
 
     def to_json(self) -> dict:
-        d = {"report": self.path, "unit": self.unit, "year": self.year,
-             "findings": [f.to_json() for f in self.findings]}
+        d = {
+            "report": self.path,
+            "unit": self.unit,
+            "year": self.year,
+            "findings": [f.to_json() for f in self.findings],
+        }
         if self.error:
             d["error"] = self.error
         else:
@@ -106,8 +117,9 @@ def read_previous_report(previous: Path | str | ReportData | None) -> ReportData
     return import_report(path).report
 
 
-def audit_import(imported: ImportResult, path: str, previous: ReportData | None = None,
-                 config: dict | None = None) -> AuditResult:
+def audit_import(
+    imported: ImportResult, path: str, previous: ReportData | None = None, config: dict | None = None
+) -> AuditResult:
     report = imported.report
     if previous is not None and previous.unit and report.unit and previous.unit != report.unit:
         previous = None  # last year's report of another unit says nothing about this one
@@ -119,8 +131,9 @@ def audit_import(imported: ImportResult, path: str, previous: ReportData | None 
             continue
         if unread.intersection(f.names or (f.name,)):
             continue  # a cell it checks could not be read: a blank there is not a 0 to check
-        if f.code in _SAME_CELL and ((f.code, f.name) in mine or (f.code == "F12" and any(
-                c == "F12" for c, _ in mine))):
+        if f.code in _SAME_CELL and (
+            (f.code, f.name) in mine or (f.code == "F12" and any(c == "F12" for c, _ in mine))
+        ):
             continue
         findings.append(_unlocated(f))
     findings += date_findings(report, config)
@@ -149,5 +162,12 @@ def date_findings(report: ReportData, config: dict | None = None) -> list[Findin
     due = due_date(report.year, table.get("other", DUE_OTHER))
     if report.published <= due:
         return []
-    return [Finding("D01", "error", f"发布日期 {report.published.isoformat()} 晚于部门、乡镇、街道年报的发布期限 "
-                                    f"{due.isoformat()}（晚 {(report.published - due).days} 天）", name="meta_published")]
+    return [
+        Finding(
+            "D01",
+            "error",
+            f"发布日期 {report.published.isoformat()} 晚于部门、乡镇、街道年报的发布期限 "
+            f"{due.isoformat()}（晚 {(report.published - due).days} 天）",
+            name="meta_published",
+        )
+    ]

@@ -7,6 +7,7 @@ Families, one module each: form_rules (F), arithmetic (A01–A04), plausibility 
 crossyear (X01, X02, X04), narrative (T01–T03, F07), tally_rules (R01–R05),
 table_tally (R07–R09). Catalogue: catalogue.py.
 """
+
 from __future__ import annotations
 
 from xl_report.core.findings import Finding
@@ -17,9 +18,17 @@ from xl_report.rules import narrative as narrative_rules
 from xl_report.rules.catalogue import RULE_BY_CODE, RULES
 
 
-def check(report: ReportData, previous: ReportData | None = None, tally=None,
-          narrative: dict | None = None, config: dict | None = None, *, table: ReportData | None = None,
-          fill: FillState | None = None, require_filled: bool = True) -> list[Finding]:
+def check(
+    report: ReportData,
+    previous: ReportData | None = None,
+    tally=None,
+    narrative: dict | None = None,
+    config: dict | None = None,
+    *,
+    table: ReportData | None = None,
+    fill: FillState | None = None,
+    require_filled: bool = True,
+) -> list[Finding]:
     """Every rule over one report. ``narrative``: section -> paragraphs (text or (A1, text));
     defaults to ``report.narrative``. ``config``: the xl-report.toml dict ([calendar], [rules], [deadlines]).
     With a ``tally``, the tables are compared with it (R07–R09, :mod:`table_tally`): ``table`` is the

@@ -3,6 +3,7 @@
 A total cell's value in a file is never trusted as a formula result: workbook.read_report already
 recomputes formulas, and here every identity is summed again from its parts.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -46,8 +47,13 @@ def _involved(ident: form.Identity) -> tuple[str, ...]:
 
 # Built once at import: the rules run over hundreds of workbooks per batch.
 PREPARED: tuple[_Prepared, ...] = tuple(
-    _Prepared(i, tuple((n, _term_label(i.code, n)) for n in i.lhs), tuple((n, _term_label(i.code, n)) for n in i.rhs),
-              i.total or i.lhs[0], _involved(i))
+    _Prepared(
+        i,
+        tuple((n, _term_label(i.code, n)) for n in i.lhs),
+        tuple((n, _term_label(i.code, n)) for n in i.rhs),
+        i.total or i.lhs[0],
+        _involved(i),
+    )
     for i in form.IDENTITIES
 )
 # (code, main cell) -> the identity's own cells: what the workbook highlights.
@@ -62,7 +68,9 @@ def _side(terms: tuple[tuple[str, str], ...], values: dict[str, float | int], co
     shown = [f"{lab} {fmt(values[n])}" for n, lab in terms if values[n]]
     if not shown:
         return s, f"{_SUM_NAMES[code]} 0"
-    return s, f"{' + '.join(shown)} = {fmt(s)}（{_SUM_NAMES[code]}）" if len(shown) > 1 else f"{shown[0]}（{_SUM_NAMES[code]}）"
+    return s, f"{' + '.join(shown)} = {fmt(s)}（{_SUM_NAMES[code]}）" if len(
+        shown
+    ) > 1 else f"{shown[0]}（{_SUM_NAMES[code]}）"
 
 
 _IDENTITY_NAMES: tuple[str, ...] = tuple(dict.fromkeys(n for p in PREPARED for n in p.ident.names))
@@ -76,8 +84,9 @@ def check(report: ReportData) -> list[Finding]:
     if not missing and all(v.__class__ is int for v in map(raw.get, _IDENTITY_NAMES)):
         # the usual case, plain counts: exact sums, and only a broken identity goes the long way below
         ints = cast(dict[str, int], raw)  # just checked
-        prepared = [p for p in PREPARED
-                    if sum(map(ints.__getitem__, p.ident.lhs)) != sum(map(ints.__getitem__, p.ident.rhs))]
+        prepared = [
+            p for p in PREPARED if sum(map(ints.__getitem__, p.ident.lhs)) != sum(map(ints.__getitem__, p.ident.rhs))
+        ]
     for p in prepared:
         names = p.ident.names
         values: dict[str, float | int] = {}
@@ -96,6 +105,9 @@ def check(report: ReportData) -> list[Finding]:
             _, left_text = _side(p.lhs, values, p.ident.code)
             _, right_text = _side(p.rhs, values, p.ident.code)
             diff = fmt(total([left, -right]))
-            out.append(cell_finding(p.ident.code, f"{p.ident.where}：{left_text} ≠ {right_text}（相差 {diff}）",
-                                    report, p.main, p.names))
+            out.append(
+                cell_finding(
+                    p.ident.code, f"{p.ident.where}：{left_text} ≠ {right_text}（相差 {diff}）", report, p.main, p.names
+                )
+            )
     return out

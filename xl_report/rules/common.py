@@ -1,4 +1,5 @@
 """Small helpers shared by the rule families: build a located Finding, format numbers."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -9,14 +10,21 @@ from xl_report.core.report import ReportData, _clean
 from xl_report.rules.catalogue import RULE_BY_CODE
 
 
-def finding(code: str, message: str, *, sheet: str | None = None, cell: str | None = None,
-            name: str | None = None, names: Iterable[str] = (), row: int | None = None) -> Finding:
+def finding(
+    code: str,
+    message: str,
+    *,
+    sheet: str | None = None,
+    cell: str | None = None,
+    name: str | None = None,
+    names: Iterable[str] = (),
+    row: int | None = None,
+) -> Finding:
     """A Finding whose severity comes from the catalogue (one code, one severity)."""
     return Finding(code, RULE_BY_CODE[code].severity, message, sheet, cell, name, tuple(names), row)
 
 
-def cell_finding(code: str, message: str, report: ReportData, name: str | None,
-                 names: Iterable[str] = ()) -> Finding:
+def cell_finding(code: str, message: str, report: ReportData, name: str | None, names: Iterable[str] = ()) -> Finding:
     """A Finding located at the named cell (sheet and A1 from the workbook the report came from)."""
     sheet, a1 = report.location(name) if name else (None, None)
     if a1 and ":" in a1:

@@ -1,4 +1,5 @@
 """Cross-year links with last year's report: carry-over (X01), in-force stock (X02), year (X04)."""
+
 from __future__ import annotations
 
 from xl_report.core import form
@@ -17,8 +18,15 @@ def _prev_year(previous: ReportData) -> str:
 def check_year(report: ReportData, previous: ReportData) -> list[Finding]:
     if report.year is None or previous.year is None or previous.year == report.year - 1:
         return []
-    return [cell_finding("X04", f"所给的上一年度报告是 {previous.year} 年的，本报告是 {report.year} 年，"
-                                f"跨年度核对应使用 {report.year - 1} 年的报告", report, "meta_year")]
+    return [
+        cell_finding(
+            "X04",
+            f"所给的上一年度报告是 {previous.year} 年的，本报告是 {report.year} 年，"
+            f"跨年度核对应使用 {report.year - 1} 年的报告",
+            report,
+            "meta_year",
+        )
+    ]
 
 
 def check_carry_over(report: ReportData, previous: ReportData) -> list[Finding]:
@@ -28,9 +36,16 @@ def check_carry_over(report: ReportData, previous: ReportData) -> list[Finding]:
         now, then = report.number(here), previous.number(there)
         if now is None or then is None or now == then:
             continue
-        out.append(cell_finding(
-            "X01", f"表三 {col_label}列：{form.T3_ROW_SHORT['carried_in']} {fmt(now)} ≠ {_prev_year(previous)}的"
-                   f"{form.T3_ROW_SHORT['carried_out']} {fmt(then)}", report, here, (here,)))
+        out.append(
+            cell_finding(
+                "X01",
+                f"表三 {col_label}列：{form.T3_ROW_SHORT['carried_in']} {fmt(now)} ≠ {_prev_year(previous)}的"
+                f"{form.T3_ROW_SHORT['carried_out']} {fmt(then)}",
+                report,
+                here,
+                (here,),
+            )
+        )
     return out
 
 
@@ -46,11 +61,17 @@ def check_stock(report: ReportData, previous: ReportData) -> list[Finding]:
         expected = total([before, issued, -repealed])
         if expected == in_force:
             continue
-        out.append(cell_finding(
-            "X02", f"表二 {item_label}：{_T2_MEASURES['in_force']} {fmt(in_force)} "
-                   f"≠ 上年{_T2_MEASURES['in_force']} {fmt(before)} + {_T2_MEASURES['issued']} {fmt(issued)} "
-                   f"− {_T2_MEASURES['repealed']} {fmt(repealed)} = {fmt(expected)}（有修改或自然失效的可以不同，请核实）",
-            report, names["in_force"], tuple(names.values())))
+        out.append(
+            cell_finding(
+                "X02",
+                f"表二 {item_label}：{_T2_MEASURES['in_force']} {fmt(in_force)} "
+                f"≠ 上年{_T2_MEASURES['in_force']} {fmt(before)} + {_T2_MEASURES['issued']} {fmt(issued)} "
+                f"− {_T2_MEASURES['repealed']} {fmt(repealed)} = {fmt(expected)}（有修改或自然失效的可以不同，请核实）",
+                report,
+                names["in_force"],
+                tuple(names.values()),
+            )
+        )
     return out
 
 

@@ -2,6 +2,7 @@
 
 Regenerate with ``python -m xl_report.cli.docs`` (a test checks it is current).
 """
+
 from __future__ import annotations
 
 from xl_report.core.findings import SEVERITY_LABELS
@@ -14,9 +15,7 @@ NOTES: tuple[str, ...] = (
         "勾稽关系类（A01–A04）在 `names` 中列出涉及的全部单元格，A01 还列出其“总计”公式的各组成单元格（改错其中"
         "任何一格都会在这里被点名）。台账类（R）给出 `row`（Excel 行号）。"
     ),
-    (
-        "A01–A04 只由 `form.IDENTITIES` 驱动，合计一律在 Python 中重新计算，不信任文件中缓存的公式值。"
-    ),
+    ("A01–A04 只由 `form.IDENTITIES` 驱动，合计一律在 Python 中重新计算，不信任文件中缓存的公式值。"),
     (
         "T01：正文中“收到/受理 N 件”可以等于本年新收，也可以等于新收加上年结转（见 format-notes.md §2）。"
         "正文中的 `{新收}` 等占位符先用表格数字替换再比较。"
@@ -41,16 +40,14 @@ NOTES: tuple[str, ...] = (
         "和没有计算结果的公式不是空格：`fill`、`check`、`freeze`、`batch` 都指出工作表、行、列和值，退出码 2，"
         "不写任何文件。"
     ),
-    (
-        "正在等待申请人补正（有补正告知日期、没有补正收到日期）的申请，答复期限暂停计算，不报 R03。"
-    ),
+    ("正在等待申请人补正（有补正告知日期、没有补正收到日期）的申请，答复期限暂停计算，不报 R03。"),
     (
         "A05 阈值：乡镇、街道、县级部门 1000 万元，县级以上人民政府及有规章制定权的机关 100000 万元；"
         "`[rules] fee_limit_wan` 可改。有收费台账时，表二金额恰好等于台账“元”合计也报 A05。"
     ),
     (
-        "D01 期限：县级以上人民政府本级年报 3月31日，其他单位 1月31日；`[deadlines] government = \"03-31\"`、"
-        "`other = \"01-31\"` 可改。"
+        'D01 期限：县级以上人民政府本级年报 3月31日，其他单位 1月31日；`[deadlines] government = "03-31"`、'
+        '`other = "01-31"` 可改。'
     ),
     (
         "已发布年报（`xl-report import` / `audit`）：读不出的单元格一律留空并有一条问题说明原因（`audit --json` 的 "

@@ -1,4 +1,5 @@
 """Workbook form: missing tables / named cells, blank or non-numeric cells, unit and year (F02–F06, F12, F13)."""
+
 from __future__ import annotations
 
 from xl_report.core import form
@@ -24,11 +25,19 @@ def check_missing(report: ReportData) -> list[Finding]:
             continue
         code = TABLE_CODES[table]
         if len(gone) == len(names):
-            out.append(finding(code, f"工作簿中没有{table}（{form.TABLE_TITLES[table]}）：{len(names)} 个单元格名称都找不到",
-                               sheet=table, names=gone))
+            out.append(
+                finding(
+                    code,
+                    f"工作簿中没有{table}（{form.TABLE_TITLES[table]}）：{len(names)} 个单元格名称都找不到",
+                    sheet=table,
+                    names=gone,
+                )
+            )
             continue
         for name in gone:
-            out.append(finding(code, f"{label(name)}：找不到单元格名称 {name}（模板被改动过？）", sheet=table, name=name))
+            out.append(
+                finding(code, f"{label(name)}：找不到单元格名称 {name}（模板被改动过？）", sheet=table, name=name)
+            )
     return out
 
 
@@ -62,8 +71,10 @@ def _problem(v: object, kind: str) -> tuple[str, str] | None:
         if s.startswith("="):
             return "F06", f"公式“{s}”无法核对，请直接填数字"
         if nz.number_in_text(s) is not None:
-            return "F06", (f"“{s}”是以文本形式存储的数字，合计公式不会计入它：请改为数值（Excel 中选中该格，点旁边的"
-                           "感叹号选“转换为数字”；WPS 中点“转换为数字”）")
+            return "F06", (
+                f"“{s}”是以文本形式存储的数字，合计公式不会计入它：请改为数值（Excel 中选中该格，点旁边的"
+                "感叹号选“转换为数字”；WPS 中点“转换为数字”）"
+            )
         return "F06", f"填的是文字“{s}”，请只填数字（文字说明请写到正文中）"
     if not isinstance(v, (int, float)):
         return "F06", f"填的是“{v}”，请填数字"
@@ -80,14 +91,29 @@ def check_meta(report: ReportData) -> list[Finding]:
     if not report.unit:
         out.append(cell_finding("F12", f"{form.SHEET_README} {meta['meta_unit'].label}未填写", report, "meta_unit"))
     if report.year is None:
-        out.append(cell_finding("F12", f"{form.SHEET_README} {meta['meta_year'].label}未填写或不是四位数的年份",
-                                report, "meta_year"))
+        out.append(
+            cell_finding(
+                "F12", f"{form.SHEET_README} {meta['meta_year'].label}未填写或不是四位数的年份", report, "meta_year"
+            )
+        )
     if not report.level:
-        out.append(cell_finding("F13", f"{form.SHEET_README} {meta['meta_level'].label}未填写，无法判断是否有规章制定权",
-                                report, "meta_level"))
+        out.append(
+            cell_finding(
+                "F13",
+                f"{form.SHEET_README} {meta['meta_level'].label}未填写，无法判断是否有规章制定权",
+                report,
+                "meta_level",
+            )
+        )
     elif report.level not in form.UNIT_LEVEL_BY_LABEL:
-        out.append(cell_finding("F13", f"{form.SHEET_README} {meta['meta_level'].label}“{report.level}”不是下拉列表中的选项",
-                                report, "meta_level"))
+        out.append(
+            cell_finding(
+                "F13",
+                f"{form.SHEET_README} {meta['meta_level'].label}“{report.level}”不是下拉列表中的选项",
+                report,
+                "meta_level",
+            )
+        )
     return out
 
 

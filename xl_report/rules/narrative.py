@@ -1,5 +1,6 @@
 """Text (sheet 正文) against the tables: numbers (T01), "none" claims (T02), "all concluded" (T03),
 year in the text (F07). Placeholders such as {新收} are substituted from the tables first."""
+
 from __future__ import annotations
 
 import re
@@ -24,13 +25,29 @@ def _group_names(key: str) -> tuple[str, ...]:
 _SUIT_NAMES = (form.t4("suit_direct", "total"), form.t4("suit_after", "total"))
 # topic -> (regex, names summed for the table value, Chinese topic label)
 _TOPICS: tuple[tuple[str, re.Pattern, tuple[str, ...], str], ...] = (
-    ("new", re.compile(r"(?:收到|受理|新收|接收|共收)" + _GAP % 20 + "申请" + _GAP % 12 + _NUM + _UNIT),
-     (form.t3("new", "total"),), "收到申请"),
-    ("carried_in", re.compile(r"上一?年度?结转" + _GAP % 12 + _NUM + _UNIT), (form.t3("carried_in", "total"),), "上年结转"),
-    ("carried_out", re.compile(r"结转(?:至|到)?下一?年度?" + _GAP % 10 + _NUM + _UNIT),
-     (form.t3("carried_out", "total"),), "结转下年度"),
+    (
+        "new",
+        re.compile(r"(?:收到|受理|新收|接收|共收)" + _GAP % 20 + "申请" + _GAP % 12 + _NUM + _UNIT),
+        (form.t3("new", "total"),),
+        "收到申请",
+    ),
+    (
+        "carried_in",
+        re.compile(r"上一?年度?结转" + _GAP % 12 + _NUM + _UNIT),
+        (form.t3("carried_in", "total"),),
+        "上年结转",
+    ),
+    (
+        "carried_out",
+        re.compile(r"结转(?:至|到)?下一?年度?" + _GAP % 10 + _NUM + _UNIT),
+        (form.t3("carried_out", "total"),),
+        "结转下年度",
+    ),
     ("done", re.compile(r"(?:办结|办理完毕|答复完毕)" + _GAP % 8 + _NUM + _UNIT), (form.t3("total", "total"),), "办结"),
-    *((g.key, re.compile(g.short + _GAP % 4 + _NUM + _UNIT), _group_names(g.key), g.short) for g in form.T3_RESULT_GROUPS),
+    *(
+        (g.key, re.compile(g.short + _GAP % 4 + _NUM + _UNIT), _group_names(g.key), g.short)
+        for g in form.T3_RESULT_GROUPS
+    ),
     ("review", re.compile(form.T4_REVIEW + _GAP % 8 + _NUM + _UNIT), (form.t4("review", "total"),), form.T4_REVIEW),
     ("suit", re.compile(form.T4_SUIT + _GAP % 8 + _NUM + _UNIT), _SUIT_NAMES, form.T4_SUIT),
 )
@@ -39,8 +56,10 @@ _NO_CASES = re.compile(r"(?:未|没有|无)(?:发生|收到|涉及|出现)[^，�
 # '未发生…被复议纠错、诉讼败诉情况' denies an outcome, not that cases were brought
 _OUTCOME = re.compile(r"纠错|纠正|败诉|撤销|确认违法|被追责")
 _ABOUT_CASES = re.compile(r"复议|诉讼|纠错|败诉")
-_ALL_DONE = re.compile(r"(?:全部|均已|均|所有申请均已|已全部)(?:按时|按期|依法|按规定|在法定期限内)?"
-                       r"(?:办结|办理完毕|办理完成|答复完毕)")
+_ALL_DONE = re.compile(
+    r"(?:全部|均已|均|所有申请均已|已全部)(?:按时|按期|依法|按规定|在法定期限内)?"
+    r"(?:办结|办理完毕|办理完成|答复完毕)"
+)
 # '予以公开及部分公开 120 件': one number for two result groups
 _OPEN_AND_PARTIAL = re.compile(r"(?:予以公开|全部公开)(?:及|和|与|、|或)部分公开" + _GAP % 4 + _NUM + _UNIT)
 _OPEN_KEYS = ("open", "partial")
@@ -69,6 +88,7 @@ def _number(text: str) -> int | None:
 
 def substitute(text: str, report: ReportData) -> str:
     """Replace {新收} etc. (form.PLACEHOLDERS) by the table values, as the rendered report will."""
+
     def repl(m: re.Match) -> str:
         name = form.PLACEHOLDERS.get(m.group(1).strip())
         value = report.number(name) if name else None
@@ -126,8 +146,14 @@ def check_numbers(report: ReportData, narrative: dict | None = None) -> list[Fin
                 table = total([values["open"], values["partial"]])
                 if _number(both.group(1)) != table:
                     said = _number(both.group(1))
-                    out.append(finding("T01", f"正文{_quote(both.group(0))}：予以公开及部分公开 {said} 件，"
-                                       f"表格为 {fmt(table)}", names=names, **_where(section, a1)))
+                    out.append(
+                        finding(
+                            "T01",
+                            f"正文{_quote(both.group(0))}：予以公开及部分公开 {said} 件，表格为 {fmt(table)}",
+                            names=names,
+                            **_where(section, a1),
+                        )
+                    )
             for key, pattern, names, topic in _TOPICS:
                 if both and key in _OPEN_KEYS:
                     continue
@@ -143,8 +169,14 @@ def check_numbers(report: ReportData, narrative: dict | None = None) -> list[Fin
                 ok, described = _accepted(key, values, report)
                 if stated in ok:
                     continue
-                out.append(finding("T01", f"正文{_quote(m.group(0))}：{topic} {stated} 件，表格为 {described}",
-                                   names=names, **_where(section, a1)))
+                out.append(
+                    finding(
+                        "T01",
+                        f"正文{_quote(m.group(0))}：{topic} {stated} 件，表格为 {described}",
+                        names=names,
+                        **_where(section, a1),
+                    )
+                )
     return out
 
 
@@ -156,25 +188,49 @@ def check_claims(report: ReportData, narrative: dict | None = None) -> list[Find
     carried_out = report.num0(form.t3("carried_out", "total"))
     for section, a1, text in _paragraphs(report, narrative):
         m = _NO_REQUESTS.search(text)
-        if m and _ABOUT_CASES.search(_CLAUSE_SPLIT.split(text[m.start():], 1)[0]):
+        if m and _ABOUT_CASES.search(_CLAUSE_SPLIT.split(text[m.start() :], 1)[0]):
             m = None  # '未发生因依申请公开被复议纠错…': about appeals, not about requests
         if m and new:
-            out.append(finding("T02", f"正文{_quote(m.group(0))}，但表三 本年新收申请为 {fmt(new)} 件",
-                               names=(form.t3("new", "total"),), **_where(section, a1)))
+            out.append(
+                finding(
+                    "T02",
+                    f"正文{_quote(m.group(0))}，但表三 本年新收申请为 {fmt(new)} 件",
+                    names=(form.t3("new", "total"),),
+                    **_where(section, a1),
+                )
+            )
         for m in _NO_CASES.finditer(text):
             said = m.group(0)
             if _OUTCOME.search(said):
                 continue
             if "复议" in said and review:
-                out.append(finding("T02", f"正文{_quote(said)}，但表四 {form.T4_REVIEW}为 {fmt(review)} 件",
-                                   names=(form.t4("review", "total"),), **_where(section, a1)))
+                out.append(
+                    finding(
+                        "T02",
+                        f"正文{_quote(said)}，但表四 {form.T4_REVIEW}为 {fmt(review)} 件",
+                        names=(form.t4("review", "total"),),
+                        **_where(section, a1),
+                    )
+                )
             if "诉讼" in said and suits:
-                out.append(finding("T02", f"正文{_quote(said)}，但表四 {form.T4_SUIT}为 {fmt(suits)} 件",
-                                   names=_SUIT_NAMES, **_where(section, a1)))
+                out.append(
+                    finding(
+                        "T02",
+                        f"正文{_quote(said)}，但表四 {form.T4_SUIT}为 {fmt(suits)} 件",
+                        names=_SUIT_NAMES,
+                        **_where(section, a1),
+                    )
+                )
         m = _ALL_DONE.search(text)
         if m and carried_out:
-            out.append(finding("T03", f"正文{_quote(m.group(0))}，但表三 结转下年度继续办理为 {fmt(carried_out)} 件",
-                               names=(form.t3("carried_out", "total"),), **_where(section, a1)))
+            out.append(
+                finding(
+                    "T03",
+                    f"正文{_quote(m.group(0))}，但表三 结转下年度继续办理为 {fmt(carried_out)} 件",
+                    names=(form.t3("carried_out", "total"),),
+                    **_where(section, a1),
+                )
+            )
     return out
 
 
@@ -187,16 +243,24 @@ def check_years(report: ReportData, narrative: dict | None = None) -> list[Findi
     for section, a1, text in _paragraphs(report, narrative):
         for m in _PERIOD.finditer(text):
             if {int(m.group(1)), int(m.group(2))} != {report.year}:
-                out.append(finding("F07", f"正文{_quote(m.group(0))}：统计期限不是报告年度 {report.year} 年",
-                                   **_where(section, a1)))
+                out.append(
+                    finding(
+                        "F07", f"正文{_quote(m.group(0))}：统计期限不是报告年度 {report.year} 年", **_where(section, a1)
+                    )
+                )
         years = {int(y) for y in _YEAR.findall(text)}
         if years and first is None:
             first = (section, a1)
         seen |= years
     if first is not None and report.year not in seen and not out:
         listed = "、".join(f"{y}年" for y in sorted(seen))
-        out.append(finding("F07", f"正文提到的年份是 {listed}，没有提到报告年度 {report.year} 年，是否沿用了往年的正文？",
-                           **_where(*first)))
+        out.append(
+            finding(
+                "F07",
+                f"正文提到的年份是 {listed}，没有提到报告年度 {report.year} 年，是否沿用了往年的正文？",
+                **_where(*first),
+            )
+        )
     return out
 
 

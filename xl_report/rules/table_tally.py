@@ -12,6 +12,7 @@ Totals are left to the identities (A01–A04).
   finding per table, not one per cell.
 - R07 (error): one finding per cell that differs, with the table's and the tally's value.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -28,8 +29,9 @@ from xl_report.rules.common import cell_finding, finding, fmt, label
 FILL_ADVICE = "请先点“填报”（或运行 xl-report fill）再校验"
 
 
-def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
-          require_filled: bool = True) -> list[Finding]:
+def check(
+    table: ReportData, tally: Tally, fill: FillState | None = None, *, require_filled: bool = True
+) -> list[Finding]:
     """``table``: the report as found in the workbook. ``fill``: the workbook's fill record.
     ``require_filled=False`` (the batch, which fills the tables itself): a table that was never filled
     is not an error, only one that was filled and now disagrees."""
@@ -56,17 +58,26 @@ def check(table: ReportData, tally: Tally, fill: FillState | None = None, *,
     else:
         advice = "表中数字与台账不一致，请重新填报"
     for t in form.TABLES:
-        names = [n for n in computed if form.CELL_BY_NAME[n].table == t and not form.CELL_BY_NAME[n].computed
-                 and n not in table.missing]
-        differ = [n for n in names if not _same(table.values.get(n), computed[n])
-                  and not _same(nz.number_in_text(table.values.get(n)), computed[n])]  # F06: stored as text
+        names = [
+            n
+            for n in computed
+            if form.CELL_BY_NAME[n].table == t and not form.CELL_BY_NAME[n].computed and n not in table.missing
+        ]
+        differ = [
+            n
+            for n in names
+            if not _same(table.values.get(n), computed[n])
+            and not _same(nz.number_in_text(table.values.get(n)), computed[n])
+        ]  # F06: stored as text
         if not differ:
             continue
         if all(_blank(table.values.get(n)) for n in names):
             if require_filled:
                 first = differ[0]
-                text = (f"{t}未填报：台账中有记录（如 {label(first)} 应为 {fmt(computed[first])}），"
-                        f"但表中由台账计算的 {len(names)} 个格子全为空或 0。{FILL_ADVICE}")
+                text = (
+                    f"{t}未填报：台账中有记录（如 {label(first)} 应为 {fmt(computed[first])}），"
+                    f"但表中由台账计算的 {len(names)} 个格子全为空或 0。{FILL_ADVICE}"
+                )
                 out.append(cell_finding("R08", text, table, first))
             continue
         for n in differ:

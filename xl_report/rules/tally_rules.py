@@ -5,6 +5,7 @@ Deadline = 20 working days after 收到日期 (or 补正收到日期 when 补正
 +20 when 延期 was approved, + the working days spent on 征求意见 (第三十二、三十三条). The day of
 receipt is not counted; receipt on a day off starts on the next working day.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -23,7 +24,14 @@ EXTENSION_DAYS = 20  # 第三十三条第二款: 延长的期限最长不得超�
 CORRECTION_NOTICE_DAYS = 7  # 第三十条
 
 ID, RECEIVED, NOTICE, RESUBMITTED, EXTENDED, CONSULT, DONE = (
-    "编号", "收到日期", "补正告知日期", "补正收到日期", "延期", "征求意见工作日", "办结日期")
+    "编号",
+    "收到日期",
+    "补正告知日期",
+    "补正收到日期",
+    "延期",
+    "征求意见工作日",
+    "办结日期",
+)
 assert {ID, RECEIVED, NOTICE, RESUBMITTED, EXTENDED, CONSULT, DONE} <= set(REQUESTS.headers)
 ROW = "_row"
 
@@ -62,8 +70,11 @@ def _deadline_text(deadline: date, days: int, extended: bool, consult: int) -> s
         parts.append(f"延期 {EXTENSION_DAYS} 个工作日")
     if consult:
         parts.append(f"征求意见 {consult} 个工作日")
-    return f"答复期限 {deadline.isoformat()}（{' + '.join(parts)}）" if len(parts) > 1 else \
-        f"答复期限 {deadline.isoformat()}（{days} 个工作日）"
+    return (
+        f"答复期限 {deadline.isoformat()}（{' + '.join(parts)}）"
+        if len(parts) > 1
+        else f"答复期限 {deadline.isoformat()}（{days} 个工作日）"
+    )
 
 
 def _check_row(r: dict, cal: WorkCalendar, year_end: date | None) -> list[Finding]:
@@ -78,9 +89,14 @@ def _check_row(r: dict, cal: WorkCalendar, year_end: date | None) -> list[Findin
         limit = cal.add_workdays(received, CORRECTION_NOTICE_DAYS)
         if notice > limit:
             late = cal.workdays_between(limit, notice)
-            out.append(finding("R02", f"{head}：收到日期 {received.isoformat()}，补正告知日期 {notice.isoformat()}，"
-                                      f"超过 {CORRECTION_NOTICE_DAYS} 个工作日的期限（{limit.isoformat()}）{late} 个工作日",
-                               **_where(r[ROW], NOTICE)))
+            out.append(
+                finding(
+                    "R02",
+                    f"{head}：收到日期 {received.isoformat()}，补正告知日期 {notice.isoformat()}，"
+                    f"超过 {CORRECTION_NOTICE_DAYS} 个工作日的期限（{limit.isoformat()}）{late} 个工作日",
+                    **_where(r[ROW], NOTICE),
+                )
+            )
         if resubmitted is None:
             return out  # waiting for the applicant's 补正: the reply clock has not started
     start = resubmitted or received
@@ -92,14 +108,25 @@ def _check_row(r: dict, cal: WorkCalendar, year_end: date | None) -> list[Findin
     if done is not None:
         if done > deadline:
             late = cal.workdays_between(deadline, done)
-            out.append(finding("R01", f"{head}：{since}，{_deadline_text(deadline, days, extended, consult)}，"
-                                      f"办结日期 {done.isoformat()}，逾期 {late} 个工作日（{(done - deadline).days} 天）",
-                               **_where(r[ROW], DONE)))
+            out.append(
+                finding(
+                    "R01",
+                    f"{head}：{since}，{_deadline_text(deadline, days, extended, consult)}，"
+                    f"办结日期 {done.isoformat()}，逾期 {late} 个工作日（{(done - deadline).days} 天）",
+                    **_where(r[ROW], DONE),
+                )
+            )
     elif year_end is not None and start <= year_end and deadline < year_end:
         late = cal.workdays_between(deadline, year_end)
-        out.append(finding("R03", f"{head}：{since}，{_deadline_text(deadline, days, extended, consult)}，"
-                                  f"截至 {year_end.year}年12月31日 仍未办结，已逾期 {late} 个工作日"
-                                  f"（应尽快答复；年报中计入结转下年度，但已属逾期）", **_where(r[ROW], DONE)))
+        out.append(
+            finding(
+                "R03",
+                f"{head}：{since}，{_deadline_text(deadline, days, extended, consult)}，"
+                f"截至 {year_end.year}年12月31日 仍未办结，已逾期 {late} 个工作日"
+                f"（应尽快答复；年报中计入结转下年度，但已属逾期）",
+                **_where(r[ROW], DONE),
+            )
+        )
     return out
 
 
@@ -110,9 +137,15 @@ def check_duplicates(records: list[dict]) -> list[Finding]:
         if key is None or key != key or str(key).strip() == "":
             continue
         rows[str(key).strip()].append(r[ROW])
-    return [finding("R04", f"{REQUESTS.name}：编号 {key} 重复，见第 {'、'.join(map(str, where))} 行（每件申请一个编号）",
-                    **_where(where[1], ID))
-            for key, where in rows.items() if len(where) > 1]
+    return [
+        finding(
+            "R04",
+            f"{REQUESTS.name}：编号 {key} 重复，见第 {'、'.join(map(str, where))} 行（每件申请一个编号）",
+            **_where(where[1], ID),
+        )
+        for key, where in rows.items()
+        if len(where) > 1
+    ]
 
 
 def check(tally, year: int | None = None, config: dict | None = None) -> list[Finding]:
@@ -132,10 +165,15 @@ def check(tally, year: int | None = None, config: dict | None = None) -> list[Fi
         except UnknownYear as e:
             unknown[e.year] += 1
     for y, n in sorted(unknown.items()):
-        out.append(finding(
-            "R05", f"{y}年的法定节假日和调休安排尚未收录（内置日历只到 {PACKAGE_YEARS[-1]} 年），"
-                   f"{n} 件申请的答复期限未能核对。"
-                   "请升级 chinesecalendar，或在配置文件 xl-report.toml 的 [calendar] 中填写 "
-                   "extra_holidays（放假的工作日）"
-                   f"和 extra_workdays（调休上班的周末），如 extra_holidays = [\"{y}-01-01\"]", sheet=REQUESTS.name))
+        out.append(
+            finding(
+                "R05",
+                f"{y}年的法定节假日和调休安排尚未收录（内置日历只到 {PACKAGE_YEARS[-1]} 年），"
+                f"{n} 件申请的答复期限未能核对。"
+                "请升级 chinesecalendar，或在配置文件 xl-report.toml 的 [calendar] 中填写 "
+                "extra_holidays（放假的工作日）"
+                f'和 extra_workdays（调休上班的周末），如 extra_holidays = ["{y}-01-01"]',
+                sheet=REQUESTS.name,
+            )
+        )
     return out

@@ -7,6 +7,7 @@ the official options; a value that cannot be read (a date that does not exist) i
 台账转换说明 sheet lists every decision (:class:`xl_report.core.ledger.Decision`); with the clerk's choices
 in the tally sheets, it is the mapping next year's conversion starts from (:mod:`ledger_mapping`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -79,8 +80,15 @@ class Marked:
     candidates: tuple[str, ...] = ()
 
 
-def adopt_ledger(ledger: Path | str, output: Path | str, *, year: int | None = None, unit: str | None = None,
-                 mapping: Path | str | None = None, save_mapping_to: Path | str | None = None) -> AdoptResult:
+def adopt_ledger(
+    ledger: Path | str,
+    output: Path | str,
+    *,
+    year: int | None = None,
+    unit: str | None = None,
+    mapping: Path | str | None = None,
+    save_mapping_to: Path | str | None = None,
+) -> AdoptResult:
     """Convert an office's own ledger (.xlsx/.xlsm/.xls/.ods/.csv) into the template workbook ``output``, every
     decision listed in its 台账转换说明 sheet (see the module doc). ``mapping``: an earlier conversion (its
     workbook, or the TOML of ``save_mapping_to``) whose choices are taken first."""
@@ -98,16 +106,27 @@ def adopt_ledger(ledger: Path | str, output: Path | str, *, year: int | None = N
     return result
 
 
-def adopted_book(ledger: Path | str, output: Path, *, year: int | None = None, unit: str | None = None,
-                 learned: LedgerMapping | None = None, name: str | None = None
-                 ) -> tuple[Workbook, PlainRows, AdoptResult]:
+def adopted_book(
+    ledger: Path | str,
+    output: Path,
+    *,
+    year: int | None = None,
+    unit: str | None = None,
+    learned: LedgerMapping | None = None,
+    name: str | None = None,
+) -> tuple[Workbook, PlainRows, AdoptResult]:
     """The converted workbook of :func:`adopt_ledger`, not yet saved (:func:`save_adopted`). ``name``: how
     the 转换说明 names the ledger (default: its file name)."""
     adoption, file, book_unit, book_year = read_adoption(ledger, learned)
     wb = build_template()
     result = AdoptResult(output, adoption)
-    plain = write_adoption(wb, adoption, name or Path(ledger).name, result,
-                           label=file.sheet_label if file is not None else lambda name: name)
+    plain = write_adoption(
+        wb,
+        adoption,
+        name or Path(ledger).name,
+        result,
+        label=file.sheet_label if file is not None else lambda name: name,
+    )
     meta_year, meta_unit = year if year is not None else book_year, unit if unit is not None else book_unit
     if meta_year is not None or meta_unit is not None:
         write_report(ReportData(unit=meta_unit, year=meta_year), wb, tables=(), meta=True)
@@ -126,12 +145,21 @@ def choice_findings(result: AdoptResult) -> list[Finding]:
         first = marks[0]
         if undecided:
             options = "、".join(first.candidates[:6]) if first.candidates else "下拉列表中的一项"
-            message = (f"{sheet}·{column}：“{text}”{first.why}，没有计数。请在下载的工作簿中，"
-                       f"于橙色格子 {cells} 的下拉列表中选择（可选：{options}），选好后重新上传")
+            message = (
+                f"{sheet}·{column}：“{text}”{first.why}，没有计数。请在下载的工作簿中，"
+                f"于橙色格子 {cells} 的下拉列表中选择（可选：{options}），选好后重新上传"
+            )
         else:
             message = f"{sheet}·{column}：“{text}”{first.why}。请在下载的工作簿中改正红色格子 {cells}，改好后重新上传"
-        out.append(finding("R10" if undecided else "R06", message, sheet=sheet, cell=first.cell,
-                           row=coordinate_from_string(first.cell)[1]))
+        out.append(
+            finding(
+                "R10" if undecided else "R06",
+                message,
+                sheet=sheet,
+                cell=first.cell,
+                row=coordinate_from_string(first.cell)[1],
+            )
+        )
     return out
 
 
@@ -186,7 +214,6 @@ class PlainRows:
             out[part] = merge
         return out
 
-
     def write_into(self, wb: Workbook) -> None:
         """The rows into ``wb``'s cells (openpyxl: slower, for a caller that saves the workbook itself)."""
         for name, rows in self.rows.items():
@@ -210,8 +237,9 @@ def save_adopted(wb: Workbook, target: Path, plain: PlainRows) -> None:
     save_workbook(wb, target, deterministic=True, rewrite=plain.rewrite(wb) or None)
 
 
-def write_adoption(wb: Workbook, adoption: Adoption, ledger_name: str, result: AdoptResult,
-                   label=lambda name: name) -> PlainRows:
+def write_adoption(
+    wb: Workbook, adoption: Adoption, ledger_name: str, result: AdoptResult, label=lambda name: name
+) -> PlainRows:
     """The ledger's rows into the template's tally sheets, and the 转换说明 sheet. The plain rows are
     returned, to be written while saving (:func:`save_adopted`)."""
     checks: list[Decision] = []
@@ -245,8 +273,10 @@ def _source_cells(read: SheetRead, i: int) -> list[object]:
         row = read.grid[i] if i < len(read.grid) else []
         return list(row) + [None] * (len(read.sheet.columns) - len(row))
     src = read.rows[i]
-    return [src[read.columns[c.header]] if c.header in read.columns and read.columns[c.header] < len(src) else None
-            for c in read.sheet.columns]
+    return [
+        src[read.columns[c.header]] if c.header in read.columns and read.columns[c.header] < len(src) else None
+        for c in read.sheet.columns
+    ]
 
 
 def _memoised(convert):
@@ -262,8 +292,9 @@ def _memoised(convert):
     return run
 
 
-def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: list[Decision],
-                 plain: PlainRows) -> list[list[object]]:
+def _write_sheet(
+    wb: Workbook, read: SheetRead, result: AdoptResult, checks: list[Decision], plain: PlainRows
+) -> list[list[object]]:
     """Write one sheet's rows; returns them as a grid in our schema (to validate what fill will read)."""
     sheet = read.sheet
     convert = [_memoised(converter(sheet, c)) for c in sheet.columns]
@@ -320,23 +351,40 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
             marked_rows.add(r)
             if reading is not None:
                 options = "、".join(reading.candidates[:6]) if reading.candidates else "下拉列表中的一项"
-                row.append(_Cell(display(v), UNDECIDED_FILL,
-                                 f"原台账：{display(v)}\n{reading.why}。请在下拉列表中选择（可选：{options}）"))
+                row.append(
+                    _Cell(
+                        display(v),
+                        UNDECIDED_FILL,
+                        f"原台账：{display(v)}\n{reading.why}。请在下拉列表中选择（可选：{options}）",
+                    )
+                )
                 result.undecided += 1
-                result.marked.append(Marked(sheet.name, headers[k], display(v), f"{get_column_letter(k + 1)}{r}",
-                                            reading.why, True, tuple(reading.candidates)))
+                result.marked.append(
+                    Marked(
+                        sheet.name,
+                        headers[k],
+                        display(v),
+                        f"{get_column_letter(k + 1)}{r}",
+                        reading.why,
+                        True,
+                        tuple(reading.candidates),
+                    )
+                )
             else:
                 row.append(_Cell(display(v), UNREADABLE_FILL, f"{reason}。请改正后再填报"))
-                result.marked.append(Marked(sheet.name, headers[k], display(v), f"{get_column_letter(k + 1)}{r}",
-                                            str(reason), False))
-                checks.append(Decision(CHECK, sheet.name, headers[k], source=display(v), why=str(reason),
-                                       rows=(excel_row,)))
+                result.marked.append(
+                    Marked(sheet.name, headers[k], display(v), f"{get_column_letter(k + 1)}{r}", str(reason), False)
+                )
+                checks.append(
+                    Decision(CHECK, sheet.name, headers[k], source=display(v), why=str(reason), rows=(excel_row,))
+                )
                 result.unreadable += 1
         out[r] = row
     extra: list[tuple[str, dict[int, int] | dict[int, str]]] = []
     if not read.native or originals:
         extra = [(SOURCE_ROW, source_rows)] + [
-            (ORIGINAL_PREFIX + read.source_headers.get(h, h), originals[h]) for h in sheet.headers if h in originals]
+            (ORIGINAL_PREFIX + read.source_headers.get(h, h), originals[h]) for h in sheet.headers if h in originals
+        ]
     ws = wb[sheet.name]
     width = len(sheet.columns)
     for k, (title, _) in enumerate(extra, start=width + 1):
@@ -370,13 +418,18 @@ def _write_sheet(wb: Workbook, read: SheetRead, result: AdoptResult, checks: lis
 def _extend_validations(ws, last_row: int) -> None:
     """The template's dropdowns cover TALLY_ROWS rows: stretch them over a longer ledger."""
     for dv in ws.data_validations.dataValidation:
-        ranges = [CellRange(min_col=r.min_col, min_row=r.min_row, max_col=r.max_col, max_row=last_row)
-                  if r.max_row == TALLY_ROWS else r for r in dv.sqref.ranges]
+        ranges = [
+            CellRange(min_col=r.min_col, min_row=r.min_row, max_col=r.max_col, max_row=last_row)
+            if r.max_row == TALLY_ROWS
+            else r
+            for r in dv.sqref.ranges
+        ]
         dv.sqref = MultiCellRange(ranges)
 
 
-def _write_notes(wb: Workbook, adoption: Adoption, ledger_name: str, checks: list[Decision], result: AdoptResult,
-                 label) -> None:
+def _write_notes(
+    wb: Workbook, adoption: Adoption, ledger_name: str, checks: list[Decision], result: AdoptResult, label
+) -> None:
     ws = wb.create_sheet(ADOPT_SHEET, index=1)
     undecided = adoption.undecided
     lines = [

@@ -1,4 +1,5 @@
 """Check a workbook file: read report, 正文, tally and last year's report, then :func:`xl_report.rules.check`."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,8 +20,9 @@ from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.workbook import open_workbook, read_narrative, read_report, read_report_file, resolve_names
 
 
-def check_workbook(path: Path | str, previous: Path | str | ReportData | None = None,
-                   config: dict | None = None) -> list[Finding]:
+def check_workbook(
+    path: Path | str, previous: Path | str | ReportData | None = None, config: dict | None = None
+) -> list[Finding]:
     """Read report, 正文, tally and last year's report from files, then :func:`check`."""
     path = ensure_readable(path)
     wb = open_workbook(path)
@@ -30,16 +32,18 @@ def check_workbook(path: Path | str, previous: Path | str | ReportData | None = 
         wb.close()
 
 
-def check_book(wb, path: Path | str, previous: Path | str | ReportData | None = None,
-               config: dict | None = None) -> list[Finding]:
+def check_book(
+    wb, path: Path | str, previous: Path | str | ReportData | None = None, config: dict | None = None
+) -> list[Finding]:
     """:func:`check_workbook` over ``path`` already open as ``wb`` (not changed): for a caller that goes
     on with the same book (write 校验结果, freeze) instead of loading it twice. The tally is read from
     ``path`` (calamine, fast)."""
     path = Path(path)
     report = read_report(wb, source=str(path))
     if len(report.missing) == len(form.CELL_NAMES):
-        raise InputError.at("不是年报工作簿：找不到表二、表三、表四的单元格名称（请用 xl-report template 生成的模板）",
-                            file=str(path))
+        raise InputError.at(
+            "不是年报工作簿：找不到表二、表三、表四的单元格名称（请用 xl-report template 生成的模板）", file=str(path)
+        )
     names = resolve_names(wb)
     refuse_error_values(wb, names, path)
     narrative = read_narrative(wb, names, cells=True)
@@ -57,8 +61,14 @@ def refuse_error_values(wb, names: dict[str, tuple[str, str]], path: Path) -> No
         if sheet in wb.sheetnames:
             c = wb[sheet][coord.split(":")[0]]
             if c.data_type == "e":
-                problems.append(Problem(f"单元格 {c.coordinate} 是 Excel 错误值，请改正公式或改为数值",
-                                        file=str(path), sheet=sheet, value=c.value))
+                problems.append(
+                    Problem(
+                        f"单元格 {c.coordinate} 是 Excel 错误值，请改正公式或改为数值",
+                        file=str(path),
+                        sheet=sheet,
+                        value=c.value,
+                    )
+                )
     if problems:
         raise InputError(f"表格中有 {len(problems)} 个错误值，无法校验：", problems)
 

@@ -7,6 +7,7 @@ so the clerk gets one complete workbook either way.
 
 Nothing is written when any tally row is bad (TallyErrors lists them all).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -52,24 +53,36 @@ def report_year(year: int | None, tally: Tally) -> int:
         return tally.year
     label = f"“{form.SHEET_README}”工作表的“{form.META_BY_NAME['meta_year'].label}”"
     if tally.year_typed is not None:  # typed, but not a year: "please fill it" would be false
-        raise InputError.at(f"{label}（值：{printable(tally.year_typed)}）不是年份：请填写四位数的年份，如 2024；"
-                            "或在命令中加 --year 2024 这样的参数", file=tally.source)
-    raise InputError.at(f"不知道报告年度：请在“{form.SHEET_README}”工作表填写“{form.META_BY_NAME['meta_year'].label}”，"
-                        "或在命令中加 --year 2024 这样的参数", file=tally.source)
+        raise InputError.at(
+            f"{label}（值：{printable(tally.year_typed)}）不是年份：请填写四位数的年份，如 2024；"
+            "或在命令中加 --year 2024 这样的参数",
+            file=tally.source,
+        )
+    raise InputError.at(
+        f"不知道报告年度：请在“{form.SHEET_README}”工作表填写“{form.META_BY_NAME['meta_year'].label}”，"
+        "或在命令中加 --year 2024 这样的参数",
+        file=tally.source,
+    )
 
 
 def describe_numbers(s: dict[str, int | float]) -> list[str]:
     """The numbers of a fill (:attr:`FillResult.numbers`) as the clerk reads them, with units."""
     lines = []
     if "新收" in s:
-        lines.append(f"本年新收申请 {s['新收']} 件，上年结转 {s['上年结转']} 件，本年办结 {s['办结']} 件"
-                     f"（予以公开 {s['予以公开']} 件，部分公开 {s['部分公开']} 件），结转下年度 {s['结转下年度']} 件")
+        lines.append(
+            f"本年新收申请 {s['新收']} 件，上年结转 {s['上年结转']} 件，本年办结 {s['办结']} 件"
+            f"（予以公开 {s['予以公开']} 件，部分公开 {s['部分公开']} 件），结转下年度 {s['结转下年度']} 件"
+        )
     if "行政许可" in s:
-        lines.append(f"行政许可 {s['行政许可']} 件，行政处罚 {s['行政处罚']} 件，行政强制 {s['行政强制']} 件，"
-                     f"行政事业性收费 {s['收费金额']} 万元")
+        lines.append(
+            f"行政许可 {s['行政许可']} 件，行政处罚 {s['行政处罚']} 件，行政强制 {s['行政强制']} 件，"
+            f"行政事业性收费 {s['收费金额']} 万元"
+        )
     if "行政复议" in s:
-        lines.append(f"行政复议 {s['行政复议']} 件，行政诉讼 {s['直接起诉'] + s['复议后起诉']} 件"
-                     f"（未经复议直接起诉 {s['直接起诉']} 件，复议后起诉 {s['复议后起诉']} 件）")
+        lines.append(
+            f"行政复议 {s['行政复议']} 件，行政诉讼 {s['直接起诉'] + s['复议后起诉']} 件"
+            f"（未经复议直接起诉 {s['直接起诉']} 件，复议后起诉 {s['复议后起诉']} 件）"
+        )
     return lines
 
 
@@ -85,19 +98,32 @@ def fill_book(wb: Workbook, tally: Tally, year: int | None = None, now: datetime
     from xl_report.stages.freeze import read_freeze_info  # lazy: freeze pulls the signing library
 
     if read_freeze_info(wb) is not None:  # refilled, it would still carry the 定稿 stamp and protection
-        raise InputError.at("这个工作簿已经定稿，不能再填报；如需修改，请在定稿前的工作簿上填报后重新定稿",
-                            file=tally.source)
+        raise InputError.at(
+            "这个工作簿已经定稿，不能再填报；如需修改，请在定稿前的工作簿上填报后重新定稿", file=tally.source
+        )
     year = report_year(year, tally)
     result = aggregate(tally, year)
     existing = read_report(wb, source=tally.source)
     values = merge_counts(existing.values, tally, result)
-    write_report(ReportData(unit=None if existing.unit else tally.unit, year=year, values=values), wb,
-                 tables=result.tables, meta=True)
+    write_report(
+        ReportData(unit=None if existing.unit else tally.unit, year=year, values=values),
+        wb,
+        tables=result.tables,
+        meta=True,
+    )
     clear_findings(wb)  # an earlier check's 校验结果 and red cells describe the tables this fill replaced
     record_fill(wb, fill_properties(tally, now))
-    report = ReportData(unit=existing.unit or tally.unit, year=year, contact=existing.contact, level=existing.level,
-                        published=existing.published, values=values, narrative=existing.narrative,
-                        locations=existing.locations, source=tally.source).with_totals()
+    report = ReportData(
+        unit=existing.unit or tally.unit,
+        year=year,
+        contact=existing.contact,
+        level=existing.level,
+        published=existing.published,
+        values=values,
+        narrative=existing.narrative,
+        locations=existing.locations,
+        source=tally.source,
+    ).with_totals()
     return FillResult(None, report, result.tables, result.notes, placeholder_numbers(report, result.tables))
 
 

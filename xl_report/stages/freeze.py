@@ -17,6 +17,7 @@ file was last saved; with neither, freezing is refused and the cells are named.
 Sheet protection is Excel's legacy 16-bit password hash: a deterrent. The fingerprint and the
 signature are what make a change detectable.
 """
+
 from __future__ import annotations
 
 import base64
@@ -75,8 +76,21 @@ from xl_report.xlsx.safety import check_xlsx, load_workbook_bytes, read_package
 from xl_report.xlsx.workbook import cell_value, one_line, open_workbook, read_report, resolve_names, set_text
 
 __all__ = [
-    "FreezeResult", "VerifyResult", "FreezeRefused", "freeze_file", "freeze_book", "verify_file", "verify_book",
-    "read_freeze_info", "freeze_properties", "stamp_line", "fingerprint", "canonical_values", "keygen", "freeze_password", "FROZEN_SUFFIX",
+    "FreezeResult",
+    "VerifyResult",
+    "FreezeRefused",
+    "freeze_file",
+    "freeze_book",
+    "verify_file",
+    "verify_book",
+    "read_freeze_info",
+    "freeze_properties",
+    "stamp_line",
+    "fingerprint",
+    "canonical_values",
+    "keygen",
+    "freeze_password",
+    "FROZEN_SUFFIX",
 ]
 
 PASSWORD_ENV = "XL_REPORT_FREEZE_PASSWORD"
@@ -99,8 +113,10 @@ SCHEME = 2
 MAX_VIEW_BYTES = 256 * 1024 * 1024  # a stored view inflates to at most this (a hostile property is a bomb)
 # The 定稿 line is written with this fingerprint first: the fingerprint covers the file without it.
 PLACEHOLDER_FP = "0" * 64
-V1_NOTE = ("此文件使用旧版定稿指纹（v1）：只核对表二、表三、表四的数字、单位、年度、联系电话、单位类型和正文段落；"
-           "不核对数字格式、字体颜色、隐藏的行列和工作表、名称位置、批注、公式、发布日期和台账")
+V1_NOTE = (
+    "此文件使用旧版定稿指纹（v1）：只核对表二、表三、表四的数字、单位、年度、联系电话、单位类型和正文段落；"
+    "不核对数字格式、字体颜色、隐藏的行列和工作表、名称位置、批注、公式、发布日期和台账"
+)
 PROP_PREFIX = "xl_report_"
 # Office's custom-property dialog takes at most 255 characters (UTF-16 units) per value: chunk.
 PROP_CHUNK = 255
@@ -147,10 +163,19 @@ class VerifyResult:
 
     def to_json(self) -> dict:
         return {
-            "path": self.path, "ok": self.ok, "frozen": self.frozen, "fingerprint": self.fingerprint,
-            "current_fingerprint": self.current_fingerprint, "unit": self.unit, "year": self.year,
-            "frozen_at": self.frozen_at, "reason": self.reason, "signed": self.signed, "signer": self.signer,
-            "changed": [c.to_json() for c in self.changed], "messages": list(self.messages),
+            "path": self.path,
+            "ok": self.ok,
+            "frozen": self.frozen,
+            "fingerprint": self.fingerprint,
+            "current_fingerprint": self.current_fingerprint,
+            "unit": self.unit,
+            "year": self.year,
+            "frozen_at": self.frozen_at,
+            "reason": self.reason,
+            "signed": self.signed,
+            "signer": self.signer,
+            "changed": [c.to_json() for c in self.changed],
+            "messages": list(self.messages),
         }
 
 
@@ -164,7 +189,9 @@ class FreezeRefused(XlReportError):
         problems = [Problem(f"{f.code} {f.message}", sheet=f.sheet) for f in errors]
         super().__init__(
             f"校验发现 {len(errors)} 个错误，不能定稿。请改正后重新定稿；确需定稿的，"
-            "请加 --force --reason \"原因\"（原因会记录在定稿文件中）：", problems)
+            '请加 --force --reason "原因"（原因会记录在定稿文件中）：',
+            problems,
+        )
         self.findings = findings
 
 
@@ -173,13 +200,13 @@ class FreezeRefused(XlReportError):
 # --------------------------------------------------------------------------------------------
 
 
-_BEYOND_BMP = re.compile("[\U00010000-\U0010FFFF]")
+_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
 
 
 def _chunks(text: str, limit: int = PROP_CHUNK) -> list[str]:
     """Split ``text`` into pieces of at most ``limit`` UTF-16 units (Office counts those)."""
     if not _BEYOND_BMP.search(text):  # the usual case: one unit per character, plain slices
-        return [text[i:i + limit] for i in range(0, len(text), limit)]
+        return [text[i : i + limit] for i in range(0, len(text), limit)]
     out: list[str] = []
     cur: list[str] = []
     size = 0  # characters beyond the BMP take two units
@@ -228,8 +255,11 @@ def _get_text(props: dict, base: str) -> str | None:
 
 def _clear_props(wb: Workbook) -> None:
     """Drop earlier freeze properties; the fill record stays (upstream re-checks table ≡ tally with it)."""
-    for name in [p.name for p in wb.custom_doc_props if (p.name.startswith(PROP_PREFIX) or p.name == MARK_AS_FINAL)
-                 and p.name not in FILL_PROPERTIES]:
+    for name in [
+        p.name
+        for p in wb.custom_doc_props
+        if (p.name.startswith(PROP_PREFIX) or p.name == MARK_AS_FINAL) and p.name not in FILL_PROPERTIES
+    ]:
         del wb.custom_doc_props[name]
 
 
@@ -259,12 +289,18 @@ def decode_view(text: str | None) -> dict | None:
 
 def _view_shape_ok(view: object) -> bool:
     """The stored record has the shape :mod:`xl_report.xlsx.reader_view` writes (a hand-made one may not)."""
-    if not (isinstance(view, dict) and isinstance(view.get("sheets"), list) and isinstance(view.get("names"), list)
-            and isinstance(view.get("looks", {}), dict)):
+    if not (
+        isinstance(view, dict)
+        and isinstance(view.get("sheets"), list)
+        and isinstance(view.get("names"), list)
+        and isinstance(view.get("looks", {}), dict)
+    ):
         return False
     names_ok = all(isinstance(n, list) and len(n) >= 3 and all(isinstance(x, str) for x in n) for n in view["names"])
-    sheets_ok = all(isinstance(sh, dict) and isinstance(sh.get("name"), str) and isinstance(sh.get("cells", {}), dict)
-                    for sh in view["sheets"])
+    sheets_ok = all(
+        isinstance(sh, dict) and isinstance(sh.get("name"), str) and isinstance(sh.get("cells", {}), dict)
+        for sh in view["sheets"]
+    )
     looks_ok = all(isinstance(look, dict) for look in view.get("looks", {}).values())
     return names_ok and sheets_ok and looks_ok
 
@@ -285,8 +321,11 @@ def freeze_info_from_props(props: dict) -> dict | None:
             values = json.loads(text)
         except ValueError:
             values = None
-        if not (isinstance(values, dict) and isinstance(values.get("cells"), dict)
-                and isinstance(values.get("narrative"), dict)):
+        if not (
+            isinstance(values, dict)
+            and isinstance(values.get("cells"), dict)
+            and isinstance(values.get("narrative"), dict)
+        ):
             values = None  # not what freezing wrote: treat as missing
     scheme = _int(props.get(P_SCHEME)) or 1
     return {
@@ -331,7 +370,7 @@ def one_time_password(shared: str | None) -> str | None:
 def _check_reason(force: bool, reason: str | None) -> str | None:
     reason = (reason or "").strip() or None
     if force and not reason:
-        raise InputError.at("使用 --force 强制定稿时，必须用 --reason \"原因\" 写明原因（原因会记录在定稿文件中）")
+        raise InputError.at('使用 --force 强制定稿时，必须用 --reason "原因" 写明原因（原因会记录在定稿文件中）')
     return reason if force else None
 
 
@@ -349,9 +388,16 @@ def _check_book(wb: Workbook) -> list[Finding]:
     return list(check(report, narrative=report.narrative))
 
 
-def freeze_file(path: Path | str, output: Path | str | None = None, password: str | None = None,
-                sign_key: Path | str | None = None, force: bool = False, reason: str | None = None,
-                keep_personal: bool = False, config: dict | None = None) -> FreezeResult:
+def freeze_file(
+    path: Path | str,
+    output: Path | str | None = None,
+    password: str | None = None,
+    sign_key: Path | str | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    keep_personal: bool = False,
+    config: dict | None = None,
+) -> FreezeResult:
     """Check, then write the frozen copy of ``path`` (default ``<name>-定稿.xlsx``). Input untouched."""
     path = check_xlsx(path)
     reason = _check_reason(force, reason)
@@ -363,9 +409,17 @@ def freeze_file(path: Path | str, output: Path | str | None = None, password: st
     wb = open_workbook(path)
     try:
         findings = _run_check(wb, path, config)  # on the same load: freezing changes the book only after
-        result = freeze_book(wb, password=freeze_password(password, config), sign_key=sign_key, force=force,
-                             reason=reason, keep_personal=keep_personal, findings=findings,
-                             cached=_cache_reader(path), source=str(path))
+        result = freeze_book(
+            wb,
+            password=freeze_password(password, config),
+            sign_key=sign_key,
+            force=force,
+            reason=reason,
+            keep_personal=keep_personal,
+            findings=findings,
+            cached=_cache_reader(path),
+            source=str(path),
+        )
         backup_existing(out)
         save_workbook(wb, out)
     finally:
@@ -387,21 +441,34 @@ def _cache_reader(path: Path) -> CachedValue:
     return cached
 
 
-def freeze_book(wb: Workbook, *, password: str | None = None, sign_key: Path | str | None = None,
-                force: bool = False, reason: str | None = None, keep_personal: bool = False,
-                findings: list[Finding] | None = None, cached: CachedValue | None = None,
-                source: str | None = None, now: datetime | None = None) -> FreezeResult:
+def freeze_book(
+    wb: Workbook,
+    *,
+    password: str | None = None,
+    sign_key: Path | str | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    keep_personal: bool = False,
+    findings: list[Finding] | None = None,
+    cached: CachedValue | None = None,
+    source: str | None = None,
+    now: datetime | None = None,
+) -> FreezeResult:
     """Freeze an openpyxl workbook in place (the caller saves it). ``findings=None`` runs the check."""
     reason = _check_reason(force, reason)
     existing = read_freeze_info(wb)
     if existing is not None:
-        raise InputError.at(f"这个工作簿已经定稿（指纹 {short(existing['fingerprint'])}），不能再次定稿；"
-                            "如需修改，请在定稿前的工作簿上修改后重新定稿", file=source)
+        raise InputError.at(
+            f"这个工作簿已经定稿（指纹 {short(existing['fingerprint'])}），不能再次定稿；"
+            "如需修改，请在定稿前的工作簿上修改后重新定稿",
+            file=source,
+        )
     names = resolve_names(wb)
     missing = [n for n in form.CELL_NAMES if n not in names or names[n][0] not in wb.sheetnames]
     if missing:
-        raise InputError.at(f"工作簿缺少 {len(missing)} 个单元格名称（如 {missing[0]}），不是本工具的年报模板",
-                            file=source)
+        raise InputError.at(
+            f"工作簿缺少 {len(missing)} 个单元格名称（如 {missing[0]}），不是本工具的年报模板", file=source
+        )
     if findings is None:
         findings = _check_book(wb)
     errors = [f for f in findings if f.is_error]
@@ -434,11 +501,29 @@ def freeze_book(wb: Workbook, *, password: str | None = None, sign_key: Path | s
     signature = key_hash = None
     if key is not None:
         signature, key_hash = sign(key, fp, frozen_at), key_id(key.public_key())
-    _record(wb, freeze_properties(text, fp, frozen_at, reason=reason, forced_errors=len(errors),
-                                  personal_removed=removed, signature=signature, key_id=key_hash,
-                                  signer=report.unit))
-    return FreezeResult(None, fp, list(findings), forced=bool(force and errors), signed=key is not None,
-                        personal_removed=removed, frozen_at=frozen_at)
+    _record(
+        wb,
+        freeze_properties(
+            text,
+            fp,
+            frozen_at,
+            reason=reason,
+            forced_errors=len(errors),
+            personal_removed=removed,
+            signature=signature,
+            key_id=key_hash,
+            signer=report.unit,
+        ),
+    )
+    return FreezeResult(
+        None,
+        fp,
+        list(findings),
+        forced=bool(force and errors),
+        signed=key is not None,
+        personal_removed=removed,
+        frozen_at=frozen_at,
+    )
 
 
 def workbook_bytes(wb: Workbook) -> bytes:
@@ -456,14 +541,19 @@ def _check_key_unit(sign_key: Path | str, unit: str | None, source: str | None) 
     except InputError:
         mine = None
     if owner != mine:
-        raise InputError.at(f"签名私钥“{Path(sign_key).name}”属于单位“{owner}”，与年报的单位名称“{unit or ''}”不一致，"
-                            "未定稿；请使用本单位用 xl-report keygen 生成的私钥", file=source)
+        raise InputError.at(
+            f"签名私钥“{Path(sign_key).name}”属于单位“{owner}”，与年报的单位名称“{unit or ''}”不一致，"
+            "未定稿；请使用本单位用 xl-report keygen 生成的私钥",
+            file=source,
+        )
 
 
-def _formulas_to_values(wb: Workbook, names: dict[str, tuple[str, str]], cached: CachedValue | None,
-                        source: str | None) -> None:
-    report_cells = {(s, c.split(":")[0]) for n, (s, c) in names.items()
-                    if n in form.CELL_BY_NAME or n in form.META_BY_NAME}
+def _formulas_to_values(
+    wb: Workbook, names: dict[str, tuple[str, str]], cached: CachedValue | None, source: str | None
+) -> None:
+    report_cells = {
+        (s, c.split(":")[0]) for n, (s, c) in names.items() if n in form.CELL_BY_NAME or n in form.META_BY_NAME
+    }
     problems: list[Problem] = []
     pending: list[tuple[Cell, object]] = []  # applied only when every formula has a value
     for ws in wb.worksheets:
@@ -477,13 +567,25 @@ def _formulas_to_values(wb: Workbook, names: dict[str, tuple[str, str]], cached:
                     continue
                 formula = c.value if isinstance(c.value, str) else getattr(c.value, "text", str(c.value))
                 if (ws.title, c.coordinate) in report_cells:
-                    problems.append(Problem(f"单元格 {c.coordinate} 是报表单元格，其公式无法计算（只支持 SUM 和加减），"
-                                            "请改为数字或模板原有的合计公式", sheet=ws.title, value=formula))
+                    problems.append(
+                        Problem(
+                            f"单元格 {c.coordinate} 是报表单元格，其公式无法计算（只支持 SUM 和加减），"
+                            "请改为数字或模板原有的合计公式",
+                            sheet=ws.title,
+                            value=formula,
+                        )
+                    )
                     continue
                 old = cached(ws.title, c.coordinate) if cached else None
                 if old is None:
-                    problems.append(Problem(f"单元格 {c.coordinate} 的公式无法计算，文件中也没有 Excel 保存的计算结果；"
-                                            "请在 Excel 中打开并保存一次，或改为数值", sheet=ws.title, value=formula))
+                    problems.append(
+                        Problem(
+                            f"单元格 {c.coordinate} 的公式无法计算，文件中也没有 Excel 保存的计算结果；"
+                            "请在 Excel 中打开并保存一次，或改为数值",
+                            sheet=ws.title,
+                            value=formula,
+                        )
+                    )
                 else:
                     pending.append((c, old))
     if problems:
@@ -499,8 +601,9 @@ def _header_row(ws, headers: tuple[str, ...]) -> tuple[int, dict[str, int]] | No
     """Row and columns of ``headers`` among the first rows (a clerk may add a title row)."""
     keys = {header_key(h): h for h in headers}  # '申请人（选填）', '*申请人' are the same column to the reader
     for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 5)):
-        found = {keys[header_key(c.value)]: c.column for c in row
-                 if c.value is not None and header_key(c.value) in keys}
+        found = {
+            keys[header_key(c.value)]: c.column for c in row if c.value is not None and header_key(c.value) in keys
+        }
         if found:
             return row[0].row, found
     return None
@@ -557,8 +660,9 @@ def stamp_line(fp: str, now: datetime) -> str:
     return f"定稿：{now:%Y-%m-%d %H:%M}　指纹 {short(fp)}（可用 xl-report verify 核验，改动任何数字都会被发现）"
 
 
-def _stamp_all(wb: Workbook, names: dict[str, tuple[str, str]], fp: str, now: datetime, reason: str | None,
-               forced_errors: int) -> list[tuple[object, str]]:
+def _stamp_all(
+    wb: Workbook, names: dict[str, tuple[str, str]], fp: str, now: datetime, reason: str | None, forced_errors: int
+) -> list[tuple[object, str]]:
     """Write the 定稿 lines and the meta cells; returns the cells that show ``fp`` with their text."""
     lines = [stamp_line(fp, now)]
     if reason:
@@ -594,17 +698,32 @@ def _protect(wb: Workbook, password: str | None) -> None:
     wb.properties.contentStatus = FINAL_STATUS
 
 
-def freeze_properties(view_json: str, fp: str, frozen_at: str, *, reason: str | None = None,
-                      forced_errors: int = 0, personal_removed: int = 0, signature: str | None = None,
-                      key_id: str | None = None, signer: str | None = None) -> dict[str, object]:
+def freeze_properties(
+    view_json: str,
+    fp: str,
+    frozen_at: str,
+    *,
+    reason: str | None = None,
+    forced_errors: int = 0,
+    personal_removed: int = 0,
+    signature: str | None = None,
+    key_id: str | None = None,
+    signer: str | None = None,
+) -> dict[str, object]:
     """The custom document properties of a frozen workbook, in order (bool / int / str values).
 
     ``view_json``: :func:`canonical_json` of the reader view whose fingerprint is ``fp``. Also for
     writers that build the package themselves (the fast stamp path): the reader accepts integers
     written as text.
     """
-    props: dict[str, object] = {MARK_AS_FINAL: True, P_FINGERPRINT: fp, P_SCHEME: SCHEME, P_FROZEN_AT: frozen_at,
-                                P_VERSION: f"xl-report {__version__}", P_PERSONAL: personal_removed}
+    props: dict[str, object] = {
+        MARK_AS_FINAL: True,
+        P_FINGERPRINT: fp,
+        P_SCHEME: SCHEME,
+        P_FROZEN_AT: frozen_at,
+        P_VERSION: f"xl-report {__version__}",
+        P_PERSONAL: personal_removed,
+    }
     props.update(_text_props(P_VIEW, encode_view(view_json)))
     if reason:
         props.update(_text_props(P_REASON, reason))
@@ -642,22 +761,32 @@ def verify_book(wb: Workbook, keys_dir: Path | str | None = None, source: str | 
     return verify_bytes(workbook_bytes(wb), keys_dir=keys_dir, source=source, wb=wb)
 
 
-def verify_bytes(data: bytes, keys_dir: Path | str | None = None, source: str | None = None,
-                 wb: Workbook | None = None) -> VerifyResult:
+def verify_bytes(
+    data: bytes, keys_dir: Path | str | None = None, source: str | None = None, wb: Workbook | None = None
+) -> VerifyResult:
     """Verify a workbook package from its own XML: what a reader sees against what freezing recorded."""
     view = read_view(data, source)
     info = freeze_info_from_props(view.custom_props)
     if info is None:
-        return VerifyResult(False, False, path=source,
-                            messages=["不是定稿文件（没有定稿指纹），请先用 xl-report freeze 定稿"])
+        return VerifyResult(
+            False, False, path=source, messages=["不是定稿文件（没有定稿指纹），请先用 xl-report freeze 定稿"]
+        )
     if info["scheme"] < SCHEME:
         if wb is None:
             wb = load_workbook_bytes(data, source)
         return _verify_v1(wb, info, view, keys_dir, source)
     fp, stored = info["fingerprint"], info["view"]
     current_fp = view.fingerprint
-    result = VerifyResult(False, True, fingerprint=fp, path=source, current_fingerprint=current_fp,
-                          frozen_at=info["frozen_at"], reason=info["reason"], signer=info["signer"])
+    result = VerifyResult(
+        False,
+        True,
+        fingerprint=fp,
+        path=source,
+        current_fingerprint=current_fp,
+        frozen_at=info["frozen_at"],
+        reason=info["reason"],
+        signer=info["signer"],
+    )
     basis = stored if stored is not None else view.canonical
     unit, year = named_value(basis, "meta_unit"), named_value(basis, "meta_year")
     result.unit = one_line(unit) if isinstance(unit, str) else None
@@ -699,15 +828,24 @@ def _stamp_time(frozen_at: str | None) -> str:
         return "（未知）"
 
 
-def _verify_v1(wb: Workbook, info: dict, view: ReaderView, keys_dir: Path | str | None,
-               source: str | None) -> VerifyResult:
+def _verify_v1(
+    wb: Workbook, info: dict, view: ReaderView, keys_dir: Path | str | None, source: str | None
+) -> VerifyResult:
     """A file frozen with the older scheme: the report's values only (see V1_NOTE)."""
     report = read_report(wb, source=source)
     current = canonical_values(report)
     current_fp = fingerprint_of(current)
     stored, fp = info["values"], info["fingerprint"]
-    result = VerifyResult(False, True, fingerprint=fp, path=source, current_fingerprint=current_fp,
-                          frozen_at=info["frozen_at"], reason=info["reason"], signer=info["signer"])
+    result = VerifyResult(
+        False,
+        True,
+        fingerprint=fp,
+        path=source,
+        current_fingerprint=current_fp,
+        frozen_at=info["frozen_at"],
+        reason=info["reason"],
+        signer=info["signer"],
+    )
     basis = stored if stored is not None else current
     result.unit = basis.get("unit") if isinstance(basis.get("unit"), str) else None
     result.year = basis.get("year") if isinstance(basis.get("year"), int) else None

@@ -4,6 +4,7 @@ The workbook holds it twice over: the 台账转换说明 sheet lists which sheet
 which text became which category, and each tally sheet keeps the original text beside the value the clerk
 chose from the dropdown — so next year's ledger of the same office converts with no questions.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,12 @@ def _validate(m: LedgerMapping, path: Path) -> None:
             sheet = TALLY_BY_NAME.get(s)
             column = next((col for col in sheet.columns if col.header == c), None) if sheet else None
             for text, value in values.items():
-                if sheet is None or column is None or column.kind != "choice" or \
-                        converter(sheet, column)(value) != (value, None):
+                if (
+                    sheet is None
+                    or column is None
+                    or column.kind != "choice"
+                    or converter(sheet, column)(value) != (value, None)
+                ):
                     bad.append(f"{s}.{c}：{text}→{value}")
     if bad:
         raise InputError.at("映射文件中有不是规定名称或选项的内容：" + "；".join(bad[:5]), file=str(path))
@@ -70,6 +75,7 @@ def _validate(m: LedgerMapping, path: Path) -> None:
 
 def save_mapping(m: LedgerMapping, path: Path | str) -> Path:
     """Write ``m`` as TOML (atomic). Strings are written as JSON strings, which TOML reads the same."""
+
     def q(text: str) -> str:
         return json.dumps(text, ensure_ascii=False)
 
@@ -93,11 +99,12 @@ def mapping_from_workbook(path: Path) -> LedgerMapping:
         book = CalamineWorkbook.from_path(str(path))
         m = LedgerMapping()
         if ADOPT_SHEET not in book.sheet_names:
-            raise InputError.at(f"工作簿中没有“{ADOPT_SHEET}”工作表（不是 xl-report adopt 转换的工作簿）",
-                                file=str(path))
+            raise InputError.at(
+                f"工作簿中没有“{ADOPT_SHEET}”工作表（不是 xl-report adopt 转换的工作簿）", file=str(path)
+            )
         rows = book.get_sheet_by_name(ADOPT_SHEET).to_python(skip_empty_area=False)
         top = next((i for i, r in enumerate(rows) if r and r[0] == NOTE_HEADERS[0]), None)
-        for r in rows[top + 1:] if top is not None else []:
+        for r in rows[top + 1 :] if top is not None else []:
             kind, sheet, column, source_sheet, text, target = (list(r) + [""] * 6)[:6]
             if kind == SHEET and source_sheet:
                 m.sheets[str(source_sheet)] = str(target)
@@ -124,8 +131,12 @@ def _learn_choices(m: LedgerMapping, sheet: TallySheet, rows: list[list[object]]
         if c.kind != "choice" or c.header not in head:
             continue
         j = head.index(c.header)
-        originals = [k for k, h in enumerate(head) if h.startswith(ORIGINAL_PREFIX) and
-                     m.headers.get(sheet.name, {}).get(h.removeprefix(ORIGINAL_PREFIX)) == c.header]
+        originals = [
+            k
+            for k, h in enumerate(head)
+            if h.startswith(ORIGINAL_PREFIX)
+            and m.headers.get(sheet.name, {}).get(h.removeprefix(ORIGINAL_PREFIX)) == c.header
+        ]
         for k in originals:
             for r in rows[1:]:
                 text = nz.clean_cell(r[k]) if k < len(r) else None

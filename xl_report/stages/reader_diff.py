@@ -4,18 +4,25 @@
 表三!Z900``. A report cell keeps its stable key (its cell name, ``unit``/``year``/…, or
 ``narrative.<section>.<n>``) so that JSON readers can tell which figure changed.
 """
+
 from __future__ import annotations
 
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from xl_report.core import form
-from xl_report.core.fingerprint import Change, META_KEYS, canonical_json
+from xl_report.core.fingerprint import META_KEYS, Change, canonical_json
 from xl_report.xlsx.reader_view import FP_TOKEN, TIME_TOKEN
 
 _META_KEY = {f"meta_{k}": k for k in META_KEYS}
 _STATE = {"visible": "可见", "hidden": "隐藏", "veryHidden": "深度隐藏"}
-_LOOK_WORDS = {"format": "数字格式", "color": "字体颜色", "size": "字号", "fill": "底色", "strike": "删除线",
-               "vertAlign": "上下标"}
+_LOOK_WORDS = {
+    "format": "数字格式",
+    "color": "字体颜色",
+    "size": "字号",
+    "fill": "底色",
+    "strike": "删除线",
+    "vertAlign": "上下标",
+}
 
 
 def _same(a: object, b: object) -> bool:
@@ -64,7 +71,9 @@ def report_places(names: list) -> dict[tuple[str, str], tuple[str, str]]:
             for c in range(min_col, max_col + 1):
                 i += 1
                 out[(sheet, f"{get_column_letter(c)}{r}")] = (
-                    f"narrative.{section}.{i}", f"{form.SECTION_TITLES[section]} 第{i}段")
+                    f"narrative.{section}.{i}",
+                    f"{form.SECTION_TITLES[section]} 第{i}段",
+                )
     return out
 
 
@@ -109,7 +118,12 @@ def diff_views(old: dict, new: dict, tokens: dict[str, str] | None = None) -> li
     common_old = [n for n in old_names if n not in gone]
     common_new = [n for n in new_names if n not in added]
     if [renamed.get(n, n) for n in common_old] != common_new:
-        add(_text("sheet", f"工作表顺序改变：定稿时为 {'、'.join(map(str, common_old))}，现为 {'、'.join(map(str, common_new))}"))
+        add(
+            _text(
+                "sheet",
+                f"工作表顺序改变：定稿时为 {'、'.join(map(str, common_old))}，现为 {'、'.join(map(str, common_new))}",
+            )
+        )
     changes.extend(_names(old.get("names") or [], new.get("names") or [], renamed))
     places = report_places(old.get("names") or [])
     old_looks, new_looks = old.get("looks") or {}, new.get("looks") or {}
@@ -170,11 +184,22 @@ def _coord_key(coord: str) -> tuple[int, int]:
         return 0, 0
 
 
-def _sheet(name: str, shown: str, a: dict, b: dict, old_looks: dict, new_looks: dict,
-           places: dict, tokens: dict[str, str] | None) -> list[Change]:
+def _sheet(
+    name: str,
+    shown: str,
+    a: dict,
+    b: dict,
+    old_looks: dict,
+    new_looks: dict,
+    places: dict,
+    tokens: dict[str, str] | None,
+) -> list[Change]:
     out: list[Change] = []
-    for flag, words in (("zeros_hidden", "不显示零值"), ("rows_hidden_by_default", "默认隐藏所有行"),
-                        ("missing", "内容缺失")):
+    for flag, words in (
+        ("zeros_hidden", "不显示零值"),
+        ("rows_hidden_by_default", "默认隐藏所有行"),
+        ("missing", "内容缺失"),
+    ):
         if bool(a.get(flag)) != bool(b.get(flag)):
             out.append(_text("sheet", f"工作表“{shown}”{'已设为' if b.get(flag) else '已取消'}{words}"))
     cells_a, cells_b = a.get("cells") or {}, b.get("cells") or {}
@@ -201,8 +226,11 @@ def _sheet(name: str, shown: str, a: dict, b: dict, old_looks: dict, new_looks: 
     for coord in sorted(set(formulas_a) | set(formulas_b), key=_coord_key):
         if formulas_a.get(coord) != formulas_b.get(coord):
             f = formulas_b.get(coord)
-            message = (f"{shown} {coord} 含公式 {f}（定稿文件只含数值，表格显示的是公式保存的结果，不一定是公式的值）"
-                       if f else f"{shown} {coord} 的公式已被删除")
+            message = (
+                f"{shown} {coord} 含公式 {f}（定稿文件只含数值，表格显示的是公式保存的结果，不一定是公式的值）"
+                if f
+                else f"{shown} {coord} 的公式已被删除"
+            )
             out.append(_text(f"{name}!{coord}", message))
     was, now = set(a.get("hidden_rows") or []), set(b.get("hidden_rows") or [])
     for n in sorted(now - was):
@@ -226,17 +254,26 @@ def _sheet(name: str, shown: str, a: dict, b: dict, old_looks: dict, new_looks: 
     for coord in sorted(set(comments_a) | set(comments_b), key=_coord_key):
         ca, cb = comments_a.get(coord), comments_b.get(coord)
         if ca != cb:
-            message = (f"{shown} {coord} 新增批注 {show(cb)}" if ca is None else
-                       f"{shown} {coord} 的批注已被删除（定稿时为 {show(ca)}）" if cb is None else
-                       f"{shown} {coord} 的批注改为 {show(cb)}，定稿时为 {show(ca)}")
+            message = (
+                f"{shown} {coord} 新增批注 {show(cb)}"
+                if ca is None
+                else f"{shown} {coord} 的批注已被删除（定稿时为 {show(ca)}）"
+                if cb is None
+                else f"{shown} {coord} 的批注改为 {show(cb)}，定稿时为 {show(ca)}"
+            )
             out.append(_text(f"{name}!{coord}.comment", message))
     if (a.get("header_footer") or {}) != (b.get("header_footer") or {}):
         printed = "；".join(f"{v}" for v in (b.get("header_footer") or {}).values()) or "无"
         out.append(_text(f"{name}.header_footer", f"{shown} 打印的页眉页脚改为 {show(printed)}"))
     for field, words in (("conditional", "条件格式（按条件改变单元格的显示）"), ("drawings", "文本框、形状或图片")):
         if not _same(a.get(field) or [], b.get(field) or []):
-            out.append(_text(f"{name}.{field}", f"{shown} 的{words}与定稿时不同（现有 {len(b.get(field) or [])} 项，"
-                                                f"定稿时 {len(a.get(field) or [])} 项）"))
+            out.append(
+                _text(
+                    f"{name}.{field}",
+                    f"{shown} 的{words}与定稿时不同（现有 {len(b.get(field) or [])} 项，"
+                    f"定稿时 {len(a.get(field) or [])} 项）",
+                )
+            )
     return out
 
 

@@ -4,6 +4,7 @@ The signature covers the fingerprint (with a domain prefix so it cannot be repla
 over anything else); the fingerprint covers the unit, so a file signed by another unit's key fails.
 A v2 signature (reader-view fingerprint) also covers the time of freezing shown on the 定稿 line.
 """
+
 from __future__ import annotations
 
 import base64
@@ -54,10 +55,12 @@ def keygen(unit: str, directory: Path | str = ".") -> tuple[Path, Path]:
         if p.exists():
             raise InputError.at("密钥文件已存在，为防止误覆盖，请先移走旧文件", file=str(p))
     key = Ed25519PrivateKey.generate()
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     # O_EXCL + 0600 at creation: the private key is never readable by others, not even briefly.
     fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -78,8 +81,9 @@ def load_private_key(path: Path | str) -> Ed25519PrivateKey:
     except FileNotFoundError:
         raise InputError.at("找不到签名私钥文件", file=str(path)) from None
     except (ValueError, TypeError, OSError) as e:
-        raise InputError.at(f"无法读取签名私钥（{type(e).__name__}），请使用 xl-report keygen 生成的 .key 文件",
-                            file=str(path)) from None
+        raise InputError.at(
+            f"无法读取签名私钥（{type(e).__name__}），请使用 xl-report keygen 生成的 .key 文件", file=str(path)
+        ) from None
     if not isinstance(key, Ed25519PrivateKey):
         raise InputError.at("签名私钥不是 Ed25519 密钥，请使用 xl-report keygen 生成的 .key 文件", file=str(path))
     return key

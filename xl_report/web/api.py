@@ -4,6 +4,7 @@ A unit is always the session's (or the Bearer code's): no route takes a unit fro
 form, except the county's, which may name any unit of the list. Every POST made with the cookie
 carries the CSRF token. Errors are ``{"message": "<Chinese>"}`` with a 4xx status.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -132,8 +133,9 @@ class Web:
             if isinstance(e, BrokenProcessPool):  # a worker died (e.g. killed for its memory): start afresh
                 self.stop()
                 self.start()
-            raise WebError(500, f"服务器处理出错，文件未保存。请重试；仍不行请把编号 {incident} "
-                                "告诉县信息中心。") from None
+            raise WebError(
+                500, f"服务器处理出错，文件未保存。请重试；仍不行请把编号 {incident} 告诉县信息中心。"
+            ) from None
 
     def _lock(self, unit: str) -> asyncio.Lock:
         return self.locks.setdefault(unit, asyncio.Lock())
@@ -146,8 +148,11 @@ class Web:
             client = _client(request)
             self._throttled(client)
             # scrypt (once per code, then cached): off the event loop
-            found = await run_in_threadpool(self.sessions.check_code, given) \
-                if scheme.lower() == "bearer" and given.strip() else None
+            found = (
+                await run_in_threadpool(self.sessions.check_code, given)
+                if scheme.lower() == "bearer" and given.strip()
+                else None
+            )
             if found is None:
                 self.throttle.failed(client)
                 raise WebError(401, "登录码不正确。", {"WWW-Authenticate": "Bearer"})
@@ -211,8 +216,9 @@ class Web:
         self._throttled(client)
         # a page of another site cannot send JSON here (a form can send only text/plain or form data), nor
         # hide where it comes from: no logging a clerk's browser into another unit behind their back
-        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json" \
-                or not _same_origin(request):
+        if request.headers.get("content-type", "").split(";")[
+            0
+        ].strip().lower() != "application/json" or not _same_origin(request):
             raise WebError(403, "登录请求不正确：请从登录页面登录。")
         body = await _json(request, 4096)
         code = body.get("code") if isinstance(body, dict) else None
@@ -227,8 +233,15 @@ class Web:
         cookie, who = self.sessions.cookie_for(found)
         self.store.log(who.role, who.unit, "登录")
         response = JSONResponse(self._session_json(who))
-        response.set_cookie(auth.COOKIE, cookie, max_age=auth.SESSION_SECONDS, httponly=True, samesite="strict",
-                            secure=self.cfg.secure, path="/")
+        response.set_cookie(
+            auth.COOKIE,
+            cookie,
+            max_age=auth.SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=self.cfg.secure,
+            path="/",
+        )
         return response
 
     async def logout(self, request: Request) -> JSONResponse:
@@ -242,8 +255,12 @@ class Web:
         return response
 
     def _session_json(self, who: Who) -> dict:
-        return {"unit": who.unit, "role": who.role, "year": self.cfg.year,
-                "csrf": self.sessions.csrf_for(who) if not who.bearer else None}
+        return {
+            "unit": who.unit,
+            "role": who.role,
+            "year": self.cfg.year,
+            "csrf": self.sessions.csrf_for(who) if not who.bearer else None,
+        }
 
     async def session(self, request: Request) -> dict:
         return self._session_json(await self.who(request))
@@ -279,12 +296,21 @@ class Web:
         state = self.store.state(unit)
         folder = self.store.unit_dir(unit)
         files = {kind: (folder / name).is_file() for kind, (name, _) in st.DOWNLOADS.items()}
-        return {"unit": unit, "year": self.cfg.year, "status": state.get("status", st.MISSING),
-                "summary": state.get("summary", []), "findings": state.get("findings", []),
-                "errors": state.get("errors", 0), "warnings": state.get("warnings", 0),
-                "updated_at": state.get("updated_at"), "fingerprint": state.get("fingerprint"),
-                "submitted_at": state.get("submitted_at"), "report_error": state.get("report_error"),
-                "files": files, "last_year": self.store.inbox_file(unit, self.cfg.year - 1).is_file()}
+        return {
+            "unit": unit,
+            "year": self.cfg.year,
+            "status": state.get("status", st.MISSING),
+            "summary": state.get("summary", []),
+            "findings": state.get("findings", []),
+            "errors": state.get("errors", 0),
+            "warnings": state.get("warnings", 0),
+            "updated_at": state.get("updated_at"),
+            "fingerprint": state.get("fingerprint"),
+            "submitted_at": state.get("submitted_at"),
+            "report_error": state.get("report_error"),
+            "files": files,
+            "last_year": self.store.inbox_file(unit, self.cfg.year - 1).is_file(),
+        }
 
     async def upload(self, request: Request) -> dict:
         who = await self.unit_of(request, post=True)
@@ -298,9 +324,16 @@ class Web:
         try:
             (tmp / upload_file).write_bytes(data)
             last = self.store.inbox_file(unit, self.cfg.year - 1)
-            result = await self._run(work.upload_job, str(tmp), unit, self.cfg.year,
-                                     str(last) if last.is_file() else None, self.cfg.config, suffix,
-                                     _display_name(filename))
+            result = await self._run(
+                work.upload_job,
+                str(tmp),
+                unit,
+                self.cfg.year,
+                str(last) if last.is_file() else None,
+                self.cfg.config,
+                suffix,
+                _display_name(filename),
+            )
             if "error" in result:
                 self.store.log(who.role, unit, "上传被拒绝", sha256=_sha(data))
                 raise WebError(400, result["error"])
@@ -315,10 +348,18 @@ class Web:
                 if result["filled"]:
                     os.replace(tmp / st.FILLED, folder / st.FILLED)
                 state = self.store.state(unit)
-                state.update(status=st.ERRORS if result["errors"] else st.UPLOADED, summary=result["summary"],
-                             findings=result["findings"], errors=result["errors"], warnings=result["warnings"],
-                             figures=result["figures"], updated_at=st.now_text(), fingerprint=None, report_error=None,
-                             upload_sha256=_sha(data))
+                state.update(
+                    status=st.ERRORS if result["errors"] else st.UPLOADED,
+                    summary=result["summary"],
+                    findings=result["findings"],
+                    errors=result["errors"],
+                    warnings=result["warnings"],
+                    figures=result["figures"],
+                    updated_at=st.now_text(),
+                    fingerprint=None,
+                    report_error=None,
+                    upload_sha256=_sha(data),
+                )
                 self.store.save_state(unit, state)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -329,8 +370,9 @@ class Web:
         """The uploaded file's bytes and the name the browser gave it (only its suffix and, shown in the
         台账转换说明, its last part are used)."""
         limit = self.cfg.max_bytes
-        too_big = WebError(413, f"文件过大（超过 {limit // 1024 // 1024} MB）："
-                                "请删除台账中多余的空行和无关工作表后重新上传。")
+        too_big = WebError(
+            413, f"文件过大（超过 {limit // 1024 // 1024} MB）：请删除台账中多余的空行和无关工作表后重新上传。"
+        )
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > limit + 64 * 1024:
             raise too_big
@@ -346,7 +388,9 @@ class Web:
         try:
             form = await Request(request.scope, receive).form(max_files=1, max_fields=10)
         except Exception:  # noqa: BLE001 - starlette/multipart raise several types for a malformed body
-            raise WebError(400, "上传的内容不正确：请用页面上的“上传”按钮选择工作簿（.xlsx）或台账（.xls/.ods/.csv）。") from None
+            raise WebError(
+                400, "上传的内容不正确：请用页面上的“上传”按钮选择工作簿（.xlsx）或台账（.xls/.ods/.csv）。"
+            ) from None
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise WebError(400, "没有收到文件：请选择要上传的工作簿（.xlsx）或台账（.xls/.ods/.csv）。")
@@ -380,19 +424,24 @@ class Web:
         async with self._lock(unit):
             folder = self.store.unit_dir(unit)
             if not (folder / st.FILLED).is_file():
-                raise WebError(409, "请先上传工作簿并通过校验，再定稿。",
-                               findings=self.store.state(unit).get("findings", []))
+                raise WebError(
+                    409, "请先上传工作簿并通过校验，再定稿。", findings=self.store.state(unit).get("findings", [])
+                )
             self.store.year_dir.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=".freeze-", dir=self.store.year_dir))
             try:
                 shutil.copyfile(folder / st.FILLED, tmp / st.FILLED)
                 # the clerk downloads this file: never the county's password (its hash would travel with it)
-                result = await self._run(work.freeze_job, str(tmp), one_time_password(self.cfg.password),
-                                         self.cfg.config)
+                result = await self._run(
+                    work.freeze_job, str(tmp), one_time_password(self.cfg.password), self.cfg.config
+                )
                 if "refused" in result:
                     errors = sum(1 for f in result["refused"] if f["severity"] == "error")
-                    raise WebError(409, f"校验发现 {errors} 个错误，不能定稿：请在工作簿中改正后重新上传。",
-                                   findings=result["refused"])
+                    raise WebError(
+                        409,
+                        f"校验发现 {errors} 个错误，不能定稿：请在工作簿中改正后重新上传。",
+                        findings=result["refused"],
+                    )
                 if "error" in result:
                     raise WebError(400, result["error"])
                 for name in (st.FROZEN, st.DOCX, st.HTML):
@@ -403,12 +452,21 @@ class Web:
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
             state = self.store.state(unit)
-            state.update(status=st.FROZEN_STAGE, fingerprint=result["fingerprint"], frozen_at=result["frozen_at"],
-                         report_error=result["report_error"], updated_at=st.now_text())
+            state.update(
+                status=st.FROZEN_STAGE,
+                fingerprint=result["fingerprint"],
+                frozen_at=result["frozen_at"],
+                report_error=result["report_error"],
+                updated_at=st.now_text(),
+            )
             self.store.save_state(unit, state)
         self.store.log(who.role, unit, "定稿", result["fingerprint"])
-        return {"fingerprint": result["fingerprint"], "short": result["short"], "report_error": result["report_error"],
-                "report_notes": result["report_notes"]}
+        return {
+            "fingerprint": result["fingerprint"],
+            "short": result["short"],
+            "report_error": result["report_error"],
+            "report_notes": result["report_notes"],
+        }
 
     async def submit(self, request: Request) -> dict:
         who = await self.unit_of(request, post=True)
@@ -420,8 +478,12 @@ class Web:
             if not path.is_file() or not state.get("fingerprint"):
                 raise WebError(409, "请先定稿，再提交县里。")
             stored = await run_in_threadpool(self.store.submit, unit, path.read_bytes())
-            state.update(status=st.SUBMITTED, submitted_at=st.now_text(), submitted=state["fingerprint"],
-                         updated_at=st.now_text())
+            state.update(
+                status=st.SUBMITTED,
+                submitted_at=st.now_text(),
+                submitted=state["fingerprint"],
+                updated_at=st.now_text(),
+            )
             self.store.save_state(unit, state)
         self.store.log(who.role, unit, "提交县里", state["fingerprint"])
         return {"stored": stored.relative_to(self.cfg.data).as_posix(), "fingerprint": state["fingerprint"]}
@@ -543,10 +605,12 @@ def _sha(data: bytes) -> str:
 
 
 def _missing(kind: str) -> str:
-    return {"filled": "还没有填报好的工作簿：请先上传工作簿（台账有错误时不生成）。",
-            "frozen": "还没有定稿：请先上传并校验无误后点击“定稿”。",
-            "report.docx": "还没有年报文档：请先定稿（定稿后自动生成）。",
-            "report.html": "还没有年报网页：请先定稿（定稿后自动生成）。"}[kind]
+    return {
+        "filled": "还没有填报好的工作簿：请先上传工作簿（台账有错误时不生成）。",
+        "frozen": "还没有定稿：请先上传并校验无误后点击“定稿”。",
+        "report.docx": "还没有年报文档：请先定稿（定稿后自动生成）。",
+        "report.html": "还没有年报网页：请先定稿（定稿后自动生成）。",
+    }[kind]
 
 
 async def _json(request: Request, limit: int) -> Any:
@@ -560,9 +624,14 @@ async def _json(request: Request, limit: int) -> Any:
 
 
 def _file_response(data: bytes, filename: str, media: str) -> Response:
-    return Response(data, media_type=media, headers={
-        "Content-Disposition": f"attachment; filename=\"download{Path(filename).suffix}\"; "
-                               f"filename*=UTF-8''{quote(filename)}"})
+    return Response(
+        data,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="download{Path(filename).suffix}"; '
+            f"filename*=UTF-8''{quote(filename)}"
+        },
+    )
 
 
 __all__ = ["WebConfig", "mount"]

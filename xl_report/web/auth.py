@@ -6,6 +6,7 @@ kept in DATA. A rotated code or a new token thus ends the sessions made with the
 server keeps no session table. The CSRF token is an HMAC of the session nonce: the page gets it on
 login (and from ``GET /api/session``) and sends it as ``X-CSRF-Token`` with every POST.
 """
+
 from __future__ import annotations
 
 import base64
@@ -115,8 +116,13 @@ class Sessions:
     # ---- cookies ---------------------------------------------------------------------
     def cookie_for(self, who: Who) -> tuple[str, Who]:
         nonce = secrets.token_hex(16)
-        body = {"r": who.role, "u": who.unit, "n": nonce, "e": int(time.time()) + SESSION_SECONDS,
-                "g": self.generation(who.role, who.unit)}
+        body = {
+            "r": who.role,
+            "u": who.unit,
+            "n": nonce,
+            "e": int(time.time()) + SESSION_SECONDS,
+            "g": self.generation(who.role, who.unit),
+        }
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         return f"{_b64(raw)}.{_b64(self._sign(raw))}", Who(who.role, who.unit, nonce, False)
 
@@ -131,8 +137,9 @@ class Sessions:
             return None
         if not isinstance(body, dict) or body.get("e", 0) < time.time() or body.get("r") not in (UNIT, COUNTY):
             return None
-        if body.get("g") is None or not hmac.compare_digest(str(body["g"]),
-                                                            str(self.generation(body["r"], body.get("u")))):
+        if body.get("g") is None or not hmac.compare_digest(
+            str(body["g"]), str(self.generation(body["r"], body.get("u")))
+        ):
             return None  # the code was rotated or the unit left the list
         return Who(body["r"], body.get("u"), str(body.get("n", "")), False)
 
@@ -167,7 +174,7 @@ class Throttle:
             over = len(recent) - self.free
             if over < 0:
                 return 0.0
-            pause = min(self.window, self.base * 2 ** over)
+            pause = min(self.window, self.base * 2**over)
             return max(0.0, recent[-1] + pause - now)
 
     def failed(self, client: str) -> None:

@@ -6,6 +6,7 @@ alphabet without look-alikes such as 0/O and 1/I). The store, ``DATA/.xl-report/
 holds per unit: the record id, the salt and the hash. Codes themselves are printed once (or written
 to the CSV the county hands out) and never kept.
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,7 +28,7 @@ STATE_DIR = ".xl-report"
 STORE_FILE = "登录码.json"
 CSV_COLUMNS = ("单位", "登录码")
 # scrypt cost: ~16 MB and some 50 ms a check; the store is useless to a thief at this cost
-SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 32}
+SCRYPT = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024, "dklen": 32}
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def _new_code(taken: set[str]) -> tuple[str, str, str]:
             break
     secret = "".join(secrets.choice(ALPHABET) for _ in range(SECRET_LEN))
     text = rid + secret
-    return "-".join(text[i:i + 4] for i in range(0, len(text), 4)), rid, secret
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4)), rid, secret
 
 
 def load(data: Path) -> dict[str, CodeRecord]:

@@ -1,6 +1,7 @@
 """The county's side: the status of every unit of the list, the dashboard's figures, the batch over
 the inbox (the existing ``batch`` code, in a background thread, with its progress) and sending
 upward (the existing ``send``, with its sent-log)."""
+
 from __future__ import annotations
 
 import json
@@ -33,9 +34,16 @@ def unit_rows(store: st.Store, units: list[str]) -> list[dict]:
     out = []
     for unit in units:
         s = store.state(unit)
-        out.append({"unit": unit, "status": s.get("status", st.MISSING), "errors": s.get("errors", 0),
-                    "warnings": s.get("warnings", 0), "updated_at": s.get("updated_at"),
-                    "fingerprint": s.get("fingerprint")})
+        out.append(
+            {
+                "unit": unit,
+                "status": s.get("status", st.MISSING),
+                "errors": s.get("errors", 0),
+                "warnings": s.get("warnings", 0),
+                "updated_at": s.get("updated_at"),
+                "fingerprint": s.get("fingerprint"),
+            }
+        )
     return out
 
 
@@ -66,9 +74,18 @@ def dashboard(store: st.Store, units: list[str], batch: dict) -> dict:
     rows = []
     for r in unit_rows(store, units):
         s = store.state(r["unit"])
-        rows.append(DashboardRow(r["unit"], r["status"], r["errors"], r["warnings"], r["updated_at"], r["fingerprint"],
-                                 s.get("figures") if r["status"] != st.MISSING else None,
-                                 _last_year(store, r["unit"])))
+        rows.append(
+            DashboardRow(
+                r["unit"],
+                r["status"],
+                r["errors"],
+                r["warnings"],
+                r["updated_at"],
+                r["fingerprint"],
+                s.get("figures") if r["status"] != st.MISSING else None,
+                _last_year(store, r["unit"]),
+            )
+        )
     rollup = _rollup(store)
     data = dashboard_data(rows, rollup, store.year, statuses=st.STATUSES)
     data["batch"] = batch
@@ -91,8 +108,15 @@ class Batches:
         self.store, self.cfg = store, cfg
         self._lock = threading.Lock()  # one run at a time
         self._state_lock = threading.Lock()
-        self._status: dict = {"running": False, "done": 0, "total": 0, "finished_at": None, "counts": None,
-                              "error": None, "seconds": None}
+        self._status: dict = {
+            "running": False,
+            "done": 0,
+            "total": 0,
+            "finished_at": None,
+            "counts": None,
+            "error": None,
+            "seconds": None,
+        }
 
     def status(self) -> dict:
         with self._state_lock:
@@ -133,19 +157,31 @@ class Batches:
             inbox.mkdir(parents=True, exist_ok=True)
             prev = self.store.data / str(self.store.year - 1) / st.OUTPUT_DIR
             units_file = self._units_file()
-            batch = run_batch(inbox, self.store.output, year=self.store.year, jobs=self.cfg.jobs,
-                              previous=prev if prev.is_dir() and any(prev.glob("*.xlsx")) else None,
-                              units=units_file, progress=lambda _u: self._bump(), config=self.cfg.config,
-                              password=self.cfg.password)
+            batch = run_batch(
+                inbox,
+                self.store.output,
+                year=self.store.year,
+                jobs=self.cfg.jobs,
+                previous=prev if prev.is_dir() and any(prev.glob("*.xlsx")) else None,
+                units=units_file,
+                progress=lambda _u: self._bump(),
+                config=self.cfg.config,
+                password=self.cfg.password,
+            )
             write_batch_dashboard(batch)  # 汇总.html beside 汇总.xlsx, as `xl-report batch` writes it
-            self._set(running=False, counts=batch.counts(), finished_at=st.now_text(),
-                      seconds=round(time.perf_counter() - t0, 1))
+            self._set(
+                running=False,
+                counts=batch.counts(),
+                finished_at=st.now_text(),
+                seconds=round(time.perf_counter() - t0, 1),
+            )
         except XlReportError as e:
             self._set(running=False, error=str(e), finished_at=st.now_text())
             raise
         except Exception as e:  # noqa: BLE001 - shown on the page; the traceback goes to the server log
-            self._set(running=False, error=f"内部错误（{type(e).__name__}），请查看服务器日志",
-                      finished_at=st.now_text())
+            self._set(
+                running=False, error=f"内部错误（{type(e).__name__}），请查看服务器日志", finished_at=st.now_text()
+            )
             raise
 
     def _bump(self) -> None:

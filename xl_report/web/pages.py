@@ -4,6 +4,7 @@
 shared assets (stylesheet, Chart.js, the dashboard script) live in ``xl_report/document/assets`` because
 ``batch`` inlines the same files into 汇总.html.
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -13,8 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from xl_report.document import dashboard as shared
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 # name -> (package holding it, folder)
 STATIC = {
@@ -48,5 +51,5 @@ def static(name: str) -> Response:
     if name not in STATIC:  # a fixed list: no path from the request reaches the file system
         return Response("没有这个文件。", status_code=404, media_type="text/plain; charset=utf-8")
     package, folder = STATIC[name]
-    media = _TYPES[name[name.rindex("."):]]
+    media = _TYPES[name[name.rindex(".") :]]
     return Response(_read(package, folder, name), media_type=media, headers={"Cache-Control": "no-cache"})

@@ -11,6 +11,7 @@ DATA/<年度>/发件箱/           what was sent upward (.eml when no SMTP) and 
 
 Unit folder and file names come from the unit list through :func:`unit_file_name`, never from a request.
 """
+
 from __future__ import annotations
 
 import json
@@ -105,8 +106,10 @@ class Store:
             return {}
 
     def save_state(self, unit: str, state: dict) -> None:
-        write_bytes_atomic(self.unit_dir(unit) / STATE_FILE,
-                           json.dumps(state, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
+        write_bytes_atomic(
+            self.unit_dir(unit) / STATE_FILE,
+            json.dumps(state, ensure_ascii=False, indent=1, default=str).encode("utf-8"),
+        )
 
     # ---- the inbox ----------------------------------------------------------------------
     def submit(self, unit: str, frozen: bytes) -> Path:
@@ -123,8 +126,15 @@ class Store:
     # ---- the action log -----------------------------------------------------------------
     def log(self, role: str, unit: str | None, action: str, fingerprint: str | None = None, **extra) -> None:
         """One JSON line per action; no codes, no file contents, no personal data."""
-        entry = {"time": now_text(), "role": role, "unit": unit, "action": action, "year": self.year,
-                 "fingerprint": fingerprint, **extra}
+        entry = {
+            "time": now_text(),
+            "role": role,
+            "unit": unit,
+            "action": action,
+            "year": self.year,
+            "fingerprint": fingerprint,
+            **extra,
+        }
         line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
         self.data.mkdir(parents=True, exist_ok=True)
         with _log_lock:  # one write of a whole line on an O_APPEND file: lines never interleave

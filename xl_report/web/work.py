@@ -5,6 +5,7 @@ a user's mistake comes back as ``{"error": "<Chinese message>"}`` (never a path 
 The jobs write only into the temporary folder they are given: the caller moves the results into
 the unit's folder once the job succeeded, so a refused upload leaves nothing behind.
 """
+
 from __future__ import annotations
 
 import io
@@ -45,8 +46,15 @@ def _message(e: XlReportError, *folders: Path) -> str:
     return text
 
 
-def upload_job(work: str, unit: str, year: int, previous: str | None, config: dict | None,
-               suffix: str = ".xlsx", name: str | None = None) -> dict:
+def upload_job(
+    work: str,
+    unit: str,
+    year: int,
+    previous: str | None,
+    config: dict | None,
+    suffix: str = ".xlsx",
+    name: str | None = None,
+) -> dict:
     """Fill and check ``work/上传<suffix>`` (a workbook, or an office's own ledger: .xls/.ods/.csv too) for
     ``unit`` and ``year``; write ``work/已填报.xlsx`` with its 校验结果 sheet and highlights. Bad tally rows
     are findings (no filled workbook then). A ledger with texts the rules cannot read with certainty gives
@@ -64,15 +72,20 @@ def upload_job(work: str, unit: str, year: int, previous: str | None, config: di
             if has_cell_errors(e.problems):  # an Excel error value: an unusable file (as check says), not a row
                 raise
             found = [problem_finding(p) for p in e.problems]
-            return _result(unit, year, found, filled=False,
-                           summary=[f"台账有 {len(found)} 处错误，未能填报：请改正后重新上传。"])
+            return _result(
+                unit, year, found, filled=False, summary=[f"台账有 {len(found)} 处错误，未能填报：请改正后重新上传。"]
+            )
         if tally.year is not None and tally.year != year:
             label = form.META_BY_NAME["meta_year"].label
-            return {"error": f"工作簿“{form.SHEET_README}”中的{label}是 {tally.year} 年，"
-                             f"县里正在收 {year} 年度的年报：请上传 {year} 年度的工作簿。"}
+            return {
+                "error": f"工作簿“{form.SHEET_README}”中的{label}是 {tally.year} 年，"
+                f"县里正在收 {year} 年度的年报：请上传 {year} 年度的工作簿。"
+            }
         if tally.unit and match_key(display_name(tally.unit) or "") != match_key(unit):
-            return {"error": f"工作簿“{form.SHEET_README}”中的单位名称是“{display_name(tally.unit)}”，"
-                             f"与登录的单位“{unit}”不一致：请上传本单位的工作簿，或改正单位名称后重新上传。"}
+            return {
+                "error": f"工作簿“{form.SHEET_README}”中的单位名称是“{display_name(tally.unit)}”，"
+                f"与登录的单位“{unit}”不一致：请上传本单位的工作簿，或改正单位名称后重新上传。"
+            }
         wb, notes = open_report_book(src, tally, name)
         result = fill_book(wb, tally, year)
         names = resolve_names(wb)
@@ -96,9 +109,11 @@ def _undecided(folder: Path, src: Path, unit: str, year: int, name: str | None) 
     found = choice_findings(result)
     write_findings_sheet(wb, found)
     save_adopted(wb, folder / FILLED, plain)
-    summary = [f"台账中有 {len({(m.sheet, m.column, m.text) for m in result.marked if m.undecided})} 种写法"
-               f"（{result.undecided} 个格子）不能确定对应哪一项，没有计数：请下载工作簿，在橙色格子的下拉列表中"
-               "选择，选好后重新上传。"]
+    summary = [
+        f"台账中有 {len({(m.sheet, m.column, m.text) for m in result.marked if m.undecided})} 种写法"
+        f"（{result.undecided} 个格子）不能确定对应哪一项，没有计数：请下载工作簿，在橙色格子的下拉列表中"
+        "选择，选好后重新上传。"
+    ]
     if result.unreadable:
         summary.append(f"另有 {result.unreadable} 个格子（红色）无法读取，请改正。")
     summary.append(f"台账已转换为填报工作簿，每一项转换都列在“{ADOPT_SHEET}”工作表中。")
@@ -107,16 +122,30 @@ def _undecided(folder: Path, src: Path, unit: str, year: int, name: str | None) 
 
 def _result(unit: str, year: int, found: list, *, filled: bool, summary: list[str], values: dict | None = None) -> dict:
     errors, warnings = count(found)
-    return {"unit": unit, "year": year, "summary": summary, "errors": errors, "warnings": warnings,
-            "findings": [_finding_json(f) for f in found], "filled": filled,
-            "figures": figures(values or {})}
+    return {
+        "unit": unit,
+        "year": year,
+        "summary": summary,
+        "errors": errors,
+        "warnings": warnings,
+        "findings": [_finding_json(f) for f in found],
+        "filled": filled,
+        "figures": figures(values or {}),
+    }
 
 
 def _finding_json(f) -> dict:
     """The API's finding, plus ``rule``: what the rule of its code requires (the catalogue's title)."""
     rule = RULE_BY_CODE.get(f.code)
-    return {"code": f.code, "severity": f.severity, "message": f.message, "sheet": f.sheet, "cell": f.cell,
-            "name": f.name, "rule": rule.title if rule else None}
+    return {
+        "code": f.code,
+        "severity": f.severity,
+        "message": f.message,
+        "sheet": f.sheet,
+        "cell": f.cell,
+        "name": f.name,
+        "rule": rule.title if rule else None,
+    }
 
 
 def freeze_job(work: str, password: str | None, config: dict | None) -> dict:
@@ -129,8 +158,13 @@ def freeze_job(work: str, password: str | None, config: dict | None) -> dict:
         return {"refused": [_finding_json(f) for f in ordered(e.findings)]}
     except XlReportError as e:
         return {"error": _message(e, folder)}
-    out: dict = {"fingerprint": result.fingerprint, "short": short(result.fingerprint), "frozen_at": result.frozen_at,
-                 "report_error": None, "report_notes": []}
+    out: dict = {
+        "fingerprint": result.fingerprint,
+        "short": short(result.fingerprint),
+        "frozen_at": result.frozen_at,
+        "report_error": None,
+        "report_notes": [],
+    }
     try:
         report = read_report_file(folder / FROZEN)
         for name in (DOCX, HTML):
@@ -149,8 +183,12 @@ def _start_worker(parent: int) -> None:
 
 def make_pool(jobs: int) -> ProcessPoolExecutor:
     # spawn: the server's threads (uvicorn, the event loop) are not forked into a worker
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
     for _ in range(jobs):
         pool.submit(int)  # start the workers now
     return pool
@@ -167,8 +205,12 @@ def template_job(last: str, unit: str, year: int) -> dict:
         return {"error": "上一年度的定稿工作簿无法读取：" + _message(e, Path(last).parent)}
     wb = build_template()
     copy_tally(wb, tally)
-    write_report(ReportData(unit=report.unit or unit, year=year, contact=report.contact, level=report.level),
-                 wb, tables=(), meta=True)
+    write_report(
+        ReportData(unit=report.unit or unit, year=year, contact=report.contact, level=report.level),
+        wb,
+        tables=(),
+        meta=True,
+    )
     write_narrative(wb, report.narrative)
     buf = io.BytesIO()
     wb.save(buf)

@@ -5,6 +5,7 @@ openpyxl spends ~50 µs per cell building and writing its cell objects; a 10,000
 written here as ``<row>`` XML and merged into its ``<sheetData>`` in row order while the package is saved
 (:func:`xl_report.xlsx.fileio.save_workbook`'s ``rewrite``). Text is always inline text (never a formula).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,10 @@ from openpyxl.utils.datetime import to_excel
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # XML 1.0 cannot carry them
 _TEXT: dict[str, str] = {}  # text → its XML: categories and dates repeat row after row
 _ROW = re.compile(rb'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
-_COL_STYLE = re.compile(rb'<col [^>]*?min="(\d+)" max="(\d+)"[^>]*?style="(\d+)"|'
-                        rb'<col [^>]*?style="(\d+)"[^>]*?min="(\d+)" max="(\d+)"')
+_COL_STYLE = re.compile(
+    rb'<col [^>]*?min="(\d+)" max="(\d+)"[^>]*?style="(\d+)"|'
+    rb'<col [^>]*?style="(\d+)"[^>]*?min="(\d+)" max="(\d+)"'
+)
 
 
 def cell_xml(ref: str, value: object, style: str = "") -> str:
@@ -64,13 +67,17 @@ def merge_rows(sheet_xml: bytes, rows: dict[int, str], last_col: int) -> Iterato
     """The sheet with ``rows`` (row number → ``<row>`` XML) merged into its ``<sheetData>`` in order."""
     start = sheet_xml.find(b"<sheetData")
     open_end = sheet_xml.find(b">", start) + 1
-    empty = sheet_xml[open_end - 2:open_end] == b"/>"
+    empty = sheet_xml[open_end - 2 : open_end] == b"/>"
     close = open_end if empty else sheet_xml.find(b"</sheetData>", open_end)
     head = sheet_xml[:start] + b"<sheetData>"
     existing = {int(m.group(1)): m.group(0) for m in _ROW.finditer(sheet_xml, open_end, close)}
     last_row = max([*existing, *rows, 1])
-    head = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{get_column_letter(last_col)}{last_row}"/>'
-                  .encode(), head, count=1)
+    head = re.sub(
+        rb'<dimension ref="[^"]*"/>',
+        f'<dimension ref="A1:{get_column_letter(last_col)}{last_row}"/>'.encode(),
+        head,
+        count=1,
+    )
     yield head
     batch: list[bytes] = []
     for r in sorted(existing.keys() | rows.keys()):
@@ -79,4 +86,4 @@ def merge_rows(sheet_xml: bytes, rows: dict[int, str], last_col: int) -> Iterato
             yield b"".join(batch)
             batch = []
     yield b"".join(batch)
-    yield b"</sheetData>" + sheet_xml[close + (0 if empty else len(b"</sheetData>")):]
+    yield b"</sheetData>" + sheet_xml[close + (0 if empty else len(b"</sheetData>")) :]

@@ -1,6 +1,7 @@
 """Native Excel charts (openpyxl.chart) of the county's figures: a 图表 sheet with the figures of each
 unit as a table and, beside it, the charts drawn from that table (they stay live in Excel and WPS).
 The same figures the dashboard (汇总.html) draws."""
+
 from __future__ import annotations
 
 from openpyxl.chart import BarChart, PieChart, Reference

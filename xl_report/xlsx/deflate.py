@@ -1,5 +1,6 @@
 """The raw-deflate library: ISA-L where its wheel exists (same stream format as zlib, ~2x faster to inflate,
 ~5x faster to deflate at low levels), zlib otherwise."""
+
 from __future__ import annotations
 
 import types

@@ -1,4 +1,5 @@
 """Atomic, deterministic file output: never a half-written file, never a lost user workbook."""
+
 from __future__ import annotations
 
 import errno
@@ -54,8 +55,9 @@ def check_name_length(target: Path, what: str = "文件名") -> Path:
     """Refuse a name the file system cannot hold, with a message instead of "File name too long"."""
     size = len(target.name.encode("utf-8"))
     if size > MAX_NAME_BYTES:
-        raise InputError.at(f"{what}过长（{size} 字节，上限 {MAX_NAME_BYTES} 字节），无法保存，请缩短{what}",
-                            file=str(target))
+        raise InputError.at(
+            f"{what}过长（{size} 字节，上限 {MAX_NAME_BYTES} 字节），无法保存，请缩短{what}", file=str(target)
+        )
     return target
 
 
@@ -155,8 +157,9 @@ def normalise_zip(data: bytes, rewrite: Mapping[str, Rewrite] | None = None, des
     return b"" if dest else buffer.getvalue()
 
 
-def save_workbook(wb, target: Path | str, *, deterministic: bool = False,
-                  rewrite: Mapping[str, Rewrite] | None = None) -> None:
+def save_workbook(
+    wb, target: Path | str, *, deterministic: bool = False, rewrite: Mapping[str, Rewrite] | None = None
+) -> None:
     """Save an openpyxl workbook atomically (temp file + rename). ``rewrite`` (deterministic only):
     parts to replace while the package is written, see :func:`normalise_zip`."""
     buf = io.BytesIO()
@@ -238,6 +241,7 @@ def ensure_readable(path: Path | str) -> Path:
     if path.is_dir():
         raise InputError.at("这是一个文件夹，不是Excel文件", file=str(path))
     if path.name.startswith("~$"):  # Excel and WPS leave it beside a workbook while it is open
-        raise InputError.at(f"这是 Excel/WPS 打开工作簿时生成的临时文件，不是工作簿；请选择原文件“{path.name[2:]}”",
-                            file=str(path))
+        raise InputError.at(
+            f"这是 Excel/WPS 打开工作簿时生成的临时文件，不是工作簿；请选择原文件“{path.name[2:]}”", file=str(path)
+        )
     return path

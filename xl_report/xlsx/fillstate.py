@@ -4,6 +4,7 @@ Kept in custom document properties, which openpyxl, Excel and the batch's XML wr
 (and freeze keeps): ``check`` compares the digest with the tally now in the file and says
 "填报后台账有改动" before it lists the cells that differ.
 """
+
 from __future__ import annotations
 
 import zipfile

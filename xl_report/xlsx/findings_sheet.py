@@ -4,6 +4,7 @@ The plan functions (:func:`findings_sheet_rows`, :func:`highlight_cells`, :func:
 the live-Excel adapter (xlwings actions: setValues / setRangeColor) write exactly what
 :func:`write_findings_sheet` writes into a file.
 """
+
 from __future__ import annotations
 
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -59,8 +60,9 @@ def findings_sheet_rows(findings: list[Finding]) -> list[list[object]]:
     return rows
 
 
-def highlight_cells(findings: list[Finding], locations: dict[str, tuple[str, str]] | None = None
-                    ) -> list[tuple[str, str, str]]:
+def highlight_cells(
+    findings: list[Finding], locations: dict[str, tuple[str, str]] | None = None
+) -> list[tuple[str, str, str]]:
     """(sheet, A1, fill colour) for every offending cell; errors win over warnings.
 
     ``locations`` (cell name -> (sheet, A1)) adds the other cells of an identity when it is small.

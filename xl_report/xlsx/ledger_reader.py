@@ -3,6 +3,7 @@
 sheet extents are bounded before or while it is read; .et and password-protected files get a clear
 message instead of a parser error.
 """
+
 from __future__ import annotations
 
 import csv
@@ -54,11 +55,18 @@ class LedgerFile:
             try:
                 sheet = self._book.get_sheet_by_name(name)
                 if sheet.total_height * max(sheet.total_width, 1) > MAX_SHEET_CELLS:
-                    raise InputError.at(f"数据范围过大（{sheet.total_height:,} 行 × {sheet.total_width:,} 列），"
-                                        "请删除远处误填的内容后再试", file=str(self.path), sheet=name)
+                    raise InputError.at(
+                        f"数据范围过大（{sheet.total_height:,} 行 × {sheet.total_width:,} 列），"
+                        "请删除远处误填的内容后再试",
+                        file=str(self.path),
+                        sheet=name,
+                    )
                 if sheet.total_height > MAX_GRID_ROWS:
-                    raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
-                                        file=str(self.path), sheet=name)
+                    raise InputError.at(
+                        f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
+                        file=str(self.path),
+                        sheet=name,
+                    )
                 self._grids[name] = cast(list[list[object]], sheet.to_python(skip_empty_area=False, nrows=limit))
             except CalamineError as e:
                 raise InputError.at(f"无法读取工作表（{e}）", file=str(self.path), sheet=name) from None
@@ -77,16 +85,18 @@ def open_ledger(path: Path | str) -> LedgerFile:
         raise InputError.at("WPS 表格格式（.et）不能直接读取，请在 WPS 中另存为 .xlsx 后再试", file=str(path))
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InputError.at(f"文件过大（{size // 1024 // 1024} MB），超过 {MAX_FILE_BYTES // 1024 // 1024} MB 上限",
-                            file=str(path))
+        raise InputError.at(
+            f"文件过大（{size // 1024 // 1024} MB），超过 {MAX_FILE_BYTES // 1024 // 1024} MB 上限", file=str(path)
+        )
     with open(path, "rb") as f:
         head = f.read(8)
     if head == _OLE2:
         if is_encrypted(path.read_bytes()):
             raise InputError.at(ENCRYPTED, file=str(path))
         if kind != ".xls":
-            raise InputError.at(f"这是旧版 Excel 或 WPS 格式的文件，扩展名却是“{kind or '无'}”；{SAVE_AS}",
-                                file=str(path))
+            raise InputError.at(
+                f"这是旧版 Excel 或 WPS 格式的文件，扩展名却是“{kind or '无'}”；{SAVE_AS}", file=str(path)
+            )
     if kind == ".csv":
         return _open_csv(path)
     if kind in (".xlsx", ".xlsm"):
@@ -133,7 +143,7 @@ def _check_xls(path: Path) -> None:
     at = 0
     while at + 4 <= len(data):
         kind, size = struct.unpack_from("<HH", data, at)
-        body = data[at + 4:at + 4 + size]
+        body = data[at + 4 : at + 4 + size]
         at += 4 + size
         if kind == _FILEPASS:
             raise InputError.at(ENCRYPTED, file=str(path))
@@ -145,8 +155,10 @@ def _check_xls(path: Path) -> None:
                 col = max(col, struct.unpack_from("<H", body, len(body) - 2)[0])
             rows, cols = max(rows, row + 1), max(cols, col + 1)
             if rows * cols > MAX_SHEET_CELLS:
-                raise InputError.at(f"有一张工作表的数据范围过大（{rows:,} 行 × {cols:,} 列），"
-                                    "请删除远处误填的内容后再试", file=str(path))
+                raise InputError.at(
+                    f"有一张工作表的数据范围过大（{rows:,} 行 × {cols:,} 列），请删除远处误填的内容后再试",
+                    file=str(path),
+                )
 
 
 def _check_ods(path: Path) -> None:
@@ -162,8 +174,9 @@ def _check_ods(path: Path) -> None:
     for m in _ODS_REPEAT.finditer(content):
         if int(m.group(3)) > 1000 and b"value-type" in m.group(2) + m.group(4):
             raise InputError.at("文件中有重复成千上万次的单元格，疑似恶意文件，拒绝打开", file=str(path))
-    for row in re.finditer(rb"<table:table-row\b[^>]*number-rows-repeated=\"(\d+)\"[^>]*>(.*?)</table:table-row>",
-                           content, re.S):
+    for row in re.finditer(
+        rb"<table:table-row\b[^>]*number-rows-repeated=\"(\d+)\"[^>]*>(.*?)</table:table-row>", content, re.S
+    ):
         if int(row.group(1)) > 1000 and b"value-type" in row.group(2):
             raise InputError.at("文件中有重复成千上万次的行，疑似恶意文件，拒绝打开", file=str(path))
 
@@ -184,8 +197,9 @@ def decode_text(data: bytes, path: Path) -> str:
             return data.decode(enc)
         except UnicodeDecodeError:
             continue
-    raise InputError.at("无法识别文件的文字编码（应为 UTF-8 或 GBK），请在 Excel/WPS 中另存为 .xlsx 后再试",
-                        file=str(path))
+    raise InputError.at(
+        "无法识别文件的文字编码（应为 UTF-8 或 GBK），请在 Excel/WPS 中另存为 .xlsx 后再试", file=str(path)
+    )
 
 
 def _open_csv(path: Path) -> LedgerFile:
@@ -200,8 +214,9 @@ def _open_csv(path: Path) -> LedgerFile:
             if i >= MAX_GRID_ROWS:
                 raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限", file=str(path))
             if len(record) > MAX_CSV_COLUMNS:
-                raise InputError.at(f"第{i + 1}行有 {len(record)} 列，超过 {MAX_CSV_COLUMNS} 列的上限，请检查文件",
-                                    file=str(path))
+                raise InputError.at(
+                    f"第{i + 1}行有 {len(record)} 列，超过 {MAX_CSV_COLUMNS} 列的上限，请检查文件", file=str(path)
+                )
             rows.append(list(record))
     except csv.Error as e:
         raise InputError.at(f"CSV 格式有误（{e}）", file=str(path)) from None

@@ -4,6 +4,7 @@ Every reader of named cells goes through here: the openpyxl path (fill, check, f
 XML path (the batch's fast stamper and unit reader) and the meta reads (mail). A reference is parsed
 by :func:`parse_ref` only, so both paths agree on which names exist and where they point.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,7 +28,7 @@ Names = dict[str, tuple[str, str]]  # name -> (sheet title, 'A1' or 'B3:B22')
 
 
 def parse_ref(text: str) -> tuple[str, str] | None:
-    """"'表三'!$D$5" -> ("表三", "D5"); a range gives "B3:B22"; anything else None (also a range
+    """ "'表三'!$D$5" -> ("表三", "D5"); a range gives "B3:B22"; anything else None (also a range
     over more than MAX_NAME_CELLS cells: no report name covers one, and every reader would walk it)."""
     m = _REF.match(text.strip())
     if not m:
@@ -66,8 +67,11 @@ def name_texts(workbook_xml: bytes, sheet_index: int | None = None) -> dict[str,
     """The defined names of xl/workbook.xml as written (name -> formula text): workbook-scoped ones, or
     with ``sheet_index`` those local to that sheet (its print area, for one)."""
     scope = None if sheet_index is None else str(sheet_index)
-    return {dn.get("name"): dn.text or "" for dn in xml_root(workbook_xml).iter(f"{{{NS}}}definedName")
-            if dn.get("localSheetId") == scope and dn.get("name")}
+    return {
+        dn.get("name"): dn.text or ""
+        for dn in xml_root(workbook_xml).iter(f"{{{NS}}}definedName")
+        if dn.get("localSheetId") == scope and dn.get("name")
+    }
 
 
 def names_from_xml(workbook_xml: bytes) -> Names:
@@ -104,8 +108,11 @@ def named_cells(names: Names, wanted) -> dict[str, list[tuple[str, str]]]:
             continue
         sheet, ref = names[name]
         min_col, min_row, max_col, max_row = range_boundaries(ref)
-        out[name] = [(sheet, f"{get_column_letter(c)}{r}") for r in range(min_row, max_row + 1)
-                     for c in range(min_col, max_col + 1)]
+        out[name] = [
+            (sheet, f"{get_column_letter(c)}{r}")
+            for r in range(min_row, max_row + 1)
+            for c in range(min_col, max_col + 1)
+        ]
     return out
 
 

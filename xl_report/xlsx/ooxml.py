@@ -1,4 +1,5 @@
 """Searching the XML of a package part this program wrote itself (template, add-in, summary)."""
+
 from __future__ import annotations
 
 import re

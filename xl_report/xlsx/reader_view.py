@@ -12,6 +12,7 @@ prefix and the meta_fingerprint / meta_frozen_at cells are replaced by placehold
 separately against what freeze recorded (see :func:`volatile_problems`). So the same content frozen
 twice, by ``freeze`` or by the batch's writer, has one fingerprint.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,8 +28,8 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS
 
 from xl_report.core.errors import InputError
 from xl_report.core.fingerprint import canonical_json, canonical_scalar, fingerprint_of_json, short
-from xl_report.xlsx.safety import open_xlsx, _member
 from xl_report.xlsx.names import parse_ref
+from xl_report.xlsx.safety import _member, open_xlsx
 
 VIEW_VERSION = 2
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -248,8 +249,13 @@ def _styles(root) -> tuple[list[dict], list[dict]]:
     dxfs_el = root.find(_q("dxfs"))
     for dxf in dxfs_el.iterfind(_q("dxf")) if dxfs_el is not None else ():
         nf = dxf.find(_q("numFmt"))
-        dxfs.append(_look(nf.get("formatCode", "") if nf is not None else "", _font(dxf.find(_q("font"))),
-                          _fill(dxf.find(_q("fill")))))
+        dxfs.append(
+            _look(
+                nf.get("formatCode", "") if nf is not None else "",
+                _font(dxf.find(_q("font"))),
+                _fill(dxf.find(_q("fill"))),
+            )
+        )
     return looks, dxfs
 
 
@@ -353,7 +359,7 @@ def _stamp_token(text: str) -> tuple[str, str, str] | None:
     m = _STAMP.match(text)
     if not m:
         return None
-    return f"{STAMP_PREFIX}{TIME_TOKEN}　指纹 {FP_TOKEN}" + text[m.end():], m.group(1), m.group(2)
+    return f"{STAMP_PREFIX}{TIME_TOKEN}　指纹 {FP_TOKEN}" + text[m.end() :], m.group(1), m.group(2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,8 +383,9 @@ def _read(pkg: _Package) -> ReaderView:
         raise InputError.at("不是有效的 Excel 工作簿（缺少 xl/workbook.xml）", file=pkg.source)
     rels = pkg.rels("xl/workbook.xml")
     strings = _cached(_strings_of, next((pkg.read(p) for p in _by_type(rels, REL_STRINGS)), None), pkg.source)
-    looks, look_ids, dxfs = _cached(_styles_of, next((pkg.read(p) for p in _by_type(rels, REL_STYLES)), None),
-                                    pkg.source)
+    looks, look_ids, dxfs = _cached(
+        _styles_of, next((pkg.read(p) for p in _by_type(rels, REL_STYLES)), None), pkg.source
+    )
     sheets_el = wb.find(_q("sheets"))
     sheet_list = list(sheets_el.iterfind(_q("sheet"))) if sheets_el is not None else []
     titles = [s.get("name") or "" for s in sheet_list]
@@ -395,8 +402,9 @@ def _read(pkg: _Package) -> ReaderView:
         if root is None:
             entry["missing"] = True
         else:
-            _sheet(pkg, target, root, title, entry, strings, (looks, look_ids), dxfs, canonical["looks"],
-                   volatile_at, view)
+            _sheet(
+                pkg, target, root, title, entry, strings, (looks, look_ids), dxfs, canonical["looks"], volatile_at, view
+            )
         canonical["sheets"].append(entry)
     view.canonical = canonical
     view.custom_props = _custom_props(pkg)
@@ -444,9 +452,19 @@ def _plain_address(text: str) -> str:
     return ",".join(parts)
 
 
-def _sheet(pkg: _Package, part: str, root, title: str, entry: dict, strings: list[str],
-           styles: tuple[list[dict], list[str]], dxfs: list[dict], look_table: dict, volatile_at: dict,
-           view: ReaderView) -> None:
+def _sheet(
+    pkg: _Package,
+    part: str,
+    root,
+    title: str,
+    entry: dict,
+    strings: list[str],
+    styles: tuple[list[dict], list[str]],
+    dxfs: list[dict],
+    look_table: dict,
+    volatile_at: dict,
+    view: ReaderView,
+) -> None:
     looks, look_ids = styles
     if root.find(_q("sheetProtection")) is None or root.find(_q("sheetProtection")).get("sheet") not in ("1", "true"):
         view.unprotected.append(title)
@@ -562,7 +580,8 @@ def _hidden_columns(root) -> list[list[int]]:
     spans = []
     for col in root.iter(_q("col")):
         hidden = col.get("hidden") in ("1", "true") or (
-            col.get("width") is not None and _float(col.get("width")) < _HIDDEN_WIDTH)
+            col.get("width") is not None and _float(col.get("width")) < _HIDDEN_WIDTH
+        )
         if hidden:
             lo, hi = _int(col.get("min")), _int(col.get("max"))
             spans.append((min(lo, hi), max(lo, hi)))
@@ -580,9 +599,15 @@ def _conditional(root, dxfs: list[dict]) -> list:
     for cf in root.iter(_q("conditionalFormatting")):
         for rule in cf.iterfind(_q("cfRule")):
             dxf = _int(rule.get("dxfId"))
-            out.append([cf.get("sqref") or "", rule.get("type") or "", rule.get("operator") or "",
-                        [f.text or "" for f in rule.iterfind(_q("formula"))],
-                        dxfs[dxf] if rule.get("dxfId") is not None and dxf < len(dxfs) else {}])
+            out.append(
+                [
+                    cf.get("sqref") or "",
+                    rule.get("type") or "",
+                    rule.get("operator") or "",
+                    [f.text or "" for f in rule.iterfind(_q("formula"))],
+                    dxfs[dxf] if rule.get("dxfId") is not None and dxf < len(dxfs) else {},
+                ]
+            )
     return sorted(out, key=canonical_json)
 
 
@@ -625,12 +650,14 @@ def _custom_props(pkg: _Package) -> dict[str, object]:
         kind, text = etree.QName(typed).localname, typed.text or ""
         if kind == "bool":
             out[p.get("name") or ""] = text.strip() in ("1", "true")
-        elif kind in ("i1", "i2", "i4", "i8", "int", "ui1", "ui2", "ui4", "ui8", "uint") \
-                and text.strip().lstrip("-").isdigit():
+        elif (
+            kind in ("i1", "i2", "i4", "i8", "int", "ui1", "ui2", "ui4", "ui8", "uint")
+            and text.strip().lstrip("-").isdigit()
+        ):
             out[p.get("name") or ""] = int(text)
         elif kind in ("r4", "r8", "decimal"):  # LibreOffice writes every number as r8
             number = _float(text)
-            out[p.get("name") or ""] = int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+            out[p.get("name") or ""] = int(number) if number.is_integer() and abs(number) < 2**53 else number
         elif kind in ("lpwstr", "lpstr"):
             out[p.get("name") or ""] = text
     return out
@@ -657,8 +684,9 @@ def volatile_problems(view: ReaderView, fp: str, frozen_at: str | None) -> list[
     for sheet, coord, text in view.stamps:
         token = _stamp_token(text)
         if token is not None and (token[1], token[2]) != (time_text, fp_text):
-            problems.append(f"{sheet} {coord} 的定稿行显示“{token[1]}　指纹 {token[2]}”，"
-                            f"定稿记录为“{time_text}　指纹 {fp_text}”")
+            problems.append(
+                f"{sheet} {coord} 的定稿行显示“{token[1]}　指纹 {token[2]}”，定稿记录为“{time_text}　指纹 {fp_text}”"
+            )
     wanted = {"meta_fingerprint": fp, "meta_frozen_at": f"{when:%Y-%m-%d %H:%M:%S}"}
     for name, value in wanted.items():
         if name in view.volatile and view.volatile[name][2] != value:

@@ -4,6 +4,7 @@ sees it (a far cell makes calamine allocate its whole rectangle; very many cells
 XML entity attacks are handled by defusedxml, which openpyxl uses automatically when installed
 (it is a dependency); calamine's Rust XML reader does not expand entities.
 """
+
 from __future__ import annotations
 
 import io
@@ -48,8 +49,8 @@ _FAR_REF = re.compile(rb' r="(?:[A-Za-z]{2}|[A-Za-z][0-9]{6})')  # beyond column
 # quotes or spacing, a namespace prefix. Legal XML, so such parts are walked tag by tag. (Two
 # patterns with a literal start each: one alternation of both scans ~8x slower.)
 _ODD_CELL = re.compile(rb'<c(?:[>/\t\r\n]| (?!r="))')
-_PREFIXED_CELL = re.compile(rb':c[\s/>]')
-_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^<]*)')  # attribute values hold no "<"
+_PREFIXED_CELL = re.compile(rb":c[\s/>]")
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^<]*)")  # attribute values hold no "<"
 _R_ATTR = re.compile(rb'\sr\s*=\s*["\']\s*([A-Za-z]*)\s*([0-9]*)')
 
 ENCRYPTED = "工作簿设置了打开密码，请取消密码后再试（Excel：文件 → 信息 → 保护工作簿 → 用密码进行加密，清空密码后保存）"
@@ -81,12 +82,17 @@ def read_package(path: Path | str) -> bytes:
 
 def _check_size(path: Path, size: int) -> None:
     if size > MAX_FILE_BYTES:
-        raise InputError.at(f"文件过大（{size // 1024 // 1024} MB），超过 {MAX_FILE_BYTES // 1024 // 1024} MB 上限",
-                            file=str(path))
+        raise InputError.at(
+            f"文件过大（{size // 1024 // 1024} MB），超过 {MAX_FILE_BYTES // 1024 // 1024} MB 上限", file=str(path)
+        )
 
 
-def open_zip(path: Path | str, not_zip: str | Callable[[bytes], str],
-             max_uncompressed: int = MAX_UNCOMPRESSED_BYTES, data: bytes | None = None) -> zipfile.ZipFile:
+def open_zip(
+    path: Path | str,
+    not_zip: str | Callable[[bytes], str],
+    max_uncompressed: int = MAX_UNCOMPRESSED_BYTES,
+    data: bytes | None = None,
+) -> zipfile.ZipFile:
     """:func:`check_zip`, returning the package open (the caller closes it): its directory read once.
     ``data``: the file's bytes, already read (:func:`read_package`); ``path`` then only names it.
     ``not_zip``: the message when it is no zip package, or a function of the file's bytes giving it."""
@@ -163,17 +169,24 @@ def open_xlsx(path: Path | str, data: bytes | None = None) -> zipfile.ZipFile:
                 continue
             part = _member(z, info)
             if _has_dtd(part):
-                raise InputError.at(f"文件内部含有 XML 实体声明（{info.filename}），疑似恶意文件，拒绝打开", file=str(path))
+                raise InputError.at(
+                    f"文件内部含有 XML 实体声明（{info.filename}），疑似恶意文件，拒绝打开", file=str(path)
+                )
             if part.count(b"<definedName ") > MAX_DEFINED_NAMES:
-                raise InputError.at(f"工作簿的名称（定义的名称）过多（超过 {MAX_DEFINED_NAMES:,} 个），拒绝打开", file=str(path))
+                raise InputError.at(
+                    f"工作簿的名称（定义的名称）过多（超过 {MAX_DEFINED_NAMES:,} 个），拒绝打开", file=str(path)
+                )
             rows, cols, n = measure_sheet(part)
             if rows * cols > MAX_SHEET_CELLS:
                 raise InputError.at(
                     f"有一张工作表的数据范围过大（{rows:,} 行 × {cols:,} 列），请删除远处误填的内容或多余的行列后再试",
-                    file=str(path))
+                    file=str(path),
+                )
             cells += n
             if cells > MAX_CELLS:
-                raise InputError.at(f"工作簿的单元格过多（超过 {MAX_CELLS:,} 个），请删除无关的数据后再试", file=str(path))
+                raise InputError.at(
+                    f"工作簿的单元格过多（超过 {MAX_CELLS:,} 个），请删除无关的数据后再试", file=str(path)
+                )
     except BaseException:
         z.close()
         raise
@@ -282,7 +295,6 @@ def load_workbook_safely(path: Path | str, **kwargs):
         raise
     except Exception as e:  # openpyxl raises many types for malformed packages
         raise InputError.at(f"无法读取工作簿（{type(e).__name__}: {e}）", file=str(path)) from None
-
 
 
 def load_workbook_bytes(data: bytes, source: str | None = None):

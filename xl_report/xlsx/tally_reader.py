@@ -10,6 +10,7 @@ Excel error values (#N/A …) and formulas saved without a computed value read a
 here they are found in the sheet XML and reach the tally parser as :class:`CellError`, which makes
 them located errors instead of blanks (a blank 数量 counts as 1 decision).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -60,8 +61,14 @@ def read_tally(path: Path | str, mapping: LedgerMapping | None = None) -> Tally:
     return tally_from_adoption(adoption, str(ledger.path), unit=unit, year=year, sheet_label=ledger.sheet_label)
 
 
-def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfile.ZipFile | None = None,
-                  data: bytes | None = None, mapping: LedgerMapping | None = None) -> tuple[Tally, dict]:
+def read_workbook(
+    path: Path | str,
+    *,
+    table_cells: bool = True,
+    package: zipfile.ZipFile | None = None,
+    data: bytes | None = None,
+    mapping: LedgerMapping | None = None,
+) -> tuple[Tally, dict]:
     """The tally and the report fields of one unit workbook, from ONE calamine pass. The caller has
     checked the file (:func:`xl_report.xlsx.safety.check_xlsx` / ``open_xlsx``).
 
@@ -77,14 +84,23 @@ def read_workbook(path: Path | str, *, table_cells: bool = True, package: zipfil
     return tally, fields
 
 
-def read_book(path: Path | str, *, table_cells: bool = True, package: zipfile.ZipFile | None = None,
-              data: bytes | None = None, mapping: LedgerMapping | None = None) -> tuple[Adoption, dict]:
+def read_book(
+    path: Path | str,
+    *,
+    table_cells: bool = True,
+    package: zipfile.ZipFile | None = None,
+    data: bytes | None = None,
+    mapping: LedgerMapping | None = None,
+) -> tuple[Adoption, dict]:
     """:func:`read_workbook` before validation: the recognised tally sheets (see :mod:`xl_report.core.ledger`)
     and the report fields."""
     path = Path(path)
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data)) if data is not None else \
-            CalamineWorkbook.from_path(str(path))
+        book = (
+            CalamineWorkbook.from_filelike(io.BytesIO(data))
+            if data is not None
+            else CalamineWorkbook.from_path(str(path))
+        )
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     present = set(book.sheet_names)
@@ -103,8 +119,11 @@ def read_book(path: Path | str, *, table_cells: bool = True, package: zipfile.Zi
     by_name = sheets_by_name(book.sheet_names, mapping)
     candidates = [n for n in book.sheet_names if n not in FORM_SHEETS]
     try:
-        opened = contextlib.nullcontext(package) if package is not None else \
-            zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
+        opened = (
+            contextlib.nullcontext(package)
+            if package is not None
+            else zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
+        )
         with opened as z:
             cells = _cell_positions(z)
             bad_cells = error_cells(z, candidates)
@@ -115,10 +134,12 @@ def read_book(path: Path | str, *, table_cells: bool = True, package: zipfile.Zi
     for sheet in candidates:
         rows = grid(sheet, MAX_ROWS + HEADER_SCAN_ROWS + 1)
         if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
-            raise InputError.at(f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据",
-                                file=str(path), sheet=sheet)
-        frames[sheet] = with_errors([[v if v.__class__ is str else _cell(v) for v in row] for row in rows],
-                                    bad_cells.get(sheet, {}))
+            raise InputError.at(
+                f"行数超过 {MAX_ROWS:,} 行的上限，请检查是否误选了整列或粘贴了无关数据", file=str(path), sheet=sheet
+            )
+        frames[sheet] = with_errors(
+            [[v if v.__class__ is str else _cell(v) for v in row] for row in rows], bad_cells.get(sheet, {})
+        )
     try:
         adoption = recognise(frames, mapping, by_name)
     except LedgerError as e:
@@ -128,6 +149,7 @@ def read_book(path: Path | str, *, table_cells: bool = True, package: zipfile.Zi
         raise InputError.at(f"工作簿中没有任何台账工作表，也没有能识别的台账表头（应为：{names}）", file=str(path))
     skip = frozenset() if table_cells else cells_filled_by(r.sheet.key for r in adoption.reads)
     fields: dict = {"values": {}, "narrative": {}, "properties": properties}
+
     def value(sheet: str, row: int, col: int) -> object:
         if sheet not in present:
             return None
@@ -169,13 +191,20 @@ def with_errors(frame: list[list[object]], bad: dict[tuple[int, int], CellError]
     return frame
 
 
-def tally_from_adoption(adoption: Adoption, source: str, *, unit: str | None = None, year: int | None = None,
-                        sheet_label: Callable[[str], str | None] = lambda name: name) -> Tally:
+def tally_from_adoption(
+    adoption: Adoption,
+    source: str,
+    *,
+    unit: str | None = None,
+    year: int | None = None,
+    sheet_label: Callable[[str], str | None] = lambda name: name,
+) -> Tally:
     """The Tally of a recognised ledger, its problems located in the ledger (its sheets, its headers)."""
     undecided = adoption.undecided
     if undecided:
-        raise UndecidedValues(source, [d.problem(source, _label(adoption, d.sheet, sheet_label), _header(adoption, d))
-                                       for d in undecided])
+        raise UndecidedValues(
+            source, [d.problem(source, _label(adoption, d.sheet, sheet_label), _header(adoption, d)) for d in undecided]
+        )
     try:
         tally = tally_from_frames(adoption.frames, source=source, unit=unit, year=year)
     except TallyErrors as e:
@@ -189,8 +218,12 @@ class UndecidedValues(TallyErrors):
     """Free-text values the rules could not read with certainty (exit 2: the clerk chooses)."""
 
     def __init__(self, file: str, problems: list[Problem]):
-        InputError.__init__(self, f"台账“{Path(file).name}”有 {len(problems)} 种写法不能确定对应哪一项，"
-                            "未写入任何文件。请用 xl-report adopt 转换后在下拉列表中选择，或改为规定的选项：", problems)
+        InputError.__init__(
+            self,
+            f"台账“{Path(file).name}”有 {len(problems)} 种写法不能确定对应哪一项，"
+            "未写入任何文件。请用 xl-report adopt 转换后在下拉列表中选择，或改为规定的选项：",
+            problems,
+        )
 
 
 def _header(adoption: Adoption, d: Decision) -> str | None:
@@ -203,8 +236,9 @@ def _label(adoption: Adoption, sheet: str, sheet_label: Callable[[str], str | No
     return sheet_label(read.source) if read else sheet
 
 
-def read_adoption(path: Path | str, mapping: LedgerMapping | None = None
-                  ) -> tuple[Adoption, LedgerFile | None, str | None, int | None]:
+def read_adoption(
+    path: Path | str, mapping: LedgerMapping | None = None
+) -> tuple[Adoption, LedgerFile | None, str | None, int | None]:
     """The ledger at ``path`` read as tally sheets (not yet validated): (adoption, file, unit, year).
     The file is None for a workbook (.xlsx/.xlsm: read by :func:`read_book`, error values included)."""
     if Path(path).suffix.lower() in XLSX:
@@ -226,9 +260,20 @@ def read_adoption(path: Path | str, mapping: LedgerMapping | None = None
 
 
 def ledger_errors(e: LedgerError, source: str, sheet_label: Callable[[str], str | None]) -> TallyErrors:
-    return TallyErrors(source, [Problem(p.reason, file=source, sheet=sheet_label(p.sheet) if p.sheet else None,
-                                        row=p.row, column=p.column, value=p.value) for p in e.problems])
-
+    return TallyErrors(
+        source,
+        [
+            Problem(
+                p.reason,
+                file=source,
+                sheet=sheet_label(p.sheet) if p.sheet else None,
+                row=p.row,
+                column=p.column,
+                value=p.value,
+            )
+            for p in e.problems
+        ],
+    )
 
 
 README_SCAN_ROWS = 60  # rows of 说明 searched for its field labels (the template's sit at rows 14-18)
@@ -318,8 +363,14 @@ def error_cells(z: zipfile.ZipFile, sheets: Sequence[str]) -> dict[str, dict[tup
 def _scan(data: bytes) -> dict[tuple[int, int], CellError]:
     found: dict[tuple[int, int], CellError] = {}
     row, col = 0, 0
-    for event, el in etree.iterparse(io.BytesIO(data), events=("start", "end"), tag=(_ROW, _CELL),
-                                     resolve_entities=False, no_network=True, huge_tree=False):
+    for event, el in etree.iterparse(
+        io.BytesIO(data),
+        events=("start", "end"),
+        tag=(_ROW, _CELL),
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+    ):
         if el.tag == _ROW:
             if event == "start":
                 row, col = int(el.get("r") or row + 1), 0

@@ -4,6 +4,7 @@ The three table sheets mirror the official layout (merged multi-level headers, b
 print setup, one page per table). Every value cell gets its workbook-scoped defined name; 总计
 cells hold SUM formulas over their parts; input cells are unlocked and tinted.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,7 +47,6 @@ DATE_FORMAT = "yyyy-mm-dd"
 TALLY_ROWS = 5000  # rows covered by the tally sheets' validation
 
 
-
 @dataclass(frozen=True)
 class Slot:
     sheet: str
@@ -62,8 +62,9 @@ class Slot:
         return f"{quote_sheetname(self.sheet)}!${get_column_letter(self.col)}${self.row}"
 
 
-def _box(ws: Worksheet, min_row: int, min_col: int, max_row: int, max_col: int, *, font=F_BODY, align=CENTER,
-         fill=None) -> None:
+def _box(
+    ws: Worksheet, min_row: int, min_col: int, max_row: int, max_col: int, *, font=F_BODY, align=CENTER, fill=None
+) -> None:
     for row in ws.iter_rows(min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col):
         for c in row:
             c.border = BORDER
@@ -73,8 +74,18 @@ def _box(ws: Worksheet, min_row: int, min_col: int, max_row: int, max_col: int, 
                 c.fill = fill
 
 
-def _put(ws: Worksheet, row: int, col: int, text: str, *, end_row: int | None = None, end_col: int | None = None,
-         font=F_BODY, align=CENTER, fill=None) -> None:
+def _put(
+    ws: Worksheet,
+    row: int,
+    col: int,
+    text: str,
+    *,
+    end_row: int | None = None,
+    end_col: int | None = None,
+    font=F_BODY,
+    align=CENTER,
+    fill=None,
+) -> None:
     end_row = end_row or row
     end_col = end_col or col
     ws.cell(row, col, text)
@@ -94,8 +105,16 @@ def _header_block(ws: Worksheet, top: int, first_col: int, paths) -> int:
     """Draw merged multi-level column headers for ``paths`` (one per column). Returns rows used."""
     depth = max(len(p) for p in paths)
     for level, first, last, end_level, label in form.label_spans(paths, depth):
-        _put(ws, top + level, first_col + first, label, end_row=top + end_level, end_col=first_col + last,
-             font=F_HEAD, fill=HEADER_FILL)
+        _put(
+            ws,
+            top + level,
+            first_col + first,
+            label,
+            end_row=top + end_level,
+            end_col=first_col + last,
+            font=F_HEAD,
+            fill=HEADER_FILL,
+        )
     return depth
 
 
@@ -184,12 +203,21 @@ def _sheet_t3(wb: Workbook, slots: dict[str, Slot]) -> None:
     for level, i, end, end_level, label in form.label_spans([row.labels for row in rows], label_cols):
         last = end_level == label_cols - 1
         total = rows[i].key == "total" and last
-        _put(ws, first + i, level + 1, label, end_row=first + end, end_col=end_level + 1,
-             align=LEFT if last else CENTER, font=F_HEAD if total else F_BODY)
+        _put(
+            ws,
+            first + i,
+            level + 1,
+            label,
+            end_row=first + end,
+            end_col=end_level + 1,
+            align=LEFT if last else CENTER,
+            font=F_HEAD if total else F_BODY,
+        )
     for i, row in enumerate(rows):
         for j, (col, _, _) in enumerate(form.T3_COLUMNS):
-            _value_cell(ws, Slot(ws.title, first + i, label_cols + 1 + j), form.CELL_BY_NAME[form.t3(row.key, col)],
-                        slots)
+            _value_cell(
+                ws, Slot(ws.title, first + i, label_cols + 1 + j), form.CELL_BY_NAME[form.t3(row.key, col)], slots
+            )
     last_row = first + len(rows) - 1
     ws.column_dimensions["A"].width = 7
     ws.column_dimensions["B"].width = 9
@@ -273,16 +301,24 @@ def _sheet_readme(wb: Workbook, slots: dict[str, Slot]) -> None:
             c.fill = COMPUTED_FILL
         if meta.kind == "year":
             c.number_format = "0"
-            dv = DataValidation(type="whole", operator="between", formula1="2019", formula2="2100",
-                                showErrorMessage=True, errorTitle="报告年度", error="请填写四位数的年份，如 2024")
+            dv = DataValidation(
+                type="whole",
+                operator="between",
+                formula1="2019",
+                formula2="2100",
+                showErrorMessage=True,
+                errorTitle="报告年度",
+                error="请填写四位数的年份，如 2024",
+            )
             ws.add_data_validation(dv)
             dv.add(c.coordinate)
         elif meta.kind == "date":
             c.number_format = DATE_FORMAT
         elif meta.kind == "choice":
             ref = _list_ref(wb, meta.label, meta.choices)
-            dv = DataValidation(type="list", formula1=ref, showErrorMessage=True, errorTitle=meta.label,
-                                error="请从下拉列表中选择")
+            dv = DataValidation(
+                type="list", formula1=ref, showErrorMessage=True, errorTitle=meta.label, error="请从下拉列表中选择"
+            )
             ws.add_data_validation(dv)
             dv.add(c.coordinate)
         _put(ws, r, 3, meta.hint, font=F_NOTE, align=LEFT)
@@ -331,8 +367,14 @@ def _sheet_narrative(wb: Workbook, slots: dict[str, Slot], ranges: dict[str, str
     ws = wb.create_sheet(form.SHEET_NARRATIVE)
     _title(ws, "年报正文（第一、五、六部分）", 2)
     _put(ws, 2, 1, "部分", font=F_HEAD, fill=HEADER_FILL)
-    _put(ws, 2, 2, "内容（每格一段；可用 {新收} {上年结转} {办结} {结转下年度} {行政复议} 等占位符，生成年报时换成表中数字）",
-         font=F_HEAD, fill=HEADER_FILL)
+    _put(
+        ws,
+        2,
+        2,
+        "内容（每格一段；可用 {新收} {上年结转} {办结} {结转下年度} {行政复议} 等占位符，生成年报时换成表中数字）",
+        font=F_HEAD,
+        fill=HEADER_FILL,
+    )
     r = 3
     for key in form.NARRATIVE_SECTIONS:
         n = NARRATIVE_ROWS[key]
@@ -385,26 +427,46 @@ def _sheet_tally(wb: Workbook, sheet: TallySheet) -> None:
         dv = None
         if column.kind == "date":
             dim.number_format = DATE_FORMAT
-            dv = DataValidation(type="date", operator="between", formula1="DATE(2000,1,1)",
-                                formula2="DATE(2100,12,31)", errorTitle=column.header,
-                                error="请填写日期，如 2024-03-05")
+            dv = DataValidation(
+                type="date",
+                operator="between",
+                formula1="DATE(2000,1,1)",
+                formula2="DATE(2100,12,31)",
+                errorTitle=column.header,
+                error="请填写日期，如 2024-03-05",
+            )
         elif column.kind in ("choice", "yesno"):
-            dv = DataValidation(type="list", formula1=_list_ref(wb, f"{sheet.name}.{column.header}", column.choices),
-                                errorTitle=column.header, error="请从下拉列表中选择")
+            dv = DataValidation(
+                type="list",
+                formula1=_list_ref(wb, f"{sheet.name}.{column.header}", column.choices),
+                errorTitle=column.header,
+                error="请从下拉列表中选择",
+            )
         elif column.kind == "int":
-            dv = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
-                                errorTitle=column.header, error="请填写不小于 0 的整数")
+            dv = DataValidation(
+                type="whole",
+                operator="greaterThanOrEqual",
+                formula1="0",
+                errorTitle=column.header,
+                error="请填写不小于 0 的整数",
+            )
         elif column.kind == "number":
-            dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0",
-                                errorTitle=column.header, error="请填写不小于 0 的数字")
+            dv = DataValidation(
+                type="decimal",
+                operator="greaterThanOrEqual",
+                formula1="0",
+                errorTitle=column.header,
+                error="请填写不小于 0 的数字",
+            )
         if dv is not None:
             dv.showErrorMessage = True
             dv.allow_blank = True
             ws.add_data_validation(dv)
             dv.add(rng)
         if column.note:
-            c.comment = Comment(column.note + ("（必填）" if column.required else ""), "xl_report", width=220,
-                                height=80)
+            c.comment = Comment(
+                column.note + ("（必填）" if column.required else ""), "xl_report", width=220, height=80
+            )
     ws.freeze_panes = "A2"
     print_as_list(ws, "1:1")
     ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}1"
@@ -445,4 +507,3 @@ def write_template(path: Path | str) -> Path:
     path = Path(path)
     save_workbook(build_template(), path, deterministic=True)
     return path
-

@@ -3,6 +3,7 @@
 Cells are addressed only by the names of ``cell-names.md`` (resolved from the workbook itself), so a
 workbook whose layout differs but whose names are right works too.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,21 @@ from xl_report.core.report import ReportData
 from xl_report.xlsx.names import Names, parse_ref, resolve_names
 from xl_report.xlsx.safety import load_workbook_safely
 
-__all__ = ["resolve_names", "parse_ref", "read_report", "read_report_file", "write_report", "cell_value",
-           "open_workbook", "read_narrative", "write_narrative", "set_text", "sum_formula", "one_line"]
+__all__ = [
+    "resolve_names",
+    "parse_ref",
+    "read_report",
+    "read_report_file",
+    "write_report",
+    "cell_value",
+    "open_workbook",
+    "read_narrative",
+    "write_narrative",
+    "set_text",
+    "sum_formula",
+    "one_line",
+]
+
 
 def _cell(wb: Workbook, names: Names, name: str):
     sheet, coord = names[name]
@@ -114,7 +128,8 @@ def sum_formula(coords: list[str]) -> str:
     pts = [(column_index_from_string(c), r) for c, r in map(coordinate_from_string, coords)]
     cols, rows = [c for c, _ in pts], [r for _, r in pts]
     contiguous = (len(set(rows)) == 1 and cols == list(range(cols[0], cols[0] + len(cols)))) or (
-        len(set(cols)) == 1 and rows == list(range(rows[0], rows[0] + len(rows))))
+        len(set(cols)) == 1 and rows == list(range(rows[0], rows[0] + len(rows)))
+    )
     return f"=SUM({coords[0]}:{coords[-1]})" if contiguous else f"=SUM({','.join(coords)})"
 
 
@@ -167,8 +182,7 @@ def read_report(wb: Workbook, source: str | None = None) -> ReportData:
     return data
 
 
-def read_narrative(wb: Workbook, names: Names | None = None, *,
-                   cells: bool = False) -> dict[str, list]:
+def read_narrative(wb: Workbook, names: Names | None = None, *, cells: bool = False) -> dict[str, list]:
     """Section -> paragraphs; with ``cells=True`` each paragraph is (A1, text) (for located findings)."""
     names = names if names is not None else resolve_names(wb)
     out: dict[str, list] = {}
@@ -227,8 +241,15 @@ def set_text(cell, value: str | None) -> None:
         cell.data_type = "s"
 
 
-def write_report(data: ReportData, wb: Workbook, *, tables: tuple[str, ...] | None = None,
-                 meta: bool = True, narrative: bool = False, totals: str = "formula") -> list[str]:
+def write_report(
+    data: ReportData,
+    wb: Workbook,
+    *,
+    tables: tuple[str, ...] | None = None,
+    meta: bool = True,
+    narrative: bool = False,
+    totals: str = "formula",
+) -> list[str]:
     """Write ``data`` into ``wb`` by name. Returns the names written.
 
     With ``totals="formula"`` computed (总计) cells keep — or get back — the template's SUM formula,
@@ -256,8 +277,13 @@ def write_report(data: ReportData, wb: Workbook, *, tables: tuple[str, ...] | No
                 c.value = v
         written.append(cell_def.name)
     if meta:
-        for field, value in (("meta_unit", data.unit), ("meta_year", data.year), ("meta_contact", data.contact),
-                             ("meta_level", data.level), ("meta_published", data.published)):
+        for field, value in (
+            ("meta_unit", data.unit),
+            ("meta_year", data.year),
+            ("meta_contact", data.contact),
+            ("meta_level", data.level),
+            ("meta_published", data.published),
+        ):
             c = _cell(wb, names, field) if value is not None and field in names else None
             if c is not None:
                 if isinstance(value, str):
@@ -276,7 +302,7 @@ def write_narrative(wb: Workbook, narrative: dict[str, list[str]], names=None) -
         if not cells:
             continue
         if len(paras) > len(cells):  # more paragraphs than rows: join the overflow into the last cell
-            paras = paras[: len(cells) - 1] + ["\n".join(paras[len(cells) - 1:])]
+            paras = paras[: len(cells) - 1] + ["\n".join(paras[len(cells) - 1 :])]
         for i, c in enumerate(cells):
             set_text(c, paras[i] if i < len(paras) else None)
 

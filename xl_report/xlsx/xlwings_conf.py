@@ -3,6 +3,7 @@
 The add-in builder names its config sheet after :data:`PROJECT_NAME`; the 上报 button strips these sheets and
 ``mail`` refuses to attach a workbook that still has one.
 """
+
 from __future__ import annotations
 
 PROJECT_NAME = "xl_report"  # xlwings config: sheet xl_report.conf, %USERPROFILE%\.xl_report\xl_report.conf

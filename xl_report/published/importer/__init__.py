@@ -4,6 +4,7 @@
 (None), never as 0; annotated cells keep their raw text; anything that cannot be read is reported
 as a finding naming the table and row, and its cells are listed in ``report.missing``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -67,11 +68,13 @@ def import_tokens(tokens: list[Token], source: str | None = None, wrapped: bool 
     if year is None:
         problems.append(Finding("F12", "error", "未能从标题或统计期限中读出报告年度"))
     contact = document.read_contact(tokens[:first]) or document.read_contact(tokens)
-    published, date_line = document.read_published(tokens, layout.headings["other"].index
-                                                   if "other" in layout.headings else len(tokens))
+    published, date_line = document.read_published(
+        tokens, layout.headings["other"].index if "other" in layout.headings else len(tokens)
+    )
 
-    report = ReportData(unit=unit, year=year, contact=contact, level=document.infer_level(unit),
-                        published=published, source=source)
+    report = ReportData(
+        unit=unit, year=year, contact=contact, level=document.infer_level(unit), published=published, source=source
+    )
     cut = _cut_in(regions, tokens)
     after = False  # a table after the one the text stops in: nothing of it is in the text
     reads = {}
@@ -109,9 +112,11 @@ def _nothing_read(regions: dict[str, list[Token]]) -> str:
     if not found:
         where = "、".join(f"{t}（{form.TABLE_TITLES[t]}）" for t in form.TABLES)
         return f"未能读出任何表格数据：找不到{where}；请确认这是一份政府信息公开工作年度报告"
-    return (f"找到了{'、'.join(found)}，但读不出其中任何一行：行名和数字不在同一行"
-            "（例如从 PDF 阅读器复制的文字，或不带 -layout 的 pdftotext 输出）。"
-            "请直接导入 PDF 文件或网页（.html），或用 pdftotext -layout 转换后再导入")
+    return (
+        f"找到了{'、'.join(found)}，但读不出其中任何一行：行名和数字不在同一行"
+        "（例如从 PDF 阅读器复制的文字，或不带 -layout 的 pdftotext 输出）。"
+        "请直接导入 PDF 文件或网页（.html），或用 pdftotext -layout 转换后再导入"
+    )
 
 
 def _cut_in(regions: dict[str, list[Token]], tokens: list[Token]) -> str | None:
@@ -130,14 +135,26 @@ def _cut_findings(problems: list[Finding], cut: str, cells: list[str]) -> list[F
     if not cells:
         return problems  # the table is whole: sections missing after it are missing from the report
     sections = [s for s, _ in form.SECTIONS]
-    later = {form.SECTION_TITLES[s] for s in sections[sections.index(cut) + 1:]}
+    later = {form.SECTION_TITLES[s] for s in sections[sections.index(cut) + 1 :]}
     # document.section_findings' "not found" findings of the sections after the cut
     kept = [f for f in problems if not (f.code == "F01" and any(f"“{t}”部分未找到" in f.message for t in later))]
     table = next(t for t in form.TABLES if form.TABLE_TITLES[t] == form.SECTION_TITLES[cut])
-    tail = "；其后的" + "、".join(f"“{t}”" for t in sorted(later, key=list(form.SECTION_TITLES.values()).index)) \
-        + "也不在文本中" if later else ""
-    kept.append(Finding("F14", "error", f"文本在{table}中断（可能只是网页的一部分）：{len(cells)} 个单元格未导入{tail}",
-                        sheet=table, names=tuple(cells)))
+    tail = (
+        "；其后的"
+        + "、".join(f"“{t}”" for t in sorted(later, key=list(form.SECTION_TITLES.values()).index))
+        + "也不在文本中"
+        if later
+        else ""
+    )
+    kept.append(
+        Finding(
+            "F14",
+            "error",
+            f"文本在{table}中断（可能只是网页的一部分）：{len(cells)} 个单元格未导入{tail}",
+            sheet=table,
+            names=tuple(cells),
+        )
+    )
     return kept
 
 
@@ -146,16 +163,21 @@ def _anchored_region(tokens: list[Token], anchor: str) -> list[Token]:
     starts = [i for i, t in enumerate(tokens) if key(t.text) == anchor]
     if not starts:
         return []
-    others = [i for a in _ANCHORS.values() if a != anchor for i, t in enumerate(tokens)
-              if key(t.text) == a and i > starts[0]]
-    return tokens[starts[0]: min(others, default=len(tokens))]
+    others = [
+        i for a in _ANCHORS.values() if a != anchor for i, t in enumerate(tokens) if key(t.text) == a and i > starts[0]
+    ]
+    return tokens[starts[0] : min(others, default=len(tokens))]
 
 
 def _without_signature(tokens: list[Token], region: list[Token], date_line: int, unit: str | None) -> list[Token]:
     """Drop the closing date line and the unit's name line above it (the 落款) from §六."""
     drop = {id(tokens[date_line])}
     before = date_line - 1
-    if before >= 0 and not tokens[before].cell and len(tokens[before].text.strip()) <= 40 and (
-            unit is not None and (key(tokens[before].text) in key(unit) or key(unit) in key(tokens[before].text))):
+    if (
+        before >= 0
+        and not tokens[before].cell
+        and len(tokens[before].text.strip()) <= 40
+        and (unit is not None and (key(tokens[before].text) in key(unit) or key(unit) in key(tokens[before].text)))
+    ):
         drop.add(id(tokens[before]))
     return [t for t in region if id(t) not in drop]

@@ -4,6 +4,7 @@ Section headings are found by the titles of ``form.SECTIONS`` (tolerant to 、/�
 to near-synonyms such as 改进措施, which give a warning); the narrative sections 一/五/六 become
 paragraph lists for ``ReportData.narrative``.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,7 +44,7 @@ class Layout:
         if h is None:
             return []
         following = [x.index for x in self.headings.values() if x.index > h.index]
-        return tokens[h.index + 1: min(following, default=len(tokens))]
+        return tokens[h.index + 1 : min(following, default=len(tokens))]
 
     def first_index(self) -> int:
         return min((h.index for h in self.headings.values()), default=0)
@@ -57,7 +58,7 @@ def heading_match(text: str, number: int, title: str) -> bool | None:
     if m:
         if _NUMERALS.index(m.group(1)) != number:
             return None
-        body = key(s[m.end():])
+        body = key(s[m.end() :])
     else:
         body = key(s)
         if body != want:
@@ -94,7 +95,7 @@ def _renumbered(tokens: list[Token], layout: Layout) -> None:
         if section in layout.headings:
             continue
         before = [layout.headings[s].index for s in sections[:n] if s in layout.headings]
-        after = [layout.headings[s].index for s in sections[n + 1:] if s in layout.headings]
+        after = [layout.headings[s].index for s in sections[n + 1 :] if s in layout.headings]
         lo, hi = max(before, default=-1) + 1, min(after, default=len(tokens))
         want = key(title)
         for i in range(lo, hi):
@@ -102,7 +103,7 @@ def _renumbered(tokens: list[Token], layout: Layout) -> None:
             if t.cell and t.row is not None:
                 continue
             m = _HEADING.match(compact(t.text))
-            if m and key(compact(t.text)[m.end():]) == want:
+            if m and key(compact(t.text)[m.end() :]) == want:
                 layout.headings[section] = Heading(section, i, t.text, False)
                 if section in layout.out_of_order:
                     layout.out_of_order.remove(section)
@@ -128,8 +129,14 @@ def section_findings(layout: Layout) -> list[Finding]:
             how = "位置不对（顺序应为一至六）" if section in layout.out_of_order else "未找到"
             out.append(Finding("F01", "error", f"报告的“{title}”部分{how}"))
         elif not h.exact:
-            out.append(Finding("F01", "warning", f"第{_NUMERALS[[s for s, _ in form.SECTIONS].index(section)]}部分"
-                               f"标题为“{h.text.strip()}”，规范标题为“{title}”"))
+            out.append(
+                Finding(
+                    "F01",
+                    "warning",
+                    f"第{_NUMERALS[[s for s, _ in form.SECTIONS].index(section)]}部分"
+                    f"标题为“{h.text.strip()}”，规范标题为“{title}”",
+                )
+            )
     return out
 
 
@@ -146,9 +153,13 @@ _TITLE = re.compile(r"^(?P<unit>.*?)(?P<year>(?:19|20)\d\d)年度?(?P<rest>.*?)$
 _QUOTED = re.compile(r"《([^《》]+)》")
 _MAX_TITLE = 60  # a longer line is a sentence that mentions the title, not the title
 _PERIOD = re.compile(r"((?:19|20)\d\d)年1月1日(?:起)?(?:至|到|-)")
-_PHONE = re.compile(r"(?:电话|联系方式|热线|咨询)[^0-9]{0,8}((?:0\d{2,3}[-—－ ]?)?\d{7,8}(?:[-转]\d{1,5})?|1[3-9]\d{9})")
-_DATE = r"((?:19|20)\d\d|[〇零一二三四五六七八九]{4})\s*(?:年|[-./])\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*(?:月|[-./])\s*" \
-        r"([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*日?"
+_PHONE = re.compile(
+    r"(?:电话|联系方式|热线|咨询)[^0-9]{0,8}((?:0\d{2,3}[-—－ ]?)?\d{7,8}(?:[-转]\d{1,5})?|1[3-9]\d{9})"
+)
+_DATE = (
+    r"((?:19|20)\d\d|[〇零一二三四五六七八九]{4})\s*(?:年|[-./])\s*([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*(?:月|[-./])\s*"
+    r"([0-9]{1,2}|[一二三四五六七八九十]{1,3})\s*日?"
+)
 _DATE_LINE = re.compile(rf"^{_DATE}$")
 _DATE_LABELED = re.compile(rf"(?:发布日期|发布时间|成文日期|印发日期|落款日期)\s*[:：]?\s*{_DATE}")
 
@@ -164,13 +175,13 @@ def read_title(tokens: list[Token], limit: int) -> tuple[str | None, int | None]
         for s in [line] + _QUOTED.findall(line) + wrapped:  # a title may wrap onto a second line
             tail = _TAIL.search(s)
             # the title is a line (or a 《quoted》 name) that ends with the tail
-            if tail and tail.end() <= _MAX_TITLE and not key(s[tail.end():]):
+            if tail and tail.end() <= _MAX_TITLE and not key(s[tail.end() :]):
                 m = _TITLE.match(s[: tail.start()])
                 if m:
                     break
         if not m:
             continue
-        unit = (m.group("unit") or m.group("rest") or "").strip("《》\"“”")
+        unit = (m.group("unit") or m.group("rest") or "").strip('《》"“”')
         if not unit and i > 0 and len(compact(tokens[i - 1].text)) <= 40:
             unit = compact(tokens[i - 1].text)  # title printed on two lines
         if unit:
@@ -194,9 +205,13 @@ def old_form_citation(tokens: list[Token]) -> Finding | None:
     old = compact(form.FORM_ID_2019)
     for t in tokens:
         if not t.cell and old in _normal_brackets(compact(t.text)):
-            return Finding("F17", "warning", f"正文引用了已废止的{form.FORM_ID_2019}，"
-                           f"年度报告格式已由{form.FORM_ID}替代"
-                           f"（“{t.text.strip()[:40]}…”）")
+            return Finding(
+                "F17",
+                "warning",
+                f"正文引用了已废止的{form.FORM_ID_2019}，"
+                f"年度报告格式已由{form.FORM_ID}替代"
+                f"（“{t.text.strip()[:40]}…”）",
+            )
     return None
 
 
@@ -271,8 +286,10 @@ def paragraphs(tokens: list[Token], wrapped: bool) -> list[str]:
     return out
 
 
-_PAGE_CHROME = re.compile(r"主办单位|承办单位|版权所有|网站标识码|ICP备|技术支持|关闭窗口|打印本页|网站地图|扫一扫|分享到|"
-                          r"上一篇|下一篇|相关链接")
+_PAGE_CHROME = re.compile(
+    r"主办单位|承办单位|版权所有|网站标识码|ICP备|技术支持|关闭窗口|打印本页|网站地图|扫一扫|分享到|"
+    r"上一篇|下一篇|相关链接"
+)
 
 
 def before_page_chrome(tokens: list[Token]) -> list[Token]:

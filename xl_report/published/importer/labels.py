@@ -5,6 +5,7 @@ spaces inside words (``自 然 人``), line breaks, ``3、其他`` or ``4 .无�
 reduced to a *key*: NFKC, no whitespace, no punctuation, no chapter numbering (一、 / （一）), but item
 numbers kept (``3其他`` and ``2其他法律…`` must stay apart). Only labels from ``form`` are matched.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,7 +36,7 @@ def key(text: str, *, keep_item: bool = True) -> str:
     s = CHAPTER.sub("", s)
     m = _ITEM.match(s)
     if m:
-        s = (m.group(1) if keep_item else "") + s[m.end():]
+        s = (m.group(1) if keep_item else "") + s[m.end() :]
     return _NOT_WORD.sub("", s)
 
 

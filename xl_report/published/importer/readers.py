@@ -4,6 +4,7 @@ A token is a paragraph line or one table cell, in reading order. Merged cells ap
 and colspan are not expanded), which is exactly how a text dump of a web page looks; the table
 parser (``tables.py``) then walks the stream by labels, so all inputs share one parser.
 """
+
 from __future__ import annotations
 
 import re
@@ -124,8 +125,12 @@ def sniff(path: Path) -> str:
         return path.suffix.lower()[1:]  # not what it says: its reader names the damage
     lower = head.lower()
     markup = _TAG.search(lower) is not None
-    if markup and (path.suffix.lower() in (".html", ".htm", ".xhtml") or b"<html" in lower or b"<!doctype html" in lower
-                   or lower.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")):
+    if markup and (
+        path.suffix.lower() in (".html", ".htm", ".xhtml")
+        or b"<html" in lower
+        or b"<!doctype html" in lower
+        or lower.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+    ):
         return "html"
     return "text"
 
@@ -240,9 +245,40 @@ def _is_markdown_row(line: str) -> bool:
 # --------------------------------------------------------------------------------------------
 # HTML: lxml; data tables (no nested table) give cells, layout tables are walked like divs
 # --------------------------------------------------------------------------------------------
-_BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "section", "article", "header", "footer",
-          "blockquote", "pre", "center", "body", "main", "ul", "ol", "dl", "dt", "dd", "form", "tr", "td", "th",
-          "tbody", "thead", "table", "font", "span"}
+_BLOCK = {
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "blockquote",
+    "pre",
+    "center",
+    "body",
+    "main",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "form",
+    "tr",
+    "td",
+    "th",
+    "tbody",
+    "thead",
+    "table",
+    "font",
+    "span",
+}
 _SKIP = {"script", "style", "head", "noscript", "template", "iframe", "object", "svg"}
 
 
@@ -275,8 +311,9 @@ def _walk(el, out: list[Token]) -> None:
     if tag == "table" and not any(_tag(t) == "table" for t in el.iterdescendants()):
         _table(el, out)
         return
-    has_blocks = any(_tag(d) in _BLOCK and _tag(d) not in ("font", "span") or _tag(d) == "table"
-                     for d in el.iterdescendants())
+    has_blocks = any(
+        _tag(d) in _BLOCK and _tag(d) not in ("font", "span") or _tag(d) == "table" for d in el.iterdescendants()
+    )
     if not has_blocks:
         _paragraphs(el.text_content(), out)
         return
@@ -379,14 +416,21 @@ _PAGE_NO = re.compile(r"^(?:[-—－]\s*\d+\s*[-—－]|第\s*\d+\s*页(?:\s*[/�
 def pdf_tokens(path: Path) -> list[Token]:
     exe = shutil.which("pdftotext")
     if not exe:
-        raise InputError.at("读取 PDF 需要 poppler 的 pdftotext 程序，本机未安装。"
-                            "安装方法：Debian/Ubuntu/统信/麒麟 运行 "
-                            "sudo apt-get install poppler-utils；CentOS/欧拉 运行 sudo yum install poppler-utils；"
-                            "macOS 运行 brew install poppler；Windows 下载 poppler 解压后把其中的 bin 文件夹加入 PATH。"
-                            "也可以把报告另存为 .docx / .html / 纯文本后导入", file=str(path))
+        raise InputError.at(
+            "读取 PDF 需要 poppler 的 pdftotext 程序，本机未安装。"
+            "安装方法：Debian/Ubuntu/统信/麒麟 运行 "
+            "sudo apt-get install poppler-utils；CentOS/欧拉 运行 sudo yum install poppler-utils；"
+            "macOS 运行 brew install poppler；Windows 下载 poppler 解压后把其中的 bin 文件夹加入 PATH。"
+            "也可以把报告另存为 .docx / .html / 纯文本后导入",
+            file=str(path),
+        )
     try:
-        proc = subprocess.run([exe, "-layout", "-enc", "UTF-8", "-l", str(PDF_PAGES), str(path), "-"],
-                              capture_output=True, timeout=PDF_TIMEOUT, check=False)
+        proc = subprocess.run(
+            [exe, "-layout", "-enc", "UTF-8", "-l", str(PDF_PAGES), str(path), "-"],
+            capture_output=True,
+            timeout=PDF_TIMEOUT,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise InputError.at("PDF 文本提取超时，文件可能已损坏", file=str(path)) from None
     if proc.returncode != 0:

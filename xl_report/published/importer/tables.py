@@ -9,6 +9,7 @@ its cells stay unread (listed in ``missing``). Two things are derived, each with
 digits with exactly one split (F15), and label-less rows that exactly fill a gap in the official
 order (F18).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,8 +33,9 @@ class TableRead:
     # cells after the point where the text stops (an excerpt of a page): one finding for all of them
     cut_off: list[str] = field(default_factory=list)
 
-    def problem(self, code: str, table: str, message: str, name: str | None = None,
-                names: tuple[str, ...] = ()) -> None:
+    def problem(
+        self, code: str, table: str, message: str, name: str | None = None, names: tuple[str, ...] = ()
+    ) -> None:
         self.problems.append(Finding(code, "error", message, sheet=table, name=name, names=names))
 
 
@@ -85,8 +87,15 @@ def header_run(tokens: list[Token], pieces: frozenset[str], min_run: int = 3) ->
     return skip
 
 
-def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, header_keys: frozenset = frozenset(),
-              default_want: int = 0, order: tuple[str, ...] = ()) -> tuple[list[_Row], list[_Row]]:
+def scan_rows(
+    tokens: list[Token],
+    matcher: Matcher,
+    want: dict[str, int],
+    *,
+    header_keys: frozenset = frozenset(),
+    default_want: int = 0,
+    order: tuple[str, ...] = (),
+) -> tuple[list[_Row], list[_Row]]:
     """Walk ``tokens``: returns (rows matched to a target, unknown or label-less rows that carried values).
 
     ``want[target]`` is how many value cells the row has (0 for group captions); ``header_keys``
@@ -110,8 +119,15 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
     last_full: list[_Row] = []  # the row filled last
 
     def start(target: str, raw: str, i: int, row: int | None, lines: set[int]) -> _Row:
-        r = _Row(target, raw, want.get(target, default_want), seq=i, row=row, label_lines=lines,
-                 before=last_full[-1] if last_full else None)
+        r = _Row(
+            target,
+            raw,
+            want.get(target, default_want),
+            seq=i,
+            row=row,
+            label_lines=lines,
+            before=last_full[-1] if last_full else None,
+        )
         rows.append(r)
         return r
 
@@ -131,8 +147,9 @@ def scan_rows(tokens: list[Token], matcher: Matcher, want: dict[str, int], *, he
             if waiting and frags:
                 target, used = _resolve(frags, matcher, order, rows, tok.row)
                 if target and not in_header:
-                    pending = start(target, "".join(f.raw for f in used), i, tok.row,
-                                    set().union(*(f.lines for f in used)))
+                    pending = start(
+                        target, "".join(f.raw for f in used), i, tok.row, set().union(*(f.lines for f in used))
+                    )
                     waiting = False
                 frags = []
             if waiting and stray is not None and (tok.row is None or stray.row == tok.row):
@@ -235,8 +252,9 @@ def has_chapter(text: str) -> bool:
     return bool(CHAPTER.match(compact(text)))
 
 
-def _resolve(frags: list[_Fragment], matcher: Matcher, order: tuple[str, ...], rows: list[_Row],
-             row: int | None) -> tuple[str | None, list[_Fragment]]:
+def _resolve(
+    frags: list[_Fragment], matcher: Matcher, order: tuple[str, ...], rows: list[_Row], row: int | None
+) -> tuple[str | None, list[_Fragment]]:
     """The row the open label pieces name when its numbers arrive: a piece naming one row wins over a
     group caption's piece; a piece only the next row in official order fits is that row."""
     usable = [f for f in frags if row is None or f.row == row]
@@ -263,7 +281,7 @@ def _expected(rows: list[_Row], order: tuple[str, ...], candidates: set[str]) ->
 def _same_row_values(tokens: list[Token], i: int) -> list[Token]:
     """The value cells following the label at ``i`` in the same table row."""
     out = []
-    for t in tokens[i + 1:]:
+    for t in tokens[i + 1 :]:
         if t.row != tokens[i].row or not is_value(t.text):
             break
         out.append(t)
@@ -307,8 +325,10 @@ def _t2_blocks(tokens: list[Token]) -> list[tuple[form.T2Block, list[Token]]]:
     """The tokens of each 表二 block, cut at the block captions (第二十条第（一）项 …) where they are printed."""
     captions = {key(b.caption): b for b in form.T2_BLOCKS}
     starts = [(i, captions[key(t.text)]) for i, t in enumerate(tokens) if key(t.text) in captions]
-    return [(block, tokens[i: starts[n + 1][0] if n + 1 < len(starts) else len(tokens)])
-            for n, (i, block) in enumerate(starts)]
+    return [
+        (block, tokens[i : starts[n + 1][0] if n + 1 < len(starts) else len(tokens)])
+        for n, (i, block) in enumerate(starts)
+    ]
 
 
 def _old_blocks(tokens: list[Token]) -> tuple[list[form.T2Block], list[str]]:
@@ -337,8 +357,14 @@ def read_t2(tokens: list[Token], cut: bool = False) -> TableRead:
         names = [form.t2(item, m) for b in old for item, _ in b.items for m, _ in b.measures]
         out.missing.extend(names)
         where = "表二" if len(old) == len(form.T2_BLOCKS) else "表二" + "、".join(b.caption for b in old)
-        out.problem("F02", table, f"{where}使用的是已废止的2019年试行格式（含“" + "”“".join(found_2019[:3])
-                    + f"”等栏目），应按{form.FORM_ID}格式填报；{where}数据未导入", names=tuple(names))
+        out.problem(
+            "F02",
+            table,
+            f"{where}使用的是已废止的2019年试行格式（含“"
+            + "”“".join(found_2019[:3])
+            + f"”等栏目），应按{form.FORM_ID}格式填报；{where}数据未导入",
+            names=tuple(names),
+        )
     entries, want, measures = [], {}, {}
     for block in form.T2_BLOCKS:
         if block in old:
@@ -349,8 +375,13 @@ def read_t2(tokens: list[Token], cut: bool = False) -> TableRead:
             measures[item] = block
     if not entries:
         return out
-    synonyms = [(syn, item) for block in form.T2_BLOCKS for item, label in block.items if item in want
-                for syn in form.T2_LABEL_SYNONYMS.get(label, ()) + T2_ROW_VARIANTS.get(item, ())]
+    synonyms = [
+        (syn, item)
+        for block in form.T2_BLOCKS
+        for item, label in block.items
+        if item in want
+        for syn in form.T2_LABEL_SYNONYMS.get(label, ()) + T2_ROW_VARIANTS.get(item, ())
+    ]
     order = tuple(item for _, item in entries)
     rows, unknown = scan_rows(tokens, Matcher(entries, synonyms), want, order=order)
 
@@ -363,8 +394,17 @@ def read_t2(tokens: list[Token], cut: bool = False) -> TableRead:
     for n, row in enumerate(rows):
         block = measures[row.target]
         label = dict(block.items)[row.target]
-        _take_row(out, "F02", table, label, row, [form.t2(row.target, m) for m, _ in block.measures], seen, "",
-                  cut and n == len(rows) - 1)
+        _take_row(
+            out,
+            "F02",
+            table,
+            label,
+            row,
+            [form.t2(row.target, m) for m, _ in block.measures],
+            seen,
+            "",
+            cut and n == len(rows) - 1,
+        )
     last = max((order.index(r.target) for r in rows), default=-1)
     for block in form.T2_BLOCKS:
         for item, label in block.items:
@@ -399,16 +439,26 @@ def _t3_matcher() -> tuple[Matcher, dict[str, int]]:
     return Matcher(entries, [(v, k) for k, vs in T3_ROW_VARIANTS.items() for v in vs]), want
 
 
-_T3_HEADER_KEYS = frozenset(key(x) for x in (
-    [lab for _, lab, _ in form.T3_COLUMNS] + [form.T3_APPLICANT_HEADER, form.T3_LEGAL_PERSON_HEADER, form.T3_NOTE]))
+_T3_HEADER_KEYS = frozenset(
+    key(x)
+    for x in (
+        [lab for _, lab, _ in form.T3_COLUMNS] + [form.T3_APPLICANT_HEADER, form.T3_LEGAL_PERSON_HEADER, form.T3_NOTE]
+    )
+)
 
 
 def read_t3(tokens: list[Token], cut: bool = False) -> TableRead:
     out = TableRead()
     table = "表三"
     matcher, want = _t3_matcher()
-    rows, unknown = scan_rows(tokens, matcher, want, header_keys=_T3_HEADER_KEYS, default_want=len(_T3_COLS),
-                              order=tuple(r.key for r in form.T3_ROWS))
+    rows, unknown = scan_rows(
+        tokens,
+        matcher,
+        want,
+        header_keys=_T3_HEADER_KEYS,
+        default_want=len(_T3_COLS),
+        order=tuple(r.key for r in form.T3_ROWS),
+    )
     labels = {r.key: r.labels[-1] for r in form.T3_ROWS}
     stray = _stray_group_numbers(out, table, rows)
 
@@ -423,16 +473,29 @@ def read_t3(tokens: list[Token], cut: bool = False) -> TableRead:
     for n, row in enumerate(rows):
         if row.target.startswith(_GROUP):
             if row.values and row not in stray:  # numbers right after a group caption: its sub-rows were merged
-                gkey = row.target[len(_GROUP):]
+                gkey = row.target[len(_GROUP) :]
                 g = groups.get(gkey)
                 caption = g.label if g else form.T3_RESULTS_LABEL
                 keys = [r.key for r in form.T3_ROWS if r.key.startswith(f"{gkey}_")] if g else []
                 collapsed.update(keys)
-                out.problem("F03", table, f"表三“{caption}”的分项被合并为一行（{_show(row.values)}），"
-                            "无法拆分到各分项，未导入", names=tuple(form.t3(k, c) for k in keys for c in _T3_COLS))
+                out.problem(
+                    "F03",
+                    table,
+                    f"表三“{caption}”的分项被合并为一行（{_show(row.values)}），无法拆分到各分项，未导入",
+                    names=tuple(form.t3(k, c) for k in keys for c in _T3_COLS),
+                )
             continue
-        _take_row(out, "F03", table, labels[row.target], row, [form.t3(row.target, c) for c in _T3_COLS], seen,
-                  f"（{_show(row.values)}）", cut and n == len(rows) - 1)
+        _take_row(
+            out,
+            "F03",
+            table,
+            labels[row.target],
+            row,
+            [form.t3(row.target, c) for c in _T3_COLS],
+            seen,
+            f"（{_show(row.values)}）",
+            cut and n == len(rows) - 1,
+        )
     for row in unknown:
         if row.label:
             out.problem("F03", table, f"表三有无法识别的行“{row.label}”（{_show(row.values)}），未导入")
@@ -459,7 +522,7 @@ def _stray_group_numbers(out: TableRead, table: str, rows: list[_Row]) -> list[_
     for g in rows:
         if not (g.target.startswith(_GROUP) and g.values):
             continue
-        gkey = g.target[len(_GROUP):]
+        gkey = g.target[len(_GROUP) :]
         if not any(r.target in result_keys and (gkey == "results" or r.target.startswith(f"{gkey}_")) for r in rows):
             continue
         stray.append(g)
@@ -471,8 +534,17 @@ def _stray_group_numbers(out: TableRead, table: str, rows: list[_Row]) -> list[_
     return stray
 
 
-def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: list[str], seen: dict[str, _Row],
-              shown: str, cut: bool = False) -> None:
+def _take_row(
+    out: TableRead,
+    code: str,
+    table: str,
+    label: str,
+    row,
+    cells: list[str],
+    seen: dict[str, _Row],
+    shown: str,
+    cut: bool = False,
+) -> None:
     """Import one matched row into ``cells``: a repeated row or a row with the wrong number of values
     is reported (``shown``: the printed values, for the message) and not imported. ``cut``: the text
     stops inside this row, so the values printed are its first cells, and the rest are cut off."""
@@ -483,41 +555,58 @@ def _take_row(out: TableRead, code: str, table: str, label: str, row, cells: lis
         for name in cells:
             out.values.pop(name, None)
         out.missing.extend(cells)
-        out.problem(code, table, f"{table}“{label}”行出现两次，数字不同（{_show(first.values)}；{_show(row.values)}），"
-                    "无法确定，未导入", names=tuple(cells))
+        out.problem(
+            code,
+            table,
+            f"{table}“{label}”行出现两次，数字不同（{_show(first.values)}；{_show(row.values)}），无法确定，未导入",
+            names=tuple(cells),
+        )
         return
     seen[row.target] = row
     if row.unsure:
         out.missing.extend(cells)
-        out.problem(code, table, f"{table}“{label}”行的数字（{_show(row.values)}）{row.unsure}，"
-                    "无法确定各栏数值，未导入",
-                    names=tuple(cells))
+        out.problem(
+            code,
+            table,
+            f"{table}“{label}”行的数字（{_show(row.values)}）{row.unsure}，无法确定各栏数值，未导入",
+            names=tuple(cells),
+        )
         return
     if row.joined:
         out.missing.extend(cells)
         why = "表二没有总计可供核对" if table == "表二" else "或没有一种符合本行总计和表内勾稽关系"
-        out.problem("F16", table, f"{table}“{label}”行的数字连写为“{row.values[0]}”，"
-                    f"拆分为 {len(cells)} 栏的方法不止一种"
-                    f"（{why}），无法确定各栏数值，未导入", names=tuple(cells))
+        out.problem(
+            "F16",
+            table,
+            f"{table}“{label}”行的数字连写为“{row.values[0]}”，"
+            f"拆分为 {len(cells)} 栏的方法不止一种"
+            f"（{why}），无法确定各栏数值，未导入",
+            names=tuple(cells),
+        )
         return
     if cut and 0 < len(row.values) < len(cells):
         for name, raw in zip(cells, row.values):
             _put(out, name, raw)
-        rest = cells[len(row.values):]
+        rest = cells[len(row.values) :]
         out.missing.extend(rest)
         out.cut_off.extend(rest)
         return
     if len(row.values) != len(cells):
         out.missing.extend(cells)
-        out.problem(code, table, f"{table}“{label}”行有 {len(row.values)} 个数值{shown}，应为 {len(cells)} 个，未导入",
-                    names=tuple(cells))
+        out.problem(
+            code,
+            table,
+            f"{table}“{label}”行有 {len(row.values)} 个数值{shown}，应为 {len(cells)} 个，未导入",
+            names=tuple(cells),
+        )
         return
     for name, raw in zip(cells, row.values):
         _put(out, name, raw)
 
 
-def settle(out: TableRead, table: str, rows: list[_Row], unknown: list[_Row], order: tuple[str, ...],
-           cells_of) -> tuple[list[_Row], list[_Row]]:
+def settle(
+    out: TableRead, table: str, rows: list[_Row], unknown: list[_Row], order: tuple[str, ...], cells_of
+) -> tuple[list[_Row], list[_Row]]:
     """Rows as imported: a row label printed twice (a heading above its one-row sub-table) keeps the one
     occurrence that carries its values; label-less rows of numbers (a converter put the labels apart)
     take the official rows only where they exactly fill the gap between two recognised rows."""
@@ -530,7 +619,7 @@ def settle(out: TableRead, table: str, rows: list[_Row], unknown: list[_Row], or
     known = sorted((r for r in rows if r.target in order and r.target in full), key=lambda r: r.seq)
     for a, b in pairwise(known):
         gap = [r for r in labelless if a.seq < r.seq < b.seq]
-        between = order[order.index(a.target) + 1: order.index(b.target)]
+        between = order[order.index(a.target) + 1 : order.index(b.target)]
         if not gap or len(gap) != len(between) or any(t in full for t in between):
             continue
         for r, target in zip(gap, between):
@@ -541,11 +630,17 @@ def settle(out: TableRead, table: str, rows: list[_Row], unknown: list[_Row], or
     if placed:
         rows = sorted(rows + placed, key=lambda r: r.seq)
         shown = "、".join(f"“{_row_label(table, r.target)}”" for r in placed[:3]) + ("等" if len(placed) > 3 else "")
-        out.problems.append(Finding(
-            "F18", "warning", f"{table}有 {len(placed)} 行数字没有行名（行名与数字分开印出），"
-            f"按规定的行序放入{shown}行："
-            "这些行恰好填满前后两个已识别行之间的空缺；请与原文核对", sheet=table,
-            names=tuple(n for r in placed for n in cells_of(r))))
+        out.problems.append(
+            Finding(
+                "F18",
+                "warning",
+                f"{table}有 {len(placed)} 行数字没有行名（行名与数字分开印出），"
+                f"按规定的行序放入{shown}行："
+                "这些行恰好填满前后两个已识别行之间的空缺；请与原文核对",
+                sheet=table,
+                names=tuple(n for r in placed for n in cells_of(r)),
+            )
+        )
     return rows, [r for r in unknown if r not in placed]
 
 
@@ -577,10 +672,17 @@ def split_joined(out: TableRead, table: str, rows: list[_Row], cells_of) -> None
     if done:
         shown = "；".join(f"“{r.label.strip()}” {runs[n]} → {'、'.join(r.values)}" for r, n in done[:3])
         more = f" 等 {len(done)} 行" if len(done) > 3 else ""
-        out.problems.append(Finding(
-            "F15", "warning", f"{table}的数字连写在一起（{shown}{more}），每行只有一种拆法"
-            f"{'（每栏至少一位数、不以 0 开头）' if table == '表二' else '符合本行总计和表内勾稽关系'}，"
-            "已按此导入，请与原文核对", sheet=table, names=tuple(n for _, names in done for n in names)))
+        out.problems.append(
+            Finding(
+                "F15",
+                "warning",
+                f"{table}的数字连写在一起（{shown}{more}），每行只有一种拆法"
+                f"{'（每栏至少一位数、不以 0 开头）' if table == '表二' else '符合本行总计和表内勾稽关系'}，"
+                "已按此导入，请与原文核对",
+                sheet=table,
+                names=tuple(n for _, names in done for n in names),
+            )
+        )
 
 
 def _show(values: list[str], limit: int = 8) -> str:
@@ -591,9 +693,14 @@ def _show(values: list[str], limit: int = 8) -> str:
 # --------------------------------------------------------------------------------------------
 # 表四: one data row of 15 cells after the three header rows
 # --------------------------------------------------------------------------------------------
-_T4_HEADER_KEYS = frozenset(key(x) for x in (
-    [form.T4_REVIEW, form.T4_SUIT] + [lab for _, labs in form.T4_GROUPS for lab in labs]
-    + [lab for _, lab in form.T4_OUTCOMES]))
+_T4_HEADER_KEYS = frozenset(
+    key(x)
+    for x in (
+        [form.T4_REVIEW, form.T4_SUIT]
+        + [lab for _, labs in form.T4_GROUPS for lab in labs]
+        + [lab for _, lab in form.T4_OUTCOMES]
+    )
+)
 
 
 def _t4_group(text: str) -> str | None:
@@ -630,14 +737,18 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
     out = TableRead()
     table = "表四"
     names = [form.t4(g, o) for g, _ in form.T4_GROUPS for o, _ in form.T4_OUTCOMES]
-    first = next((i for i, t in enumerate(tokens) if not is_value(t.text) and any(
-        h in key(t.text) for h in _T4_HEADER_KEYS)), None)  # a header cell, or a header line ('行政复议行政诉讼')
+    first = next(
+        (i for i, t in enumerate(tokens) if not is_value(t.text) and any(h in key(t.text) for h in _T4_HEADER_KEYS)),
+        None,
+    )  # a header cell, or a header line ('行政复议行政诉讼')
     if first is None:
         out.missing.extend(names)
         if cut:
             out.cut_off.extend(names)
             return out
-        out.problem("F04", table, "未找到表四（政府信息公开行政复议、行政诉讼情况）的表头，表四未导入", names=tuple(names))
+        out.problem(
+            "F04", table, "未找到表四（政府信息公开行政复议、行政诉讼情况）的表头，表四未导入", names=tuple(names)
+        )
         return out
     row = tuple(names)
     groups = {g: tuple(form.t4(g, o) for o, _ in form.T4_OUTCOMES) for g, _ in form.T4_GROUPS}
@@ -658,23 +769,36 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
         read[tuple(cells)] = texts
         if len({t.line for t in run if t.line is not None}) > 1:  # layout text: a number wrapped in its cell
             unsure.add(tuple(cells))
-    joined = {c: texts[0] for c, texts in read.items() if len(texts) == 1 and len(c) > 1 and texts[0].strip().isdigit()
-              and len(texts[0].strip()) > 1}
+    joined = {
+        c: texts[0]
+        for c, texts in read.items()
+        if len(texts) == 1 and len(c) > 1 and texts[0].strip().isdigit() and len(texts[0].strip()) > 1
+    }
     if joined:
         solved = splits.solve(joined, {})
         for cells, parts in solved.items():
             if parts is not None:
                 read[cells] = [str(v) for v in parts]
-                out.problems.append(Finding("F15", "warning", f"表四的数字连写在一起（{joined[cells]} → "
-                                            f"{'、'.join(read[cells])}），只有一种拆分符合总计，已按此导入，请与原文核对",
-                                            sheet=table, names=cells))
+                out.problems.append(
+                    Finding(
+                        "F15",
+                        "warning",
+                        f"表四的数字连写在一起（{joined[cells]} → "
+                        f"{'、'.join(read[cells])}），只有一种拆分符合总计，已按此导入，请与原文核对",
+                        sheet=table,
+                        names=cells,
+                    )
+                )
     covered = {n for c in read for n in c}
     for cells, texts in read.items():
         if cells in unsure and not cut:
             out.missing.extend(cells)
-            out.problem("F04", table, f"表四的数字分在上下几行（单元格内的数字折行了：{_show(texts, 15)}），"
-                        "无法确定各栏数值，"
-                        "未导入", names=cells)
+            out.problem(
+                "F04",
+                table,
+                f"表四的数字分在上下几行（单元格内的数字折行了：{_show(texts, 15)}），无法确定各栏数值，未导入",
+                names=cells,
+            )
             continue
         if len(texts) == len(cells):
             for name, raw in zip(cells, texts):
@@ -684,13 +808,21 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
         if cut:
             out.cut_off.extend(cells)
         elif cells in joined:
-            out.problem("F16", table, f"表四的数字连写为“{joined[cells]}”，"
-                        f"拆分为 {len(cells)} 栏的方法不止一种（或没有一种"
-                        "符合总计），无法确定各栏数值，未导入", names=cells)
+            out.problem(
+                "F16",
+                table,
+                f"表四的数字连写为“{joined[cells]}”，"
+                f"拆分为 {len(cells)} 栏的方法不止一种（或没有一种"
+                "符合总计），无法确定各栏数值，未导入",
+                names=cells,
+            )
         else:
-            out.problem("F04", table, f"表四应有 {len(cells)} 个数值，读到 {len(texts)} 个"
-                        f"（{_show(texts, 15)}），未导入",
-                        names=cells)
+            out.problem(
+                "F04",
+                table,
+                f"表四应有 {len(cells)} 个数值，读到 {len(texts)} 个（{_show(texts, 15)}），未导入",
+                names=cells,
+            )
     rest = tuple(n for n in names if n not in covered)
     if rest:
         out.missing.extend(rest)
@@ -698,8 +830,7 @@ def read_t4(tokens: list[Token], cut: bool = False) -> TableRead:
             out.cut_off.extend(rest)
         else:
             missing = "、".join(lab[-1] for g, lab in form.T4_GROUPS if groups[g][0] in rest)
-            out.problem("F04", table, f"表四缺少{missing}"
-                        "的数值，未导入", names=rest)
+            out.problem("F04", table, f"表四缺少{missing}的数值，未导入", names=rest)
     return out
 
 
@@ -715,5 +846,9 @@ def _put(out: TableRead, name: str, raw: str) -> None:
         shown = f"“{raw.strip()}”" if raw.strip() else "空白"
         out.problem("F05", cell.table, f"{where}为{shown}，应填数字（没有则填 0）；按空白导入", name=name)
     elif issue == "annotation":
-        out.problem("F06", cell.table, f"{where}含有文字“{raw.strip()}”，单元格只应填数字（说明请写入正文）；"
-                    "原文照录", name=name)
+        out.problem(
+            "F06",
+            cell.table,
+            f"{where}含有文字“{raw.strip()}”，单元格只应填数字（说明请写入正文）；原文照录",
+            name=name,
+        )

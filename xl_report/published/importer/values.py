@@ -1,4 +1,5 @@
 """Cell values of a published table: numbers, blanks ('/', '—', '无'), and annotated numbers."""
+
 from __future__ import annotations
 
 import re
