@@ -809,16 +809,7 @@ def verify_bytes(
         result.messages.append("内容与定稿指纹不一致")
     if result.changed:
         result.messages.append(f"定稿后有 {len(result.changed)} 处改动（以上按读者看到的内容列出）")
-    if info["reason"]:
-        result.messages.append(f"此文件为强制定稿，原因：{info['reason']}")
-    result.messages.extend(_protection_notes(view, intact))
-    signature_ok = True
-    if keys_dir is not None:
-        result.signed = signature_ok = _check_signature(info, result.unit, Path(keys_dir), result.messages)
-    elif info["signature"]:
-        result.messages.append(f"文件带有“{info['signer'] or ''}”的签名；未提供公钥目录（--keys），未核验签名")
-    result.ok = intact and signature_ok
-    return result
+    return _conclude(result, info, view, intact, keys_dir)
 
 
 def _stamp_time(frozen_at: str | None) -> str:
@@ -861,6 +852,13 @@ def _verify_v1(
         result.messages.append("内容与定稿指纹不一致")
     if result.changed:
         result.messages.append(f"定稿后有 {len(result.changed)} 处内容被改动")
+    return _conclude(result, info, view, intact, keys_dir)
+
+
+def _conclude(
+    result: VerifyResult, info: dict, view: ReaderView, intact: bool, keys_dir: Path | str | None
+) -> VerifyResult:
+    """What both schemes add once the content is judged: the forced-freeze reason, protection, signature."""
     if info["reason"]:
         result.messages.append(f"此文件为强制定稿，原因：{info['reason']}")
     result.messages.extend(_protection_notes(view, intact))
