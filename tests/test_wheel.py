@@ -76,7 +76,20 @@ def venv(wheel, tmp_path_factory) -> Path:
     deps = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
     (site / "_xl_report_test_deps.pth").write_text("".join(f"{d}\n" for d in deps), encoding="utf-8")
     _run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
+        # --ignore-installed: an xl_report of the same version visible through the .pth (the CI venv's own
+        # install) would otherwise count as installed and the wheel would be skipped
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--ignore-installed",
+            "-q",
+            str(wheel),
+        ],
         cwd=env_dir.parent,
     )
     return env_dir
