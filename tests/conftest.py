@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .mail_helpers import UNITS, report_name, workbook_bytes
+
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
 
@@ -81,3 +83,20 @@ def pdf_pages(pdf: Path) -> list[str]:
     """Text of each page (pdftotext)."""
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+
+
+@pytest.fixture(scope="session")
+def unit_book_bytes(template_file) -> dict[str, bytes]:
+    """A report workbook per unit of the mail tests, built once."""
+    return {unit: workbook_bytes(template_file, unit) for unit in UNITS}
+
+
+@pytest.fixture
+def books(tmp_path, unit_book_bytes) -> list[Path]:
+    """The mail tests' report workbooks, one per unit, in a fresh folder."""
+    paths = []
+    for unit in UNITS:
+        p = tmp_path / report_name(unit)
+        p.write_bytes(unit_book_bytes[unit])
+        paths.append(p)
+    return paths

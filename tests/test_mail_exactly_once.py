@@ -11,26 +11,11 @@ from typer.testing import CliRunner
 from xl_report.cli import app
 from xl_report.mail import confirm_files, send_files
 
-from .mail_helpers import FROM, TO, UNITS, attachments, log_records, parse, report_name, workbook_bytes, write_config
+from .mail_helpers import FROM, TO, attachments, log_records, parse, write_config
 from .smtp_server import SmtpServer
 
 FAST = {"retries": 2, "backoff": 0.01}
 TIMEOUT = 1.0  # the client's [smtp] timeout in these tests (seconds)
-
-
-@pytest.fixture(scope="module")
-def book_bytes(template_file):
-    return {unit: workbook_bytes(template_file, unit) for unit in UNITS}
-
-
-@pytest.fixture
-def books(tmp_path, book_bytes):
-    paths = []
-    for unit in UNITS:
-        p = tmp_path / report_name(unit)
-        p.write_bytes(book_bytes[unit])
-        paths.append(p)
-    return paths
 
 
 @pytest.fixture

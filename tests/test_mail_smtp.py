@@ -16,7 +16,6 @@ from .mail_helpers import (
     attachments,
     log_records,
     parse,
-    report_name,
     workbook_bytes,
     write_config,
 )
@@ -28,21 +27,6 @@ FAST = {"retries": 2, "backoff": 0.01}
 @pytest.fixture(scope="session")
 def cert(tmp_path_factory):
     return make_cert(tmp_path_factory.mktemp("cert"))
-
-
-@pytest.fixture(scope="session")
-def book_bytes(template_file):
-    return {unit: workbook_bytes(template_file, unit) for unit in UNITS}
-
-
-@pytest.fixture
-def books(tmp_path, book_bytes):
-    paths = []
-    for unit in UNITS:
-        p = tmp_path / report_name(unit)
-        p.write_bytes(book_bytes[unit])
-        paths.append(p)
-    return paths
 
 
 @pytest.fixture
