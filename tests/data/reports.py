@@ -173,29 +173,12 @@ def docx_report(report: ReportData, path: Path, date_line: str | None = None) ->
 
 
 def demo_report(short: str, year: int = 2024) -> ReportData:
-    import pandas as pd
-
     from xl_report.cli import demo
     from xl_report.core.aggregate import aggregate
-    from xl_report.core.tally import Tally
-    from xl_report.core.tally_schema import TALLY_SHEETS
 
     names = demo.TOWNSHIPS + demo.DEPARTMENTS
     data = demo.synthetic_unit(demo.full_name(short), demo.level(short), year, seed=names.index(short))
-    tally = Tally(
-        source=data.unit,
-        unit=data.unit,
-        year=year,
-        **{
-            sheet.key: pd.DataFrame(
-                [[r.get(h) for h in sheet.headers] for r in data.rows[sheet.key]],
-                columns=list(sheet.headers),
-                dtype=object,
-            )
-            for sheet in TALLY_SHEETS
-            if sheet.key in data.rows
-        },
-    )
+    tally = demo.unit_tally(data, year)
     report = aggregate(tally, year).report
     report.unit, report.year, report.contact, report.level = data.unit, year, data.contact, data.level
     report.narrative = data.narrative

@@ -206,19 +206,11 @@ def as_of(data: UnitData, end: date) -> UnitData:
     return out
 
 
-_FILLER = None
-
-
-def unit_workbook(data: UnitData, year: int) -> bytes:
-    """The unit's tally workbook (the template with its tally sheets, 说明 and 正文 filled) as bytes."""
+def unit_tally(data: UnitData, year: int) -> Tally:
+    """The unit's tally rows as a Tally, as typed (not validated)."""
     import pandas as pd  # lazy: pandas (~0.5 s) only for the demo's generated DataFrames
 
-    global _FILLER
-    if _FILLER is None:
-        _FILLER = TemplateFiller()
-
-    # rows are written as typed (not validated: a demo unit keeps its deliberate slip)
-    tally = Tally(
+    return Tally(
         source=data.unit,
         unit=data.unit,
         year=year,
@@ -232,6 +224,19 @@ def unit_workbook(data: UnitData, year: int) -> bytes:
             if sheet.key in data.rows
         },
     )
+
+
+_FILLER = None
+
+
+def unit_workbook(data: UnitData, year: int) -> bytes:
+    """The unit's tally workbook (the template with its tally sheets, 说明 and 正文 filled) as bytes."""
+    global _FILLER
+    if _FILLER is None:
+        _FILLER = TemplateFiller()
+
+    # rows are written as typed (not validated: a demo unit keeps its deliberate slip)
+    tally = unit_tally(data, year)
     report = ReportData(
         unit=data.unit,
         year=year,
