@@ -19,6 +19,7 @@ from xl_report.stages.freeze import verify_file
 from xl_report.web.store import FILLED, STATE_FILE, UPLOAD, Store
 from xl_report.xlsx.workbook import read_report_file
 
+from .smtp_server import make_cert
 from .web_helpers import UNITS, YEAR, Serve, contradicting_book, make_county, submit_last_year
 
 A, B, C, D = UNITS  # D: only the clerk-flow test uses it (it starts from nothing)
@@ -409,37 +410,8 @@ def test_security_headers(server):
     assert server.client().get("/api/state").status_code == 401
 
 
-def _self_signed(folder) -> tuple:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    certfile, keyfile = folder / "cert.pem", folder / "key.pem"
-    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    keyfile.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return certfile, keyfile
-
-
 def test_over_tls_the_cookie_is_secure(county, tmp_path):
-    certfile, keyfile = _self_signed(tmp_path)
+    certfile, keyfile = make_cert(tmp_path)
     with Serve(county, ["--certfile", str(certfile), "--keyfile", str(keyfile)], scheme="https") as s:
         r = s.client().post("/api/login", json={"code": county.codes[A]})
         assert r.status_code == 200 and "secure" in r.headers["set-cookie"].lower()
