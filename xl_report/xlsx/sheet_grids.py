@@ -38,22 +38,20 @@ class SheetGrids:
         """Rows as calamine returns them (``limit``: at most that many); the first read of a sheet decides
         its grid for this workbook."""
         if sheet not in self.grids:
-            key = None
+            key: tuple | None = None
             if self.sources is not None and sheet in self.sources[0]:
                 part = self.sources[0][sheet]
                 key = (sheet, limit, part, self.sources[1]) if len(part) <= _GRID_PART else None
             grid = _GRIDS.pop(key, None) if key is not None else None
-            if grid is not None:
-                _GRIDS[key] = grid  # the most recently used last: a shared sheet outlives a unit's own
-            else:
+            if grid is None:
                 try:
                     grid = self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)
                 except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
                     raise InputError.at(f"无法读取工作表（{e}）", file=self.path, sheet=sheet) from None
-                if key is not None:
-                    if len(_GRIDS) >= _GRIDS_KEPT:
-                        del _GRIDS[next(iter(_GRIDS))]  # the least recently used
-                    _GRIDS[key] = grid
+                if key is not None and len(_GRIDS) >= _GRIDS_KEPT:
+                    del _GRIDS[next(iter(_GRIDS))]  # the least recently used
+            if key is not None:
+                _GRIDS[key] = grid  # the most recently used last: a shared sheet outlives a unit's own
             self.grids[sheet] = grid
         return self.grids[sheet]
 
