@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import zipfile
 
 from lxml import etree
@@ -22,8 +23,10 @@ from xl_report.xlsx.names import sheet_parts
 from xl_report.xlsx.safety import Package
 
 _GRIDS: dict[tuple, list] = {}
-_GRIDS_KEPT = 64  # grids, the least recently used dropped first
+_LOCK = threading.Lock()
+_GRIDS_KEPT = 32  # grids, the least recently used dropped first (a unit brings ~8, a template ~5 shared)
 _GRID_PART = 256 * 1024  # bytes of a sheet part whose grid is remembered (a long tally is a unit's own)
+_OTHER_PARTS = 512 * 1024  # bytes of the other parts a key may hold (an Excel file's shared strings: none)
 
 
 class SheetGrids:
@@ -42,16 +45,21 @@ class SheetGrids:
             if self.sources is not None and sheet in self.sources[0]:
                 part = self.sources[0][sheet]
                 key = (sheet, limit, part, self.sources[1]) if len(part) <= _GRID_PART else None
-            grid = _GRIDS.pop(key, None) if key is not None else None
+            if key is not None:
+                with _LOCK:
+                    grid = _GRIDS.pop(key, None)
+            else:
+                grid = None
             if grid is None:
                 try:
                     grid = self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)
                 except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
                     raise InputError.at(f"无法读取工作表（{e}）", file=self.path, sheet=sheet) from None
-                if key is not None and len(_GRIDS) >= _GRIDS_KEPT:
-                    del _GRIDS[next(iter(_GRIDS))]  # the least recently used
             if key is not None:
-                _GRIDS[key] = grid  # the most recently used last: a shared sheet outlives a unit's own
+                with _LOCK:  # the web server reads workbooks in threads
+                    while len(_GRIDS) >= _GRIDS_KEPT:
+                        del _GRIDS[next(iter(_GRIDS))]  # the least recently used
+                    _GRIDS[key] = grid  # the most recently used last: a shared sheet outlives a unit's own
             self.grids[sheet] = grid
         return self.grids[sheet]
 
@@ -77,6 +85,8 @@ def _sources(z: Package) -> tuple[dict[str, bytes], tuple] | None:
         return None
     sheets = set(parts.values())
     others = tuple((n, d) for n, d in held.items() if n not in sheets)
+    if sum(len(d) for _, d in others) > _OTHER_PARTS:
+        return None
     return {s: held[p] for s, p in parts.items()}, (tuple(names), others)
 
 
