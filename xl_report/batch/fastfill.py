@@ -272,6 +272,14 @@ def _entry(name: str, data: bytes, level: int) -> _Entry:
     return _Entry(name.encode("utf-8"), e.crc, e.size, e.data, data)
 
 
+def _as_entry(name: str, part: bytes | _Entry, level: int) -> _Entry:
+    return part if isinstance(part, _Entry) else _entry(name, part, level)
+
+
+def _plain(part: bytes | _Entry) -> bytes:
+    return part.plain if isinstance(part, _Entry) else part
+
+
 _FLAGS = 0x800  # names are UTF-8
 _DOS_TIME = (FIXED_ZIP_TIME[3] << 11) | (FIXED_ZIP_TIME[4] << 5) | (FIXED_ZIP_TIME[5] // 2)
 _DOS_DATE = ((FIXED_ZIP_TIME[0] - 1980) << 9) | (FIXED_ZIP_TIME[1] << 5) | FIXED_ZIP_TIME[2]
@@ -574,7 +582,20 @@ class TemplateFiller:
         drop_personal: bool,
         properties: dict[str, object] | None,
     ) -> list[_Entry]:
-        """The package's parts, in order (see :meth:`fill`)."""
+        """The package's parts, in order, compressed (see :meth:`fill`)."""
+        order, changed = self._parts(report, frozen, tally, drop_personal, properties)
+        return [_as_entry(n, changed[n], self.level) if n in changed else self.plain[n] for n in order]
+
+    def _parts(
+        self,
+        report: ReportData,
+        frozen: FrozenInfo | None,
+        tally,
+        drop_personal: bool,
+        properties: dict[str, object] | None,
+    ) -> tuple[list[str], dict[str, bytes | _Entry]]:
+        """The package's part names in order, and the parts this report changes: its own XML (not yet
+        compressed: a draft is only read back) or a part shared by every frozen unit (compressed once)."""
         view = report if isinstance(report, _FillView) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
         cells: dict[_Slot, bytes] = {}  # each named cell's <c> element as XML; the rest is constant
@@ -603,7 +624,7 @@ class TemplateFiller:
             paras = view.narrative.get(key, [])
             for i, s in enumerate(slots):
                 cells[s] = s.xml(paras[i] if i < len(paras) else None)
-        changed = {}
+        changed: dict[str, bytes | _Entry] = {}
         pw = frozen.password_hash if frozen else None
         line = xml_escape(frozen.stamp_line).encode("utf-8") if frozen else b""
         for part, (segments, order) in self._segments(frozen.stamp_line if frozen else None).items():
@@ -614,7 +635,7 @@ class TemplateFiller:
             data = b"".join(pieces)
             if frozen is not None:
                 data = protect_sheet_xml(data, pw)
-            changed[part] = _entry(part, data, self.level)
+            changed[part] = data
         if tally is not None:
             for sheet in TALLY_SHEETS:
                 tally_part = self.parts.get(sheet.name)
@@ -625,24 +646,24 @@ class TemplateFiller:
                 rows = tally_rows_xml(sheet, cols, self._column_styles(tally_part), drop_personal)
                 extent = f"A1:{get_column_letter(len(sheet.headers))}{len(cols[sheet.headers[0]]) + 1}"
                 data = _DIMENSION.sub(f'<dimension ref="{extent}"/>'.encode(), _append_rows(data, rows), count=1)
-                changed[tally_part] = _entry(tally_part, data, self.level)
+                changed[tally_part] = data
         order = self.order
         if frozen is not None:
             for part, entry in self._frozen_parts(pw).items():
                 changed.setdefault(part, entry)  # a tally sheet keeps its rows (protected above)
             if drop_personal:
                 changed.update(self._personal_note_parts)
-            changed["docProps/custom.xml"] = _entry("docProps/custom.xml", frozen.properties_xml, self.level)
+            changed["docProps/custom.xml"] = frozen.properties_xml
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]
         elif properties:
             ct, rels = _with_custom_part(self.raw["[Content_Types].xml"], self.raw["_rels/.rels"])
-            changed["[Content_Types].xml"] = _entry("[Content_Types].xml", ct, self.level)
-            changed["_rels/.rels"] = _entry("_rels/.rels", rels, self.level)
-            changed["docProps/custom.xml"] = _entry("docProps/custom.xml", custom_xml(properties), self.level)
+            changed["[Content_Types].xml"] = ct
+            changed["_rels/.rels"] = rels
+            changed["docProps/custom.xml"] = custom_xml(properties)
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]
-        return [changed.get(n) or self.plain[n] for n in order]
+        return order, changed
 
     def fill_frozen(
         self,
@@ -661,7 +682,8 @@ class TemplateFiller:
         now = now or datetime.now().astimezone()
         view = report if isinstance(report, _FillView) else self.view(report)
         draft = freeze_info(PLACEHOLDER_FP, "", password=password, now=now)
-        parts = {e.name.decode("utf-8"): e.plain for e in self._entries(view, draft, tally, True, None)}
+        order, changed = self._parts(view, draft, tally, True, None)
+        parts = {n: _plain(changed[n]) if n in changed else self.plain[n].plain for n in order}
         seen = read_view(parts, report.source)  # our own parts, not a hostile file: read as they are
         text = canonical_json(seen.canonical)
         info = freeze_info(

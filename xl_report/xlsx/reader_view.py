@@ -259,38 +259,43 @@ def _styles(root) -> tuple[list[dict], list[dict]]:
     return looks, dxfs
 
 
+class _Broken(Exception):
+    """A shared part that does not parse (the caller names the file: the caches are keyed on bytes alone)."""
+
+
 def _cached(fn, raw: bytes | None, source: str):
-    """``fn(raw, source)``, remembered for small parts only (a batch's units share its template's
-    styles and strings; a hostile file's huge part is not kept alive)."""
-    if raw is not None and len(raw) > _CACHE_PART_BYTES:
-        return fn.__wrapped__(raw, source)
-    return fn(raw, source)
+    """``fn(raw)``, remembered for small parts only (a batch's units share its template's styles,
+    strings and workbook part; a hostile file's huge part is not kept alive). Keyed on the bytes
+    alone: every unit of a batch has its own file name."""
+    try:
+        if raw is not None and len(raw) > _CACHE_PART_BYTES:
+            return fn.__wrapped__(raw)
+        return fn(raw)
+    except _Broken as e:
+        raise InputError.at(f"文件内部结构损坏（{e}）", file=source) from None
 
 
 _CACHE_PART_BYTES = 1024 * 1024
 
 
+def _parse_shared(raw: bytes, what: str):
+    try:
+        return etree.fromstring(raw, parser=_parser())
+    except etree.XMLSyntaxError as e:
+        raise _Broken(f"{what}：{e}") from None
+
+
 @functools.lru_cache(maxsize=4)
-def _strings_of(raw: bytes | None, source: str) -> list[str]:
+def _strings_of(raw: bytes | None) -> list[str]:
     if raw is None:
         return []
-    try:
-        root = etree.fromstring(raw, parser=_parser())
-    except etree.XMLSyntaxError as e:
-        raise InputError.at(f"文件内部结构损坏（共享字符串：{e}）", file=source) from None
-    return [_text_of(si) for si in root.iterfind(_q("si"))]
+    return [_text_of(si) for si in _parse_shared(raw, "共享字符串").iterfind(_q("si"))]
 
 
 @functools.lru_cache(maxsize=4)
-def _styles_of(raw: bytes | None, source: str) -> tuple[list[dict], list[str], list[dict]]:
+def _styles_of(raw: bytes | None) -> tuple[list[dict], list[str], list[dict]]:
     """(looks by cell format index, their ids, conditional formats' looks)."""
-    root = None
-    if raw is not None:
-        try:
-            root = etree.fromstring(raw, parser=_parser())
-        except etree.XMLSyntaxError as e:
-            raise InputError.at(f"文件内部结构损坏（样式：{e}）", file=source) from None
-    looks, dxfs = _styles(root)
+    looks, dxfs = _styles(_parse_shared(raw, "样式") if raw is not None else None)
     return looks, [look_id(look) for look in looks], dxfs
 
 
@@ -311,6 +316,8 @@ def _text_of(el) -> str:
     """A string item's text: its runs, without phonetic guides."""
     if el is None:
         return ""
+    if len(el) == 1 and el[0].tag == T_T:  # the common shape: one plain <t>
+        return el[0].text or ""
     t = el.find(T_T)
     if t is not None and el.find(T_R) is None:
         return t.text or ""
@@ -412,9 +419,9 @@ def _read(pkg: _Package) -> ReaderView:
 
 
 @functools.lru_cache(maxsize=4)
-def _names_of(raw: bytes, source: str) -> tuple[list[list[str]], dict[str, tuple[str, str]]]:
+def _names_of(raw: bytes) -> tuple[list[list[str]], dict[str, tuple[str, str]]]:
     """:func:`_defined_names` of a workbook part (a batch's units share one)."""
-    wb = etree.fromstring(raw, parser=_parser())
+    wb = _parse_shared(raw, "xl/workbook.xml")
     sheets_el = wb.find(_q("sheets"))
     titles = [s.get("name") or "" for s in sheets_el.iterfind(_q("sheet"))] if sheets_el is not None else []
     return _defined_names(wb, titles)
@@ -479,7 +486,8 @@ def _sheet(
     formulas: dict[str, str] = {}
     hidden_rows: list[int] = []
     sd = root.find(_q("sheetData"))
-    n_looks = len(looks)
+    volatile_here = {coord: name for (sheet, coord), name in volatile_at.items() if sheet == title}
+    look_of: dict[str | None, str] = {}  # a cell's s= -> its look id: each style resolved once per sheet
     for row in sd.iterfind(T_ROW) if sd is not None else ():
         hidden, height = row.get("hidden"), row.get("ht")
         if hidden in ("1", "true") or (height and _float(height) < _HIDDEN_HEIGHT):
@@ -497,28 +505,28 @@ def _sheet(
                     inline = child
             if f is not None:
                 formulas[coord] = "=" + (f.text or f"（{f.get('t') or ''}公式）")
-            value = _value(c.get("t", "n"), v, inline, strings)
+            kind = c.get("t", "n")
+            raw = v.text if v is not None else None
+            if kind == "n" and raw is not None and len(raw) < 16 and raw.isascii() and raw.isdigit():
+                value: object = int(raw)  # the common case, a count: what canonical_scalar(float(raw)) gives
+            else:
+                value = _value(kind, v, inline, strings)
             if value is None:
                 continue
-            if (title, coord) in volatile_at:
-                name = volatile_at[(title, coord)]
+            if coord in volatile_here:
+                name = volatile_here[coord]
                 view.volatile[name] = (title, coord, value)
                 value = VOLATILE_NAMES[name]
-            elif isinstance(value, str) and value.startswith(STAMP_PREFIX):
-                token = _stamp_token(value)
+            elif value.__class__ is str and value.startswith(STAMP_PREFIX):  # type: ignore[attr-defined]
+                token = _stamp_token(value)  # type: ignore[arg-type]
                 if token is not None:
-                    view.stamps.append((title, coord, value))
+                    view.stamps.append((title, coord, value))  # type: ignore[arg-type]
                     value = token[0]
             cells[coord] = value
             s = c.get("s")
-            i = int(s) if s and s.isdigit() else 0
-            if i < n_looks:
-                lid = look_ids[i]
-                look_table[lid] = looks[i]
-            else:  # a format the styles do not have: Excel would repair the file
-                look = {"format": f"#style{i}"}
-                lid = look_id(look)
-                look_table[lid] = look
+            lid = look_of.get(s)
+            if lid is None:
+                lid = look_of[s] = _look_id_of(s, looks, look_ids, look_table)
             cell_looks[coord] = lid
     # the sheet's most common look is written once; cells store only a different one
     common = Counter(cell_looks.values()).most_common(1)
@@ -549,6 +557,18 @@ def _sheet(
     drawings = _drawings(pkg, sheet_rels)
     if drawings:
         entry["drawings"] = drawings
+
+
+def _look_id_of(s: str | None, looks: list[dict], look_ids: list[str], look_table: dict) -> str:
+    """The look id of a cell format index (the s= attribute), noted in the view's table of looks."""
+    i = int(s) if s and s.isascii() and s.isdigit() else 0
+    if i < len(looks):
+        look_table[look_ids[i]] = looks[i]
+        return look_ids[i]
+    look = {"format": f"#style{i}"}  # a format the styles do not have: Excel would repair the file
+    lid = look_id(look)
+    look_table[lid] = look
+    return lid
 
 
 def _header_footer(root) -> dict[str, str]:
