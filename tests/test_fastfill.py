@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
@@ -14,7 +14,7 @@ from python_calamine import CalamineWorkbook
 from xl_report.batch.fastfill import TemplateFiller, template_bytes
 from xl_report.core import form
 from xl_report.core.report import ReportData
-from xl_report.stages.freeze import verify_file
+from xl_report.stages.freeze import PLACEHOLDER_FP, stamp_line, verify_file
 from xl_report.xlsx.workbook import read_report_file, resolve_names
 
 from .tally_factory import request, tally_from_rows
@@ -129,8 +129,6 @@ def test_hostile_text_is_made_xml_safe(filler, tmp_path):
 
 @pytest.mark.slow
 def test_tally_rows_copied_and_personal_columns_dropped(filler, tmp_path):
-    from datetime import date
-
     tally = tally_from_rows(
         requests=[request(1, date(2024, 3, 1), 申请人="张三", done=date(2024, 3, 5), result="予以公开")]
     )
@@ -176,3 +174,26 @@ def test_changed_frozen_file_is_detected(filler, tmp_path):
     wb.save(path)
     result = verify_file(path)
     assert not result.ok and result.changed
+
+
+@pytest.mark.parametrize("quoting", [False, True])
+def test_frozen_output_is_what_a_second_fill_writes(filler, tmp_path, quoting):
+    """fill_frozen puts the fingerprint into its draft's parts instead of filling twice: the bytes must
+    be exactly those of a fill with the final record — also when the report itself quotes the draft's
+    定稿 line (then only a second fill is right, and the quoted text must stay as it was)."""
+    now = datetime(2025, 1, 20, 9, 30, tzinfo=UTC)
+    report = sample()
+    if quoting:
+        report.narrative["other"] = ["引用：" + stamp_line(PLACEHOLDER_FP, now)]
+    tally = tally_from_rows(
+        requests=[request(1, date(2024, 3, 1), 申请人="张三", done=date(2024, 3, 5), result="予以公开")]
+    )
+    view = filler.view(report)
+    data, info = filler.fill_frozen(view, tally, password="pw", now=now, personal_removed=2)
+    assert data == filler.fill(view, info, tally=tally, drop_personal=True)
+    result = verify_file(write(tmp_path, data, "定稿.xlsx"))
+    assert result.ok and result.fingerprint == info.fingerprint, result.messages
+    if quoting:
+        wb = openpyxl.load_workbook(tmp_path / "定稿.xlsx")
+        texts = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value]
+        assert any(t.startswith("引用：") and stamp_line(PLACEHOLDER_FP, now) in t for t in texts)

@@ -689,7 +689,34 @@ class TemplateFiller:
         info = freeze_info(
             fingerprint_of_json(text), text, password=password, now=now, personal_removed=personal_removed, extra=extra
         )
-        return self.fill(view, info, tally=tally, drop_personal=True), info
+        final = self._finalised(changed, draft, info)
+        if final is None:  # the placeholder shows elsewhere too (a report quoting it): fill again
+            return self.fill(view, info, tally=tally, drop_personal=True), info
+        return write_zip([_as_entry(n, final[n], self.level) if n in final else self.plain[n] for n in order]), info
+
+    def _finalised(
+        self, changed: dict[str, bytes | _Entry], draft: FrozenInfo, info: FrozenInfo
+    ) -> dict[str, bytes | _Entry] | None:
+        """The draft's parts with the real fingerprint where the placeholder shows: the 定稿 lines, the
+        定稿指纹 cell and the custom properties (the same moment, so nothing else differs) — what a second
+        fill would write, without writing it. None when a part holds the placeholder anywhere else."""
+        fp_slot = self.slots["meta_fingerprint"][0] if "meta_fingerprint" in self.slots else None
+        line = (xml_escape(draft.stamp_line).encode("utf-8"), xml_escape(info.stamp_line).encode("utf-8"))
+        cell = (fp_slot.xml(draft.fingerprint), fp_slot.xml(info.fingerprint)) if fp_slot is not None else None
+        out = dict(changed)
+        for part, (_segments, order) in self._segments(draft.stamp_line).items():
+            data = changed[part]
+            assert isinstance(data, bytes)  # a report part is this unit's own
+            if data.count(line[0]) != sum(1 for s in order if s is _LINE):
+                return None
+            data = data.replace(line[0], line[1])
+            if cell is not None and fp_slot in order:
+                if data.count(cell[0]) != 1:
+                    return None
+                data = data.replace(cell[0], cell[1])
+            out[part] = data
+        out["docProps/custom.xml"] = info.properties_xml
+        return out
 
     @functools.cached_property
     def _personal_note_parts(self) -> dict[str, _Entry]:

@@ -493,6 +493,8 @@ def _sheet(
         if hidden in ("1", "true") or (height and _float(height) < _HIDDEN_HEIGHT):
             hidden_rows.append(_int(row.get("r")))
         for c in row.iterfind(T_C):
+            if not len(c):  # no value, no formula: shows nothing (most of a template's styled cells)
+                continue
             coord = c.get("r") or ""
             v = f = inline = None
             for child in c:
