@@ -300,7 +300,7 @@ def _styles_of(raw: bytes | None) -> tuple[list[dict], list[str], list[dict]]:
 
 
 def _int(text: str | None) -> int:
-    return int(text) if text and text.isdigit() else 0
+    return int(text) if text and text.isascii() and text.isdigit() else 0  # "²" is a digit to isdigit()
 
 
 def look_id(look: dict) -> str:
@@ -488,6 +488,7 @@ def _sheet(
     sd = root.find(_q("sheetData"))
     volatile_here = {coord: name for (sheet, coord), name in volatile_at.items() if sheet == title}
     look_of: dict[str | None, str] = {}  # a cell's s= -> its look id: each style resolved once per sheet
+    n_strings = len(strings)
     for row in sd.iterfind(T_ROW) if sd is not None else ():
         hidden, height = row.get("hidden"), row.get("ht")
         if hidden in ("1", "true") or (height and _float(height) < _HIDDEN_HEIGHT):
@@ -497,20 +498,28 @@ def _sheet(
                 continue
             coord = c.get("r") or ""
             v = f = inline = None
-            for child in c:
-                tag = child.tag
-                if tag == T_V:
-                    v = child
-                elif tag == T_F:
-                    f = child
-                elif tag == T_IS:
-                    inline = child
+            if len(c) == 1:  # the common shape, one child: found in C without a proxy per child
+                v = c.find(T_V)
+                if v is None:
+                    f, inline = c.find(T_F), c.find(T_IS)
+            else:
+                for child in c:  # the last of each kind counts, as it always did
+                    tag = child.tag
+                    if tag == T_V:
+                        v = child
+                    elif tag == T_F:
+                        f = child
+                    elif tag == T_IS:
+                        inline = child
             if f is not None:
                 formulas[coord] = "=" + (f.text or f"（{f.get('t') or ''}公式）")
             kind = c.get("t", "n")
             raw = v.text if v is not None else None
+            # the common cases, a count and a shared string: what _value gives, without its detours
             if kind == "n" and raw is not None and len(raw) < 16 and raw.isascii() and raw.isdigit():
-                value: object = int(raw)  # the common case, a count: what canonical_scalar(float(raw)) gives
+                value: object = int(raw)  # canonical_scalar(float(raw)) of a whole number below 2**53
+            elif kind == "s" and raw is not None and raw.isascii() and raw.isdigit() and int(raw) < n_strings:
+                value = strings[int(raw)] or None
             else:
                 value = _value(kind, v, inline, strings)
             if value is None:
