@@ -197,3 +197,29 @@ def test_frozen_output_is_what_a_second_fill_writes(filler, tmp_path, quoting):
         wb = openpyxl.load_workbook(tmp_path / "定稿.xlsx")
         texts = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value]
         assert any(t.startswith("引用：") and stamp_line(PLACEHOLDER_FP, now) in t for t in texts)
+
+
+def test_draft_read_as_template_plus_unit_cells_is_the_whole_read(filler):
+    """fill_frozen reads its draft back as the template's constant sheets (read once per process) plus
+    each unit's own cells: the view must be exactly the one a reader gets from the whole parts."""
+    from xl_report.batch.fastfill import _plain, freeze_info
+    from xl_report.cli.demo import synthetic_unit, unit_tally
+    from xl_report.core.aggregate import aggregate
+    from xl_report.xlsx.reader_view import read_view
+
+    now = datetime(2025, 1, 20, 9, 30, tzinfo=UTC)
+    draft = freeze_info(PLACEHOLDER_FP, "", password="pw", now=now)
+    for seed in range(6):
+        data = synthetic_unit(f"某县第{seed}镇", "乡镇人民政府", 2024, seed=seed, size=1 + seed % 3)
+        tally = unit_tally(data, 2024)
+        report = ReportData(unit=data.unit, year=2024, values=aggregate(tally, 2024).report.values)
+        report.narrative = {"overview": ["<b>&amp;</b> 第一段", " "], "other": ["=1+1"]} if seed % 2 else {}
+        view = filler.view(report)
+        rows: dict[str, bytes] = {}
+        order, changed = filler._parts(view, draft, tally, True, None, rows)
+        whole = {n: _plain(changed[n]) if n in changed else filler.plain[n].plain for n in order}
+        skeleton = filler._skeleton(draft.stamp_line, draft.password_hash)
+        a = read_view(whole, "whole")
+        b = read_view({n: skeleton[n] if n in rows else whole[n] for n in order}, "split", rows=rows)
+        assert rows and a.canonical == b.canonical
+        assert (a.volatile, sorted(a.stamps), a.unprotected) == (b.volatile, sorted(b.stamps), b.unprotected)

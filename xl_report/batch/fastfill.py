@@ -481,6 +481,7 @@ class TemplateFiller:
         self._col_styles: dict[str, dict[int, str]] = {}
         self._protected_parts: dict[tuple[str, str | None], bytes] = {}
         self._segment_cache: dict[bool | None, dict[str, tuple[list[bytes], list]]] = {}
+        self._skeleton_cache: dict[tuple[str, str | None], dict[str, bytes]] = {}
 
     # ---- template XML navigation
     def _cell(self, part: str, coord: str):
@@ -593,9 +594,12 @@ class TemplateFiller:
         tally,
         drop_personal: bool,
         properties: dict[str, object] | None,
+        unit_rows: dict[str, bytes] | None = None,
     ) -> tuple[list[str], dict[str, bytes | _Entry]]:
         """The package's part names in order, and the parts this report changes: its own XML (not yet
-        compressed: a draft is only read back) or a part shared by every frozen unit (compressed once)."""
+        compressed: a draft is only read back) or a part shared by every frozen unit (compressed once).
+        ``unit_rows``, when given, receives what each sheet holds besides its :meth:`_skeleton`: the
+        named cells (in one ``<row>``) and the tally rows."""
         view = report if isinstance(report, _FillView) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
         cells: dict[_Slot, bytes] = {}  # each named cell's <c> element as XML; the rest is constant
@@ -632,6 +636,10 @@ class TemplateFiller:
             for slot, segment in zip(order, segments[1:]):
                 pieces.append(line if slot is _LINE else cells[slot] if slot in cells else slot.xml(_TEMPLATE))
                 pieces.append(segment)
+            if unit_rows is not None:
+                unit_rows[part] = b"".join(
+                    [b"<row>", *(p for s, p in zip(order, pieces[1::2]) if s is not _LINE), b"</row>"]
+                )
             data = b"".join(pieces)
             if frozen is not None:
                 data = protect_sheet_xml(data, pw)
@@ -644,6 +652,8 @@ class TemplateFiller:
                     continue
                 data = self.raw[tally_part] if frozen is None else self._protected(tally_part, pw)
                 rows = tally_rows_xml(sheet, cols, self._column_styles(tally_part), drop_personal)
+                if unit_rows is not None:
+                    unit_rows[tally_part] = rows
                 extent = f"A1:{get_column_letter(len(sheet.headers))}{len(cols[sheet.headers[0]]) + 1}"
                 data = _DIMENSION.sub(f'<dimension ref="{extent}"/>'.encode(), _append_rows(data, rows), count=1)
                 changed[tally_part] = data
@@ -682,9 +692,16 @@ class TemplateFiller:
         now = now or datetime.now().astimezone()
         view = report if isinstance(report, _FillView) else self.view(report)
         draft = freeze_info(PLACEHOLDER_FP, "", password=password, now=now)
-        order, changed = self._parts(view, draft, tally, True, None)
-        parts = {n: _plain(changed[n]) if n in changed else self.plain[n].plain for n in order}
-        seen = read_view(parts, report.source)  # our own parts, not a hostile file: read as they are
+        unit_rows: dict[str, bytes] = {}
+        order, changed = self._parts(view, draft, tally, True, None, unit_rows)
+        # read back as the template's constant parts (their cells read once per process) plus this
+        # unit's cells: what a reader of the whole parts sees (tests hold the two equal)
+        skeleton = self._skeleton(draft.stamp_line, draft.password_hash)
+        parts = {
+            n: skeleton[n] if n in unit_rows else _plain(changed[n]) if n in changed else self.plain[n].plain
+            for n in order
+        }
+        seen = read_view(parts, report.source, rows=unit_rows)  # our own parts, not a hostile file
         text = canonical_json(seen.canonical)
         info = freeze_info(
             fingerprint_of_json(text), text, password=password, now=now, personal_removed=personal_removed, extra=extra
@@ -717,6 +734,27 @@ class TemplateFiller:
             out[part] = data
         out["docProps/custom.xml"] = info.properties_xml
         return out
+
+    def _skeleton(self, line: str, password_hash: str | None) -> dict[str, bytes]:
+        """The frozen sheets without this unit's cells: the filled sheets with the 定稿 line and without
+        their named cells, the tally sheets without rows (the same for every unit of a run)."""
+        key = (line, password_hash)
+        if key not in self._skeleton_cache:
+            text = xml_escape(line).encode("utf-8")
+            out = {}
+            for part, (segments, order) in self._segments(line).items():
+                pieces = [segments[0]]
+                for slot, segment in zip(order, segments[1:]):
+                    if slot is _LINE:
+                        pieces.append(text)
+                    pieces.append(segment)
+                out[part] = protect_sheet_xml(b"".join(pieces), password_hash)
+            for sheet in TALLY_SHEETS:
+                tally_part = self.parts.get(sheet.name)
+                if tally_part is not None and tally_part not in out and tally_part in self.raw:
+                    out[tally_part] = self._protected(tally_part, password_hash)
+            self._skeleton_cache = {key: out}  # one moment and password at a time: a run shares them
+        return self._skeleton_cache[key]
 
     @functools.cached_property
     def _personal_note_parts(self) -> dict[str, _Entry]:

@@ -107,7 +107,9 @@ class _Package:
 
     def xml(self, name: str):
         """The part parsed (read only: a small part's tree is shared, see :func:`_tree`)."""
-        raw = self.read(name)
+        return self.parse(name, self.read(name))
+
+    def parse(self, name: str, raw: bytes | None):
         if raw is None:
             return None
         try:
@@ -374,17 +376,26 @@ def _stamp_token(text: str) -> tuple[str, str, str] | None:
 # --------------------------------------------------------------------------------------------
 
 
-def read_view(data: bytes | Mapping[str, bytes], source: str | None = None) -> ReaderView:
+def read_view(
+    data: bytes | Mapping[str, bytes], source: str | None = None, rows: Mapping[str, bytes] | None = None
+) -> ReaderView:
     """Canonicalise a workbook package (its bytes, or the parts a writer of ours built) as displayed.
-    Raises InputError for a package that cannot be read."""
+    Raises InputError for a package that cannot be read.
+
+    ``rows`` (only with parts of ours): part -> ``<row>`` elements that belong in that sheet's data
+    besides the ones its part holds. The batch hands each sheet as the template's constant part (whose
+    cells are read once per process) plus this unit's cells, so a reader sees exactly what it would
+    in the whole part, without reading the template's labels again for every unit."""
+    if rows and not isinstance(data, Mapping):
+        raise ValueError("rows go with the parts of a writer of ours, not with a file")
     pkg = _Package(data, source or "工作簿")
     try:
-        return _read(pkg)
+        return _read(pkg, rows or {})
     finally:
         pkg.close()
 
 
-def _read(pkg: _Package) -> ReaderView:
+def _read(pkg: _Package, extra_rows: Mapping[str, bytes]) -> ReaderView:
     wb = pkg.xml("xl/workbook.xml")
     if wb is None:
         raise InputError.at("不是有效的 Excel 工作簿（缺少 xl/workbook.xml）", file=pkg.source)
@@ -404,13 +415,14 @@ def _read(pkg: _Package) -> ReaderView:
     canonical: dict = {"v": VIEW_VERSION, "sheets": [], "names": [list(n) for n in names], "looks": {}}
     for s, title in zip(sheet_list, titles):
         target = rels.get(s.get(f"{{{RNS}}}id") or "", ("", ""))[1]
-        root = pkg.xml(target) if target else None
+        raw = pkg.read(target) if target else None
         entry: dict = {"name": title, "state": s.get("state") or "visible"}
-        if root is None:
+        if raw is None:
             entry["missing"] = True
         else:
+            styles = (looks, look_ids)
             _sheet(
-                pkg, target, root, title, entry, strings, (looks, look_ids), dxfs, canonical["looks"], volatile_at, view
+                pkg, target, raw, title, entry, strings, styles, dxfs, canonical["looks"], volatile_at, view, extra_rows
             )
         canonical["sheets"].append(entry)
     view.canonical = canonical
@@ -459,10 +471,35 @@ def _plain_address(text: str) -> str:
     return ",".join(parts)
 
 
+@dataclass
+class _Cells:
+    """What a reader sees in the cells of (some rows of) a sheet."""
+
+    values: dict[str, object] = field(default_factory=dict)  # address -> value
+    looks: dict[str, str] = field(default_factory=dict)  # address -> look id
+    formulas: dict[str, str] = field(default_factory=dict)
+    hidden_rows: list[int] = field(default_factory=list)
+    look_defs: dict[str, dict] = field(default_factory=dict)  # look id -> look, for the view's table
+    volatile: dict[str, tuple[str, str, object]] = field(default_factory=dict)
+    stamps: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def plus(self, more: _Cells) -> _Cells:
+        """These cells and then ``more`` (later rows win an address, as in one sheet)."""
+        return _Cells(
+            {**self.values, **more.values},
+            {**self.looks, **more.looks},
+            {**self.formulas, **more.formulas},
+            self.hidden_rows + more.hidden_rows,
+            {**self.look_defs, **more.look_defs},
+            {**self.volatile, **more.volatile},
+            self.stamps + more.stamps,
+        )
+
+
 def _sheet(
     pkg: _Package,
     part: str,
-    root,
+    raw: bytes,
     title: str,
     entry: dict,
     strings: list[str],
@@ -471,8 +508,9 @@ def _sheet(
     look_table: dict,
     volatile_at: dict,
     view: ReaderView,
+    extra_rows: Mapping[str, bytes],
 ) -> None:
-    looks, look_ids = styles
+    root = pkg.parse(part, raw)
     if root.find(_q("sheetProtection")) is None or root.find(_q("sheetProtection")).get("sheet") not in ("1", "true"):
         view.unprotected.append(title)
     for sv in root.iter(_q("sheetView")):
@@ -481,13 +519,74 @@ def _sheet(
     fmt = root.find(_q("sheetFormatPr"))
     if fmt is not None and fmt.get("zeroHeight") in ("1", "true"):
         entry["rows_hidden_by_default"] = True
-    cells: dict[str, object] = {}
-    cell_looks: dict[str, str] = {}
-    formulas: dict[str, str] = {}
-    hidden_rows: list[int] = []
-    sd = root.find(_q("sheetData"))
     volatile_here = {coord: name for (sheet, coord), name in volatile_at.items() if sheet == title}
-    look_of: dict[str | None, str] = {}  # a cell's s= -> its look id: each style resolved once per sheet
+    found = _sheet_cells(raw, root, title, strings, styles, volatile_here)
+    if part in extra_rows:
+        try:
+            more = etree.fromstring(b'<sheetData xmlns="' + NS.encode() + b'">' + extra_rows[part] + b"</sheetData>")
+        except etree.XMLSyntaxError as e:
+            raise InputError.at(f"文件内部结构损坏（{part}：{e}）", file=pkg.source) from None
+        found = found.plus(_read_rows(more, title, strings, styles, volatile_here))
+    look_table.update(found.look_defs)
+    view.volatile.update(found.volatile)
+    view.stamps.extend(found.stamps)
+    cell_looks = found.looks
+    # the sheet's most common look is written once; cells store only a different one
+    common = Counter(cell_looks.values()).most_common(1)
+    default = common[0][0] if common else look_id({})
+    look_table.setdefault(default, {})
+    entry["look"] = default
+    entry["cells"] = {k: (v if cell_looks[k] == default else [v, cell_looks[k]]) for k, v in found.values.items()}
+    if found.formulas:
+        entry["formulas"] = found.formulas
+    if found.hidden_rows:
+        entry["hidden_rows"] = found.hidden_rows
+    cols = _hidden_columns(root)
+    if cols:
+        entry["hidden_columns"] = cols
+    printed = _header_footer(root)
+    if printed:
+        entry["header_footer"] = printed  # printed on every page
+    merges = sorted(m.get("ref") or "" for m in root.iter(_q("mergeCell")))
+    if merges:
+        entry["merged"] = merges
+    cf = _conditional(root, dxfs)
+    if cf:
+        entry["conditional"] = cf
+    sheet_rels = pkg.rels(part)
+    comments = _comments(pkg, sheet_rels)
+    if comments:
+        entry["comments"] = comments
+    drawings = _drawings(pkg, sheet_rels)
+    if drawings:
+        entry["drawings"] = drawings
+
+
+_SHEET_CELLS: dict[tuple, tuple[_Cells, list[str], tuple]] = {}
+
+
+def _sheet_cells(raw: bytes, root, title: str, strings: list[str], styles: tuple, volatile_here: dict) -> _Cells:
+    """:func:`_read_rows` of a sheet part, remembered for small parts: the template's constant parts,
+    read once per process however many units a batch fills into it."""
+    if len(raw) > _CACHE_TREE_BYTES:
+        return _read_rows(root.find(_q("sheetData")), title, strings, styles, volatile_here)
+    key = (raw, title, id(strings), id(styles[0]), tuple(sorted(volatile_here.items())))
+    hit = _SHEET_CELLS.get(key)
+    if hit is not None and hit[1] is strings and hit[2] is styles[0]:  # the same objects, not a reused id
+        return hit[0]
+    found = _read_rows(root.find(_q("sheetData")), title, strings, styles, volatile_here)
+    if len(_SHEET_CELLS) >= 64:
+        _SHEET_CELLS.clear()
+    _SHEET_CELLS[key] = (found, strings, styles[0])
+    return found
+
+
+def _read_rows(sd, title: str, strings: list[str], styles: tuple, volatile_here: dict) -> _Cells:
+    """Every non-empty cell of the ``<row>`` elements under ``sd`` (a ``<sheetData>``), as a reader sees it."""
+    looks, look_ids = styles
+    out = _Cells()
+    cells, cell_looks, formulas, hidden_rows = out.values, out.looks, out.formulas, out.hidden_rows
+    look_of: dict[str | None, str] = {}  # a cell's s= -> its look id: each style resolved once
     n_strings = len(strings)
     for row in sd.iterfind(T_ROW) if sd is not None else ():
         hidden, height = row.get("hidden"), row.get("ht")
@@ -526,48 +625,20 @@ def _sheet(
                 continue
             if coord in volatile_here:
                 name = volatile_here[coord]
-                view.volatile[name] = (title, coord, value)
+                out.volatile[name] = (title, coord, value)
                 value = VOLATILE_NAMES[name]
-            elif value.__class__ is str and value.startswith(STAMP_PREFIX):  # type: ignore[attr-defined]
-                token = _stamp_token(value)  # type: ignore[arg-type]
+            elif isinstance(value, str) and value.startswith(STAMP_PREFIX):
+                token = _stamp_token(value)
                 if token is not None:
-                    view.stamps.append((title, coord, value))  # type: ignore[arg-type]
+                    out.stamps.append((title, coord, value))
                     value = token[0]
             cells[coord] = value
             s = c.get("s")
             lid = look_of.get(s)
             if lid is None:
-                lid = look_of[s] = _look_id_of(s, looks, look_ids, look_table)
+                lid = look_of[s] = _look_id_of(s, looks, look_ids, out.look_defs)
             cell_looks[coord] = lid
-    # the sheet's most common look is written once; cells store only a different one
-    common = Counter(cell_looks.values()).most_common(1)
-    default = common[0][0] if common else look_id({})
-    look_table.setdefault(default, {})
-    entry["look"] = default
-    entry["cells"] = {k: (v if cell_looks[k] == default else [v, cell_looks[k]]) for k, v in cells.items()}
-    if formulas:
-        entry["formulas"] = formulas
-    if hidden_rows:
-        entry["hidden_rows"] = hidden_rows
-    cols = _hidden_columns(root)
-    if cols:
-        entry["hidden_columns"] = cols
-    printed = _header_footer(root)
-    if printed:
-        entry["header_footer"] = printed  # printed on every page
-    merges = sorted(m.get("ref") or "" for m in root.iter(_q("mergeCell")))
-    if merges:
-        entry["merged"] = merges
-    cf = _conditional(root, dxfs)
-    if cf:
-        entry["conditional"] = cf
-    sheet_rels = pkg.rels(part)
-    comments = _comments(pkg, sheet_rels)
-    if comments:
-        entry["comments"] = comments
-    drawings = _drawings(pkg, sheet_rels)
-    if drawings:
-        entry["drawings"] = drawings
+    return out
 
 
 def _look_id_of(s: str | None, looks: list[dict], look_ids: list[str], look_table: dict) -> str:
