@@ -595,11 +595,12 @@ class TemplateFiller:
         drop_personal: bool,
         properties: dict[str, object] | None,
         unit_rows: dict[str, bytes] | None = None,
+        unit_cells: dict[str, list[bytes]] | None = None,
     ) -> tuple[list[str], dict[str, bytes | _Entry]]:
         """The package's part names in order, and the parts this report changes: its own XML (not yet
         compressed: a draft is only read back) or a part shared by every frozen unit (compressed once).
-        ``unit_rows``, when given, receives what each sheet holds besides its :meth:`_skeleton`: the
-        named cells (in one ``<row>``) and the tally rows."""
+        ``unit_rows`` and ``unit_cells``, when given, receive what each sheet holds besides its
+        :meth:`_skeleton`: the tally rows, and the named cells one by one."""
         view = report if isinstance(report, _FillView) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
         cells: dict[_Slot, bytes] = {}  # each named cell's <c> element as XML; the rest is constant
@@ -636,10 +637,8 @@ class TemplateFiller:
             for slot, segment in zip(order, segments[1:]):
                 pieces.append(line if slot is _LINE else cells[slot] if slot in cells else slot.xml(_TEMPLATE))
                 pieces.append(segment)
-            if unit_rows is not None:
-                unit_rows[part] = b"".join(
-                    [b"<row>", *(p for s, p in zip(order, pieces[1::2]) if s is not _LINE), b"</row>"]
-                )
+            if unit_cells is not None:
+                unit_cells[part] = [p for slot, p in zip(order, pieces[1::2]) if slot is not _LINE]
             data = b"".join(pieces)
             if frozen is not None:
                 data = protect_sheet_xml(data, pw)
@@ -693,15 +692,20 @@ class TemplateFiller:
         view = report if isinstance(report, _FillView) else self.view(report)
         draft = freeze_info(PLACEHOLDER_FP, "", password=password, now=now)
         unit_rows: dict[str, bytes] = {}
-        order, changed = self._parts(view, draft, tally, True, None, unit_rows)
+        unit_cells: dict[str, list[bytes]] = {}
+        order, changed = self._parts(view, draft, tally, True, None, unit_rows, unit_cells)
         # read back as the template's constant parts (their cells read once per process) plus this
         # unit's cells: what a reader of the whole parts sees (tests hold the two equal)
         skeleton = self._skeleton(draft.stamp_line, draft.password_hash)
         parts = {
-            n: skeleton[n] if n in unit_rows else _plain(changed[n]) if n in changed else self.plain[n].plain
+            n: skeleton[n]
+            if n in unit_rows or n in unit_cells
+            else _plain(changed[n])
+            if n in changed
+            else self.plain[n].plain
             for n in order
         }
-        seen = read_view(parts, report.source, rows=unit_rows)  # our own parts, not a hostile file
+        seen = read_view(parts, report.source, rows=unit_rows, cells=unit_cells)  # our own parts, not a file
         text = canonical_json(seen.canonical)
         info = freeze_info(
             fingerprint_of_json(text), text, password=password, now=now, personal_removed=personal_removed, extra=extra

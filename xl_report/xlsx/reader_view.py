@@ -19,7 +19,7 @@ import functools
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -377,25 +377,37 @@ def _stamp_token(text: str) -> tuple[str, str, str] | None:
 
 
 def read_view(
-    data: bytes | Mapping[str, bytes], source: str | None = None, rows: Mapping[str, bytes] | None = None
+    data: bytes | Mapping[str, bytes],
+    source: str | None = None,
+    rows: Mapping[str, bytes] | None = None,
+    cells: Mapping[str, Sequence[bytes]] | None = None,
 ) -> ReaderView:
     """Canonicalise a workbook package (its bytes, or the parts a writer of ours built) as displayed.
     Raises InputError for a package that cannot be read.
 
-    ``rows`` (only with parts of ours): part -> ``<row>`` elements that belong in that sheet's data
-    besides the ones its part holds. The batch hands each sheet as the template's constant part (whose
-    cells are read once per process) plus this unit's cells, so a reader sees exactly what it would
-    in the whole part, without reading the template's labels again for every unit."""
-    if rows and not isinstance(data, Mapping):
-        raise ValueError("rows go with the parts of a writer of ours, not with a file")
+    ``rows`` and ``cells`` (only with parts of ours) add to a sheet part what belongs in its data
+    besides what the part holds: ``<row>`` elements, and ``<c>`` elements one by one (read through a
+    per-process memo: a batch writes the same number into the same cell over and over). The batch
+    hands each sheet as the template's constant part (whose cells are read once per process) plus
+    this unit's cells and rows, so a reader sees exactly what it would in the whole part, without
+    reading the template's labels again for every unit. The parts must keep their cells in row-major
+    order, as ours do: a tie between looks goes to the one met first."""
+    if (rows or cells) and not isinstance(data, Mapping):
+        raise ValueError("rows and cells go with the parts of a writer of ours, not with a file")
     pkg = _Package(data, source or "工作簿")
     try:
-        return _read(pkg, rows or {})
+        return _read(pkg, _Extra(rows or {}, cells or {}))
     finally:
         pkg.close()
 
 
-def _read(pkg: _Package, extra_rows: Mapping[str, bytes]) -> ReaderView:
+@dataclass(frozen=True)
+class _Extra:
+    rows: Mapping[str, bytes]
+    cells: Mapping[str, Sequence[bytes]]
+
+
+def _read(pkg: _Package, extra: _Extra) -> ReaderView:
     wb = pkg.xml("xl/workbook.xml")
     if wb is None:
         raise InputError.at("不是有效的 Excel 工作簿（缺少 xl/workbook.xml）", file=pkg.source)
@@ -422,7 +434,7 @@ def _read(pkg: _Package, extra_rows: Mapping[str, bytes]) -> ReaderView:
         else:
             styles = (looks, look_ids)
             _sheet(
-                pkg, target, raw, title, entry, strings, styles, dxfs, canonical["looks"], volatile_at, view, extra_rows
+                pkg, target, raw, title, entry, strings, styles, dxfs, canonical["looks"], volatile_at, view, extra
             )
         canonical["sheets"].append(entry)
     view.canonical = canonical
@@ -508,7 +520,7 @@ def _sheet(
     look_table: dict,
     volatile_at: dict,
     view: ReaderView,
-    extra_rows: Mapping[str, bytes],
+    extra: _Extra,
 ) -> None:
     root = pkg.parse(part, raw)
     if root.find(_q("sheetProtection")) is None or root.find(_q("sheetProtection")).get("sheet") not in ("1", "true"):
@@ -521,19 +533,18 @@ def _sheet(
         entry["rows_hidden_by_default"] = True
     volatile_here = {coord: name for (sheet, coord), name in volatile_at.items() if sheet == title}
     found = _sheet_cells(raw, root, title, strings, styles, volatile_here)
-    if part in extra_rows:
-        try:
-            more = etree.fromstring(b'<sheetData xmlns="' + NS.encode() + b'">' + extra_rows[part] + b"</sheetData>")
-        except etree.XMLSyntaxError as e:
-            raise InputError.at(f"文件内部结构损坏（{part}：{e}）", file=pkg.source) from None
+    added = part in extra.cells or part in extra.rows
+    if part in extra.cells:
+        found = found.plus(_cell_list(extra.cells[part], part, pkg.source, title, strings, styles, volatile_here))
+    if part in extra.rows:
+        more = _fragment(extra.rows[part], part, pkg.source)
         found = found.plus(_read_rows(more, title, strings, styles, volatile_here))
     look_table.update(found.look_defs)
     view.volatile.update(found.volatile)
     view.stamps.extend(found.stamps)
     cell_looks = found.looks
     # the sheet's most common look is written once; cells store only a different one
-    common = Counter(cell_looks.values()).most_common(1)
-    default = common[0][0] if common else look_id({})
+    default = _default_look(cell_looks, in_order=not added)
     look_table.setdefault(default, {})
     entry["look"] = default
     entry["cells"] = {k: (v if cell_looks[k] == default else [v, cell_looks[k]]) for k, v in found.values.items()}
@@ -579,6 +590,85 @@ def _sheet_cells(raw: bytes, root, title: str, strings: list[str], styles: tuple
         _SHEET_CELLS.clear()
     _SHEET_CELLS[key] = (found, strings, styles[0])
     return found
+
+
+def _default_look(cell_looks: dict[str, str], in_order: bool) -> str:
+    """The look most cells have; a tie goes to the look met first in the sheet. ``in_order``: the
+    cells were met in the sheet's order (else they are ordered by address, row-major)."""
+    counts = Counter(cell_looks.values())
+    if not counts:
+        return look_id({})
+    if in_order:
+        return counts.most_common(1)[0][0]
+    best = max(counts.values())
+    tied = {lid for lid, n in counts.items() if n == best}
+    if len(tied) == 1:
+        return tied.pop()
+    return min((_coord_key(coord), lid) for coord, lid in cell_looks.items() if lid in tied)[1]
+
+
+_COORD = re.compile(r"([A-Za-z]{1,3})(\d+)$")
+
+
+def _coord_key(coord: str) -> tuple[int, int]:
+    m = _COORD.match(coord)
+    if not m:
+        return (0, 0)
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    return (int(m.group(2)), col)
+
+
+def _fragment(rows: bytes, part: str, source: str):
+    """``<row>`` elements of ours as a ``<sheetData>`` to read."""
+    try:
+        return etree.fromstring(b'<sheetData xmlns="' + NS.encode() + b'">' + rows + b"</sheetData>", parser=_parser())
+    except etree.XMLSyntaxError as e:
+        raise InputError.at(f"文件内部结构损坏（{part}：{e}）", file=source) from None
+
+
+# cell XML -> (address, value, look id, look) of a cell with a number (or nothing) in it, for the
+# shared strings and styles named in _CELL_MEMO_OF; text is not kept (a unit's own, seldom repeated)
+_CELL_MEMO: dict[bytes, tuple[str, object, str | None, dict | None]] = {}
+_CELL_MEMO_OF: list = [None, None]
+_CELL_MEMO_SIZE = 8192
+
+
+def _cell_list(
+    items: Sequence[bytes], part: str, source: str, title: str, strings: list[str], styles: tuple, volatile_here: dict
+) -> _Cells:
+    """:func:`_read_rows` of ``<c>`` elements given one by one; each cell's XML is read once per process."""
+    if _CELL_MEMO_OF[0] is not strings or _CELL_MEMO_OF[1] is not styles[0] or len(_CELL_MEMO) > _CELL_MEMO_SIZE:
+        _CELL_MEMO.clear()
+        _CELL_MEMO_OF[:] = [strings, styles[0]]
+    out = _Cells()
+    misses = []
+    for item in items:
+        hit = _CELL_MEMO.get(item)
+        if hit is None or hit[0] in volatile_here:
+            misses.append(item)
+        else:
+            coord, value, lid, look = hit
+            if lid is not None and look is not None:  # else an empty cell: nothing shows
+                out.values[coord] = value
+                out.looks[coord] = lid
+                out.look_defs[lid] = look
+    if not misses:
+        return out
+    sd = _fragment(b"<row>" + b"".join(misses) + b"</row>", part, source)
+    read = _read_rows(sd, title, strings, styles, volatile_here)
+    row = sd[0]
+    if len(row) != len(misses):
+        raise ValueError("each cell item must be one <c> element")
+    for c, item in zip(row, misses):
+        coord = c.get("r") or ""
+        value = read.values.get(coord)
+        if coord in volatile_here or coord in read.formulas or isinstance(value, str):
+            continue
+        lid = read.looks.get(coord)
+        _CELL_MEMO[item] = (coord, value, lid, read.look_defs.get(lid) if lid is not None else None)
+    return out.plus(read)
 
 
 def _read_rows(sd, title: str, strings: list[str], styles: tuple, volatile_here: dict) -> _Cells:
