@@ -26,7 +26,7 @@ _GRIDS: dict[tuple, list] = {}
 _LOCK = threading.Lock()
 _GRIDS_KEPT = 32  # grids, the least recently used dropped first (a unit brings ~8, a template ~5 shared)
 _GRID_PART = 256 * 1024  # bytes of a sheet part whose grid is remembered (a long tally is a unit's own)
-_OTHER_PARTS = 512 * 1024  # bytes of the other parts a key may hold (an Excel file's shared strings: none)
+_OTHER_PARTS = 512 * 1024  # bytes of other parts a key may hold (a large shared-strings part: never shared)
 
 
 class SheetGrids:
