@@ -105,7 +105,7 @@ def read_book(
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     present = set(book.sheet_names)
-    sheets = SheetGrids(book, str(path), package)  # rows as calamine returns them: _cell converts what is used
+    sheets = SheetGrids(book, str(path))  # rows as calamine returns them: _cell converts what is used
     grid, grids = sheets.get, sheets.grids
 
     # '依申请公开台帐' is the 依申请公开台账 (read as absent, 表三 would keep zeros): the recogniser decides
