@@ -10,11 +10,11 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
 
 from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.plain_table import plain_table
 from xl_report.cli.readme_table import readme_row
+from xl_report.core.errors import printable
 
 STATUS_STYLE = {"成功": "green", "有错误": "yellow", "失败": "red", "未提交": "dim"}
 
@@ -38,11 +38,13 @@ def progress_reporter(total: int, label: str):
             yield lambda unit: bar.advance(task)
         return
     done = [0]
+    stream = err.file
 
-    def line(unit) -> None:
+    def line(unit) -> None:  # a plain write: a rich print per unit cost more than the unit's own work here
         done[0] += 1
         extra = "（未变化，跳过）" if unit.skipped else ""
-        err.print(f"[{done[0]}/{total}] {unit.unit}：{unit.status}{extra}", markup=False, highlight=False)
+        stream.write(printable(f"[{done[0]}/{total}] {unit.unit}：{unit.status}{extra}") + "\n")
+        stream.flush()
 
     yield line
 
@@ -60,19 +62,20 @@ def _first_reason(reason: str | None) -> str:
 def print_result(batch) -> None:
     from xl_report.batch.state import RETIRED_DIR  # lazy: xl-report --help imports no library code
 
-    table = Table(title="各单位处理结果", show_lines=False)
-    for col in ("单位名称", "状态", "错误", "提示", "文件 / 原因"):
-        table.add_column(col, overflow="fold")
-    for u in batch.units:  # Text cells, not markup: a county's hundreds of rows draw in half the time
-        detail = u.file or _first_reason(u.reason)
-        table.add_row(
-            Text(u.unit),
-            Text(u.status, style=STATUS_STYLE[u.status]),
-            Text(str(u.errors) if u.source else ""),
-            Text(str(u.warnings) if u.source else ""),
-            Text(detail or ""),
+    rows, styles = [], []
+    for u in batch.units:
+        rows.append(
+            [
+                u.unit,
+                u.status,
+                str(u.errors) if u.source else "",
+                str(u.warnings) if u.source else "",
+                u.file or _first_reason(u.reason) or "",
+            ]
         )
-    out.print(table)
+        styles.append([None, STATUS_STYLE[u.status], None, None, None])
+    headers = ("单位名称", "状态", "错误", "提示", "文件 / 原因")
+    out.print(plain_table("各单位处理结果", headers, rows, out.width, right=(2, 3), styles=styles))
     counts = "，".join(f"{k} {v} 个" for k, v in batch.counts().items())
     out.print(
         f"共 {len(batch.units)} 个单位：{counts}；本次处理 {batch.processed} 个，未变化跳过 {batch.skipped} 个，"
