@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.app import app, err, guarded, imports_without_gc, out
 from xl_report.cli.plain_table import plain_table
 from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import printable
@@ -145,12 +145,13 @@ def batch_cmd(
     force: Annotated[bool, typer.Option("--force", help="全部重新处理（默认跳过内容未变化的单位）")] = False,
     config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml")] = None,
 ) -> None:
-    _openpyxl_without_numpy()
-    # lazy: xl-report --help imports no library code
-    from xl_report.batch.inputs import find_inputs, folders_with_workbooks
-    from xl_report.batch.run import run_batch  # lazy: xl-report --help imports no library code
-    from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
-    from xl_report.document.dashboard import write_batch_dashboard  # lazy: xl-report --help imports no library code
+    with imports_without_gc():
+        _openpyxl_without_numpy()
+        # lazy: xl-report --help imports no library code
+        from xl_report.batch.inputs import find_inputs, folders_with_workbooks
+        from xl_report.batch.run import run_batch  # lazy: xl-report --help imports no library code
+        from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
+        from xl_report.document.dashboard import write_batch_dashboard  # lazy: --help imports no library code
 
     cfg = load_config(config)
     total = len(find_inputs(folder, output)) if folder.is_dir() else 0
