@@ -192,11 +192,13 @@ def write_summary(
     config: dict | None = None,
     details: UnitDetails | _InMemory | None = None,
     previous: dict[str, dict] | None = None,
+    template=None,
 ) -> None:
     """汇总.xlsx and findings.json. ``details``: what :meth:`UnitDetails.add` kept of the units'
     values and findings (without it, the units still hold them). ``previous``: last year's reports by
     match key (:func:`xl_report.batch.inputs.previous_reports`), for the this-year-vs-last charts;
-    the charts' figures are kept in ``batch.charts`` for 汇总.html (:mod:`xl_report.document.dashboard`)."""
+    the charts' figures are kept in ``batch.charts`` for 汇总.html (:mod:`xl_report.document.dashboard`).
+    ``template``: a fresh :func:`summary_template` workbook, if one was built already."""
     details = details or _InMemory(batch.units)
     try:
         years = sorted({u.year for u in batch.units if u.has_report and u.year})
@@ -205,7 +207,7 @@ def write_summary(
         batch.rollup_findings = check_rollup(batch.rollup, config)
         out = batch.outdir
         charts = chart_rows(batch, details, previous)
-        wb, rewrite = summary_book(batch, year, details, charts)
+        wb, rewrite = summary_book(batch, year, details, charts, template)
         save_workbook(wb, out / SUMMARY_FILE, deterministic=True, rewrite=rewrite)
         batch.summary_path = out / SUMMARY_FILE
         batch.charts = charts
@@ -306,13 +308,21 @@ COLUMNS = (
 WIDTHS = (6, 30, 8, 6, 6, 8, 9, 8, 10, 6, 6, 16, 30, 60)
 
 
-def summary_book(batch: BatchResult, year: int | None, details=None, charts: dict | None = None):
-    """The summary workbook without its per-unit rows, and the rewrite that streams them into the
-    package as it is saved (see :func:`xl_report.xlsx.fileio.save_workbook`): (workbook, rewrite)."""
-
-    details = details or _InMemory(())
+def summary_template():
+    """The summary workbook's start: the template's three table sheets. It does not depend on the units,
+    so the batch builds it while its workers run (:func:`summary_book` takes it)."""
     wb = build_template()
     _keep_tables(wb)
+    return wb
+
+
+def summary_book(batch: BatchResult, year: int | None, details=None, charts: dict | None = None, template=None):
+    """The summary workbook without its per-unit rows, and the rewrite that streams them into the
+    package as it is saved (see :func:`xl_report.xlsx.fileio.save_workbook`): (workbook, rewrite).
+    ``template``: :func:`summary_template`'s workbook (built here without it), filled in place."""
+
+    details = details or _InMemory(())
+    wb = template if template is not None else summary_template()
     ws = wb.create_sheet(SHEET_SUMMARY, 0)
     title = f"{year}年度" if year else ""
     set_text(ws.cell(1, 1), f"{title}政府信息公开工作年度报告汇总（共 {len(batch.units)} 个单位）")
