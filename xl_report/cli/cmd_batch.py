@@ -76,7 +76,11 @@ def print_result(batch) -> None:
         )
         styles.append([None, STATUS_STYLE[u.status], None, None, None])
     headers = ("单位名称", "状态", "错误", "提示", "文件 / 原因")
-    out.print(plain_table("各单位处理结果", headers, rows, out.width, right=(2, 3), styles=styles))
+    table = plain_table("各单位处理结果", headers, rows, out.width, right=(2, 3), styles=styles)
+    if out.is_terminal:
+        out.print(table)
+    else:  # what rich would write, without its per-span rendering: no styles off a terminal
+        out.file.write(table.plain + "\n")
     counts = "，".join(f"{k} {v} 个" for k, v in batch.counts().items())
     out.print(
         f"共 {len(batch.units)} 个单位：{counts}；本次处理 {batch.processed} 个，未变化跳过 {batch.skipped} 个，"

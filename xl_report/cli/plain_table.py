@@ -7,9 +7,9 @@ prints them in one go."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.text import Span, Text
 
 from xl_report.core.errors import printable
@@ -19,10 +19,9 @@ MIN_LAST = 16  # the last column's width when the others take the whole line
 
 
 def cell_width(text: str) -> int:
-    """Terminal cells ``text`` takes: two for a wide (CJK) character, none for a combining mark."""
-    if text.isascii():
-        return len(text)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 0 if unicodedata.combining(ch) else 1 for ch in text)
+    """Terminal cells ``text`` takes: two for a wide (CJK) character, none for a combining mark (rich's
+    measure, the one its console pads and wraps by)."""
+    return cell_len(text)
 
 
 def fold(text: str, width: int) -> list[str]:
@@ -34,7 +33,7 @@ def fold(text: str, width: int) -> list[str]:
             continue
         start, used = 0, 0
         for i, ch in enumerate(line):
-            w = cell_width(ch)
+            w = get_character_cell_size(ch)
             if used + w > width and i > start:
                 space = line.rfind(" ", start, i)  # break after a space when one is in the second half
                 cut = space + 1 if space >= start + (i - start) // 2 else i
