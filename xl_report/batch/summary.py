@@ -33,7 +33,7 @@ from xl_report.core.findings import SEVERITY_LABELS, Finding, count
 from xl_report.core.report import ReportData
 from xl_report.core.version import __version__
 from xl_report.rules import check
-from xl_report.xlsx.charts import add_chart_sheet
+from xl_report.xlsx.charts import FIRST_ROW, add_chart_sheet, table_row
 from xl_report.xlsx.fileio import atomic_path, save_workbook
 from xl_report.xlsx.ooxml import expect
 from xl_report.xlsx.template import build_template, print_as_list
@@ -369,8 +369,8 @@ def summary_book(batch: BatchResult, year: int | None, details=None, charts: dic
     for table in form.TABLES:
         _rollup_note(wb[table], sum(1 for u in batch.units if u.has_report))
     findings_ws = _findings_sheet(wb, batch, details)
-    if charts is not None:
-        add_chart_sheet(wb, [(u.unit, *charts[u.source]) for u in batch.units if u.source in charts], year)
+    chart_rows = [(u.unit, *charts[u.source]) for u in batch.units if u.source in charts] if charts else []
+    charts_ws = add_chart_sheet(wb, chart_rows, year, table=False) if charts is not None else None
     wb.active = 0
     styles.register(ws)
 
@@ -407,15 +407,27 @@ def summary_book(batch: BatchResult, year: int | None, details=None, charts: dic
                 [styles.wrap] * 7,
             )
 
+    def chart_table_rows() -> Iterator[bytes]:
+        for i, row in enumerate(chart_rows, start=FIRST_ROW):
+            yield _row_xml(i, table_row(*row))
+
+    def part(w) -> str:
+        return f"xl/worksheets/sheet{wb.worksheets.index(w) + 1}.xml"
+
     links = [(f"{get_column_letter(13)}{3 + i}", u.file) for i, u in enumerate(batch.units, start=1) if u.file]
-    summary_part, findings_part = (f"xl/worksheets/sheet{wb.worksheets.index(w) + 1}.xml" for w in (ws, findings_ws))
+    summary_part, findings_part = part(ws), part(findings_ws)
     last_finding = 1 + _finding_count(batch, details)
-    return wb, {
+    rewrite = {
         summary_part: lambda body: _splice_summary(summary_part, body, r, unit_rows(), links),
         findings_part: lambda body: [
             (findings_part, _splice_rows(_dimension(body, f"A1:G{last_finding}"), findings_rows()))
         ],
     }
+    if charts_ws is not None and chart_rows:  # the table's unit rows go between its header and its total
+        charts_part = part(charts_ws)
+        below = FIRST_ROW + len(chart_rows) + 1  # the 全县合计 row, under a blank one
+        rewrite[charts_part] = lambda body: [(charts_part, _splice_before_row(body, below, chart_table_rows()))]
+    return wb, rewrite
 
 
 class _RowStyles:
@@ -466,21 +478,24 @@ def _style(ws, **attrs):
     return c._style
 
 
-def _row_xml(r: int, values: list, styles: list[int]) -> bytes:
-    """One ``<row>`` exactly as openpyxl writes styled cells (text inline, blanks kept for their format)."""
+def _row_xml(r: int, values: list, styles: list[int] | None = None) -> bytes:
+    """One ``<row>`` exactly as openpyxl writes its cells (text inline): styled cells, blanks kept for
+    their format; or, without ``styles``, cells of the default format, blanks left out."""
     cells = []
-    for j, (v, s) in enumerate(zip(values, styles), start=1):
-        ref = f"{get_column_letter(j)}{r}"
+    formats: list[int | None] = list(styles) if styles is not None else [None] * len(values)
+    for j, (v, s) in enumerate(zip(values, formats), start=1):
+        at = f'r="{get_column_letter(j)}{r}"' + ("" if s is None else f' s="{s}"')
         if v is None:
-            cells.append(f'<c r="{ref}" s="{s}" t="n"></c>')
+            if s is not None:
+                cells.append(f'<c {at} t="n"></c>')
         elif isinstance(v, str):
             v = clean_text(v)  # unit names and messages come from outside: text stays text, XML-safe
             space = ' xml:space="preserve"' if v != v.strip() else ""
-            cells.append(f'<c r="{ref}" s="{s}" t="inlineStr"><is><t{space}>{xml_escape(v, _TEXT)}</t></is></c>')
+            cells.append(f'<c {at} t="inlineStr"><is><t{space}>{xml_escape(v, _TEXT)}</t></is></c>')
         elif isinstance(v, bool):
-            cells.append(f'<c r="{ref}" s="{s}" t="b"><v>{int(v)}</v></c>')
+            cells.append(f'<c {at} t="b"><v>{int(v)}</v></c>')
         else:
-            cells.append(f'<c r="{ref}" s="{s}" t="n"><v>{format(v, ".16g")}</v></c>')
+            cells.append(f'<c {at} t="n"><v>{format(v, ".16g")}</v></c>')
     return f'<row r="{r}">{"".join(cells)}</row>'.encode("ascii", "xmlcharrefreplace")  # as openpyxl's writer
 
 
@@ -530,6 +545,13 @@ def link_target(file: str) -> str:
     """A file name as a relative hyperlink: Excel and LibreOffice read the target as a URL, where "#"
     starts a location inside the file and "%" an escape (unit names may hold either)."""
     return file.replace("%", "%25").replace("#", "%23")
+
+
+def _splice_before_row(body: bytes, r: int, rows: Iterable[bytes]) -> Iterator[bytes]:
+    at = expect(rb'<row r="%d"[ >]' % r, body).start()
+    yield body[:at]
+    yield from rows
+    yield body[at:]
 
 
 def _splice_rows(body: bytes, rows: Iterable[bytes]) -> Iterator[bytes]:
