@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import io
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
+from lxml import etree
 from python_calamine import CalamineWorkbook
 
 from xl_report.batch.fastfill import TemplateFiller, template_bytes
 from xl_report.core import form
 from xl_report.core.report import ReportData
-from xl_report.stages.freeze import verify_file
+from xl_report.stages.freeze import PLACEHOLDER_FP, stamp_line, verify_file
 from xl_report.xlsx.workbook import read_report_file, resolve_names
 
 from .tally_factory import request, tally_from_rows
@@ -129,8 +130,6 @@ def test_hostile_text_is_made_xml_safe(filler, tmp_path):
 
 @pytest.mark.slow
 def test_tally_rows_copied_and_personal_columns_dropped(filler, tmp_path):
-    from datetime import date
-
     tally = tally_from_rows(
         requests=[request(1, date(2024, 3, 1), 申请人="张三", done=date(2024, 3, 5), result="予以公开")]
     )
@@ -176,3 +175,58 @@ def test_changed_frozen_file_is_detected(filler, tmp_path):
     wb.save(path)
     result = verify_file(path)
     assert not result.ok and result.changed
+
+
+@pytest.mark.parametrize("quoting", [False, True])
+def test_frozen_output_is_what_a_second_fill_writes(filler, tmp_path, quoting):
+    """fill_frozen puts the fingerprint into its draft's parts instead of filling twice: the bytes must
+    be exactly those of a fill with the final record — also when the report itself quotes the draft's
+    定稿 line (then only a second fill is right, and the quoted text must stay as it was)."""
+    now = datetime(2025, 1, 20, 9, 30, tzinfo=UTC)
+    report = sample()
+    if quoting:
+        report.narrative["other"] = ["引用：" + stamp_line(PLACEHOLDER_FP, now)]
+    tally = tally_from_rows(
+        requests=[request(1, date(2024, 3, 1), 申请人="张三", done=date(2024, 3, 5), result="予以公开")]
+    )
+    view = filler.view(report)
+    data, info = filler.fill_frozen(view, tally, password="pw", now=now, personal_removed=2)
+    assert data == filler.fill(view, info, tally=tally, drop_personal=True)
+    result = verify_file(write(tmp_path, data, "定稿.xlsx"))
+    assert result.ok and result.fingerprint == info.fingerprint, result.messages
+    if quoting:
+        wb = openpyxl.load_workbook(tmp_path / "定稿.xlsx")
+        texts = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value]
+        assert any(t.startswith("引用：") and stamp_line(PLACEHOLDER_FP, now) in t for t in texts)
+
+
+def test_draft_read_as_template_plus_unit_cells_is_the_whole_read(filler):
+    """fill_frozen reads its draft back as the template's constant sheets (read once per process) plus
+    each unit's own cells: the view must be exactly the one a reader gets from the whole parts."""
+    from xl_report.batch.fastfill import _plain, freeze_info
+    from xl_report.cli.demo import synthetic_unit, unit_tally
+    from xl_report.core.aggregate import aggregate
+    from xl_report.xlsx.reader_view import NS, _coord_key, read_view
+
+    now = datetime(2025, 1, 20, 9, 30, tzinfo=UTC)
+    draft = freeze_info(PLACEHOLDER_FP, "", password="pw", now=now)
+    for seed in range(6):
+        data = synthetic_unit(f"某县第{seed}镇", "乡镇人民政府", 2024, seed=seed, size=1 + seed % 3)
+        tally = unit_tally(data, 2024)
+        report = ReportData(unit=data.unit, year=2024, values=aggregate(tally, 2024).report.values)
+        report.narrative = {"overview": ["<b>&amp;</b> 第一段", " "], "other": ["=1+1"]} if seed % 2 else {}
+        view = filler.view(report)
+        rows: dict[str, bytes] = {}
+        cells: dict[str, list[bytes]] = {}
+        order, changed = filler._parts(view, draft, tally, True, None, rows, cells)
+        whole = {n: _plain(changed[n]) if n in changed else filler.plain[n].plain for n in order}
+        skeleton = filler._skeleton(draft.stamp_line, draft.password_hash)
+        split = {n: skeleton[n] if n in rows or n in cells else whole[n] for n in order}
+        for _ in range(2):  # the second time, the cells come from the memo
+            a, b = read_view(whole, "whole"), read_view(split, "split", rows=rows, cells=cells)
+            assert rows and cells and a.canonical == b.canonical
+            assert (a.volatile, sorted(a.stamps), a.unprotected) == (b.volatile, sorted(b.stamps), b.unprotected)
+        for part in set(rows) | set(cells):  # the premise of a tie going to the first cell: row-major order
+            sheet_data = etree.fromstring(whole[part]).find(f"{{{NS}}}sheetData")
+            met = [_coord_key(c.get("r")) for c in sheet_data.iter(f"{{{NS}}}c")]
+            assert met == sorted(met) and len(set(met)) == len(met), part

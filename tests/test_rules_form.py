@@ -107,3 +107,15 @@ def test_hostile_sum_ranges_are_read_fast_without_creating_cells():
     assert report.values["t3_new_person"] == 7
     assert report.values["t3_carried_in_person"] == "=SUM(BA1:BA400)"
     assert [f.code for f in check(report) if f.name == "t3_carried_in_person"] == ["F06"]
+
+
+def test_a_cell_caption_says_each_heading_once():
+    """Messages and audit --json name a cell by its caption: 表二's block heading heads both its rows and its
+    columns, and is said once."""
+    assert form.CELL_BY_NAME["t2_rules_issued"].caption == "表二 第二十条第（一）项·规章 · 本年制发件数"
+    assert form.CELL_BY_NAME["t3_new_person"].caption == "表三 一、本年新收政府信息公开申请数量 · 申请人情况·自然人"
+    captions = [c.caption for c in form.CELLS]
+    assert len(set(captions)) == len(captions)
+    for c in form.CELLS:
+        heads = c.caption.split(" ", 1)[1].replace(" · ", "·").split("·")
+        assert len(set(heads)) == len(heads), c.caption

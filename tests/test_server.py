@@ -175,17 +175,33 @@ def test_failed_authentications_are_throttled_per_client(payload, caplog):
 
 
 def test_throttle_window_slides():
-    from xl_report.excel.server import FailedAuth
+    from xl_report.core.throttle import FailureThrottle
 
     now = [1000.0]
-    f = FailedAuth(limit=3, window=60, clock=lambda: now[0])
+    f = FailureThrottle(free=3, window=60, clock=lambda: now[0])
     for _ in range(3):
         f.failed("10.0.0.1")
-    assert f.retry_after("10.0.0.1") == 60 and f.retry_after("10.0.0.2") == 0
+    assert f.wait("10.0.0.1") == 60 and f.wait("10.0.0.2") == 0
     now[0] += 59.5
-    assert f.retry_after("10.0.0.1") == 1
+    assert f.wait("10.0.0.1") == 0.5
     now[0] += 1
-    assert f.retry_after("10.0.0.1") == 0
+    assert f.wait("10.0.0.1") == 0
+
+
+def test_throttle_stays_bounded_under_a_flood_of_addresses():
+    from xl_report.core.throttle import FailureThrottle
+
+    now = [0.0]
+    f = FailureThrottle(free=3, window=60, clock=lambda: now[0], max_clients=100)
+    for _ in range(3):
+        f.failed("attacker")
+    for i in range(1000):  # a flood of addresses: the table stays bounded
+        now[0] += 0.01
+        f.failed(f"10.1.{i // 256}.{i % 256}")
+    assert len(f._fails) <= 100
+    now[0] = 61.0
+    f.failed("late")
+    assert f.wait("attacker") == 0 and len(f._fails) <= 100
 
 
 @pytest.mark.parametrize(

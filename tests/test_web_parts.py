@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from xl_report.cli import app
 from xl_report.core import form
 from xl_report.core.figures import RESULT_GROUPS, figures
+from xl_report.core.throttle import FailureThrottle
 from xl_report.document import dashboard
 from xl_report.web import auth, codes
 
@@ -113,7 +114,7 @@ def test_a_session_cookie_is_signed_expires_and_ends_with_its_code(tmp_path):
 
 def test_throttle_waits_longer_after_each_failure_and_forgets_on_success():
     now = [0.0]
-    t = auth.Throttle(free=3, window=300, base=2, clock=lambda: now[0])
+    t = FailureThrottle(free=3, window=300, base=2, clock=lambda: now[0])
     for _ in range(3):
         assert t.wait("a") == 0
         t.failed("a")

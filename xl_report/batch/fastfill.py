@@ -272,6 +272,14 @@ def _entry(name: str, data: bytes, level: int) -> _Entry:
     return _Entry(name.encode("utf-8"), e.crc, e.size, e.data, data)
 
 
+def _as_entry(name: str, part: bytes | _Entry, level: int) -> _Entry:
+    return part if isinstance(part, _Entry) else _entry(name, part, level)
+
+
+def _plain(part: bytes | _Entry) -> bytes:
+    return part.plain if isinstance(part, _Entry) else part
+
+
 _FLAGS = 0x800  # names are UTF-8
 _DOS_TIME = (FIXED_ZIP_TIME[3] << 11) | (FIXED_ZIP_TIME[4] << 5) | (FIXED_ZIP_TIME[5] // 2)
 _DOS_DATE = ((FIXED_ZIP_TIME[0] - 1980) << 9) | (FIXED_ZIP_TIME[1] << 5) | FIXED_ZIP_TIME[2]
@@ -473,6 +481,7 @@ class TemplateFiller:
         self._col_styles: dict[str, dict[int, str]] = {}
         self._protected_parts: dict[tuple[str, str | None], bytes] = {}
         self._segment_cache: dict[bool | None, dict[str, tuple[list[bytes], list]]] = {}
+        self._skeleton_cache: dict[tuple[str, str | None], dict[str, bytes]] = {}
 
     # ---- template XML navigation
     def _cell(self, part: str, coord: str):
@@ -574,7 +583,24 @@ class TemplateFiller:
         drop_personal: bool,
         properties: dict[str, object] | None,
     ) -> list[_Entry]:
-        """The package's parts, in order (see :meth:`fill`)."""
+        """The package's parts, in order, compressed (see :meth:`fill`)."""
+        order, changed = self._parts(report, frozen, tally, drop_personal, properties)
+        return [_as_entry(n, changed[n], self.level) if n in changed else self.plain[n] for n in order]
+
+    def _parts(
+        self,
+        report: ReportData,
+        frozen: FrozenInfo | None,
+        tally,
+        drop_personal: bool,
+        properties: dict[str, object] | None,
+        unit_rows: dict[str, bytes] | None = None,
+        unit_cells: dict[str, list[bytes]] | None = None,
+    ) -> tuple[list[str], dict[str, bytes | _Entry]]:
+        """The package's part names in order, and the parts this report changes: its own XML (not yet
+        compressed: a draft is only read back) or a part shared by every frozen unit (compressed once).
+        ``unit_rows`` and ``unit_cells``, when given, receive what each sheet holds besides its
+        :meth:`_skeleton`: the tally rows, and the named cells one by one."""
         view = report if isinstance(report, _FillView) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
         cells: dict[_Slot, bytes] = {}  # each named cell's <c> element as XML; the rest is constant
@@ -603,7 +629,7 @@ class TemplateFiller:
             paras = view.narrative.get(key, [])
             for i, s in enumerate(slots):
                 cells[s] = s.xml(paras[i] if i < len(paras) else None)
-        changed = {}
+        changed: dict[str, bytes | _Entry] = {}
         pw = frozen.password_hash if frozen else None
         line = xml_escape(frozen.stamp_line).encode("utf-8") if frozen else b""
         for part, (segments, order) in self._segments(frozen.stamp_line if frozen else None).items():
@@ -611,10 +637,12 @@ class TemplateFiller:
             for slot, segment in zip(order, segments[1:]):
                 pieces.append(line if slot is _LINE else cells[slot] if slot in cells else slot.xml(_TEMPLATE))
                 pieces.append(segment)
+            if unit_cells is not None:
+                unit_cells[part] = [p for slot, p in zip(order, pieces[1::2]) if slot is not _LINE]
             data = b"".join(pieces)
             if frozen is not None:
                 data = protect_sheet_xml(data, pw)
-            changed[part] = _entry(part, data, self.level)
+            changed[part] = data
         if tally is not None:
             for sheet in TALLY_SHEETS:
                 tally_part = self.parts.get(sheet.name)
@@ -623,26 +651,28 @@ class TemplateFiller:
                     continue
                 data = self.raw[tally_part] if frozen is None else self._protected(tally_part, pw)
                 rows = tally_rows_xml(sheet, cols, self._column_styles(tally_part), drop_personal)
+                if unit_rows is not None:
+                    unit_rows[tally_part] = rows
                 extent = f"A1:{get_column_letter(len(sheet.headers))}{len(cols[sheet.headers[0]]) + 1}"
                 data = _DIMENSION.sub(f'<dimension ref="{extent}"/>'.encode(), _append_rows(data, rows), count=1)
-                changed[tally_part] = _entry(tally_part, data, self.level)
+                changed[tally_part] = data
         order = self.order
         if frozen is not None:
             for part, entry in self._frozen_parts(pw).items():
                 changed.setdefault(part, entry)  # a tally sheet keeps its rows (protected above)
             if drop_personal:
                 changed.update(self._personal_note_parts)
-            changed["docProps/custom.xml"] = _entry("docProps/custom.xml", frozen.properties_xml, self.level)
+            changed["docProps/custom.xml"] = frozen.properties_xml
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]
         elif properties:
             ct, rels = _with_custom_part(self.raw["[Content_Types].xml"], self.raw["_rels/.rels"])
-            changed["[Content_Types].xml"] = _entry("[Content_Types].xml", ct, self.level)
-            changed["_rels/.rels"] = _entry("_rels/.rels", rels, self.level)
-            changed["docProps/custom.xml"] = _entry("docProps/custom.xml", custom_xml(properties), self.level)
+            changed["[Content_Types].xml"] = ct
+            changed["_rels/.rels"] = rels
+            changed["docProps/custom.xml"] = custom_xml(properties)
             if "docProps/custom.xml" not in order:
                 order = order + ["docProps/custom.xml"]
-        return [changed.get(n) or self.plain[n] for n in order]
+        return order, changed
 
     def fill_frozen(
         self,
@@ -661,13 +691,74 @@ class TemplateFiller:
         now = now or datetime.now().astimezone()
         view = report if isinstance(report, _FillView) else self.view(report)
         draft = freeze_info(PLACEHOLDER_FP, "", password=password, now=now)
-        parts = {e.name.decode("utf-8"): e.plain for e in self._entries(view, draft, tally, True, None)}
-        seen = read_view(parts, report.source)  # our own parts, not a hostile file: read as they are
+        unit_rows: dict[str, bytes] = {}
+        unit_cells: dict[str, list[bytes]] = {}
+        order, changed = self._parts(view, draft, tally, True, None, unit_rows, unit_cells)
+        # read back as the template's constant parts (their cells read once per process) plus this
+        # unit's cells: what a reader of the whole parts sees (tests hold the two equal)
+        skeleton = self._skeleton(draft.stamp_line, draft.password_hash)
+        parts = {
+            n: skeleton[n]
+            if n in unit_rows or n in unit_cells
+            else _plain(changed[n])
+            if n in changed
+            else self.plain[n].plain
+            for n in order
+        }
+        seen = read_view(parts, report.source, rows=unit_rows, cells=unit_cells)  # our own parts, not a file
         text = canonical_json(seen.canonical)
         info = freeze_info(
             fingerprint_of_json(text), text, password=password, now=now, personal_removed=personal_removed, extra=extra
         )
-        return self.fill(view, info, tally=tally, drop_personal=True), info
+        final = self._finalised(changed, draft, info)
+        if final is None:  # the placeholder shows elsewhere too (a report quoting it): fill again
+            return self.fill(view, info, tally=tally, drop_personal=True), info
+        return write_zip([_as_entry(n, final[n], self.level) if n in final else self.plain[n] for n in order]), info
+
+    def _finalised(
+        self, changed: dict[str, bytes | _Entry], draft: FrozenInfo, info: FrozenInfo
+    ) -> dict[str, bytes | _Entry] | None:
+        """The draft's parts with the real fingerprint where the placeholder shows: the 定稿 lines, the
+        定稿指纹 cell and the custom properties (the same moment, so nothing else differs) — what a second
+        fill would write, without writing it. None when a part holds the placeholder anywhere else."""
+        fp_slot = self.slots["meta_fingerprint"][0] if "meta_fingerprint" in self.slots else None
+        line = (xml_escape(draft.stamp_line).encode("utf-8"), xml_escape(info.stamp_line).encode("utf-8"))
+        cell = (fp_slot.xml(draft.fingerprint), fp_slot.xml(info.fingerprint)) if fp_slot is not None else None
+        out = dict(changed)
+        for part, (_segments, order) in self._segments(draft.stamp_line).items():
+            data = changed[part]
+            assert isinstance(data, bytes)  # a report part is this unit's own
+            if data.count(line[0]) != sum(1 for s in order if s is _LINE):
+                return None
+            data = data.replace(line[0], line[1])
+            if cell is not None and fp_slot in order:
+                if data.count(cell[0]) != 1:
+                    return None
+                data = data.replace(cell[0], cell[1])
+            out[part] = data
+        out["docProps/custom.xml"] = info.properties_xml
+        return out
+
+    def _skeleton(self, line: str, password_hash: str | None) -> dict[str, bytes]:
+        """The frozen sheets without this unit's cells: the filled sheets with the 定稿 line and without
+        their named cells, the tally sheets without rows (the same for every unit of a run)."""
+        key = (line, password_hash)
+        if key not in self._skeleton_cache:
+            text = xml_escape(line).encode("utf-8")
+            out = {}
+            for part, (segments, order) in self._segments(line).items():
+                pieces = [segments[0]]
+                for slot, segment in zip(order, segments[1:]):
+                    if slot is _LINE:
+                        pieces.append(text)
+                    pieces.append(segment)
+                out[part] = protect_sheet_xml(b"".join(pieces), password_hash)
+            for sheet in TALLY_SHEETS:
+                tally_part = self.parts.get(sheet.name)
+                if tally_part is not None and tally_part not in out and tally_part in self.raw:
+                    out[tally_part] = self._protected(tally_part, password_hash)
+            self._skeleton_cache = {key: out}  # one moment and password at a time: a run shares them
+        return self._skeleton_cache[key]
 
     @functools.cached_property
     def _personal_note_parts(self) -> dict[str, _Entry]:

@@ -67,8 +67,10 @@ class CellDef:
 
     @property
     def caption(self) -> str:
-        """Short Chinese description for messages: 表三 自然人列 （一）予以公开."""
-        return f"{self.table} {'·'.join(self.row_labels)} · {'·'.join(self.col_labels)}"
+        """Short Chinese description for messages: 表三 自然人列 （一）予以公开. A column heading that
+        repeats the row's (表二's blocks head both) is said once."""
+        cols = self.col_labels[1:] if self.col_labels[:1] == self.row_labels[:1] else self.col_labels
+        return f"{self.table} {'·'.join(self.row_labels)} · {'·'.join(cols)}"
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,13 +22,13 @@ import math
 import os
 import re
 import secrets
-import threading
-import time
 import uuid
-from collections import Counter, deque
+from collections import Counter
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+
+from xl_report.core.throttle import FailureThrottle
 
 TOKEN_ENV = "XL_REPORT_TOKEN"
 MAX_BYTES = 32 * 1024 * 1024  # a 5000-row tally with Chinese text (sent as \uXXXX) is ~10 MB
@@ -68,40 +68,6 @@ def token_problem(token: str) -> str | None:
     return None
 
 
-class FailedAuth:
-    """Failed authentications per client address in a sliding window (thread-safe, bounded)."""
-
-    def __init__(self, limit: int = MAX_FAILURES, window: float = FAILURE_WINDOW, clock=time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self.failures: dict[str, deque[float]] = {}
-        self.lock = threading.Lock()
-
-    def _recent(self, client: str, now: float) -> deque[float]:
-        q = self.failures.get(client) or deque()
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
-
-    def retry_after(self, client: str) -> int:
-        """Seconds until ``client`` may try again (0: now)."""
-        with self.lock:
-            now = self.clock()
-            q = self._recent(client, now)
-            if len(q) < self.limit:
-                return 0
-            return max(1, math.ceil(q[0] + self.window - now))
-
-    def failed(self, client: str) -> None:
-        with self.lock:
-            now = self.clock()
-            if len(self.failures) > 10_000:  # forget quiet clients: a flood of addresses stays bounded
-                for key in [k for k, q in self.failures.items() if not q or q[-1] <= now - self.window]:
-                    del self.failures[key]
-            q = self._recent(client, now)
-            q.append(now)
-            self.failures[client] = q
-
-
 class Refusal(Exception):
     def __init__(self, status: int, message: str, headers: dict | None = None):
         super().__init__(message)
@@ -112,9 +78,9 @@ def _plain_response(status: int, message: str, headers: dict | None = None) -> P
     return PlainTextResponse(message, status_code=status, headers=headers, media_type="text/plain; charset=utf-8")
 
 
-def _authorize(request: Request, token: str, failures: FailedAuth) -> None:
+def _authorize(request: Request, token: str, failures: FailureThrottle) -> None:
     client = request.client.host if request.client else "?"
-    wait = failures.retry_after(client)
+    wait = math.ceil(failures.wait(client))  # whole seconds for Retry-After
     if wait:
         raise Refusal(
             429,
@@ -280,7 +246,7 @@ def create_app(token: str | None = None, max_bytes: int = MAX_BYTES) -> FastAPI:
         raise ValueError(f"a shared token is required (--token or env {TOKEN_ENV})")
     if token_problem(token):
         raise ValueError(f"the token is too weak: {MIN_TOKEN_CHARS}+ random characters (xl-report serve --new-token)")
-    failures = FailedAuth()
+    failures = FailureThrottle(free=MAX_FAILURES, window=FAILURE_WINDOW)
     # xlwings' remote engine is xlwings PRO code: free for government institutions under PolyForm
     # Noncommercial 1.0.0 ("noncommercial" key); any other use needs a commercial key (see docs/).
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")

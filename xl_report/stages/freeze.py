@@ -69,6 +69,7 @@ from xl_report.stages.signing import (
     sign,
     verify_signature,
 )
+from xl_report.xlsx.deflate import fast_zlib
 from xl_report.xlsx.fileio import backup_existing, output_path, save_workbook
 from xl_report.xlsx.fillstate import FILL_PROPERTIES
 from xl_report.xlsx.reader_view import ReaderView, read_view, volatile_problems
@@ -269,7 +270,9 @@ def read_freeze_info(wb: Workbook) -> dict | None:
 
 
 def encode_view(canonical_text: str) -> str:
-    return base64.b64encode(zlib.compress(canonical_text.encode("utf-8"), 9)).decode("ascii")
+    # a fast low level (ISA-L): ~0.05 ms instead of ~1.3 ms at zlib's 9 for ~11% more bytes; a batch
+    # freezes hundreds of units, and the reader (zlib) takes any level
+    return base64.b64encode(fast_zlib.compress(canonical_text.encode("utf-8"), 2)).decode("ascii")
 
 
 def decode_view(text: str | None) -> dict | None:

@@ -32,6 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from xl_report.batch.model import match_key
 from xl_report.core.errors import XlReportError
+from xl_report.core.throttle import FailureThrottle
 from xl_report.stages.freeze import one_time_password
 from xl_report.web import auth, pages, work
 from xl_report.web import store as st
@@ -105,7 +106,7 @@ class Web:
         cfg.data.mkdir(parents=True, exist_ok=True)
         self.store = st.Store(cfg.data, cfg.year)
         self.sessions = auth.Sessions(auth.load_key(cfg.data), cfg.token, cfg.data)
-        self.throttle = auth.Throttle()
+        self.throttle = FailureThrottle(free=5, window=300.0, base=2.0)  # then 2, 4, 8 … s, at most 5 min
         self.by_key = {match_key(u): u for u in cfg.units}
         self.locks: dict[str, asyncio.Lock] = {}
         self.pool: ProcessPoolExecutor | None = None

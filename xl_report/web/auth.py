@@ -151,39 +151,3 @@ class Sessions:
 
     def _sign(self, raw: bytes) -> bytes:
         return hmac.new(self.key, raw, hashlib.sha256).digest()
-
-
-class Throttle:
-    """Failed logins per client: after ``free`` failures within ``window`` seconds, the client waits
-    (doubling from ``base`` seconds, at most ``window``). A success clears its record."""
-
-    def __init__(self, free: int = 5, window: float = 300.0, base: float = 2.0, clock=time.monotonic):
-        self.free, self.window, self.base, self.clock = free, window, base, clock
-        self._fails: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, client: str) -> float:
-        """Seconds the client must still wait before it may try again (0: go ahead)."""
-        now = self.clock()
-        with self._lock:
-            recent = [t for t in self._fails.get(client, []) if now - t < self.window]
-            if recent:
-                self._fails[client] = recent
-            else:
-                self._fails.pop(client, None)
-            over = len(recent) - self.free
-            if over < 0:
-                return 0.0
-            pause = min(self.window, self.base * 2**over)
-            return max(0.0, recent[-1] + pause - now)
-
-    def failed(self, client: str) -> None:
-        with self._lock:
-            self._fails.setdefault(client, []).append(self.clock())
-            if len(self._fails) > 100_000:  # a flood of addresses: forget the oldest half
-                for k in list(self._fails)[:50_000]:
-                    del self._fails[k]
-
-    def succeeded(self, client: str) -> None:
-        with self._lock:
-            self._fails.pop(client, None)

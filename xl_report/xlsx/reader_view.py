@@ -19,7 +19,7 @@ import functools
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -107,7 +107,9 @@ class _Package:
 
     def xml(self, name: str):
         """The part parsed (read only: a small part's tree is shared, see :func:`_tree`)."""
-        raw = self.read(name)
+        return self.parse(name, self.read(name))
+
+    def parse(self, name: str, raw: bytes | None):
         if raw is None:
             return None
         try:
@@ -259,43 +261,48 @@ def _styles(root) -> tuple[list[dict], list[dict]]:
     return looks, dxfs
 
 
+class _Broken(Exception):
+    """A shared part that does not parse (the caller names the file: the caches are keyed on bytes alone)."""
+
+
 def _cached(fn, raw: bytes | None, source: str):
-    """``fn(raw, source)``, remembered for small parts only (a batch's units share its template's
-    styles and strings; a hostile file's huge part is not kept alive)."""
-    if raw is not None and len(raw) > _CACHE_PART_BYTES:
-        return fn.__wrapped__(raw, source)
-    return fn(raw, source)
+    """``fn(raw)``, remembered for small parts only (a batch's units share its template's styles,
+    strings and workbook part; a hostile file's huge part is not kept alive). Keyed on the bytes
+    alone: every unit of a batch has its own file name."""
+    try:
+        if raw is not None and len(raw) > _CACHE_PART_BYTES:
+            return fn.__wrapped__(raw)
+        return fn(raw)
+    except _Broken as e:
+        raise InputError.at(f"文件内部结构损坏（{e}）", file=source) from None
 
 
 _CACHE_PART_BYTES = 1024 * 1024
 
 
+def _parse_shared(raw: bytes, what: str):
+    try:
+        return etree.fromstring(raw, parser=_parser())
+    except etree.XMLSyntaxError as e:
+        raise _Broken(f"{what}：{e}") from None
+
+
 @functools.lru_cache(maxsize=4)
-def _strings_of(raw: bytes | None, source: str) -> list[str]:
+def _strings_of(raw: bytes | None) -> list[str]:
     if raw is None:
         return []
-    try:
-        root = etree.fromstring(raw, parser=_parser())
-    except etree.XMLSyntaxError as e:
-        raise InputError.at(f"文件内部结构损坏（共享字符串：{e}）", file=source) from None
-    return [_text_of(si) for si in root.iterfind(_q("si"))]
+    return [_text_of(si) for si in _parse_shared(raw, "共享字符串").iterfind(_q("si"))]
 
 
 @functools.lru_cache(maxsize=4)
-def _styles_of(raw: bytes | None, source: str) -> tuple[list[dict], list[str], list[dict]]:
+def _styles_of(raw: bytes | None) -> tuple[list[dict], list[str], list[dict]]:
     """(looks by cell format index, their ids, conditional formats' looks)."""
-    root = None
-    if raw is not None:
-        try:
-            root = etree.fromstring(raw, parser=_parser())
-        except etree.XMLSyntaxError as e:
-            raise InputError.at(f"文件内部结构损坏（样式：{e}）", file=source) from None
-    looks, dxfs = _styles(root)
+    looks, dxfs = _styles(_parse_shared(raw, "样式") if raw is not None else None)
     return looks, [look_id(look) for look in looks], dxfs
 
 
 def _int(text: str | None) -> int:
-    return int(text) if text and text.isdigit() else 0
+    return int(text) if text and text.isascii() and text.isdigit() else 0  # "²" is a digit to isdigit()
 
 
 def look_id(look: dict) -> str:
@@ -311,6 +318,8 @@ def _text_of(el) -> str:
     """A string item's text: its runs, without phonetic guides."""
     if el is None:
         return ""
+    if len(el) == 1 and el[0].tag == T_T:  # the common shape: one plain <t>
+        return el[0].text or ""
     t = el.find(T_T)
     if t is not None and el.find(T_R) is None:
         return t.text or ""
@@ -367,17 +376,38 @@ def _stamp_token(text: str) -> tuple[str, str, str] | None:
 # --------------------------------------------------------------------------------------------
 
 
-def read_view(data: bytes | Mapping[str, bytes], source: str | None = None) -> ReaderView:
+def read_view(
+    data: bytes | Mapping[str, bytes],
+    source: str | None = None,
+    rows: Mapping[str, bytes] | None = None,
+    cells: Mapping[str, Sequence[bytes]] | None = None,
+) -> ReaderView:
     """Canonicalise a workbook package (its bytes, or the parts a writer of ours built) as displayed.
-    Raises InputError for a package that cannot be read."""
+    Raises InputError for a package that cannot be read.
+
+    ``rows`` and ``cells`` (only with parts of ours) add to a sheet part what belongs in its data
+    besides what the part holds: ``<row>`` elements, and ``<c>`` elements one by one (read through a
+    per-process memo: a batch writes the same number into the same cell over and over). The batch
+    hands each sheet as the template's constant part (whose cells are read once per process) plus
+    this unit's cells and rows, so a reader sees exactly what it would in the whole part, without
+    reading the template's labels again for every unit. The parts must keep their cells in row-major
+    order, as ours do: a tie between looks goes to the one met first."""
+    if (rows or cells) and not isinstance(data, Mapping):
+        raise ValueError("rows and cells go with the parts of a writer of ours, not with a file")
     pkg = _Package(data, source or "工作簿")
     try:
-        return _read(pkg)
+        return _read(pkg, _Extra(rows or {}, cells or {}))
     finally:
         pkg.close()
 
 
-def _read(pkg: _Package) -> ReaderView:
+@dataclass(frozen=True)
+class _Extra:
+    rows: Mapping[str, bytes]
+    cells: Mapping[str, Sequence[bytes]]
+
+
+def _read(pkg: _Package, extra: _Extra) -> ReaderView:
     wb = pkg.xml("xl/workbook.xml")
     if wb is None:
         raise InputError.at("不是有效的 Excel 工作簿（缺少 xl/workbook.xml）", file=pkg.source)
@@ -397,13 +427,14 @@ def _read(pkg: _Package) -> ReaderView:
     canonical: dict = {"v": VIEW_VERSION, "sheets": [], "names": [list(n) for n in names], "looks": {}}
     for s, title in zip(sheet_list, titles):
         target = rels.get(s.get(f"{{{RNS}}}id") or "", ("", ""))[1]
-        root = pkg.xml(target) if target else None
+        raw = pkg.read(target) if target else None
         entry: dict = {"name": title, "state": s.get("state") or "visible"}
-        if root is None:
+        if raw is None:
             entry["missing"] = True
         else:
+            styles = (looks, look_ids)
             _sheet(
-                pkg, target, root, title, entry, strings, (looks, look_ids), dxfs, canonical["looks"], volatile_at, view
+                pkg, target, raw, title, entry, strings, styles, dxfs, canonical["looks"], volatile_at, view, extra
             )
         canonical["sheets"].append(entry)
     view.canonical = canonical
@@ -412,9 +443,9 @@ def _read(pkg: _Package) -> ReaderView:
 
 
 @functools.lru_cache(maxsize=4)
-def _names_of(raw: bytes, source: str) -> tuple[list[list[str]], dict[str, tuple[str, str]]]:
+def _names_of(raw: bytes) -> tuple[list[list[str]], dict[str, tuple[str, str]]]:
     """:func:`_defined_names` of a workbook part (a batch's units share one)."""
-    wb = etree.fromstring(raw, parser=_parser())
+    wb = _parse_shared(raw, "xl/workbook.xml")
     sheets_el = wb.find(_q("sheets"))
     titles = [s.get("name") or "" for s in sheets_el.iterfind(_q("sheet"))] if sheets_el is not None else []
     return _defined_names(wb, titles)
@@ -452,10 +483,35 @@ def _plain_address(text: str) -> str:
     return ",".join(parts)
 
 
+@dataclass
+class _Cells:
+    """What a reader sees in the cells of (some rows of) a sheet."""
+
+    values: dict[str, object] = field(default_factory=dict)  # address -> value
+    looks: dict[str, str] = field(default_factory=dict)  # address -> look id
+    formulas: dict[str, str] = field(default_factory=dict)
+    hidden_rows: list[int] = field(default_factory=list)
+    look_defs: dict[str, dict] = field(default_factory=dict)  # look id -> look, for the view's table
+    volatile: dict[str, tuple[str, str, object]] = field(default_factory=dict)
+    stamps: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def plus(self, more: _Cells) -> _Cells:
+        """These cells and then ``more`` (later rows win an address, as in one sheet)."""
+        return _Cells(
+            {**self.values, **more.values},
+            {**self.looks, **more.looks},
+            {**self.formulas, **more.formulas},
+            self.hidden_rows + more.hidden_rows,
+            {**self.look_defs, **more.look_defs},
+            {**self.volatile, **more.volatile},
+            self.stamps + more.stamps,
+        )
+
+
 def _sheet(
     pkg: _Package,
     part: str,
-    root,
+    raw: bytes,
     title: str,
     entry: dict,
     strings: list[str],
@@ -464,8 +520,9 @@ def _sheet(
     look_table: dict,
     volatile_at: dict,
     view: ReaderView,
+    extra: _Extra,
 ) -> None:
-    looks, look_ids = styles
+    root = pkg.parse(part, raw)
     if root.find(_q("sheetProtection")) is None or root.find(_q("sheetProtection")).get("sheet") not in ("1", "true"):
         view.unprotected.append(title)
     for sv in root.iter(_q("sheetView")):
@@ -474,62 +531,27 @@ def _sheet(
     fmt = root.find(_q("sheetFormatPr"))
     if fmt is not None and fmt.get("zeroHeight") in ("1", "true"):
         entry["rows_hidden_by_default"] = True
-    cells: dict[str, object] = {}
-    cell_looks: dict[str, str] = {}
-    formulas: dict[str, str] = {}
-    hidden_rows: list[int] = []
-    sd = root.find(_q("sheetData"))
-    n_looks = len(looks)
-    for row in sd.iterfind(T_ROW) if sd is not None else ():
-        hidden, height = row.get("hidden"), row.get("ht")
-        if hidden in ("1", "true") or (height and _float(height) < _HIDDEN_HEIGHT):
-            hidden_rows.append(_int(row.get("r")))
-        for c in row.iterfind(T_C):
-            coord = c.get("r") or ""
-            v = f = inline = None
-            for child in c:
-                tag = child.tag
-                if tag == T_V:
-                    v = child
-                elif tag == T_F:
-                    f = child
-                elif tag == T_IS:
-                    inline = child
-            if f is not None:
-                formulas[coord] = "=" + (f.text or f"（{f.get('t') or ''}公式）")
-            value = _value(c.get("t", "n"), v, inline, strings)
-            if value is None:
-                continue
-            if (title, coord) in volatile_at:
-                name = volatile_at[(title, coord)]
-                view.volatile[name] = (title, coord, value)
-                value = VOLATILE_NAMES[name]
-            elif isinstance(value, str) and value.startswith(STAMP_PREFIX):
-                token = _stamp_token(value)
-                if token is not None:
-                    view.stamps.append((title, coord, value))
-                    value = token[0]
-            cells[coord] = value
-            s = c.get("s")
-            i = int(s) if s and s.isdigit() else 0
-            if i < n_looks:
-                lid = look_ids[i]
-                look_table[lid] = looks[i]
-            else:  # a format the styles do not have: Excel would repair the file
-                look = {"format": f"#style{i}"}
-                lid = look_id(look)
-                look_table[lid] = look
-            cell_looks[coord] = lid
+    volatile_here = {coord: name for (sheet, coord), name in volatile_at.items() if sheet == title}
+    found = _sheet_cells(raw, root, title, strings, styles, volatile_here)
+    added = part in extra.cells or part in extra.rows
+    if part in extra.cells:
+        found = found.plus(_cell_list(extra.cells[part], part, pkg.source, title, strings, styles, volatile_here))
+    if part in extra.rows:
+        more = _fragment(extra.rows[part], part, pkg.source)
+        found = found.plus(_read_rows(more, title, strings, styles, volatile_here))
+    look_table.update(found.look_defs)
+    view.volatile.update(found.volatile)
+    view.stamps.extend(found.stamps)
+    cell_looks = found.looks
     # the sheet's most common look is written once; cells store only a different one
-    common = Counter(cell_looks.values()).most_common(1)
-    default = common[0][0] if common else look_id({})
+    default = _default_look(cell_looks, in_order=not added)
     look_table.setdefault(default, {})
     entry["look"] = default
-    entry["cells"] = {k: (v if cell_looks[k] == default else [v, cell_looks[k]]) for k, v in cells.items()}
-    if formulas:
-        entry["formulas"] = formulas
-    if hidden_rows:
-        entry["hidden_rows"] = hidden_rows
+    entry["cells"] = {k: (v if cell_looks[k] == default else [v, cell_looks[k]]) for k, v in found.values.items()}
+    if found.formulas:
+        entry["formulas"] = found.formulas
+    if found.hidden_rows:
+        entry["hidden_rows"] = found.hidden_rows
     cols = _hidden_columns(root)
     if cols:
         entry["hidden_columns"] = cols
@@ -549,6 +571,176 @@ def _sheet(
     drawings = _drawings(pkg, sheet_rels)
     if drawings:
         entry["drawings"] = drawings
+
+
+_SHEET_CELLS: dict[tuple, tuple[_Cells, list[str], tuple]] = {}
+
+
+def _sheet_cells(raw: bytes, root, title: str, strings: list[str], styles: tuple, volatile_here: dict) -> _Cells:
+    """:func:`_read_rows` of a sheet part, remembered for small parts: the template's constant parts,
+    read once per process however many units a batch fills into it."""
+    if len(raw) > _CACHE_TREE_BYTES:
+        return _read_rows(root.find(_q("sheetData")), title, strings, styles, volatile_here)
+    key = (raw, title, id(strings), id(styles[0]), tuple(sorted(volatile_here.items())))
+    hit = _SHEET_CELLS.get(key)
+    if hit is not None and hit[1] is strings and hit[2] is styles[0]:  # the same objects, not a reused id
+        return hit[0]
+    found = _read_rows(root.find(_q("sheetData")), title, strings, styles, volatile_here)
+    if len(_SHEET_CELLS) >= 64:
+        _SHEET_CELLS.clear()
+    _SHEET_CELLS[key] = (found, strings, styles[0])
+    return found
+
+
+def _default_look(cell_looks: dict[str, str], in_order: bool) -> str:
+    """The look most cells have; a tie goes to the look met first in the sheet. ``in_order``: the
+    cells were met in the sheet's order (else they are ordered by address, row-major)."""
+    counts = Counter(cell_looks.values())
+    if not counts:
+        return look_id({})
+    if in_order:
+        return counts.most_common(1)[0][0]
+    best = max(counts.values())
+    tied = {lid for lid, n in counts.items() if n == best}
+    if len(tied) == 1:
+        return tied.pop()
+    return min((_coord_key(coord), lid) for coord, lid in cell_looks.items() if lid in tied)[1]
+
+
+_COORD = re.compile(r"([A-Za-z]{1,3})(\d+)$")
+
+
+def _coord_key(coord: str) -> tuple[int, int]:
+    m = _COORD.match(coord)
+    if not m:
+        return (0, 0)
+    col = 0
+    for ch in m.group(1).upper():
+        col = col * 26 + ord(ch) - 64
+    return (int(m.group(2)), col)
+
+
+def _fragment(rows: bytes, part: str, source: str):
+    """``<row>`` elements of ours as a ``<sheetData>`` to read."""
+    try:
+        return etree.fromstring(b'<sheetData xmlns="' + NS.encode() + b'">' + rows + b"</sheetData>", parser=_parser())
+    except etree.XMLSyntaxError as e:
+        raise InputError.at(f"文件内部结构损坏（{part}：{e}）", file=source) from None
+
+
+# cell XML -> (address, value, look id, look) of a cell with a number (or nothing) in it, for the
+# shared strings and styles named in _CELL_MEMO_OF; text is not kept (a unit's own, seldom repeated)
+_CELL_MEMO: dict[bytes, tuple[str, object, str | None, dict | None]] = {}
+_CELL_MEMO_OF: list = [None, None]
+_CELL_MEMO_SIZE = 8192
+
+
+def _cell_list(
+    items: Sequence[bytes], part: str, source: str, title: str, strings: list[str], styles: tuple, volatile_here: dict
+) -> _Cells:
+    """:func:`_read_rows` of ``<c>`` elements given one by one; each cell's XML is read once per process."""
+    if _CELL_MEMO_OF[0] is not strings or _CELL_MEMO_OF[1] is not styles[0] or len(_CELL_MEMO) > _CELL_MEMO_SIZE:
+        _CELL_MEMO.clear()
+        _CELL_MEMO_OF[:] = [strings, styles[0]]
+    out = _Cells()
+    misses = []
+    for item in items:
+        hit = _CELL_MEMO.get(item)
+        if hit is None or hit[0] in volatile_here:
+            misses.append(item)
+        else:
+            coord, value, lid, look = hit
+            if lid is not None and look is not None:  # else an empty cell: nothing shows
+                out.values[coord] = value
+                out.looks[coord] = lid
+                out.look_defs[lid] = look
+    if not misses:
+        return out
+    sd = _fragment(b"<row>" + b"".join(misses) + b"</row>", part, source)
+    read = _read_rows(sd, title, strings, styles, volatile_here)
+    row = sd[0]
+    if len(row) != len(misses):
+        raise ValueError("each cell item must be one <c> element")
+    for c, item in zip(row, misses):
+        coord = c.get("r") or ""
+        value = read.values.get(coord)
+        if coord in volatile_here or coord in read.formulas or isinstance(value, str):
+            continue
+        lid = read.looks.get(coord)
+        _CELL_MEMO[item] = (coord, value, lid, read.look_defs.get(lid) if lid is not None else None)
+    return out.plus(read)
+
+
+def _read_rows(sd, title: str, strings: list[str], styles: tuple, volatile_here: dict) -> _Cells:
+    """Every non-empty cell of the ``<row>`` elements under ``sd`` (a ``<sheetData>``), as a reader sees it."""
+    looks, look_ids = styles
+    out = _Cells()
+    cells, cell_looks, formulas, hidden_rows = out.values, out.looks, out.formulas, out.hidden_rows
+    look_of: dict[str | None, str] = {}  # a cell's s= -> its look id: each style resolved once
+    n_strings = len(strings)
+    for row in sd.iterfind(T_ROW) if sd is not None else ():
+        hidden, height = row.get("hidden"), row.get("ht")
+        if hidden in ("1", "true") or (height and _float(height) < _HIDDEN_HEIGHT):
+            hidden_rows.append(_int(row.get("r")))
+        for c in row.iterfind(T_C):
+            if not len(c):  # no value, no formula: shows nothing (most of a template's styled cells)
+                continue
+            coord = c.get("r") or ""
+            v = f = inline = None
+            if len(c) == 1:  # the common shape, one child: found in C without a proxy per child
+                v = c.find(T_V)
+                if v is None:
+                    f, inline = c.find(T_F), c.find(T_IS)
+            else:
+                for child in c:  # the last of each kind counts, as it always did
+                    tag = child.tag
+                    if tag == T_V:
+                        v = child
+                    elif tag == T_F:
+                        f = child
+                    elif tag == T_IS:
+                        inline = child
+            if f is not None:
+                formulas[coord] = "=" + (f.text or f"（{f.get('t') or ''}公式）")
+            kind = c.get("t", "n")
+            raw = v.text if v is not None else None
+            # the common cases, a count and a shared string: what _value gives, without its detours
+            if kind == "n" and raw is not None and len(raw) < 16 and raw.isascii() and raw.isdigit():
+                value: object = int(raw)  # canonical_scalar(float(raw)) of a whole number below 2**53
+            elif kind == "s" and raw is not None and raw.isascii() and raw.isdigit() and int(raw) < n_strings:
+                value = strings[int(raw)] or None
+            else:
+                value = _value(kind, v, inline, strings)
+            if value is None:
+                continue
+            if coord in volatile_here:
+                name = volatile_here[coord]
+                out.volatile[name] = (title, coord, value)
+                value = VOLATILE_NAMES[name]
+            elif isinstance(value, str) and value.startswith(STAMP_PREFIX):
+                token = _stamp_token(value)
+                if token is not None:
+                    out.stamps.append((title, coord, value))
+                    value = token[0]
+            cells[coord] = value
+            s = c.get("s")
+            lid = look_of.get(s)
+            if lid is None:
+                lid = look_of[s] = _look_id_of(s, looks, look_ids, out.look_defs)
+            cell_looks[coord] = lid
+    return out
+
+
+def _look_id_of(s: str | None, looks: list[dict], look_ids: list[str], look_table: dict) -> str:
+    """The look id of a cell format index (the s= attribute), noted in the view's table of looks."""
+    i = int(s) if s and s.isascii() and s.isdigit() else 0
+    if i < len(looks):
+        look_table[look_ids[i]] = looks[i]
+        return look_ids[i]
+    look = {"format": f"#style{i}"}  # a format the styles do not have: Excel would repair the file
+    lid = look_id(look)
+    look_table[lid] = look
+    return lid
 
 
 def _header_footer(root) -> dict[str, str]:
