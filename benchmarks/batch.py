@@ -101,7 +101,7 @@ def whole_command(indir: Path, outdir: Path, jobs: int | None) -> float:
     return seconds
 
 
-PHASES = (  # (function wrapped in the command's process, the phase it ends)
+PHASES = (  # (module, function) wrapped in the command's process: a time mark on entering and leaving it
     ("xl_report.cli.app", "main"),
     ("xl_report.batch.run", "_run_jobs"),
     ("xl_report.batch.run", "write_summary"),
@@ -166,9 +166,9 @@ def breakdown(indir: Path, outdir: Path, jobs: int | None) -> dict[str, float]:
         "total": ended - at["start"],
         "start": at["interpreter"] - at["start"],  # interpreter start (and this script's own few imports)
         "imports": at["imports"] - at["interpreter"],  # the CLI and the batch's modules
-        "before workers": at["> _run_jobs"] - at["> main"],  # arguments, scan, records, the template, the fork
-        "parallel": at["< _run_jobs"] - at["> _run_jobs"],  # the workers: every unit
-        "parallel main cpu": own_out - own_in,  # what the main process did meanwhile (results, progress)
+        "before workers": at["> _run_jobs"] - at["> main"],  # arguments, the scan, the units' records
+        "parallel": at["< _run_jobs"] - at["> _run_jobs"],  # the workers (after the template's parse and the fork)
+        "parallel main cpu": own_out - own_in,  # the template, the fork, the results, the summary's template
         "parallel workers cpu": kids_out - kids_in,
         "after workers": at["> write_summary"] - at["< _run_jobs"],
         "summary": at["< write_summary"] - at["> write_summary"],  # 汇总.xlsx and findings.json
