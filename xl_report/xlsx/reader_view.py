@@ -433,9 +433,7 @@ def _read(pkg: _Package, extra: _Extra) -> ReaderView:
             entry["missing"] = True
         else:
             styles = (looks, look_ids)
-            _sheet(
-                pkg, target, raw, title, entry, strings, styles, dxfs, canonical["looks"], volatile_at, view, extra
-            )
+            _sheet(pkg, target, raw, title, entry, strings, styles, dxfs, canonical["looks"], volatile_at, view, extra)
         canonical["sheets"].append(entry)
     view.canonical = canonical
     view.custom_props = _custom_props(pkg)
@@ -523,14 +521,10 @@ def _sheet(
     extra: _Extra,
 ) -> None:
     root = pkg.parse(part, raw)
-    if root.find(_q("sheetProtection")) is None or root.find(_q("sheetProtection")).get("sheet") not in ("1", "true"):
+    protected, frame = _frame(pkg, part, raw, root, dxfs)
+    if not protected:
         view.unprotected.append(title)
-    for sv in root.iter(_q("sheetView")):
-        if sv.get("showZeros") in ("0", "false"):
-            entry["zeros_hidden"] = True
-    fmt = root.find(_q("sheetFormatPr"))
-    if fmt is not None and fmt.get("zeroHeight") in ("1", "true"):
-        entry["rows_hidden_by_default"] = True
+    entry.update(frame)
     volatile_here = {coord: name for (sheet, coord), name in volatile_at.items() if sheet == title}
     found = _sheet_cells(raw, root, title, strings, styles, volatile_here)
     added = part in extra.cells or part in extra.rows
@@ -552,25 +546,46 @@ def _sheet(
         entry["formulas"] = found.formulas
     if found.hidden_rows:
         entry["hidden_rows"] = found.hidden_rows
-    cols = _hidden_columns(root)
-    if cols:
-        entry["hidden_columns"] = cols
-    printed = _header_footer(root)
-    if printed:
-        entry["header_footer"] = printed  # printed on every page
-    merges = sorted(m.get("ref") or "" for m in root.iter(_q("mergeCell")))
-    if merges:
-        entry["merged"] = merges
-    cf = _conditional(root, dxfs)
-    if cf:
-        entry["conditional"] = cf
+
+
+_FRAMES: dict[tuple, tuple[bool, dict, list]] = {}
+
+
+def _frame(pkg: _Package, part: str, raw: bytes, root, dxfs: list[dict]) -> tuple[bool, dict]:
+    """(sheet protection on, what the sheet shows besides its cells: zero display, hidden columns,
+    printed headers and footers, merged ranges, conditional formats, comments, drawings). Remembered
+    for the parts a writer of ours hands in (the batch's template sheets: the same for every unit);
+    the fields are shared, read only."""
     sheet_rels = pkg.rels(part)
-    comments = _comments(pkg, sheet_rels)
-    if comments:
-        entry["comments"] = comments
-    drawings = _drawings(pkg, sheet_rels)
-    if drawings:
-        entry["drawings"] = drawings
+    key = None
+    if pkg.parts is not None and len(raw) <= _CACHE_TREE_BYTES:
+        linked = _by_type(sheet_rels, REL_COMMENTS) + _by_type(sheet_rels, REL_DRAWING)
+        key = (raw, id(dxfs), tuple((p, pkg.read(p)) for p in linked))
+        hit = _FRAMES.get(key)
+        if hit is not None and hit[2] is dxfs:  # the same object, not a reused id
+            return hit[0], hit[1]
+    lock = root.find(_q("sheetProtection"))
+    protected = lock is not None and lock.get("sheet") in ("1", "true")
+    fields: dict[str, object] = {}
+    if any(sv.get("showZeros") in ("0", "false") for sv in root.iter(_q("sheetView"))):
+        fields["zeros_hidden"] = True
+    fmt = root.find(_q("sheetFormatPr"))
+    if fmt is not None and fmt.get("zeroHeight") in ("1", "true"):
+        fields["rows_hidden_by_default"] = True
+    found = {
+        "hidden_columns": _hidden_columns(root),
+        "header_footer": _header_footer(root),  # printed on every page
+        "merged": sorted(m.get("ref") or "" for m in root.iter(_q("mergeCell"))),
+        "conditional": _conditional(root, dxfs),
+        "comments": _comments(pkg, sheet_rels),
+        "drawings": _drawings(pkg, sheet_rels),
+    }
+    fields.update((k, v) for k, v in found.items() if v)
+    if key is not None:
+        if len(_FRAMES) >= 64:
+            _FRAMES.clear()
+        _FRAMES[key] = (protected, fields, dxfs)
+    return protected, fields
 
 
 _SHEET_CELLS: dict[tuple, tuple[_Cells, list[str], tuple]] = {}
