@@ -113,24 +113,29 @@ class FrozenInfo:
 
 def freeze_info(
     fp: str,
-    view_json: str,
+    view_json: str | None,
     *,
     password: str | None = None,
     now: datetime | None = None,
     personal_removed: int = 0,
     extra: dict[str, object] | None = None,
+    password_hash: str | None = None,
 ) -> FrozenInfo:
     """The meta cells, 定稿 line and custom properties exactly as :func:`xl_report.stages.freeze.freeze_book`
     records them, for the reader view ``view_json`` (its :func:`canonical_json`) whose fingerprint is ``fp``.
-    ``extra``: further properties kept beside them (the fill record, which freeze keeps too)."""
+    ``extra``: further properties kept beside them (the fill record, which freeze keeps too). A draft
+    (``view_json`` None) records no properties. ``password_hash``: the password's, already computed."""
     now = now or datetime.now().astimezone()
-    props = freeze_properties(view_json, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed)
+    properties = b""
+    if view_json is not None:
+        props = freeze_properties(view_json, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed)
+        properties = custom_xml({**(extra or {}), **props})
     return FrozenInfo(
         fp,
         f"{now:%Y-%m-%d %H:%M:%S}",
-        custom_xml({**(extra or {}), **props}),
+        properties,
         stamp_line(fp, now),
-        hash_password(password) if password else None,
+        password_hash or (hash_password(password) if password else None),
     )
 
 
@@ -690,7 +695,7 @@ class TemplateFiller:
         final fill keeps it."""
         now = now or datetime.now().astimezone()
         view = report if isinstance(report, _FillView) else self.view(report)
-        draft = freeze_info(PLACEHOLDER_FP, "", password=password, now=now)
+        draft = freeze_info(PLACEHOLDER_FP, None, password=password, now=now)  # read back, never written
         unit_rows: dict[str, bytes] = {}
         unit_cells: dict[str, list[bytes]] = {}
         order, changed = self._parts(view, draft, tally, True, None, unit_rows, unit_cells)
@@ -704,11 +709,17 @@ class TemplateFiller:
             if n in changed
             else self.plain[n].plain
             for n in order
+            if n != "docProps/custom.xml"  # the draft records no properties: the final ones come below
         }
         seen = read_view(parts, report.source, rows=unit_rows, cells=unit_cells)  # our own parts, not a file
         text = canonical_json(seen.canonical)
         info = freeze_info(
-            fingerprint_of_json(text), text, password=password, now=now, personal_removed=personal_removed, extra=extra
+            fingerprint_of_json(text),
+            text,
+            now=now,
+            personal_removed=personal_removed,
+            extra=extra,
+            password_hash=draft.password_hash,
         )
         final = self._finalised(changed, draft, info)
         if final is None:  # the placeholder shows elsewhere too (a report quoting it): fill again
