@@ -6,6 +6,10 @@ Whole command: ``xl-report batch IN -o OUT --year Y --freeze`` as a subprocess, 
 its exit (interpreter start, imports, the summary, the printed table and the teardown included), R
 times, each followed by a slice of the naive loop so both are measured under the same load on a
 shared machine; the ratio of the medians is the figure the county sees (target: at least 20x).
+Then R instrumented runs of the same command (``--breakdown``) split it into phases: interpreter start,
+imports, arguments + scan up to the workers, the workers' parallel phase (with the main process's CPU
+meanwhile), 汇总.xlsx + findings.json, 汇总.html, the printed table, the exit. Everything outside the
+parallel phase is the command's own overhead (target: at most 0.35 s for 300 units).
 
 Ours: ``run_batch(freeze=True)`` — one-pass calamine read, aggregate, every check, fingerprint, XML
 fill of a once-parsed template, worker processes, summary workbook + findings.json. It runs in a
@@ -88,26 +92,102 @@ def ours(indir: Path, outdir: Path, jobs: int | None) -> dict:
 
 def whole_command(indir: Path, outdir: Path, jobs: int | None) -> float:
     """Seconds for ``xl-report batch`` in a fresh process, as a clerk's terminal would run it."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    cmd = [
-        sys.executable,
-        "-m",
-        "xl_report",
-        "batch",
-        str(indir),
-        "-o",
-        str(outdir),
-        "--year",
-        str(YEAR),
-        "--freeze",
-    ] + (["--jobs", str(jobs)] if jobs else [])
+    cmd = [sys.executable, "-m", "xl_report", *_command_args(indir, outdir, jobs)]
     t0 = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, env=env, check=False)
+    res = subprocess.run(cmd, capture_output=True, env=_env(), check=False)
     seconds = time.perf_counter() - t0
     if res.returncode not in (0, 1):  # 1: some unit has findings; 2 and up: the command failed
         raise SystemExit(f"xl-report batch exited {res.returncode}: {res.stderr.decode()[-2000:]}")
     return seconds
+
+
+PHASES = (  # (module, function) wrapped in the command's process: a time mark on entering and leaving it
+    ("xl_report.cli.app", "main"),
+    ("xl_report.batch.run", "_run_jobs"),
+    ("xl_report.batch.run", "write_summary"),
+    ("xl_report.document.dashboard", "write_batch_dashboard"),
+    ("xl_report.cli.cmd_batch", "print_result"),
+)
+
+
+def breakdown_child(argv: list[str], started: float) -> None:
+    """Runs in a fresh process: ``xl-report batch`` as the command runs it, with a time mark (wall,
+    own CPU, workers' CPU) on entering and leaving each phase; prints the marks as JSON on stderr's last
+    line. ``started``: the parent's clock (time.time) when it started this process."""
+    import functools
+    import importlib
+
+    def mark(label: str) -> None:
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        marks.append((label, time.time(), own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime))
+
+    marks: list[tuple[str, float, float, float]] = [("start", started, 0.0, 0.0)]
+    mark("interpreter")
+    from xl_report.cli.cmd_batch import _openpyxl_without_numpy
+
+    _openpyxl_without_numpy()  # the command's first step: before anything imports openpyxl
+
+    def timed(fn, name: str):
+        @functools.wraps(fn)
+        def wrapped(*a, **k):
+            mark(f"> {name}")
+            try:
+                return fn(*a, **k)
+            finally:
+                mark(f"< {name}")
+
+        return wrapped
+
+    for module, name in PHASES:
+        mod = importlib.import_module(module)
+        setattr(mod, name, timed(getattr(mod, name), name))
+    mark("imports")
+    sys.argv = ["xl-report", *argv]
+    try:
+        sys.modules["xl_report.cli.app"].main()  # the wrapped one (xl_report.cli.app is also the Typer app)
+    except SystemExit:
+        pass
+    finally:
+        sys.stdout.flush()
+        print(json.dumps(marks), file=sys.stderr)
+
+
+def breakdown(indir: Path, outdir: Path, jobs: int | None) -> dict[str, float]:
+    """Seconds of each phase of the whole command (one run, instrumented: :func:`breakdown_child`)."""
+    cmd = [sys.executable, __file__, "--breakdown", str(time.time()), *_command_args(indir, outdir, jobs)]
+    res = subprocess.run(cmd, capture_output=True, env=_env(), check=False)
+    ended = time.time()
+    if res.returncode not in (0, 1):
+        raise SystemExit(f"breakdown exited {res.returncode}: {res.stderr.decode()[-2000:]}")
+    marks = {label: (t, own, kids) for label, t, own, kids in json.loads(res.stderr.decode().splitlines()[-1])}
+    at = {label: t for label, (t, _, _) in marks.items()}
+    (_, own_in, kids_in), (_, own_out, kids_out) = marks["> _run_jobs"], marks["< _run_jobs"]
+    return {
+        "total": ended - at["start"],
+        "start": at["interpreter"] - at["start"],  # interpreter start (and this script's own few imports)
+        "imports": at["imports"] - at["interpreter"],  # the CLI and the batch's modules
+        "before workers": at["> _run_jobs"] - at["> main"],  # arguments, the scan, the units' records
+        "parallel": at["< _run_jobs"] - at["> _run_jobs"],  # the workers (after the template's parse and the fork)
+        "parallel main cpu": own_out - own_in,  # the template, the fork, the results, the summary's template
+        "parallel workers cpu": kids_out - kids_in,
+        "after workers": at["> write_summary"] - at["< _run_jobs"],
+        "summary": at["< write_summary"] - at["> write_summary"],  # 汇总.xlsx and findings.json
+        "dashboard": at["< write_batch_dashboard"] - at["> write_batch_dashboard"],  # 汇总.html
+        "printing": at["< print_result"] - at["> print_result"],
+        "exit": ended - at["< print_result"],  # leaving the command, the interpreter's exit
+    }
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    return env
+
+
+def _command_args(indir: Path, outdir: Path, jobs: int | None) -> list[str]:
+    return ["batch", str(indir), "-o", str(outdir), "--year", str(YEAR), "--freeze"] + (
+        ["--jobs", str(jobs)] if jobs else []
+    )
 
 
 def naive_openpyxl(files: list[Path], outdir: Path) -> float:
@@ -159,6 +239,9 @@ def calibration() -> float:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--breakdown"]:  # --breakdown STARTED COMMAND...: the instrumented command (a child)
+        breakdown_child(sys.argv[3:], float(sys.argv[2]))
+        return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", type=int, nargs="?", default=1000)
     ap.add_argument("--jobs", type=int, default=None)
@@ -198,6 +281,12 @@ def main() -> None:
             shutil.rmtree(work / f"command{i}", ignore_errors=True)
             part = files[i * k // args.repeat : (i + 1) * k // args.repeat] or files[:1]
             naive_slices.append(naive_openpyxl(part, work / "naive") / len(part))
+        splits = []
+        for i in range(args.repeat):  # the same command again, instrumented: where its time goes
+            _settle()
+            splits.append(breakdown(indir, work / f"breakdown{i}", args.jobs))
+            shutil.rmtree(work / f"breakdown{i}", ignore_errors=True)
+        phases = {key: statistics.median(s[key] for s in splits) for key in splits[0]}
         per_openpyxl = statistics.median(naive_slices)
         command = statistics.median(commands)
         per_library = naive_library(files, work / "naive") / k
@@ -228,6 +317,18 @@ def main() -> None:
         print(f"ratio   : {per_openpyxl * n / t:5.1f}x vs naive openpyxl, {per_library * n / t:5.1f}x vs library path")
         print(
             f"whole-command ratio: {per_openpyxl * n / command:5.1f}x (xl-report batch vs naive openpyxl, target >= 20)"
+        )
+        serial = phases["total"] - phases["parallel"]
+        print(
+            f"overhead: {serial:6.2f} s of the command outside the workers' parallel phase (target <= 0.35): "
+            f"start {phases['start']:.2f}, imports {phases['imports']:.2f}, before the workers "
+            f"{phases['before workers']:.2f}, summary {phases['summary']:.2f}, dashboard {phases['dashboard']:.2f}, "
+            f"printing {phases['printing']:.2f}, exit {phases['exit']:.2f}"
+        )
+        print(
+            f"          parallel phase {phases['parallel']:.2f} s: workers {phases['parallel workers cpu']:.2f} s CPU, "
+            f"main process {phases['parallel main cpu']:.2f} s CPU meanwhile (instrumented run, median of "
+            f"{len(splits)}; start includes this script's own imports)"
         )
         print(f"peak RSS: main {run['rss_main']:.0f} MiB, largest worker {run['rss_workers']:.0f} MiB (at N={n})")
         print(

@@ -685,3 +685,28 @@ def test_forked_worker_does_not_keep_the_output_folder_locked(tmp_path):
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         assert held == (0 if drop else 1)
+
+
+def test_the_summary_chart_table_streamed_in_equals_the_one_written_cell_by_cell(tmp_path):
+    """The summary streams the units' rows of its 图表 table into the saved sheet (openpyxl cells were
+    slow for hundreds of units): the sheet must read exactly as add_chart_sheet's own cells would."""
+    from xl_report.xlsx.charts import SHEET_CHARTS, add_chart_sheet
+
+    indir = tmp_path / "in"
+    for i, name in enumerate(["某某县甲镇人民政府", "甲&乙<镇>", "某某县丙镇人民政府"]):
+        unit(indir, name, i + 1)
+    (indir / "坏.xlsx").write_bytes(b"not a workbook")  # no report: no row
+    batch = run_batch(indir, tmp_path / "out", year=YEAR, progress=False, jobs=1)
+    rows = [(u.unit, *batch.charts[u.source]) for u in batch.units if u.source in batch.charts]
+    assert len(rows) == 3
+    wb = openpyxl.Workbook()
+    add_chart_sheet(wb, rows, YEAR)
+    wb.save(tmp_path / "cells.xlsx")
+
+    def table(path: Path) -> list[tuple]:
+        return list(openpyxl.load_workbook(path)[SHEET_CHARTS].iter_rows(values_only=True))
+
+    streamed = table(tmp_path / "out" / SUMMARY_FILE)
+    assert streamed == table(tmp_path / "cells.xlsx")
+    assert [r[0] for r in streamed[1:4]] == ["某某县甲镇人民政府", "甲&乙<镇>", "某某县丙镇人民政府"]
+    assert streamed[5][0] == "全县合计" and streamed[5][1] == sum(r[1] for r in streamed[1:4])

@@ -11,7 +11,8 @@ import openpyxl
 import pytest
 
 from xl_report.core.errors import InputError
-from xl_report.xlsx.safety import _walk_cells, check_xlsx, open_xlsx
+from xl_report.xlsx.safety import Package, _walk_cells, check_xlsx, open_xlsx
+from xl_report.xlsx.tally_reader import read_tally
 
 SHEET = "xl/worksheets/sheet1.xml"
 
@@ -300,3 +301,39 @@ def test_a_part_whose_local_name_disagrees_with_the_directory_is_refused(tmp_pat
     with pytest.raises(InputError, match="文件已损坏") as e:
         check_xlsx(path)
     assert "names.xlsx" in str(e.value)
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+def test_a_checked_package_reads_every_part_as_zipfile_does(tmp_path, compression):
+    """open_xlsx keeps the parts it inflated for its checks; reading them back gives zipfile's bytes."""
+    path = workbook(tmp_path / "ok.xlsx", compression=compression)
+    with open_xlsx(path, path.read_bytes()) as package, zipfile.ZipFile(path) as plain:
+        assert isinstance(package, Package) and len(package.parts) == len(plain.infolist())  # all kept
+        for info in plain.infolist():
+            assert package.read(info.filename) == plain.read(info.filename)
+        with pytest.raises(KeyError):
+            package.read("xl/absent.xml")
+
+
+def test_a_part_with_a_wrong_checksum_is_refused_on_reading_as_zipfile_refuses_it(tmp_path):
+    """The checks do not verify CRC-32 (nor did they before the parts were kept); a read still does."""
+    path = workbook(tmp_path / "crc.xlsx")
+    patch_headers(path, SHEET, 14, 16, "<I", 0x12345678)  # the CRC-32, in both headers
+    with zipfile.ZipFile(path) as plain, pytest.raises(zipfile.BadZipFile, match="Bad CRC-32"):
+        plain.read(SHEET)
+    with open_xlsx(path) as package, pytest.raises(zipfile.BadZipFile, match="Bad CRC-32"):
+        package.read(SHEET)
+    with pytest.raises(InputError, match="Bad CRC-32") as e:  # the tally reader's message, as before
+        read_tally(path)
+    assert "crc.xlsx" in str(e.value)
+
+
+def test_a_part_shared_by_many_workbooks_is_still_checked_in_each(tmp_path):
+    """Facts of a part are remembered by its compressed bytes: the same hostile part is refused every
+    time, and a sane part of the same name in another file is not taken for it."""
+    bad = workbook(tmp_path / "bad.xlsx", "XFD1000")
+    good = workbook(tmp_path / "good.xlsx")
+    for _ in range(2):
+        with pytest.raises(InputError, match="数据范围过大"):
+            check_xlsx(bad)
+        check_xlsx(good)

@@ -113,24 +113,29 @@ class FrozenInfo:
 
 def freeze_info(
     fp: str,
-    view_json: str,
+    view_json: str | None,
     *,
     password: str | None = None,
     now: datetime | None = None,
     personal_removed: int = 0,
     extra: dict[str, object] | None = None,
+    password_hash: str | None = None,
 ) -> FrozenInfo:
     """The meta cells, 定稿 line and custom properties exactly as :func:`xl_report.stages.freeze.freeze_book`
     records them, for the reader view ``view_json`` (its :func:`canonical_json`) whose fingerprint is ``fp``.
-    ``extra``: further properties kept beside them (the fill record, which freeze keeps too)."""
+    ``extra``: further properties kept beside them (the fill record, which freeze keeps too). A draft
+    (``view_json`` None) records no properties. ``password_hash``: the password's, already computed."""
     now = now or datetime.now().astimezone()
-    props = freeze_properties(view_json, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed)
+    properties = b""
+    if view_json is not None:
+        props = freeze_properties(view_json, fp, now.isoformat(timespec="seconds"), personal_removed=personal_removed)
+        properties = custom_xml({**(extra or {}), **props})
     return FrozenInfo(
         fp,
         f"{now:%Y-%m-%d %H:%M:%S}",
-        custom_xml({**(extra or {}), **props}),
+        properties,
         stamp_line(fp, now),
-        hash_password(password) if password else None,
+        password_hash or (hash_password(password) if password else None),
     )
 
 
@@ -594,13 +599,12 @@ class TemplateFiller:
         tally,
         drop_personal: bool,
         properties: dict[str, object] | None,
-        unit_rows: dict[str, bytes] | None = None,
         unit_cells: dict[str, list[bytes]] | None = None,
     ) -> tuple[list[str], dict[str, bytes | _Entry]]:
         """The package's part names in order, and the parts this report changes: its own XML (not yet
         compressed: a draft is only read back) or a part shared by every frozen unit (compressed once).
-        ``unit_rows`` and ``unit_cells``, when given, receive what each sheet holds besides its
-        :meth:`_skeleton`: the tally rows, and the named cells one by one."""
+        ``unit_cells``, when given, receives what each sheet holds besides its :meth:`_skeleton`: the named
+        cells and the tally rows' cells, one by one."""
         view = report if isinstance(report, _FillView) else self.view(report)
         keep_formula = frozen is None  # freezing replaces every formula by its value
         cells: dict[_Slot, bytes] = {}  # each named cell's <c> element as XML; the rest is constant
@@ -650,9 +654,10 @@ class TemplateFiller:
                 if tally_part is None or cols is None or tally_part in changed:
                     continue
                 data = self.raw[tally_part] if frozen is None else self._protected(tally_part, pw)
-                rows = tally_rows_xml(sheet, cols, self._column_styles(tally_part), drop_personal)
-                if unit_rows is not None:
-                    unit_rows[tally_part] = rows
+                each: list[bytes] | None = [] if unit_cells is not None else None
+                rows = tally_rows_xml(sheet, cols, self._column_styles(tally_part), drop_personal, each)
+                if unit_cells is not None and each is not None:
+                    unit_cells[tally_part] = each  # read one by one: a category in a cell repeats across units
                 extent = f"A1:{get_column_letter(len(sheet.headers))}{len(cols[sheet.headers[0]]) + 1}"
                 data = _DIMENSION.sub(f'<dimension ref="{extent}"/>'.encode(), _append_rows(data, rows), count=1)
                 changed[tally_part] = data
@@ -690,25 +695,26 @@ class TemplateFiller:
         final fill keeps it."""
         now = now or datetime.now().astimezone()
         view = report if isinstance(report, _FillView) else self.view(report)
-        draft = freeze_info(PLACEHOLDER_FP, "", password=password, now=now)
-        unit_rows: dict[str, bytes] = {}
+        draft = freeze_info(PLACEHOLDER_FP, None, password=password, now=now)  # read back, never written
         unit_cells: dict[str, list[bytes]] = {}
-        order, changed = self._parts(view, draft, tally, True, None, unit_rows, unit_cells)
+        order, changed = self._parts(view, draft, tally, True, None, unit_cells)
         # read back as the template's constant parts (their cells read once per process) plus this
         # unit's cells: what a reader of the whole parts sees (tests hold the two equal)
         skeleton = self._skeleton(draft.stamp_line, draft.password_hash)
         parts = {
-            n: skeleton[n]
-            if n in unit_rows or n in unit_cells
-            else _plain(changed[n])
-            if n in changed
-            else self.plain[n].plain
+            n: skeleton[n] if n in unit_cells else _plain(changed[n]) if n in changed else self.plain[n].plain
             for n in order
+            if n != "docProps/custom.xml"  # the draft records no properties: the final ones come below
         }
-        seen = read_view(parts, report.source, rows=unit_rows, cells=unit_cells)  # our own parts, not a file
+        seen = read_view(parts, report.source, cells=unit_cells)  # our own parts, not a file
         text = canonical_json(seen.canonical)
         info = freeze_info(
-            fingerprint_of_json(text), text, password=password, now=now, personal_removed=personal_removed, extra=extra
+            fingerprint_of_json(text),
+            text,
+            now=now,
+            personal_removed=personal_removed,
+            extra=extra,
+            password_hash=draft.password_hash,
         )
         final = self._finalised(changed, draft, info)
         if final is None:  # the placeholder shows elsewhere too (a report quoting it): fill again
@@ -883,9 +889,15 @@ class TemplateFiller:
         return self._frozen_cache[password_hash]
 
 
-def tally_rows_xml(sheet, columns: dict[str, list], col_styles: dict[int, str], drop_personal: bool = False) -> bytes:
+def tally_rows_xml(
+    sheet,
+    columns: dict[str, list],
+    col_styles: dict[int, str],
+    drop_personal: bool = False,
+    each_cell: list[bytes] | None = None,
+) -> bytes:
     """The rows of one tally sheet (:meth:`xl_report.core.tally.Tally.columns`: header → values) as ``<row>``
-    XML, from row 2."""
+    XML, from row 2. ``each_cell``, when given, also receives every ``<c>`` element on its own."""
     out = []
     skip = {c.header for c in sheet.columns if c.personal} if drop_personal else set()
     # per column, once: letter, date style attribute, values (personal columns left out)
@@ -932,6 +944,8 @@ def tally_rows_xml(sheet, columns: dict[str, list], col_styles: dict[int, str], 
                 )
         if cells:
             out.append(f'<row r="{r}">{"".join(cells)}</row>')
+            if each_cell is not None:
+                each_cell.extend(c.encode("utf-8") for c in cells)
     return "".join(out).encode("utf-8")
 
 

@@ -3,6 +3,7 @@ and last year's reports (--previous)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
@@ -43,7 +44,9 @@ def scan_inputs(indir: Path, outdir: Path) -> tuple[list[Path], list[tuple[str, 
         raise InputError.at("输入文件夹不存在", file=str(indir))
     out_resolved, in_resolved = outdir.resolve(), indir.resolve()
     files, skipped = [], []
-    for p in sorted(indir.iterdir()):
+    with os.scandir(indir) as it:  # the entries' types come with the listing: no stat per file
+        entries = sorted(((indir / e.name, e) for e in it), key=lambda pe: pe[0])
+    for p, entry in entries:
         if p.suffix.lower() in OTHER_SPREADSHEETS and not p.name.startswith(("~$", ".")):
             skipped.append(
                 (
@@ -53,30 +56,30 @@ def scan_inputs(indir: Path, outdir: Path) -> tuple[list[Path], list[tuple[str, 
                 )
             )
             continue
-        if p.is_dir() and not p.is_symlink() and p.suffix.lower() not in INPUT_SUFFIXES:
+        if entry.is_dir() and not entry.is_symlink() and p.suffix.lower() not in INPUT_SUFFIXES:
             if not p.name.startswith(".") and p.resolve() != out_resolved and _holds_workbooks(p):
                 skipped.append((p.name, "子文件夹，其中的工作簿未处理；请把各单位的工作簿直接放在输入文件夹中"))
             continue
         if p.suffix.lower() not in INPUT_SUFFIXES or p.name.startswith("~$"):
             continue
-        why = _skip_reason(p, in_resolved)
+        why = _skip_reason(p, entry, in_resolved)
         if why:
             skipped.append((p.name, why))
-        elif p.resolve().parent != out_resolved:
+        elif (p.resolve().parent if entry.is_symlink() else in_resolved) != out_resolved:
             files.append(p)
     return files, skipped
 
 
-def _skip_reason(p: Path, indir: Path) -> str | None:
+def _skip_reason(p: Path, entry: os.DirEntry, indir: Path) -> str | None:
     if p.name.startswith("."):
         return "隐藏文件（文件名以“.”开头），未处理；如是单位的台账，请去掉文件名开头的“.”"
-    if p.is_symlink():
+    if entry.is_symlink():
         target = p.resolve()
         if not target.exists():
             return "快捷方式（符号链接）指向的文件不存在，未处理"
         if not target.is_relative_to(indir):
             return "快捷方式（符号链接）指向输入文件夹以外的文件，出于安全考虑未处理；请把文件本身放进输入文件夹"
-    if not p.is_file():
+    if not entry.is_file():
         return "不是普通文件（文件夹、管道或设备），未处理"
     return None
 
@@ -86,7 +89,9 @@ def folders_with_workbooks(indir: Path, outdir: Path) -> list[str]:
     so units filed by township / department in subfolders would silently show as 未提交."""
     out_resolved = outdir.resolve()
     found = []
-    for d in sorted(p for p in indir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    with os.scandir(indir) as it:  # the entries' types come with the listing: no stat per file
+        folders = sorted(indir / e.name for e in it if e.is_dir() and not e.name.startswith("."))
+    for d in folders:
         if d.resolve() == out_resolved:
             continue
         if _holds_workbooks(d):

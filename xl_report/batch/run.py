@@ -47,6 +47,7 @@ from xl_report.batch.summary import (
     FINDINGS_FILE,
     SUMMARY_FILE,
     UnitDetails,
+    summary_template,
     write_summary,
 )
 from xl_report.batch.unit import init_worker, process_many, process_unit, start_worker
@@ -141,6 +142,11 @@ def run_batch(
             details.add(res)
             progress_cb(res)
 
+        early: dict = {}  # the summary's start, built while the workers run
+
+        def while_waiting() -> None:
+            early["template"] = summary_template()
+
         results: dict[str, UnitResult] = {}
         todo: list[tuple[str, str, str | None]] = []
         close_own_logs()  # a log left open by an earlier run in this process points into a removed folder
@@ -165,7 +171,7 @@ def run_batch(
                     notify(rec)
                 else:
                     todo.append((str(p), source, key))
-            _run_jobs(todo, opts, prev_index, jobs, results, notify, details.rollup.merge)
+            _run_jobs(todo, opts, prev_index, jobs, results, notify, details.rollup.merge, while_waiting)
             _settle_duplicates(inputs, opts, prev_index, results, details)
         finally:
             close_own_logs()
@@ -177,7 +183,9 @@ def run_batch(
         batch = BatchResult(outdir, ordered, ignored=ignored)
         gone = {source: where for source, where in index.items() if source not in results}
         batch.retired = retire_stale(outdir, gone, {u.file for u in ordered if u.file})
-        write_summary(batch, year=year, config=config, details=details, previous=prev_index)
+        write_summary(
+            batch, year=year, config=config, details=details, previous=prev_index, template=early.get("template")
+        )
         batch.seconds = time.perf_counter() - t0
         return batch
 
@@ -197,7 +205,11 @@ def _run_jobs(
     results: dict[str, UnitResult],
     notify: Progress,
     add_share: Callable,
+    while_waiting: Callable[[], None] = lambda: None,
 ) -> None:
+    """Process ``todo`` in worker processes (or here, for a few units and one job). ``while_waiting``
+    runs once in this process as soon as the workers have their first chunks: the two cores are shared
+    with them, so work moved from after the workers into their run costs half its time."""
     if not todo:
         return
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
@@ -231,12 +243,18 @@ def _run_jobs(
         initargs=(os.getpid(), None if fork else prev_index, not fork),
     ) as pool:
         pending = set()
+        waited = False
         for chunk in _chunks(todo, jobs):  # a bounded number of chunks in flight: memory stays flat in N
             pending.add(pool.submit(process_many, chunk, opts))
             if len(pending) >= jobs * 4:
+                if not waited:
+                    waited = True
+                    while_waiting()
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     finish_chunk(fut)
+        if not waited:
+            while_waiting()
         for fut in pending:
             finish_chunk(fut)
 

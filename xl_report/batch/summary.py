@@ -33,7 +33,7 @@ from xl_report.core.findings import SEVERITY_LABELS, Finding, count
 from xl_report.core.report import ReportData
 from xl_report.core.version import __version__
 from xl_report.rules import check
-from xl_report.xlsx.charts import add_chart_sheet
+from xl_report.xlsx.charts import FIRST_ROW, add_chart_sheet, table_row
 from xl_report.xlsx.fileio import atomic_path, save_workbook
 from xl_report.xlsx.ooxml import expect
 from xl_report.xlsx.template import build_template, print_as_list
@@ -192,11 +192,13 @@ def write_summary(
     config: dict | None = None,
     details: UnitDetails | _InMemory | None = None,
     previous: dict[str, dict] | None = None,
+    template=None,
 ) -> None:
     """汇总.xlsx and findings.json. ``details``: what :meth:`UnitDetails.add` kept of the units'
     values and findings (without it, the units still hold them). ``previous``: last year's reports by
     match key (:func:`xl_report.batch.inputs.previous_reports`), for the this-year-vs-last charts;
-    the charts' figures are kept in ``batch.charts`` for 汇总.html (:mod:`xl_report.document.dashboard`)."""
+    the charts' figures are kept in ``batch.charts`` for 汇总.html (:mod:`xl_report.document.dashboard`).
+    ``template``: a fresh :func:`summary_template` workbook, if one was built already."""
     details = details or _InMemory(batch.units)
     try:
         years = sorted({u.year for u in batch.units if u.has_report and u.year})
@@ -205,7 +207,7 @@ def write_summary(
         batch.rollup_findings = check_rollup(batch.rollup, config)
         out = batch.outdir
         charts = chart_rows(batch, details, previous)
-        wb, rewrite = summary_book(batch, year, details, charts)
+        wb, rewrite = summary_book(batch, year, details, charts, template)
         save_workbook(wb, out / SUMMARY_FILE, deterministic=True, rewrite=rewrite)
         batch.summary_path = out / SUMMARY_FILE
         batch.charts = charts
@@ -306,13 +308,21 @@ COLUMNS = (
 WIDTHS = (6, 30, 8, 6, 6, 8, 9, 8, 10, 6, 6, 16, 30, 60)
 
 
-def summary_book(batch: BatchResult, year: int | None, details=None, charts: dict | None = None):
-    """The summary workbook without its per-unit rows, and the rewrite that streams them into the
-    package as it is saved (see :func:`xl_report.xlsx.fileio.save_workbook`): (workbook, rewrite)."""
-
-    details = details or _InMemory(())
+def summary_template():
+    """The summary workbook's start: the template's three table sheets. It does not depend on the units,
+    so the batch builds it while its workers run (:func:`summary_book` takes it)."""
     wb = build_template()
     _keep_tables(wb)
+    return wb
+
+
+def summary_book(batch: BatchResult, year: int | None, details=None, charts: dict | None = None, template=None):
+    """The summary workbook without its per-unit rows, and the rewrite that streams them into the
+    package as it is saved (see :func:`xl_report.xlsx.fileio.save_workbook`): (workbook, rewrite).
+    ``template``: :func:`summary_template`'s workbook (built here without it), filled in place."""
+
+    details = details or _InMemory(())
+    wb = template if template is not None else summary_template()
     ws = wb.create_sheet(SHEET_SUMMARY, 0)
     title = f"{year}年度" if year else ""
     set_text(ws.cell(1, 1), f"{title}政府信息公开工作年度报告汇总（共 {len(batch.units)} 个单位）")
@@ -359,8 +369,8 @@ def summary_book(batch: BatchResult, year: int | None, details=None, charts: dic
     for table in form.TABLES:
         _rollup_note(wb[table], sum(1 for u in batch.units if u.has_report))
     findings_ws = _findings_sheet(wb, batch, details)
-    if charts is not None:
-        add_chart_sheet(wb, [(u.unit, *charts[u.source]) for u in batch.units if u.source in charts], year)
+    chart_rows = [(u.unit, *charts[u.source]) for u in batch.units if u.source in charts] if charts else []
+    charts_ws = add_chart_sheet(wb, chart_rows, year, table=False) if charts is not None else None
     wb.active = 0
     styles.register(ws)
 
@@ -397,15 +407,27 @@ def summary_book(batch: BatchResult, year: int | None, details=None, charts: dic
                 [styles.wrap] * 7,
             )
 
+    def chart_table_rows() -> Iterator[bytes]:
+        for i, row in enumerate(chart_rows, start=FIRST_ROW):
+            yield _row_xml(i, table_row(*row))
+
+    def part(w) -> str:
+        return f"xl/worksheets/sheet{wb.worksheets.index(w) + 1}.xml"
+
     links = [(f"{get_column_letter(13)}{3 + i}", u.file) for i, u in enumerate(batch.units, start=1) if u.file]
-    summary_part, findings_part = (f"xl/worksheets/sheet{wb.worksheets.index(w) + 1}.xml" for w in (ws, findings_ws))
+    summary_part, findings_part = part(ws), part(findings_ws)
     last_finding = 1 + _finding_count(batch, details)
-    return wb, {
+    rewrite = {
         summary_part: lambda body: _splice_summary(summary_part, body, r, unit_rows(), links),
         findings_part: lambda body: [
             (findings_part, _splice_rows(_dimension(body, f"A1:G{last_finding}"), findings_rows()))
         ],
     }
+    if charts_ws is not None and chart_rows:  # the table's unit rows go between its header and its total
+        charts_part = part(charts_ws)
+        below = FIRST_ROW + len(chart_rows) + 1  # the 全县合计 row, under a blank one
+        rewrite[charts_part] = lambda body: [(charts_part, _splice_before_row(body, below, chart_table_rows()))]
+    return wb, rewrite
 
 
 class _RowStyles:
@@ -456,21 +478,24 @@ def _style(ws, **attrs):
     return c._style
 
 
-def _row_xml(r: int, values: list, styles: list[int]) -> bytes:
-    """One ``<row>`` exactly as openpyxl writes styled cells (text inline, blanks kept for their format)."""
+def _row_xml(r: int, values: list, styles: list[int] | None = None) -> bytes:
+    """One ``<row>`` exactly as openpyxl writes its cells (text inline): styled cells, blanks kept for
+    their format; or, without ``styles``, cells of the default format, blanks left out."""
     cells = []
-    for j, (v, s) in enumerate(zip(values, styles), start=1):
-        ref = f"{get_column_letter(j)}{r}"
+    formats: list[int | None] = list(styles) if styles is not None else [None] * len(values)
+    for j, (v, s) in enumerate(zip(values, formats), start=1):
+        at = f'r="{get_column_letter(j)}{r}"' + ("" if s is None else f' s="{s}"')
         if v is None:
-            cells.append(f'<c r="{ref}" s="{s}" t="n"></c>')
+            if s is not None:
+                cells.append(f'<c {at} t="n"></c>')
         elif isinstance(v, str):
             v = clean_text(v)  # unit names and messages come from outside: text stays text, XML-safe
             space = ' xml:space="preserve"' if v != v.strip() else ""
-            cells.append(f'<c r="{ref}" s="{s}" t="inlineStr"><is><t{space}>{xml_escape(v, _TEXT)}</t></is></c>')
+            cells.append(f'<c {at} t="inlineStr"><is><t{space}>{xml_escape(v, _TEXT)}</t></is></c>')
         elif isinstance(v, bool):
-            cells.append(f'<c r="{ref}" s="{s}" t="b"><v>{int(v)}</v></c>')
+            cells.append(f'<c {at} t="b"><v>{int(v)}</v></c>')
         else:
-            cells.append(f'<c r="{ref}" s="{s}" t="n"><v>{format(v, ".16g")}</v></c>')
+            cells.append(f'<c {at} t="n"><v>{format(v, ".16g")}</v></c>')
     return f'<row r="{r}">{"".join(cells)}</row>'.encode("ascii", "xmlcharrefreplace")  # as openpyxl's writer
 
 
@@ -520,6 +545,13 @@ def link_target(file: str) -> str:
     """A file name as a relative hyperlink: Excel and LibreOffice read the target as a URL, where "#"
     starts a location inside the file and "%" an escape (unit names may hold either)."""
     return file.replace("%", "%25").replace("#", "%23")
+
+
+def _splice_before_row(body: bytes, r: int, rows: Iterable[bytes]) -> Iterator[bytes]:
+    at = expect(rb'<row r="%d"[ >]' % r, body).start()
+    yield body[:at]
+    yield from rows
+    yield body[at:]
 
 
 def _splice_rows(body: bytes, rows: Iterable[bytes]) -> Iterator[bytes]:

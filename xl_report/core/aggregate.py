@@ -50,6 +50,11 @@ _SHEET_CELLS: dict[str, tuple[str, ...]] = {
     FEES.key: (_FEE_CELL,),
     CASES.key: tuple(c.name for c in form.CELLS if c.table == "表四"),
 }
+# every total with its parts, totals of totals (（七）总计·总计) last
+_TOTALS = tuple(
+    (n, form.COMPUTED_FROM[n])
+    for n in sorted(form.COMPUTED_FROM, key=lambda n: any(p in form.COMPUTED_FROM for p in form.COMPUTED_FROM[n]))
+)
 _SHEET_TABLE = {REQUESTS.key: "表三", DOCUMENTS.key: "表二", DECISIONS.key: "表二", FEES.key: "表二", CASES.key: "表四"}
 
 
@@ -95,10 +100,10 @@ def aggregate(tally: Tally, year: int) -> AggregateResult:
         values.update(sheet_values)
     tables = tuple(t for t in form.TABLES if any(_SHEET_TABLE[k] == t for k in tally.present))
     report = ReportData(unit=tally.unit, year=year, values=cast(dict[str, object], values), source=tally.source)
-    # totals of totals (（七）总计·总计) last, so their parts are already summed
-    for name in sorted(form.COMPUTED_FROM, key=lambda n: any(p in form.COMPUTED_FROM for p in form.COMPUTED_FROM[n])):
+    # totals of totals last, so their parts are already summed
+    for name, parts in _TOTALS:
         if name in values:
-            values[name] = sum(values[p] for p in form.COMPUTED_FROM[name])
+            values[name] = sum(values[p] for p in parts)
     return AggregateResult(report, tables, notes)
 
 

@@ -417,12 +417,18 @@ def tally_digest(tally: Tally) -> str:
         if not cols[ROW_COLUMN]:
             continue
         rows = zip(*(cols[h] for h in kept))
-        out[sheet.key] = sorted(json.dumps([_plain(v) for v in r], ensure_ascii=False) for r in rows)
+        out[sheet.key] = sorted(_row_json([_plain(v) for v in r]) for r in rows)
     return hashlib.sha256(json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+_row_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False), built once
+_AS_IS = frozenset({str, int, bool, type(None)})
 
 
 def _plain(value: object) -> object:
     """A normalised tally value as JSON data (dates as ISO text, 5.0 as 5)."""
+    if value.__class__ in _AS_IS:  # most values: text, counts, blanks
+        return value
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, float):

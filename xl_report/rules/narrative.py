@@ -12,7 +12,8 @@ from xl_report.core.report import ReportData
 from xl_report.rules.common import finding, fmt, total
 
 _NUM = r"(\d+|[零〇一二两三四五六七八九十百]+)"
-_UNIT = r"\s*(?:件|起|宗)"
+_UNITS = ("件", "起", "宗")
+_UNIT = r"\s*(?:" + "|".join(_UNITS) + ")"
 _GAP = r"[^，。；;,\d]{0,%d}?"
 _CLAUSE_SPLIT = re.compile(r"[，。；;,！!？?\n]")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -137,8 +138,8 @@ def check_numbers(report: ReportData, narrative: dict | None = None) -> list[Fin
     values = None
     for section, a1, text in _paragraphs(report, narrative):
         for clause in _CLAUSE_SPLIT.split(text):
-            if not clause.strip():
-                continue
+            if not any(unit in clause for unit in _UNITS):
+                continue  # every pattern below ends in a count's unit: most clauses state none
             both = _OPEN_AND_PARTIAL.search(clause)
             if both and _number(both.group(1)) is not None:
                 names = _group_names("open") + _group_names("partial")

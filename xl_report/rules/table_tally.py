@@ -105,5 +105,7 @@ def _same(in_table: object, from_tally: object) -> bool:
 
 
 def _blank(v: object) -> bool:
+    if v is None or v.__class__ is int:  # most cells: blank, or a count
+        return not v
     x = _number(v)
     return v is None or (x is not None and x == 0)

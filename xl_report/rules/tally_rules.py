@@ -49,6 +49,10 @@ def _flag(v: object) -> bool:
 
 
 def _int(v: object) -> int:
+    if v.__class__ is int:  # the reader's counts: no Protocol isinstance (slow) needed
+        return v
+    if v is None:
+        return 0
     try:
         return int(v) if isinstance(v, (SupportsInt, str)) and v == v else 0  # v != v: NaN
     except (TypeError, ValueError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from xml.sax.saxutils import escape as xml_escape
+from html import escape  # xml.sax.saxutils's escape (&, <, >) without its urllib, http and email imports
 
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
@@ -30,7 +30,7 @@ def cell_xml(ref: str, value: object, style: str = "") -> str:
     if isinstance(value, str):
         text = _TEXT.get(value)
         if text is None:
-            text = xml_escape(_XML_ILLEGAL.sub("", value))
+            text = escape(_XML_ILLEGAL.sub("", value), quote=False)
             if len(_TEXT) < 50_000:
                 _TEXT[value] = text
         return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'

@@ -8,6 +8,7 @@ from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_report.core.figures import CONCLUDED, RECEIVED, RESULT_GROUPS
 from xl_report.xlsx.workbook import set_text
@@ -17,8 +18,20 @@ HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 LAST_YEAR = "上年新收"
 
 
-def add_chart_sheet(wb: Workbook, rows: list[tuple[str, dict, dict | None]], year: int | None) -> None:
-    """``rows``: (unit, this year's figures, last year's figures or None) of every unit with a report."""
+FIRST_ROW = 2  # of the table of figures, one row per unit, under its header
+
+
+def table_row(unit: str, fig: dict, last: dict | None) -> list:
+    """One unit's row of the table the charts are drawn from: name, this year's figures, last year's 新收."""
+    return [unit, *(fig.get(key, 0) for key in (RECEIVED, CONCLUDED, *RESULT_GROUPS)), (last or {}).get(RECEIVED)]
+
+
+def add_chart_sheet(
+    wb: Workbook, rows: list[tuple[str, dict, dict | None]], year: int | None, *, table: bool = True
+) -> Worksheet:
+    """``rows``: (unit, this year's figures, last year's figures or None) of every unit with a report.
+    ``table=False``: the units' rows of the table (:func:`table_row`, from :data:`FIRST_ROW` on) are left
+    for the caller to stream into the saved sheet (the summary does: hundreds of openpyxl cells are slow)."""
     ws = wb.create_sheet(SHEET_CHARTS)
     results = list(RESULT_GROUPS)
     heads = ["单位名称", RECEIVED, CONCLUDED, *results, LAST_YEAR]
@@ -27,15 +40,15 @@ def add_chart_sheet(wb: Workbook, rows: list[tuple[str, dict, dict | None]], yea
         set_text(c, h)
         c.font, c.fill = Font(bold=True), HEAD_FILL
     ws.column_dimensions["A"].width = 30
-    for i, (unit, fig, last) in enumerate(rows, start=2):
+    for i, row in enumerate(rows if table else (), start=FIRST_ROW):
+        unit, *numbers = table_row(*row)
         set_text(ws.cell(i, 1), unit)
-        for j, key in enumerate(heads[1:-1], start=2):
-            ws.cell(i, j, fig.get(key, 0))
-        ws.cell(i, len(heads), (last or {}).get(RECEIVED))
+        for j, value in enumerate(numbers, start=2):
+            ws.cell(i, j, value)
     n = len(rows)
     if not n:
         set_text(ws.cell(3, 1), "没有单位的年报，暂无图表。")
-        return
+        return ws
     last_row = n + 1
     cats = Reference(ws, min_col=1, min_row=2, max_row=last_row)
     height = max(7.5, 0.5 * n + 3)  # cm: one bar group per unit stays readable
@@ -72,6 +85,7 @@ def add_chart_sheet(wb: Workbook, rows: list[tuple[str, dict, dict | None]], yea
     pie.height, pie.width = 9, 14
     ws.add_chart(pie, f"{anchor_col}{3 * _rows_for(height) + 7}")
     ws.freeze_panes = "B2"
+    return ws
 
 
 def _bar(title: str, height: float) -> BarChart:

@@ -379,35 +379,27 @@ def _stamp_token(text: str) -> tuple[str, str, str] | None:
 def read_view(
     data: bytes | Mapping[str, bytes],
     source: str | None = None,
-    rows: Mapping[str, bytes] | None = None,
     cells: Mapping[str, Sequence[bytes]] | None = None,
 ) -> ReaderView:
     """Canonicalise a workbook package (its bytes, or the parts a writer of ours built) as displayed.
     Raises InputError for a package that cannot be read.
 
-    ``rows`` and ``cells`` (only with parts of ours) add to a sheet part what belongs in its data
-    besides what the part holds: ``<row>`` elements, and ``<c>`` elements one by one (read through a
-    per-process memo: a batch writes the same number into the same cell over and over). The batch
-    hands each sheet as the template's constant part (whose cells are read once per process) plus
-    this unit's cells and rows, so a reader sees exactly what it would in the whole part, without
-    reading the template's labels again for every unit. The parts must keep their cells in row-major
-    order, as ours do: a tie between looks goes to the one met first."""
-    if (rows or cells) and not isinstance(data, Mapping):
-        raise ValueError("rows and cells go with the parts of a writer of ours, not with a file")
+    ``cells`` (only with parts of ours): part -> ``<c>`` elements that belong in that sheet's data besides
+    what the part holds, read one by one through a per-process memo (a batch writes the same number or
+    category into the same cell over and over). The batch hands each sheet as the template's constant
+    part (whose cells are read once per process) plus this unit's cells, so a reader sees exactly what it
+    would in the whole part, without reading the template's labels again for every unit. The parts must
+    keep their cells in row-major order, as ours do: a tie between looks goes to the one met first."""
+    if cells and not isinstance(data, Mapping):
+        raise ValueError("cells go with the parts of a writer of ours, not with a file")
     pkg = _Package(data, source or "工作簿")
     try:
-        return _read(pkg, _Extra(rows or {}, cells or {}))
+        return _read(pkg, cells or {})
     finally:
         pkg.close()
 
 
-@dataclass(frozen=True)
-class _Extra:
-    rows: Mapping[str, bytes]
-    cells: Mapping[str, Sequence[bytes]]
-
-
-def _read(pkg: _Package, extra: _Extra) -> ReaderView:
+def _read(pkg: _Package, extra: Mapping[str, Sequence[bytes]]) -> ReaderView:
     wb = pkg.xml("xl/workbook.xml")
     if wb is None:
         raise InputError.at("不是有效的 Excel 工作簿（缺少 xl/workbook.xml）", file=pkg.source)
@@ -433,9 +425,7 @@ def _read(pkg: _Package, extra: _Extra) -> ReaderView:
             entry["missing"] = True
         else:
             styles = (looks, look_ids)
-            _sheet(
-                pkg, target, raw, title, entry, strings, styles, dxfs, canonical["looks"], volatile_at, view, extra
-            )
+            _sheet(pkg, target, raw, title, entry, strings, styles, dxfs, canonical["looks"], volatile_at, view, extra)
         canonical["sheets"].append(entry)
     view.canonical = canonical
     view.custom_props = _custom_props(pkg)
@@ -520,25 +510,18 @@ def _sheet(
     look_table: dict,
     volatile_at: dict,
     view: ReaderView,
-    extra: _Extra,
+    extra: Mapping[str, Sequence[bytes]],
 ) -> None:
     root = pkg.parse(part, raw)
-    if root.find(_q("sheetProtection")) is None or root.find(_q("sheetProtection")).get("sheet") not in ("1", "true"):
+    protected, frame = _frame(pkg, part, raw, root, dxfs)
+    if not protected:
         view.unprotected.append(title)
-    for sv in root.iter(_q("sheetView")):
-        if sv.get("showZeros") in ("0", "false"):
-            entry["zeros_hidden"] = True
-    fmt = root.find(_q("sheetFormatPr"))
-    if fmt is not None and fmt.get("zeroHeight") in ("1", "true"):
-        entry["rows_hidden_by_default"] = True
+    entry.update(frame)
     volatile_here = {coord: name for (sheet, coord), name in volatile_at.items() if sheet == title}
     found = _sheet_cells(raw, root, title, strings, styles, volatile_here)
-    added = part in extra.cells or part in extra.rows
-    if part in extra.cells:
-        found = found.plus(_cell_list(extra.cells[part], part, pkg.source, title, strings, styles, volatile_here))
-    if part in extra.rows:
-        more = _fragment(extra.rows[part], part, pkg.source)
-        found = found.plus(_read_rows(more, title, strings, styles, volatile_here))
+    added = part in extra
+    if added:
+        found = found.plus(_cell_list(extra[part], part, pkg.source, title, strings, styles, volatile_here))
     look_table.update(found.look_defs)
     view.volatile.update(found.volatile)
     view.stamps.extend(found.stamps)
@@ -552,25 +535,46 @@ def _sheet(
         entry["formulas"] = found.formulas
     if found.hidden_rows:
         entry["hidden_rows"] = found.hidden_rows
-    cols = _hidden_columns(root)
-    if cols:
-        entry["hidden_columns"] = cols
-    printed = _header_footer(root)
-    if printed:
-        entry["header_footer"] = printed  # printed on every page
-    merges = sorted(m.get("ref") or "" for m in root.iter(_q("mergeCell")))
-    if merges:
-        entry["merged"] = merges
-    cf = _conditional(root, dxfs)
-    if cf:
-        entry["conditional"] = cf
+
+
+_FRAMES: dict[tuple, tuple[bool, dict, list]] = {}
+
+
+def _frame(pkg: _Package, part: str, raw: bytes, root, dxfs: list[dict]) -> tuple[bool, dict]:
+    """(sheet protection on, what the sheet shows besides its cells: zero display, hidden columns,
+    printed headers and footers, merged ranges, conditional formats, comments, drawings). Remembered
+    for the parts a writer of ours hands in (the batch's template sheets: the same for every unit);
+    the fields are shared, read only."""
     sheet_rels = pkg.rels(part)
-    comments = _comments(pkg, sheet_rels)
-    if comments:
-        entry["comments"] = comments
-    drawings = _drawings(pkg, sheet_rels)
-    if drawings:
-        entry["drawings"] = drawings
+    key = None
+    if pkg.parts is not None and len(raw) <= _CACHE_TREE_BYTES:
+        linked = _by_type(sheet_rels, REL_COMMENTS) + _by_type(sheet_rels, REL_DRAWING)
+        key = (raw, id(dxfs), tuple((p, pkg.read(p)) for p in linked))
+        hit = _FRAMES.get(key)
+        if hit is not None and hit[2] is dxfs:  # the same object, not a reused id
+            return hit[0], hit[1]
+    lock = root.find(_q("sheetProtection"))
+    protected = lock is not None and lock.get("sheet") in ("1", "true")
+    fields: dict[str, object] = {}
+    if any(sv.get("showZeros") in ("0", "false") for sv in root.iter(_q("sheetView"))):
+        fields["zeros_hidden"] = True
+    fmt = root.find(_q("sheetFormatPr"))
+    if fmt is not None and fmt.get("zeroHeight") in ("1", "true"):
+        fields["rows_hidden_by_default"] = True
+    found = {
+        "hidden_columns": _hidden_columns(root),
+        "header_footer": _header_footer(root),  # printed on every page
+        "merged": sorted(m.get("ref") or "" for m in root.iter(_q("mergeCell"))),
+        "conditional": _conditional(root, dxfs),
+        "comments": _comments(pkg, sheet_rels),
+        "drawings": _drawings(pkg, sheet_rels),
+    }
+    fields.update((k, v) for k, v in found.items() if v)
+    if key is not None:
+        if len(_FRAMES) >= 64:
+            _FRAMES.clear()
+        _FRAMES[key] = (protected, fields, dxfs)
+    return protected, fields
 
 
 _SHEET_CELLS: dict[tuple, tuple[_Cells, list[str], tuple]] = {}
@@ -628,11 +632,12 @@ def _fragment(rows: bytes, part: str, source: str):
         raise InputError.at(f"文件内部结构损坏（{part}：{e}）", file=source) from None
 
 
-# cell XML -> (address, value, look id, look) of a cell with a number (or nothing) in it, for the
-# shared strings and styles named in _CELL_MEMO_OF; text is not kept (a unit's own, seldom repeated)
+# cell XML -> (address, value, look id, look), for the shared strings and styles named in _CELL_MEMO_OF;
+# a long text is not kept (a unit's own narrative, never repeated)
 _CELL_MEMO: dict[bytes, tuple[str, object, str | None, dict | None]] = {}
 _CELL_MEMO_OF: list = [None, None]
-_CELL_MEMO_SIZE = 8192
+_CELL_MEMO_SIZE = 32768
+_CELL_MEMO_TEXT = 64  # characters of the longest text kept
 
 
 def _cell_list(
@@ -664,7 +669,13 @@ def _cell_list(
     for c, item in zip(row, misses):
         coord = c.get("r") or ""
         value = read.values.get(coord)
-        if coord in volatile_here or coord in read.formulas or isinstance(value, str):
+        if (
+            coord in volatile_here
+            or coord in read.formulas
+            or (isinstance(value, str) and len(value) > _CELL_MEMO_TEXT)
+        ):
+            continue
+        if any(stamp[1] == coord for stamp in read.stamps):  # a 定稿 line is noted in the view as it is read
             continue
         lid = read.looks.get(coord)
         _CELL_MEMO[item] = (coord, value, lid, read.look_defs.get(lid) if lid is not None else None)

@@ -105,7 +105,7 @@ def open_zip(
             raise InputError.at(ENCRYPTED, file=str(path))
         raise InputError.at(not_zip(content) if callable(not_zip) else not_zip, file=str(path))
     try:
-        z = zipfile.ZipFile(source)
+        z = Package(source)
         z.filename = str(path)  # messages name the file, also when it was opened from its bytes
     except (zipfile.BadZipFile, OSError) as e:
         raise InputError.at(f"文件已损坏，无法打开（{e}）", file=str(path)) from None
@@ -167,16 +167,15 @@ def open_xlsx(path: Path | str, data: bytes | None = None) -> zipfile.ZipFile:
         for info in z.infolist():
             if info.is_dir():
                 continue
-            part = _member(z, info)
-            if _has_dtd(part):
+            dtd, defined, (rows, cols, n) = _part_facts(z, info)
+            if dtd:
                 raise InputError.at(
                     f"文件内部含有 XML 实体声明（{info.filename}），疑似恶意文件，拒绝打开", file=str(path)
                 )
-            if part.count(b"<definedName ") > MAX_DEFINED_NAMES:
+            if defined > MAX_DEFINED_NAMES:
                 raise InputError.at(
                     f"工作簿的名称（定义的名称）过多（超过 {MAX_DEFINED_NAMES:,} 个），拒绝打开", file=str(path)
                 )
-            rows, cols, n = measure_sheet(part)
             if rows * cols > MAX_SHEET_CELLS:
                 raise InputError.at(
                     f"有一张工作表的数据范围过大（{rows:,} 行 × {cols:,} 列），请删除远处误填的内容或多余的行列后再试",
@@ -250,15 +249,106 @@ def _column(letters: bytes) -> int:
     return col
 
 
+PartFacts = tuple[bool, int, tuple[int, int, int]]  # (has a DTD, <definedName> count, measure_sheet)
+# Facts of parts already checked, by their compressed bytes: the parts a county's workbooks share (the
+# template's theme, styles, tables, comments) are inflated and scanned once per process. Inflating is a
+# pure function of (method, declared size, compressed bytes), so a hit is the same part.
+_FACTS: dict[tuple[int, int, bytes], tuple[bytes, PartFacts]] = {}
+_FACTS_BUDGET = 32 * 1024 * 1024  # bytes held (compressed + inflated); the memo starts over beyond it
+_FACTS_PART = 256 * 1024  # larger parts are not memoised (a unit's own tally, rarely shared)
+_facts_held = 0
+
+
+def _part_facts(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> PartFacts:
+    """What :func:`open_xlsx` checks of one part; the part is kept on the :class:`Package` for its readers."""
+    global _facts_held
+    plain = _plain_member(z, info)
+    if plain is None:  # other methods / encryption: zipfile's own handling and errors
+        part = _member(z, info)
+        return _has_dtd(part), part.count(b"<definedName "), measure_sheet(part)
+    raw, start = plain
+    key = (info.compress_type, info.file_size, raw)
+    hit = _FACTS.get(key)
+    if hit is None:
+        part = _inflate(z, info, raw)
+        hit = part, (_has_dtd(part), part.count(b"<definedName "), measure_sheet(part))
+        if info.file_size <= _FACTS_PART:
+            if _facts_held > _FACTS_BUDGET:
+                _FACTS.clear()
+                _facts_held = 0
+            _FACTS[key] = hit
+            _facts_held += len(raw) + len(hit[0])
+    if isinstance(z, Package):
+        z.keep(info, hit[0], start)
+    return hit[1]
+
+
+class Package(zipfile.ZipFile):
+    """A package opened by :func:`open_zip`. :func:`open_xlsx` inflates every part to check it; the
+    smaller ones are kept, so the readers that follow (defined names, the error-value scan, properties)
+    do not inflate them again. ``read`` gives what ``zipfile`` gives, or leaves it to ``zipfile``."""
+
+    KEEP_PART = 4 * 1024 * 1024  # bytes; larger parts are inflated again when read
+    KEEP_TOTAL = 32 * 1024 * 1024
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.parts: dict[zipfile.ZipInfo, tuple[bytes, int]] = {}  # info -> (bytes, offset of its data)
+        self.kept = 0
+
+    def keep(self, info: zipfile.ZipInfo, data: bytes, start: int) -> None:
+        # only what zipfile would read the same way: the declared size, no flags it refuses or decodes, a
+        # name it decodes (the local header's is compared leniently above, strictly by zipfile)
+        if len(data) != info.file_size or info.flag_bits & _ZIP_REFUSED or "\ufffd" in info.orig_filename:
+            return
+        if len(data) > self.KEEP_PART or self.kept + len(data) > self.KEEP_TOTAL:
+            return
+        self.parts[info] = (data, start)
+        self.kept += len(data)
+
+    def kept_part(self, info: zipfile.ZipInfo) -> bytes | None:
+        held = self.parts.get(info)
+        return held[0] if held is not None else None
+
+    def read(self, name: str | zipfile.ZipInfo, pwd: bytes | None = None) -> bytes:
+        info = name if isinstance(name, zipfile.ZipInfo) else self.NameToInfo.get(name)
+        held = self.parts.get(info) if info is not None and pwd is None and self.fp is not None else None
+        if info is not None and held is not None:
+            data, start = held
+            # zipfile's own checks on reading: the CRC, and (newer Pythons) no overlapping entries
+            end = getattr(info, "_end_offset", None)
+            if zlib.crc32(data) == info.CRC and (end is None or start + info.compress_size <= end):
+                return data
+        return super().read(name, pwd)
+
+
+# flag bits zipfile reads differently or refuses: encryption (0x1), compressed patch (0x20), strong
+# encryption (0x40)
+_ZIP_REFUSED = 0x1 | 0x20 | 0x40
+
+
 def _member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """A part's bytes, inflated straight from the package (``z.read`` without its per-part machinery:
     the batch scans every part of every unit). Its size is bounded by the entry checks above; a part
     that inflates to more than its declared size is refused, as zipfile would."""
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+    if isinstance(z, Package):
+        kept = z.kept_part(info)
+        if kept is not None:
+            return kept
+    plain = _plain_member(z, info)
+    if plain is None:
         try:
             return z.read(info)  # other methods / encryption: zipfile's own handling and errors
         except (NotImplementedError, RuntimeError, zipfile.BadZipFile, zlib.error) as e:
             raise InputError.at(f"文件已损坏或已加密，无法读取（{e}）", file=str(z.filename)) from None
+    return _inflate(z, info, plain[0])
+
+
+def _plain_member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[bytes, int] | None:
+    """(compressed bytes, offset of the data) of a stored or deflated, unencrypted part, its local header
+    checked; None for any other part."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+        return None
     fp = z.fp
     if fp is None:  # a closed ZipFile: a bug of the caller, not the clerk's file
         raise ValueError("zip file is closed")
@@ -270,8 +360,12 @@ def _member(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     name = fp.read(name_len).decode("utf-8" if struct.unpack("<H", head[6:8])[0] & 0x800 else "cp437", "replace")
     if name != info.orig_filename:  # as zipfile (openpyxl) refuses it; calamine would read it
         raise InputError.at("文件已损坏，无法打开（部件名称前后不一致）", file=str(z.filename))
-    fp.seek(info.header_offset + 30 + name_len + extra_len)
-    raw = fp.read(info.compress_size)
+    start = info.header_offset + 30 + name_len + extra_len
+    fp.seek(start)
+    return fp.read(info.compress_size), start
+
+
+def _inflate(z: zipfile.ZipFile, info: zipfile.ZipInfo, raw: bytes) -> bytes:
     if info.compress_type == zipfile.ZIP_STORED:
         return raw[: info.file_size]
     try:

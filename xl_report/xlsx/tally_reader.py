@@ -43,6 +43,7 @@ from xl_report.xlsx.fillstate import package_properties
 from xl_report.xlsx.ledger_reader import LedgerFile, open_ledger
 from xl_report.xlsx.names import NS, names_in_package, package_sheet_parts, report_cells
 from xl_report.xlsx.safety import check_xlsx
+from xl_report.xlsx.sheet_grids import SheetGrids
 from xl_report.xlsx.workbook import one_line
 
 XLSX = (".xlsx", ".xlsm")
@@ -104,15 +105,8 @@ def read_book(
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     present = set(book.sheet_names)
-    grids: dict[str, list] = {}  # rows as calamine returns them: _cell converts what is used
-
-    def grid(sheet: str, limit: int | None = None) -> list:
-        if sheet not in grids:
-            try:
-                grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)
-            except Exception as e:  # noqa: BLE001
-                raise InputError.at(f"无法读取工作表（{e}）", file=str(path), sheet=sheet) from None
-        return grids[sheet]
+    sheets = SheetGrids(book, str(path))  # rows as calamine returns them: _cell converts what is used
+    grid, grids = sheets.get, sheets.grids
 
     # '依申请公开台帐' is the 依申请公开台账 (read as absent, 表三 would keep zeros): the recogniser decides
     # which sheets hold which tally, by their names or else by their headers (any sheet may hold a ledger)
@@ -125,7 +119,7 @@ def read_book(
             else zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
         )
         with opened as z:
-            cells = _cell_positions(z)
+            named = _field_cells(z)
             bad_cells = error_cells(z, candidates)
             properties = package_properties(z)
     except (OSError, zipfile.BadZipFile) as e:
@@ -151,24 +145,32 @@ def read_book(
     fields: dict = {"values": {}, "narrative": {}, "properties": properties}
 
     def value(sheet: str, row: int, col: int) -> object:
-        if sheet not in present:
-            return None
-        g = grid(sheet)
-        v = _cell(g[row - 1][col - 1]) if row <= len(g) and col <= len(g[row - 1]) else None
-        return (v.strip() or None) if isinstance(v, str) else v
+        """The cell at 0-based (row, col) as the tally parser takes it; text stripped, blank None."""
+        g = grids.get(sheet)
+        if g is None:
+            if sheet not in present:
+                return None
+            g = grid(sheet)
+        if row < len(g):
+            line = g[row]
+            if col < len(line):
+                v = line[col]
+                return (v.strip() or None) if v.__class__ is str else _cell(v)
+        return None
 
-    narrative_key = {n: k for k, n in form.NARRATIVE_NAMES.items()}
-    for name, refs in cells.items():
-        if name in narrative_key:
-            fields["narrative"][narrative_key[name]] = [str(v) for v in (value(*ref) for ref in refs) if v is not None]
-        elif name in form.CELL_BY_NAME:
-            if not form.CELL_BY_NAME[name].computed and name not in skip:
-                fields["values"][name] = value(*refs[0])
-        else:
-            fields[name] = value(*refs[0])
+    narrative, values, others = named
+    for key, refs in narrative:
+        fields["narrative"][key] = [str(v) for v in (value(*ref) for ref in refs) if v is not None]
+    for name, (sheet, row, col) in values:
+        if name not in skip:
+            fields["values"][name] = value(sheet, row, col)
+    for name, (sheet, row, col) in others:
+        fields[name] = value(sheet, row, col)
     if form.SHEET_README in present:  # a 说明 copied without its names (cells pasted): found by its labels
-        for name, v in _readme_by_label(grid(form.SHEET_README, README_SCAN_ROWS)).items():
-            fields.setdefault(name, v)
+        rows = grid(form.SHEET_README, README_SCAN_ROWS)
+        if not _META_NAMES <= fields.keys():  # with every field named, the labels could add nothing
+            for name, v in _readme_by_label(rows).items():
+                fields.setdefault(name, v)
     for name in ("meta_unit", "meta_contact", "meta_level"):
         fields[name] = one_line(fields.get(name))
     fields["meta_published"] = nz.parse_date(fields.get("meta_published"))
@@ -278,6 +280,7 @@ def ledger_errors(e: LedgerError, source: str, sheet_label: Callable[[str], str 
 
 README_SCAN_ROWS = 60  # rows of 说明 searched for its field labels (the template's sit at rows 14-18)
 _META_LABELS = {nz.key(m.label): m.name for m in form.META_FIELDS}
+_META_NAMES = frozenset(m.name for m in form.META_FIELDS)
 
 
 def _readme_by_label(rows: list) -> dict[str, object]:
@@ -309,27 +312,37 @@ def _cell(value: object) -> object:
     return value
 
 
-_POSITIONS: dict[bytes, dict[str, list[tuple[str, int, int]]]] = {}
+Ref = tuple[str, int, int]  # (sheet, row, col), 0-based
+# (narrative key, its cells), the typed input cells of the tables (computed totals left out), the other
+# names (说明 fields): each in the names' order
+FieldCells = tuple[list[tuple[str, list[Ref]]], list[tuple[str, Ref]], list[tuple[str, Ref]]]
+_FIELD_CELLS: dict[bytes, FieldCells] = {}
 
 
-def _cell_positions(z: zipfile.ZipFile) -> dict[str, list[tuple[str, int, int]]]:
-    """Named report cells -> [(sheet, row, col)]; cached per workbook.xml (units mostly share the template's)."""
+def _field_cells(z: zipfile.ZipFile) -> FieldCells:
+    """The named report cells by what they fill; cached per workbook.xml (units mostly share the template's)."""
     try:
         key = z.read("xl/workbook.xml")
     except KeyError:
-        return {}
-    if key not in _POSITIONS:
-        if len(_POSITIONS) > 64:
-            _POSITIONS.clear()
-        positions = {}
+        return [], [], []
+    if key not in _FIELD_CELLS:
+        if len(_FIELD_CELLS) > 64:
+            _FIELD_CELLS.clear()
+        narrative_key = {n: k for k, n in form.NARRATIVE_NAMES.items()}
+        out: FieldCells = ([], [], [])
         for name, refs in report_cells(names_in_package(z)).items():
-            out = []
+            cells = []
             for sheet, a1 in refs:
                 letters, row = coordinate_from_string(a1)
-                out.append((sheet, row, column_index_from_string(letters)))
-            positions[name] = out
-        _POSITIONS[key] = positions
-    return _POSITIONS[key]
+                cells.append((sheet, row - 1, column_index_from_string(letters) - 1))
+            if name in narrative_key:
+                out[0].append((narrative_key[name], cells))
+            elif name not in form.CELL_BY_NAME:
+                out[2].append((name, cells[0]))
+            elif not form.CELL_BY_NAME[name].computed:
+                out[1].append((name, cells[0]))
+        _FIELD_CELLS[key] = out
+    return _FIELD_CELLS[key]
 
 
 # --------------------------------------------------------------------------------------------
