@@ -578,19 +578,12 @@ class TemplateFiller:
         ``tally`` (a :class:`xl_report.core.tally.Tally`) is copied into the tally sheets, without the
         personal columns when ``drop_personal``. ``report`` may already be a :meth:`view`.
         ``properties``: custom document properties of a draft (a frozen file carries its own)."""
-        return write_zip(self._entries(report, frozen, tally, drop_personal, properties))
-
-    def _entries(
-        self,
-        report: ReportData,
-        frozen: FrozenInfo | None,
-        tally,
-        drop_personal: bool,
-        properties: dict[str, object] | None,
-    ) -> list[_Entry]:
-        """The package's parts, in order, compressed (see :meth:`fill`)."""
         order, changed = self._parts(report, frozen, tally, drop_personal, properties)
-        return [_as_entry(n, changed[n], self.level) if n in changed else self.plain[n] for n in order]
+        return self._zip(order, changed)
+
+    def _zip(self, order: list[str], changed: dict[str, bytes | _Entry]) -> bytes:
+        """The package: the changed parts compressed, the template's as compressed once."""
+        return write_zip([_as_entry(n, changed[n], self.level) if n in changed else self.plain[n] for n in order])
 
     def _parts(
         self,
@@ -719,7 +712,7 @@ class TemplateFiller:
         final = self._finalised(changed, draft, info)
         if final is None:  # the placeholder shows elsewhere too (a report quoting it): fill again
             return self.fill(view, info, tally=tally, drop_personal=True), info
-        return write_zip([_as_entry(n, final[n], self.level) if n in final else self.plain[n] for n in order]), info
+        return self._zip(order, final), info
 
     def _finalised(
         self, changed: dict[str, bytes | _Entry], draft: FrozenInfo, info: FrozenInfo
