@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from bisect import bisect_left, bisect_right
-from datetime import date, timedelta
+from datetime import date
 
 import chinese_calendar
 from chinese_calendar import constants as _cc
@@ -55,25 +55,21 @@ class WorkCalendar:
     def __init__(self, extra_holidays: tuple[date, ...] = (), extra_workdays: tuple[date, ...] = ()):
         off, on = set(extra_holidays), set(extra_workdays)
         self.years = frozenset(PACKAGE_YEARS) | {d.year for d in off | on}
+        # by day ordinals, not dates (each batch worker builds this: ~20 years of days): the config's days
+        # first, then the package's holidays and 调休 workdays, then Monday to Friday
+        on_days, off_days = {d.toordinal() for d in on}, {d.toordinal() for d in off}
+        package_work = {d.toordinal() for d in _cc.workdays if d.year in PACKAGE_YEARS}
+        package_off = {d.toordinal() for d in _cc.holidays if d.year in PACKAGE_YEARS}
         days: list[int] = []
         for year in sorted(self.years):
-            d, end = date(year, 1, 1), date(year, 12, 31)
-            while d <= end:
-                if d in on:
-                    days.append(d.toordinal())
-                elif d not in off and self._default_workday(d):
-                    days.append(d.toordinal())
-                d += timedelta(days=1)
+            for o in range(date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal() + 1):
+                if o in on_days:
+                    days.append(o)
+                elif o in off_days or o in package_off:
+                    continue
+                elif o in package_work or o % 7 not in (0, 6):  # ordinal % 7: 0 is Sunday, 6 Saturday
+                    days.append(o)
         self._days = days
-
-    @staticmethod
-    def _default_workday(d: date) -> bool:
-        if d.year in PACKAGE_YEARS:
-            if d in _cc.workdays:
-                return True
-            if d in _cc.holidays:
-                return False
-        return d.weekday() < 5
 
     def _need(self, *years: int) -> None:
         for y in range(min(years), max(years) + 1):
