@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,8 +60,18 @@ T_ROW, T_C, T_V, T_F, T_IS, T_T, T_R = (_q(t) for t in ("row", "c", "v", "f", "i
 
 
 def _parser() -> etree.XMLParser:
-    # hostile input: no entities, no network, no huge trees (open_xlsx already refused any DTD)
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
+    """This thread's parser (an lxml parser is used by one thread at a time; making one costs more than a
+    small part's parse). Hostile input: no entities, no network, no huge trees (open_xlsx already refused
+    any DTD)."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
+        )
+    return parser
+
+
+_PARSERS = threading.local()
 
 
 @dataclass
