@@ -11,10 +11,7 @@ import base64
 import hashlib
 import os
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from xl_report.core.errors import InputError
 from xl_report.xlsx.fileio import unit_file_name
@@ -23,6 +20,12 @@ SIGNED_PREFIX = b"xl_report freeze v1\n"
 SIGNED_PREFIX_V2 = b"xl_report freeze v2\n"
 PRIVATE_SUFFIX = ".key"
 PUBLIC_SUFFIX = ".pub"
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+# cryptography (~12 ms to import) is loaded where a key is made, read or checked: every batch freezes,
+# few sign
 
 
 def safe_unit_name(unit: str | None) -> str:
@@ -41,6 +44,8 @@ def _message(fp: str, frozen_at: str | None = None) -> bytes:
 
 def key_id(public: Ed25519PublicKey) -> str:
     """Short id of a public key, stored beside the signature to tell keys apart in messages."""
+    from cryptography.hazmat.primitives import serialization  # lazy: see above
+
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
 
@@ -54,7 +59,10 @@ def keygen(unit: str, directory: Path | str = ".") -> tuple[Path, Path]:
     for p in (private_path, public_path):
         if p.exists():
             raise InputError.at("密钥文件已存在，为防止误覆盖，请先移走旧文件", file=str(p))
-    key = Ed25519PrivateKey.generate()
+    from cryptography.hazmat.primitives import serialization  # lazy: see above
+    from cryptography.hazmat.primitives.asymmetric import ed25519  # lazy: see above
+
+    key = ed25519.Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -75,6 +83,9 @@ def keygen(unit: str, directory: Path | str = ".") -> tuple[Path, Path]:
 
 
 def load_private_key(path: Path | str) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization  # lazy: see above
+    from cryptography.hazmat.primitives.asymmetric import ed25519  # lazy: see above
+
     path = Path(path)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
@@ -84,12 +95,15 @@ def load_private_key(path: Path | str) -> Ed25519PrivateKey:
         raise InputError.at(
             f"无法读取签名私钥（{type(e).__name__}），请使用 xl-report keygen 生成的 .key 文件", file=str(path)
         ) from None
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise InputError.at("签名私钥不是 Ed25519 密钥，请使用 xl-report keygen 生成的 .key 文件", file=str(path))
     return key
 
 
 def load_public_key(path: Path | str) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives import serialization  # lazy: see above
+    from cryptography.hazmat.primitives.asymmetric import ed25519  # lazy: see above
+
     path = Path(path)
     try:
         key = serialization.load_pem_public_key(path.read_bytes())
@@ -97,7 +111,7 @@ def load_public_key(path: Path | str) -> Ed25519PublicKey:
         raise InputError.at("找不到单位公钥文件", file=str(path)) from None
     except (ValueError, TypeError, OSError) as e:
         raise InputError.at(f"无法读取公钥（{type(e).__name__}）", file=str(path)) from None
-    if not isinstance(key, Ed25519PublicKey):
+    if not isinstance(key, ed25519.Ed25519PublicKey):
         raise InputError.at("公钥不是 Ed25519 密钥", file=str(path))
     return key
 
@@ -108,6 +122,8 @@ def sign(key: Ed25519PrivateKey, fp: str, frozen_at: str | None = None) -> str:
 
 
 def verify_signature(public: Ed25519PublicKey, fp: str, signature: str, frozen_at: str | None = None) -> bool:
+    from cryptography.exceptions import InvalidSignature  # lazy: see above
+
     try:
         public.verify(base64.b64decode(signature, validate=True), _message(fp, frozen_at))
         return True
