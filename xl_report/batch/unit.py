@@ -29,8 +29,8 @@ from xl_report.core.errors import XlReportError
 from xl_report.core.figures import figures
 from xl_report.core.findings import count
 from xl_report.core.report import ReportData
+from xl_report.core.tally import report_year
 from xl_report.rules import check
-from xl_report.stages.fill import report_year
 from xl_report.stages.freeze import FROZEN_SUFFIX
 from xl_report.xlsx.fileio import check_name_length, keep_backup, unit_file_name, write_bytes_atomic
 from xl_report.xlsx.fillstate import fill_properties, fill_state

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from xl_report.core import form
 from xl_report.core import normalise as nz
-from xl_report.core.errors import InputError, Problem, TallyErrors
+from xl_report.core.errors import InputError, Problem, TallyErrors, printable
 from xl_report.core.tally_schema import TALLY_SHEETS, Column, TallySheet
 
 if TYPE_CHECKING:
@@ -434,3 +435,23 @@ def _plain(value: object) -> object:
     if isinstance(value, float):
         return int(value) if value.is_integer() else round(value, 6)
     return value
+
+
+def report_year(year: int | None, tally: Tally) -> int:
+    """--year wins; otherwise 报告年度 from 说明; otherwise the clerk must say."""
+    if year is not None:
+        return year
+    if tally.year is not None:
+        return tally.year
+    label = f"“{form.SHEET_README}”工作表的“{form.META_BY_NAME['meta_year'].label}”"
+    if tally.year_typed is not None:  # typed, but not a year: "please fill it" would be false
+        raise InputError.at(
+            f"{label}（值：{printable(tally.year_typed)}）不是年份：请填写四位数的年份，如 2024；"
+            "或在命令中加 --year 2024 这样的参数",
+            file=tally.source,
+        )
+    raise InputError.at(
+        f"不知道报告年度：请在“{form.SHEET_README}”工作表填写“{form.META_BY_NAME['meta_year'].label}”，"
+        "或在命令中加 --year 2024 这样的参数",
+        file=tally.source,
+    )

@@ -18,10 +18,10 @@ from openpyxl.workbook.workbook import Workbook
 
 from xl_report.core import form
 from xl_report.core.aggregate import aggregate, merge_counts, placeholder_numbers
-from xl_report.core.errors import InputError, printable
+from xl_report.core.errors import InputError
 from xl_report.core.filenames import FILLED_SUFFIX
 from xl_report.core.report import ReportData
-from xl_report.core.tally import Tally
+from xl_report.core.tally import Tally, report_year
 from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
 from xl_report.stages.adopt import AdoptResult, PlainRows, save_adopted, write_adoption
 from xl_report.xlsx.fileio import backup_existing, save_workbook
@@ -43,26 +43,6 @@ class FillResult:
     notes: list[str] = field(default_factory=list)
     numbers: dict[str, int | float] = field(default_factory=dict)  # placeholder label -> number (for messages)
     decisions: list[str] = field(default_factory=list)  # how an office's own ledger was read (one line each)
-
-
-def report_year(year: int | None, tally: Tally) -> int:
-    """--year wins; otherwise 报告年度 from 说明; otherwise the clerk must say."""
-    if year is not None:
-        return year
-    if tally.year is not None:
-        return tally.year
-    label = f"“{form.SHEET_README}”工作表的“{form.META_BY_NAME['meta_year'].label}”"
-    if tally.year_typed is not None:  # typed, but not a year: "please fill it" would be false
-        raise InputError.at(
-            f"{label}（值：{printable(tally.year_typed)}）不是年份：请填写四位数的年份，如 2024；"
-            "或在命令中加 --year 2024 这样的参数",
-            file=tally.source,
-        )
-    raise InputError.at(
-        f"不知道报告年度：请在“{form.SHEET_README}”工作表填写“{form.META_BY_NAME['meta_year'].label}”，"
-        "或在命令中加 --year 2024 这样的参数",
-        file=tally.source,
-    )
 
 
 def describe_numbers(s: dict[str, int | float]) -> list[str]:
