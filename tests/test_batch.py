@@ -710,3 +710,22 @@ def test_the_summary_chart_table_streamed_in_equals_the_one_written_cell_by_cell
     assert streamed == table(tmp_path / "cells.xlsx")
     assert [r[0] for r in streamed[1:4]] == ["某某县甲镇人民政府", "甲&乙<镇>", "某某县丙镇人民政府"]
     assert streamed[5][0] == "全县合计" and streamed[5][1] == sum(r[1] for r in streamed[1:4])
+
+
+def test_a_unit_list_name_and_a_received_name_missing_characters_are_pointed_at_each_other(tmp_path):
+    """“某某县甲镇政府” received, “某某县甲镇人民政府” on the list: one unit that mistyped its name, not a missing
+    unit and a stranger. 丙镇 / 丁镇 differ by a character, not by one leaving some out: never paired."""
+    indir = tmp_path / "in"
+    unit(indir, "某某县甲镇政府", 1)
+    unit(indir, "某某县乙镇人民政府", 2)
+    unit(indir, "某某县丙镇人民政府", 3)
+    units = tmp_path / "units.toml"
+    units.write_text('units = ["某某县甲镇人民政府", "某某县乙镇人民政府", "某某县丁镇人民政府"]\n', encoding="utf-8")
+    result = run_batch(indir, tmp_path / "out", year=YEAR, jobs=1, units=units, progress=False)
+    by_name = {u.unit: u for u in result.units}
+    assert by_name["某某县甲镇人民政府"].status == STATUS_MISSING
+    assert "收到的“某某县甲镇政府”（文件“001.xlsx”）可能就是该单位" in (by_name["某某县甲镇人民政府"].reason or "")
+    assert any("名单中的“某某县甲镇人民政府”可能就是该单位" in n for n in by_name["某某县甲镇政府"].notes)
+    assert by_name["某某县丁镇人民政府"].reason == "未收到该单位的文件"  # 丙镇 is not 丁镇
+    assert any(n == "该单位不在单位名单中，请核对单位名称" for n in by_name["某某县丙镇人民政府"].notes)
+    assert by_name["某某县乙镇人民政府"].status in (STATUS_OK, STATUS_ERRORS)

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import datetime
@@ -295,20 +296,59 @@ def _chunks(todo: list, jobs: int, largest: int = 16) -> Iterable[list]:
 
 
 def _with_missing(results: list[UnitResult], expected: list[str]) -> list[UnitResult]:
-    """Order by the expected list; add 未提交 rows; units not on the list follow, with a note."""
+    """Order by the expected list; add 未提交 rows; units not on the list follow, with a note. A name on
+    the list and a received one that differ only by left-out characters (“某某镇政府” for “某某镇人民政府”,
+    a missing county prefix) are pointed at each other: more likely one unit mistyped than a missing one
+    and a stranger. Names that differ by other characters (甲镇 / 乙镇) are never paired."""
     by_key: dict[str, list[UnitResult]] = {}
     for r in results:
         by_key.setdefault(match_key(r.unit), []).append(r)
-    out = []
+    out, missing = [], []
     for name in expected:
         got = by_key.pop(match_key(name), None)
         if got:
             out.extend(got)
         else:
-            out.append(UnitResult("", name, STATUS_MISSING, reason="未收到该单位的文件"))
-    for rest in by_key.values():
-        for r in rest:
-            if "不在单位名单中" not in " ".join(r.notes):
-                r.notes.append("该单位不在单位名单中，请核对单位名称")
-            out.append(r)
+            missing.append(UnitResult("", name, STATUS_MISSING, reason="未收到该单位的文件"))
+            out.append(missing[-1])
+    extra = [r for rest in by_key.values() for r in rest]
+    hints = _near_misses(missing, extra)
+    for r in extra:
+        if "不在单位名单中" not in " ".join(r.notes):
+            near = hints.get(id(r))
+            r.notes.append(
+                f"该单位不在单位名单中；名单中的“{near.unit}”可能就是该单位，请核对单位名称"
+                if near is not None
+                else "该单位不在单位名单中，请核对单位名称"
+            )
+        out.append(r)
+    for m in missing:
+        near = hints.get(id(m))
+        if near is not None:
+            m.reason = f"未收到该单位的文件；收到的“{near.unit}”（文件“{near.source}”）可能就是该单位，请核对单位名称"
     return out
+
+
+def _near_misses(missing: list[UnitResult], extra: list[UnitResult]) -> dict[int, UnitResult]:
+    """id of a unit -> its counterpart, for the pairs whose names differ only by characters one of them
+    leaves out, each name in exactly one such pair."""
+    pairs = [
+        (m, e)
+        for m in missing
+        for e in extra
+        if _leaves_out(match_key(m.unit), match_key(e.unit)) or _leaves_out(match_key(e.unit), match_key(m.unit))
+    ]
+    seen = Counter(id(u) for pair in pairs for u in pair)
+    out: dict[int, UnitResult] = {}
+    for m, e in pairs:
+        if seen[id(m)] == 1 and seen[id(e)] == 1:
+            out[id(m)], out[id(e)] = e, m
+    return out
+
+
+def _leaves_out(short: str, long: str) -> bool:
+    """``short`` is ``long`` with some characters left out (and keeps at least four of them)."""
+    if len(short) < 4 or len(short) >= len(long):
+        return False
+    rest = iter(long)
+    return all(ch in rest for ch in short)
