@@ -780,16 +780,7 @@ def verify_bytes(
         return _verify_v1(wb, info, view, keys_dir, source)
     fp, stored = info["fingerprint"], info["view"]
     current_fp = view.fingerprint
-    result = VerifyResult(
-        False,
-        True,
-        fingerprint=fp,
-        path=source,
-        current_fingerprint=current_fp,
-        frozen_at=info["frozen_at"],
-        reason=info["reason"],
-        signer=info["signer"],
-    )
+    result = _frozen_result(info, current_fp, source)
     basis = stored if stored is not None else view.canonical
     unit, year = named_value(basis, "meta_unit"), named_value(basis, "meta_year")
     result.unit = one_line(unit) if isinstance(unit, str) else None
@@ -815,6 +806,20 @@ def verify_bytes(
     return _conclude(result, info, view, intact, keys_dir)
 
 
+def _frozen_result(info: dict, current_fp: str, source: str | None) -> VerifyResult:
+    """A frozen file's verdict before its checks: not yet ok, with what freeze recorded."""
+    return VerifyResult(
+        False,
+        True,
+        fingerprint=info["fingerprint"],
+        path=source,
+        current_fingerprint=current_fp,
+        frozen_at=info["frozen_at"],
+        reason=info["reason"],
+        signer=info["signer"],
+    )
+
+
 def _stamp_time(frozen_at: str | None) -> str:
     try:
         return f"{datetime.fromisoformat(frozen_at or ''):%Y-%m-%d %H:%M}"
@@ -830,16 +835,7 @@ def _verify_v1(
     current = canonical_values(report)
     current_fp = fingerprint_of(current)
     stored, fp = info["values"], info["fingerprint"]
-    result = VerifyResult(
-        False,
-        True,
-        fingerprint=fp,
-        path=source,
-        current_fingerprint=current_fp,
-        frozen_at=info["frozen_at"],
-        reason=info["reason"],
-        signer=info["signer"],
-    )
+    result = _frozen_result(info, current_fp, source)
     basis = stored if stored is not None else current
     result.unit = basis.get("unit") if isinstance(basis.get("unit"), str) else None
     result.year = basis.get("year") if isinstance(basis.get("year"), int) else None
