@@ -220,11 +220,12 @@ class PlainRows:
             ws = wb[name]
             for r, cells in rows.items():
                 for k, v in cells:
-                    _put(ws.cell(r, k), v)
+                    put_value(ws.cell(r, k), v)
         self.rows = {}
 
 
-def _put(cell, value: object) -> None:
+def put_value(cell, value: object) -> None:
+    """A tally value into a cell: text as text (never a formula), a date with the template's date format."""
     if isinstance(value, str):
         set_text(cell, value)
     else:
@@ -402,7 +403,7 @@ def _write_sheet(
             continue
         for k, v in values:  # a row with a highlighted cell: through openpyxl (fill, comment)
             cell = ws.cell(r, k)
-            _put(cell, v)
+            put_value(cell, v)
             marked = row[k - 1] if k <= width else None
             if isinstance(marked, _Cell):
                 cell.fill = marked.fill

@@ -11,7 +11,7 @@ Nothing is written when any tally row is bad (TallyErrors lists them all).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from openpyxl.workbook.workbook import Workbook
@@ -23,14 +23,14 @@ from xl_report.core.filenames import FILLED_SUFFIX
 from xl_report.core.report import ReportData
 from xl_report.core.tally import Tally, report_year
 from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
-from xl_report.stages.adopt import AdoptResult, PlainRows, save_adopted, write_adoption
+from xl_report.stages.adopt import AdoptResult, PlainRows, put_value, save_adopted, write_adoption
 from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.xlsx.fileio import output_path as default_output
 from xl_report.xlsx.fillstate import fill_properties, record_fill
 from xl_report.xlsx.findings_sheet import clear_findings
 from xl_report.xlsx.tally_reader import read_tally
-from xl_report.xlsx.template import DATE_FORMAT, build_template
-from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, set_text, write_report
+from xl_report.xlsx.template import build_template
+from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, write_report
 
 FRESH_NOTE = "输入文件不是年报模板（缺少表二、表三、表四），已生成新的填报工作簿，并把台账复制进去。"
 
@@ -190,12 +190,4 @@ def copy_tally(wb: Workbook, tally: Tally) -> None:
             for j, v in enumerate(record, start=1):
                 if v is None:
                     continue
-                c = ws.cell(r, j)
-                if isinstance(v, bool):
-                    set_text(c, YES_NO[0] if v else YES_NO[1])
-                elif isinstance(v, str):
-                    set_text(c, v)
-                else:
-                    c.value = v
-                    if isinstance(v, date):
-                        c.number_format = DATE_FORMAT
+                put_value(ws.cell(r, j), (YES_NO[0] if v else YES_NO[1]) if isinstance(v, bool) else v)
