@@ -43,7 +43,6 @@ from xl_report.xlsx.fillstate import package_properties
 from xl_report.xlsx.ledger_reader import LedgerFile, open_ledger
 from xl_report.xlsx.names import NS, names_in_package, package_sheet_parts, report_cells
 from xl_report.xlsx.safety import check_xlsx
-from xl_report.xlsx.sheet_grids import SheetGrids
 from xl_report.xlsx.workbook import one_line
 
 XLSX = (".xlsx", ".xlsm")
@@ -105,8 +104,16 @@ def read_book(
     except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
         raise InputError.at(f"无法读取工作簿（{e}）", file=str(path)) from None
     present = set(book.sheet_names)
-    sheets = SheetGrids(book, str(path))  # rows as calamine returns them: _cell converts what is used
-    grid, grids = sheets.get, sheets.grids
+    grids: dict[str, list] = {}  # rows as calamine returns them: _cell converts what is used
+
+    def grid(sheet: str, limit: int | None = None) -> list:
+        """Each sheet read once; its first read decides how many rows it keeps."""
+        if sheet not in grids:
+            try:
+                grids[sheet] = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False, nrows=limit)
+            except Exception as e:  # noqa: BLE001 - calamine raises its own types for malformed parts
+                raise InputError.at(f"无法读取工作表（{e}）", file=str(path), sheet=sheet) from None
+        return grids[sheet]
 
     # '依申请公开台帐' is the 依申请公开台账 (read as absent, 表三 would keep zeros): the recogniser decides
     # which sheets hold which tally, by their names or else by their headers (any sheet may hold a ledger)
