@@ -548,7 +548,28 @@ def _sheet(
         entry["hidden_rows"] = found.hidden_rows
 
 
-_FRAMES: dict[tuple, tuple[bool, dict, list]] = {}
+class _Memo:
+    """A bounded per-process memo whose keys hold ids of shared objects (the template's strings and styles):
+    an entry keeps those objects, and only counts as a hit while they are the very same ones (an id is
+    reused once its object is gone). It starts over when full."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.entries: dict[tuple, tuple[object, tuple]] = {}
+
+    def get(self, key: tuple, pinned: tuple):
+        hit = self.entries.get(key)
+        if hit is None or any(a is not b for a, b in zip(hit[1], pinned)):
+            return None
+        return hit[0]
+
+    def put(self, key: tuple, pinned: tuple, value) -> None:
+        if len(self.entries) >= self.size:
+            self.entries.clear()
+        self.entries[key] = (value, pinned)
+
+
+_FRAMES = _Memo()
 
 
 def _frame(pkg: _Package, part: str, raw: bytes, root, dxfs: list[dict]) -> tuple[bool, dict]:
@@ -561,9 +582,9 @@ def _frame(pkg: _Package, part: str, raw: bytes, root, dxfs: list[dict]) -> tupl
     if pkg.parts is not None and len(raw) <= _CACHE_TREE_BYTES:
         linked = _by_type(sheet_rels, REL_COMMENTS) + _by_type(sheet_rels, REL_DRAWING)
         key = (raw, id(dxfs), tuple((p, pkg.read(p)) for p in linked))
-        hit = _FRAMES.get(key)
-        if hit is not None and hit[2] is dxfs:  # the same object, not a reused id
-            return hit[0], hit[1]
+        hit = _FRAMES.get(key, (dxfs,))
+        if hit is not None:
+            return hit
     lock = root.find(_q("sheetProtection"))
     protected = lock is not None and lock.get("sheet") in ("1", "true")
     fields: dict[str, object] = {}
@@ -582,13 +603,11 @@ def _frame(pkg: _Package, part: str, raw: bytes, root, dxfs: list[dict]) -> tupl
     }
     fields.update((k, v) for k, v in found.items() if v)
     if key is not None:
-        if len(_FRAMES) >= 64:
-            _FRAMES.clear()
-        _FRAMES[key] = (protected, fields, dxfs)
+        _FRAMES.put(key, (dxfs,), (protected, fields))
     return protected, fields
 
 
-_SHEET_CELLS: dict[tuple, tuple[_Cells, list[str], tuple]] = {}
+_SHEET_CELLS = _Memo()
 
 
 def _sheet_cells(raw: bytes, root, title: str, strings: list[str], styles: tuple, volatile_here: dict) -> _Cells:
@@ -597,13 +616,11 @@ def _sheet_cells(raw: bytes, root, title: str, strings: list[str], styles: tuple
     if len(raw) > _CACHE_TREE_BYTES:
         return _read_rows(root.find(_q("sheetData")), title, strings, styles, volatile_here)
     key = (raw, title, id(strings), id(styles[0]), tuple(sorted(volatile_here.items())))
-    hit = _SHEET_CELLS.get(key)
-    if hit is not None and hit[1] is strings and hit[2] is styles[0]:  # the same objects, not a reused id
-        return hit[0]
+    hit = _SHEET_CELLS.get(key, (strings, styles[0]))
+    if hit is not None:
+        return hit
     found = _read_rows(root.find(_q("sheetData")), title, strings, styles, volatile_here)
-    if len(_SHEET_CELLS) >= 64:
-        _SHEET_CELLS.clear()
-    _SHEET_CELLS[key] = (found, strings, styles[0])
+    _SHEET_CELLS.put(key, (strings, styles[0]), found)
     return found
 
 
