@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import typer
 from rich.console import Console
 from rich.markup import escape
-from typer import _click as click  # typer 0.29 vendors its own click (private, hence the pin <0.30)
+from typer import _click as click  # typer vendors its own click (private, hence the pin)
 
 from xl_report.core.errors import EXIT_INPUT, XlReportError, printable
 from xl_report.core.version import __version__
@@ -65,20 +65,22 @@ _USAGE_ZH = (  # click's usage errors (typer's vendored click has no Chinese cat
         lambda m: f"没有这个命令：{m.group(1)}" + (f"（是否想用 {m.group(2)}？）" if m.group(2) else ""),
     ),
     (re.compile(r"^Got unexpected extra argument(?:s|\(s\))? \((.+)\)$"), r"多余的参数：\1"),
-    (re.compile(r"^Input should be greater than or equal to (.+)$"), r"应不小于 \1"),
-    (re.compile(r"^Input should be less than or equal to (.+)$"), r"应不大于 \1"),
+    (
+        re.compile(r"^Invalid value for (.+?): (.+)$", re.S),
+        lambda m: f"{m.group(1)} 的值无效：{translate_usage(m.group(2))}",
+    ),
+    # click's closed ranges (typer's min= / max=): "x>=1", "x<=5", "1990<=x<=2100"
+    (re.compile(r"^.+ is not in the range x>=(\S+)\.$"), r"应不小于 \1"),
+    (re.compile(r"^.+ is not in the range x<=(\S+)\.$"), r"应不大于 \1"),
+    (re.compile(r"^.+ is not in the range (\S+?)<=x<=(\S+)\.$"), r"应在 \1 到 \2 之间"),
     # click names the path "File", "Directory", "Path" (typer: "dir"): any of them
     (re.compile(r"^(?:file|directory|dir|path) '(.+)' does not exist\.$", re.I), r"“\1”不存在。"),
     (re.compile(r"^(?:file|path) '(.+)' is a directory\.$", re.I), r"“\1”是一个文件夹，这里需要文件。"),
     (re.compile(r"^(?:directory|dir|path) '(.+)' is a file\.$", re.I), r"“\1”是一个文件，这里需要文件夹。"),
     (re.compile(r"^(?:file|directory|dir|path) '(.+)' is not readable\.$", re.I), r"没有权限读取“\1”。"),
     (re.compile(r"^(?:file|directory|dir|path) '(.+)' is not writable\.$", re.I), r"没有权限写入“\1”。"),
-    (re.compile(r"^'(.+)' is not a valid integer\.$"), r"“\1”不是整数。"),
-    (re.compile(r"^(.+) is not in the range (.+)\.$"), r"\1 不在允许的范围 \2 内。"),
-    (
-        re.compile(r"^Invalid value for (.+?): (.+)$", re.S),
-        lambda m: f"{m.group(1)} 的值无效：{translate_usage(m.group(2))}",
-    ),
+    (re.compile(r"^'(.*)' is not a valid int(?:eger)?\.$"), r"“\1”不是整数。"),
+    (re.compile(r"^'(.*)' is not a valid float\.$"), r"“\1”不是数字。"),
 )
 
 
