@@ -12,7 +12,7 @@ import openpyxl
 
 from xl_report.batch.fastfill import custom_xml
 from xl_report.core.fingerprint import canonical_json, fingerprint_of_json, short
-from xl_report.stages.freeze import P_FINGERPRINT, P_VIEW, _text_props, encode_view
+from xl_report.stages.freeze_record import P_FINGERPRINT, P_VIEW, _text_props, encode_view
 from xl_report.xlsx.reader_view import read_view
 from xl_report.xlsx.workbook import resolve_names
 

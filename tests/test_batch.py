@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 from xl_report.batch.fastfill import template_bytes
 from xl_report.batch.inputs import read_unit_list
 from xl_report.batch.model import STATUS_ERRORS, STATUS_FAILED, STATUS_MISSING, STATUS_OK
+from xl_report.batch.rollup import SUMMARY_FILE
 from xl_report.batch.run import run_batch
-from xl_report.batch.summary import SUMMARY_FILE
 from xl_report.cli import app
 from xl_report.cli.demo import synthetic_unit, write_unit
 from xl_report.core import form
@@ -154,7 +154,7 @@ def test_rollup_is_the_sum_and_is_checked(county):
     for name in form.CELL_NAMES:
         expected = sum(r.num0(name) for r in reports)
         assert rollup.values[name] == pytest.approx(expected), name
-    from xl_report.batch.summary import check_rollup
+    from xl_report.batch.rollup import check_rollup
     from xl_report.rules import check
 
     assert not [f for f in check_rollup(rollup) if f.is_error]

@@ -15,7 +15,8 @@ from python_calamine import CalamineWorkbook
 from xl_report.batch.fastfill import TemplateFiller, template_bytes
 from xl_report.core import form
 from xl_report.core.report import ReportData
-from xl_report.stages.freeze import PLACEHOLDER_FP, stamp_line, verify_file
+from xl_report.stages.freeze import verify_file
+from xl_report.stages.freeze_record import PLACEHOLDER_FP, stamp_line
 from xl_report.xlsx.workbook import read_report_file, resolve_names
 
 from .tally_factory import request, tally_from_rows
@@ -205,8 +206,9 @@ def test_draft_read_as_template_plus_unit_cells_is_the_whole_read(filler):
     each unit's own cells: the view must be exactly the one a reader gets from the whole parts."""
     from xl_report.batch.fastfill import _plain, freeze_info
     from xl_report.cli.demo import synthetic_unit, unit_tally
+    from xl_report.core.a1 import reading_order
     from xl_report.core.aggregate import aggregate
-    from xl_report.xlsx.reader_view import NS, _coord_key, read_view
+    from xl_report.xlsx.reader_view import NS, read_view
 
     now = datetime(2025, 1, 20, 9, 30, tzinfo=UTC)
     draft = freeze_info(PLACEHOLDER_FP, "", password="pw", now=now)
@@ -228,5 +230,5 @@ def test_draft_read_as_template_plus_unit_cells_is_the_whole_read(filler):
             assert (a.volatile, sorted(a.stamps), a.unprotected) == (b.volatile, sorted(b.stamps), b.unprotected)
         for part in cells:  # the premise of a tie going to the first cell: row-major order
             sheet_data = etree.fromstring(whole[part]).find(f"{{{NS}}}sheetData")
-            met = [_coord_key(c.get("r")) for c in sheet_data.iter(f"{{{NS}}}c")]
+            met = [reading_order(c.get("r")) for c in sheet_data.iter(f"{{{NS}}}c")]
             assert met == sorted(met) and len(set(met)) == len(met), part

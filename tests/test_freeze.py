@@ -22,7 +22,6 @@ from xl_report.core.fingerprint import short
 from xl_report.core.report import ReportData
 from xl_report.core.tally_schema import PERSONAL_COLUMNS, REQUESTS
 from xl_report.stages.freeze import (
-    PASSWORD_ENV,
     FreezeRefused,
     freeze_book,
     freeze_file,
@@ -31,6 +30,7 @@ from xl_report.stages.freeze import (
     verify_file,
     workbook_bytes,
 )
+from xl_report.stages.freeze_record import PASSWORD_ENV
 from xl_report.stages.reader_diff import named_value
 from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.xlsx.reader_view import fingerprint_v2

@@ -464,7 +464,8 @@ def test_control_characters_never_reach_the_terminal_raw(tmp_path):
 
 
 def _summary_rows(outdir: Path) -> list[list]:
-    from xl_report.batch.summary import SHEET_SUMMARY, SUMMARY_FILE
+    from xl_report.batch.rollup import SUMMARY_FILE
+    from xl_report.batch.summary import SHEET_SUMMARY
 
     ws = openpyxl.load_workbook(outdir / SUMMARY_FILE)[SHEET_SUMMARY]
     return [[c.value for c in row] for row in ws.iter_rows()]

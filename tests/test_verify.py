@@ -16,18 +16,8 @@ from xl_report.core import form
 from xl_report.core.errors import InputError
 from xl_report.core.fingerprint import canonical_json, canonical_values, diff, fingerprint
 from xl_report.core.report import ReportData
-from xl_report.stages.freeze import (
-    P_FINGERPRINT,
-    P_VIEW,
-    PROP_CHUNK,
-    _chunks,
-    _record,
-    _text_props,
-    encode_view,
-    freeze_book,
-    read_freeze_info,
-    verify_file,
-)
+from xl_report.stages.freeze import _record, freeze_book, read_freeze_info, verify_file
+from xl_report.stages.freeze_record import P_FINGERPRINT, P_VIEW, PROP_CHUNK, _chunks, _text_props, encode_view
 from xl_report.stages.signing import keygen, safe_unit_name
 from xl_report.xlsx.fileio import save_workbook
 from xl_report.xlsx.workbook import open_workbook, resolve_names
@@ -348,7 +338,7 @@ def test_fingerprint_property_removed_means_not_frozen(frozen, tmp_path):
 
 def as_v1(path: Path, out: Path, key=None) -> Path:
     """A file as the older scheme (v1) froze it: the report's values, no reader view."""
-    from xl_report.stages.freeze import P_SCHEME, P_SIGNATURE, P_VALUES
+    from xl_report.stages.freeze_record import P_SCHEME, P_SIGNATURE, P_VALUES
     from xl_report.stages.signing import load_private_key, sign
     from xl_report.xlsx.workbook import read_report
 

@@ -27,28 +27,22 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from lxml import etree
-from openpyxl.utils.cell import (
-    column_index_from_string,
-    coordinate_from_string,
-    get_column_letter,
-    range_boundaries,
-)
-from openpyxl.utils.datetime import to_excel
-from openpyxl.utils.protection import hash_password
-from openpyxl.xml.functions import tostring
 
 from xl_report.core import form
+from xl_report.core.a1 import cell_box, cell_position, column_letter
 from xl_report.core.assets import WORKBOOKS, asset_file
 from xl_report.core.filenames import TEMPLATE_FILE
 from xl_report.core.fingerprint import canonical_json, fingerprint_of_json
+from xl_report.core.normalise import excel_serial
 from xl_report.core.report import ReportData
 from xl_report.core.tally_schema import TALLY_SHEETS
-from xl_report.stages.freeze import (
+from xl_report.stages.freeze_record import (
     FINAL_STATUS,
     PERSONAL_NOTE,
     PLACEHOLDER_FP,
-    STAMP_FONT,
     freeze_properties,
+    sheet_password_hash,
+    stamp_font_xml,
     stamp_line,
 )
 from xl_report.xlsx.deflate import fast_zlib
@@ -56,7 +50,6 @@ from xl_report.xlsx.fileio import FIXED_ZIP_TIME, normalise_zip
 from xl_report.xlsx.names import NS, name_texts, names_from_xml, parse_ref, report_cells, sheet_parts
 from xl_report.xlsx.ooxml import expect
 from xl_report.xlsx.reader_view import read_view
-from xl_report.xlsx.template import build_template
 
 CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
@@ -70,11 +63,6 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
-
-
-def split_coord(coord: str) -> tuple[int, int]:
-    col, row = coordinate_from_string(coord)
-    return column_index_from_string(col), row
 
 
 def xml_escape(text: str, entities: dict[str, str] | None = None) -> str:
@@ -135,7 +123,7 @@ def freeze_info(
         f"{now:%Y-%m-%d %H:%M:%S}",
         properties,
         stamp_line(fp, now),
-        password_hash or (hash_password(password) if password else None),
+        password_hash or (sheet_password_hash(password) if password else None),
     )
 
 
@@ -322,6 +310,9 @@ def template_bytes() -> bytes:
 
 def built_template_bytes() -> bytes:
     """:func:`xl_report.xlsx.template.build_template`, saved with fixed timestamps."""
+    # lazy: openpyxl (~50 ms) builds it only where the shipped template is missing; the workers never load it
+    from xl_report.xlsx.template import build_template
+
     wb = build_template()
     fixed = datetime(*FIXED_ZIP_TIME)
     wb.properties.created = wb.properties.modified = fixed
@@ -401,7 +392,7 @@ class _Slot:
         if value is None:
             return
         if isinstance(value, (datetime, date)):
-            value = to_excel(value)
+            value = excel_serial(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if keep_formula and self.formula is not None:
                 etree.SubElement(el, _q("f")).text = self.formula
@@ -492,7 +483,7 @@ class TemplateFiller:
     def _cell(self, part: str, coord: str):
         root = self.trees[part]
         sd = root.find(_q("sheetData"))
-        col, row = split_coord(coord)
+        col, row = cell_position(coord)
         rel = None
         for r in sd.iterfind(_q("row")):
             rn = int(r.get("r"))
@@ -506,7 +497,7 @@ class TemplateFiller:
         if rel is None:
             rel = etree.SubElement(sd, _q("row"), r=str(row))
         for c in rel.iterfind(_q("c")):
-            ccol, _ = split_coord(c.get("r"))
+            ccol, _ = cell_position(c.get("r"))
             if ccol == col:
                 return c
             if ccol > col:
@@ -519,7 +510,7 @@ class TemplateFiller:
         text = name_texts(self.raw["xl/workbook.xml"], list(self.parts).index(sheet)).get("_xlnm.Print_Area")
         ref = parse_ref(text.split(",")[0]) if text else None
         if ref and ":" in ref[1]:
-            _, _, max_col, max_row = range_boundaries(ref[1])
+            _, _, max_col, max_row = cell_box(ref[1])
             return max_row, max_col
         return None
 
@@ -531,7 +522,7 @@ class TemplateFiller:
         tree = self.trees[self.parts[sheet]]
         rows = [int(r.get("r")) for r in tree.iter(_q("row"))]
         dim = tree.find(_q("dimension"))
-        last_col = range_boundaries(dim.get("ref"))[2] if dim is not None and ":" in dim.get("ref", "") else 1
+        last_col = cell_box(dim.get("ref"))[2] if dim is not None and ":" in dim.get("ref", "") else 1
         return max(rows, default=0) + 2, last_col, False
 
     # ---- values
@@ -651,7 +642,7 @@ class TemplateFiller:
                 rows = tally_rows_xml(sheet, cols, self._column_styles(tally_part), drop_personal, each)
                 if unit_cells is not None and each is not None:
                     unit_cells[tally_part] = each  # read one by one: a category in a cell repeats across units
-                extent = f"A1:{get_column_letter(len(sheet.headers))}{len(cols[sheet.headers[0]]) + 1}"
+                extent = f"A1:{column_letter(len(sheet.headers))}{len(cols[sheet.headers[0]]) + 1}"
                 data = _DIMENSION.sub(f'<dimension ref="{extent}"/>'.encode(), _append_rows(data, rows), count=1)
                 changed[tally_part] = data
         order = self.order
@@ -767,7 +758,7 @@ class TemplateFiller:
         note = f"<text><t>{xml_escape(PERSONAL_NOTE)}</t></text>".encode()
         for sheet in TALLY_SHEETS:
             part = self.parts.get(sheet.name)
-            refs = [f"{get_column_letter(j)}1" for j, c in enumerate(sheet.columns, start=1) if c.personal]
+            refs = [f"{column_letter(j)}1" for j, c in enumerate(sheet.columns, start=1) if c.personal]
             rels = self.raw.get(part.replace("worksheets/", "worksheets/_rels/") + ".rels") if part else None
             comments = _rel_target(rels, b"/comments") if rels else None
             vml = _rel_target(rels, b"/vmlDrawing") if rels else None
@@ -777,7 +768,7 @@ class TemplateFiller:
             for ref in refs:
                 cx, added = _set_comment(cx, ref, note)
                 if added:
-                    dx = _add_note_shape(dx, *split_coord(ref))
+                    dx = _add_note_shape(dx, *cell_position(ref))
             out[comments] = _entry(comments, cx, self.level)
             out[vml] = _entry(vml, dx, self.level)
         return out
@@ -849,7 +840,7 @@ class TemplateFiller:
                     merges = etree.Element(_q("mergeCells"))
                     sd.addnext(merges)
                     added.append(merges)
-                m = etree.SubElement(merges, _q("mergeCell"), ref=f"A{row}:{get_column_letter(last_col)}{row}")
+                m = etree.SubElement(merges, _q("mergeCell"), ref=f"A{row}:{column_letter(last_col)}{row}")
                 if merges not in added:
                     added.append(m)
         return added
@@ -895,7 +886,7 @@ def tally_rows_xml(
     skip = {c.header for c in sheet.columns if c.personal} if drop_personal else set()
     # per column, once: letter, date style attribute, values (personal columns left out)
     kept = [
-        (get_column_letter(j), f' s="{col_styles[j]}"' if col_styles.get(j) else "", columns[h])
+        (column_letter(j), f' s="{col_styles[j]}"' if col_styles.get(j) else "", columns[h])
         for j, h in enumerate(sheet.headers, start=1)
         if h not in skip
     ]
@@ -927,7 +918,7 @@ def tally_rows_xml(
             if isinstance(v, bool):
                 v = "是" if v else "否"
             if isinstance(v, (datetime, date)):
-                cells.append(f'<c r="{ref}"{date_style}><v>{_number(to_excel(v))}</v></c>')
+                cells.append(f'<c r="{ref}"{date_style}><v>{_number(excel_serial(v))}</v></c>')
             elif isinstance(v, (int, float)):
                 cells.append(f'<c r="{ref}"><v>{_number(v)}</v></c>')
             else:
@@ -1019,7 +1010,7 @@ def _frozen_styles(styles: bytes) -> bytes:
     styles = styles.replace(b'<protection locked="0"', b'<protection locked="1"')
     fonts = int(expect(rb'<fonts count="(\d+)"', styles).group(1))
     xfs = int(expect(rb'<cellXfs count="(\d+)"', styles).group(1))
-    font = tostring(STAMP_FONT.to_tree())
+    font = stamp_font_xml()
     xf = (
         f'<xf numFmtId="0" fontId="{fonts}" fillId="0" borderId="0" applyFont="1" applyAlignment="1" xfId="0">'
         '<alignment horizontal="left" vertical="center" wrapText="1"/></xf>'

@@ -9,14 +9,13 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from xl_report.batch.model import display_name, match_key
+from xl_report.batch.rollup import SUMMARY_FILE
 from xl_report.batch.state import output_intact, records
-from xl_report.batch.summary import SUMMARY_FILE
 from xl_report.core import form
 from xl_report.core.config import read_toml
 from xl_report.core.errors import InputError, XlReportError
-from xl_report.stages.freeze import FROZEN_SUFFIX
+from xl_report.core.filenames import FROZEN_SUFFIX
 from xl_report.xlsx.safety import check_xlsx
-from xl_report.xlsx.workbook import read_report_file
 
 LEDGER_FILES = (".xls", ".ods", ".csv")  # an office's own ledger, converted as `adopt`/`fill` convert it
 INPUT_SUFFIXES = (".xlsx", ".xlsm") + LEDGER_FILES
@@ -187,6 +186,9 @@ def previous_reports(prevdir: Path | str) -> dict[str, dict]:
             or path.name == SUMMARY_FILE
         ):
             continue  # the summary holds no unit's report: not worth parsing
+        # lazy: openpyxl (~50 ms) only for a workbook without last year's batch record; the workers never load it
+        from xl_report.xlsx.workbook import read_report_file
+
         try:
             rep = read_report_file(path)
         except XlReportError:

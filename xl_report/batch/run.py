@@ -4,8 +4,9 @@ Worker processes each parse the template once (:class:`xl_report.batch.fastfill.
 unit's values into it. A unit whose file is broken, hostile or wrong fails with a Chinese reason;
 the others carry on. Every output is written atomically; a per-unit record (``OUTDIR/.xl-report/``)
 remembers the input's content hash, so a rerun skips unchanged units and an interrupted run
-completes the rest. The summary workbook, the 全县合计 roll-up and findings.json are written by
-:mod:`xl_report.batch.summary` at the end."""
+completes the rest. The 全县合计 roll-up is summed as results arrive (:mod:`xl_report.batch.rollup`);
+the summary workbook and findings.json are written by :mod:`xl_report.batch.summary` at the end (it and
+openpyxl are loaded while the workers run: the workers never need them)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 
 from xl_report.batch.inputs import previous_reports, read_unit_list, scan_inputs
 from xl_report.batch.model import (
@@ -29,6 +31,7 @@ from xl_report.batch.model import (
     UnitResult,
     match_key,
 )
+from xl_report.batch.rollup import FINDINGS_FILE, SUMMARY_FILE, UnitDetails
 from xl_report.batch.state import (
     claim,
     claim_token,
@@ -44,19 +47,14 @@ from xl_report.batch.state import (
     sha256_hex,
     state_dir,
 )
-from xl_report.batch.summary import (
-    FINDINGS_FILE,
-    SUMMARY_FILE,
-    UnitDetails,
-    summary_template,
-    write_summary,
-)
 from xl_report.batch.unit import init_worker, process_many, process_unit, start_worker
 from xl_report.core.errors import InputError
+from xl_report.core.filenames import FROZEN_SUFFIX
 from xl_report.core.normalise import MAX_YEAR, MIN_YEAR
 from xl_report.core.version import __version__
-from xl_report.stages.freeze import FROZEN_SUFFIX, freeze_password
+from xl_report.stages.freeze_record import freeze_password
 from xl_report.xlsx.fileio import backup_existing
+from xl_report.xlsx.lean_openpyxl import import_openpyxl_without_numpy
 
 
 def run_batch(
@@ -71,10 +69,16 @@ def run_batch(
     progress: bool | Progress = True,
     config: dict | None = None,
     password: str | None = None,
+    lean_openpyxl: bool = False,
+    meanwhile: Callable[[], None] | None = None,
 ) -> BatchResult:
     """Process every unit workbook in ``indir`` into ``outdir``; then the summary and roll-up.
 
     ``progress``: a callback called with each finished unit (the CLI draws its bar with it).
+    ``lean_openpyxl``: load openpyxl without numpy (:mod:`xl_report.xlsx.lean_openpyxl`), for a process
+    that never hands it a numpy value (the CLI); openpyxl writes the summary and reads last year's reports.
+    ``meanwhile``: called once in this process while the workers run, if any start (the cores are shared
+    with them, so work done there costs about half its time): e.g. the caller's imports for afterwards.
     """
 
     t0 = time.perf_counter()
@@ -85,6 +89,8 @@ def run_batch(
         if not MIN_YEAR <= year <= MAX_YEAR:  # a typo: else every unit fails with an internal error
             raise InputError.at(f"报告年度 {year} 不合理（应在 {MIN_YEAR}–{MAX_YEAR} 之间），请检查 --year")
     expected = read_unit_list(units) if units else None
+    if previous and lean_openpyxl:
+        import_openpyxl_without_numpy()  # last year's workbooks without a batch record are read with openpyxl
     prev_index = previous_reports(previous) if previous else None
     inputs, ignored = scan_inputs(indir, outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -146,7 +152,9 @@ def run_batch(
         early: dict = {}  # the summary's start, built while the workers run
 
         def while_waiting() -> None:
-            early["template"] = summary_template()
+            early["template"] = _summary_writer(lean_openpyxl).summary_template()
+            if meanwhile is not None:
+                meanwhile()
 
         results: dict[str, UnitResult] = {}
         todo: list[tuple[str, str, str | None]] = []
@@ -184,11 +192,21 @@ def run_batch(
         batch = BatchResult(outdir, ordered, ignored=ignored)
         gone = {source: where for source, where in index.items() if source not in results}
         batch.retired = retire_stale(outdir, gone, {u.file for u in ordered if u.file})
-        write_summary(
+        _summary_writer(lean_openpyxl).write_summary(
             batch, year=year, config=config, details=details, previous=prev_index, template=early.get("template")
         )
         batch.seconds = time.perf_counter() - t0
         return batch
+
+
+def _summary_writer(lean_openpyxl: bool) -> ModuleType:
+    """:mod:`xl_report.batch.summary` (openpyxl), first needed while the workers run (``while_waiting``)."""
+    if lean_openpyxl:
+        import_openpyxl_without_numpy()
+    # lazy: openpyxl loads while the workers run (the two cores are shared: half its time); they never need it
+    from xl_report.batch import summary
+
+    return summary
 
 
 def _plain(config: dict | None) -> dict | None:

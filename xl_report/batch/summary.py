@@ -4,21 +4,18 @@
 a link to the unit's file), the 全县合计 roll-up of 表二/表三/表四 in the official layout — the
 template's own table sheets, not a redrawing — itself checked, and every finding.
 
-Memory stays flat in the number of units: the batch hands each unit's result to :class:`UnitDetails`,
-which adds its cells to the roll-up and spools its findings to a temporary file, and keeps only the
-summary row. The per-unit rows of 汇总 and 校验结果 and the findings of findings.json are streamed
-into the files, written exactly as openpyxl writes such cells.
+Memory stays flat in the number of units: the batch hands each unit's result to
+:class:`~xl_report.batch.rollup.UnitDetails`, which adds its cells to the roll-up and spools its findings
+to a temporary file, and keeps only the summary row. The per-unit rows of 汇总 and 校验结果 and the
+findings of findings.json are streamed into the files, written exactly as openpyxl writes such cells.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
-from fractions import Fraction
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -26,13 +23,12 @@ from openpyxl.utils import get_column_letter
 
 from xl_report.batch.fastfill import clean_text, xml_escape
 from xl_report.batch.model import HEADLINES, STATUS_FAILED, headline, match_key
+from xl_report.batch.rollup import FINDINGS_FILE, ROLLUP, SUMMARY_FILE, InMemoryDetails, UnitDetails, check_rollup
 from xl_report.core import form
 from xl_report.core.errors import printable
 from xl_report.core.figures import figures
-from xl_report.core.findings import SEVERITY_LABELS, Finding, count
-from xl_report.core.report import ReportData
+from xl_report.core.findings import SEVERITY_LABELS, count
 from xl_report.core.version import __version__
-from xl_report.rules import check
 from xl_report.xlsx.charts import FIRST_ROW, add_chart_sheet, table_row
 from xl_report.xlsx.fileio import atomic_path, save_workbook
 from xl_report.xlsx.ooxml import expect
@@ -42,155 +38,18 @@ from xl_report.xlsx.workbook import set_text, write_report
 if TYPE_CHECKING:
     from xl_report.batch.model import BatchResult
 
-SUMMARY_FILE = "汇总.xlsx"
-FINDINGS_FILE = "findings.json"
 SHEET_SUMMARY = "汇总"
-ROLLUP = "全县合计"
 STATUS_FILLS = {"成功": "E2EFDA", "有错误": "FCE4D6", "失败": "F8CBAD", "未提交": "EDEDED"}
 HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 BOLD = Font(bold=True)
 WRAP = Alignment(vertical="top", wrap_text=True)
 
 
-class RollupSum:
-    """Cell-by-cell sum of unit reports, one unit at a time (text in a number cell counts as 0).
-
-    Exact whatever the order units arrive in: integers as integers, floats as fractions (a float
-    converts to a Fraction exactly); a cell that ever held a float gives a float rounded to 4 decimals.
-    """
-
-    def __init__(self) -> None:
-        self.ints: dict[str, int] = dict.fromkeys(form.CELL_NAMES, 0)
-        self.floats: dict[str, Fraction] = {}
-        self.odd: dict[str, float] = {}  # NaN / infinity: no Fraction; they poison the sum as before
-
-    def add(self, values: dict[str, object]) -> None:
-        ints = self.ints
-        for name, v in values.items():
-            if v.__class__ is int and name in ints:  # the usual case
-                ints[name] += v
-                continue
-            if name not in ints or isinstance(v, bool):
-                continue
-            if isinstance(v, int):
-                ints[name] += v
-            elif isinstance(v, float):
-                if math.isfinite(v):
-                    self.floats[name] = self.floats.get(name, 0) + Fraction(v)
-                else:
-                    self.odd[name] = self.odd.get(name, 0.0) + v
-
-    def subtract(self, values: dict[str, object]) -> None:
-        """Take back what :meth:`add` added for ``values`` (exact, like the sum)."""
-        self.add({n: -v for n, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
-
-    def merge(self, other: RollupSum) -> None:
-        """Add another sum (e.g. a worker's share): exact, so the grouping does not matter."""
-        for name, n in other.ints.items():
-            self.ints[name] += n
-        for name, fraction in other.floats.items():
-            self.floats[name] = self.floats.get(name, 0) + fraction
-        for name, odd in other.odd.items():
-            self.odd[name] = self.odd.get(name, 0.0) + odd
-
-    def report(self, year: int | None) -> ReportData:
-        values: dict[str, float | int] = dict(self.ints)
-        for name in self.floats.keys() | self.odd.keys():
-            values[name] = round(float(values[name] + self.floats.get(name, 0)) + self.odd.get(name, 0.0), 4)
-        return ReportData(unit=ROLLUP, year=year, values=cast(dict[str, object], values)).with_totals()
-
-
-def rollup(units, year: int | None) -> ReportData:
-    """Cell-by-cell sum of every unit that produced a report (text in a number cell counts as 0)."""
-    total = RollupSum()
-    for u in units:
-        total.add(u.values)
-    return total.report(year)
-
-
-class UnitDetails:
-    """What the summary needs from the units beyond their rows: the roll-up sum and the findings.
-
-    :meth:`add` takes a unit result, adds its cells to the roll-up, spools its findings to a
-    temporary file and empties both fields, so the caller can keep the result as a summary row.
-    """
-
-    def __init__(self) -> None:
-        self.rollup = RollupSum()
-        self.figures: dict[str, dict] = {}  # source -> the unit's chart figures (core.figures)
-        self._spool = tempfile.TemporaryFile()
-        self._where: dict[str, tuple[int, int, int]] = {}  # source -> (offset, length, findings)
-
-    def add(self, u) -> None:
-        if u.has_report:
-            self.rollup.add(u.values)
-            self.figures[u.source] = u.figures or figures(u.values)
-        if u.findings:
-            data = json.dumps(u.findings, ensure_ascii=False, default=str).encode("utf-8")
-            offset = self._spool.seek(0, 2)
-            self._spool.write(data)
-            self._where[u.source] = (offset, len(data), len(u.findings))
-        u.values, u.findings = {}, []
-
-    def remove(self, u, values: dict[str, object]) -> None:
-        """Take back a unit counted by :meth:`add` (``values``: its cells, which add emptied)."""
-        if u.has_report:
-            self.rollup.subtract(values)
-        self._where.pop(u.source, None)
-        self.figures.pop(u.source, None)
-
-    def findings(self, u) -> list[dict]:
-        if u.findings or u.source not in self._where:
-            return u.findings
-        offset, length, _ = self._where[u.source]
-        self._spool.seek(offset)
-        return json.loads(self._spool.read(length).decode("utf-8"))
-
-    def count(self, u) -> int:
-        return len(u.findings) or self._where.get(u.source, (0, 0, 0))[2]
-
-    def close(self) -> None:
-        self._spool.close()
-
-
-class _InMemory:
-    """UnitDetails' interface over results that still hold their values and findings."""
-
-    def __init__(self, units) -> None:
-        self.rollup = RollupSum()
-        self.figures: dict[str, dict] = {}
-        for u in units:
-            if u.has_report:
-                self.rollup.add(u.values)
-                self.figures[u.source] = figures(u.values)
-
-    @staticmethod
-    def findings(u) -> list[dict]:
-        return u.findings
-
-    @staticmethod
-    def count(u) -> int:
-        return len(u.findings)
-
-    def close(self) -> None:
-        pass
-
-
-def check_rollup(report: ReportData, config: dict | None = None) -> list[Finding]:
-    """The table checks on the roll-up (unit metadata such as 联系电话 does not apply to a sum)."""
-
-    return [
-        f
-        for f in check(report, narrative={}, config=config)
-        if not (f.name or "").startswith("meta_") and f.sheet != form.SHEET_README
-    ]
-
-
 def write_summary(
     batch: BatchResult,
     year: int | None = None,
     config: dict | None = None,
-    details: UnitDetails | _InMemory | None = None,
+    details: UnitDetails | InMemoryDetails | None = None,
     previous: dict[str, dict] | None = None,
     template=None,
 ) -> None:
@@ -199,7 +58,7 @@ def write_summary(
     match key (:func:`xl_report.batch.inputs.previous_reports`), for the this-year-vs-last charts;
     the charts' figures are kept in ``batch.charts`` for 汇总.html (:mod:`xl_report.document.dashboard`).
     ``template``: a fresh :func:`summary_template` workbook, if one was built already."""
-    details = details or _InMemory(batch.units)
+    details = details or InMemoryDetails(batch.units)
     try:
         years = sorted({u.year for u in batch.units if u.has_report and u.year})
         year = year or (years[-1] if years else None)
@@ -220,7 +79,7 @@ def write_summary(
 
 
 def chart_rows(
-    batch: BatchResult, details: UnitDetails | _InMemory, previous: dict[str, dict] | None
+    batch: BatchResult, details: UnitDetails | InMemoryDetails, previous: dict[str, dict] | None
 ) -> dict[str, tuple[dict, dict | None]]:
     """source -> (this year's figures, last year's or None) of every unit with a report."""
     out = {}
@@ -233,7 +92,7 @@ def chart_rows(
 
 
 def findings_json(batch: BatchResult, year: int | None, details=None, *, units: bool = True) -> dict:
-    details = details or _InMemory(())
+    details = details or InMemoryDetails(())
     return {
         "tool": f"xl-report {__version__}",
         "year": year,
@@ -321,7 +180,7 @@ def summary_book(batch: BatchResult, year: int | None, details=None, charts: dic
     package as it is saved (see :func:`xl_report.xlsx.fileio.save_workbook`): (workbook, rewrite).
     ``template``: :func:`summary_template`'s workbook (built here without it), filled in place."""
 
-    details = details or _InMemory(())
+    details = details or InMemoryDetails(())
     wb = template if template is not None else summary_template()
     ws = wb.create_sheet(SHEET_SUMMARY, 0)
     title = f"{year}年度" if year else ""

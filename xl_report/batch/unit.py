@@ -21,17 +21,17 @@ from xl_report.batch.model import (
     headline,
     match_key,
 )
+from xl_report.batch.rollup import RollupSum
 from xl_report.batch.state import claim, drop_inherited_locks, input_key, save_record, sha256_hex
-from xl_report.batch.summary import RollupSum
 from xl_report.core import form
 from xl_report.core.aggregate import aggregate, merge_counts
 from xl_report.core.errors import XlReportError
 from xl_report.core.figures import figures
+from xl_report.core.filenames import FROZEN_SUFFIX
 from xl_report.core.findings import count
 from xl_report.core.report import ReportData
 from xl_report.core.tally import report_year
 from xl_report.rules import check
-from xl_report.stages.freeze import FROZEN_SUFFIX
 from xl_report.xlsx.fileio import check_name_length, keep_backup, unit_file_name, write_bytes_atomic
 from xl_report.xlsx.fillstate import fill_properties, fill_state
 from xl_report.xlsx.safety import open_xlsx, read_package

@@ -61,6 +61,18 @@ def key(text: str) -> str:
     return _SPACE.sub("", fold(text)).translate(_DROP).lower()
 
 
+_LINE_BREAKS = re.compile(r"\s*[\r\n\t\v\f\x85\u2028\u2029]+\s*")
+
+
+def one_line(v: object) -> str | None:
+    """A one-line field (unit name, contact, level): a line break typed into the cell (Alt+Enter)
+    reads as a space, so the name prints, files and mails as one line everywhere."""
+    if v is None:
+        return None
+    s = _LINE_BREAKS.sub(" ", str(v)).strip()
+    return s or None
+
+
 def header_key(text: object) -> str:
     """Key of a header cell: tolerates '*', '（必填）', '(选填)' and line breaks around the header."""
     s = _SPACE.sub("", fold(str(text)))
@@ -140,6 +152,19 @@ def to_amount(value: object) -> Converted:
 # Dates
 # --------------------------------------------------------------------------------------------
 EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_EPOCH_MOMENT = datetime(1899, 12, 30)
+
+
+def excel_serial(value: date) -> float:
+    """A date or a (naive) datetime as Excel's serial number, days since 1899-12-30 with Excel's 29 Feb 1900
+    that never was, exactly as openpyxl writes it (tests/test_a1.py holds the two equal)."""
+    moment = value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time())
+    days = (moment - _EXCEL_EPOCH_MOMENT).days
+    if 0 < days <= 60:
+        days -= 1
+    return days + (moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 10**6) / 86400
+
+
 MIN_YEAR, MAX_YEAR = 1990, 2100
 _DATE = re.compile(  # 2024-3-5, 2024/03/05, 2024.3.5(.), 2024年3月5日 / 5号, with an optional time of day
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号.]?(?:[T\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"

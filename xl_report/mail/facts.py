@@ -13,12 +13,12 @@ from pathlib import Path
 
 from xl_report.core.errors import InputError, XlReportError
 from xl_report.core.findings import count
-from xl_report.core.normalise import parse_year
+from xl_report.core.normalise import one_line, parse_year
 from xl_report.mail import headers
 from xl_report.stages.check import check_workbook
 from xl_report.stages.freeze import verify_file
 from xl_report.xlsx.safety import check_xlsx, load_workbook_safely
-from xl_report.xlsx.workbook import one_line, resolve_names
+from xl_report.xlsx.workbook import resolve_names
 from xl_report.xlsx.xlwings_conf import CONFIG_SHEETS
 
 MIME_TYPES = {

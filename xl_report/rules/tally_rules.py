@@ -12,8 +12,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 from typing import SupportsInt
 
-from openpyxl.utils import get_column_letter
-
+from xl_report.core.a1 import column_letter
 from xl_report.core.calendar import PACKAGE_YEARS, UnknownYear, WorkCalendar, calendar_from_config
 from xl_report.core.findings import Finding
 from xl_report.core.tally_schema import REQUESTS
@@ -60,7 +59,7 @@ def _int(v: object) -> int:
 
 
 def _where(row: int, header: str) -> dict:
-    return {"sheet": REQUESTS.name, "row": row, "cell": f"{get_column_letter(REQUESTS.headers.index(header) + 1)}{row}"}
+    return {"sheet": REQUESTS.name, "row": row, "cell": f"{column_letter(REQUESTS.headers.index(header) + 1)}{row}"}
 
 
 def _head(r: dict) -> str:

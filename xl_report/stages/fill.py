@@ -26,11 +26,11 @@ from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
 from xl_report.stages.adopt import AdoptResult, PlainRows, put_value, save_adopted, write_adoption
 from xl_report.xlsx.fileio import backup_existing, save_workbook
 from xl_report.xlsx.fileio import output_path as default_output
-from xl_report.xlsx.fillstate import fill_properties, record_fill
+from xl_report.xlsx.fillstate import fill_properties
 from xl_report.xlsx.findings_sheet import clear_findings
 from xl_report.xlsx.tally_reader import read_tally
 from xl_report.xlsx.template import build_template
-from xl_report.xlsx.workbook import open_workbook, read_report, resolve_names, write_report
+from xl_report.xlsx.workbook import open_workbook, read_report, record_fill, resolve_names, write_report
 
 FRESH_NOTE = "输入文件不是年报模板（缺少表二、表三、表四），已生成新的填报工作簿，并把台账复制进去。"
 

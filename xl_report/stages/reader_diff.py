@@ -7,9 +7,8 @@
 
 from __future__ import annotations
 
-from openpyxl.utils.cell import get_column_letter, range_boundaries
-
 from xl_report.core import form
+from xl_report.core.a1 import cell_box, column_letter, reading_order
 from xl_report.core.fingerprint import META_KEYS, Change, canonical_json
 from xl_report.xlsx.reader_view import FP_TOKEN, TIME_TOKEN
 
@@ -65,12 +64,12 @@ def report_places(names: list) -> dict[tuple[str, str], tuple[str, str]]:
         if name not in at:
             continue
         sheet, ref = at[name].rsplit("!", 1)
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        min_col, min_row, max_col, max_row = cell_box(ref)
         i = 0
         for r in range(min_row, max_row + 1):
             for c in range(min_col, max_col + 1):
                 i += 1
-                out[(sheet, f"{get_column_letter(c)}{r}")] = (
+                out[(sheet, f"{column_letter(c)}{r}")] = (
                     f"narrative.{section}.{i}",
                     f"{form.SECTION_TITLES[section]} 第{i}段",
                 )
@@ -176,14 +175,6 @@ def _split(value: object, default: str) -> tuple[object, str]:
     return (value[0], value[1]) if isinstance(value, list) and len(value) == 2 else (value, default)
 
 
-def _coord_key(coord: str) -> tuple[int, int]:
-    try:
-        min_col, min_row, _, _ = range_boundaries(coord)
-        return min_row or 0, min_col or 0
-    except (ValueError, TypeError):
-        return 0, 0
-
-
 def _sheet(
     name: str,
     shown: str,
@@ -204,7 +195,7 @@ def _sheet(
             out.append(_text("sheet", f"工作表“{shown}”{'已设为' if b.get(flag) else '已取消'}{words}"))
     cells_a, cells_b = a.get("cells") or {}, b.get("cells") or {}
     da, db = a.get("look", ""), b.get("look", "")
-    for coord in sorted(set(cells_a) | set(cells_b), key=_coord_key):
+    for coord in sorted(set(cells_a) | set(cells_b), key=reading_order):
         va, la = _split(cells_a.get(coord), da)
         vb, lb = _split(cells_b.get(coord), db)
         key, label = places.get((name, coord), (f"{name}!{coord}", ""))
@@ -223,7 +214,7 @@ def _sheet(
             if not _same(look_a, look_b):
                 out.append(Change(key, where, look_a, look_b, text=f"{w}的{_look_change(look_a, look_b)}"))
     formulas_a, formulas_b = a.get("formulas") or {}, b.get("formulas") or {}
-    for coord in sorted(set(formulas_a) | set(formulas_b), key=_coord_key):
+    for coord in sorted(set(formulas_a) | set(formulas_b), key=reading_order):
         if formulas_a.get(coord) != formulas_b.get(coord):
             f = formulas_b.get(coord)
             message = (
@@ -246,12 +237,12 @@ def _sheet(
         if span not in spans_b:
             out.append(_text(f"{name}.hidden_columns", f"{shown} 第 {_columns(span)} 列不再是定稿时的隐藏状态"))
     was, now = set(a.get("merged") or []), set(b.get("merged") or [])
-    for ref in sorted(was - now, key=_coord_key):
+    for ref in sorted(was - now, key=reading_order):
         out.append(_text(f"{name}.merged", f"{shown} 合并单元格 {ref} 已取消合并"))
-    for ref in sorted(now - was, key=_coord_key):
+    for ref in sorted(now - was, key=reading_order):
         out.append(_text(f"{name}.merged", f"{shown} 新增合并单元格 {ref}"))
     comments_a, comments_b = a.get("comments") or {}, b.get("comments") or {}
-    for coord in sorted(set(comments_a) | set(comments_b), key=_coord_key):
+    for coord in sorted(set(comments_a) | set(comments_b), key=reading_order):
         ca, cb = comments_a.get(coord), comments_b.get(coord)
         if ca != cb:
             message = (
@@ -279,7 +270,7 @@ def _sheet(
 
 def _columns(span: tuple) -> str:
     lo, hi = (max(1, min(int(x), 16384)) for x in span)
-    return get_column_letter(lo) if lo == hi else f"{get_column_letter(lo)}–{get_column_letter(hi)}"
+    return column_letter(lo) if lo == hi else f"{column_letter(lo)}–{column_letter(hi)}"
 
 
 def _look_change(a: dict, b: dict) -> str:

@@ -9,8 +9,8 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from xl_report.batch.rollup import FINDINGS_FILE
 from xl_report.batch.run import run_batch
-from xl_report.batch.summary import FINDINGS_FILE
 from xl_report.core.errors import XlReportError
 from xl_report.core.figures import figures
 from xl_report.core.report import ReportData

@@ -1,7 +1,8 @@
 """The fill record of a workbook: when its tables were filled and from which tally rows (a digest).
 
 Kept in custom document properties, which openpyxl, Excel and the batch's XML writer all preserve
-(and freeze keeps): ``check`` compares the digest with the tally now in the file and says
+(and freeze keeps; :func:`xl_report.xlsx.workbook.record_fill` writes it into an openpyxl book):
+``check`` compares the digest with the tally now in the file and says
 "填报后台账有改动" before it lists the cells that differ.
 """
 
@@ -9,13 +10,15 @@ from __future__ import annotations
 
 import zipfile
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from lxml import etree
-from openpyxl.packaging.custom import StringProperty
-from openpyxl.workbook.workbook import Workbook
 
 from xl_report.core.tally import FillState, Tally, tally_digest
 from xl_report.xlsx.names import xml_root
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
 
 P_FILLED_AT = "xl_report_filled_at"
 P_TALLY_DIGEST = "xl_report_tally_digest"
@@ -27,14 +30,6 @@ def fill_properties(tally: Tally, now: datetime | None = None) -> dict[str, obje
     """The custom properties a fill records (in this order)."""
     now = now or datetime.now().astimezone()
     return {P_FILLED_AT: now.isoformat(timespec="seconds"), P_TALLY_DIGEST: tally_digest(tally)}
-
-
-def record_fill(wb: Workbook, props: dict[str, object]) -> None:
-    """Write (or replace) the fill record of an openpyxl book."""
-    for name in [p.name for p in wb.custom_doc_props if p.name in FILL_PROPERTIES]:
-        del wb.custom_doc_props[name]
-    for name, value in props.items():
-        wb.custom_doc_props.append(StringProperty(name=name, value=str(value)))
 
 
 def book_properties(wb: Workbook) -> dict[str, object]:

@@ -11,13 +11,16 @@ import functools
 import re
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
-from openpyxl.utils.cell import get_column_letter, range_boundaries
-from openpyxl.workbook.workbook import Workbook
 
 from xl_report.core import form
+from xl_report.core.a1 import cell_box, column_letter
 from xl_report.xlsx.safety import MAX_NAME_CELLS
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RNS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -37,7 +40,7 @@ def parse_ref(text: str) -> tuple[str, str] | None:
     coord = f"{m.group(3)}{m.group(4)}"
     if m.group(5):
         coord += f":{m.group(5)}{m.group(6)}"
-        min_col, min_row, max_col, max_row = range_boundaries(coord)
+        min_col, min_row, max_col, max_row = cell_box(coord)
         if (abs(max_col - min_col) + 1) * (abs(max_row - min_row) + 1) > MAX_NAME_CELLS:
             return None
     return sheet, coord
@@ -107,11 +110,9 @@ def named_cells(names: Names, wanted) -> dict[str, list[tuple[str, str]]]:
         if name not in names:
             continue
         sheet, ref = names[name]
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        min_col, min_row, max_col, max_row = cell_box(ref)
         out[name] = [
-            (sheet, f"{get_column_letter(c)}{r}")
-            for r in range(min_row, max_row + 1)
-            for c in range(min_col, max_col + 1)
+            (sheet, f"{column_letter(c)}{r}") for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)
         ]
     return out
 

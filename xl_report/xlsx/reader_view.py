@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from lxml import etree
-from openpyxl.styles.numbers import BUILTIN_FORMATS
 
+from xl_report.core.a1 import reading_order
 from xl_report.core.errors import InputError
 from xl_report.core.fingerprint import canonical_json, canonical_scalar, fingerprint_of_json, short
 from xl_report.xlsx.names import parse_ref
+from xl_report.xlsx.number_formats import BUILTIN_FORMATS
 from xl_report.xlsx.safety import _member, open_xlsx
 
 VIEW_VERSION = 2
@@ -636,20 +637,7 @@ def _default_look(cell_looks: dict[str, str], in_order: bool) -> str:
     tied = {lid for lid, n in counts.items() if n == best}
     if len(tied) == 1:
         return tied.pop()
-    return min((_coord_key(coord), lid) for coord, lid in cell_looks.items() if lid in tied)[1]
-
-
-_COORD = re.compile(r"([A-Za-z]{1,3})(\d+)$")
-
-
-def _coord_key(coord: str) -> tuple[int, int]:
-    m = _COORD.match(coord)
-    if not m:
-        return (0, 0)
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ord(ch) - 64
-    return (int(m.group(2)), col)
+    return min((reading_order(coord), lid) for coord, lid in cell_looks.items() if lid in tied)[1]
 
 
 def _fragment(rows: bytes, part: str, source: str):

@@ -21,11 +21,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 from lxml import etree
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from python_calamine import CalamineError, CalamineWorkbook
 
 from xl_report.core import form
 from xl_report.core import normalise as nz
+from xl_report.core.a1 import column_index, split_cell
 from xl_report.core.aggregate import cells_filled_by
 from xl_report.core.errors import InputError, Problem, TallyErrors
 from xl_report.core.ledger import (
@@ -37,13 +37,13 @@ from xl_report.core.ledger import (
     recognise,
     sheets_by_name,
 )
+from xl_report.core.normalise import one_line
 from xl_report.core.tally import FORMULA_WITHOUT_VALUE, HEADER_SCAN_ROWS, MAX_ROWS, CellError, Tally, tally_from_frames
 from xl_report.core.tally_schema import TALLY_SHEETS
 from xl_report.xlsx.fillstate import package_properties
 from xl_report.xlsx.ledger_reader import LedgerFile, open_ledger
 from xl_report.xlsx.names import NS, names_in_package, package_sheet_parts, report_cells
 from xl_report.xlsx.safety import check_xlsx
-from xl_report.xlsx.workbook import one_line
 
 XLSX = (".xlsx", ".xlsm")
 
@@ -340,8 +340,8 @@ def _field_cells(z: zipfile.ZipFile) -> FieldCells:
         for name, refs in report_cells(names_in_package(z)).items():
             cells = []
             for sheet, a1 in refs:
-                letters, row = coordinate_from_string(a1)
-                cells.append((sheet, row - 1, column_index_from_string(letters) - 1))
+                letters, row = split_cell(a1)
+                cells.append((sheet, row - 1, column_index(letters) - 1))
             if name in narrative_key:
                 out[0].append((narrative_key[name], cells))
             elif name not in form.CELL_BY_NAME:
@@ -402,7 +402,7 @@ def _scan(data: bytes) -> dict[tuple[int, int], CellError]:
         ref = el.get("r")
         if ref:
             letters = ref.rstrip("0123456789")
-            col = column_index_from_string(letters.upper())
+            col = column_index(letters)
         else:
             col += 1
         v = el.find(_V)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter, range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from xl_report.core import form
 from xl_report.core.errors import InputError
-from xl_report.core.normalise import parse_date, parse_year
+from xl_report.core.normalise import one_line, parse_date, parse_year
 from xl_report.core.report import ReportData
+from xl_report.xlsx.fillstate import FILL_PROPERTIES
 from xl_report.xlsx.names import Names, parse_ref, resolve_names
 from xl_report.xlsx.safety import load_workbook_safely
 
@@ -31,8 +33,8 @@ __all__ = [
     "read_narrative",
     "write_narrative",
     "set_text",
+    "record_fill",
     "sum_formula",
-    "one_line",
 ]
 
 
@@ -217,21 +219,17 @@ def read_report_file(path: Path | str) -> ReportData:
         wb.close()
 
 
-_LINE_BREAKS = re.compile(r"\s*[\r\n\t\v\f\x85\u2028\u2029]+\s*")
-
-
-def one_line(v: object) -> str | None:
-    """A one-line field (unit name, contact, level): a line break typed into the cell (Alt+Enter)
-    reads as a space, so the name prints, files and mails as one line everywhere."""
-    if v is None:
-        return None
-    s = _LINE_BREAKS.sub(" ", str(v)).strip()
-    return s or None
-
-
 # --------------------------------------------------------------------------------------------
 # Write
 # --------------------------------------------------------------------------------------------
+
+
+def record_fill(wb: Workbook, props: dict[str, object]) -> None:
+    """Write (or replace) the fill record (:mod:`xl_report.xlsx.fillstate`) of an openpyxl book."""
+    for name in [p.name for p in wb.custom_doc_props if p.name in FILL_PROPERTIES]:
+        del wb.custom_doc_props[name]
+    for name, value in props.items():
+        wb.custom_doc_props.append(StringProperty(name=name, value=str(value)))
 
 
 def set_text(cell, value: str | None) -> None:
