@@ -13,14 +13,16 @@ import re
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from typer import _click as click  # typer vendors its own click (private, hence the pin)
 
 from xl_report.core.errors import EXIT_INPUT, XlReportError, printable
 from xl_report.core.version import __version__
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _localise_help_chrome(rich_utils) -> None:
@@ -154,16 +156,41 @@ app = typer.Typer(
 )
 
 
-class _Console(Console):
-    """A console that never writes a control character from a file name, cell or message raw to the
-    terminal (ESC sequences, BEL, bidi overrides): they are shown escaped."""
+class _Console:
+    """stdout's or stderr's rich console, built on first use: rich (~30 ms) is not loaded by a command that
+    prints nothing before its work (a county's batch forks its workers first). It never writes a control
+    character from a file name, cell or message raw to the terminal (ESC sequences, BEL, bidi overrides):
+    they are shown escaped."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self.stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        """The rich Console itself (for rich's own widgets, e.g. a progress bar)."""
+        if self._console is None:
+            from rich.console import Console  # lazy: see the class docstring
+
+            self._console = Console(stderr=self.stderr, soft_wrap=True)
+        return self._console
 
     def print(self, *objects, **kwargs) -> None:
-        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
+        self.console.print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.console, name)  # is_terminal, width, file, ...
 
 
-out = _Console(soft_wrap=True)
-err = _Console(stderr=True, soft_wrap=True)
+out = _Console()
+err = _Console(stderr=True)
+
+
+def escape(text: str) -> str:
+    """Text shown as it is in a rich message (a ``[`` in a file name is not markup)."""
+    from rich.markup import escape as rich_escape  # lazy: rich loads with the first message (see _Console)
+
+    return rich_escape(text)
 
 
 @contextmanager
@@ -187,17 +214,13 @@ def guarded(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except XlReportError as e:
-            err.print(f"[bold red]错误：[/]{_escape(str(e))}")
+            err.print(f"[bold red]错误：[/]{escape(str(e))}")
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             err.print("已中断，未完成的文件没有写出。")
             raise typer.Exit(130) from None
 
     return wrapper
-
-
-def _escape(text: str) -> str:
-    return escape(text)
 
 
 def version_callback(value: bool) -> None:
@@ -226,4 +249,4 @@ def main() -> None:
         raise
 
 
-__all__ = ["app", "main", "guarded", "out", "err", "EXIT_INPUT"]
+__all__ = ["app", "main", "guarded", "out", "err", "escape", "EXIT_INPUT"]

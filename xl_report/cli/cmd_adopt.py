@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from xl_report.cli.app import app, guarded, out
+from xl_report.cli.app import app, escape, guarded, out
 from xl_report.cli.readme_table import readme_row
 from xl_report.core.filenames import ADOPT_SHEET
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import sys
@@ -10,10 +11,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from xl_report.cli.app import app, err, guarded, imports_without_gc, out
-from xl_report.cli.plain_table import plain_table
+from xl_report.cli.app import app, err, escape, guarded, imports_without_gc, out
 from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import printable
 
@@ -23,7 +22,7 @@ STATUS_STYLE = {"成功": "green", "有错误": "yellow", "失败": "red", "未�
 @contextmanager
 def progress_reporter(total: int, label: str):
     """A rich bar on stderr in a terminal; one plain line per unit otherwise (logs, CI)."""
-    if err.is_terminal:
+    if _maybe_terminal() and err.is_terminal:
         # lazy: xl-report --help imports no library code
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -32,14 +31,14 @@ def progress_reporter(total: int, label: str):
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            console=err,
+            console=err.console,
             transient=True,
         ) as bar:
             task = bar.add_task(label, total=total)
             yield lambda unit: bar.advance(task)
         return
     done = [0]
-    stream = err.file
+    stream = sys.stderr  # what err writes to (rich's console itself is not needed for plain lines)
 
     def line(unit) -> None:  # a plain write: a rich print was ~0.5 ms a line, in the main process's busiest time
         done[0] += 1
@@ -48,6 +47,28 @@ def progress_reporter(total: int, label: str):
         stream.flush()
 
     yield line
+
+
+def _maybe_terminal() -> bool:
+    """False when stderr is surely no terminal by rich's own test (not a tty, and none of the variables that
+    make rich treat it as one): a log or CI run then needs no rich before the workers fork (~30 ms of the
+    command's serial start). Otherwise rich's console decides."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    try:
+        tty = bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        tty = False
+    return tty or "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ
+
+
+def _load_for_the_end() -> None:
+    """What the command needs once the workers are done (汇总.html, the printed table, rich's consoles),
+    loaded while they run: there it costs about half its time, after them all of it."""
+    # lazy: xl-report --help imports no library code
+    import xl_report.cli.plain_table  # noqa: F401
+    import xl_report.document.dashboard  # noqa: F401
+
+    out.console, err.console  # noqa: B018 - built (rich imported) now
 
 
 def _first_reason(reason: str | None) -> str:
@@ -62,6 +83,7 @@ def _first_reason(reason: str | None) -> str:
 
 def print_result(batch) -> None:
     from xl_report.batch.state import RETIRED_DIR  # lazy: xl-report --help imports no library code
+    from xl_report.cli.plain_table import plain_table  # lazy: rich loads after the batch's workers
 
     rows, styles = [], []
     for u in batch.units:
@@ -102,20 +124,6 @@ def print_result(batch) -> None:
     out.print(f"校验结果（机器可读）：{escape(str(batch.findings_path))}")
 
 
-def _openpyxl_without_numpy() -> None:
-    """Import openpyxl as if numpy were not installed. openpyxl imports numpy (0.13 s, a third of the
-    batch command's serial start, paid again by the interpreter's exit) only to accept numpy numbers as
-    cell values; this command never hands it one (its values come from calamine and its own sums).
-    Only in the command's own process: a library caller's openpyxl keeps its numpy support."""
-    if "openpyxl" in sys.modules or "numpy" in sys.modules:
-        return
-    sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` raises ImportError
-    try:
-        import openpyxl  # noqa: F401  # lazy: the point of this function
-    finally:
-        del sys.modules["numpy"]
-
-
 @readme_row(
     "`xl-report batch 文件夹 -o 输出文件夹 [--year 2024] [--jobs N] [--freeze] [--previous 上年输出] [--units "
     "单位名单.toml] [--force] [--config xl-report.toml]`",
@@ -150,12 +158,10 @@ def batch_cmd(
     config: Annotated[Path | None, typer.Option("--config", help="配置文件 xl-report.toml")] = None,
 ) -> None:
     with imports_without_gc():
-        _openpyxl_without_numpy()
         # lazy: xl-report --help imports no library code
         from xl_report.batch.inputs import find_inputs, folders_with_workbooks
         from xl_report.batch.run import run_batch  # lazy: xl-report --help imports no library code
         from xl_report.core.config import load_config  # lazy: xl-report --help imports no library code
-        from xl_report.document.dashboard import write_batch_dashboard  # lazy: --help imports no library code
 
     cfg = load_config(config)
     total = len(find_inputs(folder, output)) if folder.is_dir() else 0
@@ -177,7 +183,12 @@ def batch_cmd(
             force=force,
             progress=notify,
             config=cfg,
+            lean_openpyxl=True,  # this process never hands openpyxl a numpy value: loaded without numpy
+            meanwhile=_load_for_the_end,
         )
+    # lazy: imported once the workers are done (it is used only after them); --help imports no library code
+    from xl_report.document.dashboard import write_batch_dashboard
+
     write_batch_dashboard(batch)  # 汇总.html beside 汇总.xlsx
     print_result(batch)
     raise typer.Exit(batch.exit_code)

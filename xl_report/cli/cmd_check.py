@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.app import app, err, escape, guarded, out
 from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from xl_report.core.findings import SEVERITY_LABELS, count
@@ -22,6 +20,8 @@ _STYLE = {"error": "bold red", "warning": "yellow"}
 
 
 def _print_human(findings: list[Finding], path: Path) -> None:
+    from rich.table import Table  # lazy: rich loads when a command prints (see cli.app._Console)
+
     from xl_report.xlsx.findings_sheet import location_text, verdict_line  # lazy: no library code at start-up
 
     errors, warnings = count(findings)

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from xl_report.cli.app import app, guarded, out
+from xl_report.cli.app import app, escape, guarded, out
 from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import InputError
 from xl_report.core.filenames import ADDIN_FILE

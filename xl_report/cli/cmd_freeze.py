@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from xl_report.cli.app import _escape, app, err, guarded, out
+from xl_report.cli.app import app, err, escape, guarded, out
 from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import InputError, XlReportError
 from xl_report.core.findings import count
@@ -70,7 +70,7 @@ def freeze_cmd(
         config=load_config(config),
     )
     errors, warnings = count(result.findings)
-    out.print(f"已定稿：{_escape(str(result.output))}")
+    out.print(f"已定稿：{escape(str(result.output))}")
     out.print(f"定稿指纹：{result.fingerprint}（表格下方显示前 12 位：{short(result.fingerprint)}）")
     if result.forced:
         out.print(f"[bold yellow]强制定稿：[/]校验有 {errors} 个错误，原因已记录在定稿文件中。")
@@ -124,22 +124,22 @@ def verify_cmd(
 def _print_result(r: VerifyResult) -> None:
     from xl_report.core.fingerprint import short  # lazy: xl-report --help imports no library code
 
-    name = _escape(Path(r.path or "").name)
+    name = escape(Path(r.path or "").name)
     if r.ok:
         who = "，".join(x for x in (r.unit, f"{r.year}年度" if r.year else None) if x)
         signed = "，签名有效" if r.signed else ""
-        out.print(f"[green]✓ 完好[/] {name}（{_escape(who)}，指纹 {short(r.fingerprint or '')}{signed}）")
+        out.print(f"[green]✓ 完好[/] {name}（{escape(who)}，指纹 {short(r.fingerprint or '')}{signed}）")
         for m in r.messages:
-            out.print(f"    {_escape(m)}")
+            out.print(f"    {escape(m)}")
         return
     head = "不是定稿文件或无法读取" if not r.frozen else "已改动或签名无效"
     err.print(f"[bold red]✗ {head}[/] {name}")
     for c in r.changed[:MAX_LISTED]:
-        err.print(f"    - {_escape(str(c))}")
+        err.print(f"    - {escape(str(c))}")
     if len(r.changed) > MAX_LISTED:
         err.print(f"    ……另有 {len(r.changed) - MAX_LISTED} 处改动（加 --json 列出全部）")
     for m in r.messages:
-        err.print(f"    {_escape(m)}")
+        err.print(f"    {escape(m)}")
 
 
 @readme_row(
@@ -159,5 +159,5 @@ def keygen_cmd(
     from xl_report.stages.signing import keygen  # lazy: xl-report --help imports no library code
 
     private, public = keygen(unit, directory)
-    out.print(f"私钥：{_escape(str(private))}（只保存在本单位，不要外传，也不要随报表发送）")
-    out.print(f"公钥：{_escape(str(public))}（交给上级，核验时用 xl-report verify --keys 指向存放公钥的文件夹）")
+    out.print(f"私钥：{escape(str(private))}（只保存在本单位，不要外传，也不要随报表发送）")
+    out.print(f"公钥：{escape(str(public))}（交给上级，核验时用 xl-report verify --keys 指向存放公钥的文件夹）")

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 
-from xl_report.cli.app import app, err, guarded, out
+from xl_report.cli.app import app, err, escape, guarded, out
 from xl_report.cli.readme_table import readme_row
 from xl_report.core.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError
 from xl_report.core.findings import SEVERITY_LABELS

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from xl_report.cli.app import _escape, app, guarded, out
+from xl_report.cli.app import app, escape, guarded, out
 from xl_report.cli.readme_table import readme_row
 from xl_report.core.filenames import DOCUMENT_SUFFIXES
 
@@ -38,8 +38,8 @@ def render_cmd(
     report = read_report_file(workbook)
     backup = backup_existing(output)  # the last .docx may have been polished by hand
     result = render(report, output)
-    out.print(f"已生成年报：{_escape(str(result.path))}")
+    out.print(f"已生成年报：{escape(str(result.path))}")
     if backup:
-        out.print(f"原有同名文件已备份为 {_escape(backup.name)}")
+        out.print(f"原有同名文件已备份为 {escape(backup.name)}")
     for note in result.warnings:
-        out.print(f"[yellow]提示：[/]{_escape(note)}")
+        out.print(f"[yellow]提示：[/]{escape(note)}")

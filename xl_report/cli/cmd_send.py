@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from xl_report.cli.app import _escape, app, err, guarded, out
+from xl_report.cli.app import app, err, escape, guarded, out
 from xl_report.cli.readme_table import readme_row
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def send_cmd(
         allow_draft=allow_draft,
         bundle=bundle,
         outbox=outbox,
-        progress=lambda line: err.print(_escape(line)),
+        progress=lambda line: err.print(escape(line)),
     )
     print_report(report, dry_run=dry_run)
     if report.exit_code:
@@ -80,30 +80,30 @@ def send_cmd(
 
 def print_report(report: SendReport, *, dry_run: bool) -> None:
     for o in report.sent + report.queued + report.skipped:
-        out.print(_escape(o.message))
+        out.print(escape(o.message))
     for note in report.notes:
-        out.print(f"[yellow]注意：[/]{_escape(note)}")
+        out.print(f"[yellow]注意：[/]{escape(note)}")
     for o in report.uncertain:
-        err.print(f"[bold yellow]{_escape(o.message)}[/]")
+        err.print(f"[bold yellow]{escape(o.message)}[/]")
     for o in report.failed:
-        err.print(f"[bold red]{_escape(o.message)}[/]")
+        err.print(f"[bold red]{escape(o.message)}[/]")
     if report.mode == "outbox" and report.outbox_files:
         why = (
             "（--dry-run：未发送）"
             if dry_run
             else "（未配置 [smtp] 邮件服务器：未发送，可用邮件客户端打开 .eml 文件后发送）"
         )
-        out.print(_escape(f"待发邮件 {len(report.outbox_files)} 封已写入：{report.outbox}{why}"))
+        out.print(escape(f"待发邮件 {len(report.outbox_files)} 封已写入：{report.outbox}{why}"))
     elif report.mode == "smtp":
         maybe = f"可能已送达（待确认）{len(report.uncertain)} 个，" if report.uncertain else ""
         out.print(
             f"已发送 {len(report.sent)} 个，{maybe}未重复发送 {len(report.skipped)} 个，"
             f"未发送 {len(report.failed)} 个。"
-            f"发送记录：{_escape(str(report.sent_log))}"
+            f"发送记录：{escape(str(report.sent_log))}"
         )
     if report.uncertain:
         from xl_report.mail.send import RESOLVE_HINT  # lazy: xl-report --help imports no library code
 
-        out.print(_escape(f"{len(report.uncertain)} 份可能已送达（待确认）：{RESOLVE_HINT}。"))
+        out.print(escape(f"{len(report.uncertain)} 份可能已送达（待确认）：{RESOLVE_HINT}。"))
     if report.failed and report.mode == "smtp":
         out.print("处理好上述问题后重新运行同一命令，只会发送尚未发送的文件。")
