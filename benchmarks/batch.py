@@ -104,7 +104,7 @@ def whole_command(indir: Path, outdir: Path, jobs: int | None) -> float:
 PHASES = (  # (module, function) wrapped in the command's process: a time mark on entering and leaving it
     ("xl_report.cli.app", "main"),
     ("xl_report.batch.run", "_run_jobs"),
-    ("xl_report.batch.run", "write_summary"),
+    ("xl_report.batch.summary", "write_summary"),
     ("xl_report.document.dashboard", "write_batch_dashboard"),
     ("xl_report.cli.cmd_batch", "print_result"),
 )
@@ -115,7 +115,7 @@ def breakdown_child(argv: list[str], started: float) -> None:
     own CPU, workers' CPU) on entering and leaving each phase; prints the marks as JSON on stderr's last
     line. ``started``: the parent's clock (time.time) when it started this process."""
     import functools
-    import importlib
+    import importlib.util
 
     def mark(label: str) -> None:
         own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -123,9 +123,6 @@ def breakdown_child(argv: list[str], started: float) -> None:
 
     marks: list[tuple[str, float, float, float]] = [("start", started, 0.0, 0.0)]
     mark("interpreter")
-    from xl_report.cli.cmd_batch import _openpyxl_without_numpy
-
-    _openpyxl_without_numpy()  # the command's first step: before anything imports openpyxl
 
     def timed(fn, name: str):
         @functools.wraps(fn)
@@ -138,9 +135,38 @@ def breakdown_child(argv: list[str], started: float) -> None:
 
         return wrapped
 
+    # each phase's function is wrapped as its module is imported: the command imports them when it does
+    pending: dict[str, list[str]] = {}
     for module, name in PHASES:
-        mod = importlib.import_module(module)
-        setattr(mod, name, timed(getattr(mod, name), name))
+        pending.setdefault(module, []).append(name)
+
+    class WrapOnImport:
+        def find_spec(self, name, path=None, target=None):
+            if name not in pending:
+                return None
+            sys.meta_path.remove(self)
+            try:
+                spec = importlib.util.find_spec(name)
+            finally:
+                sys.meta_path.insert(0, self)
+            if spec is not None and spec.loader is not None:
+                spec.loader = Wrapping(spec.loader)
+            return spec
+
+    class Wrapping:
+        def __init__(self, loader) -> None:
+            self.loader = loader
+
+        def create_module(self, spec):
+            return self.loader.create_module(spec)
+
+        def exec_module(self, module) -> None:
+            self.loader.exec_module(module)
+            for name in pending.pop(module.__name__, ()):
+                setattr(module, name, timed(getattr(module, name), name))
+
+    sys.meta_path.insert(0, WrapOnImport())
+    importlib.import_module("xl_report.cli")  # what the xl-report script imports before it runs main
     mark("imports")
     sys.argv = ["xl-report", *argv]
     try:
