@@ -115,7 +115,6 @@ def breakdown_child(argv: list[str], started: float) -> None:
     own CPU, workers' CPU) on entering and leaving each phase; prints the marks as JSON on stderr's last
     line. ``started``: the parent's clock (time.time) when it started this process."""
     import functools
-    import importlib.util
 
     def mark(label: str) -> None:
         own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -135,38 +134,11 @@ def breakdown_child(argv: list[str], started: float) -> None:
 
         return wrapped
 
+    from xl_report.cli.app import after_import  # the CLI: what the xl-report script imports before main
+
     # each phase's function is wrapped as its module is imported: the command imports them when it does
-    pending: dict[str, list[str]] = {}
     for module, name in PHASES:
-        pending.setdefault(module, []).append(name)
-
-    class WrapOnImport:
-        def find_spec(self, name, path=None, target=None):
-            if name not in pending:
-                return None
-            sys.meta_path.remove(self)
-            try:
-                spec = importlib.util.find_spec(name)
-            finally:
-                sys.meta_path.insert(0, self)
-            if spec is not None and spec.loader is not None:
-                spec.loader = Wrapping(spec.loader)
-            return spec
-
-    class Wrapping:
-        def __init__(self, loader) -> None:
-            self.loader = loader
-
-        def create_module(self, spec):
-            return self.loader.create_module(spec)
-
-        def exec_module(self, module) -> None:
-            self.loader.exec_module(module)
-            for name in pending.pop(module.__name__, ()):
-                setattr(module, name, timed(getattr(module, name), name))
-
-    sys.meta_path.insert(0, WrapOnImport())
-    importlib.import_module("xl_report.cli")  # what the xl-report script imports before it runs main
+        after_import(module, lambda mod, name=name: setattr(mod, name, timed(getattr(mod, name), name)))
     mark("imports")
     sys.argv = ["xl-report", *argv]
     try:

@@ -23,6 +23,15 @@ def test_cli_start_up_loads_no_heavy_library():
     assert "heavy at start-up: none" in res.stdout, res.stdout
 
 
+def _python(code: str) -> subprocess.CompletedProcess:
+    """``code`` run in a fresh interpreter (what it imports is all its own); it must succeed."""
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False, cwd=ROOT
+    )
+    assert res.returncode == 0, res.stderr
+    return res
+
+
 def _units(folder, n: int) -> None:
     from xl_report.cli.demo import synthetic_unit, write_unit
 
@@ -54,10 +63,7 @@ def test_the_batch_command_loads_neither_numpy_nor_typers_help_renderer(tmp_path
         "finally:\n"
         "    print('loaded:', sorted(m for m in ('numpy', 'typer.rich_utils') if m in sys.modules), file=sys.stderr)\n"
     )
-    res = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=False, cwd=ROOT
-    )
-    assert res.returncode == 0, res.stderr
+    res = _python(probe)
     assert "before the fork: []" in res.stderr, res.stderr
     assert "loaded: []" in res.stderr, res.stderr
     assert "共 2 个单位：成功 2 个" in res.stdout and (out / "汇总.xlsx").is_file()
@@ -80,10 +86,7 @@ def test_a_batch_unit_runs_without_openpyxl(tmp_path):
         f"res = process_unit({str(indir / '0.xlsx')!r}, '0.xlsx', None, opts)\n"
         "print('unit:', res.status, res.file, bool(res.fingerprint), 'openpyxl' in sys.modules)\n"
     )
-    res = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=False, cwd=ROOT
-    )
-    assert res.returncode == 0, res.stderr
+    res = _python(probe)
     assert "imported: False" in res.stdout, res.stdout
     assert "unit: 成功 某某县第0单位-定稿.xlsx True False" in res.stdout, res.stdout
     assert (out / "某某县第0单位-定稿.xlsx").is_file()

@@ -13,6 +13,7 @@ import re
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import typer
@@ -106,44 +107,54 @@ def _localise_usage_errors(rich_utils) -> None:
     rich_utils.rich_format_error = rich_format_error
 
 
-class _LocaliseWhenImported:
-    """typer imports its ``rich_utils`` (rich's markdown, syntax and traceback: ~50 ms) only to draw help
-    or a usage error; this import hook puts the Chinese into it then, so a command that just runs (a
-    county's batch) does not load it."""
+def after_import(name: str, then: Callable[[ModuleType], None]) -> None:
+    """Call ``then(module)`` once module ``name`` has been imported (at once if it is already): to change
+    another module without importing it before it is needed."""
+    if name in sys.modules:
+        then(sys.modules[name])
+    else:
+        sys.meta_path.insert(0, _AfterImport(name, then))
 
-    NAME = "typer.rich_utils"
+
+class _AfterImport:
+    """An import hook for :func:`after_import`: finds the module's spec and wraps its loader."""
+
+    def __init__(self, name: str, then: Callable[[ModuleType], None]) -> None:
+        self.name, self.then = name, then
 
     def find_spec(self, name, path=None, target=None):
-        if name != self.NAME:
+        if name != self.name:
             return None
         sys.meta_path.remove(self)
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.loader is not None:
-            spec.loader = _Localising(spec.loader)  # type: ignore[assignment]  # a duck-typed loader
+            spec.loader = _ThenLoader(spec.loader, self.then)  # type: ignore[assignment]  # duck-typed
         return spec
 
 
-class _Localising:
-    """The loader of typer's rich_utils, localising the module once it has run."""
+class _ThenLoader:
+    """A module's own loader, calling ``then(module)`` once the module has run."""
 
-    def __init__(self, loader) -> None:
-        self.loader = loader
+    def __init__(self, loader, then: Callable[[ModuleType], None]) -> None:
+        self.loader, self.then = loader, then
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
 
     def exec_module(self, module) -> None:
         self.loader.exec_module(module)
-        _localise_help_chrome(module)
-        _localise_usage_errors(module)
+        self.then(module)
+
+
+def _localise_typer_help(rich_utils: ModuleType) -> None:
+    _localise_help_chrome(rich_utils)
+    _localise_usage_errors(rich_utils)
 
 
 _localise_help_option()
-if "typer.rich_utils" in sys.modules:
-    _localise_help_chrome(sys.modules["typer.rich_utils"])
-    _localise_usage_errors(sys.modules["typer.rich_utils"])
-else:
-    sys.meta_path.insert(0, _LocaliseWhenImported())
+# typer imports its rich_utils (rich's markdown, syntax and traceback: ~50 ms) only to draw help or a usage
+# error: the Chinese goes into it then, so a command that just runs (a county's batch) does not load it
+after_import("typer.rich_utils", _localise_typer_help)
 
 app = typer.Typer(
     name="xl-report",

@@ -3,7 +3,7 @@
 Every reader and writer of the package XML (the batch's workers, the reader view, the tally reader, the
 rules' cell locations) takes its coordinates from here; the workers never load openpyxl (~50 ms of a
 process's start). The answers are openpyxl's (``openpyxl.utils.cell``), errors included as ValueError:
-tests/test_a1.py holds them equal, since the openpyxl paths of fill and freeze write the same workbooks.
+tests/test_openpyxl_parity.py holds them equal, since the openpyxl paths of fill and freeze write the same workbooks.
 """
 
 from __future__ import annotations

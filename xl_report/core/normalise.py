@@ -157,7 +157,7 @@ _EXCEL_EPOCH_MOMENT = datetime(1899, 12, 30)
 
 def excel_serial(value: date) -> float:
     """A date or a (naive) datetime as Excel's serial number, days since 1899-12-30 with Excel's 29 Feb 1900
-    that never was, exactly as openpyxl writes it (tests/test_a1.py holds the two equal)."""
+    that never was, exactly as openpyxl writes it (tests/test_openpyxl_parity.py holds the two equal)."""
     moment = value if isinstance(value, datetime) else datetime.combine(value, datetime.min.time())
     days = (moment - _EXCEL_EPOCH_MOMENT).days
     if 0 < days <= 60:

@@ -228,7 +228,8 @@ def freeze_properties(
 
 
 def stamp_font_xml() -> bytes:
-    """:data:`STAMP_FONT` as a ``<font>`` of styles.xml, as openpyxl writes it (tests/test_a1.py holds them equal)."""
+    """:data:`STAMP_FONT` as a ``<font>`` of styles.xml, as openpyxl writes it (held equal by
+    tests/test_openpyxl_parity.py)."""
     f = STAMP_FONT
     bold = '<b val="1"/>' if f["bold"] else ""
     return f'<font><name val="{f["name"]}"/>{bold}<color rgb="00{f["color"]}"/><sz val="{f["size"]}"/></font>'.encode()
@@ -236,7 +237,7 @@ def stamp_font_xml() -> bytes:
 
 def sheet_password_hash(password: str) -> str:
     """Excel's legacy 16-bit sheet-protection hash (hex), as openpyxl's ``hash_password`` computes it (a
-    deterrent, not a lock; tests/test_a1.py holds the two equal)."""
+    deterrent, not a lock; tests/test_openpyxl_parity.py holds the two equal)."""
     value = 0
     for i, ch in enumerate(password, start=1):
         shifted = ord(ch) << i

@@ -2,7 +2,8 @@
 
 A copy of ``openpyxl.styles.numbers.BUILTIN_FORMATS``: the reader view (what a frozen file's fingerprint
 covers) needs the table in the batch's workers, which never load openpyxl (~50 ms a process).
-tests/test_a1.py holds the copy equal to openpyxl's, so the fingerprint stays the one openpyxl's paths give."""
+tests/test_openpyxl_parity.py holds the copy equal to openpyxl's, so the fingerprint stays the one the
+openpyxl paths give."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The openpyxl-free A1 helpers (xl_report.core.a1) give openpyxl's answers: the batch's XML writer and
-the openpyxl paths of fill and freeze must place every cell alike."""
+"""What the batch's workers compute without openpyxl gives openpyxl's answers: A1 references
+(xl_report.core.a1), the built-in number formats, date serials, the sheet-protection hash, the 定稿 line's
+font. The XML writer and the openpyxl paths of fill and freeze must write the same workbooks."""
 
 from __future__ import annotations
 
