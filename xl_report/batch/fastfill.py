@@ -75,6 +75,8 @@ def xml_escape(text: str, entities: dict[str, str] | None = None) -> str:
 
 
 def clean_text(value: str) -> str:
+    if value.isascii() and value.isprintable():  # no control character (a frozen view's base64, most cells)
+        return value
     return _XML_ILLEGAL.sub("", value)
 
 
