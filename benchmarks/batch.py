@@ -60,6 +60,7 @@ def generate(folder: Path, n: int) -> None:
 def ours_child(indir: Path, outdir: Path, jobs: int | None) -> None:
     """Runs in a fresh process: prints seconds and peak memory as JSON."""
     t_import = time.perf_counter()
+    import xl_report.batch.summary  # noqa: F401  # run_batch loads it (and openpyxl) itself: timed as an import
     from xl_report.batch.model import STATUS_FAILED
     from xl_report.batch.run import run_batch
 
