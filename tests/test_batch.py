@@ -128,6 +128,7 @@ def test_statuses_and_exit_code(county):
     rows = summary_rows(outdir)
     assert [r[1] for r in rows[:3]] == ["某某县甲镇人民政府", "某某县乙镇人民政府", "某某县戊镇人民政府"]  # list order
     assert rows[-1][1] == "全县合计"
+    assert rows[-1][2] == "无错误"  # the roll-up's own check: a sum is not a unit that 成功
 
 
 def test_path_traversal_in_unit_name_stays_inside(county):

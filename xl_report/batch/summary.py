@@ -148,6 +148,7 @@ def findings_json_pieces(batch: BatchResult, year: int | None, details) -> Itera
 # --------------------------------------------------------------------------------------------
 
 IGNORED = "跳过"  # the status column of an input-folder entry that was not read
+ROLLUP_CLEAN = "无错误"  # the status column of the 全县合计 row when its check finds no error
 COLUMNS = (
     "序号",
     "单位名称",
@@ -205,7 +206,7 @@ def summary_book(batch: BatchResult, year: int | None, details=None, charts: dic
         [
             None,
             ROLLUP,
-            "有错误" if errors else "成功",
+            "有错误" if errors else ROLLUP_CLEAN,  # a sum is not a unit that 成功: its own check found no error
             errors,
             warnings,
             *total.values(),
