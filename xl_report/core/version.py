@@ -1,3 +1,3 @@
 """The package version, in one place (pyproject reads it; bump it with every behaviour change)."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
