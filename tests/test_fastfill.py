@@ -232,3 +232,28 @@ def test_draft_read_as_template_plus_unit_cells_is_the_whole_read(filler):
             sheet_data = etree.fromstring(whole[part]).find(f"{{{NS}}}sheetData")
             met = [reading_order(c.get("r")) for c in sheet_data.iter(f"{{{NS}}}c")]
             assert met == sorted(met) and len(set(met)) == len(met), part
+
+
+def test_sheet_protection_put_in_the_last_piece_is_the_protected_whole(filler, monkeypatch):
+    """A frozen sheet's protection is put once per run into the last piece of each filled part (its data ends
+    there): the parts must be exactly those protected whole, unit after unit."""
+    from xl_report.batch.fastfill import freeze_info, protect_sheet_xml
+
+    now = datetime(2025, 1, 20, 9, 30, tzinfo=UTC)
+    tally = tally_from_rows(
+        requests=[request(1, date(2024, 3, 1), 申请人="张三", done=date(2024, 3, 5), result="予以公开")]
+    )
+    for password in ("pw", None):
+        info = freeze_info("ab" * 32, "", password=password, now=now)
+        tails = filler._protected_tails(info.stamp_line, info.password_hash)
+        assert set(tails) == set(filler._segments(info.stamp_line))  # every filled part takes the short way
+        for seed in (1, 2):
+            view = filler.view(sample(seed))
+            _, fast = filler._parts(view, info, tally, True, None)
+            with monkeypatch.context() as m:
+                m.setattr(TemplateFiller, "_protected_tails", lambda self, line, pw: {})
+                _, whole = filler._parts(view, info, tally, True, None)
+            assert fast == whole
+            for part in tails:
+                assert fast[part].count(b"<sheetProtection") == 1
+                assert protect_sheet_xml(fast[part], info.password_hash) == fast[part]

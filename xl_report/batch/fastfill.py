@@ -480,6 +480,7 @@ class TemplateFiller:
         self._protected_parts: dict[tuple[str, str | None], bytes] = {}
         self._segment_cache: dict[bool | None, dict[str, tuple[list[bytes], list]]] = {}
         self._skeleton_cache: dict[tuple[str, str | None], dict[str, bytes]] = {}
+        self._tails_cache: dict[tuple[bool, str | None], dict[str, bytes]] = {}
 
     # ---- template XML navigation
     def _cell(self, part: str, coord: str):
@@ -622,6 +623,7 @@ class TemplateFiller:
         changed: dict[str, bytes | _Entry] = {}
         pw = frozen.password_hash if frozen else None
         line = xml_escape(frozen.stamp_line).encode("utf-8") if frozen else b""
+        tails = self._protected_tails(frozen.stamp_line, pw) if frozen is not None else {}
         for part, (segments, order) in self._segments(frozen.stamp_line if frozen else None).items():
             pieces = [segments[0]]
             for slot, segment in zip(order, segments[1:]):
@@ -629,9 +631,13 @@ class TemplateFiller:
                 pieces.append(segment)
             if unit_cells is not None:
                 unit_cells[part] = [p for slot, p in zip(order, pieces[1::2]) if slot is not _LINE]
-            data = b"".join(pieces)
-            if frozen is not None:
-                data = protect_sheet_xml(data, pw)
+            if part in tails:
+                pieces[-1] = tails[part]  # the protection goes after the sheet's data: in its last piece
+                data = b"".join(pieces)
+            else:
+                data = b"".join(pieces)
+                if frozen is not None:
+                    data = protect_sheet_xml(data, pw)
             changed[part] = data
         if tally is not None:
             for sheet in TALLY_SHEETS:
@@ -730,6 +736,22 @@ class TemplateFiller:
             out[part] = data
         out["docProps/custom.xml"] = info.properties_xml
         return out
+
+    def _protected_tails(self, line: str, password_hash: str | None) -> dict[str, bytes]:
+        """part -> its last piece (see :meth:`_segments`) with the sheet protection, for the parts where that is
+        :func:`protect_sheet_xml` of the whole: the sheet's data ends in that piece and no piece before holds
+        a protection (a cell's XML never does: its text is escaped). Protected once per run, not per unit."""
+        key = (len(line) < 40, password_hash)
+        if key not in self._tails_cache:
+            out = {}
+            for part, (segments, _order) in self._segments(line).items():
+                before = b"".join(segments[:-1])
+                if _AFTER_SHEETDATA.search(segments[-1]) and not (
+                    _AFTER_SHEETDATA.search(before) or b"<sheetProtection" in before
+                ):
+                    out[part] = protect_sheet_xml(segments[-1], password_hash)
+            self._tails_cache = {key: out}  # one password at a time: a run shares it
+        return self._tails_cache[key]
 
     def _skeleton(self, line: str, password_hash: str | None) -> dict[str, bytes]:
         """The frozen sheets without this unit's cells: the filled sheets with the 定稿 line and without
