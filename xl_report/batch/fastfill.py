@@ -35,7 +35,7 @@ from xl_report.core.filenames import TEMPLATE_FILE
 from xl_report.core.fingerprint import canonical_json, fingerprint_of_json
 from xl_report.core.normalise import excel_serial
 from xl_report.core.report import ReportData
-from xl_report.core.tally_schema import TALLY_SHEETS
+from xl_report.core.tally_schema import TALLY_SHEETS, YES_NO
 from xl_report.stages.freeze_record import (
     FINAL_STATUS,
     PERSONAL_NOTE,
@@ -44,6 +44,7 @@ from xl_report.stages.freeze_record import (
     sheet_password_hash,
     stamp_font_xml,
     stamp_line,
+    stamp_row_height,
 )
 from xl_report.xlsx.deflate import fast_zlib
 from xl_report.xlsx.fileio import FIXED_ZIP_TIME, normalise_zip
@@ -329,7 +330,7 @@ _TEMPLATE = object()  # a slot holding the template's own content
 
 _SLOT_MARK_TEXT = "xl-report-slot-"
 _LINE_MARK_TEXT = "XL-REPORT-STAMP-LINE"
-_PIECE_MARK = re.compile(rb"<!--" + _SLOT_MARK_TEXT.encode() + rb"(\d+)-->|" + _LINE_MARK_TEXT.encode() + rb"_*")
+_PIECE_MARK = re.compile(rb"<!--" + _SLOT_MARK_TEXT.encode() + rb"(\d+)-->|" + _LINE_MARK_TEXT.encode())
 _LINE = object()  # in a part's pieces: where the 定稿 line's text goes
 _NS_DECLARATION = f' xmlns="{NS}"'.encode()
 _XML_CACHE_LIMIT = 512  # serialised cells kept per slot (numbers repeat across units; text is not kept)
@@ -478,9 +479,9 @@ class TemplateFiller:
         self._frozen_cache: dict[str | None, dict[str, _Entry]] = {}
         self._col_styles: dict[str, dict[int, str]] = {}
         self._protected_parts: dict[tuple[str, str | None], bytes] = {}
-        self._segment_cache: dict[bool | None, dict[str, tuple[list[bytes], list]]] = {}
+        self._segment_cache: dict[int | None, dict[str, tuple[list[bytes], list]]] = {}
         self._skeleton_cache: dict[tuple[str, str | None], dict[str, bytes]] = {}
-        self._tails_cache: dict[tuple[bool, str | None], dict[str, bytes]] = {}
+        self._tails_cache: dict[tuple[int, str | None], dict[str, bytes]] = {}
 
     # ---- template XML navigation
     def _cell(self, part: str, coord: str):
@@ -633,11 +634,9 @@ class TemplateFiller:
                 unit_cells[part] = [p for slot, p in zip(order, pieces[1::2]) if slot is not _LINE]
             if part in tails:
                 pieces[-1] = tails[part]  # the protection goes after the sheet's data: in its last piece
-                data = b"".join(pieces)
-            else:
-                data = b"".join(pieces)
-                if frozen is not None:
-                    data = protect_sheet_xml(data, pw)
+            data = b"".join(pieces)
+            if frozen is not None and part not in tails:
+                data = protect_sheet_xml(data, pw)
             changed[part] = data
         if tally is not None:
             for sheet in TALLY_SHEETS:
@@ -741,7 +740,7 @@ class TemplateFiller:
         """part -> its last piece (see :meth:`_segments`) with the sheet protection, for the parts where that is
         :func:`protect_sheet_xml` of the whole: the sheet's data ends in that piece and no piece before holds
         a protection (a cell's XML never does: its text is escaped). Protected once per run, not per unit."""
-        key = (len(line) < 40, password_hash)
+        key = (stamp_row_height(line), password_hash)
         if key not in self._tails_cache:
             out = {}
             for part, (segments, _order) in self._segments(line).items():
@@ -817,11 +816,10 @@ class TemplateFiller:
     def _segments(self, line: str | None) -> dict[str, tuple[list[bytes], list]]:
         """Each filled part serialised once, split where its named cells go: part -> (the constant
         pieces, the slots between them; ``_LINE`` where the text of the 定稿 line goes)."""
-        variant = None if line is None else len(line) < 40  # the line's row height depends on its length
-        if variant not in self._segment_cache:
+        height = None if line is None else stamp_row_height(line)  # all the parts hold of the line's length
+        if height not in self._segment_cache:
             slots = list(dict.fromkeys(s for group in self.slots.values() for s in group))
-            placeholder = None if line is None else _LINE_MARK_TEXT + ("" if variant else "_" * 40)
-            added = self._add_stamp_lines(placeholder) if placeholder else []
+            added = self._add_stamp_lines(_LINE_MARK_TEXT, height) if height is not None else []
             marks = []
             try:
                 for i, slot in enumerate(slots):
@@ -844,17 +842,18 @@ class TemplateFiller:
                     mark.getparent().replace(mark, slot.el)
                 for el in added:
                     el.getparent().remove(el)
-            self._segment_cache[variant] = out
-        return self._segment_cache[variant]
+            self._segment_cache[height] = out
+        return self._segment_cache[height]
 
-    def _add_stamp_lines(self, line: str) -> list:
-        """Add the visible 定稿 line below each table; returns the elements to remove afterwards."""
+    def _add_stamp_lines(self, line: str, height: int) -> list:
+        """Add the visible 定稿 line below each table, its row ``height`` points high; returns the elements to
+        remove afterwards."""
         added = []
         style = str(self._stamp_style_index)
         for sheet, (row, last_col, _) in self.stamp_at.items():
             root = self.trees[self.parts[sheet]]
             sd = root.find(_q("sheetData"))
-            r = etree.SubElement(sd, _q("row"), r=str(row), ht="18" if len(line) < 40 else "32", customHeight="1")
+            r = etree.SubElement(sd, _q("row"), r=str(row), ht=str(height), customHeight="1")
             c = etree.SubElement(r, _q("c"), r=f"A{row}", s=style, t="inlineStr")
             etree.SubElement(etree.SubElement(c, _q("is")), _q("t")).text = line
             added.append(r)
@@ -940,7 +939,7 @@ def tally_rows_xml(
             if isinstance(v, float) and v != v:
                 continue
             if isinstance(v, bool):
-                v = "是" if v else "否"
+                v = YES_NO[0] if v else YES_NO[1]
             if isinstance(v, (datetime, date)):
                 cells.append(f'<c r="{ref}"{date_style}><v>{_number(excel_serial(v))}</v></c>')
             elif isinstance(v, (int, float)):

@@ -63,6 +63,7 @@ from xl_report.stages.freeze_record import (
     freeze_password,
     freeze_properties,
     stamp_line,
+    stamp_row_height,
 )
 from xl_report.stages.reader_diff import diff_views, named_value, token_values
 from xl_report.stages.signing import (
@@ -494,7 +495,7 @@ def _stamp(ws, lines: list[str]):
         c.alignment = Alignment(horizontal="left", vertical="center", wrap_text=True)
         if last_col > 1:
             ws.merge_cells(start_row=r + i, start_column=1, end_row=r + i, end_column=last_col)
-        ws.row_dimensions[r + i].height = 18 if len(text) < 40 else 32
+        ws.row_dimensions[r + i].height = stamp_row_height(text)
     if ws.print_area:
         ws.print_area = f"A1:{get_column_letter(last_col)}{r + len(lines) - 1}"
     return ws.cell(r, 1)

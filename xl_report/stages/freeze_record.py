@@ -190,6 +190,11 @@ def stamp_line(fp: str, now: datetime) -> str:
     return f"定稿：{now:%Y-%m-%d %H:%M}　指纹 {short(fp)}（可用 xl-report verify 核验，改动任何数字都会被发现）"
 
 
+def stamp_row_height(line: str) -> int:
+    """Points of the row holding a 定稿 line (or the note of a forced freeze): a long one wraps onto two lines."""
+    return 18 if len(line) < 40 else 32
+
+
 def freeze_properties(
     view_json: str,
     fp: str,
