@@ -46,6 +46,7 @@ from xl_report.stages.freeze_record import (
     stamp_line,
     stamp_row_height,
 )
+from xl_report.xlsx.bulk_rows import XML_ILLEGAL, column_styles, number_text
 from xl_report.xlsx.deflate import fast_zlib
 from xl_report.xlsx.fileio import FIXED_ZIP_TIME, normalise_zip
 from xl_report.xlsx.names import NS, name_texts, names_from_xml, parse_ref, report_cells, sheet_parts
@@ -59,7 +60,6 @@ VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the user-defined property set every writer uses
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 # Characters XML 1.0 cannot carry: a hostile or garbled input must not crash the writer.
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _q(tag: str) -> str:
@@ -78,7 +78,7 @@ def xml_escape(text: str, entities: dict[str, str] | None = None) -> str:
 def clean_text(value: str) -> str:
     if value.isascii() and value.isprintable():  # no control character (a frozen view's base64, most cells)
         return value
-    return _XML_ILLEGAL.sub("", value)
+    return XML_ILLEGAL.sub("", value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,7 +399,7 @@ class _Slot:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if keep_formula and self.formula is not None:
                 etree.SubElement(el, _q("f")).text = self.formula
-            etree.SubElement(el, _q("v")).text = _number(value)
+            etree.SubElement(el, _q("v")).text = number_text(value)
             return
         el.set("t", "inlineStr")
         t = etree.SubElement(etree.SubElement(el, _q("is")), _q("t"))
@@ -411,14 +411,6 @@ class _Slot:
 def _inline_text(el) -> str | None:
     text = "".join(t.text or "" for t in el.iter(_q("t"))).strip() if el.get("t") == "inlineStr" else ""
     return text or None
-
-
-def _number(value: int | float) -> str:
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    return str(value)
 
 
 def _stored_text(value: object) -> str | None:
@@ -804,13 +796,9 @@ class TemplateFiller:
         return self._protected_parts[key]
 
     def _column_styles(self, part: str) -> dict[int, str]:
-        """Column -> style index of the template's <col> (dates carry their number format there)."""
+        """Column -> ``' s="N"'`` of the template's <col> (dates carry their number format there)."""
         if part not in self._col_styles:
-            styles = {}
-            for m in re.finditer(rb'<col [^>]*?style="(\d+)"[^>]*?min="(\d+)" max="(\d+)"', self.raw[part]):
-                for col in range(int(m.group(2)), int(m.group(3)) + 1):
-                    styles[col] = m.group(1).decode()
-            self._col_styles[part] = styles
+            self._col_styles[part] = column_styles(self.raw[part])
         return self._col_styles[part]
 
     def _segments(self, line: str | None) -> dict[str, tuple[list[bytes], list]]:
@@ -899,7 +887,7 @@ class TemplateFiller:
 def tally_rows_xml(
     sheet,
     columns: dict[str, list],
-    col_styles: dict[int, str],
+    col_styles: dict[int, str],  # column -> ' s="N"' (:func:`xl_report.xlsx.bulk_rows.column_styles`)
     drop_personal: bool = False,
     each_cell: list[bytes] | None = None,
 ) -> bytes:
@@ -909,7 +897,7 @@ def tally_rows_xml(
     skip = {c.header for c in sheet.columns if c.personal} if drop_personal else set()
     # per column, once: letter, date style attribute, values (personal columns left out)
     kept = [
-        (column_letter(j), f' s="{col_styles[j]}"' if col_styles.get(j) else "", columns[h])
+        (column_letter(j), col_styles.get(j, ""), columns[h])
         for j, h in enumerate(sheet.headers, start=1)
         if h not in skip
     ]
@@ -941,9 +929,9 @@ def tally_rows_xml(
             if isinstance(v, bool):
                 v = YES_NO[0] if v else YES_NO[1]
             if isinstance(v, (datetime, date)):
-                cells.append(f'<c r="{ref}"{date_style}><v>{_number(excel_serial(v))}</v></c>')
+                cells.append(f'<c r="{ref}"{date_style}><v>{number_text(excel_serial(v))}</v></c>')
             elif isinstance(v, (int, float)):
-                cells.append(f'<c r="{ref}"><v>{_number(v)}</v></c>')
+                cells.append(f'<c r="{ref}"><v>{number_text(v)}</v></c>')
             else:
                 cells.append(
                     f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{xml_escape(clean_text(str(v)))}'

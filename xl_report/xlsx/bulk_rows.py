@@ -13,10 +13,10 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from html import escape  # xml.sax.saxutils's escape (&, <, >) without its urllib, http and email imports
 
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel
+from xl_report.core.a1 import column_letter
+from xl_report.core.normalise import excel_serial
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # XML 1.0 cannot carry them
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # XML 1.0 cannot carry them
 _TEXT: dict[str, str] = {}  # text → its XML: categories and dates repeat row after row
 _ROW = re.compile(rb'<row r="(\d+)"[^>]*?(?:/>|>.*?</row>)', re.S)
 _COL_STYLE = re.compile(
@@ -30,18 +30,19 @@ def cell_xml(ref: str, value: object, style: str = "") -> str:
     if isinstance(value, str):
         text = _TEXT.get(value)
         if text is None:
-            text = escape(_XML_ILLEGAL.sub("", value), quote=False)
+            text = escape(XML_ILLEGAL.sub("", value), quote=False)
             if len(_TEXT) < 50_000:
                 _TEXT[value] = text
         return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, (datetime, date)):
-        return f'<c r="{ref}"{style}><v>{_number(to_excel(value))}</v></c>'
-    return f'<c r="{ref}"><v>{_number(value)}</v></c>'  # type: ignore[arg-type]
+        return f'<c r="{ref}"{style}><v>{number_text(excel_serial(value))}</v></c>'
+    return f'<c r="{ref}"><v>{number_text(value)}</v></c>'  # type: ignore[arg-type]
 
 
-def _number(value: int | float) -> str:
+def number_text(value: int | float) -> str:
+    """A number as a cell's ``<v>`` holds it: a whole float without ".0", others as Python writes them."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return repr(value) if isinstance(value, float) else str(value)
@@ -49,7 +50,7 @@ def _number(value: int | float) -> str:
 
 def row_xml(r: int, cells: Iterable[tuple[int, object]], styles: dict[int, str]) -> str:
     """A ``<row>`` of (1-based column, value) pairs; ``styles``: column → style attribute for dates."""
-    body = "".join(cell_xml(f"{get_column_letter(j)}{r}", v, styles.get(j, "")) for j, v in cells)
+    body = "".join(cell_xml(f"{column_letter(j)}{r}", v, styles.get(j, "")) for j, v in cells)
     return f'<row r="{r}">{body}</row>'
 
 
@@ -74,7 +75,7 @@ def merge_rows(sheet_xml: bytes, rows: dict[int, str], last_col: int) -> Iterato
     last_row = max([*existing, *rows, 1])
     head = re.sub(
         rb'<dimension ref="[^"]*"/>',
-        f'<dimension ref="A1:{get_column_letter(last_col)}{last_row}"/>'.encode(),
+        f'<dimension ref="A1:{column_letter(last_col)}{last_row}"/>'.encode(),
         head,
         count=1,
     )
